@@ -1,0 +1,76 @@
+/**
+ * Hugging Face `config.json` for the two families, decoded with io-ts into a spec.
+ * GPT2Config: n_layer n_head n_embd n_positions vocab_size layer_norm_epsilon n_inner (null → 4C).
+ * LlamaConfig: hidden_size intermediate_size num_hidden_layers num_attention_heads
+ * num_key_value_heads (absent → MHA) max_position_embeddings rms_norm_eps rope_theta
+ * tie_word_embeddings (HF default false). HF Llama rotates halves ("rotate_half").
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import { pipe } from "fp-ts/lib/function.js";
+import * as t from "io-ts";
+import { appError, type AppError } from "../errors.ts";
+import { type ModelSpec, specProblems } from "../spec.ts";
+import { PositiveInt, PositiveNumber } from "./numbers.ts";
+import { describeErrors } from "./report.ts";
+
+export const KNOWN_MODEL_TYPES = ["gpt2", "llama"] as const;
+
+const Gpt2Config = t.intersection([
+  t.type({ model_type: t.literal("gpt2"), n_layer: PositiveInt, n_head: PositiveInt, n_embd: PositiveInt, vocab_size: PositiveInt }),
+  t.partial({
+    n_positions: PositiveInt,
+    n_ctx: PositiveInt,
+    n_inner: t.union([PositiveInt, t.null]),
+    layer_norm_epsilon: PositiveNumber,
+    activation_function: t.keyof({ gelu_new: null, gelu_pytorch_tanh: null }),
+  }),
+], "GPT2Config");
+
+const LlamaConfig = t.intersection([
+  t.type({
+    model_type: t.literal("llama"),
+    hidden_size: PositiveInt,
+    intermediate_size: PositiveInt,
+    num_hidden_layers: PositiveInt,
+    num_attention_heads: PositiveInt,
+    vocab_size: PositiveInt,
+  }),
+  t.partial({
+    num_key_value_heads: PositiveInt,
+    max_position_embeddings: PositiveInt,
+    rms_norm_eps: PositiveNumber,
+    rope_theta: PositiveNumber,
+    tie_word_embeddings: t.boolean,
+    hidden_act: t.literal("silu"),
+    rope_scaling: t.null,
+  }),
+], "LlamaConfig");
+
+const toSpec = (c: t.TypeOf<typeof Gpt2Config> | t.TypeOf<typeof LlamaConfig>): ModelSpec =>
+  c.model_type === "gpt2"
+    ? {
+      _tag: "gpt2", nLayer: c.n_layer, nEmbd: c.n_embd, nHead: c.n_head, vocabSize: c.vocab_size,
+      blockSize: c.n_positions ?? c.n_ctx ?? 1024, nInner: c.n_inner ?? 4 * c.n_embd, normEps: c.layer_norm_epsilon ?? 1e-5,
+    }
+    : {
+      _tag: "llama", nLayer: c.num_hidden_layers, nEmbd: c.hidden_size, nHead: c.num_attention_heads,
+      nKvHead: c.num_key_value_heads ?? c.num_attention_heads, hiddenDim: c.intermediate_size, vocabSize: c.vocab_size,
+      blockSize: c.max_position_embeddings ?? 2048, normEps: c.rms_norm_eps ?? 1e-6, ropeTheta: c.rope_theta ?? 10000,
+      ropeStyle: "half", tiedHead: c.tie_word_embeddings ?? false,
+    };
+
+/** Decode a parsed config.json; `source` names the file in messages. */
+export const decodeHfConfig = (json: unknown, source: string): E.Either<AppError, ModelSpec> => {
+  const bad = (why: string) => appError("BadConfig", `Cannot read ${source} as a model config: ${why}`,
+    `supported model_type values: ${KNOWN_MODEL_TYPES.join(", ")}; fix the file or convert the model`);
+  const type = typeof json === "object" && json !== null ? (json as { model_type?: unknown }).model_type : undefined;
+  const codec = type === "gpt2" ? Gpt2Config : type === "llama" ? LlamaConfig : undefined;
+  if (codec === undefined) return E.left(bad(`unknown model_type ${JSON.stringify(type)}`));
+  return pipe(
+    (codec as t.Type<t.TypeOf<typeof Gpt2Config> | t.TypeOf<typeof LlamaConfig>, unknown, unknown>).decode(json),
+    E.mapLeft((errs) => bad(describeErrors(errs))),
+    E.map(toSpec),
+    E.chain((spec) => (specProblems(spec).length === 0 ? E.right(spec) : E.left(bad(specProblems(spec).join("; "))))),
+  );
+};

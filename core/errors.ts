@@ -1,0 +1,24 @@
+/**
+ * Expected failures as values. Every error names what failed and the state, and carries a hint
+ * that tells the user what to do (llm.c's "---> HINT:" line). Only cli/ turns them into output.
+ * @module
+ */
+
+export type ErrorTag =
+  | "BadSpec" // a spec's numbers are inconsistent
+  | "BadPlan" // an inheritance selection that cannot be built
+  | "BadFile" // a model, tokenizer or data file that is missing, truncated or corrupt
+  | "BadConfig" // a config.json we cannot read as a known architecture
+  | "BadArgs" // command-line arguments
+  | "BadInput" // a prompt or token outside the vocabulary
+  | "NoDevice" // no WebGPU adapter or device
+  | "GpuFailure" // a shader rejected, a device lost
+  | "IoFailure"; // the file system refused a write
+
+export interface AppError {
+  readonly _tag: ErrorTag;
+  readonly message: string; // "Cannot <do X>: <state>"
+  readonly hint: string; // what to do about it
+}
+
+export const appError = (tag: ErrorTag, message: string, hint: string): AppError => ({ _tag: tag, message, hint });

@@ -1,0 +1,52 @@
+/**
+ * CPU reference causal multi-head attention with grouped-query heads (Ainslie et al. 2023).
+ * Shapes: q (T, NH·D) for positions pos0..pos0+T−1; k, v (S, NKV·D) for positions 0..S−1 with
+ * S ≥ pos0 + T (a KV cache holds earlier positions). Query head h reads kv head ⌊h / (NH/NKV)⌋,
+ * as llama2.c's kv_mul. Output (T, NH·D) = softmax(q·kᵀ/√D, causal) · v.
+ * @module
+ */
+
+export interface AttentionShape {
+  readonly T: number;
+  readonly pos0: number;
+  readonly nHead: number;
+  readonly nKvHead: number;
+  readonly headDim: number;
+}
+
+/** Attention probabilities of one query row: length pos+1, in float64. */
+const probabilities = (q: Float32Array, qo: number, k: Float32Array, ko: (s: number) => number, pos: number, D: number): Float64Array => {
+  const p = new Float64Array(pos + 1);
+  const scale = 1 / Math.sqrt(D);
+  let max = -Infinity;
+  for (let s = 0; s <= pos; s++) {
+    let dot = 0;
+    for (let d = 0; d < D; d++) dot += q[qo + d]! * k[ko(s) + d]!;
+    p[s] = dot * scale;
+    if (p[s]! > max) max = p[s]!;
+  }
+  let sum = 0;
+  for (let s = 0; s <= pos; s++) sum += p[s] = Math.exp(p[s]! - max);
+  for (let s = 0; s <= pos; s++) p[s] = p[s]! / sum;
+  return p;
+};
+
+export const causalAttention = (q: Float32Array, k: Float32Array, v: Float32Array, sh: AttentionShape): Float32Array => {
+  const { T, pos0, nHead: NH, nKvHead: NKV, headDim: D } = sh;
+  const group = NH / NKV;
+  const out = new Float32Array(T * NH * D);
+  for (let t = 0; t < T; t++) {
+    for (let h = 0; h < NH; h++) {
+      const kvo = Math.floor(h / group) * D;
+      const ko = (s: number) => s * NKV * D + kvo;
+      const qo = (t * NH + h) * D;
+      const p = probabilities(q, qo, k, ko, pos0 + t, D);
+      for (let d = 0; d < D; d++) {
+        let acc = 0;
+        for (let s = 0; s < p.length; s++) acc += p[s]! * v[ko(s) + d]!;
+        out[qo + d] = acc;
+      }
+    }
+  }
+  return out;
+};

@@ -1,0 +1,33 @@
+/**
+ * CPU reference normalisations over the last axis. Shapes: x (N, C), w and b (C) → (N, C).
+ * LayerNorm (Ba et al. 2016): (x − mean) / sqrt(var + eps) · w + b, biased variance as PyTorch.
+ * RMSNorm (Zhang & Sennrich 2019): x / sqrt(mean(x²) + eps) · w, as llama2.c's rmsnorm.
+ * @module
+ */
+
+export const layerNorm = (x: Float32Array, w: Float32Array, b: Float32Array, N: number, C: number, eps: number): Float32Array => {
+  const y = new Float32Array(N * C);
+  for (let n = 0; n < N; n++) {
+    const o = n * C;
+    let mean = 0;
+    for (let c = 0; c < C; c++) mean += x[o + c]!;
+    mean /= C;
+    let v = 0;
+    for (let c = 0; c < C; c++) v += (x[o + c]! - mean) ** 2;
+    const rstd = 1 / Math.sqrt(v / C + eps);
+    for (let c = 0; c < C; c++) y[o + c] = (x[o + c]! - mean) * rstd * w[c]! + b[c]!;
+  }
+  return y;
+};
+
+export const rmsNorm = (x: Float32Array, w: Float32Array, N: number, C: number, eps: number): Float32Array => {
+  const y = new Float32Array(N * C);
+  for (let n = 0; n < N; n++) {
+    const o = n * C;
+    let ss = 0;
+    for (let c = 0; c < C; c++) ss += x[o + c]! * x[o + c]!;
+    const scale = 1 / Math.sqrt(ss / C + eps);
+    for (let c = 0; c < C; c++) y[o + c] = w[c]! * (x[o + c]! * scale);
+  }
+  return y;
+};

@@ -1,0 +1,32 @@
+/**
+ * CPU reference rotary position embedding (Su et al. 2021), applied to one (T, H, D) tensor of
+ * queries or keys for positions pos0 .. pos0+T−1. Pair j of a head rotates by pos · θ^(−2j/D).
+ * The pairs differ between formats: llama2.c rotates (2j, 2j+1) ("interleaved"); Hugging Face
+ * Llama rotates (j, j + D/2) ("half", rotate_half).
+ * @module
+ */
+import type { RopeStyle } from "../spec.ts";
+
+/** Indices of the two members of pair j in a head of width D. */
+export const ropePair = (style: RopeStyle, j: number, D: number): readonly [number, number] =>
+  style === "interleaved" ? [2 * j, 2 * j + 1] : [j, j + D / 2];
+
+export const ropeAngle = (pos: number, j: number, D: number, theta: number): number => pos * Math.pow(theta, (-2 * j) / D);
+
+export const rope = (x: Float32Array, T: number, H: number, D: number, pos0: number, theta: number, style: RopeStyle): Float32Array => {
+  const y = x.slice();
+  for (let t = 0; t < T; t++) {
+    for (let j = 0; j < D / 2; j++) {
+      const a = ropeAngle(pos0 + t, j, D, theta);
+      const cos = Math.cos(a), sin = Math.sin(a);
+      const [p, q] = ropePair(style, j, D);
+      for (let h = 0; h < H; h++) {
+        const o = (t * H + h) * D;
+        const x0 = x[o + p]!, x1 = x[o + q]!;
+        y[o + p] = x0 * cos - x1 * sin;
+        y[o + q] = x0 * sin + x1 * cos;
+      }
+    }
+  }
+  return y;
+};
