@@ -43,7 +43,9 @@ const LlamaConfig = t.intersection([
     rope_theta: PositiveNumber,
     tie_word_embeddings: t.boolean,
     hidden_act: t.literal("silu"),
-    rope_scaling: t.null,
+    rope_scaling: t.null, // scaled rotary variants are not supported
+    attention_bias: t.literal(false),
+    mlp_bias: t.literal(false),
   }),
 ], "LlamaConfig");
 

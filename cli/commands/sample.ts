@@ -1,0 +1,58 @@
+/**
+ * `inheritune sample <model>`: generate text, as llama2.c's run.c (prompt echoed, then sampled
+ * tokens, then a newline). Temperature 0 is greedy and reproduces run.c's output exactly.
+ * @module
+ */
+import * as t from "io-ts";
+import * as E from "fp-ts/lib/Either.js";
+import { loadModel, loadTokenizer } from "../../adapters/models.ts";
+import { decodeStep, startDecoding } from "../../core/decode.ts";
+import type { AppError } from "../../core/errors.ts";
+import { generate } from "../../core/generate.ts";
+import { textStream } from "../../core/tokenizer.ts";
+import { NonNegIntArg, NumberArg, type CommandSpec } from "../args.ts";
+import type { Io } from "../io.ts";
+
+const Probability = t.refinement(NumberArg, (p) => p > 0 && p <= 1, "number in (0, 1]");
+const Temperature = t.refinement(NumberArg, (x) => x >= 0, "number ≥ 0");
+
+const SampleArgs = t.intersection([
+  t.type({ model: t.string }),
+  t.partial({ tokenizer: t.string, prompt: t.string, "max-new-tokens": NonNegIntArg, temperature: Temperature, "top-p": Probability, seed: NonNegIntArg }),
+]);
+
+export const sampleCommand: CommandSpec<t.TypeOf<typeof SampleArgs>> = {
+  name: "sample",
+  usage: "sample <model> [--tokenizer F] [--prompt S] [--max-new-tokens N] [--temperature T] [--top-p P] [--seed N]",
+  summary: "Generate text from a model (a llama2.c .bin). Temperature 0 is greedy.",
+  positionals: ["model"],
+  flags: {
+    tokenizer: { type: "string", help: "tokenizer file, when none sits beside the model" },
+    prompt: { type: "string", help: "text to start from (default: nothing, BOS only)" },
+    "max-new-tokens": { type: "string", help: "tokens to generate (default 256)" },
+    temperature: { type: "string", help: "0 = greedy (default 1.0)" },
+    "top-p": { type: "string", help: "nucleus sampling mass (default 0.9)" },
+    seed: { type: "string", help: "random seed (default: the clock)" },
+  },
+  codec: SampleArgs,
+};
+
+export const runSample = async (a: t.TypeOf<typeof SampleArgs>, io: Io): Promise<E.Either<AppError, void>> => {
+  const model = await loadModel(a.model)();
+  if (E.isLeft(model)) return model;
+  const tok = await loadTokenizer(model.right, a.tokenizer)();
+  if (E.isLeft(tok)) return tok;
+  const { spec, weights } = model.right;
+  const prompt = tok.right.encode(a.prompt ?? "", { bos: true, eos: false });
+  const text = textStream(tok.right, prompt[0]!);
+  const tokens = generate((st, token) => decodeStep(spec, weights, st, token), startDecoding(spec), prompt, {
+    maxNewTokens: a["max-new-tokens"] ?? 256,
+    sampler: { temperature: a.temperature ?? 1, topP: a["top-p"] ?? 0.9 },
+    seed: a.seed ?? io.now(),
+    stopTokens: [tok.right.bos, tok.right.eos],
+    contextLength: spec.blockSize,
+  });
+  for await (const id of tokens) io.out(text.push(id));
+  io.out(text.end() + "\n");
+  return E.right(undefined);
+};

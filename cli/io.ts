@@ -1,0 +1,20 @@
+/**
+ * What a command may do to the outside world, handed in by the runtime shim (Node or Deno):
+ * the only place that prints is here, and only cli/ holds one.
+ * @module
+ */
+import type * as TE from "fp-ts/lib/TaskEither.js";
+import type { AppError } from "../core/errors.ts";
+
+export interface DeviceHandle {
+  readonly device: GPUDevice;
+  readonly description: string;
+  readonly release: () => void;
+}
+
+export interface Io {
+  readonly out: (text: string) => void; // stdout
+  readonly err: (text: string) => void; // stderr
+  readonly now: () => number; // ms
+  readonly getDevice: () => TE.TaskEither<AppError, DeviceHandle>;
+}

@@ -1,0 +1,55 @@
+/**
+ * The inheritune program, shared by the Node and Deno shims: pick the command, decode its
+ * arguments, run it, and fold the result once into an exit code and at most one error line + hint.
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import type { AppError } from "../core/errors.ts";
+import { type CommandSpec, helpText, parseCommand } from "./args.ts";
+import { runSample, sampleCommand } from "./commands/sample.ts";
+import type { Io } from "./io.ts";
+
+interface Command {
+  readonly spec: CommandSpec<unknown>;
+  readonly run: (args: never, io: Io) => Promise<E.Either<AppError, void>>;
+}
+
+const commands: ReadonlyArray<Command> = [
+  { spec: sampleCommand as CommandSpec<unknown>, run: runSample },
+];
+
+const overview = (): string =>
+  ["inheritune: small base language models from the first blocks of a large one (Sanyal et al. 2024)", "",
+    "Commands:", ...commands.map((c) => `  ${c.spec.name.padEnd(10)}${c.spec.summary}`), "",
+    "inheritune <command> --help for its options", ""].join("\n");
+
+const report = (io: Io, e: AppError): number => {
+  io.err(`error: ${e.message}\n---> HINT: ${e.hint}\n`);
+  return e._tag === "BadArgs" ? 2 : 1;
+};
+
+export const main = async (argv: ReadonlyArray<string>, io: Io): Promise<number> => {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    io.out(overview());
+    return name === undefined ? 2 : 0;
+  }
+  const cmd = commands.find((c) => c.spec.name === name);
+  if (cmd === undefined) {
+    return report(io, { _tag: "BadArgs", message: `Cannot run "${name}": no such command`, hint: `commands: ${commands.map((c) => c.spec.name).join(", ")}` });
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    io.out(helpText(cmd.spec));
+    return 0;
+  }
+  const args = parseCommand(cmd.spec, rest);
+  if (E.isLeft(args)) return report(io, args.left);
+  try {
+    const result = await cmd.run(args.right as never, io);
+    return E.isLeft(result) ? report(io, result.left) : 0;
+  } catch (e) {
+    // A broken invariant: still one line, but say it is ours.
+    io.err(`error: internal failure in ${name}: ${e instanceof Error ? e.message : String(e)}\n---> HINT: this is a bug in inheritune; please report it with the command you ran\n`);
+    return 70;
+  }
+};

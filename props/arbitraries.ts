@@ -1,0 +1,58 @@
+/**
+ * fast-check arbitraries for specs, weights, selections and token batches, built by construction
+ * (chain), never by filtering: every generated spec is valid, every selection in range.
+ * Sizes stay tiny so the CPU reference runs thousands of cases in seconds.
+ * @module
+ */
+import fc from "fast-check";
+import type { Selection } from "../core/plan.ts";
+import type { Gpt2Spec, LlamaSpec, ModelSpec } from "../core/spec.ts";
+import { allTensors, numel, type Weights } from "../core/tensors.ts";
+
+export const arbGpt2Spec: fc.Arbitrary<Gpt2Spec> = fc.record({
+  nLayer: fc.integer({ min: 1, max: 4 }),
+  nHead: fc.integer({ min: 1, max: 3 }),
+  headDim: fc.integer({ min: 1, max: 6 }),
+  vocabSize: fc.integer({ min: 2, max: 24 }),
+  blockSize: fc.integer({ min: 4, max: 12 }),
+  nInner: fc.integer({ min: 1, max: 20 }),
+}).map(({ headDim, ...r }) => ({ _tag: "gpt2", ...r, nEmbd: r.nHead * headDim, normEps: 1e-5 }));
+
+export const arbLlamaSpec: fc.Arbitrary<LlamaSpec> = fc.record({
+  nLayer: fc.integer({ min: 1, max: 4 }),
+  nKvHead: fc.integer({ min: 1, max: 2 }),
+  group: fc.integer({ min: 1, max: 3 }), // query heads per kv head: GQA when > 1
+  halfHeadDim: fc.integer({ min: 1, max: 3 }),
+  vocabSize: fc.integer({ min: 2, max: 24 }),
+  blockSize: fc.integer({ min: 4, max: 12 }),
+  hiddenDim: fc.integer({ min: 1, max: 20 }),
+  ropeStyle: fc.constantFrom("interleaved" as const, "half" as const),
+  tiedHead: fc.boolean(),
+}).map(({ group, halfHeadDim, ...r }) => ({
+  _tag: "llama", ...r, nHead: r.nKvHead * group, nEmbd: r.nKvHead * group * 2 * halfHeadDim, normEps: 1e-5, ropeTheta: 10000,
+}));
+
+export const arbSpec: fc.Arbitrary<ModelSpec> = fc.oneof(arbGpt2Spec, arbLlamaSpec);
+
+/** Weights for a spec: every value random and non-zero-ish, norm gains near 1 like trained models. */
+export const arbWeights = (s: ModelSpec): fc.Arbitrary<Weights> =>
+  fc.tuple(...allTensors(s).map((t) =>
+    fc.float32Array({ minLength: numel(t.shape), maxLength: numel(t.shape), min: -1, max: 1, noNaN: true, noDefaultInfinity: true })
+      .map((a) => (t.shape.length === 1 && !/b$/.test(t.name) ? a.map((v) => 1 + 0.5 * v) : a))))
+    .map((arrays) => Object.fromEntries(allTensors(s).map((t, i) => [t.name, arrays[i]!])));
+
+/** A selection: the first n blocks, or any ordered list of distinct blocks. */
+export const arbSelection = (L: number): fc.Arbitrary<Selection> =>
+  fc.oneof(
+    fc.integer({ min: 1, max: L }).map((n) => ({ _tag: "first" as const, n })),
+    fc.shuffledSubarray(Array.from({ length: L }, (_, i) => i), { minLength: 1 }).map((indices) => ({ _tag: "blocks" as const, indices })),
+  );
+
+export const arbTokens = (s: ModelSpec): fc.Arbitrary<{ B: number; T: number; tokens: Int32Array }> =>
+  fc.record({ B: fc.integer({ min: 1, max: 2 }), T: fc.integer({ min: 1, max: s.blockSize }) }).chain(({ B, T }) =>
+    fc.array(fc.integer({ min: 0, max: s.vocabSize - 1 }), { minLength: B * T, maxLength: B * T })
+      .map((xs) => ({ B, T, tokens: Int32Array.from(xs) })));
+
+/** A reference model with its weights, a selection and a token batch. */
+export const arbInheritanceCase = arbSpec.chain((ref) =>
+  fc.record({ ref: fc.constant(ref), weights: arbWeights(ref), selection: arbSelection(ref.nLayer), batch: arbTokens(ref) }));

@@ -1,0 +1,19 @@
+/**
+ * A recording Io for running the CLI program in-process: what it prints is kept, nothing exits.
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import type { Io } from "../cli/io.ts";
+import { main } from "../cli/main.ts";
+
+export const runCli = async (argv: ReadonlyArray<string>) => {
+  let out = "", err = "";
+  const io: Io = {
+    out: (s) => void (out += s),
+    err: (s) => void (err += s),
+    now: () => 0,
+    getDevice: () => async () => E.left({ _tag: "NoDevice", message: "Cannot get a WebGPU device: none in this test", hint: "use --backend cpu" }),
+  };
+  const code = await main(argv, io);
+  return { code, out, err };
+};
