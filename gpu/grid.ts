@@ -3,7 +3,7 @@
  * WebGPU caps each dispatch dimension at `maxComputeWorkgroupsPerDimension` (65535 nearly
  * everywhere). A grid over the cap is laid out linearly and refolded into (x, y, z); the
  * generated entry (gpu/wgsl.ts) turns the physical id back into the logical one with
- * `wg_linear_index` and skips the at most x - 1 padding workgroups.
+ * `wg_linear_index` and skips the fewer than x·(z + 1) padding workgroups.
  * @module
  */
 import { type Vec3 } from "./kernel.ts";
@@ -28,9 +28,11 @@ export const foldGrid = (logical: Vec3, maxPerDim: number): Dispatch => {
   }
   if (logical.every((d) => d <= maxPerDim)) return { logical, physical: logical };
   const total = product(logical);
+  if (total === 0) return { logical, physical: [0, 1, 1] };
   const x = Math.min(total, maxPerDim);
-  const y = Math.min(Math.ceil(total / x), maxPerDim);
-  const z = Math.ceil(total / (x * y));
+  const rest = Math.ceil(total / x); // rows of x workgroups
+  const z = Math.ceil(rest / maxPerDim);
+  const y = Math.ceil(rest / z); // fewest padding workgroups: < x * (z + 1)
   if (z > maxPerDim) {
     throw new Error(`Cannot dispatch grid [${logical.join(", ")}]: ${total} workgroups exceed ${maxPerDim}³`);
   }

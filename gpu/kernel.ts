@@ -37,7 +37,7 @@ export interface KernelDef<B extends readonly BindingDecl[], U extends UniformDe
   readonly uniforms: U;
   /** Default values of the defines; a variant overrides some of them. */
   readonly defines?: D;
-  readonly variants?: Readonly<Record<string, Partial<D>>>;
+  readonly variants?: Readonly<Record<string, { readonly [K in keyof D]?: D[K] extends number ? number : boolean }>>;
   readonly workgroupSize: number | Vec3 | ((defines: D) => number | Vec3);
   /** Logical workgroup counts. May exceed 65535 per dimension: the toolkit folds them (gpu/grid.ts). */
   readonly grid: (uniforms: UniformValues<U>, workgroupSize: Vec3, defines: D) => Vec3;
@@ -63,7 +63,7 @@ const IDENT = /^[A-Za-z][A-Za-z0-9_]*$/;
 export const defineKernel = <
   const B extends readonly BindingDecl[],
   const U extends UniformDecls,
-  const D extends Defines = Record<never, never>,
+  D extends Defines = Record<never, never>,
 >(def: KernelDef<B, U, D>): Kernel<B, U, D> => {
   const names = [...def.bindings.map((b) => b.name), ...Object.keys(def.uniforms), ...Object.keys(def.defines ?? {})];
   const bad = names.find((n) => !IDENT.test(n));

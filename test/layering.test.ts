@@ -33,6 +33,12 @@ describe("the import arrow", () => {
       expect(readFileSync(join(root, f), "utf8"), f).not.toMatch(/\b(Deno|process|navigator|GPUDevice|GPUBuffer)\b/);
     }
   });
+  test("gpu/ imports only fp-ts and itself or core/, and never looks for a device or a runtime", () => {
+    for (const f of files("gpu")) {
+      for (const spec of importsOf(f)) expect(spec, f).toMatch(/^(\.|fp-ts\/)/);
+      expect(readFileSync(join(root, f), "utf8"), f).not.toMatch(/\bnavigator\b|\bprocess\.|\bDeno\.|requestAdapter/);
+    }
+  });
   test("only cli/ prints or exits", () => {
     for (const layer of ["core", "gpu", "adapters"])
       for (const f of files(layer)) expect(readFileSync(join(root, f), "utf8"), f).not.toMatch(/console\.|process\.exit|Deno\.exit|process\.stdout/);

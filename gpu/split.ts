@@ -1,0 +1,58 @@
+/**
+ * Splitting a tensor too large for one storage binding.
+ *
+ * A buffer may be up to `maxBufferSize` bytes, but one binding may view at most
+ * `maxStorageBufferBindingSize` (lavapipe: 128 MiB; wte of a 32k × 4096 model is 512 MiB). Such a
+ * tensor lives in one buffer and is bound as several views, each a whole number of rows, each
+ * starting at a multiple of `minStorageBufferOffsetAlignment`. A kernel over it is dispatched
+ * once per view, in the same batch, with the view's first row as a uniform (`row0`), so the
+ * kernel indexes `view[(row - row0) * C + c]`. Row-wise kernels (matmul over rows, embedding
+ * lookups, softmax over vocab rows of the head's output) need no other change.
+ * @module
+ */
+
+export interface SplitRequest {
+  readonly rows: number;
+  /** Elements per row; a view never cuts a row. */
+  readonly rowElements: number;
+  readonly bytesPerElement: number;
+  readonly maxBindingBytes: number;
+  readonly offsetAlignment: number;
+}
+
+export interface BindingSpan {
+  readonly firstRow: number;
+  readonly rows: number;
+  readonly offsetBytes: number;
+  readonly sizeBytes: number;
+}
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+/**
+ * Rows per view: the most rows that fit one binding, rounded down to a multiple of the smallest
+ * row count whose byte size is a multiple of the offset alignment. Zero when a single aligned
+ * group of rows does not fit.
+ */
+export const rowsPerBinding = (r: SplitRequest): number => {
+  const rowBytes = r.rowElements * r.bytesPerElement;
+  const step = r.offsetAlignment / gcd(rowBytes, r.offsetAlignment); // rows per aligned group
+  return Math.floor(Math.floor(r.maxBindingBytes / rowBytes) / step) * step;
+};
+
+/**
+ * The views covering all rows, in order, without gaps or overlaps. Throws when the rows cannot be
+ * split at all (a row group larger than a binding): the model does not fit this device.
+ */
+export const splitForBinding = (r: SplitRequest): readonly BindingSpan[] => {
+  const rowBytes = r.rowElements * r.bytesPerElement;
+  if (r.rows * rowBytes <= r.maxBindingBytes) return [{ firstRow: 0, rows: r.rows, offsetBytes: 0, sizeBytes: r.rows * rowBytes }];
+  const per = rowsPerBinding(r);
+  if (per === 0) {
+    throw new Error(`Cannot split ${r.rows} rows of ${rowBytes} bytes into bindings of ${r.maxBindingBytes} bytes aligned to ${r.offsetAlignment}`);
+  }
+  return Array.from({ length: Math.ceil(r.rows / per) }, (_, i) => {
+    const rows = Math.min(per, r.rows - i * per);
+    return { firstRow: i * per, rows, offsetBytes: i * per * rowBytes, sizeBytes: rows * rowBytes };
+  });
+};
