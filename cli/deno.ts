@@ -3,8 +3,7 @@
  * shared program, then exits with its code.
  * @module
  */
-import * as E from "fp-ts/lib/Either.js";
-import { appError } from "../core/errors.ts";
+import { getDenoDevice } from "../adapters/webgpu_deno.ts";
 import type { Io } from "./io.ts";
 import { main } from "./main.ts";
 
@@ -18,7 +17,7 @@ const io: Io = {
   out: (s) => writeAll(Deno.stdout, s),
   err: (s) => writeAll(Deno.stderr, s),
   now: () => Date.now(),
-  getDevice: () => async () => E.left(appError("NoDevice", "Cannot get a WebGPU device: not wired yet", "use --backend cpu")),
+  getDevice: () => getDenoDevice(),
 };
 
 Deno.exit(await main(Deno.args, io));

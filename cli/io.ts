@@ -4,17 +4,11 @@
  * @module
  */
 import type * as TE from "fp-ts/lib/TaskEither.js";
-import type { AppError } from "../core/errors.ts";
-
-export interface DeviceHandle {
-  readonly device: GPUDevice;
-  readonly description: string;
-  readonly release: () => void;
-}
+import type { AcquiredDevice, DeviceError } from "../adapters/webgpu_device.ts";
 
 export interface Io {
   readonly out: (text: string) => void; // stdout
   readonly err: (text: string) => void; // stderr
   readonly now: () => number; // ms
-  readonly getDevice: () => TE.TaskEither<AppError, DeviceHandle>;
+  readonly getDevice: () => TE.TaskEither<DeviceError, AcquiredDevice>;
 }

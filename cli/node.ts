@@ -3,8 +3,7 @@
  * Dawn-backed WebGPU device into the shared program, then exits with its code.
  * @module
  */
-import * as E from "fp-ts/lib/Either.js";
-import { appError } from "../core/errors.ts";
+import { getNodeDevice } from "../adapters/webgpu_node.ts";
 import type { Io } from "./io.ts";
 import { main } from "./main.ts";
 
@@ -12,7 +11,7 @@ const io: Io = {
   out: (s) => void process.stdout.write(s),
   err: (s) => void process.stderr.write(s),
   now: () => Date.now(),
-  getDevice: () => async () => E.left(appError("NoDevice", "Cannot get a WebGPU device: not wired yet", "use --backend cpu")),
+  getDevice: () => getNodeDevice(),
 };
 
 process.exitCode = await main(process.argv.slice(2), io);

@@ -34,12 +34,31 @@ export const arbLlamaSpec: fc.Arbitrary<LlamaSpec> = fc.record({
 
 export const arbSpec: fc.Arbitrary<ModelSpec> = fc.oneof(arbGpt2Spec, arbLlamaSpec);
 
-/** Weights for a spec: every value random and non-zero-ish, norm gains near 1 like trained models. */
+/** A seeded stream of uniform numbers in [−1, 1) (mulberry32): weights like a random init. */
+const uniforms = (seed: number) => {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return 2 * (((t ^ (t >>> 14)) >>> 0) / 4294967296) - 1;
+  };
+};
+
+/**
+ * Weights for a spec, drawn from a seed like a random init: matrices uniform in ±1/√fan_in, norm
+ * gains 1 ± 0.5, biases ±0.1. Generic values, not shrinkable degenerate ones: equal weights make
+ * norms of cancelling rows ill-conditioned, where no f32 kernel can track a float64 oracle.
+ */
 export const arbWeights = (s: ModelSpec): fc.Arbitrary<Weights> =>
-  fc.tuple(...allTensors(s).map((t) =>
-    fc.float32Array({ minLength: numel(t.shape), maxLength: numel(t.shape), min: -1, max: 1, noNaN: true, noDefaultInfinity: true })
-      .map((a) => (t.shape.length === 1 && !/b$/.test(t.name) ? a.map((v) => 1 + 0.5 * v) : a))))
-    .map((arrays) => Object.fromEntries(allTensors(s).map((t, i) => [t.name, arrays[i]!])));
+  fc.integer().map((seed) => {
+    const next = uniforms(seed);
+    return Object.fromEntries(allTensors(s).map((t) => {
+      const bias = t.shape.length === 1 && /b$/.test(t.name), gain = t.shape.length === 1 && !bias;
+      const scale = gain ? 0.5 : bias ? 0.1 : 1 / Math.sqrt(t.shape[t.shape.length - 1]!);
+      return [t.name, Float32Array.from({ length: numel(t.shape) }, () => (gain ? 1 : 0) + scale * next())];
+    }));
+  });
 
 /** A selection: the first n blocks, or any ordered list of distinct blocks. */
 export const arbSelection = (L: number): fc.Arbitrary<Selection> =>

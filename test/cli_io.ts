@@ -3,6 +3,7 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
+import { deviceError } from "../adapters/webgpu_device.ts";
 import type { Io } from "../cli/io.ts";
 import { main } from "../cli/main.ts";
 
@@ -12,7 +13,7 @@ export const runCli = async (argv: ReadonlyArray<string>) => {
     out: (s) => void (out += s),
     err: (s) => void (err += s),
     now: () => 0,
-    getDevice: () => async () => E.left({ _tag: "NoDevice", message: "Cannot get a WebGPU device: none in this test", hint: "use --backend cpu" }),
+    getDevice: () => async () => E.left(deviceError("NoAdapter", "Cannot get a WebGPU adapter: none in this test")),
   };
   const code = await main(argv, io);
   return { code, out, err };

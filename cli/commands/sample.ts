@@ -6,9 +6,13 @@
 import * as t from "io-ts";
 import * as E from "fp-ts/lib/Either.js";
 import { loadModel, loadTokenizer } from "../../adapters/models.ts";
-import { decodeStep, startDecoding } from "../../core/decode.ts";
-import type { AppError } from "../../core/errors.ts";
-import { generate } from "../../core/generate.ts";
+import type { Model } from "../../adapters/models.ts";
+import { type DecodeState, decodeStep, startDecoding } from "../../core/decode.ts";
+import { type AppError, isAppError } from "../../core/errors.ts";
+import { generate, type Step } from "../../core/generate.ts";
+import { gpuDecodeStep } from "../../gpu/decode.ts";
+import { createGpuModel } from "../../gpu/model.ts";
+import { type Backend, BackendArg, backendFlag, withBackend } from "../backend.ts";
 import { textStream } from "../../core/tokenizer.ts";
 import { NonNegIntArg, NumberArg, type CommandSpec } from "../args.ts";
 import type { Io } from "../io.ts";
@@ -18,12 +22,15 @@ const Temperature = t.refinement(NumberArg, (x) => x >= 0, "number ≥ 0");
 
 const SampleArgs = t.intersection([
   t.type({ model: t.string }),
-  t.partial({ tokenizer: t.string, prompt: t.string, "max-new-tokens": NonNegIntArg, temperature: Temperature, "top-p": Probability, seed: NonNegIntArg }),
+  t.partial({
+    tokenizer: t.string, prompt: t.string, "max-new-tokens": NonNegIntArg, temperature: Temperature, "top-p": Probability, seed: NonNegIntArg,
+    backend: BackendArg,
+  }),
 ]);
 
 export const sampleCommand: CommandSpec<t.TypeOf<typeof SampleArgs>> = {
   name: "sample",
-  usage: "sample <model> [--tokenizer F] [--prompt S] [--max-new-tokens N] [--temperature T] [--top-p P] [--seed N]",
+  usage: "sample <model> [--tokenizer F] [--prompt S] [--max-new-tokens N] [--temperature T] [--top-p P] [--seed N] [--backend webgpu|cpu]",
   summary: "Generate text from a model (a llama2.c .bin). Temperature 0 is greedy.",
   positionals: ["model"],
   flags: {
@@ -33,8 +40,19 @@ export const sampleCommand: CommandSpec<t.TypeOf<typeof SampleArgs>> = {
     temperature: { type: "string", help: "0 = greedy (default 1.0)" },
     "top-p": { type: "string", help: "nucleus sampling mass (default 0.9)" },
     seed: { type: "string", help: "random seed (default: the clock)" },
+    backend: backendFlag,
   },
   codec: SampleArgs,
+};
+
+/** The generation step of a backend, and what to release after. */
+const stepper = async (b: Backend, spec: Model["spec"], weights: Model["weights"]): Promise<E.Either<AppError, { step: Step<unknown>; init: unknown; done: () => void }>> => {
+  if (b._tag === "cpu") return E.right({ step: (st, token) => decodeStep(spec, weights, st as DecodeState, token), init: startDecoding(spec), done: () => {} });
+  const model = await createGpuModel(b.kernels, spec, weights)();
+  if (E.isLeft(model)) return model;
+  const decoder = model.right.decoder();
+  if (E.isLeft(decoder)) return (model.right.destroy(), decoder);
+  return E.right({ step: gpuDecodeStep as Step<unknown>, init: decoder.right, done: () => (decoder.right.destroy(), model.right.destroy()) });
 };
 
 export const runSample = async (a: t.TypeOf<typeof SampleArgs>, io: Io): Promise<E.Either<AppError, void>> => {
@@ -44,15 +62,26 @@ export const runSample = async (a: t.TypeOf<typeof SampleArgs>, io: Io): Promise
   if (E.isLeft(tok)) return tok;
   const { spec, weights } = model.right;
   const prompt = tok.right.encode(a.prompt ?? "", { bos: true, eos: false });
-  const text = textStream(tok.right, prompt[0]!);
-  const tokens = generate((st, token) => decodeStep(spec, weights, st, token), startDecoding(spec), prompt, {
-    maxNewTokens: a["max-new-tokens"] ?? 256,
-    sampler: { temperature: a.temperature ?? 1, topP: a["top-p"] ?? 0.9 },
-    seed: a.seed ?? io.now(),
-    stopTokens: [tok.right.bos, tok.right.eos],
-    contextLength: spec.blockSize,
+  return withBackend(io, a.backend, async (backend) => {
+    const s = await stepper(backend, spec, weights);
+    if (E.isLeft(s)) return s;
+    const text = textStream(tok.right, prompt[0]!);
+    const tokens = generate(s.right.step, s.right.init, prompt, {
+      maxNewTokens: a["max-new-tokens"] ?? 256,
+      sampler: { temperature: a.temperature ?? 1, topP: a["top-p"] ?? 0.9 },
+      seed: a.seed ?? io.now(),
+      stopTokens: [tok.right.bos, tok.right.eos],
+      contextLength: spec.blockSize,
+    });
+    try {
+      for await (const id of tokens) io.out(text.push(id));
+    } catch (e) {
+      if (isAppError(e)) return E.left(e);
+      throw e;
+    } finally {
+      s.right.done();
+    }
+    io.out(text.end() + "\n");
+    return E.right(undefined);
   });
-  for await (const id of tokens) io.out(text.push(id));
-  io.out(text.end() + "\n");
-  return E.right(undefined);
 };

@@ -1,0 +1,135 @@
+/**
+ * A model on the GPU: weights uploaded once, activations per (B, T) shape kept for reuse, and
+ * forward passes that each run as one batch (one submit, one readback).
+ * forward(tokens) → logits (B, T, V), and on request the residual stream (stream[k] is block k's
+ * input, stream[L] the final norm's) and the mean loss against targets. blockForward and
+ * headLogits run one block, or the final norm and head, on a residual given from the host:
+ * with them a target's block can be checked against the reference block it came from.
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import * as TE from "fp-ts/lib/TaskEither.js";
+import { pipe } from "fp-ts/lib/function.js";
+import type { ModelSpec } from "../core/spec.ts";
+import type { Weights } from "../core/tensors.ts";
+import { type Activations, createActivations, destroyActivations } from "./activations.ts";
+import { createBatch, type ReadHandle } from "./batch.ts";
+import type { KernelCache } from "./compile.ts";
+import { gpuError, type GpuError } from "./errors.ts";
+import { createDecoder, type GpuDecoder } from "./decoder.ts";
+import { compileForwardKernels } from "./forward_kernels.ts";
+import { uploadWeights } from "./model_weights.ts";
+import { type ForwardContext, recordBlock, recordEmbed, recordHead } from "./record_forward.ts";
+import { createTensor, destroyTensor, upload } from "./tensor.ts";
+
+export interface GpuForward {
+  readonly logits: Float32Array; // (B, T, V)
+  readonly stream?: ReadonlyArray<Float32Array>; // L + 1 of (B, T, C)
+  readonly loss?: number; // mean over B·T, summed in index order on the host
+}
+
+export interface GpuModel {
+  readonly spec: ModelSpec;
+  forward(tokens: Int32Array, B: number, T: number, opts?: { stream?: boolean; targets?: Int32Array }): TE.TaskEither<GpuError, GpuForward>;
+  blockForward(i: number, x: Float32Array, B: number, T: number): TE.TaskEither<GpuError, Float32Array>;
+  headLogits(x: Float32Array, B: number, T: number): TE.TaskEither<GpuError, Float32Array>;
+  /** A fresh KV-cache decoder for one sequence (gpu/decoder.ts). */
+  decoder(): E.Either<GpuError, GpuDecoder>;
+  destroy(): void;
+}
+
+export interface GpuModelOptions {
+  readonly variant?: string;
+  /** Largest binding for weights and logits chunks; tests pass a small one to exercise the splits. Default: the device's. */
+  readonly splitBytes?: number;
+}
+
+const concat = (parts: ReadonlyArray<Float32Array>): Float32Array => {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((o, p) => (out.set(p, o), o + p.length), 0);
+  return out;
+};
+
+export const createGpuModel = (cache: KernelCache, spec: ModelSpec, weights: Weights, opts: GpuModelOptions = {}): TE.TaskEither<GpuError, GpuModel> =>
+  pipe(
+    compileForwardKernels(cache, opts.variant),
+    TE.chainEitherK((k) => {
+      const device = cache.device;
+      const maxBinding = Math.min(opts.splitBytes ?? Infinity, device.limits.maxStorageBufferBindingSize);
+      return pipe(
+        uploadWeights(device, spec, weights),
+        E.chain((w) => E.map((dummy: ReturnType<typeof createTensor<"f32">> extends E.Either<unknown, infer A> ? A : never) =>
+          runner({ device, spec, k, w, dummy, maxBinding }))(createTensor(device, "unused input", [4], "f32"))),
+      );
+    }),
+  );
+
+const runner = (cx: ForwardContext): GpuModel => {
+  const shapes = new Map<string, Activations>();
+  const acts = (B: number, T: number, stream: boolean): E.Either<GpuError, Activations> => {
+    const key = `${B}x${T}${stream ? "s" : ""}`;
+    const have = shapes.get(key);
+    if (have !== undefined) return E.right(have);
+    return E.map((a: Activations) => (shapes.set(key, a), a))(createActivations(cx.device, cx.spec, B, T, stream, cx.maxBinding, cx.device.limits.maxStorageBufferBindingSize));
+  };
+  const checkShape = (B: number, T: number, n: number, per: number): E.Either<GpuError, void> =>
+    T > cx.spec.blockSize || B < 1 || T < 1 || n !== B * T * per
+      ? E.left(gpuError("TooLarge", `Cannot run the model on ${n} values as batch ${B} × ${T}: the context holds at most ${cx.spec.blockSize} positions`, "check the batch and context sizes"))
+      : E.right(undefined);
+  const readLogits = (a: Activations) => {
+    const batch = createBatch(cx.device, `forward ${a.B}x${a.T}`);
+    return { batch, logits: (): ReadHandle<"f32">[] => a.logits.map((c) => batch.read(c.tensor)) };
+  };
+
+  return {
+    spec: cx.spec,
+    forward: (tokens, B, T, o = {}) => pipe(
+      TE.fromEither(E.chain(() => acts(B, T, o.stream ?? false))(checkShape(B, T, tokens.length, 1))),
+      TE.chain((a) => {
+        upload(cx.device, a.tokens, tokens);
+        if (o.targets) upload(cx.device, a.targets, o.targets);
+        const { batch, logits } = readLogits(a);
+        recordEmbed(cx, batch, a);
+        if (o.stream) batch.copy(a.f32.x, a.stream[0]!);
+        for (let i = 0; i < cx.spec.nLayer; i++) {
+          recordBlock(cx, batch, a, i);
+          if (o.stream) batch.copy(a.f32.x, a.stream[i + 1]!);
+        }
+        recordHead(cx, batch, a, o.targets !== undefined);
+        const hl = logits(), hs = a.stream.map((t) => batch.read(t)), hloss = o.targets ? batch.read(a.f32.losses) : undefined;
+        return TE.map((r: { get: (h: ReadHandle<"f32">) => Float32Array }) => ({
+          logits: concat(hl.map((h) => r.get(h))),
+          ...(o.stream ? { stream: hs.map((h) => r.get(h)) } : {}),
+          ...(hloss ? { loss: r.get(hloss).reduce((s, v) => s + v, 0) / (B * T) } : {}),
+        }))(batch.submit());
+      }),
+    ),
+    blockForward: (i, x, B, T) => pipe(
+      TE.fromEither(E.chain(() => acts(B, T, false))(checkShape(B, T, x.length, cx.spec.nEmbd))),
+      TE.chain((a) => {
+        upload(cx.device, a.f32.x, x);
+        const batch = createBatch(cx.device, `block ${i} ${B}x${T}`);
+        recordBlock(cx, batch, a, i);
+        const h = batch.read(a.f32.x);
+        return TE.map((r: { get: (h: ReadHandle<"f32">) => Float32Array }) => r.get(h))(batch.submit());
+      }),
+    ),
+    headLogits: (x, B, T) => pipe(
+      TE.fromEither(E.chain(() => acts(B, T, false))(checkShape(B, T, x.length, cx.spec.nEmbd))),
+      TE.chain((a) => {
+        upload(cx.device, a.f32.x, x);
+        const { batch, logits } = readLogits(a);
+        recordHead(cx, batch, a, false);
+        const hl = logits();
+        return TE.map((r: { get: (h: ReadHandle<"f32">) => Float32Array }) => concat(hl.map((h) => r.get(h))))(batch.submit());
+      }),
+    ),
+    decoder: () => E.chain((a: Activations) => createDecoder(cx, a))(acts(1, 1, false)),
+    destroy: () => {
+      shapes.forEach(destroyActivations);
+      shapes.clear();
+      Object.values(cx.w).forEach(destroyTensor);
+      destroyTensor(cx.dummy);
+    },
+  };
+};
