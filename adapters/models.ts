@@ -1,52 +1,62 @@
 /**
  * Finding and loading a model and its tokenizer from a path a user gives.
- * Formats: llama2.c `.bin` (legacy float32). A llama2.c model's tokenizer is found beside it as
- * `tokenizer.bin` or `tok<V>.bin` unless --tokenizer names one.
+ * Formats: a Hugging Face directory (config.json + safetensors, adapters/hf_checkpoint.ts; a path
+ * to its config.json or .safetensors file means the directory), llama2.c `.bin` legacy float32 (v0,
+ * adapters/llama2c.ts) and "ak42" v1 (float32) / v2 (Q8_0, dequantised; adapters/llama2c_ak42.ts).
+ * The tokenizer is found in the model's directory unless --tokenizer names one (adapters/tokenizers.ts).
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
-import * as TE from "fp-ts/lib/TaskEither.js";
-import { dirname, join } from "node:path";
+import type * as TE from "fp-ts/lib/TaskEither.js";
+import { basename, dirname } from "node:path";
 import { appError, type AppError } from "../core/errors.ts";
 import type { ModelSpec } from "../core/spec.ts";
 import type { Weights } from "../core/tensors.ts";
 import type { Tokenizer } from "../core/tokenizer.ts";
-import { decodeHfConfig } from "../core/codecs/hf_config.ts";
-import { isDirectory, isFile, readText } from "./files.ts";
-import { loadLlama2c } from "./llama2c.ts";
-import { loadLlama2cTokenizer } from "./llama2c_tokenizer.ts";
+import { isDirectory, isFile, readBytes } from "./files.ts";
+import { loadHfModel } from "./hf_checkpoint.ts";
+import { decodeLlama2c } from "./llama2c.ts";
+import { AK42_MAGIC, decodeAk42 } from "./llama2c_ak42.ts";
+import { findTokenizer } from "./tokenizers.ts";
+
+/** How the weights were stored: e.g. "safetensors" / "F32", "llama2.c v2" / "Q8_0 (groups of 32)". */
+export interface DiskFormat {
+  readonly format: string;
+  readonly dtype: string;
+}
 
 export interface Model {
   readonly source: string;
   readonly spec: ModelSpec;
   readonly weights: Weights;
+  readonly disk: DiskFormat;
 }
 
-/** A Hugging Face directory: its config.json is decoded first, so an unknown architecture is named. */
-const loadHfDirectory = (dir: string): TE.TaskEither<AppError, Model> =>
-  pipe(
-    readText(join(dir, "config.json"), "model config"),
-    TE.chainEitherK((text) => E.tryCatch(() => JSON.parse(text) as unknown,
-      () => appError("BadConfig", `Cannot parse ${join(dir, "config.json")}: it is not valid JSON`, "fix or replace the file"))),
-    TE.chainEitherK((json) => decodeHfConfig(json, join(dir, "config.json"))),
-    TE.chain(() => TE.left(appError("BadFile", `Cannot load the weights in ${dir}: this version reads llama2.c .bin checkpoints only`,
-      "convert the model to llama2.c format, or use a release that reads safetensors"))),
-  );
+const loadBin = (path: string): TE.TaskEither<AppError, Model> => async () => {
+  const bytes = await readBytes(path, "llama2.c checkpoint")();
+  if (E.isLeft(bytes)) return bytes;
+  const b = bytes.right;
+  if (b.length >= 4 && new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true) === AK42_MAGIC) {
+    return pipe(decodeAk42(b, path), E.map((m) => ({
+      source: path, spec: m.spec, weights: m.weights,
+      disk: { format: `llama2.c v${m.version} (ak42)`, dtype: m.version === 2 ? `Q8_0 int8, groups of ${m.groupSize}` : "F32" },
+    })));
+  }
+  return pipe(decodeLlama2c(b, path), E.map((m) => ({ source: path, ...m, disk: { format: "llama2.c v0 (legacy)", dtype: "F32" } })));
+};
 
 export const loadModel = (path: string): TE.TaskEither<AppError, Model> => async () => {
-  if (await isDirectory(path)) return loadHfDirectory(path)();
+  const dir = (await isFile(path)) && (basename(path) === "config.json" || path.endsWith(".safetensors") || path.endsWith(".safetensors.index.json")) ? dirname(path) : path;
+  if (await isDirectory(dir)) {
+    return pipe(await loadHfModel(dir)(), E.map((m) => ({
+      source: dir, spec: m.spec, weights: m.weights, disk: { format: `safetensors (${m.files.join(", ")})`, dtype: m.dtypes.join(", ") },
+    })));
+  }
   if (!(await isFile(path))) return E.left(appError("BadFile", `Cannot load model ${path}: no such file`, "check the path"));
-  return pipe(await loadLlama2c(path)(), E.map((m) => ({ source: path, ...m })));
+  return loadBin(path)();
 };
 
-/** The tokenizer for a model: the one named, else one found beside the model. */
-export const loadTokenizer = (model: Model, named: string | undefined): TE.TaskEither<AppError, Tokenizer> => async () => {
-  const dir = dirname(model.source);
-  const candidates = named !== undefined ? [named] : [join(dir, "tokenizer.bin"), join(dir, `tok${model.spec.vocabSize}.bin`)];
-  for (const c of candidates) {
-    if (named !== undefined || (await isFile(c))) return loadLlama2cTokenizer(c, model.spec.vocabSize)();
-  }
-  return E.left(appError("BadFile", `Cannot find a tokenizer for ${model.source}: none of ${candidates.join(", ")} exists`,
-    "pass the model's tokenizer with --tokenizer <file>"));
-};
+/** The tokenizer for a model: the one named (a file or directory), else one found in the model's directory. */
+export const loadTokenizer = (model: Model, named: string | undefined): TE.TaskEither<AppError, Tokenizer> =>
+  findTokenizer(model.source, model.spec.vocabSize, named);

@@ -6,7 +6,10 @@
 import * as E from "fp-ts/lib/Either.js";
 import type { AppError } from "../core/errors.ts";
 import { type CommandSpec, helpText, parseCommand } from "./args.ts";
+import { inheritCommand, runInherit } from "./commands/inherit.ts";
+import { inspectCommand, runInspect } from "./commands/inspect.ts";
 import { runSample, sampleCommand } from "./commands/sample.ts";
+import { runTokenize, tokenizeCommand } from "./commands/tokenize.ts";
 import type { Io } from "./io.ts";
 
 interface Command {
@@ -16,6 +19,9 @@ interface Command {
 
 const commands: ReadonlyArray<Command> = [
   { spec: sampleCommand as CommandSpec<unknown>, run: runSample },
+  { spec: inspectCommand as CommandSpec<unknown>, run: runInspect },
+  { spec: inheritCommand as CommandSpec<unknown>, run: runInherit },
+  { spec: tokenizeCommand as CommandSpec<unknown>, run: runTokenize },
 ];
 
 const overview = (): string =>

@@ -13,6 +13,8 @@ export interface Tokenizer {
   readonly encode: (text: string, opts: { readonly bos: boolean; readonly eos: boolean }) => ReadonlyArray<number>;
   /** The bytes `token` prints as when it follows `prev` (llama2.c strips a leading space after BOS). */
   readonly pieceBytes: (prev: number, token: number) => Uint8Array;
+  /** The text of a whole id sequence (special tokens dropped), as the format's own decoder gives it. */
+  readonly decode: (ids: ReadonlyArray<number>) => string;
 }
 
 /** A lone control byte (not whitespace) is not printed, as llama2.c's safe_printf. */
@@ -41,4 +43,12 @@ export const textStream = (tok: Tokenizer, prev0: number) => {
 export const decodeText = (tok: Tokenizer, ids: ReadonlyArray<number>, prev0: number): string => {
   const s = textStream(tok, prev0);
   return ids.map((id) => s.push(id)).join("") + s.end();
+};
+
+/** All bytes of the pieces, joined, then UTF-8 decoded once (nothing is filtered: a whole-text decode). */
+export const joinPieces = (tok: Pick<Tokenizer, "pieceBytes">, ids: ReadonlyArray<number>, prev0: number): string => {
+  const parts = ids.map((id, i) => tok.pieceBytes(i === 0 ? prev0 : ids[i - 1]!, id));
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((off, p) => (all.set(p, off), off + p.length), 0);
+  return new TextDecoder("utf-8", { fatal: false }).decode(all);
 };

@@ -12,7 +12,7 @@ import { kvDim } from "../core/spec.ts";
 import type { Activations } from "./activations.ts";
 import { createBatch } from "./batch.ts";
 import { gpuError, type GpuError } from "./errors.ts";
-import { type ForwardContext, recordBlock, recordEmbed, recordHead } from "./record_forward.ts";
+import { type ForwardContext, recordBlock, recordEmbed, recordHead, sharedBlockBuffers } from "./record_forward.ts";
 import { createTensor, destroyTensor, type GpuTensor, upload } from "./tensor.ts";
 
 export interface GpuDecoder {
@@ -41,7 +41,7 @@ export const createDecoder = (cx: ForwardContext, acts: Activations): E.Either<G
       upload(cx.device, acts.tokens, Int32Array.of(token));
       const batch = createBatch(cx.device, `decode ${pos}`);
       recordEmbed(cx, batch, acts, pos);
-      caches.forEach((cache, i) => recordBlock(cx, batch, acts, i, { cache, capacity: P, pos0: pos }));
+      caches.forEach((cache, i) => recordBlock(cx, batch, acts, sharedBlockBuffers(acts), i, { cache, capacity: P, pos0: pos }));
       recordHead(cx, batch, acts, false);
       const h = batch.read(acts.logits[0]!.tensor);
       pos += 1;

@@ -19,7 +19,7 @@ import { gpuError, type GpuError } from "./errors.ts";
 import { createDecoder, type GpuDecoder } from "./decoder.ts";
 import { compileForwardKernels } from "./forward_kernels.ts";
 import { uploadWeights } from "./model_weights.ts";
-import { type ForwardContext, recordBlock, recordEmbed, recordHead } from "./record_forward.ts";
+import { type ForwardContext, recordBlock, recordEmbed, recordHead, sharedBlockBuffers } from "./record_forward.ts";
 import { createTensor, destroyTensor, upload } from "./tensor.ts";
 
 export interface GpuForward {
@@ -92,7 +92,7 @@ const runner = (cx: ForwardContext): GpuModel => {
         recordEmbed(cx, batch, a);
         if (o.stream) batch.copy(a.f32.x, a.stream[0]!);
         for (let i = 0; i < cx.spec.nLayer; i++) {
-          recordBlock(cx, batch, a, i);
+          recordBlock(cx, batch, a, sharedBlockBuffers(a), i);
           if (o.stream) batch.copy(a.f32.x, a.stream[i + 1]!);
         }
         recordHead(cx, batch, a, o.targets !== undefined);
@@ -109,7 +109,7 @@ const runner = (cx: ForwardContext): GpuModel => {
       TE.chain((a) => {
         upload(cx.device, a.f32.x, x);
         const batch = createBatch(cx.device, `block ${i} ${B}x${T}`);
-        recordBlock(cx, batch, a, i);
+        recordBlock(cx, batch, a, sharedBlockBuffers(a), i);
         const h = batch.read(a.f32.x);
         return TE.map((r: { get: (h: ReadHandle<"f32">) => Float32Array }) => r.get(h))(batch.submit());
       }),

@@ -4,7 +4,7 @@
  * Weight matrices too large for one binding are bound as row views, one dispatch each.
  * @module
  */
-import { headDim, isTied, kvDim, type ModelSpec, ffnDim } from "../core/spec.ts";
+import { ffnDim, headDim, isTied, kvDim, type ModelSpec } from "../core/spec.ts";
 import { blockName } from "../core/tensors.ts";
 import type { Activations } from "./activations.ts";
 import type { Batch } from "./batch.ts";
@@ -65,49 +65,77 @@ export const recordEmbed = (cx: ForwardContext, batch: Batch, acts: Activations,
   }
 };
 
-/** Normalise `x` into acts.xn with the named gain (and bias for LayerNorm). */
-const recordNorm = (cx: ForwardContext, batch: Batch, acts: Activations, x: GpuTensor<"f32">, w: string, b: string | undefined): void => {
-  const { N } = acts, C = cx.spec.nEmbd, eps = cx.spec.normEps, f = acts.f32;
-  if (b !== undefined) batch.dispatch(cx.k.layerNorm, { x, w: weight(cx, w), b: weight(cx, b), out: f.xn, mean: f.mean, rstd: f.rstd }, { N, C, eps });
-  else batch.dispatch(cx.k.rmsNorm, { x, w: weight(cx, w), out: f.xn, rstd: f.rstd }, { N, C, eps });
+/** The tensors one block reads and writes. Inference shares one set across blocks; training keeps one per block for the backward pass. */
+export interface BlockBuffers {
+  readonly xin: GpuTensor<"f32">; // (N, C) block input
+  readonly mid: GpuTensor<"f32">; // (N, C) after the attention residual
+  readonly xout: GpuTensor<"f32">; // (N, C) block output (may be xin itself)
+  readonly xn1: GpuTensor<"f32">; readonly mean1: GpuTensor<"f32">; readonly rstd1: GpuTensor<"f32">;
+  readonly qkv: GpuTensor<"f32">; readonly att: GpuTensor<"f32">; readonly lse: GpuTensor<"f32">;
+  readonly xn2: GpuTensor<"f32">; readonly mean2: GpuTensor<"f32">; readonly rstd2: GpuTensor<"f32">;
+  readonly h: GpuTensor<"f32">; readonly g: GpuTensor<"f32">;
+}
+
+export const sharedBlockBuffers = (a: Activations): BlockBuffers => {
+  const f = a.f32;
+  return { xin: f.x, mid: f.x2, xout: f.x, xn1: f.xn, mean1: f.mean, rstd1: f.rstd, qkv: f.qkv, att: f.att, lse: f.lse, xn2: f.xn, mean2: f.mean, rstd2: f.rstd, h: f.h, g: f.g };
 };
 
-/** Block i: acts.x → acts.x (through acts.x2); with `at`, the rows are new positions of a cached sequence. */
-export const recordBlock = (cx: ForwardContext, batch: Batch, acts: Activations, i: number, at?: DecodeAt): void => {
-  const s = cx.spec, { B, T, N } = acts, f = acts.f32, C = s.nEmbd, F = ffnDim(s), W = C + 2 * kvDim(s), D = headDim(s);
+/** out = norm(x) with the named gain (and bias: LayerNorm; none: RMSNorm); row statistics kept. */
+export const recordNorm = (cx: ForwardContext, batch: Batch, N: number, x: GpuTensor<"f32">, w: string, b: string | undefined,
+  out: GpuTensor<"f32">, mean: GpuTensor<"f32">, rstd: GpuTensor<"f32">): void => {
+  const C = cx.spec.nEmbd, eps = cx.spec.normEps;
+  if (b !== undefined) batch.dispatch(cx.k.layerNorm, { x, w: weight(cx, w), b: weight(cx, b), out, mean, rstd }, { N, C, eps });
+  else batch.dispatch(cx.k.rmsNorm, { x, w: weight(cx, w), out, rstd }, { N, C, eps });
+};
+
+/** The device names of block i's tensors, per family (Llama's are fused: wqkv, w13). */
+export const blockWeightNames = (s: ModelSpec, i: number) => {
   const n = (name: string) => blockName(i, name);
-  const gpt2 = s._tag === "gpt2";
-  recordNorm(cx, batch, acts, f.x, gpt2 ? n("ln1w") : n("attnnorm"), gpt2 ? n("ln1b") : undefined);
-  recordLinear(cx, batch, { x: f.xn, N, I: C, w: gpt2 ? n("qkvw") : n("wqkv"), ...(gpt2 ? { b: n("qkvb") } : {}), y: f.qkv, ldy: W });
-  if (s._tag === "llama") {
-    batch.dispatch(cx.k.rope, { qkv: f.qkv, cosT: weight(cx, "rope.cos"), sinT: weight(cx, "rope.sin") },
-      { N, T, pos0: at?.pos0 ?? 0, NH: s.nHead, NKV: s.nKvHead, D, W, C, half: s.ropeStyle === "half" ? 1 : 0 });
-  }
-  const KV = kvDim(s), head = { B, T, NH: s.nHead, NKV: gpt2 ? s.nHead : s.nKvHead, D, W, C, scale: 1 / Math.sqrt(D) };
-  if (at === undefined) {
-    batch.dispatch(cx.k.attention, { qkv: f.qkv, kv: f.qkv, out: f.att, lse: f.lse }, { ...head, S: T, kvW: W, kOff: C, vOff: C + KV, pos0: 0 });
-  } else {
-    batch.dispatch(cx.k.kvAppend, { qkv: f.qkv, cache: at.cache }, { N, W, C, KV2: 2 * KV, pos0: at.pos0 });
-    batch.dispatch(cx.k.attention, { qkv: f.qkv, kv: at.cache, out: f.att, lse: f.lse }, { ...head, S: at.capacity, kvW: 2 * KV, kOff: 0, vOff: KV, pos0: at.pos0 });
-  }
-  recordLinear(cx, batch, { x: f.att, N, I: C, w: gpt2 ? n("attprojw") : n("wo"), ...(gpt2 ? { b: n("attprojb") } : {}), res: f.x, y: f.x2, ldy: C });
-  recordNorm(cx, batch, acts, f.x2, gpt2 ? n("ln2w") : n("ffnnorm"), gpt2 ? n("ln2b") : undefined);
-  if (gpt2) {
-    recordLinear(cx, batch, { x: f.xn, N, I: C, w: n("fcw"), b: n("fcb"), y: f.h, ldy: F });
-    batch.dispatch(cx.k.gelu, { inp: f.h, out: f.g }, { n: N * F });
-  } else {
-    recordLinear(cx, batch, { x: f.xn, N, I: C, w: n("w13"), y: f.h, ldy: 2 * F });
-    batch.dispatch(cx.k.swiglu, { h: f.h, out: f.g }, { N, F });
-  }
-  recordLinear(cx, batch, { x: f.g, N, I: F, w: gpt2 ? n("fcprojw") : n("w2"), ...(gpt2 ? { b: n("fcprojb") } : {}), res: f.x2, y: f.x, ldy: C });
+  return s._tag === "gpt2"
+    ? { norm1: n("ln1w"), norm1b: n("ln1b"), qkv: n("qkvw"), qkvb: n("qkvb"), proj: n("attprojw"), projb: n("attprojb"),
+      norm2: n("ln2w"), norm2b: n("ln2b"), up: n("fcw"), upb: n("fcb"), down: n("fcprojw"), downb: n("fcprojb") }
+    : { norm1: n("attnnorm"), norm1b: undefined, qkv: n("wqkv"), qkvb: undefined, proj: n("wo"), projb: undefined,
+      norm2: n("ffnnorm"), norm2b: undefined, up: n("w13"), upb: undefined, down: n("w2"), downb: undefined };
 };
 
-/** Final norm of acts.x and the LM head into the logits chunks; the loss when asked. */
-export const recordHead = (cx: ForwardContext, batch: Batch, acts: Activations, loss: boolean): void => {
-  const s = cx.spec, C = s.nEmbd, V = s.vocabSize;
-  recordNorm(cx, batch, acts, acts.f32.x, s._tag === "gpt2" ? "lnfw" : "normf", s._tag === "gpt2" ? "lnfb" : undefined);
+const withBias = (b: string | undefined) => (b === undefined ? {} : { b });
+
+/** Block i (pre-norm, as core/forward.ts): bb.xin → bb.xout through bb.mid; with `at`, the rows are new positions of a cached sequence. */
+export const recordBlock = (cx: ForwardContext, batch: Batch, shape: { B: number; T: number; N: number }, bb: BlockBuffers, i: number, at?: DecodeAt): void => {
+  const s = cx.spec, { B, T, N } = shape, C = s.nEmbd, F = ffnDim(s), KV = kvDim(s), W = C + 2 * KV, D = headDim(s);
+  const wn = blockWeightNames(s, i);
+  recordNorm(cx, batch, N, bb.xin, wn.norm1, wn.norm1b, bb.xn1, bb.mean1, bb.rstd1);
+  recordLinear(cx, batch, { x: bb.xn1, N, I: C, w: wn.qkv, ...withBias(wn.qkvb), y: bb.qkv, ldy: W });
+  if (s._tag === "llama") {
+    batch.dispatch(cx.k.rope, { qkv: bb.qkv, cosT: weight(cx, "rope.cos"), sinT: weight(cx, "rope.sin") },
+      { N, T, pos0: at?.pos0 ?? 0, NH: s.nHead, NKV: s.nKvHead, D, W, C, half: s.ropeStyle === "half" ? 1 : 0, sign: 1 });
+  }
+  const head = { B, T, NH: s.nHead, NKV: s._tag === "gpt2" ? s.nHead : s.nKvHead, D, W, C, scale: 1 / Math.sqrt(D) };
+  if (at === undefined) {
+    batch.dispatch(cx.k.attention, { qkv: bb.qkv, kv: bb.qkv, out: bb.att, lse: bb.lse }, { ...head, S: T, kvW: W, kOff: C, vOff: C + KV, pos0: 0 });
+  } else {
+    batch.dispatch(cx.k.kvAppend, { qkv: bb.qkv, cache: at.cache }, { N, W, C, KV2: 2 * KV, pos0: at.pos0 });
+    batch.dispatch(cx.k.attention, { qkv: bb.qkv, kv: at.cache, out: bb.att, lse: bb.lse }, { ...head, S: at.capacity, kvW: 2 * KV, kOff: 0, vOff: KV, pos0: at.pos0 });
+  }
+  recordLinear(cx, batch, { x: bb.att, N, I: C, w: wn.proj, ...withBias(wn.projb), res: bb.xin, y: bb.mid, ldy: C });
+  recordNorm(cx, batch, N, bb.mid, wn.norm2, wn.norm2b, bb.xn2, bb.mean2, bb.rstd2);
+  recordLinear(cx, batch, { x: bb.xn2, N, I: C, w: wn.up, ...withBias(wn.upb), y: bb.h, ldy: s._tag === "gpt2" ? F : 2 * F });
+  if (s._tag === "gpt2") batch.dispatch(cx.k.gelu, { inp: bb.h, out: bb.g }, { n: N * F });
+  else batch.dispatch(cx.k.swiglu, { h: bb.h, out: bb.g }, { N, F });
+  recordLinear(cx, batch, { x: bb.g, N, I: F, w: wn.down, ...withBias(wn.downb), res: bb.mid, y: bb.xout, ldy: C });
+};
+
+/** The device names of the final norm and the LM head. */
+export const headWeightNames = (s: ModelSpec) =>
+  ({ norm: s._tag === "gpt2" ? "lnfw" : "normf", normb: s._tag === "gpt2" ? "lnfb" : undefined, head: isTied(s) ? "wte" : "lmhead" });
+
+/** Final norm of x (default acts.x) into acts.xn and the LM head into the logits chunks; the loss when asked. */
+export const recordHead = (cx: ForwardContext, batch: Batch, acts: Activations, loss: boolean, x: GpuTensor<"f32"> = acts.f32.x): void => {
+  const s = cx.spec, C = s.nEmbd, V = s.vocabSize, hn = headWeightNames(s);
+  recordNorm(cx, batch, acts.N, x, hn.norm, hn.normb, acts.f32.xn, acts.f32.mean, acts.f32.rstd);
   for (const chunk of acts.logits) {
-    recordLinear(cx, batch, { x: acts.f32.xn, xRow0: chunk.firstRow, N: chunk.rows, I: C, w: isTied(s) ? "wte" : "lmhead", y: chunk.tensor, ldy: V });
+    recordLinear(cx, batch, { x: acts.f32.xn, xRow0: chunk.firstRow, N: chunk.rows, I: C, w: hn.head, y: chunk.tensor, ldy: V });
     if (loss) batch.dispatch(cx.k.crossEntropy, { logits: chunk.tensor, targets: acts.targets, losses: acts.f32.losses }, { N: chunk.rows, V, row0: chunk.firstRow });
   }
 };

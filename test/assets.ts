@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 const at = (p: string) => fileURLToPath(new URL(`../assets/${p}`, import.meta.url));
 export const STORIES_BIN = at("stories260K/stories260K.bin");
 export const STORIES_TOK = at("stories260K/tok512.bin");
+export const STORIES_Q80 = at("stories260K/stories260K_q80.bin");
 export const STORIES_GOLDEN = at("stories260K/golden_run_c_t0_n256.txt");
 export const TINYSTORIES_TEXT = at("text/tinystories_val_excerpt.txt");
 
@@ -24,3 +25,6 @@ export const GOLDEN_IDS = `403 407 261 378 432 383 286 261 376 298 315 421 395 3
 336 432 313 442 439 423 262 304 420 422 432 357 426 359 279 292 416 439 413 409
 416 327 263 415 294 267 400 426 436 320 285 357 336 432 313 455 289 439 413 263
 304 420 422 432 317 426 410 448 411 280 303 281 421 427 364 426`.split(/\s+/).map(Number);
+export const TINY656K_DIR = at("tinystories656K");
+/** tinystories656K's greedy ids from BOS, from an independent numpy forward (shared/data/README.md, section 2). */
+export const TINY656K_GREEDY_PREFIX = [147, 201, 282, 215, 286, 598, 1662, 356, 499, 826, 1363, 1145, 1652, 615, 242, 1482, 951, 628, 499, 826, 872, 921, 318, 385, 628, 499, 826, 617, 242, 198];

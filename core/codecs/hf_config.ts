@@ -4,6 +4,9 @@
  * LlamaConfig: hidden_size intermediate_size num_hidden_layers num_attention_heads
  * num_key_value_heads (absent → MHA) max_position_embeddings rms_norm_eps rope_theta
  * tie_word_embeddings (HF default false). HF Llama rotates halves ("rotate_half").
+ * Our own key `inheritune_rope: "interleaved"` marks a llama2.c model whose q/k rows we permuted to
+ * the half split on export (core/hf_layout.ts): we un-permute on import, so the round trip is exact;
+ * every other reader (transformers) ignores the key and runs the permuted weights with rotate_half.
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
@@ -46,6 +49,7 @@ const LlamaConfig = t.intersection([
     rope_scaling: t.null, // scaled rotary variants are not supported
     attention_bias: t.literal(false),
     mlp_bias: t.literal(false),
+    inheritune_rope: t.literal("interleaved"),
   }),
 ], "LlamaConfig");
 
@@ -59,7 +63,7 @@ const toSpec = (c: t.TypeOf<typeof Gpt2Config> | t.TypeOf<typeof LlamaConfig>): 
       _tag: "llama", nLayer: c.num_hidden_layers, nEmbd: c.hidden_size, nHead: c.num_attention_heads,
       nKvHead: c.num_key_value_heads ?? c.num_attention_heads, hiddenDim: c.intermediate_size, vocabSize: c.vocab_size,
       blockSize: c.max_position_embeddings ?? 2048, normEps: c.rms_norm_eps ?? 1e-6, ropeTheta: c.rope_theta ?? 10000,
-      ropeStyle: "half", tiedHead: c.tie_word_embeddings ?? false,
+      ropeStyle: c.inheritune_rope ?? "half", tiedHead: c.tie_word_embeddings ?? false,
     };
 
 /** Decode a parsed config.json; `source` names the file in messages. */
@@ -75,4 +79,25 @@ export const decodeHfConfig = (json: unknown, source: string): E.Either<AppError
     E.map(toSpec),
     E.chain((spec) => (specProblems(spec).length === 0 ? E.right(spec) : E.left(bad(specProblems(spec).join("; "))))),
   );
+};
+
+export type TorchDtype = "float32" | "float16" | "bfloat16";
+
+/** A config.json for a spec, as transformers writes it; the depth is the spec's own. */
+export const encodeHfConfig = (s: ModelSpec, ids: { readonly bos?: number; readonly eos?: number }, dtype: TorchDtype): Record<string, unknown> => {
+  const tokens = { ...(ids.bos !== undefined ? { bos_token_id: ids.bos } : {}), ...(ids.eos !== undefined ? { eos_token_id: ids.eos } : {}) };
+  if (s._tag === "gpt2") {
+    return {
+      architectures: ["GPT2LMHeadModel"], model_type: "gpt2", n_layer: s.nLayer, n_head: s.nHead, n_embd: s.nEmbd,
+      n_positions: s.blockSize, n_ctx: s.blockSize, n_inner: s.nInner, vocab_size: s.vocabSize, layer_norm_epsilon: s.normEps,
+      activation_function: "gelu_new", tie_word_embeddings: true, ...tokens, torch_dtype: dtype,
+    };
+  }
+  return {
+    architectures: ["LlamaForCausalLM"], model_type: "llama", hidden_size: s.nEmbd, intermediate_size: s.hiddenDim,
+    num_hidden_layers: s.nLayer, num_attention_heads: s.nHead, num_key_value_heads: s.nKvHead, vocab_size: s.vocabSize,
+    max_position_embeddings: s.blockSize, rms_norm_eps: s.normEps, rope_theta: s.ropeTheta, rope_scaling: null,
+    hidden_act: "silu", attention_bias: false, mlp_bias: false, tie_word_embeddings: s.tiedHead, ...tokens, torch_dtype: dtype,
+    ...(s.ropeStyle === "interleaved" ? { inheritune_rope: "interleaved" } : {}),
+  };
 };

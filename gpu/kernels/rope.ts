@@ -4,6 +4,7 @@
  * (h < NKV), v untouched; cos and sin tables (P, D/2) hold cos/sin(pos·θ^(−2j/D)), computed once on
  * the CPU in float64 (core/ops/rope.ts ropeAngle), so the GPU never rounds a large angle in f32.
  * Pairs: (2j, 2j+1) when half = 0 (llama2.c), (j, j + D/2) when half = 1 (Hugging Face).
+ * sign = −1 rotates by −angle: the transpose, which is the backward pass of the rotation.
  * One invocation per (row, head, pair): it reads and writes only its two elements.
  * CPU twin: core/ops/rope.ts `rope`.
  * @module
@@ -13,7 +14,7 @@ import { ceilDiv, defineKernel } from "../kernel.ts";
 export const ropeForward = defineKernel({
   name: "rope_forward",
   bindings: [{ name: "qkv", access: "read_write" }, { name: "cosT", access: "read" }, { name: "sinT", access: "read" }],
-  uniforms: { N: "u32", T: "u32", pos0: "u32", NH: "u32", NKV: "u32", D: "u32", W: "u32", C: "u32", half: "u32" },
+  uniforms: { N: "u32", T: "u32", pos0: "u32", NH: "u32", NKV: "u32", D: "u32", W: "u32", C: "u32", half: "u32", sign: "f32" },
   workgroupSize: 64,
   grid: ({ N, NH, NKV, D }, [wx]) => [ceilDiv(N * (NH + NKV) * (D / 2), wx), 1, 1],
   wgsl: /* wgsl */ `
@@ -29,7 +30,7 @@ export const ropeForward = defineKernel({
   let q = base + select(2u * j + 1u, j + hd, params.half != 0u);
   let t = (params.pos0 + n % params.T) * hd + j;
   let c = cosT[t];
-  let s = sinT[t];
+  let s = params.sign * sinT[t];
   let x0 = qkv[p];
   let x1 = qkv[q];
   qkv[p] = x0 * c - x1 * s;

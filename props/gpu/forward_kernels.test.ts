@@ -97,7 +97,7 @@ describe("forward kernels match their CPU twins on lavapipe", () => {
     const cos = Float32Array.from({ length: P * d.HD }, (_, i) => Math.cos(ropeAngle(Math.floor(i / d.HD), i % d.HD, D, 10000)));
     const sin = Float32Array.from({ length: P * d.HD }, (_, i) => Math.sin(ropeAngle(Math.floor(i / d.HD), i % d.HD, D, 10000)));
     const r = await runKernel(gpu(), ropeForward, { qkv, cosT: cos, sinT: sin }, { qkv: qkv.length },
-      { N, T: d.T, pos0: 0, NH, NKV: d.NKV, D, W, C, half: half ? 1 : 0 });
+      { N, T: d.T, pos0: 0, NH, NKV: d.NKV, D, W, C, half: half ? 1 : 0, sign: 1 });
     const style = half ? "half" : "interleaved";
     const want = qkv.slice(), scale = new Float64Array(qkv.length);
     for (let n = 0; n < N; n++) {

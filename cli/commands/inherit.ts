@@ -1,0 +1,104 @@
+/**
+ * `inheritune inherit <reference> --layers <n | i,j,k> --out <dir>`: build the target (Sanyal et al.
+ * 2024, Algorithm 1: embedding, the chosen blocks, final norm, LM head; core/plan.ts) and write it
+ * as a Hugging Face directory whose config.json has the target's depth, with the reference's
+ * tokenizer copied and an `inheritune.json` recording the reference (path, sha256), the plan
+ * tensor by tensor, and the tool version.
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import * as t from "io-ts";
+import { createHash } from "node:crypto";
+import { readdir } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { isDirectory, readBytes, sha256File } from "../../adapters/files.ts";
+import { saveHfModel } from "../../adapters/hf_checkpoint.ts";
+import { loadModel, type Model } from "../../adapters/models.ts";
+import { findTokenizerFiles, loadTokenizerFiles } from "../../adapters/tokenizers.ts";
+import type { Dtype } from "../../core/codecs/safetensors_header.ts";
+import type { AppError } from "../../core/errors.ts";
+import { describeEntry, type InheritancePlan, inheritWeights, parseSelection, planInheritance } from "../../core/plan.ts";
+import { paramCount } from "../../core/tensors.ts";
+import { type CommandSpec, NumberArg } from "../args.ts";
+import type { Io } from "../io.ts";
+import { TOOL } from "../version.ts";
+
+const DtypeArg = t.keyof({ f32: null, f16: null, bf16: null });
+const InheritArgs = t.intersection([
+  t.type({ reference: t.string, layers: t.string, out: t.string }),
+  t.partial({ json: t.boolean, dtype: DtypeArg, tokenizer: t.string, "shard-size": t.refinement(NumberArg, (n) => n > 0, "positive number") }),
+]);
+type InheritArgs = t.TypeOf<typeof InheritArgs>;
+
+export const inheritCommand: CommandSpec<InheritArgs> = {
+  name: "inherit",
+  usage: "inherit <reference> --layers <n | i,j,k> --out <dir> [--dtype f32|f16|bf16] [--tokenizer F] [--shard-size BYTES] [--json]",
+  summary: "Make a target from the reference's first n (or chosen) blocks and write it as a Hugging Face directory.",
+  positionals: ["reference"],
+  flags: {
+    layers: { type: "string", help: "the first n blocks, or an ordered list like 0,1,4 (required)" },
+    out: { type: "string", help: "the directory to write; must not exist or be empty (required)" },
+    dtype: { type: "string", help: "weights on disk: f32 (default), f16 or bf16" },
+    tokenizer: { type: "string", help: "tokenizer to copy, when none is in the reference's directory" },
+    "shard-size": { type: "string", help: "largest safetensors file in bytes, e.g. 2M (default: one file)" },
+    json: { type: "boolean", help: "print inheritune.json instead of a summary" },
+  },
+  codec: InheritArgs,
+};
+
+/** sha256 of the reference: a file's own; for a directory, of its sha256sum-style listing of config and weights. */
+const referenceHashes = async (m: Model): Promise<E.Either<AppError, { sha256: string; files: Array<{ name: string; sha256: string }> }>> => {
+  const paths = (await isDirectory(m.source))
+    ? (await readdir(m.source)).filter((f) => f === "config.json" || /\.safetensors(\.index\.json)?$/.test(f)).sort().map((f) => join(m.source, f))
+    : [m.source];
+  const files: Array<{ name: string; sha256: string }> = [];
+  for (const p of paths) {
+    const h = await sha256File(p, "reference file")();
+    if (E.isLeft(h)) return h;
+    files.push({ name: basename(p), sha256: h.right });
+  }
+  const listing = files.map((f) => `${f.sha256}  ${f.name}\n`).join("");
+  return E.right({ sha256: files.length === 1 ? files[0]!.sha256 : createHash("sha256").update(listing).digest("hex"), files });
+};
+
+const provenance = (a: InheritArgs, m: Model, plan: InheritancePlan, hashes: { sha256: string; files: unknown }, dtype: Dtype, tokFiles: ReadonlyArray<string>) => ({
+  tool: TOOL,
+  reference: { path: a.reference, ...hashes, format: m.disk.format, family: plan.reference._tag, n_layer: plan.reference.nLayer, params: paramCount(plan.reference) },
+  selection: { layers: a.layers, blocks: plan.blocks },
+  target: { n_layer: plan.target.nLayer, params: paramCount(plan.target), dtype },
+  tokenizer: tokFiles.map((f) => basename(f)),
+  plan: plan.entries.map((e) => ({ target: e.target, ...e.fate, text: describeEntry(e) })),
+});
+
+export const runInherit = async (a: InheritArgs, io: Io): Promise<E.Either<AppError, void>> => {
+  const sel = parseSelection(a.layers);
+  if (E.isLeft(sel)) return sel;
+  const m = await loadModel(a.reference)();
+  if (E.isLeft(m)) return m;
+  const plan = planInheritance(m.right.spec, sel.right);
+  if (E.isLeft(plan)) return plan;
+  const tokFiles = await findTokenizerFiles(m.right.source, m.right.spec.vocabSize, a.tokenizer);
+  if (E.isLeft(tokFiles)) return tokFiles;
+  const tok = await loadTokenizerFiles(tokFiles.right, m.right.spec.vocabSize)();
+  if (E.isLeft(tok)) return tok;
+  const hashes = await referenceHashes(m.right);
+  if (E.isLeft(hashes)) return hashes;
+  const copies: Array<{ name: string; bytes: Uint8Array }> = [];
+  for (const f of tokFiles.right.files) {
+    const b = await readBytes(f, "tokenizer file")();
+    if (E.isLeft(b)) return b;
+    copies.push({ name: basename(f), bytes: b.right });
+  }
+  const dtype = ({ f32: "F32", f16: "F16", bf16: "BF16" } as const)[a.dtype ?? "f32"];
+  const record = provenance(a, m.right, plan.right, hashes.right, dtype, tokFiles.right.files);
+  const written = await saveHfModel(a.out, {
+    spec: plan.right.target, weights: inheritWeights(plan.right, m.right.weights), dtype, bos: tok.right.bos, eos: tok.right.eos,
+    ...(a["shard-size"] !== undefined ? { maxShardBytes: a["shard-size"] } : {}),
+    extraFiles: [...copies, { name: "inheritune.json", bytes: new TextEncoder().encode(JSON.stringify(record, null, 2) + "\n") }],
+  })();
+  if (E.isLeft(written)) return written;
+  io.out(a.json ? JSON.stringify(record, null, 2) + "\n"
+    : `${a.out}: ${plan.right.target.nLayer} of ${plan.right.reference.nLayer} blocks (${plan.right.blocks.join(",")}), ` +
+      `${paramCount(plan.right.target).toLocaleString("en-US")} parameters, ${dtype}; wrote ${written.right.join(", ")}\n`);
+  return E.right(undefined);
+};
