@@ -2,18 +2,27 @@
  * CPU reference activations, elementwise.
  * GELU, tanh form (Hendrycks & Gimpel 2016) as GPT-2 uses: 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))).
  * SwiGLU (Shazeer 2020) as Llama uses: silu(gate) · up, silu(x) = x / (1 + e^−x).
+ * Arrays keep their type (core/floats.ts): f32 in, f32 out, each value rounded once.
  * @module
  */
+import { alloc, type Floats } from "../floats.ts";
 
 const GELU_K = Math.sqrt(2 / Math.PI);
 
 export const geluScalar = (x: number): number => 0.5 * x * (1 + Math.tanh(GELU_K * (x + 0.044715 * x * x * x)));
 export const siluScalar = (x: number): number => x / (1 + Math.exp(-x));
 
-export const gelu = (x: Float32Array): Float32Array => x.map(geluScalar);
+/** Elementwise f(a[i], b[i]) into a new array of a's type (one rounding per value for f32). */
+const zipWith = <A extends Floats>(a: A, b: Floats, f: (x: number, y: number) => number): A => {
+  const y = alloc(a, a.length);
+  for (let i = 0; i < a.length; i++) y[i] = f(a[i]!, b[i]!);
+  return y;
+};
+
+export const gelu = <A extends Floats>(x: A): A => zipWith(x, x, (v) => geluScalar(v));
 
 /** gate and up: (N, F) → (N, F). */
-export const swiglu = (gate: Float32Array, up: Float32Array): Float32Array => gate.map((g, i) => siluScalar(g) * up[i]!);
+export const swiglu = <A extends Floats>(gate: A, up: A): A => zipWith(gate, up, (g, u) => siluScalar(g) * u);
 
 /** Elementwise a + b, the residual connection. */
-export const add = (a: Float32Array, b: Float32Array): Float32Array => a.map((v, i) => v + b[i]!);
+export const add = <A extends Floats>(a: A, b: A): A => zipWith(a, b, (x, y) => x + y);

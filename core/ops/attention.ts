@@ -5,6 +5,7 @@
  * as llama2.c's kv_mul. Output (T, NH·D) = softmax(q·kᵀ/√D, causal) · v.
  * @module
  */
+import { alloc, type Floats } from "../floats.ts";
 
 export interface AttentionShape {
   readonly T: number;
@@ -14,8 +15,8 @@ export interface AttentionShape {
   readonly headDim: number;
 }
 
-/** Attention probabilities of one query row: length pos+1, in float64. */
-const probabilities = (q: Float32Array, qo: number, k: Float32Array, ko: (s: number) => number, pos: number, D: number): Float64Array => {
+/** Attention probabilities of one query row (q at offset qo, key s at ko(s)): length pos+1, in float64. */
+export const probabilities = (q: Floats, qo: number, k: Floats, ko: (s: number) => number, pos: number, D: number): Float64Array => {
   const p = new Float64Array(pos + 1);
   const scale = 1 / Math.sqrt(D);
   let max = -Infinity;
@@ -31,10 +32,10 @@ const probabilities = (q: Float32Array, qo: number, k: Float32Array, ko: (s: num
   return p;
 };
 
-export const causalAttention = (q: Float32Array, k: Float32Array, v: Float32Array, sh: AttentionShape): Float32Array => {
+export const causalAttention = <A extends Floats>(q: A, k: A, v: A, sh: AttentionShape): A => {
   const { T, pos0, nHead: NH, nKvHead: NKV, headDim: D } = sh;
   const group = NH / NKV;
-  const out = new Float32Array(T * NH * D);
+  const out = alloc(q, T * NH * D);
   for (let t = 0; t < T; t++) {
     for (let h = 0; h < NH; h++) {
       const kvo = Math.floor(h / group) * D;

@@ -5,9 +5,10 @@
  * held to, so GPU tolerances measure the kernel's own rounding, not the oracle's.
  * @module
  */
+import { alloc, type Floats } from "../floats.ts";
 
-export const linear = (x: Float32Array, w: Float32Array, b: Float32Array | undefined, N: number, I: number, O: number): Float32Array => {
-  const y = new Float32Array(N * O);
+export const linear = <A extends Floats>(x: A, w: A, b: A | undefined, N: number, I: number, O: number): A => {
+  const y = alloc(x, N * O);
   for (let n = 0; n < N; n++) {
     const xo = n * I;
     for (let o = 0; o < O; o++) {

@@ -3,8 +3,9 @@
  * Loss per row: logsumexp(logits) − logits[target], computed in float64 with the max subtracted.
  * @module
  */
+import type { Floats } from "../floats.ts";
 
-export const softmaxRow = (logits: Float32Array, o: number, V: number, temperature = 1): Float64Array => {
+export const softmaxRow = (logits: Floats, o: number, V: number, temperature = 1): Float64Array => {
   const p = new Float64Array(V);
   let max = -Infinity;
   for (let i = 0; i < V; i++) max = Math.max(max, logits[o + i]! / temperature);
@@ -15,7 +16,7 @@ export const softmaxRow = (logits: Float32Array, o: number, V: number, temperatu
 };
 
 /** Per-row losses (N). */
-export const crossEntropyRows = (logits: Float32Array, targets: Int32Array, N: number, V: number): Float64Array => {
+export const crossEntropyRows = (logits: Floats, targets: Int32Array, N: number, V: number): Float64Array => {
   const out = new Float64Array(N);
   for (let n = 0; n < N; n++) {
     const o = n * V;
@@ -28,5 +29,5 @@ export const crossEntropyRows = (logits: Float32Array, targets: Int32Array, N: n
   return out;
 };
 
-export const meanCrossEntropy = (logits: Float32Array, targets: Int32Array, N: number, V: number): number =>
+export const meanCrossEntropy = (logits: Floats, targets: Int32Array, N: number, V: number): number =>
   crossEntropyRows(logits, targets, N, V).reduce((a, b) => a + b, 0) / N;

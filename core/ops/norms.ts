@@ -4,9 +4,10 @@
  * RMSNorm (Zhang & Sennrich 2019): x / sqrt(mean(x²) + eps) · w, as llama2.c's rmsnorm.
  * @module
  */
+import { alloc, type Floats } from "../floats.ts";
 
-export const layerNorm = (x: Float32Array, w: Float32Array, b: Float32Array, N: number, C: number, eps: number): Float32Array => {
-  const y = new Float32Array(N * C);
+export const layerNorm = <A extends Floats>(x: A, w: A, b: A, N: number, C: number, eps: number): A => {
+  const y = alloc(x, N * C);
   for (let n = 0; n < N; n++) {
     const o = n * C;
     let mean = 0;
@@ -20,8 +21,8 @@ export const layerNorm = (x: Float32Array, w: Float32Array, b: Float32Array, N: 
   return y;
 };
 
-export const rmsNorm = (x: Float32Array, w: Float32Array, N: number, C: number, eps: number): Float32Array => {
-  const y = new Float32Array(N * C);
+export const rmsNorm = <A extends Floats>(x: A, w: A, N: number, C: number, eps: number): A => {
+  const y = alloc(x, N * C);
   for (let n = 0; n < N; n++) {
     const o = n * C;
     let ss = 0;

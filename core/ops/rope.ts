@@ -5,6 +5,7 @@
  * Llama rotates (j, j + D/2) ("half", rotate_half).
  * @module
  */
+import { alloc, type Floats } from "../floats.ts";
 import type { RopeStyle } from "../spec.ts";
 
 /** Indices of the two members of pair j in a head of width D. */
@@ -13,8 +14,9 @@ export const ropePair = (style: RopeStyle, j: number, D: number): readonly [numb
 
 export const ropeAngle = (pos: number, j: number, D: number, theta: number): number => pos * Math.pow(theta, (-2 * j) / D);
 
-export const rope = (x: Float32Array, T: number, H: number, D: number, pos0: number, theta: number, style: RopeStyle): Float32Array => {
-  const y = x.slice();
+export const rope = <A extends Floats>(x: A, T: number, H: number, D: number, pos0: number, theta: number, style: RopeStyle): A => {
+  const y = alloc(x, x.length);
+  y.set(x);
   for (let t = 0; t < T; t++) {
     for (let j = 0; j < D / 2; j++) {
       const a = ropeAngle(pos0 + t, j, D, theta);
