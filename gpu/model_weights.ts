@@ -7,8 +7,8 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { ropeAngle } from "../core/ops/rope.ts";
-import { headDim, type ModelSpec } from "../core/spec.ts";
-import { blockName, unsafeTensor, type Weights } from "../core/tensors.ts";
+import { ffnDim, headDim, kvDim, type ModelSpec } from "../core/spec.ts";
+import { allTensors, blockName, unsafeTensor, type Weights } from "../core/tensors.ts";
 import type { GpuError } from "./errors.ts";
 import { createTensor, destroyTensor, type GpuTensor, upload } from "./tensor.ts";
 
@@ -64,3 +64,29 @@ export const uploadWeights = (device: GPUDevice, s: ModelSpec, w: Weights): E.Ei
   }
   return E.right(out);
 };
+
+/** The inverse of deviceArrays for trainable tensors: fused matrices split back into core names. */
+export const hostArrays = (s: ModelSpec, dev: Readonly<Record<string, Float32Array>>): Weights => {
+  const out: Record<string, Float32Array> = {};
+  const C = s.nEmbd, KV = kvDim(s), F = ffnDim(s);
+  for (const [name, a] of Object.entries(dev)) {
+    if (name.startsWith("rope.")) continue;
+    const m = /^h\.(\d+)\.(wqkv|w13)$/.exec(name);
+    if (m === null) out[name] = a;
+    else if (m[2] === "wqkv") {
+      const i = Number(m[1]);
+      out[blockName(i, "wq")] = a.slice(0, C * C);
+      out[blockName(i, "wk")] = a.slice(C * C, (C + KV) * C);
+      out[blockName(i, "wv")] = a.slice((C + KV) * C);
+    } else {
+      const i = Number(m[1]);
+      out[blockName(i, "w1")] = a.slice(0, F * C);
+      out[blockName(i, "w3")] = a.slice(F * C);
+    }
+  }
+  return out;
+};
+
+/** Whether a device tensor gets weight decay: fused matrices do; otherwise as its core shape says. */
+export const deviceDecays = (s: ModelSpec, name: string): boolean =>
+  /\.(wqkv|w13)$/.test(name) || (allTensors(s).find((t) => t.name === name)?.shape.length ?? 1) >= 2;

@@ -21,7 +21,7 @@ export interface ForwardContext {
   readonly maxBinding: number;
 }
 
-const weight = (cx: ForwardContext, name: string): GpuTensor<"f32"> => {
+export const weight = (cx: ForwardContext, name: string): GpuTensor<"f32"> => {
   const t = cx.w[name];
   if (t === undefined) throw new Error(`Cannot record the forward pass: weight ${name} is not on the device`);
   return t;
@@ -56,10 +56,10 @@ export interface DecodeAt {
   readonly pos0: number; // position of the first new row
 }
 
-export const recordEmbed = (cx: ForwardContext, batch: Batch, acts: Activations, pos0 = 0): void => {
+export const recordEmbed = (cx: ForwardContext, batch: Batch, acts: Activations, pos0 = 0, out: GpuTensor<"f32"> = acts.f32.x): void => {
   const C = cx.spec.nEmbd, wpe = cx.spec._tag === "gpt2" ? weight(cx, "wpe") : cx.dummy;
   for (const { span, view } of bindingViews(cx.device, weight(cx, "wte"), C, cx.maxBinding)) {
-    batch.dispatch(cx.k.embed, { tokens: acts.tokens, wte: view, wpe, out: acts.f32.x }, {
+    batch.dispatch(cx.k.embed, { tokens: acts.tokens, wte: view, wpe, out }, {
       N: acts.N, T: acts.T, C, pos0, usePos: cx.spec._tag === "gpt2" ? 1 : 0, v0: span.firstRow, vCount: span.rows,
     });
   }

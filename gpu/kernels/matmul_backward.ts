@@ -1,0 +1,94 @@
+/**
+ * Linear backward (forward: y = x·Wᵀ + b, gpu/kernels/matmul.ts), deterministic without atomics:
+ * every output element is owned by one invocation and sums in index order.
+ *   dx[dxRow0 + n, i] (+)= Σ_o dy[n, dyOff + o]·W[o, i]      (accumulate across W's row views)
+ *   dW[o, i] += Σ_n dy[n, dyOff + o]·x[xRow0 + n, i]          (gradients accumulate over micro-batches)
+ *   db[bOff + o] += Σ_n dy[n, dyOff + o]
+ * Shapes: dy (N, ldy), W and dW (O, I) (a row view), x and dx (rows, I). 4×4 register tiles, no
+ * workgroup memory (lavapipe's best shape). CPU twin: core/ops/linear_backward.ts.
+ * @module
+ */
+import { ceilDiv, defineKernel } from "../kernel.ts";
+
+export const matmulBackwardX = defineKernel({
+  name: "matmul_backward_x",
+  bindings: [{ name: "dy", access: "read" }, { name: "w", access: "read" }, { name: "dx", access: "read_write" }],
+  uniforms: { N: "u32", I: "u32", O: "u32", ldy: "u32", dyOff: "u32", dxRow0: "u32", accumulate: "u32" },
+  workgroupSize: 16,
+  grid: ({ N, I }, [wx]) => [ceilDiv(ceilDiv(I, 4), wx), ceilDiv(N, 4), 1],
+  wgsl: /* wgsl */ `
+  let i0 = gid.x * 4u;
+  let n0 = wg.y * 4u;
+  if (i0 >= params.I) { return; }
+  var acc: array<vec4<f32>, 4>; // acc[r][k]: row n0 + r, column i0 + k
+  let lastN = params.N - 1u;
+  let rows = vec4<u32>(min(n0, lastN), min(n0 + 1u, lastN), min(n0 + 2u, lastN), min(n0 + 3u, lastN)) * params.ldy + params.dyOff;
+  let cols = vec4<u32>(i0, min(i0 + 1u, params.I - 1u), min(i0 + 2u, params.I - 1u), min(i0 + 3u, params.I - 1u));
+  for (var o = 0u; o < params.O; o++) {
+    let wr = o * params.I;
+    let wv = vec4<f32>(w[wr + cols.x], w[wr + cols.y], w[wr + cols.z], w[wr + cols.w]);
+    acc[0] += dy[rows.x + o] * wv;
+    acc[1] += dy[rows.y + o] * wv;
+    acc[2] += dy[rows.z + o] * wv;
+    acc[3] += dy[rows.w + o] * wv;
+  }
+  for (var r = 0u; r < 4u; r++) {
+    let n = n0 + r;
+    if (n >= params.N) { break; }
+    for (var k = 0u; k < 4u; k++) {
+      let i = i0 + k;
+      if (i >= params.I) { break; }
+      let at = (params.dxRow0 + n) * params.I + i;
+      if (params.accumulate != 0u) { dx[at] = dx[at] + acc[r][k]; } else { dx[at] = acc[r][k]; }
+    }
+  }`,
+});
+
+export const matmulBackwardW = defineKernel({
+  name: "matmul_backward_w",
+  bindings: [{ name: "dy", access: "read" }, { name: "x", access: "read" }, { name: "dw", access: "read_write" }],
+  uniforms: { N: "u32", I: "u32", O: "u32", ldy: "u32", dyOff: "u32", xRow0: "u32" },
+  workgroupSize: 16,
+  grid: ({ O, I }, [wx]) => [ceilDiv(ceilDiv(I, 4), wx), ceilDiv(O, 4), 1],
+  wgsl: /* wgsl */ `
+  let i0 = gid.x * 4u;
+  let o0 = wg.y * 4u;
+  if (i0 >= params.I) { return; }
+  var acc: array<vec4<f32>, 4>; // acc[r][k]: output o0 + r, input i0 + k
+  let lastO = params.O - 1u;
+  let os = vec4<u32>(min(o0, lastO), min(o0 + 1u, lastO), min(o0 + 2u, lastO), min(o0 + 3u, lastO)) + params.dyOff;
+  let cols = vec4<u32>(i0, min(i0 + 1u, params.I - 1u), min(i0 + 2u, params.I - 1u), min(i0 + 3u, params.I - 1u));
+  for (var n = 0u; n < params.N; n++) {
+    let xr = (params.xRow0 + n) * params.I;
+    let xv = vec4<f32>(x[xr + cols.x], x[xr + cols.y], x[xr + cols.z], x[xr + cols.w]);
+    let dr = n * params.ldy;
+    acc[0] += dy[dr + os.x] * xv;
+    acc[1] += dy[dr + os.y] * xv;
+    acc[2] += dy[dr + os.z] * xv;
+    acc[3] += dy[dr + os.w] * xv;
+  }
+  for (var r = 0u; r < 4u; r++) {
+    let o = o0 + r;
+    if (o >= params.O) { break; }
+    for (var k = 0u; k < 4u; k++) {
+      let i = i0 + k;
+      if (i >= params.I) { break; }
+      let at = o * params.I + i;
+      dw[at] = dw[at] + acc[r][k];
+    }
+  }`,
+});
+
+export const biasBackward = defineKernel({
+  name: "bias_backward",
+  bindings: [{ name: "dy", access: "read" }, { name: "db", access: "read_write" }],
+  uniforms: { N: "u32", O: "u32", ldy: "u32", dyOff: "u32", bOff: "u32" },
+  workgroupSize: 64,
+  grid: ({ O }, [wx]) => [ceilDiv(O, wx), 1, 1],
+  wgsl: /* wgsl */ `
+  let o = gid.x;
+  if (o >= params.O) { return; }
+  var s = 0.0;
+  for (var n = 0u; n < params.N; n++) { s += dy[n * params.ldy + params.dyOff + o]; }
+  db[params.bOff + o] = db[params.bOff + o] + s;`,
+});

@@ -1,0 +1,46 @@
+/**
+ * GPU gradients against the CPU reference backward (core/backward.ts), for random models of both
+ * families (GQA, tied and untied heads, both rotary styles). Allowance for every gradient:
+ * 64·(L + 1)·K ulps of the model's largest |gradient|, K = max(C, F, T, V, B·T) the longest f32
+ * reduction on the way (weight gradients sum over all B·T rows), as for the forward logits. The
+ * scale is global, not per tensor: a small gradient can be the cancellation of large terms (a
+ * position's gradient sums every path through the model), and its error is that of those terms.
+ * @module
+ */
+import { fc, test } from "@fast-check/vitest";
+import { afterAll, describe, expect } from "vitest";
+import { lossAndGrads } from "../../core/backward.ts";
+import { ffnDim } from "../../core/spec.ts";
+import { createGpuTrainer } from "../../gpu/trainer.ts";
+import { unwrap, useGpu } from "../../test/gpu/_device.ts";
+import { worstRatio } from "../../test/gpu/_run_kernel.ts";
+import { arbSpec, arbTokens, arbWeights } from "../arbitraries.ts";
+
+const gpu = useGpu();
+const frozen = { lr: 0, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0, gradClip: 0 };
+let worst = 0;
+afterAll(() => { if (process.env.KERNEL_REPORT) console.log(`gradients: worst ${(100 * worst).toFixed(2)}% of allowance`); });
+
+describe("the GPU backward of a whole model", () => {
+  test.prop([arbSpec.chain((s) => fc.record({ s: fc.constant(s), w: arbWeights(s), batch: arbTokens(s), shift: fc.nat(1000) }))], { numRuns: Number(process.env.RUNS ?? 25) })(
+    "for any model and batch, every GPU gradient is within 64·(L+1)·K ulps of the largest CPU gradient, and the loss agrees",
+    async ({ s, w, batch: { B, T, tokens }, shift }) => {
+      const targets = tokens.map((t, i) => (t + shift + i) % s.vocabSize);
+      const trainer = unwrap(await createGpuTrainer(gpu().kernels, s, { weights: w })());
+      try {
+        const r = unwrap(await trainer.step([{ tokens, targets }], B, T, frozen)());
+        const got = unwrap(await trainer.gradients()());
+        const want = lossAndGrads(s, w, tokens, targets, B, T);
+        const K = Math.max(s.nEmbd, ffnDim(s), T, s.vocabSize, B * T), ulps = 64 * (s.nLayer + 1) * K;
+        const scale = Object.values(want.grads).reduce((m, g) => g.reduce((a, x) => Math.max(a, Math.abs(x)), m), 0);
+        for (const [name, g] of Object.entries(want.grads)) {
+          const res = worstRatio(got[name]!, g, new Float64Array(g.length).fill(scale), ulps);
+          worst = Math.max(worst, res.ratio);
+          expect(res.ratio, `${name}[${res.at}]: GPU ${got[name]![res.at]}, CPU ${g[res.at]}`).toBeLessThanOrEqual(1);
+        }
+        expect(Math.abs(r.loss - want.loss)).toBeLessThanOrEqual(ulps * 2 ** -24 * Math.max(1, want.loss));
+      } finally {
+        trainer.destroy();
+      }
+    });
+});
