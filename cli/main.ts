@@ -10,6 +10,8 @@ import { inheritCommand, runInherit } from "./commands/inherit.ts";
 import { inspectCommand, runInspect } from "./commands/inspect.ts";
 import { runSample, sampleCommand } from "./commands/sample.ts";
 import { runTokenize, tokenizeCommand } from "./commands/tokenize.ts";
+import { runTrain, trainCommand } from "./commands/train.ts";
+import { evalCommand, runEval } from "./commands/eval.ts";
 import type { Io } from "./io.ts";
 
 interface Command {
@@ -22,6 +24,8 @@ const commands: ReadonlyArray<Command> = [
   { spec: inspectCommand as CommandSpec<unknown>, run: runInspect },
   { spec: inheritCommand as CommandSpec<unknown>, run: runInherit },
   { spec: tokenizeCommand as CommandSpec<unknown>, run: runTokenize },
+  { spec: trainCommand as CommandSpec<unknown>, run: runTrain },
+  { spec: evalCommand as CommandSpec<unknown>, run: runEval },
 ];
 
 const overview = (): string =>

@@ -13,7 +13,9 @@ export type ErrorTag =
   | "BadInput" // a prompt or token outside the vocabulary
   | "NoDevice" // no WebGPU adapter or device
   | "GpuFailure" // a shader rejected, a device lost
-  | "IoFailure"; // the file system refused a write
+  | "IoFailure" // the file system refused a write
+  | "Diverged" // training produced a NaN or infinite loss or gradient
+  | "Interrupted"; // a run stopped on request (SIGINT), its state saved
 
 export interface AppError {
   readonly _tag: ErrorTag;
@@ -23,7 +25,7 @@ export interface AppError {
 
 export const appError = (tag: ErrorTag, message: string, hint: string): AppError => ({ _tag: tag, message, hint });
 
-const TAGS: ReadonlySet<string> = new Set<ErrorTag>(["BadSpec", "BadPlan", "BadFile", "BadConfig", "BadArgs", "BadInput", "NoDevice", "GpuFailure", "IoFailure"]);
+const TAGS: ReadonlySet<string> = new Set<ErrorTag>(["BadSpec", "BadPlan", "BadFile", "BadConfig", "BadArgs", "BadInput", "NoDevice", "GpuFailure", "IoFailure", "Diverged", "Interrupted"]);
 
 /** Whether a thrown value is one of our errors (a step that failed inside a loop throws its AppError). */
 export const isAppError = (e: unknown): e is AppError =>

@@ -1,0 +1,66 @@
+/**
+ * `inheritune eval <model> --data <corpus>`: mean next-token loss and perplexity of a model on the
+ * validation split of a corpus (the last 10% of tokens of a text corpus, or a `tokenize` output's
+ * recorded split), scored as `train` scores it: consecutive windows of --ctx tokens (core/batches.ts).
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import * as t from "io-ts";
+import { loadModel, loadTokenizer } from "../../adapters/models.ts";
+import { loadTrainingData } from "../../adapters/training_data.ts";
+import { evaluate } from "../../adapters/training.ts";
+import { evalStarts } from "../../core/batches.ts";
+import { appError, type AppError } from "../../core/errors.ts";
+import { type CommandSpec, PosIntArg } from "../args.ts";
+import { BackendArg, backendFlag, withBackend } from "../backend.ts";
+import type { Io } from "../io.ts";
+import { trainerFactory } from "./train.ts";
+
+const EvalArgs = t.intersection([
+  t.type({ model: t.string, data: t.string }),
+  t.partial({ tokens: PosIntArg, ctx: PosIntArg, batch: PosIntArg, tokenizer: t.string, backend: BackendArg, json: t.boolean }),
+]);
+type EvalArgs = t.TypeOf<typeof EvalArgs>;
+
+export const evalCommand: CommandSpec<EvalArgs> = {
+  name: "eval",
+  usage: "eval <model> --data <corpus> [--tokens N] [--ctx T] [--batch B] [--tokenizer F] [--backend webgpu|cpu] [--json]",
+  summary: "Mean loss and perplexity of a model on a corpus's validation split.",
+  positionals: ["model"],
+  flags: {
+    data: { type: "string", help: "corpus, as for train (required)" },
+    tokens: { type: "string", help: "score at most about N tokens (default: the whole validation split)" },
+    ctx: { type: "string", help: "tokens per window (default 256, at most the model's context), as train's --ctx" },
+    batch: { type: "string", help: "windows per forward pass (default 16)" },
+    tokenizer: { type: "string", help: "tokenizer file, when none sits beside the model" },
+    backend: backendFlag,
+    json: { type: "boolean", help: "print one JSON object" },
+  },
+  codec: EvalArgs,
+};
+
+export const runEval = async (a: EvalArgs, io: Io): Promise<E.Either<AppError, void>> => {
+  const m = await loadModel(a.model)();
+  if (E.isLeft(m)) return m;
+  const tok = await loadTokenizer(m.right, a.tokenizer)();
+  if (E.isLeft(tok)) return tok;
+  const data = await loadTrainingData(a.data, tok.right)();
+  if (E.isLeft(data)) return data;
+  const { spec, weights } = m.right, ctx = a.ctx ?? Math.min(256, spec.blockSize), batch = a.batch ?? 16, evalTokens = a.tokens ?? 0;
+  if (ctx > spec.blockSize) return E.left(appError("BadArgs", `Cannot evaluate with --ctx ${ctx}: the model's context is ${spec.blockSize}`, `give --ctx ${spec.blockSize} or less`));
+  const windows = evalStarts(data.right.val.length, ctx, evalTokens > 0 ? evalTokens : Infinity).length;
+  if (windows === 0) return E.left(appError("BadInput", `Cannot evaluate: the validation split has ${data.right.val.length} tokens, fewer than one window of ${ctx + 1}`, "give a larger corpus or a smaller --ctx"));
+  const loss = await withBackend(io, a.backend, async (b) => {
+    const trainer = await trainerFactory(b)(spec, { weights })();
+    if (E.isLeft(trainer)) return trainer;
+    try {
+      return await evaluate(trainer.right, data.right.val, { batch, ctx, evalTokens });
+    } finally {
+      trainer.right.destroy();
+    }
+  });
+  if (E.isLeft(loss)) return loss;
+  const r = { loss: loss.right, perplexity: Math.exp(loss.right), tokens: windows * ctx, ctx, model: a.model };
+  io.out(a.json ? JSON.stringify(r) + "\n" : `loss ${r.loss.toFixed(4)}, perplexity ${r.perplexity.toFixed(2)} over ${r.tokens.toLocaleString("en-US")} validation tokens (windows of ${ctx})\n`);
+  return E.right(undefined);
+};
