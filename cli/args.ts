@@ -22,7 +22,8 @@ export interface CommandSpec<A> {
   readonly name: string;
   readonly usage: string; // e.g. "sample <model> [options]"
   readonly summary: string;
-  readonly positionals: ReadonlyArray<string>; // names, all required
+  readonly positionals: ReadonlyArray<string>; // names, required unless listed in `optional`
+  readonly optional?: ReadonlyArray<string>; // trailing positionals that may be left out
   readonly flags: Flags;
   readonly codec: t.Decoder<unknown, A>; // decodes { ...flags, [positional name]: string }
 }
@@ -50,9 +51,10 @@ export const parseCommand = <A>(cmd: CommandSpec<A>, argv: ReadonlyArray<string>
     return E.left(badArgs(cmd as CommandSpec<unknown>, e instanceof Error ? e.message.split(". To specify")[0]!.split("\n")[0]! : String(e)));
   }
   const { positionals, values } = parsed;
-  if (positionals.length !== cmd.positionals.length)
+  const least = cmd.positionals.length - (cmd.optional?.length ?? 0);
+  if (positionals.length < least || positionals.length > cmd.positionals.length)
     return E.left(badArgs(cmd as CommandSpec<unknown>, `expected ${cmd.positionals.map((p) => `<${p}>`).join(" ") || "no positional arguments"}, got ${positionals.length}`));
-  const record = { ...values, ...Object.fromEntries(cmd.positionals.map((p, i) => [p, positionals[i]])) };
+  const record = { ...values, ...Object.fromEntries(positionals.map((v, i) => [cmd.positionals[i], v])) };
   return pipe(cmd.codec.decode(record), E.mapLeft((errs) => badArgs(cmd as CommandSpec<unknown>, describeErrors(errs).replace(/^(\w)/, "--$1"))));
 };
 

@@ -4,6 +4,7 @@
  * @module
  */
 import { getDenoDevice } from "../adapters/webgpu_deno.ts";
+import { fileURLToPath } from "node:url";
 import type { Io } from "./io.ts";
 import { main } from "./main.ts";
 
@@ -18,6 +19,8 @@ const io: Io = {
   err: (s) => writeAll(Deno.stderr, s),
   now: () => Date.now(),
   getDevice: () => getDenoDevice(),
+  assets: fileURLToPath(new URL("../assets/", import.meta.url)),
+  isTTY: Deno.stdout.isTerminal(),
 };
 
 Deno.exit(await main(Deno.args, io));

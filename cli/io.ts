@@ -11,4 +11,6 @@ export interface Io {
   readonly err: (text: string) => void; // stderr
   readonly now: () => number; // ms
   readonly getDevice: () => TE.TaskEither<DeviceError, AcquiredDevice>;
+  readonly assets: string; // the bundled assets/ folder, for the embedded default run
+  readonly isTTY: boolean; // stdout is a terminal: progress bars are shown only then
 }

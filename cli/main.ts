@@ -9,6 +9,8 @@ import { type CommandSpec, helpText, parseCommand } from "./args.ts";
 import { inheritCommand, runInherit } from "./commands/inherit.ts";
 import { inspectCommand, runInspect } from "./commands/inspect.ts";
 import { runSample, sampleCommand } from "./commands/sample.ts";
+import { compareCommand, runCompare } from "./commands/compare.ts";
+import { growCommand, runGrow } from "./commands/grow.ts";
 import { runTokenize, tokenizeCommand } from "./commands/tokenize.ts";
 import { runTrain, trainCommand } from "./commands/train.ts";
 import { evalCommand, runEval } from "./commands/eval.ts";
@@ -26,6 +28,8 @@ const commands: ReadonlyArray<Command> = [
   { spec: tokenizeCommand as CommandSpec<unknown>, run: runTokenize },
   { spec: trainCommand as CommandSpec<unknown>, run: runTrain },
   { spec: evalCommand as CommandSpec<unknown>, run: runEval },
+  { spec: compareCommand as CommandSpec<unknown>, run: runCompare },
+  { spec: growCommand as CommandSpec<unknown>, run: runGrow },
 ];
 
 const overview = (): string =>

@@ -4,6 +4,7 @@
  * @module
  */
 import { getNodeDevice } from "../adapters/webgpu_node.ts";
+import { fileURLToPath } from "node:url";
 import type { Io } from "./io.ts";
 import { main } from "./main.ts";
 
@@ -12,6 +13,9 @@ const io: Io = {
   err: (s) => void process.stderr.write(s),
   now: () => Date.now(),
   getDevice: () => getNodeDevice(),
+  // dist/inheritune.mjs and cli/deno.ts both sit one folder below the project root.
+  assets: fileURLToPath(new URL("../assets/", import.meta.url)),
+  isTTY: process.stdout.isTTY === true,
 };
 
 process.exitCode = await main(process.argv.slice(2), io);

@@ -3,6 +3,7 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
+import { fileURLToPath } from "node:url";
 import { deviceError } from "../adapters/webgpu_device.ts";
 import type { Io } from "../cli/io.ts";
 import { main } from "../cli/main.ts";
@@ -14,6 +15,8 @@ export const runCli = async (argv: ReadonlyArray<string>) => {
     err: (s) => void (err += s),
     now: () => 0,
     getDevice: () => async () => E.left(deviceError("NoAdapter", "Cannot get a WebGPU adapter: none in this test")),
+    assets: fileURLToPath(new URL("../assets/", import.meta.url)),
+    isTTY: false,
   };
   const code = await main(argv, io);
   return { code, out, err };

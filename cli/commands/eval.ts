@@ -14,7 +14,7 @@ import { appError, type AppError } from "../../core/errors.ts";
 import { type CommandSpec, PosIntArg } from "../args.ts";
 import { BackendArg, backendFlag, withBackend } from "../backend.ts";
 import type { Io } from "../io.ts";
-import { trainerFactory } from "./train.ts";
+import { trainerFactory } from "../run_setup.ts";
 
 const EvalArgs = t.intersection([
   t.type({ model: t.string, data: t.string }),

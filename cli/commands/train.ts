@@ -10,46 +10,41 @@ import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import * as t from "io-ts";
-import process from "node:process";
 import { basename } from "node:path";
-import { readBytes } from "../../adapters/files.ts";
-import { loadModel, loadTokenizer, type Model } from "../../adapters/models.ts";
-import { findTokenizerFiles } from "../../adapters/tokenizers.ts";
-import { loadTrainingData } from "../../adapters/training_data.ts";
-import { type Metrics, runTraining, type TrainerFactory, type TrainSettings, type TrainSummary } from "../../adapters/training.ts";
-import { createCpuTrainer } from "../../core/cpu_trainer.ts";
+import type { Model } from "../../adapters/models.ts";
+import { type Metrics, runTraining, type TrainSettings, type TrainSummary } from "../../adapters/training.ts";
 import { appError, type AppError } from "../../core/errors.ts";
 import { inheritWeights, parseSelection, planInheritance } from "../../core/plan.ts";
 import { defaultSchedule } from "../../core/schedule.ts";
 import type { ModelSpec } from "../../core/spec.ts";
 import type { Weights } from "../../core/tensors.ts";
-import { createGpuTrainer } from "../../gpu/trainer.ts";
 import { type CommandSpec, NonNegIntArg, NumberArg, PosIntArg } from "../args.ts";
-import { type Backend, BackendArg, backendFlag, withBackend } from "../backend.ts";
+import { BackendArg, backendFlag, withBackend } from "../backend.ts";
 import type { Io } from "../io.ts";
+import { progressLine } from "../progress.ts";
+import { defaultOut, embedded, interruptible, prepare, referenceLoss, trainerFactory } from "../run_setup.ts";
 
 const NonNeg = t.refinement(NumberArg, (x) => x >= 0, "number ≥ 0");
 const Positive = t.refinement(NumberArg, (x) => x > 0, "number > 0");
-const TrainArgs = t.intersection([
-  t.type({ model: t.string, data: t.string, out: t.string }),
-  t.partial({
-    tokens: PosIntArg, steps: PosIntArg, batch: PosIntArg, ctx: PosIntArg, lr: Positive, "min-lr": NonNeg, warmup: NonNegIntArg,
-    "weight-decay": NonNeg, "grad-clip": NonNeg, accum: PosIntArg, "eval-every": NonNegIntArg, seed: NonNegIntArg,
-    resume: t.boolean, json: t.boolean, layers: t.string, tokenizer: t.string, backend: BackendArg,
-  }),
-]);
-type TrainArgs = t.TypeOf<typeof TrainArgs>;
+const TrainArgs = t.partial({
+  model: t.string, data: t.string, out: t.string, "eval-tokens": NonNegIntArg,
+  tokens: PosIntArg, steps: PosIntArg, batch: PosIntArg, ctx: PosIntArg, lr: Positive, "min-lr": NonNeg, warmup: NonNegIntArg,
+  "weight-decay": NonNeg, "grad-clip": NonNeg, accum: PosIntArg, "eval-every": NonNegIntArg, seed: NonNegIntArg,
+  resume: t.boolean, json: t.boolean, layers: t.string, tokenizer: t.string, backend: BackendArg,
+});
+export type TrainArgs = t.TypeOf<typeof TrainArgs>;
 
 const s = (help: string) => ({ type: "string", help }) as const;
 export const trainCommand: CommandSpec<TrainArgs> = {
   name: "train",
-  usage: "train <model> --data <corpus> --out <dir> [--tokens N | --steps N] [--batch B] [--ctx T] [--lr X] [--min-lr X] [--warmup N] " +
+  usage: "train [<model> --data <corpus> --out <dir>] [--tokens N | --steps N] [--batch B] [--ctx T] [--lr X] [--min-lr X] [--warmup N] " +
     "[--weight-decay W] [--grad-clip C] [--accum K] [--eval-every N] [--seed S] [--layers n|i,j,k] [--tokenizer F] [--backend webgpu|cpu] [--resume] [--json]",
-  summary: "Train a model (or the target --layers inherits from it) on a corpus; checkpoints resume exactly.",
+  summary: "Train a model (or the target --layers inherits from it) on a corpus; with no model, the embedded default: the first 3 of stories260K's 5 blocks on the bundled TinyStories excerpt.",
   positionals: ["model"],
+  optional: ["model"],
   flags: {
-    data: s("corpus: .txt (paragraphs are documents) / .jsonl / a directory, or a `tokenize` output (required)"),
-    out: s("directory for checkpoint, metrics.jsonl and the trained model/ (required)"),
+    data: s("corpus: .txt (paragraphs are documents) / .jsonl / a directory, or a `tokenize` output (required with <model>)"),
+    out: s("directory for checkpoint, metrics.jsonl and the trained model/ (default runs/<name>-<time>)"),
     tokens: s("training token budget (default 200k); steps = ⌈tokens / (batch·ctx·accum)⌉"),
     steps: s("optimizer steps, instead of --tokens"),
     batch: s("sequences per micro-batch (default 16)"),
@@ -61,6 +56,7 @@ export const trainCommand: CommandSpec<TrainArgs> = {
     "grad-clip": s("global gradient-norm clip, 0 = off (default 1.0)"),
     accum: s("micro-batches per step (default 1)"),
     "eval-every": s("evaluate and checkpoint every N steps, 0 = only at the end (default: 10 times a run)"),
+    "eval-tokens": s("validation tokens per evaluation, 0 = the whole held-out split (default 0)"),
     seed: s("data seed (default 0)"),
     layers: s("train the target of the first n (or listed) blocks of <model>"),
     tokenizer: s("tokenizer file, when none sits beside the model"),
@@ -79,7 +75,7 @@ export const settingsOf = (a: TrainArgs, spec: ModelSpec): E.Either<AppError, Tr
   const lr = a.lr ?? 3e-3, d = defaultSchedule(lr, steps), evalEvery = a["eval-every"] ?? Math.max(1, Math.round(steps / 10));
   return E.right({
     steps, batch, ctx, accum, lr, minLr: a["min-lr"] ?? d.minLr, warmup: a.warmup ?? d.warmup, weightDecay: a["weight-decay"] ?? 0.1,
-    gradClip: a["grad-clip"] ?? 1, beta1: 0.9, beta2: 0.95, eps: 1e-8, evalEvery, checkpointEvery: evalEvery, evalTokens: 0, seed: a.seed ?? 0,
+    gradClip: a["grad-clip"] ?? 1, beta1: 0.9, beta2: 0.95, eps: 1e-8, evalEvery, checkpointEvery: evalEvery, evalTokens: a["eval-tokens"] ?? 0, seed: a.seed ?? 0,
   });
 };
 
@@ -89,62 +85,68 @@ const trainee = (m: Model, layers: string | undefined): E.Either<AppError, { spe
   return pipe(parseSelection(layers), E.chain((sel) => planInheritance(m.spec, sel)), E.map((p) => ({ spec: p.target, weights: inheritWeights(p, m.weights) })));
 };
 
-export const trainerFactory = (b: Backend): TrainerFactory =>
-  b._tag === "cpu" ? (spec, init) => TE.right(createCpuTrainer(spec, init)) : (spec, init) => createGpuTrainer(b.kernels, spec, init);
-
 const num = (x: number | null, d: number) => (x === null ? "" : x.toFixed(d));
 const row = (m: Metrics) =>
   [String(m.step).padStart(6), String(m.tokens).padStart(10), m.lr === null ? "".padStart(9) : m.lr.toExponential(2).padStart(9),
     num(m.train_loss, 4).padStart(8), num(m.val_loss, 4).padStart(8), num(m.grad_norm, 3).padStart(8), num(m.tokens_per_s, 0).padStart(9)].join(" ") + "\n";
 const HEADER = "  step     tokens        lr    train      val   |grad|    tok/s\n";
 
-/** SIGINT → abort (the loop saves a checkpoint between steps); a second SIGINT ends the process as usual. */
-const interruptible = async <A>(body: (signal: AbortSignal) => Promise<A>): Promise<A> => {
-  const ctl = new AbortController(), onInt = () => (process.off("SIGINT", onInt), ctl.abort());
-  process.on("SIGINT", onInt);
-  try {
-    return await body(ctl.signal);
-  } finally {
-    process.off("SIGINT", onInt);
+/** Where the run's inputs come from: the flags, or the embedded default when no model is named. */
+const inputsOf = (a: TrainArgs, io: Io): E.Either<AppError, { model: string; data: string; out: string; layers: string | undefined }> => {
+  if (a.model === undefined) {
+    const d = embedded(io);
+    return E.right({ model: d.model, data: a.data ?? d.data, out: a.out ?? defaultOut(io, "stories260K-first3"), layers: a.layers ?? d.layers });
   }
-};
-
-const tokenizerCopies = async (m: Model, named: string | undefined): Promise<E.Either<AppError, Array<{ name: string; bytes: Uint8Array }>>> => {
-  const files = await findTokenizerFiles(m.source, m.spec.vocabSize, named);
-  if (E.isLeft(files)) return files;
-  const out: Array<{ name: string; bytes: Uint8Array }> = [];
-  for (const f of files.right.files) {
-    const b = await readBytes(f, "tokenizer file")();
-    if (E.isLeft(b)) return b;
-    out.push({ name: basename(f), bytes: b.right });
-  }
-  return E.right(out);
+  if (a.data === undefined) return E.left(appError("BadArgs", "Cannot run train: --data is required with a model", "give --data <corpus>, or no model for the embedded default"));
+  return E.right({ model: a.model, data: a.data, out: a.out ?? defaultOut(io, basename(a.model).replace(/\.[^.]*$/, "")), layers: a.layers });
 };
 
 export const runTrain = async (a: TrainArgs, io: Io): Promise<E.Either<AppError, void>> => {
-  const m = await loadModel(a.model)();
-  if (E.isLeft(m)) return m;
-  const target = trainee(m.right, a.layers);
+  const inputs = inputsOf(a, io);
+  if (E.isLeft(inputs)) return inputs;
+  const { model: modelPath, data: dataPath, out, layers } = inputs.right;
+  const p = await prepare(modelPath, dataPath, a.tokenizer);
+  if (E.isLeft(p)) return p;
+  const target = trainee(p.right.model, layers);
   if (E.isLeft(target)) return target;
   const settings = settingsOf(a, target.right.spec);
   if (E.isLeft(settings)) return settings;
-  const tok = await loadTokenizer(m.right, a.tokenizer)();
-  if (E.isLeft(tok)) return tok;
-  const copies = await tokenizerCopies(m.right, a.tokenizer);
-  if (E.isLeft(copies)) return copies;
-  const data = await loadTrainingData(a.data, tok.right)();
-  if (E.isLeft(data)) return data;
-  if (!a.json) io.out(HEADER);
-  const summary = await withBackend(io, a.backend, (b) => interruptible(async (signal) => E.map((x: TrainSummary) => ({ ...x, backend: b._tag }))(await runTraining({
-    ...target.right, data: data.right, settings: settings.right, out: a.out, resume: a.resume ?? false, makeTrainer: trainerFactory(b), signal,
-    onMetrics: (x) => io.out(a.json ? JSON.stringify(x) + "\n" : row(x)),
-    export: { bos: tok.right.bos, eos: tok.right.eos, extraFiles: copies.right },
-  })())));
+  const t0 = io.now();
+  const summary = await withBackend(io, a.backend, (b) => interruptible(async (signal) => {
+    const makeTrainer = trainerFactory(b);
+    const refLoss = layers === undefined ? E.right(undefined) : await referenceLoss(makeTrainer, p.right, settings.right);
+    if (E.isLeft(refLoss)) return refLoss;
+    if (!a.json) io.out(HEADER);
+    const bar = progressLine(io, "train", settings.right.steps);
+    const r = await runTraining({
+      ...target.right, data: p.right.data, settings: settings.right, out, resume: a.resume ?? false, makeTrainer, signal,
+      onMetrics: (x) => {
+        bar.end();
+        io.out(a.json ? JSON.stringify(x) + "\n" : row(x));
+        bar.update(x.step, x.train_loss === null ? "" : `loss ${x.train_loss.toFixed(3)} ${x.tokens_per_s?.toFixed(0) ?? "?"} tok/s`);
+      },
+      export: { bos: p.right.tok.bos, eos: p.right.tok.eos, extraFiles: p.right.copies },
+    })();
+    bar.end();
+    return E.map((x: TrainSummary) => ({ ...x, backend: b._tag, reference_val_loss: refLoss.right ?? null, seconds: (io.now() - t0) / 1000 }))(r);
+  }));
   if (E.isLeft(summary)) return summary;
   io.out(a.json ? JSON.stringify(summary.right) + "\n" : human(summary.right));
   return E.right(undefined);
 };
 
-const human = (x: TrainSummary): string =>
-  `trained ${x.steps} steps, ${x.tokens.toLocaleString("en-US")} tokens${x.tokens_per_s !== null ? ` at ${x.tokens_per_s.toFixed(0)} tokens/s` : ""}; ` +
-  `validation loss ${x.val_loss_initial.toFixed(4)} → ${x.val_loss.toFixed(4)}; model in ${x.model}\n`;
+type Done = TrainSummary & { readonly reference_val_loss: number | null; readonly seconds: number };
+
+const human = (x: Done): string => {
+  const rows: Array<[string, string]> = [
+    ...(x.reference_val_loss === null ? [] : [["reference val loss", x.reference_val_loss.toFixed(4)] as [string, string]]),
+    ["target val loss, before training", x.val_loss_initial.toFixed(4)],
+    ["target val loss, after training", x.val_loss.toFixed(4)],
+    ["tokens used", x.tokens.toLocaleString("en-US")],
+    ["time", `${x.seconds.toFixed(1)} s`],
+    ["training tokens/s", x.tokens_per_s === null ? "-" : x.tokens_per_s.toFixed(0)],
+    ["model", x.model],
+  ];
+  const w = Math.max(...rows.map((r) => r[0].length));
+  return "\n" + rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join("\n") + "\n";
+};

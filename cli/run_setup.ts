@@ -1,0 +1,91 @@
+/**
+ * What train, compare and grow share: loading a model, its tokenizer (and the files to copy beside
+ * a saved model) and the training data; the trainer of a backend; SIGINT as an abort signal; and
+ * the embedded default (the bundled stories260K and TinyStories excerpt).
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import * as TE from "fp-ts/lib/TaskEither.js";
+import process from "node:process";
+import { basename, join } from "node:path";
+import { readBytes } from "../adapters/files.ts";
+import { loadModel, loadTokenizer, type Model } from "../adapters/models.ts";
+import { findTokenizerFiles } from "../adapters/tokenizers.ts";
+import { loadTrainingData } from "../adapters/training_data.ts";
+import { evaluate, type TrainData, type TrainerFactory, type TrainSettings } from "../adapters/training.ts";
+import { createCpuTrainer } from "../core/cpu_trainer.ts";
+import type { AppError } from "../core/errors.ts";
+import type { Tokenizer } from "../core/tokenizer.ts";
+import { createGpuTrainer } from "../gpu/trainer.ts";
+import type { Backend } from "./backend.ts";
+import type { Io } from "./io.ts";
+
+export interface Prepared {
+  readonly model: Model;
+  readonly tok: Tokenizer;
+  readonly data: TrainData;
+  readonly copies: ReadonlyArray<{ readonly name: string; readonly bytes: Uint8Array }>;
+}
+
+/** The bundled reference and corpus, for a run given no model. */
+export const embedded = (io: Io) => ({
+  model: join(io.assets, "stories260K", "stories260K.bin"),
+  data: join(io.assets, "text", "tinystories_val_excerpt.txt"),
+  layers: "3",
+});
+
+/** A fresh folder name under runs/ for a run that names none. */
+export const defaultOut = (io: Io, name: string): string => {
+  const d = new Date(io.now()), p = (n: number) => String(n).padStart(2, "0");
+  return join("runs", `${name}-${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`);
+};
+
+const tokenizerCopies = async (m: Model, named: string | undefined): Promise<E.Either<AppError, Prepared["copies"]>> => {
+  const files = await findTokenizerFiles(m.source, m.spec.vocabSize, named);
+  if (E.isLeft(files)) return files;
+  const out: Array<{ name: string; bytes: Uint8Array }> = [];
+  for (const f of files.right.files) {
+    const b = await readBytes(f, "tokenizer file")();
+    if (E.isLeft(b)) return b;
+    out.push({ name: basename(f), bytes: b.right });
+  }
+  return E.right(out);
+};
+
+export const prepare = async (modelPath: string, dataPath: string, tokenizer: string | undefined): Promise<E.Either<AppError, Prepared>> => {
+  const model = await loadModel(modelPath)();
+  if (E.isLeft(model)) return model;
+  const tok = await loadTokenizer(model.right, tokenizer)();
+  if (E.isLeft(tok)) return tok;
+  const copies = await tokenizerCopies(model.right, tokenizer);
+  if (E.isLeft(copies)) return copies;
+  const data = await loadTrainingData(dataPath, tok.right)();
+  if (E.isLeft(data)) return data;
+  return E.right({ model: model.right, tok: tok.right, data: data.right, copies: copies.right });
+};
+
+export const trainerFactory = (b: Backend): TrainerFactory =>
+  b._tag === "cpu" ? (spec, init) => TE.right(createCpuTrainer(spec, init)) : (spec, init) => createGpuTrainer(b.kernels, spec, init);
+
+/** SIGINT → abort (the loop saves a checkpoint between steps); a second SIGINT ends the process as usual. */
+export const interruptible = async <A>(body: (signal: AbortSignal) => Promise<A>): Promise<A> => {
+  const ctl = new AbortController(), onInt = () => (process.off("SIGINT", onInt), ctl.abort());
+  process.on("SIGINT", onInt);
+  try {
+    return await body(ctl.signal);
+  } finally {
+    process.off("SIGINT", onInt);
+  }
+};
+
+/** The reference's validation loss on the same held-out windows the target is scored on. */
+export const referenceLoss = async (makeTrainer: TrainerFactory, p: Prepared, s: TrainSettings): Promise<E.Either<AppError, number>> => {
+  const tr = await makeTrainer(p.model.spec, { weights: p.model.weights })();
+  if (E.isLeft(tr)) return tr;
+  try {
+    return await evaluate(tr.right, p.data.val, s);
+  } finally {
+    tr.right.destroy();
+  }
+};
+
