@@ -9,6 +9,7 @@ import { type CommandSpec, helpText, parseCommand } from "./args.ts";
 import { inheritCommand, runInherit } from "./commands/inherit.ts";
 import { inspectCommand, runInspect } from "./commands/inspect.ts";
 import { runSample, sampleCommand } from "./commands/sample.ts";
+import { analyzeCommand, runAnalyze } from "./commands/analyze.ts";
 import { compareCommand, runCompare } from "./commands/compare.ts";
 import { growCommand, runGrow } from "./commands/grow.ts";
 import { runTokenize, tokenizeCommand } from "./commands/tokenize.ts";
@@ -30,6 +31,7 @@ const commands: ReadonlyArray<Command> = [
   { spec: evalCommand as CommandSpec<unknown>, run: runEval },
   { spec: compareCommand as CommandSpec<unknown>, run: runCompare },
   { spec: growCommand as CommandSpec<unknown>, run: runGrow },
+  { spec: analyzeCommand as CommandSpec<unknown>, run: runAnalyze },
 ];
 
 const overview = (): string =>

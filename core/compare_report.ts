@@ -7,7 +7,8 @@
 import { lineChart } from "./svg_chart.ts";
 
 export interface ArmResult {
-  readonly name: string; // e.g. "inherited first:3", "scratch"
+  readonly name: string; // the strategy, e.g. "first:3", "influence:3", "scratch"
+  readonly reason: string; // why these blocks
   readonly blocks: ReadonlyArray<number> | null; // reference blocks kept; null for scratch
   readonly valLossInitial: number;
   readonly valLoss: number;
@@ -39,7 +40,10 @@ export const reportMarkdown = (r: CompareReport): string => {
     `| reference | all ${r.reference.nLayer} | | ${r.reference.valLoss.toFixed(4)} | 0 | | |`,
     ...r.arms.map((a) => `| ${a.name} | ${a.blocks === null ? "none (random init)" : a.blocks.join(",")} | ${f4(a.valLossInitial)} | ${f4(a.valLoss)} | ${(a.valLoss - r.reference.valLoss >= 0 ? "+" : "")}${(a.valLoss - r.reference.valLoss).toFixed(4)} | ${a.tokens.toLocaleString("en-US")} | ${a.tokensPerS === null ? "–" : a.tokensPerS.toFixed(0)} |`),
     "",
-    `Lowest validation loss: **${best.name}** (${best.valLoss.toFixed(4)}).`,
+    `Lowest validation loss: **${best.name}** (${best.valLoss.toFixed(4)})` +
+      (r.arms.length > 1 ? `, ${(Math.min(...r.arms.filter((a) => a !== best).map((a) => a.valLoss)) - best.valLoss).toFixed(4)} below the next.` : "."),
+    "",
+    ...r.arms.map((a) => `- ${a.name}: ${a.reason}`),
     "",
     "![validation loss against tokens](curves.svg)",
     "",

@@ -13,29 +13,33 @@ import { join } from "node:path";
 import { readCurve, writeReport } from "../../adapters/compare_files.ts";
 import { runTraining, type TrainSummary } from "../../adapters/training.ts";
 import type { ArmResult, CompareReport } from "../../core/compare_report.ts";
-import type { AppError } from "../../core/errors.ts";
+import type { Model } from "../../adapters/models.ts";
+import type { TokenArray } from "../../core/batches.ts";
+import { appError, type AppError } from "../../core/errors.ts";
 import { targetWeights } from "../../core/init.ts";
-import { type InheritancePlan, parseSelection, planInheritance, scratchPlan } from "../../core/plan.ts";
+import { type InheritancePlan, scratchPlan } from "../../core/plan.ts";
 import { type CommandSpec, NonNegIntArg, PosIntArg } from "../args.ts";
 import { BackendArg, backendFlag, withBackend } from "../backend.ts";
 import type { Io } from "../io.ts";
 import { interruptible, prepare, referenceLoss, trainerFactory } from "../run_setup.ts";
+import { selectBlocks } from "../select.ts";
 import { settingsOf } from "./train.ts";
 
 const CompareArgs = t.intersection([
-  t.type({ reference: t.string, layers: t.string, data: t.string, out: t.string }),
-  t.partial({ tokens: PosIntArg, batch: PosIntArg, ctx: PosIntArg, seed: NonNegIntArg, "eval-every": NonNegIntArg, "eval-tokens": NonNegIntArg, tokenizer: t.string, backend: BackendArg, json: t.boolean }),
+  t.type({ reference: t.string, data: t.string, out: t.string }),
+  t.partial({ layers: t.string, strategies: t.string, tokens: PosIntArg, batch: PosIntArg, ctx: PosIntArg, seed: NonNegIntArg, "eval-every": NonNegIntArg, "eval-tokens": NonNegIntArg, tokenizer: t.string, backend: BackendArg, json: t.boolean }),
 ]);
 type CompareArgs = t.TypeOf<typeof CompareArgs>;
 const s = (help: string) => ({ type: "string", help }) as const;
 
 export const compareCommand: CommandSpec<CompareArgs> = {
   name: "compare",
-  usage: "compare <reference> --layers <n | i,j,k> --data <corpus> --out <dir> [--tokens N] [--batch B] [--ctx T] [--seed S] [--eval-every N] [--eval-tokens N] [--backend webgpu|cpu] [--json]",
-  summary: "Train the inherited target and a same-shape target from scratch on the same tokens; report them against the reference.",
+  usage: "compare <reference> (--layers <strategy> | --strategies s1,s2,…,scratch) --data <corpus> --out <dir> [--tokens N] [--batch B] [--ctx T] [--seed S] [--eval-every N] [--eval-tokens N] [--backend webgpu|cpu] [--json]",
+  summary: "Train inherited targets (one per strategy) and a same-shape target from scratch on the same tokens; report them against the reference.",
   positionals: ["reference"],
   flags: {
-    layers: s("the blocks to inherit: a count n (the first n) or a list i,j,k (required)"),
+    layers: s("the blocks to inherit: n | first:n | every:k | influence:n | rank:n | i,j,k; compared with scratch"),
+    strategies: s("several selections, comma-separated, e.g. first:3,influence:3,every:2,scratch (a list inside: 0+2+4)"),
     data: s("corpus (as for train) (required)"), out: s("folder for the report and the runs (required)"),
     tokens: s("training tokens per target (default 200k)"), batch: s("sequences per step (default 16)"), ctx: s("tokens per sequence (default 256)"),
     seed: s("data and initialisation seed (default 0)"), "eval-every": s("evaluate every N steps (default: 10 times a run)"),
@@ -49,24 +53,40 @@ interface Arm {
   readonly name: string;
   readonly folder: string;
   readonly plan: InheritancePlan;
+  readonly reason: string;
 }
+
+/** An arm per strategy, in the order given; "scratch" has the first inherited arm's shape. */
+const armsFor = async (m: Model, wanted: ReadonlyArray<string>, val: TokenArray): Promise<E.Either<AppError, Arm[]>> => {
+  const arms: Arm[] = [], cache = {};
+  for (const w of wanted.filter((x) => x !== "scratch")) {
+    const c = await selectBlocks(m, w, val, undefined, cache);
+    if (E.isLeft(c)) return c;
+    if (arms.length > 0 && c.right.plan.target.nLayer !== arms[0]!.plan.target.nLayer)
+      return E.left(appError("BadArgs", `Cannot compare ${arms[0]!.name} with ${c.right.name}: they keep ${arms[0]!.plan.target.nLayer} and ${c.right.plan.target.nLayer} blocks`, "compare selections of the same depth"));
+    arms.push({ name: c.right.name, folder: c.right.name.replace(/[^\w.-]+/g, "_"), plan: c.right.plan, reason: c.right.reason });
+  }
+  if (arms.length === 0) return E.left(appError("BadArgs", "Cannot compare scratch alone: it takes its shape from an inherited target", "add a selection, e.g. --strategies first:3,scratch"));
+  if (wanted.includes("scratch")) arms.push({ name: "scratch", folder: "scratch", plan: scratchPlan(arms[0]!.plan), reason: "the same shape, randomly initialised (GPT-2 init)" });
+  return E.right(arms);
+};
 
 const armResult = async (arm: Arm, r: TrainSummary): Promise<E.Either<AppError, ArmResult>> =>
   E.map((curve: ReadonlyArray<readonly [number, number]>) => ({
-    name: arm.name, blocks: arm.plan.entries.some((e) => e.fate._tag === "init") ? null : arm.plan.blocks,
+    name: arm.name, reason: arm.reason, blocks: arm.plan.entries.some((e) => e.fate._tag === "init") ? null : arm.plan.blocks,
     valLossInitial: r.val_loss_initial, valLoss: r.val_loss, trainLoss: r.train_loss, tokens: r.tokens, tokensPerS: r.tokens_per_s, curve, out: r.out,
   }))(await readCurve(r.out));
 
 export const runCompare = async (a: CompareArgs, io: Io): Promise<E.Either<AppError, void>> => {
   const p = await prepare(a.reference, a.data, a.tokenizer);
   if (E.isLeft(p)) return p;
-  const sel = E.chain((x: Parameters<typeof planInheritance>[1]) => planInheritance(p.right.model.spec, x))(parseSelection(a.layers));
-  if (E.isLeft(sel)) return sel;
-  const arms: Arm[] = [
-    { name: `inherited ${a.layers}`, folder: "inherited", plan: sel.right },
-    { name: "scratch", folder: "scratch", plan: scratchPlan(sel.right) },
-  ];
-  const settings = settingsOf({ ...a, layers: a.layers }, sel.right.target);
+  const wanted = a.strategies !== undefined ? a.strategies.split(",").map((x) => x.trim()) : a.layers !== undefined ? [a.layers, "scratch"] : [];
+  if (wanted.length === 0 || (a.strategies !== undefined && a.layers !== undefined))
+    return E.left(appError("BadArgs", "Cannot run compare: give the blocks with exactly one of --layers and --strategies", "e.g. --layers 3, or --strategies first:3,influence:3,scratch"));
+  const arms = await armsFor(p.right.model, wanted, p.right.data.val);
+  if (E.isLeft(arms)) return arms;
+  const shape = arms.right[0]!.plan.target;
+  const settings = settingsOf({ ...a }, shape);
   if (E.isLeft(settings)) return settings;
   return withBackend(io, a.backend, (b) => interruptible(async (signal) => {
     const makeTrainer = trainerFactory(b);
@@ -74,7 +94,7 @@ export const runCompare = async (a: CompareArgs, io: Io): Promise<E.Either<AppEr
     if (E.isLeft(ref)) return ref;
     if (!a.json) io.out(`reference (${p.right.model.spec.nLayer} blocks): validation loss ${ref.right.toFixed(4)}\n`);
     const results: ArmResult[] = [];
-    for (const arm of arms) {
+    for (const arm of arms.right) {
       const r = await runTraining({
         spec: arm.plan.target, weights: targetWeights(arm.plan, p.right.model.weights, a.seed ?? 0), data: p.right.data, settings: settings.right,
         out: join(a.out, arm.folder), resume: false, makeTrainer, signal, export: { bos: p.right.tok.bos, eos: p.right.tok.eos, extraFiles: p.right.copies },

@@ -2,7 +2,8 @@
  * `inheritune grow <reference> --data <corpus> --tokens-per-round N --out <dir>`: the paper's
  * procedure for choosing the depth (core/grow.ts): inherit the first ⌈L/2⌉ blocks, train, and while
  * the target's validation loss is above the reference's, inherit 2 more blocks and train again from
- * the reference's weights; each round's run sits in <out>/first-<n>; <out>/grow.json records them.
+ * the reference's weights; each round's run sits in <out>/<strategy>-<n>; <out>/grow.json records them.
+ * --strategy influence|rank keeps the n most influential / least lazy blocks instead of the first n.
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
@@ -12,27 +13,29 @@ import { writeBytesAtomic } from "../../adapters/atomic_write.ts";
 import { runTraining } from "../../adapters/training.ts";
 import type { AppError } from "../../core/errors.ts";
 import { firstDepth, growDecision } from "../../core/grow.ts";
-import { inheritWeights, planInheritance } from "../../core/plan.ts";
+import { inheritWeights } from "../../core/plan.ts";
 import { type CommandSpec, NonNegIntArg, PosIntArg } from "../args.ts";
 import { BackendArg, backendFlag, withBackend } from "../backend.ts";
 import type { Io } from "../io.ts";
 import { interruptible, prepare, referenceLoss, trainerFactory } from "../run_setup.ts";
+import { selectBlocks } from "../select.ts";
 import { settingsOf } from "./train.ts";
 
 const GrowArgs = t.intersection([
   t.type({ reference: t.string, data: t.string, out: t.string, "tokens-per-round": PosIntArg }),
-  t.partial({ batch: PosIntArg, ctx: PosIntArg, seed: NonNegIntArg, "eval-tokens": NonNegIntArg, tokenizer: t.string, backend: BackendArg, json: t.boolean }),
+  t.partial({ strategy: t.keyof({ first: null, influence: null, rank: null }, "first | influence | rank"), batch: PosIntArg, ctx: PosIntArg, seed: NonNegIntArg, "eval-tokens": NonNegIntArg, tokenizer: t.string, backend: BackendArg, json: t.boolean }),
 ]);
 type GrowArgs = t.TypeOf<typeof GrowArgs>;
 const s = (help: string) => ({ type: "string", help }) as const;
 
 export const growCommand: CommandSpec<GrowArgs> = {
   name: "grow",
-  usage: "grow <reference> --data <corpus> --tokens-per-round N --out <dir> [--batch B] [--ctx T] [--seed S] [--eval-tokens N] [--backend webgpu|cpu] [--json]",
+  usage: "grow <reference> --data <corpus> --tokens-per-round N --out <dir> [--strategy first|influence|rank] [--batch B] [--ctx T] [--seed S] [--eval-tokens N] [--backend webgpu|cpu] [--json]",
   summary: "The paper's depth search: start at half the reference's blocks, add 2 while the target's validation loss is above the reference's.",
   positionals: ["reference"],
   flags: {
     data: s("corpus (as for train) (required)"), out: s("folder for the rounds (required)"), "tokens-per-round": s("training tokens in each round (required)"),
+    strategy: s("which n blocks each round keeps: first (the paper), influence or rank (default first)"),
     batch: s("sequences per step (default 16)"), ctx: s("tokens per sequence (default 256)"), seed: s("data seed (default 0)"),
     "eval-tokens": s("validation tokens per evaluation, 0 = all (default 0)"), tokenizer: s("tokenizer file, when none sits beside the model"),
     backend: backendFlag, json: { type: "boolean", help: "one JSON object per round, then a summary" },
@@ -42,6 +45,7 @@ export const growCommand: CommandSpec<GrowArgs> = {
 
 interface Round {
   readonly blocks: number;
+  readonly kept: ReadonlyArray<number>;
   readonly val_loss_initial: number;
   readonly val_loss: number;
   readonly tokens: number;
@@ -59,17 +63,18 @@ export const runGrow = async (a: GrowArgs, io: Io): Promise<E.Either<AppError, v
     const refLoss = await referenceLoss(makeTrainer, p.right, settings.right);
     if (E.isLeft(refLoss)) return refLoss;
     if (!a.json) io.out(`reference (${L} blocks): validation loss ${refLoss.right.toFixed(4)}\n`);
-    const rounds: Round[] = [];
+    const rounds: Round[] = [], cache = {};
     for (let n = firstDepth(L); ;) {
-      const plan = planInheritance(ref.spec, { _tag: "first", n });
-      if (E.isLeft(plan)) return plan;
-      const out = join(a.out, `first-${n}`);
+      const chosen = await selectBlocks(ref, `${a.strategy ?? "first"}:${n}`, p.right.data.val, b._tag === "webgpu" ? b.kernels : undefined, cache);
+      if (E.isLeft(chosen)) return chosen;
+      const plan = chosen.right.plan;
+      const out = join(a.out, `${a.strategy ?? "first"}-${n}`);
       const r = await runTraining({
-        spec: plan.right.target, weights: inheritWeights(plan.right, ref.weights), data: p.right.data, settings: settings.right, out, resume: false,
+        spec: plan.target, weights: inheritWeights(plan, ref.weights), data: p.right.data, settings: settings.right, out, resume: false,
         makeTrainer, signal, export: { bos: p.right.tok.bos, eos: p.right.tok.eos, extraFiles: p.right.copies },
       })();
       if (E.isLeft(r)) return r;
-      const round = { blocks: n, val_loss_initial: r.right.val_loss_initial, val_loss: r.right.val_loss, tokens: r.right.tokens, out };
+      const round = { blocks: n, kept: plan.blocks, val_loss_initial: r.right.val_loss_initial, val_loss: r.right.val_loss, tokens: r.right.tokens, out };
       rounds.push(round);
       const d = growDecision(L, n, r.right.val_loss, refLoss.right);
       io.out(a.json ? JSON.stringify({ round: rounds.length, ...round, reference_val_loss: refLoss.right, decision: d }) + "\n"

@@ -17,26 +17,30 @@ import { loadModel, type Model } from "../../adapters/models.ts";
 import { findTokenizerFiles, loadTokenizerFiles } from "../../adapters/tokenizers.ts";
 import type { Dtype } from "../../core/codecs/safetensors_header.ts";
 import type { AppError } from "../../core/errors.ts";
-import { describeEntry, type InheritancePlan, inheritWeights, parseSelection, planInheritance } from "../../core/plan.ts";
+import { loadTrainingData } from "../../adapters/training_data.ts";
+import { describeEntry, inheritWeights } from "../../core/plan.ts";
+import { parseStrategy } from "../../core/strategies.ts";
 import { paramCount } from "../../core/tensors.ts";
 import { type CommandSpec, NumberArg } from "../args.ts";
 import type { Io } from "../io.ts";
+import { type Chosen, selectBlocks } from "../select.ts";
 import { TOOL } from "../version.ts";
 
 const DtypeArg = t.keyof({ f32: null, f16: null, bf16: null });
 const InheritArgs = t.intersection([
   t.type({ reference: t.string, layers: t.string, out: t.string }),
-  t.partial({ json: t.boolean, dtype: DtypeArg, tokenizer: t.string, "shard-size": t.refinement(NumberArg, (n) => n > 0, "positive number") }),
+  t.partial({ json: t.boolean, dtype: DtypeArg, tokenizer: t.string, data: t.string, "shard-size": t.refinement(NumberArg, (n) => n > 0, "positive number") }),
 ]);
 type InheritArgs = t.TypeOf<typeof InheritArgs>;
 
 export const inheritCommand: CommandSpec<InheritArgs> = {
   name: "inherit",
-  usage: "inherit <reference> --layers <n | i,j,k> --out <dir> [--dtype f32|f16|bf16] [--tokenizer F] [--shard-size BYTES] [--json]",
+  usage: "inherit <reference> --layers <n | first:n | every:k | influence:n | rank:n | i,j,k> --out <dir> [--data corpus] [--dtype f32|f16|bf16] [--tokenizer F] [--shard-size BYTES] [--json]",
   summary: "Make a target from the reference's first n (or chosen) blocks and write it as a Hugging Face directory.",
   positionals: ["reference"],
   flags: {
-    layers: { type: "string", help: "the first n blocks, or an ordered list like 0,1,4 (required)" },
+    layers: { type: "string", help: "n | first:n | every:k | influence:n | rank:n | an ordered list like 0,1,4 (required)" },
+    data: { type: "string", help: "corpus whose held-out text ranks the blocks, for influence:n and rank:n" },
     out: { type: "string", help: "the directory to write; must not exist or be empty (required)" },
     dtype: { type: "string", help: "weights on disk: f32 (default), f16 or bf16" },
     tokenizer: { type: "string", help: "tokenizer to copy, when none is in the reference's directory" },
@@ -61,26 +65,29 @@ const referenceHashes = async (m: Model): Promise<E.Either<AppError, { sha256: s
   return E.right({ sha256: files.length === 1 ? files[0]!.sha256 : createHash("sha256").update(listing).digest("hex"), files });
 };
 
-const provenance = (a: InheritArgs, m: Model, plan: InheritancePlan, hashes: { sha256: string; files: unknown }, dtype: Dtype, tokFiles: ReadonlyArray<string>) => ({
+const provenance = (a: InheritArgs, m: Model, chosen: Chosen, hashes: { sha256: string; files: unknown }, dtype: Dtype, tokFiles: ReadonlyArray<string>, plan = chosen.plan) => ({
   tool: TOOL,
   reference: { path: a.reference, ...hashes, format: m.disk.format, family: plan.reference._tag, n_layer: plan.reference.nLayer, params: paramCount(plan.reference) },
-  selection: { layers: a.layers, blocks: plan.blocks },
+  selection: { layers: a.layers, strategy: chosen.name, blocks: plan.blocks, reason: chosen.reason },
   target: { n_layer: plan.target.nLayer, params: paramCount(plan.target), dtype },
   tokenizer: tokFiles.map((f) => basename(f)),
   plan: plan.entries.map((e) => ({ target: e.target, ...e.fate, text: describeEntry(e) })),
 });
 
 export const runInherit = async (a: InheritArgs, io: Io): Promise<E.Either<AppError, void>> => {
-  const sel = parseSelection(a.layers);
-  if (E.isLeft(sel)) return sel;
+  const st = parseStrategy(a.layers);
+  if (E.isLeft(st)) return st;
   const m = await loadModel(a.reference)();
   if (E.isLeft(m)) return m;
-  const plan = planInheritance(m.right.spec, sel.right);
-  if (E.isLeft(plan)) return plan;
   const tokFiles = await findTokenizerFiles(m.right.source, m.right.spec.vocabSize, a.tokenizer);
   if (E.isLeft(tokFiles)) return tokFiles;
   const tok = await loadTokenizerFiles(tokFiles.right, m.right.spec.vocabSize)();
   if (E.isLeft(tok)) return tok;
+  const data = a.data === undefined ? E.right(undefined) : await loadTrainingData(a.data, tok.right)();
+  if (E.isLeft(data)) return data;
+  const chosen = await selectBlocks(m.right, a.layers, data.right?.val);
+  if (E.isLeft(chosen)) return chosen;
+  const plan = chosen.right.plan;
   const hashes = await referenceHashes(m.right);
   if (E.isLeft(hashes)) return hashes;
   const copies: Array<{ name: string; bytes: Uint8Array }> = [];
@@ -90,15 +97,15 @@ export const runInherit = async (a: InheritArgs, io: Io): Promise<E.Either<AppEr
     copies.push({ name: basename(f), bytes: b.right });
   }
   const dtype = ({ f32: "F32", f16: "F16", bf16: "BF16" } as const)[a.dtype ?? "f32"];
-  const record = provenance(a, m.right, plan.right, hashes.right, dtype, tokFiles.right.files);
+  const record = provenance(a, m.right, chosen.right, hashes.right, dtype, tokFiles.right.files);
   const written = await saveHfModel(a.out, {
-    spec: plan.right.target, weights: inheritWeights(plan.right, m.right.weights), dtype, bos: tok.right.bos, eos: tok.right.eos,
+    spec: plan.target, weights: inheritWeights(plan, m.right.weights), dtype, bos: tok.right.bos, eos: tok.right.eos,
     ...(a["shard-size"] !== undefined ? { maxShardBytes: a["shard-size"] } : {}),
     extraFiles: [...copies, { name: "inheritune.json", bytes: new TextEncoder().encode(JSON.stringify(record, null, 2) + "\n") }],
   })();
   if (E.isLeft(written)) return written;
   io.out(a.json ? JSON.stringify(record, null, 2) + "\n"
-    : `${a.out}: ${plan.right.target.nLayer} of ${plan.right.reference.nLayer} blocks (${plan.right.blocks.join(",")}), ` +
-      `${paramCount(plan.right.target).toLocaleString("en-US")} parameters, ${dtype}; wrote ${written.right.join(", ")}\n`);
+    : `${a.out}: ${plan.target.nLayer} of ${plan.reference.nLayer} blocks (${plan.blocks.join(",")}), ` +
+      `${paramCount(plan.target).toLocaleString("en-US")} parameters, ${dtype}; wrote ${written.right.join(", ")}\n`);
   return E.right(undefined);
 };

@@ -7,14 +7,14 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { pipe } from "fp-ts/lib/function.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import * as t from "io-ts";
 import { basename } from "node:path";
 import type { Model } from "../../adapters/models.ts";
 import { type Metrics, runTraining, type TrainSettings, type TrainSummary } from "../../adapters/training.ts";
 import { appError, type AppError } from "../../core/errors.ts";
-import { inheritWeights, parseSelection, planInheritance } from "../../core/plan.ts";
+import type { TokenArray } from "../../core/batches.ts";
+import { inheritWeights } from "../../core/plan.ts";
 import { defaultSchedule } from "../../core/schedule.ts";
 import type { ModelSpec } from "../../core/spec.ts";
 import type { Weights } from "../../core/tensors.ts";
@@ -22,6 +22,7 @@ import { type CommandSpec, NonNegIntArg, NumberArg, PosIntArg } from "../args.ts
 import { BackendArg, backendFlag, withBackend } from "../backend.ts";
 import type { Io } from "../io.ts";
 import { progressLine } from "../progress.ts";
+import { type Chosen, selectBlocks } from "../select.ts";
 import { defaultOut, embedded, interruptible, prepare, referenceLoss, trainerFactory } from "../run_setup.ts";
 
 const NonNeg = t.refinement(NumberArg, (x) => x >= 0, "number ≥ 0");
@@ -58,7 +59,7 @@ export const trainCommand: CommandSpec<TrainArgs> = {
     "eval-every": s("evaluate and checkpoint every N steps, 0 = only at the end (default: 10 times a run)"),
     "eval-tokens": s("validation tokens per evaluation, 0 = the whole held-out split (default 0)"),
     seed: s("data seed (default 0)"),
-    layers: s("train the target of the first n (or listed) blocks of <model>"),
+    layers: s("train the target inheriting these blocks of <model>: n | first:n | every:k | influence:n | rank:n | i,j,k"),
     tokenizer: s("tokenizer file, when none sits beside the model"),
     backend: backendFlag,
     resume: { type: "boolean", help: "continue the run in --out from its checkpoint (same flags)" },
@@ -79,10 +80,10 @@ export const settingsOf = (a: TrainArgs, spec: ModelSpec): E.Either<AppError, Tr
   });
 };
 
-/** The model to train: <model> itself, or the target --layers inherits from it. */
-const trainee = (m: Model, layers: string | undefined): E.Either<AppError, { spec: ModelSpec; weights: Weights }> => {
+/** The model to train: <model> itself, or the target --layers inherits from it (any strategy of core/strategies.ts). */
+const trainee = async (m: Model, layers: string | undefined, val: TokenArray): Promise<E.Either<AppError, { spec: ModelSpec; weights: Weights }>> => {
   if (layers === undefined) return E.right({ spec: m.spec, weights: m.weights });
-  return pipe(parseSelection(layers), E.chain((sel) => planInheritance(m.spec, sel)), E.map((p) => ({ spec: p.target, weights: inheritWeights(p, m.weights) })));
+  return E.map((c: Chosen) => ({ spec: c.plan.target, weights: inheritWeights(c.plan, m.weights) }))(await selectBlocks(m, layers, val));
 };
 
 const num = (x: number | null, d: number) => (x === null ? "" : x.toFixed(d));
@@ -107,7 +108,7 @@ export const runTrain = async (a: TrainArgs, io: Io): Promise<E.Either<AppError,
   const { model: modelPath, data: dataPath, out, layers } = inputs.right;
   const p = await prepare(modelPath, dataPath, a.tokenizer);
   if (E.isLeft(p)) return p;
-  const target = trainee(p.right.model, layers);
+  const target = await trainee(p.right.model, layers, p.right.data.val);
   if (E.isLeft(target)) return target;
   const settings = settingsOf(a, target.right.spec);
   if (E.isLeft(settings)) return settings;

@@ -1,0 +1,38 @@
+/**
+ * `--layers` for every command: a strategy (core/strategies.ts) turned into a selection, measuring
+ * the reference's blocks first (adapters/analysis.ts) when the strategy ranks them.
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import { analyzeBlocks } from "../adapters/analysis.ts";
+import type { Model } from "../adapters/models.ts";
+import type { TokenArray } from "../core/batches.ts";
+import type { BlockReport } from "../core/diagnostics.ts";
+import type { AppError } from "../core/errors.ts";
+import { type InheritancePlan, planInheritance } from "../core/plan.ts";
+import { chooseBlocks, needsDiagnostics, parseStrategy, strategyName } from "../core/strategies.ts";
+import type { KernelCache } from "../gpu/compile.ts";
+
+export interface Chosen {
+  readonly name: string; // the strategy, normalised (first:3, influence:3, …)
+  readonly plan: InheritancePlan;
+  readonly reason: string;
+}
+
+/** The paper's measurement windows for ranking blocks: 32 held-out sequences of 100 tokens. */
+const DIAG = { sequences: 32, T: 100 };
+
+export const selectBlocks = async (m: Model, text: string, val: TokenArray | undefined, gpu?: KernelCache, cache?: { reports?: ReadonlyArray<BlockReport> }): Promise<E.Either<AppError, Chosen>> => {
+  const st = parseStrategy(text);
+  if (E.isLeft(st)) return st;
+  let reports = cache?.reports;
+  if (needsDiagnostics(st.right) && reports === undefined && val !== undefined) {
+    const r = await analyzeBlocks(m.spec, m.weights, val, DIAG, gpu);
+    if (E.isLeft(r)) return r;
+    reports = r.right;
+    if (cache) cache.reports = reports;
+  }
+  const c = chooseBlocks(st.right, m.spec.nLayer, reports);
+  if (E.isLeft(c)) return c;
+  return E.map((plan: InheritancePlan) => ({ name: strategyName(st.right), plan, reason: c.right.reason }))(planInheritance(m.spec, c.right.selection));
+};
