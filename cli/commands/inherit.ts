@@ -16,12 +16,16 @@ import { saveHfModel } from "../../adapters/hf_checkpoint.ts";
 import { loadModel, type Model } from "../../adapters/models.ts";
 import { findTokenizerFiles, loadTokenizerFiles } from "../../adapters/tokenizers.ts";
 import type { Dtype } from "../../core/codecs/safetensors_header.ts";
-import type { AppError } from "../../core/errors.ts";
+import type { TokenArray } from "../../core/batches.ts";
+import { appError, type AppError } from "../../core/errors.ts";
+import type { ModelSpec } from "../../core/spec.ts";
+import type { Weights } from "../../core/tensors.ts";
+import { ffnImportance, keepUnits, narrowFfn } from "../../core/width.ts";
 import { loadTrainingData } from "../../adapters/training_data.ts";
 import { describeEntry, inheritWeights } from "../../core/plan.ts";
 import { parseStrategy } from "../../core/strategies.ts";
 import { paramCount } from "../../core/tensors.ts";
-import { type CommandSpec, NumberArg } from "../args.ts";
+import { type CommandSpec, NumberArg, PosIntArg } from "../args.ts";
 import type { Io } from "../io.ts";
 import { type Chosen, selectBlocks } from "../select.ts";
 import { TOOL } from "../version.ts";
@@ -29,13 +33,13 @@ import { TOOL } from "../version.ts";
 const DtypeArg = t.keyof({ f32: null, f16: null, bf16: null });
 const InheritArgs = t.intersection([
   t.type({ reference: t.string, layers: t.string, out: t.string }),
-  t.partial({ json: t.boolean, dtype: DtypeArg, tokenizer: t.string, data: t.string, "shard-size": t.refinement(NumberArg, (n) => n > 0, "positive number") }),
+  t.partial({ json: t.boolean, dtype: DtypeArg, tokenizer: t.string, data: t.string, ffn: PosIntArg, "shard-size": t.refinement(NumberArg, (n) => n > 0, "positive number") }),
 ]);
 type InheritArgs = t.TypeOf<typeof InheritArgs>;
 
 export const inheritCommand: CommandSpec<InheritArgs> = {
   name: "inherit",
-  usage: "inherit <reference> --layers <n | first:n | every:k | influence:n | rank:n | i,j,k> --out <dir> [--data corpus] [--dtype f32|f16|bf16] [--tokenizer F] [--shard-size BYTES] [--json]",
+  usage: "inherit <reference> --layers <n | first:n | every:k | influence:n | rank:n | i,j,k> --out <dir> [--data corpus] [--ffn f] [--dtype f32|f16|bf16] [--tokenizer F] [--shard-size BYTES] [--json]",
   summary: "Make a target from the reference's first n (or chosen) blocks and write it as a Hugging Face directory.",
   positionals: ["reference"],
   flags: {
@@ -45,6 +49,7 @@ export const inheritCommand: CommandSpec<InheritArgs> = {
     dtype: { type: "string", help: "weights on disk: f32 (default), f16 or bf16" },
     tokenizer: { type: "string", help: "tokenizer to copy, when none is in the reference's directory" },
     "shard-size": { type: "string", help: "largest safetensors file in bytes, e.g. 2M (default: one file)" },
+    ffn: { type: "string", help: "keep the f most active feed-forward units of each block (needs --data for calibration)" },
     json: { type: "boolean", help: "print inheritune.json instead of a summary" },
   },
   codec: InheritArgs,
@@ -74,6 +79,17 @@ const provenance = (a: InheritArgs, m: Model, chosen: Chosen, hashes: { sha256: 
   plan: plan.entries.map((e) => ({ target: e.target, ...e.fate, text: describeEntry(e) })),
 });
 
+/** The target narrowed to --ffn units per block, by mean |activation| on calibration windows of the held-out text. */
+const narrowed = (a: InheritArgs, spec: ModelSpec, weights: Weights, val: TokenArray | undefined) => {
+  if (a.ffn === undefined) return E.right({ spec, weights, width: undefined });
+  if (val === undefined) return E.left(appError("BadArgs", "Cannot choose feed-forward units without calibration text", "pass --data <corpus> with --ffn"));
+  const T = Math.min(100, spec.blockSize), B = Math.min(16, Math.floor((val.length - 1) / T));
+  if (B < 1) return E.left(appError("BadInput", `Cannot calibrate on ${val.length} held-out tokens`, "use a larger corpus"));
+  const tokens = Int32Array.from({ length: B * T }, (_, i) => val[i]!);
+  const keep = ffnImportance(spec, weights, tokens, B, T).map((imp) => keepUnits(imp, Math.min(a.ffn!, imp.length)));
+  return E.map((r: { spec: ModelSpec; weights: Weights }) => ({ ...r, width: { ffn: a.ffn, importance: `mean |activation| over ${B * T} held-out tokens`, kept: keep } }))(narrowFfn(spec, weights, keep));
+};
+
 export const runInherit = async (a: InheritArgs, io: Io): Promise<E.Either<AppError, void>> => {
   const st = parseStrategy(a.layers);
   if (E.isLeft(st)) return st;
@@ -97,9 +113,11 @@ export const runInherit = async (a: InheritArgs, io: Io): Promise<E.Either<AppEr
     copies.push({ name: basename(f), bytes: b.right });
   }
   const dtype = ({ f32: "F32", f16: "F16", bf16: "BF16" } as const)[a.dtype ?? "f32"];
-  const record = provenance(a, m.right, chosen.right, hashes.right, dtype, tokFiles.right.files);
+  const target = narrowed(a, plan.target, inheritWeights(plan, m.right.weights), data.right?.val);
+  if (E.isLeft(target)) return target;
+  const record = { ...provenance(a, m.right, chosen.right, hashes.right, dtype, tokFiles.right.files), ...(target.right.width ? { width: target.right.width } : {}) };
   const written = await saveHfModel(a.out, {
-    spec: plan.target, weights: inheritWeights(plan, m.right.weights), dtype, bos: tok.right.bos, eos: tok.right.eos,
+    spec: target.right.spec, weights: target.right.weights, dtype, bos: tok.right.bos, eos: tok.right.eos,
     ...(a["shard-size"] !== undefined ? { maxShardBytes: a["shard-size"] } : {}),
     extraFiles: [...copies, { name: "inheritune.json", bytes: new TextEncoder().encode(JSON.stringify(record, null, 2) + "\n") }],
   })();

@@ -1,0 +1,66 @@
+/**
+ * Width as well as depth (the paper's named limitation; Minitron, weight subcloning): keep, in
+ * every inherited block, the f feed-forward units with the largest importance — the mean |activation|
+ * of the unit (GELU output, or SwiGLU's silu(gate)·up) on a calibration sample — and slice the
+ * matrices consistently: GPT-2 fcw/fcb rows and fcprojw columns; Llama w1, w3 rows and w2 columns.
+ * Units keep their original order. With f = F it is the identity. Pure.
+ * Heads are not pruned here: a spec ties head_dim to n_embd / n_head (core/spec.ts), so fewer heads
+ * at the same residual width need an attention width of its own first.
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import { blockForwardSaved } from "./block_backward.ts";
+import { appError, type AppError } from "./errors.ts";
+import { forward } from "./forward.ts";
+import { ffnDim, type ModelSpec } from "./spec.ts";
+import { blockName, unsafeTensor, type Weights } from "./tensors.ts";
+
+/** The f most important units (ties to the lower index), in ascending order. */
+export const keepUnits = (importance: ArrayLike<number>, f: number): number[] =>
+  Array.from(importance, (v, i) => [v, i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]).slice(0, f).map((p) => p[1]).sort((a, b) => a - b);
+
+const rows = (a: Float32Array, cols: number, keep: ReadonlyArray<number>): Float32Array => {
+  const out = new Float32Array(keep.length * cols);
+  keep.forEach((r, k) => out.set(a.subarray(r * cols, (r + 1) * cols), k * cols));
+  return out;
+};
+const columns = (a: Float32Array, nRows: number, cols: number, keep: ReadonlyArray<number>): Float32Array => {
+  const out = new Float32Array(nRows * keep.length);
+  for (let r = 0; r < nRows; r++) keep.forEach((c, k) => (out[r * keep.length + k] = a[r * cols + c]!));
+  return out;
+};
+
+/** The spec and weights with every block's MLP narrowed to the units `keep[i]` lists (f each). */
+export const narrowFfn = (s: ModelSpec, w: Weights, keep: ReadonlyArray<ReadonlyArray<number>>): E.Either<AppError, { spec: ModelSpec; weights: Weights }> => {
+  const F = ffnDim(s), f = keep[0]?.length ?? 0, C = s.nEmbd;
+  if (keep.length !== s.nLayer || f < 1 || f > F || keep.some((k) => k.length !== f || k.some((u) => !Number.isInteger(u) || u < 0 || u >= F) || new Set(k).size !== f))
+    return E.left(appError("BadPlan", `Cannot keep ${f} feed-forward units per block: each of the ${s.nLayer} blocks needs f distinct units in 0..${F - 1}`, `give --ffn between 1 and ${F}`));
+  const out: Record<string, Float32Array> = { ...w };
+  keep.forEach((k, i) => {
+    const t = (n: string) => unsafeTensor(w, blockName(i, n)), put = (n: string, a: Float32Array) => (out[blockName(i, n)] = a);
+    if (s._tag === "gpt2") {
+      put("fcw", rows(t("fcw"), C, k));
+      put("fcb", Float32Array.from(k, (u) => t("fcb")[u]!));
+      put("fcprojw", columns(t("fcprojw"), C, F, k));
+    } else {
+      put("w1", rows(t("w1"), C, k));
+      put("w3", rows(t("w3"), C, k));
+      put("w2", columns(t("w2"), C, F, k));
+    }
+  });
+  const spec: ModelSpec = s._tag === "gpt2" ? { ...s, nInner: f } : { ...s, hiddenDim: f };
+  return E.right({ spec, weights: out });
+};
+
+/** Mean |activation| of every feed-forward unit of every block on B sequences of T tokens: (L) × (F). */
+export const ffnImportance = (s: ModelSpec, w: Weights, tokens: Int32Array, B: number, T: number): number[][] => {
+  const N = B * T, F = ffnDim(s);
+  let x = forward(s, w, tokens, B, T, { stream: true }).stream![0]!;
+  return Array.from({ length: s.nLayer }, (_, i) => {
+    const { y, saved } = blockForwardSaved(s, w, i, x, { B, T, N });
+    x = y;
+    const imp = new Array<number>(F).fill(0);
+    for (let n = 0; n < N; n++) for (let u = 0; u < F; u++) imp[u]! += Math.abs(saved.act[n * F + u]!) / N;
+    return imp;
+  });
+};
