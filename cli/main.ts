@@ -15,6 +15,7 @@ import { growCommand, runGrow } from "./commands/grow.ts";
 import { runTokenize, tokenizeCommand } from "./commands/tokenize.ts";
 import { runTrain, trainCommand } from "./commands/train.ts";
 import { evalCommand, runEval } from "./commands/eval.ts";
+import { benchCommand, runBenchCommand } from "./commands/bench.ts";
 import type { Io } from "./io.ts";
 
 interface Command {
@@ -29,6 +30,7 @@ const commands: ReadonlyArray<Command> = [
   { spec: tokenizeCommand as CommandSpec<unknown>, run: runTokenize },
   { spec: trainCommand as CommandSpec<unknown>, run: runTrain },
   { spec: evalCommand as CommandSpec<unknown>, run: runEval },
+  { spec: benchCommand as CommandSpec<unknown>, run: runBenchCommand },
   { spec: compareCommand as CommandSpec<unknown>, run: runCompare },
   { spec: growCommand as CommandSpec<unknown>, run: runGrow },
   { spec: analyzeCommand as CommandSpec<unknown>, run: runAnalyze },

@@ -6,7 +6,9 @@
  * staging buffer. In Node, Dawn busy-polls a core while a GPU promise is pending, so read
  * everything a step needs through one batch rather than awaiting per tensor.
  * Consecutive dispatches share a compute pass; WebGPU orders each dispatch's writes before the
- * next one's reads, so a chain of kernels needs no barriers.
+ * next one's reads, so a chain of kernels needs no barriers. A timed batch (`timestamps`, on a
+ * device with "timestamp-query") gives each dispatch a pass bracketed by two timestamps and
+ * returns every dispatch's GPU time with the readbacks (bench/ splits a step with it).
  * @module
  */
 import type * as TE from "fp-ts/lib/TaskEither.js";
@@ -18,7 +20,7 @@ import { gpuError, type GpuError } from "./errors.ts";
 import { foldGrid } from "./grid.ts";
 import { type AnyKernel, type BindingNames, type Kernel, type UniformValues, type Vec3 } from "./kernel.ts";
 import { type ArrayOf, type DType, type GpuTensor, type TensorView } from "./tensor.ts";
-import { checkBindable, encodeOps, type Op } from "./_encode.ts";
+import { checkBindable, encodeOps, type Op, type Timestamps } from "./_encode.ts";
 
 export type Bindable<D extends DType = DType> = GpuTensor<D> | TensorView<D>;
 // deno-lint-ignore no-explicit-any
@@ -27,7 +29,14 @@ export type BindingsFor<K> = K extends Kernel<infer B, any, any> ? { readonly [N
 export type UniformsFor<K> = K extends Kernel<any, infer U, any> ? UniformValues<U> : never;
 
 export interface ReadHandle<D extends DType> { readonly _kind: "ReadHandle"; readonly slot: number; readonly dtype: D }
-export interface Readbacks { get<D extends DType>(h: ReadHandle<D>): ArrayOf<D> }
+/** GPU time of one dispatch of a timed batch. */
+export interface KernelTime { readonly kernel: string; readonly ns: number }
+export interface Readbacks {
+  get<D extends DType>(h: ReadHandle<D>): ArrayOf<D>;
+  /** Each dispatch's GPU time, in order; empty unless the batch was timed. */
+  readonly timings: ReadonlyArray<KernelTime>;
+}
+export interface BatchOptions { readonly timestamps?: boolean }
 
 export interface Batch {
   readonly label: string;
@@ -45,7 +54,20 @@ export interface Batch {
 const arrayOf = <D extends DType>(dtype: D, bytes: ArrayBuffer): ArrayOf<D> =>
   (dtype === "f32" ? new Float32Array(bytes) : dtype === "i32" ? new Int32Array(bytes) : new Uint32Array(bytes)) as ArrayOf<D>;
 
-export const createBatch = (device: GPUDevice, label: string): Batch => {
+const timestampsFor = (device: GPUDevice, label: string, ops: readonly Op[], stagingOffset: number): Timestamps => {
+  if (!device.features.has("timestamp-query")) throw new Error(`Cannot time batch ${label}: the device has no "timestamp-query" feature`);
+  const dispatches = ops.filter((op) => op._tag === "dispatch").length;
+  if (2 * dispatches > 4096) throw new Error(`Cannot time batch ${label}: ${dispatches} dispatches need more than the 4096 timestamps a query set holds`);
+  const set = device.createQuerySet({ label: `${label} timestamps`, type: "timestamp", count: Math.max(2, 2 * dispatches) });
+  const resolve = device.createBuffer({ label: `${label} timestamps`, size: Math.max(16, 16 * dispatches), usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC });
+  return { set, resolve, dispatches, stagingOffset };
+};
+
+const kernelTimes = (ops: readonly Op[], stamps: BigUint64Array): KernelTime[] =>
+  ops.flatMap((op) => (op._tag === "dispatch" ? [op.compiled.kernel.name] : []))
+    .map((kernel, j) => ({ kernel, ns: Math.max(0, Number(stamps[2 * j + 1]! - stamps[2 * j]!)) }));
+
+export const createBatch = (device: GPUDevice, label: string, opts: BatchOptions = {}): Batch => {
   const ops: Op[] = [];
   const reads: { tensor: GpuTensor; offset: number }[] = [];
   const slotBytes = (k: AnyKernel) => roundUp(uniformBytes(k), device.limits.minUniformBufferOffsetAlignment);
@@ -96,9 +118,13 @@ export const createBatch = (device: GPUDevice, label: string): Batch => {
       device.pushErrorScope("validation");
       const uniformsBuf = device.createBuffer({ label: `${label} uniforms`, size: bytes.byteLength, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
       device.queue.writeBuffer(uniformsBuf, 0, bytes);
-      const staging = stagingEnd === 0 ? undefined
-        : device.createBuffer({ label: `${label} readback`, size: stagingEnd, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
-      device.queue.submit([encodeOps(device, label, ops, uniformsBuf, staging)]);
+      const timed = opts.timestamps === true ? timestampsFor(device, label, ops, stagingEnd) : undefined;
+      const stagingSize = stagingEnd + 16 * (timed?.dispatches ?? 0);
+      const staging = stagingSize === 0 ? undefined
+        : device.createBuffer({ label: `${label} readback`, size: stagingSize, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+      device.queue.submit([encodeOps(device, label, ops, uniformsBuf, staging, timed)]);
+      timed?.set.destroy();
+      timed?.resolve.destroy();
       uniformsBuf.destroy(); // deferred by WebGPU until the submitted work is done
       const mapped = staging?.mapAsync(MapMode.READ).then(() => undefined, (e: unknown) => String(e));
       const [validation, oom, mapError] = await Promise.all([device.popErrorScope(), device.popErrorScope(), mapped]);
@@ -110,9 +136,10 @@ export const createBatch = (device: GPUDevice, label: string): Batch => {
           : gpuError("Readback", `Cannot read back batch ${label}: ${mapError}`, "the device was probably lost; see the device's lost reason"));
       }
       const results = reads.map((r) => arrayOf(r.tensor.dtype, staging!.getMappedRange(r.offset, roundUp(r.tensor.byteLength, 4)).slice(0)));
+      const timings = timed === undefined ? [] : kernelTimes(ops, new BigUint64Array(staging!.getMappedRange(stagingEnd, 16 * timed.dispatches).slice(0)));
       staging?.unmap();
       staging?.destroy();
-      return E.right({ get: <D extends DType>(h: ReadHandle<D>) => results[h.slot] as ArrayOf<D> });
+      return E.right({ get: <D extends DType>(h: ReadHandle<D>) => results[h.slot] as ArrayOf<D>, timings });
     },
   };
   return batch;

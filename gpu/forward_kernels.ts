@@ -1,30 +1,48 @@
 /**
- * The forward kernels of both families, compiled once per device and variant.
+ * The forward kernels of both families, compiled once per device, for one kernel profile
+ * (gpu/profile.ts): `matmul` is the scalar linear kernel that takes any shape, `matmulFast` the
+ * profile's own for shapes in multiples of 4 (reading Wᵀ, which `transpose` derives). Attention
+ * is compiled for the model's head dim (gpu/kernels/attention.ts headDimVariant).
  * @module
  */
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { pipe } from "fp-ts/lib/function.js";
 import type { CompiledKernel, KernelCache } from "./compile.ts";
 import type { GpuError } from "./errors.ts";
+import type { AnyKernel } from "./kernel.ts";
 import { geluForward, swigluForward } from "./kernels/activations.ts";
-import { attentionForward, kvAppend } from "./kernels/attention.ts";
+import { attentionForward, headDimVariant, kvAppend } from "./kernels/attention.ts";
 import { crossEntropyForward } from "./kernels/cross_entropy.ts";
 import { embedForward } from "./kernels/embed.ts";
 import { matmulForward } from "./kernels/matmul.ts";
+import { matmulForwardTiled } from "./kernels/matmul_tiled.ts";
+import { matmulForwardVec4 } from "./kernels/matmul_vec4.ts";
 import { layerNormForward, rmsNormForward } from "./kernels/norms.ts";
 import { ropeForward } from "./kernels/rope.ts";
+import { transpose } from "./kernels/transpose.ts";
+import type { KernelProfile } from "./profile.ts";
 
-export const FORWARD_KERNELS = {
-  embed: embedForward, layerNorm: layerNormForward, rmsNorm: rmsNormForward, matmul: matmulForward,
+const common = {
+  embed: embedForward, layerNorm: layerNormForward, rmsNorm: rmsNormForward, matmul: matmulForward, transpose,
   rope: ropeForward, attention: attentionForward, kvAppend, gelu: geluForward, swiglu: swigluForward, crossEntropy: crossEntropyForward,
 } as const;
 
-export type ForwardKernels = { readonly [K in keyof typeof FORWARD_KERNELS]: CompiledKernel<(typeof FORWARD_KERNELS)[K]> };
+/** The forward kernel records of a profile. */
+export const forwardKernels = (profile: KernelProfile) =>
+  ({ ...common, matmulFast: profile === "gpu" ? matmulForwardTiled : matmulForwardVec4 }) as const;
 
-export const compileForwardKernels = (cache: KernelCache, variant = "default"): TE.TaskEither<GpuError, ForwardKernels> => {
-  const names = Object.keys(FORWARD_KERNELS) as (keyof typeof FORWARD_KERNELS)[];
+type Records = ReturnType<typeof forwardKernels>;
+export type ForwardKernels = { readonly [K in keyof Records]: CompiledKernel<Records[K]> };
+
+/** Compiles a record of kernels under the same keys, each in its variant ("default" unless named). */
+export const compileAll = <R extends Readonly<Record<string, AnyKernel>>>(cache: KernelCache, records: R, variants: Partial<Record<keyof R, string>> = {}) => {
+  const names = Object.keys(records);
   return pipe(
-    TE.sequenceArray(names.map((n) => cache.compile(FORWARD_KERNELS[n], variant))),
-    TE.map((compiled) => Object.fromEntries(names.map((n, i) => [n, compiled[i]])) as unknown as ForwardKernels),
+    TE.sequenceArray(names.map((n) => cache.compile(records[n]!, variants[n] ?? "default"))),
+    TE.map((compiled) => Object.fromEntries(names.map((n, i) => [n, compiled[i]])) as { readonly [K in keyof R]: CompiledKernel<R[K]> }),
   );
 };
+
+/** The forward kernels of a profile, attention specialised to head dim D (any D when left out). */
+export const compileForwardKernels = (cache: KernelCache, profile: KernelProfile = "cpu", D?: number): TE.TaskEither<GpuError, ForwardKernels> =>
+  compileAll(cache, forwardKernels(profile), { attention: headDimVariant(D ?? 0) });

@@ -11,8 +11,14 @@
 
 /** Scalar types a uniform may have. All are 4 bytes, so the uniform struct has no padding. */
 export type ScalarType = "u32" | "i32" | "f32";
-/** Element types of a storage binding, `array<T>`. */
-export type ElementType = "f32" | "u32" | "i32";
+/**
+ * Element types of a storage binding, `array<T>`. `vec4<f32>` binds an f32 tensor four elements
+ * at a time (one 16-byte load): the binding's size and offset must be multiples of 16 bytes.
+ */
+export type ElementType = "f32" | "u32" | "i32" | "vec4<f32>";
+
+/** The tensor dtype an element type binds. */
+export const dtypeOfElement = (t: ElementType): "f32" | "u32" | "i32" => (t === "vec4<f32>" ? "f32" : t);
 export type Access = "read" | "read_write";
 
 export interface BindingDecl {

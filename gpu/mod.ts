@@ -11,5 +11,6 @@ export { foldGrid, unfoldWorkgroup, type Dispatch } from "./grid.ts";
 export { createKernelCache, type CompiledKernel, type KernelCache } from "./compile.ts";
 export * from "./tensor.ts";
 export { rowsPerBinding, splitForBinding, type BindingSpan, type SplitRequest } from "./split.ts";
-export { createBatch, type Batch, type Bindable, type BindingsFor, type ReadHandle, type Readbacks, type UniformsFor } from "./batch.ts";
+export { createBatch, type Batch, type BatchOptions, type Bindable, type BindingsFor, type KernelTime, type ReadHandle, type Readbacks, type UniformsFor } from "./batch.ts";
+export { KERNEL_PROFILES, type KernelProfile, profileFor } from "./profile.ts";
 export { readTensors } from "./readback.ts";

@@ -10,7 +10,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { pipe } from "fp-ts/lib/function.js";
-import type { ModelSpec } from "../core/spec.ts";
+import { headDim, type ModelSpec } from "../core/spec.ts";
 import type { Weights } from "../core/tensors.ts";
 import { type Activations, createActivations, destroyActivations } from "./activations.ts";
 import { createBatch, type ReadHandle } from "./batch.ts";
@@ -20,7 +20,9 @@ import { createDecoder, type GpuDecoder } from "./decoder.ts";
 import { compileForwardKernels } from "./forward_kernels.ts";
 import { uploadWeights } from "./model_weights.ts";
 import { type ForwardContext, recordBlock, recordEmbed, recordHead, sharedBlockBuffers } from "./record_forward.ts";
+import type { KernelProfile } from "./profile.ts";
 import { createTensor, destroyTensor, upload } from "./tensor.ts";
+import { createTransposed, destroyTransposed, recordTransposes } from "./transposed.ts";
 
 export interface GpuForward {
   readonly logits: Float32Array; // (B, T, V)
@@ -39,7 +41,8 @@ export interface GpuModel {
 }
 
 export interface GpuModelOptions {
-  readonly variant?: string;
+  /** The adapter's kernel family (gpu/profile.ts profileFor); "cpu" when left out. */
+  readonly profile?: KernelProfile;
   /** Largest binding for weights and logits chunks; tests pass a small one to exercise the splits. Default: the device's. */
   readonly splitBytes?: number;
 }
@@ -52,15 +55,23 @@ const concat = (parts: ReadonlyArray<Float32Array>): Float32Array => {
 
 export const createGpuModel = (cache: KernelCache, spec: ModelSpec, weights: Weights, opts: GpuModelOptions = {}): TE.TaskEither<GpuError, GpuModel> =>
   pipe(
-    compileForwardKernels(cache, opts.variant),
+    compileForwardKernels(cache, opts.profile, headDim(spec)),
     TE.chainEitherK((k) => {
       const device = cache.device;
       const maxBinding = Math.min(opts.splitBytes ?? Infinity, device.limits.maxStorageBufferBindingSize);
       return pipe(
-        uploadWeights(device, spec, weights),
-        E.chain((w) => E.map((dummy: ReturnType<typeof createTensor<"f32">> extends E.Either<unknown, infer A> ? A : never) =>
-          runner({ device, spec, k, w, dummy, maxBinding }))(createTensor(device, "unused input", [4], "f32"))),
+        E.Do,
+        E.apS("w", uploadWeights(device, spec, weights)),
+        E.bind("wt", ({ w }) => createTransposed(device, spec, w, maxBinding)),
+        E.apS("dummy", createTensor(device, "unused input", [4], "f32")),
+        E.map(({ w, wt, dummy }): ForwardContext => ({ device, spec, k, w, wt, dummy, maxBinding })),
       );
+    }),
+    TE.chain((cx) => {
+      // Wᵀ once, from the uploaded W; later batches queue behind this submit.
+      const batch = createBatch(cx.device, "transpose weights");
+      recordTransposes(cx.device, cx.k, cx.spec, cx.w, cx.wt, cx.maxBinding, batch);
+      return TE.map(() => runner(cx))(batch.submit());
     }),
   );
 
@@ -129,6 +140,7 @@ const runner = (cx: ForwardContext): GpuModel => {
       shapes.forEach(destroyActivations);
       shapes.clear();
       Object.values(cx.w).forEach(destroyTensor);
+      destroyTransposed(cx.wt);
       destroyTensor(cx.dummy);
     },
   };

@@ -35,16 +35,21 @@ interface LinearBackwardArgs {
   readonly dxAccumulate?: boolean;
 }
 
-/** dx (+)= dy·W, dW += dyᵀ·x, db += Σ dy; one dispatch per row view of W (and of dW). */
+/**
+ * dx (+)= dy·W, dW += dyᵀ·x, db += Σ dy; one dispatch per row view of W (and of dW). The
+ * register-blocked vec4 kernels where I is a multiple of 4, else the scalar ones: same bits.
+ */
 export const recordLinearBackward = (cx: BackwardContext, batch: Batch, a: LinearBackwardArgs): void => {
-  const w = weight(cx, a.w), g = grad(cx, a.w);
+  const w = weight(cx, a.w), g = grad(cx, a.w), fast = a.I % 4 === 0;
   bindingViews(cx.device, w, a.I, cx.maxBinding).forEach(({ span, view }, idx) => {
     if (a.dx) {
-      batch.dispatch(cx.k.matmulBx, { dy: a.dy, w: view, dx: a.dx }, {
-        N: a.N, I: a.I, O: span.rows, ldy: a.ldy, dyOff: span.firstRow, dxRow0: a.xRow0 ?? 0, accumulate: idx > 0 || a.dxAccumulate ? 1 : 0,
-      });
+      const u = { N: a.N, I: a.I, O: span.rows, ldy: a.ldy, dyOff: span.firstRow, dxRow0: a.xRow0 ?? 0, accumulate: idx > 0 || a.dxAccumulate ? 1 : 0 };
+      if (fast) batch.dispatch(cx.k.matmulBxFast, { dy: a.dy, w: view, dx: a.dx }, u);
+      else batch.dispatch(cx.k.matmulBx, { dy: a.dy, w: view, dx: a.dx }, u);
     }
-    batch.dispatch(cx.k.matmulBw, { dy: a.dy, x: a.x, dw: viewOf(g, span) }, { N: a.N, I: a.I, O: span.rows, ldy: a.ldy, dyOff: span.firstRow, xRow0: a.xRow0 ?? 0 });
+    const u = { N: a.N, I: a.I, O: span.rows, ldy: a.ldy, dyOff: span.firstRow, xRow0: a.xRow0 ?? 0 };
+    if (fast) batch.dispatch(cx.k.matmulBwFast, { dy: a.dy, x: a.x, dw: viewOf(g, span) }, u);
+    else batch.dispatch(cx.k.matmulBw, { dy: a.dy, x: a.x, dw: viewOf(g, span) }, u);
   });
   if (a.b) batch.dispatch(cx.k.biasB, { dy: a.dy, db: grad(cx, a.b) }, { N: a.N, O: w.size / a.I, ldy: a.ldy, dyOff: 0, bOff: 0 });
 };

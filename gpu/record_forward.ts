@@ -11,12 +11,14 @@ import type { Batch } from "./batch.ts";
 import type { ForwardKernels } from "./forward_kernels.ts";
 import type { DeviceWeights } from "./model_weights.ts";
 import { bindingViews, type GpuTensor } from "./tensor.ts";
+import type { TransposedWeights } from "./transposed.ts";
 
 export interface ForwardContext {
   readonly device: GPUDevice;
   readonly spec: ModelSpec;
   readonly k: ForwardKernels;
   readonly w: DeviceWeights;
+  readonly wt: TransposedWeights; // Wᵀ pieces for the fast linear kernel (gpu/transposed.ts)
   readonly dummy: GpuTensor<"f32">; // bound where a kernel's optional input is unused
   readonly maxBinding: number;
 }
@@ -39,14 +41,22 @@ interface LinearArgs {
   readonly ldy: number;
 }
 
-/** y = x·Wᵀ (+ b) (+ res), one dispatch per row view of W. */
+/**
+ * y = x·Wᵀ (+ b) (+ res), one dispatch per row view of W: the profile's fast kernel on Wᵀ where
+ * the view has one and y's rows are whole vec4s, else the scalar kernel on W. Same bits either way.
+ */
 export const recordLinear = (cx: ForwardContext, batch: Batch, a: LinearArgs): void => {
-  for (const { span, view } of bindingViews(cx.device, weight(cx, a.w), a.I, cx.maxBinding)) {
-    batch.dispatch(cx.k.matmul, { x: a.x, w: view, b: a.b ? weight(cx, a.b) : cx.dummy, res: a.res ?? cx.dummy, y: a.y }, {
+  const transposed = cx.wt[a.w] ?? [];
+  bindingViews(cx.device, weight(cx, a.w), a.I, cx.maxBinding).forEach(({ span, view }, idx) => {
+    const u = {
       N: a.N, I: a.I, O: span.rows, ldy: a.ldy, yOff: span.firstRow, bOff: span.firstRow,
       useBias: a.b ? 1 : 0, useRes: a.res ? 1 : 0, xRow0: a.xRow0 ?? 0,
-    });
-  }
+    };
+    const io = { x: a.x, b: a.b ? weight(cx, a.b) : cx.dummy, res: a.res ?? cx.dummy, y: a.y };
+    const wt = transposed[idx];
+    if (wt !== undefined && a.ldy % 4 === 0) batch.dispatch(cx.k.matmulFast, { ...io, wt }, u);
+    else batch.dispatch(cx.k.matmul, { ...io, w: view }, u);
+  });
 };
 
 /** Where a block's attention finds its keys and values when decoding one sequence with a KV cache. */

@@ -1,22 +1,28 @@
 /**
- * The kernels a training step needs beyond the forward ones, compiled once per device.
+ * The kernels a training step needs beyond the forward ones, compiled once per device for one
+ * kernel profile (gpu/profile.ts): the scalar linear backward for any shape, and `matmulBxFast`,
+ * `matmulBwFast` for input widths in multiples of 4.
  * @module
  */
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { pipe } from "fp-ts/lib/function.js";
 import type { CompiledKernel, KernelCache } from "./compile.ts";
 import type { GpuError } from "./errors.ts";
-import { compileForwardKernels, type ForwardKernels } from "./forward_kernels.ts";
+import { compileAll, compileForwardKernels, type ForwardKernels } from "./forward_kernels.ts";
 import { geluBackward, swigluBackward } from "./kernels/activations_backward.ts";
+import { headDimVariant } from "./kernels/attention.ts";
 import { attentionBackwardKV, attentionBackwardQ } from "./kernels/attention_backward.ts";
 import { crossEntropyBackward } from "./kernels/cross_entropy_backward.ts";
 import { embedBackward, positionBackward } from "./kernels/embed_backward.ts";
 import { biasBackward, matmulBackwardW, matmulBackwardX } from "./kernels/matmul_backward.ts";
+import { matmulBackwardWVec4, matmulBackwardXVec4 } from "./kernels/matmul_vec4.ts";
 import { layerNormBackwardW, layerNormBackwardX, rmsNormBackwardW, rmsNormBackwardX } from "./kernels/norms_backward.ts";
 import { adamw, clipScale, fillZero, sumsqPartial } from "./kernels/optimizer.ts";
+import type { KernelProfile } from "./profile.ts";
 
 export const BACKWARD_KERNELS = {
   matmulBx: matmulBackwardX, matmulBw: matmulBackwardW, biasB: biasBackward,
+  matmulBxFast: matmulBackwardXVec4, matmulBwFast: matmulBackwardWVec4,
   layerNormBx: layerNormBackwardX, layerNormBw: layerNormBackwardW, rmsNormBx: rmsNormBackwardX, rmsNormBw: rmsNormBackwardW,
   geluB: geluBackward, swigluB: swigluBackward, attnBq: attentionBackwardQ, attnBkv: attentionBackwardKV,
   ceB: crossEntropyBackward, embedB: embedBackward, posB: positionBackward,
@@ -26,13 +32,11 @@ export const BACKWARD_KERNELS = {
 export type BackwardKernels = { readonly [K in keyof typeof BACKWARD_KERNELS]: CompiledKernel<(typeof BACKWARD_KERNELS)[K]> };
 export type TrainKernels = ForwardKernels & BackwardKernels;
 
-export const compileTrainKernels = (cache: KernelCache, variant = "default"): TE.TaskEither<GpuError, TrainKernels> => {
-  const names = Object.keys(BACKWARD_KERNELS) as (keyof typeof BACKWARD_KERNELS)[];
+/** The training kernels of a profile, attention specialised to head dim D (any D when left out). */
+export const compileTrainKernels = (cache: KernelCache, profile: KernelProfile = "cpu", D?: number): TE.TaskEither<GpuError, TrainKernels> => {
+  const attention = headDimVariant(D ?? 0);
   return pipe(
-    compileForwardKernels(cache, variant),
-    TE.chain((fwd) => pipe(
-      TE.sequenceArray(names.map((n) => cache.compile(BACKWARD_KERNELS[n], variant))),
-      TE.map((compiled) => ({ ...fwd, ...Object.fromEntries(names.map((n, i) => [n, compiled[i]])) }) as unknown as TrainKernels),
-    )),
+    compileForwardKernels(cache, profile, D),
+    TE.chain((fwd) => pipe(compileAll(cache, BACKWARD_KERNELS, { attnBq: attention, attnBkv: attention }), TE.map((bwd): TrainKernels => ({ ...fwd, ...bwd })))),
   );
 };

@@ -9,10 +9,10 @@
 import * as E from "fp-ts/lib/Either.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { pipe } from "fp-ts/lib/function.js";
-import type { ModelSpec } from "../core/spec.ts";
+import { headDim, type ModelSpec } from "../core/spec.ts";
 import type { Weights } from "../core/tensors.ts";
 import type { Hyper, MicroBatch, OptimizerState, StepResult, Trainer } from "../core/trainer.ts";
-import { createBatch, type Batch } from "./batch.ts";
+import { createBatch, type Batch, type KernelTime } from "./batch.ts";
 import type { KernelCache } from "./compile.ts";
 import { gpuError, type GpuError } from "./errors.ts";
 import { SUMSQ_CHUNK } from "./kernels/optimizer.ts";
@@ -22,6 +22,8 @@ import { headWeightNames, recordBlock, recordEmbed, recordLinear, recordNorm } f
 import { createTensor, destroyTensor, type GpuTensor, upload } from "./tensor.ts";
 import { createTrainBuffers, destroyTrainBuffers, groupRowsByToken, type TrainBuffers } from "./train_buffers.ts";
 import { compileTrainKernels } from "./train_kernels.ts";
+import type { KernelProfile } from "./profile.ts";
+import { createTransposed, destroyTransposed, recordTransposes } from "./transposed.ts";
 
 type Tensors = Record<string, GpuTensor<"f32">>;
 
@@ -39,11 +41,20 @@ const uploadAll = (device: GPUDevice, label: string, arrays: ReadonlyArray<reado
 /** The Trainer, plus the last step's gradients (by core name) for tests against the CPU reference. */
 export interface GpuTrainer extends Trainer {
   gradients(): TE.TaskEither<GpuError, Weights>;
+  /** Each dispatch's GPU time in the last step, when created with `timestamps`; else empty. */
+  lastKernelTimes(): ReadonlyArray<KernelTime>;
+}
+
+export interface GpuTrainerOptions {
+  /** The adapter's kernel family (gpu/profile.ts profileFor); "cpu" when left out. */
+  readonly profile?: KernelProfile;
+  /** Time every dispatch of a step (needs "timestamp-query"; a pass per dispatch, so a little slower). */
+  readonly timestamps?: boolean;
 }
 
 /** A GPU trainer from weights (fresh moments, t = 0) or from a checkpoint's full optimizer state. */
-export const createGpuTrainer = (cache: KernelCache, spec: ModelSpec, init: OptimizerState | { readonly weights: Weights }): TE.TaskEither<GpuError, GpuTrainer> =>
-  pipe(compileTrainKernels(cache), TE.chainEitherK((k) => {
+export const createGpuTrainer = (cache: KernelCache, spec: ModelSpec, init: OptimizerState | { readonly weights: Weights }, opts: GpuTrainerOptions = {}): TE.TaskEither<GpuError, GpuTrainer> =>
+  pipe(compileTrainKernels(cache, opts.profile, headDim(spec)), TE.chainEitherK((k) => {
     const device = cache.device;
     const dev = deviceArrays(spec, init.weights);
     const trainable = dev.filter(([n]) => !n.startsWith("rope."));
@@ -57,8 +68,11 @@ export const createGpuTrainer = (cache: KernelCache, spec: ModelSpec, init: Opti
     const small = [createTensor(device, "unused input", [4], "f32"), createTensor(device, "grad partials", [partialCount], "f32"), createTensor(device, "clip stats", [2], "f32")];
     if (small.some(E.isLeft)) return E.left(gpuError("TooLarge", "Cannot allocate the optimizer's scratch", "use a smaller model"));
     const [dummy, partials, stats] = small.map((t) => (t as E.Right<GpuTensor<"f32">>).right) as [GpuTensor<"f32">, GpuTensor<"f32">, GpuTensor<"f32">];
-    const cx: BackwardContext = { device, spec, k, w, dummy, maxBinding: device.limits.maxStorageBufferBindingSize, grads };
-    return E.right(gpuTrainer(cx, { m, v, partials, stats, t: "t" in init ? init.t : 0, decay: (n) => deviceDecays(spec, n) }));
+    const maxBinding = device.limits.maxStorageBufferBindingSize;
+    const wt = createTransposed(device, spec, w, maxBinding);
+    if (E.isLeft(wt)) return wt;
+    const cx: BackwardContext = { device, spec, k, w, wt: wt.right, dummy, maxBinding, grads };
+    return E.right(gpuTrainer(cx, { m, v, partials, stats, t: "t" in init ? init.t : 0, decay: (n) => deviceDecays(spec, n) }, opts.timestamps === true));
   }));
 
 interface OptimizerBuffers {
@@ -70,7 +84,8 @@ interface OptimizerBuffers {
   readonly decay: (name: string) => boolean;
 }
 
-const gpuTrainer = (cx: BackwardContext, opt: OptimizerBuffers): GpuTrainer => {
+const gpuTrainer = (cx: BackwardContext, opt: OptimizerBuffers, timestamps: boolean): GpuTrainer => {
+  let kernelTimes: ReadonlyArray<KernelTime> = [];
   const shapes = new Map<string, TrainBuffers>();
   const buffers = (B: number, T: number): E.Either<GpuError, TrainBuffers> => {
     const have = shapes.get(`${B}x${T}`);
@@ -78,9 +93,12 @@ const gpuTrainer = (cx: BackwardContext, opt: OptimizerBuffers): GpuTrainer => {
     return E.map((tb: TrainBuffers) => (shapes.set(`${B}x${T}`, tb), tb))(createTrainBuffers(cx.device, cx.spec, B, T, cx.maxBinding));
   };
   const names = Object.keys(cx.grads);
+  let staleWt = true; // Wᵀ lags W: at the start, and after every AdamW update
 
   /** Forward of one micro-batch into tb, keeping activations; leaves logits in tb.acts.logits. */
   const recordForward = (batch: Batch, tb: TrainBuffers): void => {
+    if (staleWt) recordTransposes(cx.device, cx.k, cx.spec, cx.w, cx.wt, cx.maxBinding, batch);
+    staleWt = false;
     const hn = headWeightNames(cx.spec), { N } = tb.acts, L = cx.spec.nLayer, C = cx.spec.nEmbd;
     recordEmbed(cx, batch, tb.acts, 0, tb.stream[0]);
     tb.blocks.forEach((bb, i) => recordBlock(cx, batch, tb.acts, bb, i));
@@ -117,6 +135,7 @@ const gpuTrainer = (cx: BackwardContext, opt: OptimizerBuffers): GpuTrainer => {
       batch.dispatch(cx.k.adamw, { param: cx.w[n]!, grad: cx.grads[n]!, m: opt.m[n]!, v: opt.v[n]!, stats: opt.stats },
         { n: cx.grads[n]!.size, lr: hp.lr, beta1: hp.beta1, beta2: hp.beta2, eps: hp.eps, wd: opt.decay(n) ? hp.weightDecay : 0, bc1, bc2 });
     }
+    staleWt = true;
   };
 
   const uploadBatch = (tb: TrainBuffers, mb: MicroBatch): number => {
@@ -133,8 +152,9 @@ const gpuTrainer = (cx: BackwardContext, opt: OptimizerBuffers): GpuTrainer => {
     const tb = buffers(B, T);
     if (E.isLeft(tb)) return tb;
     let lossSum = 0;
+    kernelTimes = [];
     for (const [k, mb] of mbs.entries()) {
-      const batch = createBatch(cx.device, `train step micro ${k}`);
+      const batch = createBatch(cx.device, `train step micro ${k}`, { timestamps });
       if (k === 0) for (const n of names) batch.dispatch(cx.k.zero, { out: cx.grads[n]! }, { n: cx.grads[n]!.size });
       const U = uploadBatch(tb.right, mb);
       recordForward(batch, tb.right);
@@ -144,6 +164,7 @@ const gpuTrainer = (cx: BackwardContext, opt: OptimizerBuffers): GpuTrainer => {
       const hl = batch.read(tb.right.acts.f32.losses), hs = last ? batch.read(opt.stats) : undefined;
       const r = await batch.submit()();
       if (E.isLeft(r)) return r;
+      kernelTimes = [...kernelTimes, ...r.right.timings];
       lossSum += r.right.get(hl).reduce((a, b) => a + b, 0);
       if (hs) return E.right({ loss: lossSum / (B * T * mbs.length), gradNorm: r.right.get(hs)[1]! });
     }
@@ -165,6 +186,7 @@ const gpuTrainer = (cx: BackwardContext, opt: OptimizerBuffers): GpuTrainer => {
       const h = batch.read(tb.right.acts.f32.losses);
       return pipe(await batch.submit()(), E.map((r) => r.get(h).reduce((a, b) => a + b, 0) / (B * T)));
     },
+    lastKernelTimes: () => kernelTimes,
     gradients: () => async () => {
       const batch = createBatch(cx.device, "gradients");
       const hg = names.map((n) => batch.read(cx.grads[n]!));
@@ -181,6 +203,7 @@ const gpuTrainer = (cx: BackwardContext, opt: OptimizerBuffers): GpuTrainer => {
     destroy: () => {
       shapes.forEach(destroyTrainBuffers);
       [cx.w, cx.grads, opt.m, opt.v].forEach((ts) => Object.values(ts).forEach(destroyTensor));
+      destroyTransposed(cx.wt);
       [cx.dummy, opt.partials, opt.stats].forEach(destroyTensor);
     },
   };

@@ -2,9 +2,9 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, test } from "vitest";
 
-/** Imports flow one way: cli → adapters → gpu → core (STYLE.md, "Layout and direction"). */
+/** Imports flow one way: cli → adapters → gpu → core (STYLE.md, "Layout and direction"); bench/ sits between cli and adapters. */
 const root = new URL("..", import.meta.url).pathname;
-const layers = ["core", "gpu", "adapters", "cli"] as const;
+const layers = ["core", "gpu", "adapters", "bench", "cli"] as const;
 const files = (dir: string): string[] =>
   readdirSync(join(root, dir)).flatMap((f) => {
     const p = join(dir, f);

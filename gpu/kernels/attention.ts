@@ -6,12 +6,57 @@
  * decoding step binds the KV cache (S = its capacity). out (B·T, C); lse (B, NH, T) keeps each
  * row's log-sum-exp for the backward pass.
  * Two passes over the keys (max, then exp-sum and weighted values) in index order: deterministic.
- * D ≤ MAX_D values stay in registers. CPU twin: core/ops/attention.ts `causalAttention`.
+ * The key loop runs to the workgroup's last query, the same bound for every lane, and masks the
+ * keys past a lane's own query with select (adding +0): the loop index stays uniform, so lavapipe
+ * loads each key once for the whole SIMD vector instead of gathering it per lane; each lane's
+ * sums are unchanged. A variant per common head dim (headDimVariant) fixes D at compile time, so
+ * the per-lane arrays stay in registers; "default" takes any D ≤ MAX_D.
+ * CPU twin: core/ops/attention.ts `causalAttention`.
  * @module
  */
 import { ceilDiv, defineKernel } from "../kernel.ts";
 
 export const MAX_HEAD_DIM = 256;
+
+/** Head dims with a compiled variant of the attention kernels (forward and backward). */
+const HEAD_DIMS = [8, 16, 32, 64, 128] as const;
+export const HEAD_DIM_VARIANTS = Object.fromEntries(HEAD_DIMS.map((d) => [`d${d}`, { DV: d }]));
+/** The attention variant for head dim D: "d<D>" where one exists, else "default". */
+export const headDimVariant = (D: number): string => ((HEAD_DIMS as readonly number[]).includes(D) ? `d${D}` : "default");
+
+/**
+ * WGSL shared by the attention kernels: D from the variant or the uniform, the per-lane vectors
+ * as arrays of ⌈D/4⌉ vec4 (in a variant their loops have constant trips, which the compiler
+ * unrolls, so they live in registers), and a dot product that keeps the scalar index order.
+ */
+export const HEAD_DIM_PRELUDE = /* wgsl */ `
+const ACC_N = select(MAX_D, DV, DV > 0);
+const ACC_N4 = ACC_N / 4;
+fn head_dim(d: u32) -> u32 { return select(d, u32(DV), DV > 0); }
+/** Σ_d q[d]·k[d] over d < D, in index order. */
+fn head_dot(q: ptr<function, array<vec4<f32>, ACC_N4>>, k: array<vec4<f32>, ACC_N4>, D: u32) -> f32 {
+  var dot = 0.0;
+  for (var j = 0u; j < (D + 3u) / 4u; j++) {
+    let a = (*q)[j] * k[j];
+    dot += a.x;
+    if (4u * j + 1u < D) { dot += a.y; }
+    if (4u * j + 2u < D) { dot += a.z; }
+    if (4u * j + 3u < D) { dot += a.w; }
+  }
+  return dot;
+}`;
+
+/** WGSL of \`fn name(at, D)\`: D floats of \`binding\` from index at, as vec4s, zeros past D. */
+export const rowLoader = (name: string, binding: string): string => /* wgsl */ `
+fn ${name}(at: u32, D: u32) -> array<vec4<f32>, ACC_N4> {
+  var out: array<vec4<f32>, ACC_N4>;
+  for (var j = 0u; j < (D + 3u) / 4u; j++) {
+    let i = at + 4u * j;
+    out[j] = vec4<f32>(${binding}[i], select(0.0, ${binding}[i + 1u], 4u * j + 1u < D),
+      select(0.0, ${binding}[i + 2u], 4u * j + 2u < D), select(0.0, ${binding}[i + 3u], 4u * j + 3u < D));
+  }
+  return out;
+}`;
 
 export const attentionForward = defineKernel({
   name: "attention_forward",
@@ -23,41 +68,45 @@ export const attentionForward = defineKernel({
     B: "u32", T: "u32", NH: "u32", NKV: "u32", D: "u32", W: "u32", C: "u32", scale: "f32",
     S: "u32", kvW: "u32", kOff: "u32", vOff: "u32", pos0: "u32",
   },
-  defines: { MAX_D: MAX_HEAD_DIM },
+  defines: { MAX_D: MAX_HEAD_DIM, DV: 0 },
+  variants: HEAD_DIM_VARIANTS,
   workgroupSize: 16,
   grid: ({ B, T, NH }, [wx]) => [ceilDiv(T, wx), NH, B],
+  prelude: `${HEAD_DIM_PRELUDE}
+${rowLoader("kv_row", "kv")}
+${rowLoader("q_row", "qkv")}`,
   wgsl: /* wgsl */ `
-  let t = gid.x;
+  // No early return for the padding lanes (they redo the last row and skip the writes): control
+  // flow stays uniform, which keeps lavapipe's key loads uniform too.
+  let t = min(gid.x, params.T - 1u);
   let h = wg.y;
   let b = wg.z;
-  if (t >= params.T) { return; }
-  let D = params.D;
+  let D = head_dim(params.D);
+  let D4 = (D + 3u) / 4u;
+  let wgLast = params.pos0 + min(wg.x * 16u + 15u, params.T - 1u); // uniform loop bound
   let g = h / (params.NH / params.NKV);
   let qo = (b * params.T + t) * params.W + h * D;
   let k0 = b * params.S * params.kvW + params.kOff + g * D;
   let v0 = b * params.S * params.kvW + params.vOff + g * D;
   let last = params.pos0 + t;
+  var q = q_row(qo, D);
   var m = -3.4028234663852886e38;
-  for (var s = 0u; s <= last; s++) {
-    let kr = k0 + s * params.kvW;
-    var dot = 0.0;
-    for (var d = 0u; d < D; d++) { dot += qkv[qo + d] * kv[kr + d]; }
-    m = max(m, dot * params.scale);
+  for (var s = 0u; s <= wgLast; s++) {
+    let dot = head_dot(&q, kv_row(k0 + s * params.kvW, D), D);
+    m = select(m, max(m, dot * params.scale), s <= last);
   }
-  var acc: array<f32, MAX_D>;
-  for (var d = 0u; d < D; d++) { acc[d] = 0.0; }
+  var acc: array<vec4<f32>, ACC_N4>;
   var sum = 0.0;
-  for (var s = 0u; s <= last; s++) {
-    let kr = k0 + s * params.kvW;
-    var dot = 0.0;
-    for (var d = 0u; d < D; d++) { dot += qkv[qo + d] * kv[kr + d]; }
-    let e = exp(dot * params.scale - m);
+  for (var s = 0u; s <= wgLast; s++) {
+    let dot = head_dot(&q, kv_row(k0 + s * params.kvW, D), D);
+    let e = select(0.0, exp(dot * params.scale - m), s <= last);
     sum += e;
-    let vr = v0 + s * params.kvW;
-    for (var d = 0u; d < D; d++) { acc[d] += e * kv[vr + d]; }
+    let v = kv_row(v0 + s * params.kvW, D);
+    for (var j = 0u; j < D4; j++) { acc[j] += e * v[j]; }
   }
+  if (gid.x >= params.T) { return; }
   let oo = (b * params.T + t) * params.C + h * D;
-  for (var d = 0u; d < D; d++) { out[oo + d] = acc[d] / sum; }
+  for (var d = 0u; d < D; d++) { out[oo + d] = acc[d / 4u][d % 4u] / sum; }
   lse[(b * params.NH + h) * params.T + t] = m + log(sum);`,
 });
 

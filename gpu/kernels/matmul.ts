@@ -2,8 +2,10 @@
  * Linear forward: y[n, yOff + o] = Σ_i x[xRow0 + n, i]·W[o, i] (+ b[bOff + o]) (+ res[n, yOff + o]).
  * Shapes: x (N, I), W (O, I) row-major as torch Linear, b (O), y and res (N, ldy) with ldy ≥ yOff + O,
  * so a weight split into row chunks (a vocabulary over the binding limit) writes its own columns.
- * Register-blocked: each invocation keeps a 4×4 tile of y in registers and no workgroup memory,
- * the shape lavapipe runs fastest (one thread per workgroup, barriers are coroutine switches).
+ * The scalar kernel for any shape: each invocation keeps a 4×4 tile of y in registers and reads
+ * W as stored. Shapes in multiples of 4 take the profile's faster kernel on Wᵀ instead
+ * (gpu/kernels/matmul_vec4.ts, matmul_tiled.ts; gpu/record_forward.ts recordLinear picks), which
+ * sums in the same order and so gives the same bits.
  * Each output sums its I products in index order: deterministic, error ≤ ~I ulps of Σ|x·W|.
  * CPU twin: core/ops/linear.ts.
  * @module

@@ -4,8 +4,9 @@
  *   dx[dxRow0 + n, i] (+)= Σ_o dy[n, dyOff + o]·W[o, i]      (accumulate across W's row views)
  *   dW[o, i] += Σ_n dy[n, dyOff + o]·x[xRow0 + n, i]          (gradients accumulate over micro-batches)
  *   db[bOff + o] += Σ_n dy[n, dyOff + o]
- * Shapes: dy (N, ldy), W and dW (O, I) (a row view), x and dx (rows, I). 4×4 register tiles, no
- * workgroup memory (lavapipe's best shape). CPU twin: core/ops/linear_backward.ts.
+ * Shapes: dy (N, ldy), W and dW (O, I) (a row view), x and dx (rows, I). 4×4 register tiles, for
+ * any shape; I in multiples of 4 takes gpu/kernels/matmul_vec4.ts (same sums, same bits).
+ * CPU twin: core/ops/linear_backward.ts.
  * @module
  */
 import { ceilDiv, defineKernel } from "../kernel.ts";

@@ -14,6 +14,7 @@ import { ffnDim } from "../../core/spec.ts";
 import { createGpuTrainer } from "../../gpu/trainer.ts";
 import { unwrap, useGpu } from "../../test/gpu/_device.ts";
 import { worstRatio } from "../../test/gpu/_run_kernel.ts";
+import { KERNEL_PROFILES } from "../../gpu/profile.ts";
 import { arbSpec, arbTokens, arbWeights } from "../arbitraries.ts";
 
 const gpu = useGpu();
@@ -21,12 +22,14 @@ const frozen = { lr: 0, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0, grad
 let worst = 0;
 afterAll(() => { if (process.env.KERNEL_REPORT) console.log(`gradients: worst ${(100 * worst).toFixed(2)}% of allowance`); });
 
-describe("the GPU backward of a whole model", () => {
-  test.prop([arbSpec.chain((s) => fc.record({ s: fc.constant(s), w: arbWeights(s), batch: arbTokens(s), shift: fc.nat(1000) }))], { numRuns: Number(process.env.RUNS ?? 25) })(
+describe.each(KERNEL_PROFILES)("the GPU backward of a whole model, %s kernels", (profile) => {
+  // Widths of at least 4: a LayerNorm over C = 2 values outputs ±1 whatever they are, and its backward
+  // scales f32 rounding by rstd, unbounded as the two values meet; no f32 kernel can track float64 there.
+  test.prop([arbSpec.filter((s) => s.nEmbd >= 4).chain((s) => fc.record({ s: fc.constant(s), w: arbWeights(s), batch: arbTokens(s), shift: fc.nat(1000) }))], { numRuns: Number(process.env.RUNS ?? 20) })(
     "for any model and batch, every GPU gradient is within 64·(L+1)·K ulps of the largest CPU gradient, and the loss agrees",
     async ({ s, w, batch: { B, T, tokens }, shift }) => {
       const targets = tokens.map((t, i) => (t + shift + i) % s.vocabSize);
-      const trainer = unwrap(await createGpuTrainer(gpu().kernels, s, { weights: w })());
+      const trainer = unwrap(await createGpuTrainer(gpu().kernels, s, { weights: w }, { profile })());
       try {
         const r = unwrap(await trainer.step([{ tokens, targets }], B, T, frozen)());
         const got = unwrap(await trainer.gradients()());

@@ -12,6 +12,7 @@ import { forward } from "../../core/forward.ts";
 import { ffnDim } from "../../core/spec.ts";
 import { unwrap, useGpu } from "../../test/gpu/_device.ts";
 import { rowMaxAbs, worstRatio } from "../../test/gpu/_run_kernel.ts";
+import { KERNEL_PROFILES } from "../../gpu/profile.ts";
 import { arbSpec, arbTokens, arbWeights } from "../arbitraries.ts";
 import { expectBitEqual, gpuModel } from "./_models.ts";
 
@@ -20,11 +21,11 @@ const arbModel = arbSpec.chain((s) => fc.record({ s: fc.constant(s), w: arbWeigh
 let worst = 0;
 afterAll(() => { if (process.env.KERNEL_REPORT) console.log(`model logits: worst ${(100 * worst).toFixed(2)}% of allowance`); });
 
-describe("the GPU forward of a whole model", () => {
-  test.prop([arbModel], { numRuns: Number(process.env.RUNS ?? 30) })("for any model and tokens, GPU logits are within 64·(L+1)·max(C, F, T) ulps of the CPU reference's, and the loss agrees",
+describe.each(KERNEL_PROFILES)("the GPU forward of a whole model, %s kernels", (profile) => {
+  test.prop([arbModel], { numRuns: Number(process.env.RUNS ?? 20) })("for any model and tokens, GPU logits are within 64·(L+1)·max(C, F, T) ulps of the CPU reference's, and the loss agrees",
     async ({ s, w, batch: { B, T, tokens } }) => {
       const targets = tokens.map((t) => (t + 1) % s.vocabSize);
-      const m = await gpuModel(gpu(), s, w);
+      const m = await gpuModel(gpu(), s, w, { profile });
       try {
         const got = unwrap(await m.forward(tokens, B, T, { targets })());
         const want = forward(s, w, tokens, B, T).logits, V = s.vocabSize;
@@ -40,9 +41,9 @@ describe("the GPU forward of a whole model", () => {
       }
     });
 
-  test.prop([arbModel], { numRuns: 10 })("for any model, splitting every weight into 512-byte binding views (aligned groups of rows of at most 96 bytes fit) gives the same logits bit for bit",
+  test.prop([arbModel], { numRuns: 8 })("for any model, splitting every weight into 512-byte binding views (aligned groups of rows of at most 96 bytes fit) gives the same logits bit for bit",
     async ({ s, w, batch: { B, T, tokens } }) => {
-      const [whole, split] = [await gpuModel(gpu(), s, w), await gpuModel(gpu(), s, w, { splitBytes: 512 })];
+      const [whole, split] = [await gpuModel(gpu(), s, w, { profile }), await gpuModel(gpu(), s, w, { profile, splitBytes: 512 })];
       try {
         const a = unwrap(await whole.forward(tokens, B, T)()), b = unwrap(await split.forward(tokens, B, T)());
         expectBitEqual("logits", b.logits, a.logits);

@@ -8,18 +8,19 @@ import * as E from "fp-ts/lib/Either.js";
 import { describe } from "vitest";
 import { inheritWeights, planInheritance } from "../../core/plan.ts";
 import { unwrap, useGpu } from "../../test/gpu/_device.ts";
+import { KERNEL_PROFILES } from "../../gpu/profile.ts";
 import { arbInheritanceCase } from "../arbitraries.ts";
 import { expectBitEqual, gpuModel } from "./_models.ts";
 
 const gpu = useGpu();
 
-describe("inherited blocks on the GPU", () => {
-  test.prop([arbInheritanceCase], { numRuns: 30 })(
+describe.each(KERNEL_PROFILES)("inherited blocks on the GPU, %s kernels", (profile) => {
+  test.prop([arbInheritanceCase], { numRuns: 20 })(
     "for any reference, selection and tokens, target block k's output is the reference block's on the same input, and the target's logits are the reference's early exit, bit for bit",
     async ({ ref, weights, selection, batch: { B, T, tokens } }) => {
       const plan = planInheritance(ref, selection);
       if (E.isLeft(plan)) throw new Error(plan.left.message);
-      const [reference, target] = [await gpuModel(gpu(), ref, weights), await gpuModel(gpu(), plan.right.target, inheritWeights(plan.right, weights))];
+      const [reference, target] = [await gpuModel(gpu(), ref, weights, { profile }), await gpuModel(gpu(), plan.right.target, inheritWeights(plan.right, weights), { profile })];
       try {
         const got = unwrap(await target.forward(tokens, B, T, { stream: true })());
         for (const [k, j] of plan.right.blocks.entries()) {
@@ -34,13 +35,13 @@ describe("inherited blocks on the GPU", () => {
       }
     });
 
-  test.prop([arbInheritanceCase], { numRuns: 15 })(
+  test.prop([arbInheritanceCase], { numRuns: 10 })(
     "for any reference and n, the first-n target's residual stream is the reference's first n + 1 entries, bit for bit",
     async ({ ref, weights, selection, batch: { B, T, tokens } }) => {
       const n = selection._tag === "first" ? selection.n : selection.indices.length;
       const plan = planInheritance(ref, { _tag: "first", n });
       if (E.isLeft(plan)) throw new Error(plan.left.message);
-      const [reference, target] = [await gpuModel(gpu(), ref, weights), await gpuModel(gpu(), plan.right.target, inheritWeights(plan.right, weights))];
+      const [reference, target] = [await gpuModel(gpu(), ref, weights, { profile }), await gpuModel(gpu(), plan.right.target, inheritWeights(plan.right, weights), { profile })];
       try {
         const mine = unwrap(await target.forward(tokens, B, T, { stream: true })());
         const theirs = unwrap(await reference.forward(tokens, B, T, { stream: true })());

@@ -4,7 +4,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { expect, test } from "vitest";
-import { defineKernel } from "../../gpu/mod.ts";
+import { createBatch, createTensor, defineKernel, upload } from "../../gpu/mod.ts";
 import { residualAdd } from "../../gpu/kernels/residual_add.ts";
 import { unwrap, useGpu } from "./_device.ts";
 
@@ -44,4 +44,26 @@ test("two kernel records under one name are refused", async () => {
 test("a binding the body never touches still binds (explicit layout, not 'auto')", async () => {
   const r = await gpu().kernels.compile(defineKernel({ ...residualAdd, name: "test_ignores_b", wgsl: "  if (gid.x < params.n) { out[gid.x] = a[gid.x]; }" }))();
   expect(unwrap(r).layout).toBeDefined();
+});
+
+const quad = defineKernel({
+  name: "test_vec4_double",
+  bindings: [{ name: "a", access: "read", type: "vec4<f32>" }, { name: "out", access: "read_write", type: "vec4<f32>" }],
+  uniforms: { n4: "u32" },
+  workgroupSize: 8,
+  grid: ({ n4 }, [wx]) => [Math.ceil(n4 / wx), 1, 1],
+  wgsl: "  if (gid.x < params.n4) { out[gid.x] = 2.0 * a[gid.x]; }",
+});
+
+test("a vec4<f32> binding takes an f32 tensor four elements at a time, and refuses a size that is not whole vec4s", async () => {
+  const { device, kernels } = gpu();
+  const k = unwrap(await kernels.compile(quad)());
+  const [a, out, odd] = [[8], [8], [6]].map((shape, i) => unwrap(createTensor(device, `v${i}`, shape, "f32")));
+  upload(device, a!, Float32Array.from({ length: 8 }, (_, i) => i));
+  const batch = createBatch(device, "vec4");
+  batch.dispatch(k, { a: a!, out: out! }, { n4: 2 });
+  const h = batch.read(out!);
+  expect(Array.from(unwrap(await batch.submit()()).get(h))).toEqual([0, 2, 4, 6, 8, 10, 12, 14]);
+  expect(() => createBatch(device, "odd").dispatch(k, { a: odd!, out: out! }, { n4: 1 })).toThrow(/as vec4<f32>: size and offset must be multiples of 16 bytes/);
+  [a, out, odd].forEach((t) => t!.buffer.destroy());
 });

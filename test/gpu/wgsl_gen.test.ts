@@ -37,6 +37,11 @@ fn wg_linear_index(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
 }`);
   });
 
+  test("declares a vec4<f32> binding as array<vec4<f32>>", () => {
+    const k = defineKernel({ ...residualAdd, name: "vec4_add", bindings: [{ name: "a", access: "read", type: "vec4<f32>" }, { name: "out", access: "read_write", type: "vec4<f32>" }] });
+    expect(kernelHeader(k, {})).toContain("@group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;\n@group(0) @binding(1) var<storage, read_write> out: array<vec4<f32>>;");
+  });
+
   test("lays out u32, i32 and f32 uniforms as consecutive 4-byte fields after the hidden grid", () => {
     expect(uniformLayout(scaled).map((f) => `${f.name}:${f.type}@${f.offset}`)).toEqual([
       "_grid_x:u32@0", "_grid_y:u32@4", "_grid_z:u32@8", "n:u32@12", "shift:i32@16", "alpha:f32@20",

@@ -1,0 +1,98 @@
+/**
+ * The whole bench as one value: our linear kernel on squares and on the models' shapes, OpenBLAS
+ * for scale, each config's forward and training throughput, step split and memory, and the tfjs
+ * peers training the GPT-2 style configs. bench/report.ts prints it; `--json` gives it as is.
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import { loadavg } from "node:os";
+import type { AcquiredDevice } from "../adapters/webgpu_device.ts";
+import { describeAdapter } from "../adapters/webgpu_info.ts";
+import type { AppError } from "../core/errors.ts";
+import type { Gpt2Spec } from "../core/spec.ts";
+import { createKernelCache, type KernelProfile, profileFor } from "../gpu/mod.ts";
+import { blasGflops, type BlasResult } from "./blas.ts";
+import { type BenchConfig, linearShapes, loadConfigs, trainFlopsPerToken } from "./configs.ts";
+import { meterBuffers } from "./memory.ts";
+import { HYPER, matmulGflops, measureConfig, randomBatch, timeIt, type TrainMeasure } from "./ours.ts";
+import { createPeer, type PeerBackend } from "./peer_tfjs.ts";
+
+export interface BenchOptions {
+  readonly peers: ReadonlyArray<PeerBackend>;
+  readonly minMs: number;
+  readonly log: (line: string) => void;
+}
+
+export interface PeerResult { readonly backend: PeerBackend; readonly tokens_per_s?: number; readonly error?: string }
+
+export interface TrainRow extends TrainMeasure {
+  readonly config: string;
+  readonly batch: string;
+  readonly mfu: number;
+  /** The same FLOP rate over OpenBLAS's sgemm on this CPU (null without numpy): how far from native. */
+  readonly mfu_vs_blas: number | null;
+  readonly peer: string;
+  readonly peer_tokens_per_s: number | null;
+  readonly peers: ReadonlyArray<PeerResult>;
+}
+
+export interface BenchResult {
+  readonly adapter: string;
+  readonly profile: KernelProfile;
+  readonly runtime: string;
+  /** 1-minute load average at the start and the end: other processes on a small machine skew every number. */
+  readonly load: readonly [number, number];
+  readonly matmul: ReadonlyArray<{ readonly n: number; readonly gflops: number }>;
+  readonly matmul_shapes: ReadonlyArray<{ readonly config: string; readonly what: string; readonly N: number; readonly I: number; readonly O: number; readonly gflops: number }>;
+  readonly blas: BlasResult & { readonly n: number };
+  readonly train: ReadonlyArray<TrainRow>;
+}
+
+const peerRun = async (backend: PeerBackend, c: BenchConfig, minMs: number): Promise<PeerResult> => {
+  try {
+    const peer = await createPeer(backend, c.spec as Gpt2Spec, c.B, c.T, HYPER);
+    const mb = randomBatch(c.spec.vocabSize, c.B * c.T);
+    const ms = await timeIt(minMs, async () => { await peer.step(mb.tokens, mb.targets); }, backend === "cpu" ? 1 : 5);
+    peer.dispose();
+    return { backend, tokens_per_s: (c.B * c.T) / (ms / 1e3) };
+  } catch (e) {
+    return { backend, error: (e instanceof Error ? e.message : String(e)).split("\n")[0]! };
+  }
+};
+
+/** The bench on a device. A missing asset is a Left; a GPU failure midway throws (a broken device). */
+export const runBench = async (acquired: AcquiredDevice, runtime: string, o: BenchOptions): Promise<E.Either<AppError, BenchResult>> => {
+  const profile = profileFor(acquired.info), meter = meterBuffers(acquired.device), cache = createKernelCache(acquired.device);
+  const configs = await loadConfigs(), load0 = loadavg()[0]!;
+  if (E.isLeft(configs)) return configs;
+  o.log(`adapter: ${describeAdapter(acquired.info)}; kernels: ${profile}`);
+  const matmul = [];
+  for (const n of [256, 512, 1024]) {
+    matmul.push({ n, gflops: await matmulGflops(cache, profile, n, n, n, o.minMs) });
+    o.log(`matmul ${n}: ${matmul.at(-1)!.gflops.toFixed(2)} GFLOP/s`);
+  }
+  const ceiling = matmul.at(-1)!.gflops;
+  const shapes = [];
+  for (const c of configs.right) for (const s of linearShapes(c)) shapes.push({ config: c.name, ...s, gflops: await matmulGflops(cache, profile, s.N, s.I, s.O, o.minMs / 2) });
+  const blas = { n: 1024, ...(await blasGflops(1024)) };
+  const train: TrainRow[] = [];
+  for (const c of configs.right) {
+    const ours = await measureConfig(cache, profile, c, meter, o.minMs);
+    o.log(`${c.name}: train ${ours.tokens_per_s.toFixed(0)} tok/s, forward ${ours.forward_tokens_per_s.toFixed(0)} tok/s`);
+    const peers: PeerResult[] = [];
+    const stepGflop = (trainFlopsPerToken(c.spec, c.T) * c.B * c.T) / 1e9;
+    for (const backend of c.peer ? o.peers : []) {
+      // tfjs-cpu (plain JS) runs about 0.1 GFLOP/s here: a minute a step past 10 GFLOP, so those are skipped.
+      if (backend === "cpu" && stepGflop > 10) { peers.push({ backend, error: `skipped: ${stepGflop.toFixed(0)} GFLOP a step` }); continue; }
+      peers.push(await peerRun(backend, c, o.minMs));
+      o.log(`${c.name}: tfjs-${backend} ${peers.at(-1)!.tokens_per_s?.toFixed(0) ?? peers.at(-1)!.error}`);
+    }
+    const first = peers[0];
+    train.push({
+      config: c.name, batch: `${c.B}x${c.T}`, ...ours, mfu: (trainFlopsPerToken(c.spec, c.T) * ours.tokens_per_s) / (ceiling * 1e9),
+      mfu_vs_blas: blas.gflops === undefined ? null : (trainFlopsPerToken(c.spec, c.T) * ours.tokens_per_s) / (blas.gflops * 1e9),
+      peer: first === undefined ? "none" : `tfjs-${first.backend}`, peer_tokens_per_s: first?.tokens_per_s ?? null, peers,
+    });
+  }
+  return E.right({ adapter: describeAdapter(acquired.info), profile, runtime, load: [load0, loadavg()[0]!], matmul, matmul_shapes: shapes, blas, train });
+};

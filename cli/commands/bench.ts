@@ -1,0 +1,43 @@
+/**
+ * `inheritune bench [--json] [--quick]`: the performance bench (bench/run.ts) on this runtime's
+ * WebGPU adapter: matmul GFLOP/s, forward and training tokens/s of three configs, the step split,
+ * peak memory, MFU, and the tfjs peers. Prints bench/report.ts's table, or one JSON object.
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import * as t from "io-ts";
+import { benchTable } from "../../bench/report.ts";
+import { runBench } from "../../bench/run.ts";
+import type { AppError } from "../../core/errors.ts";
+import type { CommandSpec } from "../args.ts";
+import type { Io } from "../io.ts";
+
+const BenchArgs = t.partial({ json: t.boolean, quick: t.boolean });
+
+export const benchCommand: CommandSpec<t.TypeOf<typeof BenchArgs>> = {
+  name: "bench",
+  usage: "bench [--json] [--quick]",
+  summary: "Measure kernels, forward and training throughput against tfjs and OpenBLAS on this adapter.",
+  positionals: [],
+  flags: {
+    json: { type: "boolean", help: "print one JSON object (matmul, train, ...) instead of the table" },
+    quick: { type: "boolean", help: "shorter timings, and no tfjs cpu backend (the slowest peer)" },
+  },
+  codec: BenchArgs,
+};
+
+export const runBenchCommand = async (a: t.TypeOf<typeof BenchArgs>, io: Io): Promise<E.Either<AppError, void>> => {
+  const dev = await io.getDevice()();
+  if (E.isLeft(dev)) return dev;
+  try {
+    const runtime = "Deno" in globalThis ? "deno" : `node ${typeof process === "undefined" ? "" : process.version}`;
+    const r = await runBench(dev.right, runtime, {
+      peers: a.quick ? ["webgpu", "wasm"] : ["webgpu", "wasm", "cpu"], minMs: a.quick ? 500 : 2000, log: (line) => io.err(`${line}\n`),
+    });
+    if (E.isLeft(r)) return r;
+    io.out(a.json ? `${JSON.stringify(r.right, null, 2)}\n` : benchTable(r.right));
+    return E.right(undefined);
+  } finally {
+    dev.right.release();
+  }
+};
