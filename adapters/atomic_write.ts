@@ -23,6 +23,33 @@ export const writeAll = async (fh: FileHandle, bytes: Uint8Array): Promise<void>
   while (done < bytes.length) done += (await fh.write(bytes, done, bytes.length - done)).bytesWritten;
 };
 
+/**
+ * Test seam, a full disk: while a fault is set, a write to a file whose target path it accepts fails
+ * with ENOSPC once `afterBytes` bytes are written. Returns the function that clears it.
+ */
+let diskFull: { readonly accepts: (path: string) => boolean; readonly afterBytes: number } | undefined;
+export const simulateFullDisk = (accepts: (path: string) => boolean, afterBytes = 0): (() => void) => {
+  diskFull = { accepts, afterBytes };
+  return () => void (diskFull = undefined);
+};
+
+const filling = (fh: FileHandle, path: string): FileHandle => {
+  const fault = diskFull;
+  if (fault === undefined || !fault.accepts(path)) return fh;
+  let written = 0;
+  const write = async (b: Uint8Array, off = 0, len = b.length - off) => {
+    if (written + len > fault.afterBytes) throw Object.assign(new Error(`ENOSPC: no space left on device, write (${path})`), { code: "ENOSPC" });
+    written += len;
+    return fh.write(b, off, len);
+  };
+  return new Proxy(fh, {
+    get: (t, k) => {
+      const v: unknown = k === "write" ? write : Reflect.get(t, k);
+      return typeof v === "function" && k !== "write" ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+    },
+  });
+};
+
 /** Run `fill` against a handle on a temporary file, then fsync and rename it to `path`. */
 export const writeFileAtomic = (path: string, what: string, fill: (fh: FileHandle) => Promise<void>): TE.TaskEither<AppError, void> =>
   async () => {
@@ -30,7 +57,7 @@ export const writeFileAtomic = (path: string, what: string, fill: (fh: FileHandl
     let fh: FileHandle | undefined;
     try {
       fh = await open(tmp, "wx");
-      await fill(fh);
+      await fill(filling(fh, path));
       await fh.sync();
       await fh.close();
       fh = undefined;

@@ -16,7 +16,7 @@ import { describeErrors } from "../core/codecs/report.ts";
 import { appError, type AppError } from "../core/errors.ts";
 import type { RngState } from "../core/rng.ts";
 import { type ModelSpec, specProblems } from "../core/spec.ts";
-import { allTensors, weightProblems, type Weights } from "../core/tensors.ts";
+import { allTensors, paramCount, weightProblems, type Weights } from "../core/tensors.ts";
 import type { OptimizerState } from "../core/trainer.ts";
 import { loadSafetensors, type NamedTensor, saveSafetensors } from "./safetensors.ts";
 
@@ -105,6 +105,10 @@ const rngOf = (hex: string): RngState | undefined => (/^[0-9a-f]{1,16}$/.test(he
 const assemble = (path: string, r: t.TypeOf<typeof Record_>, tensors: ReadonlyMap<string, NamedTensor>): E.Either<AppError, Checkpoint> => {
   const spec = r.spec as ModelSpec, sp = specProblems(spec);
   if (sp.length > 0) return E.left(bad(path, `its spec is inconsistent: ${sp[0]}`));
+  // Checked before listing the spec's tensors: a corrupt record can declare 2^31 layers.
+  let held = 0;
+  for (const x of tensors.values()) held += x.data.length;
+  if (3 * paramCount(spec) !== held) return E.left(bad(path, `its spec implies ${3 * paramCount(spec)} values (weights and two moments) but it holds ${held}`));
   const [weights, m, v] = (["w", "m", "v"] as const).map((p) => byPrefix(tensors, p)) as [Weights, Weights, Weights];
   for (const [what, w] of [["weights", weights], ["first moments", m], ["second moments", v]] as const) {
     const p = weightProblems(spec, w);

@@ -27,6 +27,9 @@ export const decodeGpt2Tokenizer = (encoderJson: string, vocabBpe: string, sourc
   const entries = Object.entries(json as Record<string, unknown>);
   const badId = entries.find(([, v]) => !Number.isSafeInteger(v) || (v as number) < 0);
   if (badId !== undefined) return E.left(bad(`piece ${JSON.stringify(badId[0])} has id ${JSON.stringify(badId[1])}, not a non-negative integer`));
+  // GPT-2's ids are 0..n−1; a larger one would declare a vocabulary the file does not hold.
+  const outside = entries.find(([, v]) => (v as number) >= entries.length);
+  if (outside !== undefined) return E.left(bad(`piece ${JSON.stringify(outside[0])} has id ${String(outside[1])}, not below the ${entries.length} pieces`));
   const vocab = new Map(entries as Array<[string, number]>);
   const lines = vocabBpe.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("#version"));
   const merges = lines.map((l) => l.trim().split(/\s+/));
@@ -34,7 +37,7 @@ export const decodeGpt2Tokenizer = (encoderJson: string, vocabBpe: string, sourc
   if (badMerge >= 0) return E.left(bad(`vocab.bpe line "${lines[badMerge]}" is not a merge of two pieces whose join is in encoder.json`));
   const missing = bytesToUnicode().find((c) => !vocab.has(c));
   if (missing !== undefined) return E.left(bad(`encoder.json lacks the byte piece ${JSON.stringify(missing)}, so some text cannot be encoded`));
-  const end = vocab.get(END) ?? Math.max(...vocab.values());
+  const end = vocab.get(END) ?? entries.reduce((m, [, v]) => Math.max(m, v as number), 0);
   return E.right(byteBpeTokenizer({ vocab, merges: merges as Array<[string, string]>, bos: end, eos: end }));
 };
 

@@ -16,7 +16,7 @@ import type { Dtype } from "../core/codecs/safetensors_header.ts";
 import { appError, type AppError } from "../core/errors.ts";
 import { fromHfTensors, toHfTensors } from "../core/hf_layout.ts";
 import type { ModelSpec } from "../core/spec.ts";
-import { type Weights, weightProblems } from "../core/tensors.ts";
+import { paramCount, type Weights, weightProblems } from "../core/tensors.ts";
 import { ioFailure, tempBeside, writeBytesAtomic } from "./atomic_write.ts";
 import { readText } from "./files.ts";
 import { loadDirTensors, saveDirTensors } from "./safetensors_index.ts";
@@ -42,6 +42,7 @@ export const loadHfModel = (dir: string): TE.TaskEither<AppError, HfModel> =>
     TE.Do,
     TE.bind("spec", () => loadHfSpec(dir)),
     TE.bind("stored", () => loadDirTensors(dir)),
+    TE.chainFirstEitherK(({ spec, stored }) => impliedSize(spec, stored.tensors, dir)),
     TE.bind("weights", ({ spec, stored }) => TE.fromEither(fromHfTensors(spec, stored.tensors, dir))),
     TE.chainEitherK(({ spec, stored, weights }) => {
       const problems = weightProblems(spec, weights);
@@ -49,6 +50,17 @@ export const loadHfModel = (dir: string): TE.TaskEither<AppError, HfModel> =>
         : E.left(appError("BadConfig", `Cannot load ${dir}: ${problems[0]}`, "the config.json does not describe these weights"));
     }),
   );
+
+/**
+ * The spec's parameter count against the values the files hold, before anything is built per tensor:
+ * a corrupt config.json can declare 2^31 layers, and listing their tensors would exhaust memory.
+ */
+const impliedSize = (spec: ModelSpec, stored: ReadonlyMap<string, { readonly data: Float32Array }>, dir: string): E.Either<AppError, void> => {
+  let held = 0;
+  for (const x of stored.values()) held += x.data.length;
+  return paramCount(spec) <= held ? E.right(undefined)
+    : E.left(appError("BadConfig", `Cannot load ${dir}: config.json implies ${paramCount(spec)} parameters but the weights hold ${held} values`, "the config.json does not describe these weights"));
+};
 
 export interface HfExport {
   readonly spec: ModelSpec;

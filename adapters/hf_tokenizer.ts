@@ -14,6 +14,7 @@ import { appError, type AppError } from "../core/errors.ts";
 import type { Tokenizer } from "../core/tokenizer.ts";
 
 export const SUPPORTED_MODELS = ["BPE"] as const;
+const PROBE = "Once upon a time, 3 cats said: \u00e9\u00e8 \u{1F600}!\n";
 const BOS_NAMES = ["<s>", "<|begin_of_text|>", "<|endoftext|>", "<|start_story|>", "<bos>"];
 const EOS_NAMES = ["</s>", "<|end_of_text|>", "<|endoftext|>", "<|end_story|>", "<eos>"];
 
@@ -41,6 +42,17 @@ const pieceCodec = (json: Json) => {
   };
 };
 
+/**
+ * Every id an integer below the number of entries (vocabulary plus added tokens), checked before the
+ * library sees the file: it sizes a table by the largest id, so one corrupt id of 2^30 took a minute.
+ */
+const idProblem = (json: Json): string | undefined => {
+  const vocab = isObj(json.model) && isObj(json.model.vocab) ? Object.entries(json.model.vocab) : [];
+  const added = Array.isArray(json.added_tokens) ? json.added_tokens.map((t): [string, unknown] => [tokenName(t) ?? "?", isObj(t) ? t.id : undefined]) : [];
+  const n = vocab.length + added.length, wrong = [...vocab, ...added].find(([, id]) => !Number.isSafeInteger(id) || (id as number) < 0 || (id as number) >= n);
+  return wrong === undefined ? undefined : `token ${JSON.stringify(wrong[0])} has id ${JSON.stringify(wrong[1])}, not an integer in 0..${n - 1}`;
+};
+
 /** Build a tokenizer from parsed tokenizer.json and (possibly empty) tokenizer_config.json. */
 export const decodeHfTokenizer = (json: unknown, config: unknown, source: string): E.Either<AppError, Tokenizer> => {
   const bad = (why: string, hint = "use the tokenizer.json that came with the model") => appError("BadFile", `Cannot load tokenizer ${source}: ${why}`, hint);
@@ -48,15 +60,20 @@ export const decodeHfTokenizer = (json: unknown, config: unknown, source: string
   const type = json.model.type ?? (isObj(json.model.vocab) && json.model.merges !== undefined ? "BPE" : undefined);
   if (!SUPPORTED_MODELS.includes(type as "BPE"))
     return E.left(bad(`model type ${JSON.stringify(type)} is not supported`, `supported: ${SUPPORTED_MODELS.join(", ")}; convert the tokenizer or use GPT-2 encoder.json/vocab.bpe or a llama2.c tokenizer.bin`));
+  const ids = idProblem(json);
+  if (ids !== undefined) return E.left(bad(ids));
   const cfg = isObj(config) ? config : {};
   let hf: HfTokenizer;
-  try {
+  try { // a damaged part may pass the constructor and throw on first use: use it once here
     hf = new HfTokenizer(json, cfg);
+    hf.decode(hf.encode(PROBE, { add_special_tokens: false }).ids, { skip_special_tokens: true });
   } catch (e) {
     return E.left(bad(`the tokenizer library rejects it (${e instanceof Error ? e.message : String(e)})`));
   }
   const vocab = hf.get_vocab(true);
-  const vocabSize = Math.max(...vocab.values()) + 1;
+  let vocabSize = 0; // a loop, not Math.max(...ids): spreading a 128k vocabulary overflows the stack
+  for (const id of vocab.values()) vocabSize = Math.max(vocabSize, id + 1);
+  if (vocabSize === 0) return E.left(bad("its vocabulary is empty"));
   const pick = (key: string, names: ReadonlyArray<string>) => {
     const named = tokenName(cfg[key]);
     return named !== undefined ? vocab.get(named) : names.map((n) => vocab.get(n)).find((id) => id !== undefined);

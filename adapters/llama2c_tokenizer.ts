@@ -54,7 +54,7 @@ const makeTokenizer = (pieces: ReadonlyArray<Uint8Array>, scores: ReadonlyArray<
         const b = utf8.encode(ch);
         const id = ids.get(key(b));
         if (id !== undefined) tokens.push(id);
-        else tokens.push(...Array.from(b, (x) => x + BYTE0));
+        else tokens.push(...Array.from(b, (x) => (x + BYTE0 < pieces.length ? x + BYTE0 : 0))); // <unk> when a (damaged) vocabulary lacks the byte tokens
       }
     }
     mergePairs(tokens, pieces, scores, ids, pairCache);

@@ -116,7 +116,33 @@ export const loadManifest = (dir: string): TE.TaskEither<AppError, Manifest> => 
   const m = Manifest.decode(json);
   if (E.isLeft(m)) return E.left(bad(describeErrors(m.left)));
   if (m.right.shards.reduce((n, s) => n + s.tokens, 0) !== m.right.total_tokens) return E.left(bad("its shard counts do not add up to total_tokens"));
-  return E.right(m.right);
+  const problem = manifestProblem(m.right);
+  return problem === undefined ? E.right(m.right) : E.left(bad(problem));
+};
+
+const count = (n: number) => Number.isSafeInteger(n) && n >= 0;
+const within = ([a, b]: Range, lo: number, hi: number) => count(a) && count(b) && lo <= a && a <= b && b <= hi;
+
+/** What the codec cannot say: counts are integers, ranges lie inside the corpus, shard names are plain. */
+const manifestProblem = (m: Manifest): string | undefined => {
+  const N = m.total_tokens, [, cut] = m.split.train;
+  const shard = m.shards.find((s) => !count(s.tokens) || !/^[\w.-]+$/.test(s.file) || s.file.startsWith(".."));
+  if (shard !== undefined) return `shard ${JSON.stringify(shard.file)} with ${shard.tokens} tokens is not a plain file name with a token count`;
+  if (!count(N) || !count(m.documents)) return `total_tokens ${N} or documents ${m.documents} is not a non-negative integer`;
+  if (!within(m.split.train, 0, N) || !within(m.split.val, 0, N) || m.split.train[0] !== 0 || m.split.val[0] !== cut || m.split.val[1] !== N)
+    return `its split train [${m.split.train.join(", ")}) val [${m.split.val.join(", ")}) does not cut [0, ${N})`;
+  const r = m.subset?.ranges.find((x, i, all) => !within(x, i === 0 ? 0 : all[i - 1]![1], cut));
+  return r === undefined ? undefined : `its subset range [${r.join(", ")}) is not sorted inside the training split [0, ${cut})`;
+};
+
+/** Each shard's size on disk against the manifest, before any token buffer is allocated for it. */
+export const checkShardFiles = (dir: string, m: Manifest): TE.TaskEither<AppError, void> => async () => {
+  for (const s of m.shards) {
+    const path = join(dir, s.file), size = (await stat(path).catch(() => undefined))?.size;
+    if (size !== SHARD_HEADER_BYTES + s.tokens * m.width)
+      return E.left(appError("BadFile", `Cannot read token shard ${path}: ${size === undefined ? "no such file" : `it has ${size} bytes, ${MANIFEST} implies ${SHARD_HEADER_BYTES + s.tokens * m.width}`}`, "tokenize the corpus again"));
+  }
+  return E.right(undefined);
 };
 
 /** Stream the tokens of `ranges` (sorted, within the corpus) in chunks of at most `chunk` tokens. */

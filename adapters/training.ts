@@ -6,13 +6,14 @@
  * (adapters/checkpoint.ts) every `checkpointEvery` steps, on abort and at the end, and the final
  * weights as a Hugging Face directory `<out>/model`. A resumed run continues bit for bit: the
  * checkpoint holds the weights, moments, t, step and the data RNG state, and the lr is a function
- * of the step. A NaN or infinite loss stops the run before anything is saved over the last good
- * checkpoint.
+ * of the step. A NaN or infinite loss or gradient, or a runaway loss (adapters/training_faults.ts),
+ * stops the run before anything is saved over the last good checkpoint; a killed run's temporary
+ * files are removed when it resumes.
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
 import type * as TE from "fp-ts/lib/TaskEither.js";
-import { appendFile, mkdir, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { evalBatches, type TokenArray, trainBatches } from "../core/batches.ts";
 import { appError, type AppError, isAppError } from "../core/errors.ts";
@@ -21,10 +22,11 @@ import { learningRate } from "../core/schedule.ts";
 import type { ModelSpec } from "../core/spec.ts";
 import type { Weights } from "../core/tensors.ts";
 import type { Hyper, OptimizerState, StepResult, Trainer } from "../core/trainer.ts";
-import { ioFailure } from "./atomic_write.ts";
+import { ioFailure, tempBeside } from "./atomic_write.ts";
 import { CHECKPOINT_FILE, type Checkpoint, type Progress, saveCheckpoint, type TrainSettings } from "./checkpoint.ts";
 import { type HfExport, saveHfModel } from "./hf_checkpoint.ts";
-import { MODEL_DIR, settingsProblem, startingPoint, trimMetrics } from "./training_setup.ts";
+import { nonFiniteStep, runaway } from "./training_faults.ts";
+import { MODEL_DIR, removeStaleTemps, settingsProblem, startingPoint, trimMetrics } from "./training_setup.ts";
 
 export type { Progress, TrainSettings } from "./checkpoint.ts";
 export { MODEL_DIR } from "./training_setup.ts";
@@ -77,18 +79,14 @@ export const hyperAt = (s: TrainSettings, step: number): Hyper => ({
   beta1: s.beta1, beta2: s.beta2, eps: s.eps, weightDecay: s.weightDecay, gradClip: s.gradClip,
 });
 
-const diverged = (what: string, value: number, step: number, out: string | undefined): AppError =>
-  appError("Diverged", `Cannot continue training: the ${what} is ${value} at step ${step}`,
-    `${out !== undefined ? `the last good checkpoint is kept in ${join(out, CHECKPOINT_FILE)}; ` : ""}lower --lr, raise --warmup or set --grad-clip, and train again into a new --out`);
-
 /** One optimizer step: the next K micro-batches from the RNG, this step's lr, and the new progress. */
 export const stepOnce = async (trainer: Trainer, data: TrainData, s: TrainSettings, p: Progress, out?: string): Promise<E.Either<AppError, { progress: Progress; result: StepResult; lr: number }>> => {
   const { batches, rng } = trainBatches(data.train, s.accum, s.batch, s.ctx, p.rng);
   const hp = hyperAt(s, p.step);
   const r = await trainer.step(batches, s.batch, s.ctx, hp)();
   if (E.isLeft(r)) return r;
-  if (!Number.isFinite(r.right.loss)) return E.left(diverged("loss", r.right.loss, p.step + 1, out));
-  if (!Number.isFinite(r.right.gradNorm)) return E.left(diverged("gradient norm", r.right.gradNorm, p.step + 1, out));
+  const fault = await nonFiniteStep(trainer, r.right, p.step + 1, out);
+  if (fault !== undefined) return E.left(fault);
   const progress = { ...p, step: p.step + 1, tokens: p.tokens + s.accum * s.batch * s.ctx, rng };
   return E.right({ progress, result: r.right, lr: hp.lr });
 };
@@ -116,6 +114,7 @@ export const runTraining = (r: TrainRun): TE.TaskEither<AppError, TrainSummary> 
   try {
     await mkdir(r.out, { recursive: true });
     await (ck === undefined ? writeFile(metricsPath, "") : trimMetrics(metricsPath, ck.progress.step));
+    await removeStaleTemps(r.out);
   } catch (e) {
     return E.left(ioFailure("training output", r.out, e));
   }
@@ -166,6 +165,8 @@ const loop = async (r: TrainRun, trainer: Trainer, ck: Checkpoint | undefined, m
     if (r.signal?.aborted) return E.chain(() => E.left(interrupted(s, p, r.out)))(await w.save(p));
     const t0 = performance.now(), st = await stepOnce(trainer, r.data, s, p, r.out);
     if (E.isLeft(st)) return st;
+    const away = runaway(st.right.result.loss, p.valLossInitial, r.spec.vocabSize, st.right.progress.step, r.out);
+    if (away !== undefined) return E.left(away);
     const dt = performance.now() - t0, n = st.right.progress.tokens - p.tokens;
     [p, ms, tokens, lastTrain] = [st.right.progress, ms + dt, tokens + n, st.right.result.loss];
     const last = p.step === s.steps, val = last || (s.evalEvery > 0 && p.step % s.evalEvery === 0) ? await evaluate(trainer, r.data.val, s) : E.right(null);
@@ -192,10 +193,15 @@ const finish = async (r: TrainRun, trainer: Trainer, p: Progress, { lastTrain, l
   if (E.isLeft(val)) return val;
   const st = await trainer.state()();
   if (E.isLeft(st)) return st;
-  const dir = join(r.out, MODEL_DIR);
-  await rm(dir, { recursive: true, force: true }); // only a resumed run gets here with one: our own earlier export
-  const saved = await saveHfModel(dir, { spec: r.spec, weights: st.right.weights, dtype: "F32", ...r.export })();
+  const dir = join(r.out, MODEL_DIR), tmp = tempBeside(dir);
+  const saved = await saveHfModel(tmp, { spec: r.spec, weights: st.right.weights, dtype: "F32", ...r.export })();
   if (E.isLeft(saved)) return saved;
+  try { // only a resumed run finds an export here (its own earlier one): replaced only once the new one is whole
+    await rm(dir, { recursive: true, force: true });
+    await rename(tmp, dir);
+  } catch (e) {
+    return E.left(ioFailure("model directory", dir, e));
+  }
   return E.right({
     steps: p.step, tokens: p.tokens, val_loss_initial: p.valLossInitial, val_loss: val.right, train_loss: lastTrain,
     tokens_per_s: tokens > 0 ? tokens / (ms / 1000) : null, resumed_from: resumedFrom, out: r.out, model: dir,

@@ -15,7 +15,7 @@ import type { Tokenizer } from "../core/tokenizer.ts";
 import { type Range, validationStart } from "../core/token_shards.ts";
 import { documents, listCorpus } from "./corpus.ts";
 import { isFile } from "./files.ts";
-import { loadManifest, MANIFEST, readTokens } from "./token_store.ts";
+import { checkShardFiles, loadManifest, MANIFEST, readTokens } from "./token_store.ts";
 import type { TrainData } from "./training.ts";
 
 const gather = async (dir: string, m: Parameters<typeof readTokens>[1], ranges: ReadonlyArray<Range>): Promise<E.Either<AppError, TokenArray>> => {
@@ -34,6 +34,8 @@ const fromStore = async (dir: string, tok: Tokenizer): Promise<E.Either<AppError
   if (E.isLeft(m)) return m;
   if (m.right.tokenizer.vocab_size !== tok.vocabSize)
     return E.left(appError("BadInput", `Cannot train on ${dir}: it was tokenized with a vocabulary of ${m.right.tokenizer.vocab_size}, the model has ${tok.vocabSize}`, "tokenize the corpus with the model's tokenizer"));
+  const sized = await checkShardFiles(dir, m.right)();
+  if (E.isLeft(sized)) return sized;
   const train = await gather(dir, m.right, m.right.subset?.ranges ?? [m.right.split.train]);
   if (E.isLeft(train)) return train;
   const val = await gather(dir, m.right, [m.right.split.val]);

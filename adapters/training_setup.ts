@@ -6,7 +6,7 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { readFile, stat, writeFile } from "node:fs/promises";
+import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { appError, type AppError } from "../core/errors.ts";
 import type { ModelSpec } from "../core/spec.ts";
@@ -46,10 +46,27 @@ export const startingPoint = async (r: TrainRun): Promise<E.Either<AppError, Che
   return E.right(ck.right);
 };
 
+/** A metrics line's step; Infinity for a blank line or one cut short by a crash (SIGKILL mid-append). */
+const stepOf = (line: string): number => {
+  try {
+    const step = (JSON.parse(line) as Partial<Metrics> | null)?.step;
+    return typeof step === "number" ? step : Infinity;
+  } catch {
+    return Infinity;
+  }
+};
+
+/** Remove temporary files a killed run left beside its checkpoint and model (adapters/atomic_write.ts names them). */
+export const removeStaleTemps = async (out: string): Promise<void> => {
+  const names = await readdir(out).catch(() => [] as string[]);
+  for (const n of names.filter((x) => x.startsWith(`${CHECKPOINT_FILE}.tmp-`) || x.startsWith(`${MODEL_DIR}.tmp-`)))
+    await rm(join(out, n), { recursive: true, force: true });
+};
+
 /** Metrics lines up to and including `step` (a crash after the last checkpoint leaves later lines; they will be written again). */
 export const trimMetrics = async (path: string, step: number): Promise<void> => {
   const text = await readFile(path, "utf8").catch(() => "");
-  const keep = text.split("\n").filter((l) => l.trim() !== "" && (JSON.parse(l) as Metrics).step <= step);
+  const keep = text.split("\n").filter((l) => stepOf(l) <= step);
   await writeFile(path, keep.map((l) => l + "\n").join(""));
 };
 

@@ -8,6 +8,7 @@ import * as E from "fp-ts/lib/Either.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import process from "node:process";
 import { basename, join } from "node:path";
+import { watchDeviceLoss } from "../adapters/device_loss.ts";
 import { readBytes } from "../adapters/files.ts";
 import { loadModel, loadTokenizer, type Model } from "../adapters/models.ts";
 import { findTokenizerFiles } from "../adapters/tokenizers.ts";
@@ -16,6 +17,7 @@ import { evaluate, type TrainData, type TrainerFactory, type TrainSettings } fro
 import { createCpuTrainer } from "../core/cpu_trainer.ts";
 import type { AppError } from "../core/errors.ts";
 import type { Tokenizer } from "../core/tokenizer.ts";
+import type { Trainer } from "../core/trainer.ts";
 import { createGpuTrainer } from "../gpu/trainer.ts";
 import type { Backend } from "./backend.ts";
 import type { Io } from "./io.ts";
@@ -65,7 +67,8 @@ export const prepare = async (modelPath: string, dataPath: string, tokenizer: st
 };
 
 export const trainerFactory = (b: Backend): TrainerFactory =>
-  b._tag === "cpu" ? (spec, init) => TE.right(createCpuTrainer(spec, init)) : (spec, init) => createGpuTrainer(b.kernels, spec, init);
+  b._tag === "cpu" ? (spec, init) => TE.right(createCpuTrainer(spec, init))
+    : (spec, init) => TE.map((t: Trainer) => watchDeviceLoss(b.acquired.lost, t))(createGpuTrainer(b.kernels, spec, init));
 
 /** SIGINT → abort (the loop saves a checkpoint between steps); a second SIGINT ends the process as usual. */
 export const interruptible = async <A>(body: (signal: AbortSignal) => Promise<A>): Promise<A> => {

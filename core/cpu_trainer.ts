@@ -40,7 +40,7 @@ export const accumulatedGrads = (s: ModelSpec, w: Weights, batches: ReadonlyArra
 };
 
 /** One optimizer step of a state: pure, the oracle for a GPU step. */
-export const cpuStep = (s: ModelSpec, st: OptimizerState, batches: ReadonlyArray<MicroBatch>, B: number, T: number, hp: Hyper): { state: OptimizerState; result: StepResult } => {
+export const cpuStep = (s: ModelSpec, st: OptimizerState, batches: ReadonlyArray<MicroBatch>, B: number, T: number, hp: Hyper): { state: OptimizerState; result: StepResult; grads: Weights } => {
   const { loss, grads } = accumulatedGrads(s, st.weights, batches, B, T);
   const gradNorm = globalNorm(grads), scale = clipScale(gradNorm, hp.gradClip), t = st.t + 1;
   const weights: Record<string, Float32Array> = {}, m: Record<string, Float32Array> = {}, v: Record<string, Float32Array> = {};
@@ -49,7 +49,7 @@ export const cpuStep = (s: ModelSpec, st: OptimizerState, batches: ReadonlyArray
     const r = adamwStep(st.weights[k]!, grads[k]!, st.m[k]!, st.v[k]!, t, hp, decays(info.shape), scale);
     [weights[k], m[k], v[k]] = [r.param, r.m, r.v];
   }
-  return { state: { weights, m, v, t }, result: { loss, gradNorm } };
+  return { state: { weights, m, v, t }, result: { loss, gradNorm }, grads };
 };
 
 /** Mean loss of one batch on the CPU forward. */
@@ -57,17 +57,18 @@ export const cpuEvalLoss = (s: ModelSpec, w: Weights, batch: MicroBatch, B: numb
   meanCrossEntropy(forward(s, w, batch.tokens, B, T).logits, batch.targets, B * T, s.vocabSize);
 
 export const createCpuTrainer = (spec: ModelSpec, init: OptimizerState | { readonly weights: Weights }): Trainer => {
-  let st = initialState(spec, init);
+  let st = initialState(spec, init), grads: Weights = {};
   const attempt = <A>(f: () => A): TE.TaskEither<AppError, A> => async () => E.right(f()); // lazy: runs when the task does
   return {
     spec,
     step: (batches, B, T, hp) => attempt(() => {
       const r = cpuStep(spec, st, batches, B, T, hp);
-      st = r.state;
+      [st, grads] = [r.state, r.grads];
       return r.result;
     }),
     evalLoss: (batch, B, T) => attempt(() => cpuEvalLoss(spec, st.weights, batch, B, T)),
     state: () => TE.right(st),
+    gradients: () => TE.right(grads),
     destroy: () => undefined,
   };
 };

@@ -48,6 +48,8 @@ export interface Trainer {
   /** Mean loss of one batch, no update. */
   evalLoss(batch: MicroBatch, B: number, T: number): TE.TaskEither<AppError, number>;
   state(): TE.TaskEither<AppError, OptimizerState>;
+  /** The last step's gradients by core name, before clipping (optional: lets the loop name a non-finite tensor). */
+  gradients?(): TE.TaskEither<AppError, Weights>;
   destroy(): void;
 }
 
