@@ -15,8 +15,15 @@ import { meanCrossEntropy } from "../core/ops/loss.ts";
 import type { ModelSpec } from "../core/spec.ts";
 import type { Weights } from "../core/tensors.ts";
 import type { KernelCache } from "../gpu/compile.ts";
+import type { KernelProfile } from "../gpu/profile.ts";
 import { createGpuModel } from "../gpu/model.ts";
 import { singularValues } from "./attention_rank.ts";
+
+/** A kernel cache and the kernel family to compile from it. */
+export interface GpuBackend {
+  readonly kernels: KernelCache;
+  readonly profile: KernelProfile;
+}
 
 export interface AnalysisOptions {
   readonly sequences: number;
@@ -34,7 +41,7 @@ const windows = (val: TokenArray, B: number, T: number) => {
 };
 
 /** The stream (L + 1 of (B·T, C)) and the early-exit logits after each block. */
-const streamAndExits = async (s: ModelSpec, w: Weights, tokens: Int32Array, B: number, T: number, gpu: KernelCache | undefined) => {
+const streamAndExits = async (s: ModelSpec, w: Weights, tokens: Int32Array, B: number, T: number, gpu: GpuBackend | undefined) => {
   if (gpu === undefined) {
     const st = forward(s, w, tokens, B, T, { stream: true }).stream!, C = s.nEmbd, V = s.vocabSize;
     const exits = st.slice(1).map((x) => {
@@ -44,7 +51,7 @@ const streamAndExits = async (s: ModelSpec, w: Weights, tokens: Int32Array, B: n
     });
     return E.right({ stream: st, exits });
   }
-  const m = await createGpuModel(gpu, s, w)();
+  const m = await createGpuModel(gpu.kernels, s, w, { profile: gpu.profile })();
   if (E.isLeft(m)) return m;
   try {
     const f = await m.right.forward(tokens, B, T, { stream: true })();
@@ -61,7 +68,7 @@ const streamAndExits = async (s: ModelSpec, w: Weights, tokens: Int32Array, B: n
   }
 };
 
-export const analyzeBlocks = async (s: ModelSpec, w: Weights, val: TokenArray, o: AnalysisOptions, gpu?: KernelCache): Promise<E.Either<AppError, ReadonlyArray<BlockReport>>> => {
+export const analyzeBlocks = async (s: ModelSpec, w: Weights, val: TokenArray, o: AnalysisOptions, gpu?: GpuBackend): Promise<E.Either<AppError, ReadonlyArray<BlockReport>>> => {
   const T = Math.min(o.T, s.blockSize), B = Math.min(o.sequences, Math.floor((val.length - 1) / (T + 1)));
   if (B < 1) return E.left(appError("BadInput", `Cannot analyse on ${val.length} held-out tokens: one window needs ${T + 1}`, "use a larger corpus or a smaller --ctx"));
   const { tokens, targets } = windows(val, B, T);

@@ -9,6 +9,7 @@ import * as t from "io-ts";
 import type { AcquiredDevice } from "../adapters/webgpu_device.ts";
 import type { AppError } from "../core/errors.ts";
 import { createKernelCache, type KernelCache } from "../gpu/mod.ts";
+import { type KernelProfile, profileFor } from "../gpu/profile.ts";
 import type { Io } from "./io.ts";
 
 export const BackendArg = t.keyof({ webgpu: null, cpu: null }, "webgpu | cpu");
@@ -16,7 +17,7 @@ export type BackendArg = t.TypeOf<typeof BackendArg>;
 
 export type Backend =
   | { readonly _tag: "cpu" }
-  | { readonly _tag: "webgpu"; readonly acquired: AcquiredDevice; readonly kernels: KernelCache };
+  | { readonly _tag: "webgpu"; readonly acquired: AcquiredDevice; readonly kernels: KernelCache; readonly profile: KernelProfile };
 
 export const backendFlag = { type: "string", help: "webgpu | cpu (default: webgpu when an adapter exists)" } as const;
 
@@ -30,7 +31,8 @@ export const withBackend = async <A>(io: Io, wanted: BackendArg | undefined, bod
     return body({ _tag: "cpu" });
   }
   try {
-    return await body({ _tag: "webgpu", acquired: dev.right, kernels: createKernelCache(dev.right.device) });
+    // The kernel family is chosen once, from the adapter: register-blocked on CPU adapters, tiled on GPUs.
+    return await body({ _tag: "webgpu", acquired: dev.right, kernels: createKernelCache(dev.right.device), profile: profileFor(dev.right.info) });
   } finally {
     dev.right.release();
   }

@@ -68,7 +68,7 @@ export const prepare = async (modelPath: string, dataPath: string, tokenizer: st
 
 export const trainerFactory = (b: Backend): TrainerFactory =>
   b._tag === "cpu" ? (spec, init) => TE.right(createCpuTrainer(spec, init))
-    : (spec, init) => TE.map((t: Trainer) => watchDeviceLoss(b.acquired.lost, t))(createGpuTrainer(b.kernels, spec, init));
+    : (spec, init) => TE.map((t: Trainer) => watchDeviceLoss(b.acquired.lost, t))(createGpuTrainer(b.kernels, spec, init, { profile: b.profile }));
 
 /** SIGINT → abort (the loop saves a checkpoint between steps); a second SIGINT ends the process as usual. */
 export const interruptible = async <A>(body: (signal: AbortSignal) => Promise<A>): Promise<A> => {

@@ -4,14 +4,13 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { analyzeBlocks } from "../adapters/analysis.ts";
+import { analyzeBlocks, type GpuBackend } from "../adapters/analysis.ts";
 import type { Model } from "../adapters/models.ts";
 import type { TokenArray } from "../core/batches.ts";
 import type { BlockReport } from "../core/diagnostics.ts";
 import type { AppError } from "../core/errors.ts";
 import { type InheritancePlan, planInheritance } from "../core/plan.ts";
 import { chooseBlocks, needsDiagnostics, parseStrategy, strategyName } from "../core/strategies.ts";
-import type { KernelCache } from "../gpu/compile.ts";
 
 export interface Chosen {
   readonly name: string; // the strategy, normalised (first:3, influence:3, …)
@@ -22,7 +21,7 @@ export interface Chosen {
 /** The paper's measurement windows for ranking blocks: 32 held-out sequences of 100 tokens. */
 const DIAG = { sequences: 32, T: 100 };
 
-export const selectBlocks = async (m: Model, text: string, val: TokenArray | undefined, gpu?: KernelCache, cache?: { reports?: ReadonlyArray<BlockReport> }): Promise<E.Either<AppError, Chosen>> => {
+export const selectBlocks = async (m: Model, text: string, val: TokenArray | undefined, gpu?: GpuBackend, cache?: { reports?: ReadonlyArray<BlockReport> }): Promise<E.Either<AppError, Chosen>> => {
   const st = parseStrategy(text);
   if (E.isLeft(st)) return st;
   let reports = cache?.reports;

@@ -66,7 +66,7 @@ export const runAnalyze = async (a: AnalyzeArgs, io: Io): Promise<E.Either<AppEr
   if (E.isLeft(data)) return data;
   const T = a.ctx ?? 100, sequences = Math.max(1, Math.floor((a.tokens ?? 3200) / T));
   return withBackend(io, a.backend, async (b) => {
-    const rows = await analyzeBlocks(m.right.spec, m.right.weights, data.right.val, { sequences, T }, b._tag === "webgpu" ? b.kernels : undefined);
+    const rows = await analyzeBlocks(m.right.spec, m.right.weights, data.right.val, { sequences, T }, b._tag === "webgpu" ? b : undefined);
     if (E.isLeft(rows)) return rows;
     const result = { model: a.model, T: Math.min(T, m.right.spec.blockSize), sequences, heads: m.right.spec.nHead, blocks: rows.right };
     if (a.out !== undefined) {

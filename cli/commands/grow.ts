@@ -65,7 +65,7 @@ export const runGrow = async (a: GrowArgs, io: Io): Promise<E.Either<AppError, v
     if (!a.json) io.out(`reference (${L} blocks): validation loss ${refLoss.right.toFixed(4)}\n`);
     const rounds: Round[] = [], cache = {};
     for (let n = firstDepth(L); ;) {
-      const chosen = await selectBlocks(ref, `${a.strategy ?? "first"}:${n}`, p.right.data.val, b._tag === "webgpu" ? b.kernels : undefined, cache);
+      const chosen = await selectBlocks(ref, `${a.strategy ?? "first"}:${n}`, p.right.data.val, b._tag === "webgpu" ? b : undefined, cache);
       if (E.isLeft(chosen)) return chosen;
       const plan = chosen.right.plan;
       const out = join(a.out, `${a.strategy ?? "first"}-${n}`);

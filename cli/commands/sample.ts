@@ -48,7 +48,7 @@ export const sampleCommand: CommandSpec<t.TypeOf<typeof SampleArgs>> = {
 /** The generation step of a backend, and what to release after. */
 const stepper = async (b: Backend, spec: Model["spec"], weights: Model["weights"]): Promise<E.Either<AppError, { step: Step<unknown>; init: unknown; done: () => void }>> => {
   if (b._tag === "cpu") return E.right({ step: (st, token) => decodeStep(spec, weights, st as DecodeState, token), init: startDecoding(spec), done: () => {} });
-  const model = await createGpuModel(b.kernels, spec, weights)();
+  const model = await createGpuModel(b.kernels, spec, weights, { profile: b.profile })();
   if (E.isLeft(model)) return model;
   const decoder = model.right.decoder();
   if (E.isLeft(decoder)) return (model.right.destroy(), decoder);
