@@ -18,11 +18,14 @@ import { expectBitEqual, gpuModel } from "./_models.ts";
 
 const gpu = useGpu();
 const arbModel = arbSpec.chain((s) => fc.record({ s: fc.constant(s), w: arbWeights(s), batch: arbTokens(s) }));
+// Widths of at least 4 for the tolerance property: a LayerNorm over C = 2 values outputs ±1 whatever
+// they are, with rstd unbounded as the two meet, so it magnifies any f32 rounding without limit.
+const arbWellConditioned = arbSpec.filter((s) => s.nEmbd >= 4).chain((s) => fc.record({ s: fc.constant(s), w: arbWeights(s), batch: arbTokens(s) }));
 let worst = 0;
 afterAll(() => { if (process.env.KERNEL_REPORT) console.log(`model logits: worst ${(100 * worst).toFixed(2)}% of allowance`); });
 
 describe.each(KERNEL_PROFILES)("the GPU forward of a whole model, %s kernels", (profile) => {
-  test.prop([arbModel], { numRuns: Number(process.env.RUNS ?? 20) })("for any model and tokens, GPU logits are within 64·(L+1)·max(C, F, T) ulps of the CPU reference's, and the loss agrees",
+  test.prop([arbWellConditioned], { numRuns: Number(process.env.RUNS ?? 20) })("for any model (C ≥ 4) and tokens, GPU logits are within 64·(L+1)·max(C, F, T) ulps of the CPU reference's, and the loss agrees",
     async ({ s, w, batch: { B, T, tokens } }) => {
       const targets = tokens.map((t) => (t + 1) % s.vocabSize);
       const m = await gpuModel(gpu(), s, w, { profile });
