@@ -54,16 +54,23 @@ const tokenizerCopies = async (m: Model, named: string | undefined): Promise<E.E
   return E.right(out);
 };
 
-export const prepare = async (modelPath: string, dataPath: string, tokenizer: string | undefined): Promise<E.Either<AppError, Prepared>> => {
+/** A model, its tokenizer, and a corpus tokenized with it (train and held-out split). */
+export const loadModelAndData = async (modelPath: string, dataPath: string, tokenizer: string | undefined): Promise<E.Either<AppError, Omit<Prepared, "copies">>> => {
   const model = await loadModel(modelPath)();
   if (E.isLeft(model)) return model;
   const tok = await loadTokenizer(model.right, tokenizer)();
   if (E.isLeft(tok)) return tok;
-  const copies = await tokenizerCopies(model.right, tokenizer);
-  if (E.isLeft(copies)) return copies;
   const data = await loadTrainingData(dataPath, tok.right)();
   if (E.isLeft(data)) return data;
-  return E.right({ model: model.right, tok: tok.right, data: data.right, copies: copies.right });
+  return E.right({ model: model.right, tok: tok.right, data: data.right });
+};
+
+/** loadModelAndData, plus the tokenizer files to copy beside a model the run saves. */
+export const prepare = async (modelPath: string, dataPath: string, tokenizer: string | undefined): Promise<E.Either<AppError, Prepared>> => {
+  const p = await loadModelAndData(modelPath, dataPath, tokenizer);
+  if (E.isLeft(p)) return p;
+  const copies = await tokenizerCopies(p.right.model, tokenizer);
+  return E.map((c: Prepared["copies"]) => ({ ...p.right, copies: c }))(copies);
 };
 
 export const trainerFactory = (b: Backend): TrainerFactory =>

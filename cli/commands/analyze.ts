@@ -12,14 +12,13 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { analyzeBlocks } from "../../adapters/analysis.ts";
 import { writeBytesAtomic } from "../../adapters/atomic_write.ts";
-import { loadModel, loadTokenizer } from "../../adapters/models.ts";
-import { loadTrainingData } from "../../adapters/training_data.ts";
 import type { BlockReport } from "../../core/diagnostics.ts";
 import type { AppError } from "../../core/errors.ts";
 import { lineChart } from "../../core/svg_chart.ts";
 import { type CommandSpec, PosIntArg } from "../args.ts";
 import { BackendArg, backendFlag, withBackend } from "../backend.ts";
 import type { Io } from "../io.ts";
+import { loadModelAndData } from "../run_setup.ts";
 
 const AnalyzeArgs = t.intersection([
   t.type({ model: t.string, data: t.string }),
@@ -58,17 +57,14 @@ export const analysisChart = (name: string, rows: ReadonlyArray<BlockReport>, T:
 };
 
 export const runAnalyze = async (a: AnalyzeArgs, io: Io): Promise<E.Either<AppError, void>> => {
-  const m = await loadModel(a.model)();
-  if (E.isLeft(m)) return m;
-  const tok = await loadTokenizer(m.right, a.tokenizer)();
-  if (E.isLeft(tok)) return tok;
-  const data = await loadTrainingData(a.data, tok.right)();
-  if (E.isLeft(data)) return data;
+  const p = await loadModelAndData(a.model, a.data, a.tokenizer);
+  if (E.isLeft(p)) return p;
+  const { model: m, data } = p.right;
   const T = a.ctx ?? 100, sequences = Math.max(1, Math.floor((a.tokens ?? 3200) / T));
   return withBackend(io, a.backend, async (b) => {
-    const rows = await analyzeBlocks(m.right.spec, m.right.weights, data.right.val, { sequences, T }, b._tag === "webgpu" ? b : undefined);
+    const rows = await analyzeBlocks(m.spec, m.weights, data.val, { sequences, T }, b._tag === "webgpu" ? b : undefined);
     if (E.isLeft(rows)) return rows;
-    const result = { model: a.model, T: Math.min(T, m.right.spec.blockSize), sequences, heads: m.right.spec.nHead, blocks: rows.right };
+    const result = { model: a.model, T: Math.min(T, m.spec.blockSize), sequences, heads: m.spec.nHead, blocks: rows.right };
     if (a.out !== undefined) {
       await mkdir(a.out, { recursive: true });
       for (const [name, text] of [["analysis.json", JSON.stringify(result, null, 2) + "\n"], ["analysis.svg", analysisChart(a.model, rows.right, result.T)]] as const) {

@@ -6,15 +6,13 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
-import { loadModel, loadTokenizer } from "../../adapters/models.ts";
-import { loadTrainingData } from "../../adapters/training_data.ts";
 import { evaluate } from "../../adapters/training.ts";
 import { evalStarts } from "../../core/batches.ts";
 import { appError, type AppError } from "../../core/errors.ts";
 import { type CommandSpec, PosIntArg } from "../args.ts";
 import { BackendArg, backendFlag, withBackend } from "../backend.ts";
 import type { Io } from "../io.ts";
-import { trainerFactory } from "../run_setup.ts";
+import { loadModelAndData, trainerFactory } from "../run_setup.ts";
 
 const EvalArgs = t.intersection([
   t.type({ model: t.string, data: t.string }),
@@ -40,21 +38,18 @@ export const evalCommand: CommandSpec<EvalArgs> = {
 };
 
 export const runEval = async (a: EvalArgs, io: Io): Promise<E.Either<AppError, void>> => {
-  const m = await loadModel(a.model)();
-  if (E.isLeft(m)) return m;
-  const tok = await loadTokenizer(m.right, a.tokenizer)();
-  if (E.isLeft(tok)) return tok;
-  const data = await loadTrainingData(a.data, tok.right)();
-  if (E.isLeft(data)) return data;
-  const { spec, weights } = m.right, ctx = a.ctx ?? Math.min(256, spec.blockSize), batch = a.batch ?? 16, evalTokens = a.tokens ?? 0;
+  const p = await loadModelAndData(a.model, a.data, a.tokenizer);
+  if (E.isLeft(p)) return p;
+  const data = p.right.data;
+  const { spec, weights } = p.right.model, ctx = a.ctx ?? Math.min(256, spec.blockSize), batch = a.batch ?? 16, evalTokens = a.tokens ?? 0;
   if (ctx > spec.blockSize) return E.left(appError("BadArgs", `Cannot evaluate with --ctx ${ctx}: the model's context is ${spec.blockSize}`, `give --ctx ${spec.blockSize} or less`));
-  const windows = evalStarts(data.right.val.length, ctx, evalTokens > 0 ? evalTokens : Infinity).length;
-  if (windows === 0) return E.left(appError("BadInput", `Cannot evaluate: the validation split has ${data.right.val.length} tokens, fewer than one window of ${ctx + 1}`, "give a larger corpus or a smaller --ctx"));
+  const windows = evalStarts(data.val.length, ctx, evalTokens > 0 ? evalTokens : Infinity).length;
+  if (windows === 0) return E.left(appError("BadInput", `Cannot evaluate: the validation split has ${data.val.length} tokens, fewer than one window of ${ctx + 1}`, "give a larger corpus or a smaller --ctx"));
   const loss = await withBackend(io, a.backend, async (b) => {
     const trainer = await trainerFactory(b)(spec, { weights })();
     if (E.isLeft(trainer)) return trainer;
     try {
-      return await evaluate(trainer.right, data.right.val, { batch, ctx, evalTokens });
+      return await evaluate(trainer.right, data.val, { batch, ctx, evalTokens });
     } finally {
       trainer.right.destroy();
     }
