@@ -6,6 +6,7 @@
  * RMSNorm, r = 1/√(mean(x²) + ε): dx = r·g − x·r³·mean(g·x) with g = dy·w.
  * @module
  */
+import { layerNormStats, rmsScale } from "./norms.ts";
 import { type Floats, fromSums } from "../floats.ts";
 
 export interface NormGrads<A extends Floats> {
@@ -16,13 +17,7 @@ export interface NormGrads<A extends Floats> {
 export const layerNormBackward = <A extends Floats>(dy: A, x: A, w: A, N: number, C: number, eps: number): NormGrads<A> & { readonly db: A } => {
   const dx = new Float64Array(N * C), dw = new Float64Array(C), db = new Float64Array(C), xhat = new Float64Array(C);
   for (let n = 0; n < N; n++) {
-    const o = n * C;
-    let mean = 0;
-    for (let c = 0; c < C; c++) mean += x[o + c]!;
-    mean /= C;
-    let v = 0;
-    for (let c = 0; c < C; c++) v += (x[o + c]! - mean) ** 2;
-    const rstd = 1 / Math.sqrt(v / C + eps);
+    const o = n * C, { mean, rstd } = layerNormStats(x, o, C, eps);
     let gMean = 0, gxMean = 0;
     for (let c = 0; c < C; c++) {
       xhat[c] = (x[o + c]! - mean) * rstd;
@@ -42,10 +37,7 @@ export const layerNormBackward = <A extends Floats>(dy: A, x: A, w: A, N: number
 export const rmsNormBackward = <A extends Floats>(dy: A, x: A, w: A, N: number, C: number, eps: number): NormGrads<A> => {
   const dx = new Float64Array(N * C), dw = new Float64Array(C);
   for (let n = 0; n < N; n++) {
-    const o = n * C;
-    let ss = 0;
-    for (let c = 0; c < C; c++) ss += x[o + c]! * x[o + c]!;
-    const r = 1 / Math.sqrt(ss / C + eps);
+    const o = n * C, r = rmsScale(x, o, C, eps);
     let gxMean = 0;
     for (let c = 0; c < C; c++) {
       gxMean += dy[o + c]! * w[c]! * x[o + c]!;

@@ -14,13 +14,14 @@ export const ropePair = (style: RopeStyle, j: number, D: number): readonly [numb
 
 export const ropeAngle = (pos: number, j: number, D: number, theta: number): number => pos * Math.pow(theta, (-2 * j) / D);
 
-export const rope = <A extends Floats>(x: A, T: number, H: number, D: number, pos0: number, theta: number, style: RopeStyle): A => {
+/** Every pair rotated by sign · angle: sign 1 is the embedding, −1 its transpose (the backward pass). */
+export const rotatePairs = <A extends Floats>(x: A, T: number, H: number, D: number, pos0: number, theta: number, style: RopeStyle, sign: 1 | -1): A => {
   const y = alloc(x, x.length);
   y.set(x);
   for (let t = 0; t < T; t++) {
     for (let j = 0; j < D / 2; j++) {
       const a = ropeAngle(pos0 + t, j, D, theta);
-      const cos = Math.cos(a), sin = Math.sin(a);
+      const cos = Math.cos(a), sin = sign * Math.sin(a);
       const [p, q] = ropePair(style, j, D);
       for (let h = 0; h < H; h++) {
         const o = (t * H + h) * D;
@@ -32,3 +33,6 @@ export const rope = <A extends Floats>(x: A, T: number, H: number, D: number, po
   }
   return y;
 };
+
+export const rope = <A extends Floats>(x: A, T: number, H: number, D: number, pos0: number, theta: number, style: RopeStyle): A =>
+  rotatePairs(x, T, H, D, pos0, theta, style, 1);
