@@ -17,7 +17,7 @@ import { evaluate, type TrainData, type TrainerFactory, type TrainSettings } fro
 import { createCpuTrainer } from "../core/cpu_trainer.ts";
 import type { AppError } from "../core/errors.ts";
 import type { Tokenizer } from "../core/tokenizer.ts";
-import type { Trainer } from "../core/trainer.ts";
+import type { Teacher, Trainer } from "../core/trainer.ts";
 import { createGpuTrainer } from "../gpu/trainer.ts";
 import type { Backend } from "./backend.ts";
 import type { Io } from "./io.ts";
@@ -73,9 +73,10 @@ export const prepare = async (modelPath: string, dataPath: string, tokenizer: st
   return E.map((c: Prepared["copies"]) => ({ ...p.right, copies: c }))(copies);
 };
 
-export const trainerFactory = (b: Backend): TrainerFactory =>
-  b._tag === "cpu" ? (spec, init) => TE.right(createCpuTrainer(spec, init))
-    : (spec, init) => TE.map((t: Trainer) => watchDeviceLoss(b.acquired.lost, t))(createGpuTrainer(b.kernels, spec, init, { profile: b.profile }));
+/** Trainers of a backend; with a teacher, every step distils from it (train --distill-from). */
+export const trainerFactory = (b: Backend, teacher?: Teacher): TrainerFactory =>
+  b._tag === "cpu" ? (spec, init) => TE.right(createCpuTrainer(spec, init, teacher))
+    : (spec, init) => TE.map((t: Trainer) => watchDeviceLoss(b.acquired.lost, t))(createGpuTrainer(b.kernels, spec, init, { profile: b.profile, ...(teacher ? { teacher } : {}) }));
 
 /** SIGINT → abort (the loop saves a checkpoint between steps); a second SIGINT ends the process as usual. */
 export const interruptible = async <A>(body: (signal: AbortSignal) => Promise<A>): Promise<A> => {

@@ -16,11 +16,12 @@ import { linear } from "./ops/linear.ts";
 import { linearBackward } from "./ops/linear_backward.ts";
 import { meanCrossEntropy } from "./ops/loss.ts";
 import { crossEntropyBackward } from "./ops/loss_backward.ts";
+import { type Distill, distillLossAndGrad } from "./ops/distill.ts";
 import { isTied, type ModelSpec } from "./spec.ts";
 import { allTensors } from "./tensors.ts";
 
 export interface LossAndGrads<A extends Floats = Float32Array> {
-  readonly loss: number; // mean cross-entropy over the B·T positions
+  readonly loss: number; // mean cross-entropy over the B·T positions (the mixed loss when distilling)
   readonly grads: FloatWeights<A>; // d loss / d tensor, by tensor name
 }
 
@@ -39,7 +40,13 @@ const ordered = <A extends Floats>(s: ModelSpec, g: GradSink<A>): FloatWeights<A
     return [t.name, a];
   }));
 
-export const lossAndGrads = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, tokens: Int32Array, targets: Int32Array, B: number, T: number): LossAndGrads<A> => {
+/** A frozen reference's logits (N, V) for the same tokens, and how to mix them in (core/ops/distill.ts). */
+export interface SoftTargets {
+  readonly logits: Floats;
+  readonly kd: Distill;
+}
+
+export const lossAndGrads = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, tokens: Int32Array, targets: Int32Array, B: number, T: number, soft?: SoftTargets): LossAndGrads<A> => {
   const C = s.nEmbd, V = s.vocabSize, d = { B, T, N: B * T }, N = d.N;
   // Forward, keeping each block's activations.
   let x = embedBatch(s, w, tokens, B, T);
@@ -51,14 +58,16 @@ export const lossAndGrads = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>,
   }
   const xf = norm(s, w, "final", x, N), head = headMatrix(s, w);
   const logits = linear(xf, head, undefined, N, C, V);
-  const loss = meanCrossEntropy(logits, targets, N, V);
+  const top = soft === undefined
+    ? { loss: meanCrossEntropy(logits, targets, N, V), dz: crossEntropyBackward(logits, targets, N, V, 1 / N) }
+    : distillLossAndGrad(logits, soft.logits, targets, N, V, soft.kd, 1 / N);
   // Backward: loss → head → final norm → blocks L−1..0 → embeddings.
   const g: GradSink<A> = {};
-  const dhead = linearBackward(crossEntropyBackward(logits, targets, N, V, 1 / N), xf, head, N, C, V);
+  const dhead = linearBackward(top.dz, xf, head, N, C, V);
   let dx = normBackward(s, w, "final", dhead.dx, x, N, g);
   for (let i = s.nLayer - 1; i >= 0; i--) dx = blockBackward(s, w, i, saved[i]!, dx, d, g);
   if (!isTied(s)) g["lmhead"] = dhead.dw;
   g["wte"] = embeddingBackward(dx, tokens, V, C, isTied(s) ? dhead.dw : undefined); // a tied head's gradient adds into wte
   if (s._tag === "gpt2") g["wpe"] = positionBackward(dx, B, T, s.blockSize, C);
-  return { loss, grads: ordered(s, g) };
+  return { loss: top.loss, grads: ordered(s, g) };
 };

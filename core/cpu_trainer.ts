@@ -15,7 +15,7 @@ import { forward } from "./forward.ts";
 import { meanCrossEntropy } from "./ops/loss.ts";
 import type { ModelSpec } from "./spec.ts";
 import { allTensors, numel, type Weights } from "./tensors.ts";
-import { decays, type Hyper, type MicroBatch, type OptimizerState, type StepResult, type Trainer } from "./trainer.ts";
+import { decays, type Hyper, type MicroBatch, type OptimizerState, type StepResult, type Teacher, type Trainer } from "./trainer.ts";
 
 const zerosLike = (s: ModelSpec): Weights => Object.fromEntries(allTensors(s).map((t) => [t.name, new Float32Array(numel(t.shape))]));
 
@@ -24,11 +24,12 @@ export const initialState = (s: ModelSpec, init: OptimizerState | { readonly wei
   "m" in init ? init : { weights: Object.fromEntries(Object.entries(init.weights).map(([k, a]) => [k, a.slice()])), m: zerosLike(s), v: zerosLike(s), t: 0 };
 
 /** Mean loss and gradients of all micro-batches together (they share B and T, so the mean of means is the mean). */
-export const accumulatedGrads = (s: ModelSpec, w: Weights, batches: ReadonlyArray<MicroBatch>, B: number, T: number): { loss: number; grads: Weights } => {
+export const accumulatedGrads = (s: ModelSpec, w: Weights, batches: ReadonlyArray<MicroBatch>, B: number, T: number, teacher?: Teacher): { loss: number; grads: Weights } => {
   const K = batches.length, sums: Record<string, Float64Array> = {};
   let loss = 0;
   for (const mb of batches) {
-    const r = lossAndGrads(s, w, mb.tokens, mb.targets, B, T);
+    const soft = teacher && { logits: forward(teacher.spec, teacher.weights, mb.tokens, B, T).logits, kd: teacher.kd };
+    const r = lossAndGrads(s, w, mb.tokens, mb.targets, B, T, soft);
     loss += r.loss / K;
     for (const [name, g] of Object.entries(r.grads)) {
       const acc = (sums[name] ??= new Float64Array(g.length));
@@ -40,8 +41,8 @@ export const accumulatedGrads = (s: ModelSpec, w: Weights, batches: ReadonlyArra
 };
 
 /** One optimizer step of a state: pure, the oracle for a GPU step. */
-export const cpuStep = (s: ModelSpec, st: OptimizerState, batches: ReadonlyArray<MicroBatch>, B: number, T: number, hp: Hyper): { state: OptimizerState; result: StepResult; grads: Weights } => {
-  const { loss, grads } = accumulatedGrads(s, st.weights, batches, B, T);
+export const cpuStep = (s: ModelSpec, st: OptimizerState, batches: ReadonlyArray<MicroBatch>, B: number, T: number, hp: Hyper, teacher?: Teacher): { state: OptimizerState; result: StepResult; grads: Weights } => {
+  const { loss, grads } = accumulatedGrads(s, st.weights, batches, B, T, teacher);
   const gradNorm = globalNorm(grads), scale = clipScale(gradNorm, hp.gradClip), t = st.t + 1;
   const weights: Record<string, Float32Array> = {}, m: Record<string, Float32Array> = {}, v: Record<string, Float32Array> = {};
   for (const info of allTensors(s)) {
@@ -56,13 +57,14 @@ export const cpuStep = (s: ModelSpec, st: OptimizerState, batches: ReadonlyArray
 export const cpuEvalLoss = (s: ModelSpec, w: Weights, batch: MicroBatch, B: number, T: number): number =>
   meanCrossEntropy(forward(s, w, batch.tokens, B, T).logits, batch.targets, B * T, s.vocabSize);
 
-export const createCpuTrainer = (spec: ModelSpec, init: OptimizerState | { readonly weights: Weights }): Trainer => {
+/** The CPU Trainer; with a teacher, each step's loss mixes in distillation from it (evaluation stays cross-entropy). */
+export const createCpuTrainer = (spec: ModelSpec, init: OptimizerState | { readonly weights: Weights }, teacher?: Teacher): Trainer => {
   let st = initialState(spec, init), grads: Weights = {};
   const attempt = <A>(f: () => A): TE.TaskEither<AppError, A> => async () => E.right(f()); // lazy: runs when the task does
   return {
     spec,
     step: (batches, B, T, hp) => attempt(() => {
-      const r = cpuStep(spec, st, batches, B, T, hp);
+      const r = cpuStep(spec, st, batches, B, T, hp, teacher);
       [st, grads] = [r.state, r.grads];
       return r.result;
     }),

@@ -11,6 +11,7 @@
  */
 import type * as TE from "fp-ts/lib/TaskEither.js";
 import type { AppError } from "./errors.ts";
+import type { Distill } from "./ops/distill.ts";
 import type { ModelSpec } from "./spec.ts";
 import type { Weights } from "./tensors.ts";
 
@@ -51,6 +52,17 @@ export interface Trainer {
   /** The last step's gradients by core name, before clipping (optional: lets the loop name a non-finite tensor). */
   gradients?(): TE.TaskEither<AppError, Weights>;
   destroy(): void;
+}
+
+/**
+ * Distillation during training (issue 8; Hinton et al. 2015): a frozen reference, run forward only
+ * on every micro-batch's tokens, whose softened logits join the loss (core/ops/distill.ts). It
+ * must share the trainee's vocabulary. Evaluation stays plain cross-entropy.
+ */
+export interface Teacher {
+  readonly spec: ModelSpec;
+  readonly weights: Weights;
+  readonly kd: Distill;
 }
 
 /** Whether a tensor gets weight decay: matrices yes; norm gains and biases no (GPT-2/nanoGPT practice). */

@@ -13,7 +13,7 @@ import { pipe } from "fp-ts/lib/function.js";
 import { headDim, type ModelSpec } from "../core/spec.ts";
 import type { Weights } from "../core/tensors.ts";
 import { type Activations, createActivations, destroyActivations } from "./activations.ts";
-import { createBatch, type ReadHandle } from "./batch.ts";
+import { type Batch, createBatch, type ReadHandle } from "./batch.ts";
 import type { KernelCache } from "./compile.ts";
 import { gpuError, type GpuError } from "./errors.ts";
 import { createDecoder, type GpuDecoder } from "./decoder.ts";
@@ -35,6 +35,12 @@ export interface GpuModel {
   forward(tokens: Int32Array, B: number, T: number, opts?: { stream?: boolean; targets?: Int32Array }): TE.TaskEither<GpuError, GpuForward>;
   blockForward(i: number, x: Float32Array, B: number, T: number): TE.TaskEither<GpuError, Float32Array>;
   headLogits(x: Float32Array, B: number, T: number): TE.TaskEither<GpuError, Float32Array>;
+  /**
+   * Records the forward of `tokens` (B, T) into a caller's batch, uploading the tokens now, and
+   * gives the logits chunks it fills (valid until the next use of this shape). For a frozen
+   * teacher inside a training step (gpu/trainer.ts): no submit of its own.
+   */
+  recordLogits(batch: Batch, tokens: Int32Array, B: number, T: number): E.Either<GpuError, Activations["logits"]>;
   /** A fresh KV-cache decoder for one sequence (gpu/decoder.ts). */
   decoder(): E.Either<GpuError, GpuDecoder>;
   destroy(): void;
@@ -87,6 +93,16 @@ const runner = (cx: ForwardContext): GpuModel => {
     T > cx.spec.blockSize || B < 1 || T < 1 || n !== B * T * per
       ? E.left(gpuError("TooLarge", `Cannot run the model on ${n} values as batch ${B} × ${T}: the context holds at most ${cx.spec.blockSize} positions`, "check the batch and context sizes"))
       : E.right(undefined);
+  /** Embedding, every block and the head into a's buffers (copying the residual stream when a keeps one). */
+  const recordModel = (batch: Batch, a: Activations, loss: boolean): void => {
+    recordEmbed(cx, batch, a);
+    if (a.stream.length > 0) batch.copy(a.f32.x, a.stream[0]!);
+    for (let i = 0; i < cx.spec.nLayer; i++) {
+      recordBlock(cx, batch, a, sharedBlockBuffers(a), i);
+      if (a.stream.length > 0) batch.copy(a.f32.x, a.stream[i + 1]!);
+    }
+    recordHead(cx, batch, a, loss);
+  };
   const readLogits = (a: Activations) => {
     const batch = createBatch(cx.device, `forward ${a.B}x${a.T}`);
     return { batch, logits: (): ReadHandle<"f32">[] => a.logits.map((c) => batch.read(c.tensor)) };
@@ -100,13 +116,7 @@ const runner = (cx: ForwardContext): GpuModel => {
         upload(cx.device, a.tokens, tokens);
         if (o.targets) upload(cx.device, a.targets, o.targets);
         const { batch, logits } = readLogits(a);
-        recordEmbed(cx, batch, a);
-        if (o.stream) batch.copy(a.f32.x, a.stream[0]!);
-        for (let i = 0; i < cx.spec.nLayer; i++) {
-          recordBlock(cx, batch, a, sharedBlockBuffers(a), i);
-          if (o.stream) batch.copy(a.f32.x, a.stream[i + 1]!);
-        }
-        recordHead(cx, batch, a, o.targets !== undefined);
+        recordModel(batch, a, o.targets !== undefined);
         const hl = logits(), hs = a.stream.map((t) => batch.read(t)), hloss = o.targets ? batch.read(a.f32.losses) : undefined;
         return TE.map((r: { get: (h: ReadHandle<"f32">) => Float32Array }) => ({
           logits: concat(hl.map((h) => r.get(h))),
@@ -133,6 +143,14 @@ const runner = (cx: ForwardContext): GpuModel => {
         recordHead(cx, batch, a, false);
         const hl = logits();
         return TE.map((r: { get: (h: ReadHandle<"f32">) => Float32Array }) => concat(hl.map((h) => r.get(h))))(batch.submit());
+      }),
+    ),
+    recordLogits: (batch, tokens, B, T) => pipe(
+      E.chain(() => acts(B, T, false))(checkShape(B, T, tokens.length, 1)),
+      E.map((a) => {
+        upload(cx.device, a.tokens, tokens);
+        recordModel(batch, a, false);
+        return a.logits;
       }),
     ),
     decoder: () => E.chain((a: Activations) => createDecoder(cx, a))(acts(1, 1, false)),

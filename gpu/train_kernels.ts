@@ -13,6 +13,7 @@ import { geluBackward, swigluBackward } from "./kernels/activations_backward.ts"
 import { headDimVariant } from "./kernels/attention.ts";
 import { attentionBackwardKV, attentionBackwardQ } from "./kernels/attention_backward.ts";
 import { crossEntropyBackward } from "./kernels/cross_entropy_backward.ts";
+import { distillBackward } from "./kernels/distill.ts";
 import { embedBackward, positionBackward } from "./kernels/embed_backward.ts";
 import { biasBackward, matmulBackwardW, matmulBackwardX } from "./kernels/matmul_backward.ts";
 import { matmulBackwardWVec4, matmulBackwardXVec4 } from "./kernels/matmul_vec4.ts";
@@ -25,7 +26,7 @@ export const BACKWARD_KERNELS = {
   matmulBxFast: matmulBackwardXVec4, matmulBwFast: matmulBackwardWVec4,
   layerNormBx: layerNormBackwardX, layerNormBw: layerNormBackwardW, rmsNormBx: rmsNormBackwardX, rmsNormBw: rmsNormBackwardW,
   geluB: geluBackward, swigluB: swigluBackward, attnBq: attentionBackwardQ, attnBkv: attentionBackwardKV,
-  ceB: crossEntropyBackward, embedB: embedBackward, posB: positionBackward,
+  ceB: crossEntropyBackward, distill: distillBackward, embedB: embedBackward, posB: positionBackward,
   zero: fillZero, sumsq: sumsqPartial, clip: clipScale, adamw,
 } as const;
 

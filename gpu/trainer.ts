@@ -11,11 +11,12 @@ import * as TE from "fp-ts/lib/TaskEither.js";
 import { pipe } from "fp-ts/lib/function.js";
 import { headDim, type ModelSpec } from "../core/spec.ts";
 import type { Weights } from "../core/tensors.ts";
-import type { Hyper, MicroBatch, OptimizerState, StepResult, Trainer } from "../core/trainer.ts";
+import type { Hyper, MicroBatch, OptimizerState, StepResult, Teacher, Trainer } from "../core/trainer.ts";
 import { createBatch, type Batch, type KernelTime } from "./batch.ts";
 import type { KernelCache } from "./compile.ts";
 import { gpuError, type GpuError } from "./errors.ts";
 import { SUMSQ_CHUNK } from "./kernels/optimizer.ts";
+import { createGpuModel, type GpuModel } from "./model.ts";
 import { deviceArrays, deviceDecays, hostArrays } from "./model_weights.ts";
 import { type BackwardContext, recordBlockBackward, recordEmbedBackward, recordLinearBackward, recordNormBackward } from "./record_backward.ts";
 import { headWeightNames, recordBlock, recordEmbed, recordLinear, recordNorm } from "./record_forward.ts";
@@ -50,11 +51,18 @@ export interface GpuTrainerOptions {
   readonly profile?: KernelProfile;
   /** Time every dispatch of a step (needs "timestamp-query"; a pass per dispatch, so a little slower). */
   readonly timestamps?: boolean;
+  /** Distil from this frozen reference: its forward runs in the step's batch, the loss is distill_backward's. */
+  readonly teacher?: Teacher;
 }
+
+/** The teacher on the device (forward kernels only), or none. */
+const teacherModel = (cache: KernelCache, opts: GpuTrainerOptions): TE.TaskEither<GpuError, { model: GpuModel; t: Teacher } | undefined> =>
+  opts.teacher === undefined ? TE.right(undefined)
+    : TE.map((model: GpuModel) => ({ model, t: opts.teacher! }))(createGpuModel(cache, opts.teacher.spec, opts.teacher.weights, { profile: opts.profile ?? "cpu" }));
 
 /** A GPU trainer from weights (fresh moments, t = 0) or from a checkpoint's full optimizer state. */
 export const createGpuTrainer = (cache: KernelCache, spec: ModelSpec, init: OptimizerState | { readonly weights: Weights }, opts: GpuTrainerOptions = {}): TE.TaskEither<GpuError, GpuTrainer> =>
-  pipe(compileTrainKernels(cache, opts.profile, headDim(spec)), TE.chainEitherK((k) => {
+  pipe(TE.Do, TE.apS("k", compileTrainKernels(cache, opts.profile, headDim(spec))), TE.apS("teacher", teacherModel(cache, opts)), TE.chainEitherK(({ k, teacher }) => {
     const device = cache.device;
     const dev = deviceArrays(spec, init.weights);
     const trainable = dev.filter(([n]) => !n.startsWith("rope."));
@@ -62,7 +70,7 @@ export const createGpuTrainer = (cache: KernelCache, spec: ModelSpec, init: Opti
     const parts = [uploadAll(device, "weight", dev), uploadAll(device, "grad", trainable.map(([n, a]) => [n, new Float32Array(a.length)] as const)),
       uploadAll(device, "adam m", moments("m" in init ? init.m : undefined)), uploadAll(device, "adam v", moments("v" in init ? init.v : undefined))];
     const bad = parts.find(E.isLeft);
-    if (bad !== undefined) return (parts.forEach((p) => E.isRight(p) && Object.values(p.right).forEach(destroyTensor)), bad as E.Left<GpuError>);
+    if (bad !== undefined) return (parts.forEach((p) => E.isRight(p) && Object.values(p.right).forEach(destroyTensor)), teacher?.model.destroy(), bad as E.Left<GpuError>);
     const [w, grads, m, v] = parts.map((p) => (p as E.Right<Tensors>).right) as [Tensors, Tensors, Tensors, Tensors];
     const partialCount = trainable.reduce((n, [, a]) => n + Math.ceil(a.length / SUMSQ_CHUNK), 0);
     const small = [createTensor(device, "unused input", [4], "f32"), createTensor(device, "grad partials", [partialCount], "f32"), createTensor(device, "clip stats", [2], "f32")];
@@ -72,7 +80,7 @@ export const createGpuTrainer = (cache: KernelCache, spec: ModelSpec, init: Opti
     const wt = createTransposed(device, spec, w, maxBinding);
     if (E.isLeft(wt)) return wt;
     const cx: BackwardContext = { device, spec, k, w, wt: wt.right, dummy, maxBinding, grads };
-    return E.right(gpuTrainer(cx, { m, v, partials, stats, t: "t" in init ? init.t : 0, decay: (n) => deviceDecays(spec, n) }, opts.timestamps === true));
+    return E.right(gpuTrainer(cx, { m, v, partials, stats, t: "t" in init ? init.t : 0, decay: (n) => deviceDecays(spec, n) }, opts.timestamps === true, teacher));
   }));
 
 interface OptimizerBuffers {
@@ -84,7 +92,7 @@ interface OptimizerBuffers {
   readonly decay: (name: string) => boolean;
 }
 
-const gpuTrainer = (cx: BackwardContext, opt: OptimizerBuffers, timestamps: boolean): GpuTrainer => {
+const gpuTrainer = (cx: BackwardContext, opt: OptimizerBuffers, timestamps: boolean, teacher: { model: GpuModel; t: Teacher } | undefined): GpuTrainer => {
   let kernelTimes: ReadonlyArray<KernelTime> = [];
   const shapes = new Map<string, TrainBuffers>();
   const buffers = (B: number, T: number): E.Either<GpuError, TrainBuffers> => {
@@ -106,10 +114,27 @@ const gpuTrainer = (cx: BackwardContext, opt: OptimizerBuffers, timestamps: bool
     for (const c of tb.acts.logits) recordLinear(cx, batch, { x: tb.acts.f32.xn, xRow0: c.firstRow, N: c.rows, I: C, w: hn.head, y: c.tensor, ldy: cx.spec.vocabSize });
   };
 
-  const recordBackward = (batch: Batch, tb: TrainBuffers, scale: number, U: number): void => {
+  /** The loss and its gradient, in place of each logits chunk: cross-entropy, or mixed with the teacher's logits of the same rows. */
+  const recordLoss = (batch: Batch, tb: TrainBuffers, mb: MicroBatch, scale: number): E.Either<GpuError, void> => {
+    const { acts } = tb, V = cx.spec.vocabSize;
+    if (teacher === undefined) {
+      for (const c of acts.logits) batch.dispatch(cx.k.ceB, { logits: c.tensor, targets: acts.targets, losses: acts.f32.losses }, { N: c.rows, V, row0: c.firstRow, scale });
+      return E.right(undefined);
+    }
+    return E.chain((soft: ReadonlyArray<{ readonly rows: number; readonly tensor: GpuTensor<"f32"> }>) => {
+      // Same N and V, and the same binding limit: the teacher's logits come in the same row chunks.
+      if (soft.length !== acts.logits.length || soft.some((c, i) => c.rows !== acts.logits[i]!.rows)) {
+        return E.left(gpuError("Validation", "Cannot distil: the teacher's logits are chunked unlike the trainee's", "give both models the same vocabulary"));
+      }
+      acts.logits.forEach((c, i) => batch.dispatch(cx.k.distill, { logits: c.tensor, teacher: soft[i]!.tensor, targets: acts.targets, losses: acts.f32.losses },
+        { N: c.rows, V, row0: c.firstRow, scale, weight: teacher.t.kd.weight, tau: teacher.t.kd.temperature }));
+      return E.right(undefined);
+    })(teacher.model.recordLogits(batch, mb.tokens, acts.B, acts.T));
+  };
+
+  const recordBackward = (batch: Batch, tb: TrainBuffers, U: number): void => {
     const hn = headWeightNames(cx.spec), { N } = tb.acts, L = cx.spec.nLayer, C = cx.spec.nEmbd, V = cx.spec.vocabSize;
     for (const c of tb.acts.logits) {
-      batch.dispatch(cx.k.ceB, { logits: c.tensor, targets: tb.acts.targets, losses: tb.acts.f32.losses }, { N: c.rows, V, row0: c.firstRow, scale });
       recordLinearBackward(cx, batch, { dy: c.tensor, ldy: V, x: tb.acts.f32.xn, xRow0: c.firstRow, N: c.rows, I: C, w: hn.head, dx: tb.d.dxn });
     }
     recordNormBackward(cx, batch, N, tb.d.dxn, tb.stream[L]!, tb.acts.f32.mean, tb.acts.f32.rstd, hn.norm, hn.normb, undefined, tb.d.dA);
@@ -158,7 +183,9 @@ const gpuTrainer = (cx: BackwardContext, opt: OptimizerBuffers, timestamps: bool
       if (k === 0) for (const n of names) batch.dispatch(cx.k.zero, { out: cx.grads[n]! }, { n: cx.grads[n]!.size });
       const U = uploadBatch(tb.right, mb);
       recordForward(batch, tb.right);
-      recordBackward(batch, tb.right, 1 / (B * T * mbs.length), U);
+      const loss = recordLoss(batch, tb.right, mb, 1 / (B * T * mbs.length));
+      if (E.isLeft(loss)) return loss;
+      recordBackward(batch, tb.right, U);
       const last = k === mbs.length - 1;
       if (last) recordOptimizer(batch, hp);
       const hl = batch.read(tb.right.acts.f32.losses), hs = last ? batch.read(opt.stats) : undefined;
@@ -205,6 +232,7 @@ const gpuTrainer = (cx: BackwardContext, opt: OptimizerBuffers, timestamps: bool
       [cx.w, cx.grads, opt.m, opt.v].forEach((ts) => Object.values(ts).forEach(destroyTensor));
       destroyTransposed(cx.wt);
       [cx.dummy, opt.partials, opt.stats].forEach(destroyTensor);
+      teacher?.model.destroy();
     },
   };
 };

@@ -22,6 +22,7 @@ import { type CommandSpec, NonNegIntArg, NumberArg, PosIntArg } from "../args.ts
 import { BackendArg, backendFlag, withBackend } from "../backend.ts";
 import type { Io } from "../io.ts";
 import { progressLine } from "../progress.ts";
+import { type DistillInfo, distillFlags, teacherOf } from "../distill.ts";
 import { type Chosen, selectBlocks } from "../select.ts";
 import { defaultOut, embedded, interruptible, prepare, referenceLoss, trainerFactory } from "../run_setup.ts";
 
@@ -32,6 +33,7 @@ const TrainArgs = t.partial({
   tokens: PosIntArg, steps: PosIntArg, batch: PosIntArg, ctx: PosIntArg, lr: Positive, "min-lr": NonNeg, warmup: NonNegIntArg,
   "weight-decay": NonNeg, "grad-clip": NonNeg, accum: PosIntArg, "eval-every": NonNegIntArg, seed: NonNegIntArg,
   resume: t.boolean, json: t.boolean, layers: t.string, tokenizer: t.string, backend: BackendArg,
+  "distill-from": t.string, "kd-weight": NumberArg, "kd-temperature": NumberArg,
 });
 export type TrainArgs = t.TypeOf<typeof TrainArgs>;
 
@@ -39,7 +41,8 @@ const s = (help: string) => ({ type: "string", help }) as const;
 export const trainCommand: CommandSpec<TrainArgs> = {
   name: "train",
   usage: "train [<model> --data <corpus> --out <dir>] [--tokens N | --steps N] [--batch B] [--ctx T] [--lr X] [--min-lr X] [--warmup N] " +
-    "[--weight-decay W] [--grad-clip C] [--accum K] [--eval-every N] [--seed S] [--layers n|i,j,k] [--tokenizer F] [--backend webgpu|cpu] [--resume] [--json]",
+    "[--weight-decay W] [--grad-clip C] [--accum K] [--eval-every N] [--seed S] [--layers n|i,j,k] [--distill-from <reference> [--kd-weight a] [--kd-temperature T]] " +
+    "[--tokenizer F] [--backend webgpu|cpu] [--resume] [--json]",
   summary: "Train a model (or the target --layers inherits from it) on a corpus; with no model, the embedded default: the first 3 of stories260K's 5 blocks on the bundled TinyStories excerpt.",
   positionals: ["model"],
   optional: ["model"],
@@ -60,6 +63,7 @@ export const trainCommand: CommandSpec<TrainArgs> = {
     "eval-tokens": s("validation tokens per evaluation, 0 = the whole held-out split (default 0)"),
     seed: s("data seed (default 0)"),
     layers: s("train the target inheriting these blocks of <model>: n | first:n | every:k | influence:n | rank:n | i,j,k"),
+    ...distillFlags,
     tokenizer: s("tokenizer file, when none sits beside the model"),
     backend: backendFlag,
     resume: { type: "boolean", help: "continue the run in --out from its checkpoint (same flags)" },
@@ -112,10 +116,12 @@ export const runTrain = async (a: TrainArgs, io: Io): Promise<E.Either<AppError,
   if (E.isLeft(target)) return target;
   const settings = settingsOf(a, target.right.spec);
   if (E.isLeft(settings)) return settings;
+  const kd = await teacherOf(a, target.right.spec, settings.right.ctx, { path: modelPath, model: p.right.model });
+  if (E.isLeft(kd)) return kd;
   const t0 = io.now();
   const summary = await withBackend(io, a.backend, (b) => interruptible(async (signal) => {
-    const makeTrainer = trainerFactory(b);
-    const refLoss = layers === undefined ? E.right(undefined) : await referenceLoss(makeTrainer, p.right, settings.right);
+    const makeTrainer = trainerFactory(b, kd.right?.teacher);
+    const refLoss = layers === undefined ? E.right(undefined) : await referenceLoss(trainerFactory(b), p.right, settings.right);
     if (E.isLeft(refLoss)) return refLoss;
     if (!a.json) io.out(HEADER);
     const bar = progressLine(io, "train", settings.right.steps);
@@ -129,18 +135,19 @@ export const runTrain = async (a: TrainArgs, io: Io): Promise<E.Either<AppError,
       export: { bos: p.right.tok.bos, eos: p.right.tok.eos, extraFiles: p.right.copies },
     })();
     bar.end();
-    return E.map((x: TrainSummary) => ({ ...x, backend: b._tag, reference_val_loss: refLoss.right ?? null, seconds: (io.now() - t0) / 1000 }))(r);
+    return E.map((x: TrainSummary) => ({ ...x, backend: b._tag, reference_val_loss: refLoss.right ?? null, distill: kd.right?.info ?? null, seconds: (io.now() - t0) / 1000 }))(r);
   }));
   if (E.isLeft(summary)) return summary;
   io.out(a.json ? JSON.stringify(summary.right) + "\n" : human(summary.right));
   return E.right(undefined);
 };
 
-type Done = TrainSummary & { readonly reference_val_loss: number | null; readonly seconds: number };
+type Done = TrainSummary & { readonly reference_val_loss: number | null; readonly distill: DistillInfo | null; readonly seconds: number };
 
 const human = (x: Done): string => {
   const rows: Array<[string, string]> = [
     ...(x.reference_val_loss === null ? [] : [["reference val loss", x.reference_val_loss.toFixed(4)] as [string, string]]),
+    ...(x.distill === null ? [] : [["distilled from", `${x.distill.from} (weight ${x.distill.weight}, temperature ${x.distill.temperature})`] as [string, string]]),
     ["target val loss, before training", x.val_loss_initial.toFixed(4)],
     ["target val loss, after training", x.val_loss.toFixed(4)],
     ["tokens used", x.tokens.toLocaleString("en-US")],
