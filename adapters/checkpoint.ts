@@ -49,12 +49,13 @@ export interface Checkpoint {
 }
 
 const Num = t.number;
+const HeadSize = t.partial({ headSize: Num }); // a head-pruned model's head width (core/spec.ts)
 const SpecC = t.union([
-  t.type({ _tag: t.literal("gpt2"), nLayer: Num, nEmbd: Num, nHead: Num, vocabSize: Num, blockSize: Num, normEps: Num, nInner: Num }),
-  t.type({
+  t.intersection([t.type({ _tag: t.literal("gpt2"), nLayer: Num, nEmbd: Num, nHead: Num, vocabSize: Num, blockSize: Num, normEps: Num, nInner: Num }), HeadSize]),
+  t.intersection([t.type({
     _tag: t.literal("llama"), nLayer: Num, nEmbd: Num, nHead: Num, vocabSize: Num, blockSize: Num, normEps: Num,
     nKvHead: Num, hiddenDim: Num, ropeTheta: Num, ropeStyle: t.keyof({ interleaved: null, half: null }), tiedHead: t.boolean,
-  }),
+  }), HeadSize]),
 ]);
 const Record_ = t.type({
   format: t.literal(FORMAT), version: t.literal(VERSION), spec: SpecC, settings: TrainSettings,

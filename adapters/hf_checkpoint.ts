@@ -11,7 +11,7 @@ import { pipe } from "fp-ts/lib/function.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { mkdir, readdir, rename, rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
-import { decodeHfConfig, encodeHfConfig, type TorchDtype } from "../core/codecs/hf_config.ts";
+import { decodeHfConfig, encodeHfConfig, hfExportable, type TorchDtype } from "../core/codecs/hf_config.ts";
 import type { Dtype } from "../core/codecs/safetensors_header.ts";
 import { appError, type AppError } from "../core/errors.ts";
 import { fromHfTensors, toHfTensors } from "../core/hf_layout.ts";
@@ -86,6 +86,8 @@ const checkTarget = async (dir: string): Promise<E.Either<AppError, boolean>> =>
 
 /** Write a model as an HF directory; returns the file names written. */
 export const saveHfModel = (dir: string, m: HfExport): TE.TaskEither<AppError, ReadonlyArray<string>> => async () => {
+  const exportable = hfExportable(m.spec);
+  if (E.isLeft(exportable)) return exportable;
   const exists = await checkTarget(dir);
   if (E.isLeft(exists)) return exists;
   const tmp = tempBeside(dir);

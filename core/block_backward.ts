@@ -4,7 +4,7 @@
  * The forward mirrors core/forward.ts `blockForward` (same ops, same order) on N = B·T rows at once:
  * row-wise ops (norms, linears, activations) give bit-identical rows either way; rotary positions
  * and causal attention run per sequence, each sequence at positions 0..T−1.
- * Shapes: x, h (N, C); q (N, C); k, v (N, KV); MLP hidden (N, F).
+ * Shapes: x, h (N, C); q, att (N, Q), Q = NH·D; k, v (N, KV); MLP hidden (N, F).
  * @module
  */
 import { alloc, type FloatWeights, type Floats, unsafeTensorOf } from "./floats.ts";
@@ -18,7 +18,7 @@ import { linearBackward } from "./ops/linear_backward.ts";
 import { layerNormBackward, rmsNormBackward } from "./ops/norms_backward.ts";
 import { rope } from "./ops/rope.ts";
 import { ropeBackward } from "./ops/rope_backward.ts";
-import { ffnDim, headDim, kvDim, kvHeads, type ModelSpec } from "./spec.ts";
+import { ffnDim, headDim, kvDim, kvHeads, type ModelSpec, qDim } from "./spec.ts";
 import { blockName } from "./tensors.ts";
 
 /** Gradients by tensor name, filled in as the backward reaches each tensor. */
@@ -28,10 +28,10 @@ export type GradSink<A extends Floats> = Record<string, A>;
 export interface BlockSaved<A extends Floats> {
   readonly x: A; // block input (N, C)
   readonly xn1: A; // attention pre-norm output (N, C)
-  readonly q: A; // (N, C), after rotary for Llama
+  readonly q: A; // (N, Q), after rotary for Llama
   readonly k: A; // (N, KV), after rotary for Llama
   readonly v: A; // (N, KV)
-  readonly att: A; // attention output before its projection (N, C)
+  readonly att: A; // attention output before its projection (N, Q)
   readonly h: A; // residual after the attention half (N, C)
   readonly xn2: A; // MLP pre-norm output (N, C)
   readonly pre: A; // GPT-2: fc output before GELU; Llama: gate, the w1 output (N, F)
@@ -63,21 +63,21 @@ const attentionShape = (s: ModelSpec, T: number) => ({ T, pos0: 0, nHead: s.nHea
 
 /** Block i's forward on (N, C) rows, as core/forward.ts `blockForward`, keeping what its backward needs. */
 export const blockForwardSaved = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, i: number, x: A, d: Dims): { y: A; saved: BlockSaved<A> } => {
-  const { N, T } = d, C = s.nEmbd, KV = kvDim(s), F = ffnDim(s), W = (n: string) => unsafeTensorOf(w, blockName(i, n));
+  const { N, T } = d, C = s.nEmbd, Q = qDim(s), KV = kvDim(s), F = ffnDim(s), W = (n: string) => unsafeTensorOf(w, blockName(i, n));
   const gpt2 = s._tag === "gpt2";
   const xn1 = norm(s, w, { which: 1, block: i }, x, N);
   let q: A, k: A, v: A;
   if (gpt2) {
-    const qkv = linear(xn1, W("qkvw"), W("qkvb"), N, C, 3 * C);
-    [q, k, v] = [columns(qkv, N, 3 * C, 0, C), columns(qkv, N, 3 * C, C, C), columns(qkv, N, 3 * C, 2 * C, C)];
+    const qkv = linear(xn1, W("qkvw"), W("qkvb"), N, C, 3 * Q);
+    [q, k, v] = [columns(qkv, N, 3 * Q, 0, Q), columns(qkv, N, 3 * Q, Q, Q), columns(qkv, N, 3 * Q, 2 * Q, Q)];
   } else {
-    q = ropeRows(s, linear(xn1, W("wq"), undefined, N, C, C), d, s.nHead, false);
+    q = ropeRows(s, linear(xn1, W("wq"), undefined, N, C, Q), d, s.nHead, false);
     k = ropeRows(s, linear(xn1, W("wk"), undefined, N, C, KV), d, kvHeads(s), false);
     v = linear(xn1, W("wv"), undefined, N, C, KV);
   }
-  const att = alloc(x, N * C);
-  for (let b = 0; b < d.B; b++) att.set(causalAttention(rowsOf(q, b, T, C), rowsOf(k, b, T, KV), rowsOf(v, b, T, KV), attentionShape(s, T)), b * T * C);
-  const h = add(x, gpt2 ? linear(att, W("attprojw"), W("attprojb"), N, C, C) : linear(att, W("wo"), undefined, N, C, C));
+  const att = alloc(x, N * Q);
+  for (let b = 0; b < d.B; b++) att.set(causalAttention(rowsOf(q, b, T, Q), rowsOf(k, b, T, KV), rowsOf(v, b, T, KV), attentionShape(s, T)), b * T * Q);
+  const h = add(x, gpt2 ? linear(att, W("attprojw"), W("attprojb"), N, Q, C) : linear(att, W("wo"), undefined, N, Q, C));
   const xn2 = norm(s, w, { which: 2, block: i }, h, N);
   const pre = gpt2 ? linear(xn2, W("fcw"), W("fcb"), N, C, F) : linear(xn2, W("w1"), undefined, N, C, F);
   const up = gpt2 ? alloc(x, 0) : linear(xn2, W("w3"), undefined, N, C, F);
@@ -118,27 +118,27 @@ const mlpBackward = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, i: numb
 
 /** dh, the gradient at the residual after attention → d(xn1), recording the attention's weight gradients. */
 const attentionBackward = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, i: number, sv: BlockSaved<A>, dh: A, d: Dims, g: GradSink<A>): A => {
-  const { N, T } = d, C = s.nEmbd, KV = kvDim(s), W = (n: string) => unsafeTensorOf(w, blockName(i, n));
-  const proj = linearBackward(dh, sv.att, W(s._tag === "gpt2" ? "attprojw" : "wo"), N, C, C);
-  const dq = alloc(dh, N * C), dk = alloc(dh, N * KV), dv = alloc(dh, N * KV);
+  const { N, T } = d, C = s.nEmbd, Q = qDim(s), KV = kvDim(s), W = (n: string) => unsafeTensorOf(w, blockName(i, n));
+  const proj = linearBackward(dh, sv.att, W(s._tag === "gpt2" ? "attprojw" : "wo"), N, Q, C);
+  const dq = alloc(dh, N * Q), dk = alloc(dh, N * KV), dv = alloc(dh, N * KV);
   for (let b = 0; b < d.B; b++) {
-    const r = causalAttentionBackward(rowsOf(proj.dx, b, T, C), rowsOf(sv.q, b, T, C), rowsOf(sv.k, b, T, KV), rowsOf(sv.v, b, T, KV), attentionShape(s, T));
-    dq.set(r.dq, b * T * C);
+    const r = causalAttentionBackward(rowsOf(proj.dx, b, T, Q), rowsOf(sv.q, b, T, Q), rowsOf(sv.k, b, T, KV), rowsOf(sv.v, b, T, KV), attentionShape(s, T));
+    dq.set(r.dq, b * T * Q);
     dk.set(r.dk, b * T * KV);
     dv.set(r.dv, b * T * KV);
   }
   if (s._tag === "gpt2") {
-    const dqkv = alloc(dh, N * 3 * C); // (N, 3C): columns q | k | v, the inverse of the forward's split
+    const dqkv = alloc(dh, N * 3 * Q); // (N, 3Q): columns q | k | v, the inverse of the forward's split
     for (let n = 0; n < N; n++) {
-      dqkv.set(rowsOf(dq, n, 1, C), n * 3 * C);
-      dqkv.set(rowsOf(dk, n, 1, C), n * 3 * C + C);
-      dqkv.set(rowsOf(dv, n, 1, C), n * 3 * C + 2 * C);
+      dqkv.set(rowsOf(dq, n, 1, Q), n * 3 * Q);
+      dqkv.set(rowsOf(dk, n, 1, Q), n * 3 * Q + Q);
+      dqkv.set(rowsOf(dv, n, 1, Q), n * 3 * Q + 2 * Q);
     }
-    const qkv = linearBackward(dqkv, sv.xn1, W("qkvw"), N, C, 3 * C);
+    const qkv = linearBackward(dqkv, sv.xn1, W("qkvw"), N, C, 3 * Q);
     put(g, i, { attprojw: proj.dw, attprojb: proj.db, qkvw: qkv.dw, qkvb: qkv.db });
     return qkv.dx;
   }
-  const lq = linearBackward(ropeRows(s, dq, d, s.nHead, true), sv.xn1, W("wq"), N, C, C);
+  const lq = linearBackward(ropeRows(s, dq, d, s.nHead, true), sv.xn1, W("wq"), N, C, Q);
   const lk = linearBackward(ropeRows(s, dk, d, kvHeads(s), true), sv.xn1, W("wk"), N, C, KV);
   const lv = linearBackward(dv, sv.xn1, W("wv"), N, C, KV);
   put(g, i, { wo: proj.dw, wq: lq.dw, wk: lk.dw, wv: lv.dw });

@@ -18,13 +18,13 @@ import { headDim, kvHeads, type ModelSpec } from "./spec.ts";
 /** Attention matrices of block i for input x (B·T, C): one T×T row-major matrix per (sequence, head). */
 export const attentionMatrices = (s: ModelSpec, w: FloatWeights<Float32Array>, i: number, x: Float32Array, B: number, T: number): Float64Array[] => {
   const { saved } = blockForwardSaved(s, w, i, x, { B, T, N: B * T });
-  const D = headDim(s), NH = s.nHead, NKV = kvHeads(s), C = s.nEmbd, KV = NKV * D, group = NH / NKV;
+  const D = headDim(s), NH = s.nHead, NKV = kvHeads(s), Q = NH * D, KV = NKV * D, group = NH / NKV;
   const out: Float64Array[] = [];
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < NH; h++) {
       const P = new Float64Array(T * T), g = Math.floor(h / group);
       for (let t = 0; t < T; t++) {
-        const p = probabilities(saved.q, (b * T + t) * C + h * D, saved.k, (r) => (b * T + r) * KV + g * D, t, D);
+        const p = probabilities(saved.q, (b * T + t) * Q + h * D, saved.k, (r) => (b * T + r) * KV + g * D, t, D);
         P.set(p, t * T);
       }
       out.push(P);

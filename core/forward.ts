@@ -14,7 +14,7 @@ import { causalAttention } from "./ops/attention.ts";
 import { linear } from "./ops/linear.ts";
 import { layerNorm, rmsNorm } from "./ops/norms.ts";
 import { rope } from "./ops/rope.ts";
-import { ffnDim, headDim, isTied, kvDim, kvHeads, type ModelSpec } from "./spec.ts";
+import { ffnDim, headDim, isTied, kvDim, kvHeads, type ModelSpec, qDim } from "./spec.ts";
 import { blockName } from "./tensors.ts";
 
 /** K and V of one block for positions 0..S−1: (S, KV) each. */
@@ -49,21 +49,21 @@ export const embed = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, tokens
   return add(x, wpe.subarray(pos0 * C, (pos0 + T) * C) as A);
 };
 
-/** Attention half of a block: its input is already normalised. Returns the projected output and the grown K/V. */
+/** Attention half of a block: its input is already normalised. q and the heads' output are (T, Q), Q = NH·D. Returns the projected output and the grown K/V. */
 const attention = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, i: number, xn: A, T: number, pos0: number, past: KvRows<A>) => {
-  const C = s.nEmbd, KV = kvDim(s), D = headDim(s), W = (n: string) => unsafeTensorOf(w, blockName(i, n));
+  const C = s.nEmbd, Q = qDim(s), KV = kvDim(s), D = headDim(s), W = (n: string) => unsafeTensorOf(w, blockName(i, n));
   let q: A, k: A, v: A;
   if (s._tag === "gpt2") {
-    const qkv = linear(xn, W("qkvw"), W("qkvb"), T, C, 3 * C);
-    [q, k, v] = [columns(qkv, T, 3 * C, 0, C), columns(qkv, T, 3 * C, C, C), columns(qkv, T, 3 * C, 2 * C, C)];
+    const qkv = linear(xn, W("qkvw"), W("qkvb"), T, C, 3 * Q); // (T, 3Q): q | k | v
+    [q, k, v] = [columns(qkv, T, 3 * Q, 0, Q), columns(qkv, T, 3 * Q, Q, Q), columns(qkv, T, 3 * Q, 2 * Q, Q)];
   } else {
-    q = rope(linear(xn, W("wq"), undefined, T, C, C), T, s.nHead, D, pos0, s.ropeTheta, s.ropeStyle);
+    q = rope(linear(xn, W("wq"), undefined, T, C, Q), T, s.nHead, D, pos0, s.ropeTheta, s.ropeStyle);
     k = rope(linear(xn, W("wk"), undefined, T, C, KV), T, kvHeads(s), D, pos0, s.ropeTheta, s.ropeStyle);
     v = linear(xn, W("wv"), undefined, T, C, KV);
   }
   const kv = { k: concat(past.k, k), v: concat(past.v, v) };
   const a = causalAttention(q, kv.k, kv.v, { T, pos0, nHead: s.nHead, nKvHead: kvHeads(s), headDim: D });
-  const out = s._tag === "gpt2" ? linear(a, W("attprojw"), W("attprojb"), T, C, C) : linear(a, W("wo"), undefined, T, C, C);
+  const out = s._tag === "gpt2" ? linear(a, W("attprojw"), W("attprojb"), T, Q, C) : linear(a, W("wo"), undefined, T, Q, C);
   return { out, kv };
 };
 

@@ -3,10 +3,11 @@
  * Names follow llm.c (wte wpe ln1w qkvw attprojw fcw fcprojw lnfw) for GPT-2 and llama2.c
  * (wq wk wv wo w1 w2 w3) for Llama; block tensors are prefixed `h.<i>.`.
  * Every matrix is stored row-major as (out_features, in_features), as PyTorch's Linear and llama2.c do.
- * Shapes: V vocab, C width, P context (block_size), F ffn width, KV = n_kv_head * head_dim.
+ * Shapes: V vocab, C width, P context (block_size), F ffn width, Q = n_head * head_dim (C unless
+ * heads were pruned), KV = n_kv_head * head_dim. GPT-2's fused qkvw stacks q | k | v rows: (3Q, C).
  * @module
  */
-import { ffnDim, isTied, kvDim, type ModelSpec } from "./spec.ts";
+import { ffnDim, isTied, kvDim, type ModelSpec, qDim } from "./spec.ts";
 
 export type Shape = ReadonlyArray<number>;
 export interface TensorInfo {
@@ -21,12 +22,12 @@ export const blockName = (i: number, local: string): string => `h.${i}.${local}`
 
 /** The tensors of one block, by local name, in checkpoint order. */
 export const blockTensors = (s: ModelSpec): ReadonlyArray<TensorInfo> => {
-  const C = s.nEmbd, F = ffnDim(s);
+  const C = s.nEmbd, F = ffnDim(s), Q = qDim(s);
   if (s._tag === "gpt2") {
     return [
       { name: "ln1w", shape: [C] }, { name: "ln1b", shape: [C] },
-      { name: "qkvw", shape: [3 * C, C] }, { name: "qkvb", shape: [3 * C] },
-      { name: "attprojw", shape: [C, C] }, { name: "attprojb", shape: [C] },
+      { name: "qkvw", shape: [3 * Q, C] }, { name: "qkvb", shape: [3 * Q] },
+      { name: "attprojw", shape: [C, Q] }, { name: "attprojb", shape: [C] },
       { name: "ln2w", shape: [C] }, { name: "ln2b", shape: [C] },
       { name: "fcw", shape: [F, C] }, { name: "fcb", shape: [F] },
       { name: "fcprojw", shape: [C, F] }, { name: "fcprojb", shape: [C] },
@@ -35,8 +36,8 @@ export const blockTensors = (s: ModelSpec): ReadonlyArray<TensorInfo> => {
   const KV = kvDim(s);
   return [
     { name: "attnnorm", shape: [C] },
-    { name: "wq", shape: [C, C] }, { name: "wk", shape: [KV, C] },
-    { name: "wv", shape: [KV, C] }, { name: "wo", shape: [C, C] },
+    { name: "wq", shape: [Q, C] }, { name: "wk", shape: [KV, C] },
+    { name: "wv", shape: [KV, C] }, { name: "wo", shape: [C, Q] },
     { name: "ffnnorm", shape: [C] },
     { name: "w1", shape: [F, C] }, { name: "w2", shape: [C, F] }, { name: "w3", shape: [F, C] },
   ];

@@ -3,15 +3,13 @@
  * every inherited block, the f feed-forward units with the largest importance — the mean |activation|
  * of the unit (GELU output, or SwiGLU's silu(gate)·up) on a calibration sample — and slice the
  * matrices consistently: GPT-2 fcw/fcb rows and fcprojw columns; Llama w1, w3 rows and w2 columns.
- * Units keep their original order. With f = F it is the identity. Pure.
- * Heads are not pruned here: a spec ties head_dim to n_embd / n_head (core/spec.ts), so fewer heads
- * at the same residual width need an attention width of its own first.
+ * Units keep their original order. With f = F it is the identity. Pure. Heads: core/heads.ts.
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { blockForwardSaved } from "./block_backward.ts";
+import { type BlockSaved, blockForwardSaved } from "./block_backward.ts";
 import { appError, type AppError } from "./errors.ts";
-import { forward } from "./forward.ts";
+import { embed } from "./forward.ts";
 import { ffnDim, type ModelSpec } from "./spec.ts";
 import { blockName, unsafeTensor, type Weights } from "./tensors.ts";
 
@@ -19,12 +17,14 @@ import { blockName, unsafeTensor, type Weights } from "./tensors.ts";
 export const keepUnits = (importance: ArrayLike<number>, f: number): number[] =>
   Array.from(importance, (v, i) => [v, i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]).slice(0, f).map((p) => p[1]).sort((a, b) => a - b);
 
-const rows = (a: Float32Array, cols: number, keep: ReadonlyArray<number>): Float32Array => {
+/** The rows `keep` lists of a (·, cols) matrix, in that order: (keep.length, cols). */
+export const keepRows = (a: Float32Array, cols: number, keep: ReadonlyArray<number>): Float32Array => {
   const out = new Float32Array(keep.length * cols);
   keep.forEach((r, k) => out.set(a.subarray(r * cols, (r + 1) * cols), k * cols));
   return out;
 };
-const columns = (a: Float32Array, nRows: number, cols: number, keep: ReadonlyArray<number>): Float32Array => {
+/** The columns `keep` lists of an (nRows, cols) matrix, in that order: (nRows, keep.length). */
+export const keepColumns = (a: Float32Array, nRows: number, cols: number, keep: ReadonlyArray<number>): Float32Array => {
   const out = new Float32Array(nRows * keep.length);
   for (let r = 0; r < nRows; r++) keep.forEach((c, k) => (out[r * keep.length + k] = a[r * cols + c]!));
   return out;
@@ -39,28 +39,40 @@ export const narrowFfn = (s: ModelSpec, w: Weights, keep: ReadonlyArray<Readonly
   keep.forEach((k, i) => {
     const t = (n: string) => unsafeTensor(w, blockName(i, n)), put = (n: string, a: Float32Array) => (out[blockName(i, n)] = a);
     if (s._tag === "gpt2") {
-      put("fcw", rows(t("fcw"), C, k));
+      put("fcw", keepRows(t("fcw"), C, k));
       put("fcb", Float32Array.from(k, (u) => t("fcb")[u]!));
-      put("fcprojw", columns(t("fcprojw"), C, F, k));
+      put("fcprojw", keepColumns(t("fcprojw"), C, F, k));
     } else {
-      put("w1", rows(t("w1"), C, k));
-      put("w3", rows(t("w3"), C, k));
-      put("w2", columns(t("w2"), C, F, k));
+      put("w1", keepRows(t("w1"), C, k));
+      put("w3", keepRows(t("w3"), C, k));
+      put("w2", keepColumns(t("w2"), C, F, k));
     }
   });
   const spec: ModelSpec = s._tag === "gpt2" ? { ...s, nInner: f } : { ...s, hiddenDim: f };
   return E.right({ spec, weights: out });
 };
 
-/** Mean |activation| of every feed-forward unit of every block on B sequences of T tokens: (L) × (F). */
-export const ffnImportance = (s: ModelSpec, w: Weights, tokens: Int32Array, B: number, T: number): number[][] => {
-  const N = B * T, F = ffnDim(s);
-  let x = forward(s, w, tokens, B, T, { stream: true }).stream![0]!;
+/**
+ * The calibration walk (Minitron): block i's saved forward (core/block_backward.ts) on B sequences of
+ * T tokens, the residual (B·T, C) carried from block to block, read by `read` as it goes: (L) × R.
+ */
+export const calibrationPass = <R>(s: ModelSpec, w: Weights, tokens: Int32Array, B: number, T: number, read: (saved: BlockSaved<Float32Array>) => R): R[] => {
+  const N = B * T, C = s.nEmbd;
+  let x: Float32Array = new Float32Array(N * C);
+  for (let b = 0; b < B; b++) x.set(embed(s, w, tokens.subarray(b * T, (b + 1) * T), 0), b * T * C);
   return Array.from({ length: s.nLayer }, (_, i) => {
     const { y, saved } = blockForwardSaved(s, w, i, x, { B, T, N });
     x = y;
+    return read(saved);
+  });
+};
+
+/** Mean |activation| of every feed-forward unit of every block on B sequences of T tokens: (L) × (F). */
+export const ffnImportance = (s: ModelSpec, w: Weights, tokens: Int32Array, B: number, T: number): number[][] => {
+  const N = B * T, F = ffnDim(s);
+  return calibrationPass(s, w, tokens, B, T, ({ act }) => {
     const imp = new Array<number>(F).fill(0);
-    for (let n = 0; n < N; n++) for (let u = 0; u < F; u++) imp[u]! += Math.abs(saved.act[n * F + u]!) / N;
+    for (let n = 0; n < N; n++) for (let u = 0; u < F; u++) imp[u]! += Math.abs(act[n * F + u]!) / N;
     return imp;
   });
 };

@@ -1,12 +1,12 @@
 /**
  * The activation buffers of one (B, T) shape, allocated once and reused by every forward of that
- * shape. Shapes (N = B·T): x, x2, xn, att (N, C); qkv (N, C + 2·KV); h (N, 2F) for SwiGLU's fused
+ * shape. Shapes (N = B·T): x, x2, xn (N, C); att (N, Q), Q = NH·D; qkv (N, Q + 2·KV); h (N, 2F) for SwiGLU's fused
  * gate|up or (N, F) for GPT-2; g (N, F); mean, rstd (N); lse (B, NH, T); logits in row chunks of
  * (rows, V) that each fit one binding; losses (N); tokens, targets (N) i32.
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { ffnDim, kvDim, type ModelSpec } from "../core/spec.ts";
+import { ffnDim, kvDim, type ModelSpec, qDim } from "../core/spec.ts";
 import { gpuError, type GpuError } from "./errors.ts";
 import { rowsPerBinding } from "./split.ts";
 import { createTensor, destroyTensor, type DType, type GpuTensor } from "./tensor.ts";
@@ -28,7 +28,7 @@ export const createActivations = (device: GPUDevice, s: ModelSpec, B: number, T:
   const N = B * T, C = s.nEmbd, F = ffnDim(s), V = s.vocabSize;
   const made: GpuTensor[] = [];
   const sizes: Record<string, number> = {
-    x: N * C, x2: N * C, xn: N * C, att: N * C, qkv: N * (C + 2 * kvDim(s)), h: N * (s._tag === "llama" ? 2 * F : F),
+    x: N * C, x2: N * C, xn: N * C, att: N * qDim(s), qkv: N * (qDim(s) + 2 * kvDim(s)), h: N * (s._tag === "llama" ? 2 * F : F),
     g: N * F, mean: N, rstd: N, lse: N * s.nHead, losses: N,
   };
   const tooBig = Object.entries(sizes).find(([, n]) => 4 * n > maxBinding);

@@ -1,13 +1,13 @@
 /**
  * A model's weights on the device, uploaded once, in the layout the forward kernels read:
- * Llama's wq, wk, wv fused into one (C + 2·KV, C) matrix and w1 (gate), w3 (up) into (2F, C), so
+ * Llama's wq, wk, wv fused into one (Q + 2·KV, C) matrix (Q = NH·D) and w1 (gate), w3 (up) into (2F, C), so
  * each is one matmul; GPT-2's qkvw is already fused. Rotary cos/sin tables (P, D/2) are built here,
  * in float64 then rounded, from core's ropeAngle.
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
 import { ropeAngle } from "../core/ops/rope.ts";
-import { ffnDim, headDim, kvDim, type ModelSpec } from "../core/spec.ts";
+import { ffnDim, headDim, kvDim, type ModelSpec, qDim } from "../core/spec.ts";
 import { allTensors, blockName, unsafeTensor, type Weights } from "../core/tensors.ts";
 import type { GpuError } from "./errors.ts";
 import { createTensor, destroyTensor, type GpuTensor, upload } from "./tensor.ts";
@@ -68,16 +68,16 @@ export const uploadWeights = (device: GPUDevice, s: ModelSpec, w: Weights): E.Ei
 /** The inverse of deviceArrays for trainable tensors: fused matrices split back into core names. */
 export const hostArrays = (s: ModelSpec, dev: Readonly<Record<string, Float32Array>>): Weights => {
   const out: Record<string, Float32Array> = {};
-  const C = s.nEmbd, KV = kvDim(s), F = ffnDim(s);
+  const C = s.nEmbd, Q = qDim(s), KV = kvDim(s), F = ffnDim(s);
   for (const [name, a] of Object.entries(dev)) {
     if (name.startsWith("rope.")) continue;
     const m = /^h\.(\d+)\.(wqkv|w13)$/.exec(name);
     if (m === null) out[name] = a;
     else if (m[2] === "wqkv") {
       const i = Number(m[1]);
-      out[blockName(i, "wq")] = a.slice(0, C * C);
-      out[blockName(i, "wk")] = a.slice(C * C, (C + KV) * C);
-      out[blockName(i, "wv")] = a.slice((C + KV) * C);
+      out[blockName(i, "wq")] = a.slice(0, Q * C);
+      out[blockName(i, "wk")] = a.slice(Q * C, (Q + KV) * C);
+      out[blockName(i, "wv")] = a.slice((Q + KV) * C);
     } else {
       const i = Number(m[1]);
       out[blockName(i, "w1")] = a.slice(0, F * C);

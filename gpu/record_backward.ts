@@ -4,7 +4,7 @@
  * the step zeroes first, so micro-batches add up. Nothing here waits for the GPU.
  * @module
  */
-import { ffnDim, headDim, kvDim } from "../core/spec.ts";
+import { ffnDim, headDim, kvDim, qDim } from "../core/spec.ts";
 import type { Batch } from "./batch.ts";
 import { type BlockBuffers, blockWeightNames, type ForwardContext, weight } from "./record_forward.ts";
 import { bindingViews, type GpuTensor, viewOf } from "./tensor.ts";
@@ -70,7 +70,7 @@ export const recordNormBackward = (cx: BackwardContext, batch: Batch, N: number,
 /** Block i backward: dOut = ∂loss/∂xout → dIn = ∂loss/∂xin. */
 export const recordBlockBackward = (cx: BackwardContext, batch: Batch, tb: TrainBuffers, i: number, dOut: GpuTensor<"f32">, dIn: GpuTensor<"f32">): void => {
   const s = cx.spec, { B, T, N } = tb.acts, bb: BlockBuffers = tb.blocks[i]!, d = tb.d, wn = blockWeightNames(s, i);
-  const C = s.nEmbd, F = ffnDim(s), KV = kvDim(s), W = C + 2 * KV, D = headDim(s), H = s._tag === "gpt2" ? F : 2 * F;
+  const C = s.nEmbd, Q = qDim(s), F = ffnDim(s), KV = kvDim(s), W = Q + 2 * KV, D = headDim(s), H = s._tag === "gpt2" ? F : 2 * F;
   // MLP: xout = mid + down(act(up(norm2(mid))))
   recordLinearBackward(cx, batch, { dy: dOut, ldy: C, x: bb.g, N, I: F, w: wn.down, b: wn.downb, dx: d.dg });
   if (s._tag === "gpt2") batch.dispatch(cx.k.geluB, { dy: d.dg, x: bb.h, dx: d.dh }, { n: N * F });
@@ -78,13 +78,14 @@ export const recordBlockBackward = (cx: BackwardContext, batch: Batch, tb: Train
   recordLinearBackward(cx, batch, { dy: d.dh, ldy: H, x: bb.xn2, N, I: C, w: wn.up, b: wn.upb, dx: d.dxn });
   recordNormBackward(cx, batch, N, d.dxn, bb.mid, bb.mean2, bb.rstd2, wn.norm2, wn.norm2b, dOut, d.dmid);
   // Attention: mid = xin + proj(attention(rope(qkv(norm1(xin)))))
-  recordLinearBackward(cx, batch, { dy: d.dmid, ldy: C, x: bb.att, N, I: C, w: wn.proj, b: wn.projb, dx: d.datt });
-  const head = { B, T, NH: s.nHead, NKV: s._tag === "gpt2" ? s.nHead : s.nKvHead, D, W, C, scale: 1 / Math.sqrt(D) };
+  // att and datt (N, Q); the kernels' uniform C is Q, as in the forward (gpu/record_forward.ts).
+  recordLinearBackward(cx, batch, { dy: d.dmid, ldy: C, x: bb.att, N, I: Q, w: wn.proj, b: wn.projb, dx: d.datt });
+  const head = { B, T, NH: s.nHead, NKV: s._tag === "gpt2" ? s.nHead : s.nKvHead, D, W, C: Q, scale: 1 / Math.sqrt(D) };
   batch.dispatch(cx.k.attnBq, { qkv: bb.qkv, out: bb.att, dout: d.datt, lse: bb.lse, dqkv: d.dqkv, delta: d.delta }, head);
   batch.dispatch(cx.k.attnBkv, { qkv: bb.qkv, dout: d.datt, lse: bb.lse, delta: d.delta, dqkv: d.dqkv }, head);
   if (s._tag === "llama") {
     batch.dispatch(cx.k.rope, { qkv: d.dqkv, cosT: weight(cx, "rope.cos"), sinT: weight(cx, "rope.sin") },
-      { N, T, pos0: 0, NH: s.nHead, NKV: s.nKvHead, D, W, C, half: s.ropeStyle === "half" ? 1 : 0, sign: -1 });
+      { N, T, pos0: 0, NH: s.nHead, NKV: s.nKvHead, D, W, C: Q, half: s.ropeStyle === "half" ? 1 : 0, sign: -1 });
   }
   recordLinearBackward(cx, batch, { dy: d.dqkv, ldy: W, x: bb.xn1, N, I: C, w: wn.qkv, b: wn.qkvb, dx: d.dxn });
   recordNormBackward(cx, batch, N, d.dxn, bb.xin, bb.mean1, bb.rstd1, wn.norm1, wn.norm1b, d.dmid, dIn);

@@ -4,7 +4,7 @@
  * Weight matrices too large for one binding are bound as row views, one dispatch each.
  * @module
  */
-import { ffnDim, headDim, isTied, kvDim, type ModelSpec } from "../core/spec.ts";
+import { ffnDim, headDim, isTied, kvDim, type ModelSpec, qDim } from "../core/spec.ts";
 import { blockName } from "../core/tensors.ts";
 import type { Activations } from "./activations.ts";
 import type { Batch } from "./batch.ts";
@@ -111,24 +111,28 @@ export const blockWeightNames = (s: ModelSpec, i: number) => {
 
 const withBias = (b: string | undefined) => (b === undefined ? {} : { b });
 
-/** Block i (pre-norm, as core/forward.ts): bb.xin → bb.xout through bb.mid; with `at`, the rows are new positions of a cached sequence. */
+/**
+ * Block i (pre-norm, as core/forward.ts): bb.xin → bb.xout through bb.mid; with `at`, the rows are
+ * new positions of a cached sequence. qkv (N, W = Q + 2·KV), att (N, Q), Q = NH·D: the kernels'
+ * uniform C is Q, the column where k starts and the attention output's row width.
+ */
 export const recordBlock = (cx: ForwardContext, batch: Batch, shape: { B: number; T: number; N: number }, bb: BlockBuffers, i: number, at?: DecodeAt): void => {
-  const s = cx.spec, { B, T, N } = shape, C = s.nEmbd, F = ffnDim(s), KV = kvDim(s), W = C + 2 * KV, D = headDim(s);
+  const s = cx.spec, { B, T, N } = shape, C = s.nEmbd, Q = qDim(s), F = ffnDim(s), KV = kvDim(s), W = Q + 2 * KV, D = headDim(s);
   const wn = blockWeightNames(s, i);
   recordNorm(cx, batch, N, bb.xin, wn.norm1, wn.norm1b, bb.xn1, bb.mean1, bb.rstd1);
   recordLinear(cx, batch, { x: bb.xn1, N, I: C, w: wn.qkv, ...withBias(wn.qkvb), y: bb.qkv, ldy: W });
   if (s._tag === "llama") {
     batch.dispatch(cx.k.rope, { qkv: bb.qkv, cosT: weight(cx, "rope.cos"), sinT: weight(cx, "rope.sin") },
-      { N, T, pos0: at?.pos0 ?? 0, NH: s.nHead, NKV: s.nKvHead, D, W, C, half: s.ropeStyle === "half" ? 1 : 0, sign: 1 });
+      { N, T, pos0: at?.pos0 ?? 0, NH: s.nHead, NKV: s.nKvHead, D, W, C: Q, half: s.ropeStyle === "half" ? 1 : 0, sign: 1 });
   }
-  const head = { B, T, NH: s.nHead, NKV: s._tag === "gpt2" ? s.nHead : s.nKvHead, D, W, C, scale: 1 / Math.sqrt(D) };
+  const head = { B, T, NH: s.nHead, NKV: s._tag === "gpt2" ? s.nHead : s.nKvHead, D, W, C: Q, scale: 1 / Math.sqrt(D) };
   if (at === undefined) {
-    batch.dispatch(cx.k.attention, { qkv: bb.qkv, kv: bb.qkv, out: bb.att, lse: bb.lse }, { ...head, S: T, kvW: W, kOff: C, vOff: C + KV, pos0: 0 });
+    batch.dispatch(cx.k.attention, { qkv: bb.qkv, kv: bb.qkv, out: bb.att, lse: bb.lse }, { ...head, S: T, kvW: W, kOff: Q, vOff: Q + KV, pos0: 0 });
   } else {
-    batch.dispatch(cx.k.kvAppend, { qkv: bb.qkv, cache: at.cache }, { N, W, C, KV2: 2 * KV, pos0: at.pos0 });
+    batch.dispatch(cx.k.kvAppend, { qkv: bb.qkv, cache: at.cache }, { N, W, C: Q, KV2: 2 * KV, pos0: at.pos0 });
     batch.dispatch(cx.k.attention, { qkv: bb.qkv, kv: at.cache, out: bb.att, lse: bb.lse }, { ...head, S: at.capacity, kvW: 2 * KV, kOff: 0, vOff: KV, pos0: at.pos0 });
   }
-  recordLinear(cx, batch, { x: bb.att, N, I: C, w: wn.proj, ...withBias(wn.projb), res: bb.xin, y: bb.mid, ldy: C });
+  recordLinear(cx, batch, { x: bb.att, N, I: Q, w: wn.proj, ...withBias(wn.projb), res: bb.xin, y: bb.mid, ldy: C });
   recordNorm(cx, batch, N, bb.mid, wn.norm2, wn.norm2b, bb.xn2, bb.mean2, bb.rstd2);
   recordLinear(cx, batch, { x: bb.xn2, N, I: C, w: wn.up, ...withBias(wn.upb), y: bb.h, ldy: s._tag === "gpt2" ? F : 2 * F });
   if (s._tag === "gpt2") batch.dispatch(cx.k.gelu, { inp: bb.h, out: bb.g }, { n: N * F });

@@ -7,7 +7,7 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { ffnDim, type ModelSpec } from "../core/spec.ts";
+import { ffnDim, type ModelSpec, qDim } from "../core/spec.ts";
 import type { Batch } from "./batch.ts";
 import type { GpuError } from "./errors.ts";
 import type { ForwardKernels } from "./forward_kernels.ts";
@@ -22,7 +22,7 @@ export type TransposedWeights = Readonly<Record<string, ReadonlyArray<GpuTensor<
 export const linearWeights = (s: ModelSpec): ReadonlyArray<{ readonly name: string; readonly I: number }> => [
   ...Array.from({ length: s.nLayer }, (_, i) => {
     const wn = blockWeightNames(s, i);
-    return [{ name: wn.qkv, I: s.nEmbd }, { name: wn.proj, I: s.nEmbd }, { name: wn.up, I: s.nEmbd }, { name: wn.down, I: ffnDim(s) }];
+    return [{ name: wn.qkv, I: s.nEmbd }, { name: wn.proj, I: qDim(s) }, { name: wn.up, I: s.nEmbd }, { name: wn.down, I: ffnDim(s) }];
   }).flat(),
   { name: headWeightNames(s).head, I: s.nEmbd },
 ];

@@ -34,6 +34,15 @@ export const arbLlamaSpec: fc.Arbitrary<LlamaSpec> = fc.record({
 
 export const arbSpec: fc.Arbitrary<ModelSpec> = fc.oneof(arbGpt2Spec, arbLlamaSpec);
 
+/**
+ * A spec whose heads may have a width of their own, as after head pruning (core/heads.ts): headSize
+ * D with NH·D ≠ C about half the time (even for Llama's rotary pairs), else the spec as drawn.
+ */
+export const arbHeadSizedSpec: fc.Arbitrary<ModelSpec> = arbSpec.chain((s) => fc.oneof(
+  fc.constant(s),
+  fc.integer({ min: 1, max: 3 }).map((k): ModelSpec => ({ ...s, headSize: s._tag === "llama" ? 2 * k : 2 * k - 1 })),
+));
+
 /** A seeded stream of uniform numbers in [−1, 1) (mulberry32): weights like a random init. */
 const uniforms = (seed: number) => {
   let a = seed >>> 0;

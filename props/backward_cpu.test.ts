@@ -13,7 +13,7 @@ import { forward } from "../core/forward.ts";
 import { meanCrossEntropy } from "../core/ops/loss.ts";
 import { type ModelSpec, withDepth } from "../core/spec.ts";
 import { allTensors, numel } from "../core/tensors.ts";
-import { arbGpt2Spec, arbLlamaSpec, arbSpec, arbTokens, arbWeights } from "./arbitraries.ts";
+import { arbGpt2Spec, arbHeadSizedSpec, arbLlamaSpec, arbSpec, arbTokens, arbWeights } from "./arbitraries.ts";
 import { centralDifference, directionalDifference, dot, fdTolerance, maxAbs, uniforms } from "./backward_fd.ts";
 
 /** A model (at most 2 blocks, to keep finite differences quick), weights, inputs, next-token targets and a seed. */
@@ -58,6 +58,10 @@ describe("the CPU reference backward", () => {
 
   test.prop([arbCase(arbLlamaSpec)], { numRuns: 40 })(
     "for any Llama model (grouped-query, tied or untied, either rotary pairing) and batch, every tensor's gradient matches central differences in float64",
+    expectGradsMatchFd);
+
+  test.prop([arbCase(arbHeadSizedSpec)], { numRuns: 20 })(
+    "for any model whose heads have a width of their own (attention width NH·D ≠ C, as after head pruning), every tensor's gradient matches central differences in float64",
     expectGradsMatchFd);
 
   test.prop([arbCase(arbSpec)], { numRuns: 50 })(

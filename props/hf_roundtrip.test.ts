@@ -1,5 +1,6 @@
 import { fc, test } from "@fast-check/vitest";
-import { readFileSync, writeFileSync } from "node:fs";
+import * as E from "fp-ts/lib/Either.js";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect } from "vitest";
 import { loadHfModel, saveHfModel } from "../adapters/hf_checkpoint.ts";
@@ -26,6 +27,28 @@ describe("Hugging Face export then import", () => {
       expect(back.spec).toEqual(spec);
       expect(back.weights).toEqual(weights);
       expect(logits(back, batch)).toEqual(logits({ spec, weights }, batch));
+    });
+
+  test.prop([arbLlamaSpec.chain((s) => fc.integer({ min: 1, max: 3 }).map((k) => ({ ...s, headSize: 2 * k }))).chain((spec) =>
+    fc.record({ spec: fc.constant(spec), weights: arbWeights(spec), batch: arbTokens(spec) }))], { numRuns: 20 })(
+    "for any Llama whose heads have a width of their own, config.json carries head_dim and export then import gives the same heads, bit-identical weights and logits",
+    async ({ spec, weights, batch }) => {
+      const out = join(freshDir(), "m");
+      right(await saveHfModel(out, { spec, weights, dtype: "F32" })());
+      const back = right(await loadHfModel(out)()), { headSize, ...rest } = spec;
+      expect(back.spec).toEqual(headSize * spec.nHead === spec.nEmbd ? rest : spec);
+      expect(JSON.parse(readFileSync(join(out, "config.json"), "utf8")).head_dim).toBe(headSize * spec.nHead === spec.nEmbd ? undefined : headSize);
+      expect(back.weights).toEqual(weights);
+      expect(logits(back, batch)).toEqual(logits({ spec, weights }, batch));
+    });
+
+  test.prop([arbGpt2Spec.map((s) => ({ ...s, headSize: s.nEmbd / s.nHead + 1 })).chain((spec) => fc.record({ spec: fc.constant(spec), weights: arbWeights(spec) }))], { numRuns: 5 })(
+    "for any GPT-2 whose heads are not n_embd / n_head wide, saving is one error naming GPT2Config's missing head_dim, and nothing is written",
+    async ({ spec, weights }) => {
+      const out = join(freshDir(), "m");
+      const r = await saveHfModel(out, { spec, weights, dtype: "F32" })();
+      expect(E.isLeft(r) && r.left.message).toMatch(/^Cannot write a GPT-2 config\.json .*GPT2Config has no head_dim/);
+      expect(existsSync(out)).toBe(false);
     });
 
   test.prop([arbLlamaSpec.map((s) => ({ ...s, ropeStyle: "interleaved" as const })).chain((spec) =>

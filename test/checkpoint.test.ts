@@ -29,6 +29,12 @@ describe("training checkpoints", () => {
     right(await saveCheckpoint(path, c)());
     sameCheckpoint(right(await loadCheckpoint(path)()), c);
   });
+  test("a head-pruned model's checkpoint (heads of their own width, NH·D ≠ C) reads back with its head size", async () => {
+    const spec = { ...TINY, nHead: 1, headSize: 4 }, path = join(freshDir(), "c.safetensors");
+    const c: Checkpoint = { ...checkpoint(0), spec, state: { weights: tinyWeights(0, spec), m: tinyWeights(1, spec), v: tinyWeights(2, spec), t: 3 } };
+    right(await saveCheckpoint(path, c)());
+    sameCheckpoint(right(await loadCheckpoint(path)()), c);
+  });
   test("a write that fails midway leaves the previous checkpoint intact and no temporary file behind", async () => {
     const dir = freshDir(), path = join(dir, "c.safetensors"), good = checkpoint(0);
     right(await saveCheckpoint(path, good)());

@@ -18,6 +18,8 @@ import { findTokenizerFiles, loadTokenizerFiles } from "../../adapters/tokenizer
 import type { Dtype } from "../../core/codecs/safetensors_header.ts";
 import type { TokenArray } from "../../core/batches.ts";
 import { appError, type AppError } from "../../core/errors.ts";
+import { hfExportable } from "../../core/codecs/hf_config.ts";
+import { chooseHeads, headImportance, narrowHeads, prunedSpec } from "../../core/heads.ts";
 import type { ModelSpec } from "../../core/spec.ts";
 import type { Weights } from "../../core/tensors.ts";
 import { ffnImportance, keepUnits, narrowFfn } from "../../core/width.ts";
@@ -33,13 +35,13 @@ import { TOOL } from "../version.ts";
 const DtypeArg = t.keyof({ f32: null, f16: null, bf16: null });
 const InheritArgs = t.intersection([
   t.type({ reference: t.string, layers: t.string, out: t.string }),
-  t.partial({ json: t.boolean, dtype: DtypeArg, tokenizer: t.string, data: t.string, ffn: PosIntArg, "shard-size": t.refinement(NumberArg, (n) => n > 0, "positive number") }),
+  t.partial({ json: t.boolean, dtype: DtypeArg, tokenizer: t.string, data: t.string, ffn: PosIntArg, heads: PosIntArg, "shard-size": t.refinement(NumberArg, (n) => n > 0, "positive number") }),
 ]);
 type InheritArgs = t.TypeOf<typeof InheritArgs>;
 
 export const inheritCommand: CommandSpec<InheritArgs> = {
   name: "inherit",
-  usage: "inherit <reference> --layers <n | first:n | every:k | influence:n | rank:n | i,j,k> --out <dir> [--data corpus] [--ffn f] [--dtype f32|f16|bf16] [--tokenizer F] [--shard-size BYTES] [--json]",
+  usage: "inherit <reference> --layers <n | first:n | every:k | influence:n | rank:n | i,j,k> --out <dir> [--data corpus] [--ffn f] [--heads h] [--dtype f32|f16|bf16] [--tokenizer F] [--shard-size BYTES] [--json]",
   summary: "Make a target from the reference's first n (or chosen) blocks and write it as a Hugging Face directory.",
   positionals: ["reference"],
   flags: {
@@ -50,6 +52,7 @@ export const inheritCommand: CommandSpec<InheritArgs> = {
     tokenizer: { type: "string", help: "tokenizer to copy, when none is in the reference's directory" },
     "shard-size": { type: "string", help: "largest safetensors file in bytes, e.g. 2M (default: one file)" },
     ffn: { type: "string", help: "keep the f most active feed-forward units of each block (needs --data for calibration)" },
+    heads: { type: "string", help: "keep the h most active attention heads of each block, h/n_kv_head per kv group under GQA (needs --data)" },
     json: { type: "boolean", help: "print inheritune.json instead of a summary" },
   },
   codec: InheritArgs,
@@ -70,24 +73,40 @@ const referenceHashes = async (m: Model): Promise<E.Either<AppError, { sha256: s
   return E.right({ sha256: files.length === 1 ? files[0]!.sha256 : createHash("sha256").update(listing).digest("hex"), files });
 };
 
-const provenance = (a: InheritArgs, m: Model, chosen: Chosen, hashes: { sha256: string; files: unknown }, dtype: Dtype, tokFiles: ReadonlyArray<string>, plan = chosen.plan) => ({
+const provenance = (a: InheritArgs, m: Model, chosen: Chosen, hashes: { sha256: string; files: unknown }, dtype: Dtype, tokFiles: ReadonlyArray<string>, target: ModelSpec, plan = chosen.plan) => ({
   tool: TOOL,
   reference: { path: a.reference, ...hashes, format: m.disk.format, family: plan.reference._tag, n_layer: plan.reference.nLayer, params: paramCount(plan.reference) },
   selection: { layers: a.layers, strategy: chosen.name, blocks: plan.blocks, reason: chosen.reason },
-  target: { n_layer: plan.target.nLayer, params: paramCount(plan.target), dtype },
+  target: { n_layer: target.nLayer, params: paramCount(target), dtype },
   tokenizer: tokFiles.map((f) => basename(f)),
   plan: plan.entries.map((e) => ({ target: e.target, ...e.fate, text: describeEntry(e) })),
 });
 
-/** The target narrowed to --ffn units per block, by mean |activation| on calibration windows of the held-out text. */
+/**
+ * The target narrowed to --heads heads and --ffn units per block. Both importances come from one
+ * calibration pass of the unpruned target over windows of the held-out text (as Minitron ranks every
+ * axis before pruning any); the two slicings touch different tensors, so their order does not matter.
+ */
 const narrowed = (a: InheritArgs, spec: ModelSpec, weights: Weights, val: TokenArray | undefined) => {
-  if (a.ffn === undefined) return E.right({ spec, weights, width: undefined });
-  if (val === undefined) return E.left(appError("BadArgs", "Cannot choose feed-forward units without calibration text", "pass --data <corpus> with --ffn"));
+  if (a.ffn === undefined && a.heads === undefined) return E.right({ spec, weights, width: undefined });
+  if (a.heads !== undefined) { // before calibrating: a count the grouping allows, and a config that can say head_dim
+    const h = a.heads, ok = E.chain(() => hfExportable(prunedSpec(spec, h)))(chooseHeads(spec, [], h));
+    if (E.isLeft(ok)) return ok;
+  }
+  if (val === undefined) return E.left(appError("BadArgs", "Cannot choose feed-forward units or attention heads without calibration text", "pass --data <corpus> with --ffn or --heads"));
   const T = Math.min(100, spec.blockSize), B = Math.min(16, Math.floor((val.length - 1) / T));
   if (B < 1) return E.left(appError("BadInput", `Cannot calibrate on ${val.length} held-out tokens`, "use a larger corpus"));
   const tokens = Int32Array.from({ length: B * T }, (_, i) => val[i]!);
-  const keep = ffnImportance(spec, weights, tokens, B, T).map((imp) => keepUnits(imp, Math.min(a.ffn!, imp.length)));
-  return E.map((r: { spec: ModelSpec; weights: Weights }) => ({ ...r, width: { ffn: a.ffn, importance: `mean |activation| over ${B * T} held-out tokens`, kept: keep } }))(narrowFfn(spec, weights, keep));
+  const ffn = a.ffn === undefined ? undefined : ffnImportance(spec, weights, tokens, B, T).map((imp) => keepUnits(imp, Math.min(a.ffn!, imp.length)));
+  const heads = a.heads === undefined ? undefined : chooseHeads(spec, headImportance(spec, weights, tokens, B, T), a.heads);
+  if (heads !== undefined && E.isLeft(heads)) return heads;
+  const byHeads = heads === undefined ? E.right({ spec, weights }) : narrowHeads(spec, weights, heads.right);
+  const both = E.isRight(byHeads) && ffn !== undefined ? narrowFfn(byHeads.right.spec, byHeads.right.weights, ffn) : byHeads;
+  const width = {
+    ...(a.ffn !== undefined ? { ffn: a.ffn, kept: ffn } : {}), ...(heads !== undefined ? { heads: a.heads, kept_heads: heads.right } : {}),
+    importance: `${[ffn && "mean |activation| of each feed-forward unit", heads && "mean |attention output| of each head"].filter(Boolean).join(", ")} over ${B * T} held-out tokens`,
+  };
+  return E.map((r: { spec: ModelSpec; weights: Weights }) => ({ ...r, width }))(both);
 };
 
 export const runInherit = async (a: InheritArgs, io: Io): Promise<E.Either<AppError, void>> => {
@@ -115,7 +134,7 @@ export const runInherit = async (a: InheritArgs, io: Io): Promise<E.Either<AppEr
   const dtype = ({ f32: "F32", f16: "F16", bf16: "BF16" } as const)[a.dtype ?? "f32"];
   const target = narrowed(a, plan.target, inheritWeights(plan, m.right.weights), data.right?.val);
   if (E.isLeft(target)) return target;
-  const record = { ...provenance(a, m.right, chosen.right, hashes.right, dtype, tokFiles.right.files), ...(target.right.width ? { width: target.right.width } : {}) };
+  const record = { ...provenance(a, m.right, chosen.right, hashes.right, dtype, tokFiles.right.files, target.right.spec), ...(target.right.width ? { width: target.right.width } : {}) };
   const written = await saveHfModel(a.out, {
     spec: target.right.spec, weights: target.right.weights, dtype, bos: tok.right.bos, eos: tok.right.eos,
     ...(a["shard-size"] !== undefined ? { maxShardBytes: a["shard-size"] } : {}),
@@ -124,6 +143,6 @@ export const runInherit = async (a: InheritArgs, io: Io): Promise<E.Either<AppEr
   if (E.isLeft(written)) return written;
   io.out(a.json ? JSON.stringify(record, null, 2) + "\n"
     : `${a.out}: ${plan.target.nLayer} of ${plan.reference.nLayer} blocks (${plan.blocks.join(",")}), ` +
-      `${paramCount(plan.target).toLocaleString("en-US")} parameters, ${dtype}; wrote ${written.right.join(", ")}\n`);
+      `${paramCount(target.right.spec).toLocaleString("en-US")} parameters, ${dtype}; wrote ${written.right.join(", ")}\n`);
   return E.right(undefined);
 };

@@ -3,7 +3,9 @@
  * GPT2Config: n_layer n_head n_embd n_positions vocab_size layer_norm_epsilon n_inner (null → 4C).
  * LlamaConfig: hidden_size intermediate_size num_hidden_layers num_attention_heads
  * num_key_value_heads (absent → MHA) max_position_embeddings rms_norm_eps rope_theta
- * tie_word_embeddings (HF default false). HF Llama rotates halves ("rotate_half").
+ * tie_word_embeddings (HF default false) head_dim (absent → hidden_size / num_attention_heads; a
+ * head-pruned model's heads keep their width, so it is written when it differs). HF Llama rotates
+ * halves ("rotate_half"). GPT2Config has no head_dim: a GPT-2 with pruned heads cannot be written.
  * Our own key `inheritune_rope: "interleaved"` marks a llama2.c model whose q/k rows we permuted to
  * the half split on export (core/hf_layout.ts): we un-permute on import, so the round trip is exact;
  * every other reader (transformers) ignores the key and runs the permuted weights with rotate_half.
@@ -13,7 +15,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import * as t from "io-ts";
 import { appError, type AppError } from "../errors.ts";
-import { type ModelSpec, specProblems } from "../spec.ts";
+import { hasDefaultHeadDim, headDim, type ModelSpec, specProblems } from "../spec.ts";
 import { PositiveInt, PositiveNumber } from "./numbers.ts";
 import { describeErrors } from "./report.ts";
 
@@ -41,6 +43,7 @@ const LlamaConfig = t.intersection([
   }),
   t.partial({
     num_key_value_heads: PositiveInt,
+    head_dim: PositiveInt,
     max_position_embeddings: PositiveInt,
     rms_norm_eps: PositiveNumber,
     rope_theta: PositiveNumber,
@@ -64,6 +67,8 @@ const toSpec = (c: t.TypeOf<typeof Gpt2Config> | t.TypeOf<typeof LlamaConfig>): 
       nKvHead: c.num_key_value_heads ?? c.num_attention_heads, hiddenDim: c.intermediate_size, vocabSize: c.vocab_size,
       blockSize: c.max_position_embeddings ?? 2048, normEps: c.rms_norm_eps ?? 1e-6, ropeTheta: c.rope_theta ?? 10000,
       ropeStyle: c.inheritune_rope ?? "half", tiedHead: c.tie_word_embeddings ?? false,
+      // Only a head dim other than C / NH is kept: recent transformers writes head_dim always.
+      ...(c.head_dim !== undefined && c.head_dim * c.num_attention_heads !== c.hidden_size ? { headSize: c.head_dim } : {}),
     };
 
 /** Decode a parsed config.json; `source` names the file in messages. */
@@ -99,5 +104,13 @@ export const encodeHfConfig = (s: ModelSpec, ids: { readonly bos?: number; reado
     max_position_embeddings: s.blockSize, rms_norm_eps: s.normEps, rope_theta: s.ropeTheta, rope_scaling: null,
     hidden_act: "silu", attention_bias: false, mlp_bias: false, tie_word_embeddings: s.tiedHead, ...tokens, torch_dtype: dtype,
     ...(s.ropeStyle === "interleaved" ? { inheritune_rope: "interleaved" } : {}),
+    ...(hasDefaultHeadDim(s) ? {} : { head_dim: headDim(s) }),
   };
 };
+
+/** The spec, when a config.json can describe it: GPT2Config ties the head width to n_embd / n_head. */
+export const hfExportable = (s: ModelSpec): E.Either<AppError, ModelSpec> =>
+  s._tag === "gpt2" && !hasDefaultHeadDim(s)
+    ? E.left(appError("BadSpec", `Cannot write a GPT-2 config.json for ${s.nHead} heads of width ${headDim(s)} at n_embd ${s.nEmbd}: GPT2Config has no head_dim, its heads are n_embd / n_head wide`,
+      "prune heads only of a Llama model (LlamaConfig has head_dim), or keep every GPT-2 head (drop --heads)"))
+    : E.right(s);

@@ -3,7 +3,8 @@
  * Queries: qkv (B·T, W), head h at column h·D, absolute position pos0 + t. Keys and values: kv
  * (B·S, kvW), kv head g = ⌊h / (NH/NKV)⌋ at columns kOff + g·D and vOff + g·D; query t sees key
  * rows 0 ..= pos0 + t of its sequence. A full forward binds qkv itself as kv (S = T, pos0 = 0); a
- * decoding step binds the KV cache (S = its capacity). out (B·T, C); lse (B, NH, T) keeps each
+ * decoding step binds the KV cache (S = its capacity). out (B·T, C) with C = NH·D (the residual
+ * width unless heads were pruned); lse (B, NH, T) keeps each
  * row's log-sum-exp for the backward pass.
  * Two passes over the keys (max, then exp-sum and weighted values) in index order: deterministic.
  * The key loop runs to the workgroup's last query, the same bound for every lane, and masks the

@@ -4,7 +4,7 @@
  *   query kernel, one invocation per (b, h, t):  dq_t = scale·Σ_s P(dP − δ_t)·k_s; it stores δ.
  *   key kernel, one per (b, g, s) for kv head g:  dk_s = scale·Σ_{h ∈ g} Σ_{t ≥ s} P(dP − δ_t)·q_t,
  *                                                dv_s = Σ_{h ∈ g} Σ_{t ≥ s} P·dout_t.
- * Shapes: qkv and dqkv (B·T, W) with q, k, v at columns 0, C, C + KV; out and dout (B·T, C);
+ * Shapes: qkv and dqkv (B·T, W) with q, k, v at columns 0, C, C + KV, C = NH·D; out and dout (B·T, C);
  * lse and delta (B, NH, T). Run the query kernel first (it writes δ). As in the forward, the loops
  * over keys (queries) run to a bound shared by the workgroup and mask with select, and a variant
  * per head dim keeps the per-lane arrays in registers. CPU twin: core/ops/attention_backward.ts.

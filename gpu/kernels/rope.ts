@@ -1,6 +1,6 @@
 /**
  * Rotary embedding, in place on the q and k heads of a fused qkv buffer.
- * Shapes: qkv (N = B·T, W) with W = C + 2·KV: q heads at columns h·D (h < NH), k heads at C + h·D
+ * Shapes: qkv (N = B·T, W) with W = C + 2·KV, C = NH·D: q heads at columns h·D (h < NH), k heads at C + h·D
  * (h < NKV), v untouched; cos and sin tables (P, D/2) hold cos/sin(pos·θ^(−2j/D)), computed once on
  * the CPU in float64 (core/ops/rope.ts ropeAngle), so the GPU never rounds a large angle in f32.
  * Pairs: (2j, 2j+1) when half = 0 (llama2.c), (j, j + D/2) when half = 1 (Hugging Face).
