@@ -21,9 +21,9 @@ const unwrap = <A>(r: E.Either<{ readonly message: string }, A>): A => {
   return r.right;
 };
 
-/** Mean ms of `run` over repeats lasting at least minMs, after one warm-up. */
-export const timeIt = async (minMs: number, run: () => Promise<void>, maxReps = 50): Promise<number> => {
-  await run();
+/** Mean ms of `run` over repeats lasting at least minMs (at least 2, at most maxReps), after `warmups` runs. */
+export const timeIt = async (minMs: number, run: () => Promise<void>, maxReps = 50, warmups = 3): Promise<number> => {
+  for (let w = 0; w < warmups; w++) await run(); // compiles, first touches, and lets pacing (gpu/pacing.ts) learn the batch's time
   const t0 = performance.now();
   let reps = 0;
   while ((reps < 2 || performance.now() - t0 < minMs) && reps < maxReps) { await run(); reps++; }
@@ -89,7 +89,7 @@ export const measureConfig = async (cache: KernelCache, profile: KernelProfile, 
   let kernels: TrainMeasure["kernels"] = [], timedMs = NaN;
   if (cache.device.features.has("timestamp-query")) {
     const timed = unwrap(await createGpuTrainer(cache, spec, { weights }, { profile, timestamps: true })());
-    timedMs = await timeIt(0, async () => { unwrap(await timed.step([mb], B, T, HYPER)()); }, 1);
+    timedMs = await timeIt(0, async () => { unwrap(await timed.step([mb], B, T, HYPER)()); }, 1, 1);
     kernels = byKernel(timed.lastKernelTimes());
     timed.destroy();
   }

@@ -52,7 +52,7 @@ const peerRun = async (backend: PeerBackend, c: BenchConfig, minMs: number): Pro
   try {
     const peer = await createPeer(backend, c.spec as Gpt2Spec, c.B, c.T, HYPER);
     const mb = randomBatch(c.spec.vocabSize, c.B * c.T);
-    const ms = await timeIt(minMs, async () => { await peer.step(mb.tokens, mb.targets); }, backend === "cpu" ? 1 : 5);
+    const ms = await timeIt(minMs, async () => { await peer.step(mb.tokens, mb.targets); }, backend === "cpu" ? 1 : 5, backend === "cpu" ? 1 : 3);
     peer.dispose();
     return { backend, tokens_per_s: (c.B * c.T) / (ms / 1e3) };
   } catch (e) {

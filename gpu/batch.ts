@@ -18,6 +18,7 @@ import { packUniforms, uniformBytes } from "./_uniforms.ts";
 import { type CompiledKernel } from "./compile.ts";
 import { gpuError, type GpuError } from "./errors.ts";
 import { foldGrid } from "./grid.ts";
+import { recordWait, sleepBeforeWait } from "./pacing.ts";
 import { type AnyKernel, type BindingNames, type Kernel, type UniformValues, type Vec3 } from "./kernel.ts";
 import { type ArrayOf, type DType, type GpuTensor, type TensorView } from "./tensor.ts";
 import { checkBindable, encodeOps, type Op, type Timestamps } from "./_encode.ts";
@@ -126,8 +127,12 @@ export const createBatch = (device: GPUDevice, label: string, opts: BatchOptions
       timed?.set.destroy();
       timed?.resolve.destroy();
       uniformsBuf.destroy(); // deferred by WebGPU until the submitted work is done
-      const mapped = staging?.mapAsync(MapMode.READ).then(() => undefined, (e: unknown) => String(e));
-      const [validation, oom, mapError] = await Promise.all([device.popErrorScope(), device.popErrorScope(), mapped]);
+      const [validation, oom] = await Promise.all([device.popErrorScope(), device.popErrorScope()]); // errors come from the calls, not the GPU: at once
+      // No GPU promise is pending now, so a sleep polls nothing (gpu/pacing.ts); a batch that reads nothing has nothing to wait for.
+      const slept = staging === undefined ? 0 : await sleepBeforeWait(device, label);
+      const t0 = performance.now();
+      const mapError = await staging?.mapAsync(MapMode.READ).then(() => undefined, (e: unknown) => String(e));
+      if (staging !== undefined) recordWait(device, label, slept, performance.now() - t0);
       const failure = validation?.message ?? oom?.message;
       if (failure !== undefined || mapError !== undefined) {
         staging?.destroy();
