@@ -1,5 +1,5 @@
 /**
- * Causal multi-head attention with grouped-query heads, one invocation per (b, h, t) query row.
+ * Causal multi-head attention with grouped-query heads; each invocation owns QB query rows of one (b, h).
  * Queries: qkv (B·T, W), head h at column h·D, absolute position pos0 + t. Keys and values: kv
  * (B·S, kvW), kv head g = ⌊h / (NH/NKV)⌋ at columns kOff + g·D and vOff + g·D; query t sees key
  * rows 0 ..= pos0 + t of its sequence. A full forward binds qkv itself as kv (S = T, pos0 = 0); a
@@ -18,10 +18,17 @@
 import { ceilDiv, defineKernel } from "../kernel.ts";
 
 export const MAX_HEAD_DIM = 256;
+/**
+ * Query (or key) rows per lane in the attention kernels (see attentionForward): 4 for head dims
+ * up to 64; fewer for wider heads, whose per-lane arrays grow with QB·D; 1 in the "default"
+ * variant (D up to MAX_HEAD_DIM), where QB > 1 made LLVM's compile take minutes.
+ */
+const queryBlock = (d: number): number => (d <= 64 ? 4 : 2);
+export const DEFAULT_QUERY_BLOCK = 1;
 
 /** Head dims with a compiled variant of the attention kernels (forward and backward). */
 const HEAD_DIMS = [8, 16, 32, 64, 128] as const;
-export const HEAD_DIM_VARIANTS = Object.fromEntries(HEAD_DIMS.map((d) => [`d${d}`, { DV: d }]));
+export const HEAD_DIM_VARIANTS = Object.fromEntries(HEAD_DIMS.map((d) => [`d${d}`, { DV: d, QB: queryBlock(d) }]));
 /** The attention variant for head dim D: "d<D>" where one exists, else "default". */
 export const headDimVariant = (D: number): string => ((HEAD_DIMS as readonly number[]).includes(D) ? `d${D}` : "default");
 
@@ -69,46 +76,61 @@ export const attentionForward = defineKernel({
     B: "u32", T: "u32", NH: "u32", NKV: "u32", D: "u32", W: "u32", C: "u32", scale: "f32",
     S: "u32", kvW: "u32", kOff: "u32", vOff: "u32", pos0: "u32",
   },
-  defines: { MAX_D: MAX_HEAD_DIM, DV: 0 },
+  defines: { MAX_D: MAX_HEAD_DIM, DV: 0, QB: DEFAULT_QUERY_BLOCK },
   variants: HEAD_DIM_VARIANTS,
-  workgroupSize: 16,
-  grid: ({ B, T, NH }, [wx]) => [ceilDiv(T, wx), NH, B],
+  workgroupSize: 8,
+  grid: ({ B, T, NH }, [wx], { QB }) => [ceilDiv(T, wx * QB), NH, B],
   prelude: `${HEAD_DIM_PRELUDE}
 ${rowLoader("kv_row", "kv")}
 ${rowLoader("q_row", "qkv")}`,
   wgsl: /* wgsl */ `
-  // No early return for the padding lanes (they redo the last row and skip the writes): control
-  // flow stays uniform, which keeps lavapipe's key loads uniform too.
-  let t = min(gid.x, params.T - 1u);
+  // Each lane owns QB query rows, t0 + 8i + lane: every key and value row it loads serves QB
+  // queries (on lavapipe a load inside a loop costs a scalar load per lane and element, so this
+  // divides the kernel's main cost by QB). Padding lanes redo the last row and skip the writes.
   let h = wg.y;
   let b = wg.z;
   let D = head_dim(params.D);
   let D4 = (D + 3u) / 4u;
-  let wgLast = params.pos0 + min(wg.x * 16u + 15u, params.T - 1u); // uniform loop bound
+  let t0 = wg.x * 8u * QB;
+  let wgLast = params.pos0 + min(t0 + 8u * QB - 1u, params.T - 1u); // uniform loop bound
   let g = h / (params.NH / params.NKV);
-  let qo = (b * params.T + t) * params.W + h * D;
   let k0 = b * params.S * params.kvW + params.kOff + g * D;
   let v0 = b * params.S * params.kvW + params.vOff + g * D;
-  let last = params.pos0 + t;
-  var q = q_row(qo, D);
-  var m = -3.4028234663852886e38;
-  for (var s = 0u; s <= wgLast; s++) {
-    let dot = head_dot(&q, kv_row(k0 + s * params.kvW, D), D);
-    m = select(m, max(m, dot * params.scale), s <= last);
+  var q: array<array<vec4<f32>, ACC_N4>, QB>;
+  var m: array<f32, QB>;
+  var last: array<u32, QB>;
+  for (var i = 0u; i < QB; i++) {
+    let t = min(t0 + 8u * i + lid.x, params.T - 1u);
+    q[i] = q_row((b * params.T + t) * params.W + h * D, D);
+    m[i] = -3.4028234663852886e38;
+    last[i] = params.pos0 + t;
   }
-  var acc: array<vec4<f32>, ACC_N4>;
-  var sum = 0.0;
   for (var s = 0u; s <= wgLast; s++) {
-    let dot = head_dot(&q, kv_row(k0 + s * params.kvW, D), D);
-    let e = select(0.0, exp(dot * params.scale - m), s <= last);
-    sum += e;
+    let k = kv_row(k0 + s * params.kvW, D);
+    for (var i = 0u; i < QB; i++) {
+      let dot = head_dot(&q[i], k, D);
+      m[i] = select(m[i], max(m[i], dot * params.scale), s <= last[i]);
+    }
+  }
+  var acc: array<array<vec4<f32>, ACC_N4>, QB>;
+  var sum: array<f32, QB>;
+  for (var s = 0u; s <= wgLast; s++) {
+    let k = kv_row(k0 + s * params.kvW, D);
     let v = kv_row(v0 + s * params.kvW, D);
-    for (var j = 0u; j < D4; j++) { acc[j] += e * v[j]; }
+    for (var i = 0u; i < QB; i++) {
+      let e = select(0.0, exp(head_dot(&q[i], k, D) * params.scale - m[i]), s <= last[i]);
+      sum[i] += e;
+      for (var j = 0u; j < D4; j++) { acc[i][j] += e * v[j]; }
+    }
   }
-  if (gid.x >= params.T) { return; }
-  let oo = (b * params.T + t) * params.C + h * D;
-  for (var d = 0u; d < D; d++) { out[oo + d] = acc[d / 4u][d % 4u] / sum; }
-  lse[(b * params.NH + h) * params.T + t] = m + log(sum);`,
+  for (var i = 0u; i < QB; i++) {
+    let t = t0 + 8u * i + lid.x;
+    if (t < params.T) {
+      let oo = (b * params.T + t) * params.C + h * D;
+      for (var d = 0u; d < D; d++) { out[oo + d] = acc[i][d / 4u][d % 4u] / sum[i]; }
+      lse[(b * params.NH + h) * params.T + t] = m[i] + log(sum[i]);
+    }
+  }`,
 });
 
 /**

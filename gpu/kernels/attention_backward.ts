@@ -4,6 +4,7 @@
  *   query kernel, one invocation per (b, h, t):  dq_t = scale·Σ_s P(dP − δ_t)·k_s; it stores δ.
  *   key kernel, one per (b, g, s) for kv head g:  dk_s = scale·Σ_{h ∈ g} Σ_{t ≥ s} P(dP − δ_t)·q_t,
  *                                                dv_s = Σ_{h ∈ g} Σ_{t ≥ s} P·dout_t.
+ * Each lane owns QB rows (queries, or keys) so every row it loads in the loop serves all of them.
  * Shapes: qkv and dqkv (B·T, W) with q, k, v at columns 0, C, C + KV, C = NH·D; out and dout (B·T, C);
  * lse and delta (B, NH, T). Run the query kernel first (it writes δ). As in the forward, the loops
  * over keys (queries) run to a bound shared by the workgroup and mask with select, and a variant
@@ -11,7 +12,7 @@
  * @module
  */
 import { ceilDiv, defineKernel } from "../kernel.ts";
-import { HEAD_DIM_PRELUDE, HEAD_DIM_VARIANTS, MAX_HEAD_DIM, rowLoader } from "./attention.ts";
+import { HEAD_DIM_PRELUDE, HEAD_DIM_VARIANTS, MAX_HEAD_DIM, DEFAULT_QUERY_BLOCK, rowLoader } from "./attention.ts";
 
 const PRELUDE = `${HEAD_DIM_PRELUDE}
 ${rowLoader("qkv_row", "qkv")}
@@ -26,42 +27,59 @@ export const attentionBackwardQ = defineKernel({
     { name: "dqkv", access: "read_write" }, { name: "delta", access: "read_write" },
   ],
   uniforms,
-  defines: { MAX_D: MAX_HEAD_DIM, DV: 0 },
+  defines: { MAX_D: MAX_HEAD_DIM, DV: 0, QB: DEFAULT_QUERY_BLOCK },
   variants: HEAD_DIM_VARIANTS,
-  workgroupSize: 16,
-  grid: ({ B, T, NH }, [wx]) => [ceilDiv(T, wx), NH, B],
+  workgroupSize: 8,
+  grid: ({ B, T, NH }, [wx], { QB }) => [ceilDiv(T, wx * QB), NH, B],
   prelude: PRELUDE,
   wgsl: /* wgsl */ `
-  // No early return for the padding lanes (they redo the last row and skip the writes): uniform
-  // control flow keeps lavapipe's key loads uniform.
-  let t = min(gid.x, params.T - 1u);
+  // Each lane owns QB query rows t0 + 8i + lane, so each key and value row loaded serves QB of
+  // them (as in the forward). Padding lanes redo the last row and skip the writes.
   let h = wg.y;
   let b = wg.z;
   let D = head_dim(params.D);
-  let wgLast = min(wg.x * 16u + 15u, params.T - 1u); // uniform loop bound
+  let t0 = wg.x * 8u * QB;
+  let wgLast = min(t0 + 8u * QB - 1u, params.T - 1u); // uniform loop bound
   let g = h / (params.NH / params.NKV);
   let kvd = params.NKV * D;
-  let row = b * params.T + t;
-  let qo = row * params.W + h * D;
-  let oo = row * params.C + h * D;
-  var dl = 0.0;
-  for (var d = 0u; d < D; d++) { dl += dout[oo + d] * out[oo + d]; }
-  let li = (b * params.NH + h) * params.T + t;
-  let l = lse[li];
-  var q = qkv_row(qo, D);
-  var dO = dout_row(oo, D);
-  var acc: array<vec4<f32>, ACC_N4>;
+  var q: array<array<vec4<f32>, ACC_N4>, QB>;
+  var dO: array<array<vec4<f32>, ACC_N4>, QB>;
+  var dl: array<f32, QB>;
+  var l: array<f32, QB>;
+  var tq: array<u32, QB>;
+  for (var i = 0u; i < QB; i++) {
+    let t = min(t0 + 8u * i + lid.x, params.T - 1u);
+    let row = b * params.T + t;
+    let oo = row * params.C + h * D;
+    var d0 = 0.0;
+    for (var d = 0u; d < D; d++) { d0 += dout[oo + d] * out[oo + d]; }
+    dl[i] = d0;
+    l[i] = lse[(b * params.NH + h) * params.T + t];
+    q[i] = qkv_row(row * params.W + h * D, D);
+    dO[i] = dout_row(oo, D);
+    tq[i] = t;
+  }
+  var acc: array<array<vec4<f32>, ACC_N4>, QB>;
   for (var s = 0u; s <= wgLast; s++) {
     let sr = (b * params.T + s) * params.W;
     let k = qkv_row(sr + params.C + g * D, D);
-    let dp = head_dot(&dO, qkv_row(sr + params.C + kvd + g * D, D), D);
-    let sc = head_dot(&q, k, D);
-    let ds = select(0.0, exp(sc * params.scale - l) * (dp - dl) * params.scale, s <= t);
-    for (var j = 0u; j < (D + 3u) / 4u; j++) { acc[j] += ds * k[j]; }
+    let v = qkv_row(sr + params.C + kvd + g * D, D);
+    for (var i = 0u; i < QB; i++) {
+      let dp = head_dot(&dO[i], v, D);
+      let sc = head_dot(&q[i], k, D);
+      let ds = select(0.0, exp(sc * params.scale - l[i]) * (dp - dl[i]) * params.scale, s <= tq[i]);
+      for (var j = 0u; j < (D + 3u) / 4u; j++) { acc[i][j] += ds * k[j]; }
+    }
   }
-  if (gid.x >= params.T) { return; }
-  for (var d = 0u; d < D; d++) { dqkv[qo + d] = acc[d / 4u][d % 4u]; }
-  delta[li] = dl;`,
+  for (var i = 0u; i < QB; i++) {
+    let t = t0 + 8u * i + lid.x;
+    if (t < params.T) {
+      let row = b * params.T + t;
+      let qo = row * params.W + h * D;
+      for (var d = 0u; d < D; d++) { dqkv[qo + d] = acc[i][d / 4u][d % 4u]; }
+      delta[(b * params.NH + h) * params.T + t] = dl[i];
+    }
+  }`,
 });
 
 export const attentionBackwardKV = defineKernel({
@@ -71,40 +89,57 @@ export const attentionBackwardKV = defineKernel({
     { name: "dqkv", access: "read_write" },
   ],
   uniforms,
-  defines: { MAX_D: MAX_HEAD_DIM, DV: 0 },
+  defines: { MAX_D: MAX_HEAD_DIM, DV: 0, QB: DEFAULT_QUERY_BLOCK },
   variants: HEAD_DIM_VARIANTS,
-  workgroupSize: 16,
-  grid: ({ B, T, NKV }, [wx]) => [ceilDiv(T, wx), NKV, B],
+  workgroupSize: 8,
+  grid: ({ B, T, NKV }, [wx], { QB }) => [ceilDiv(T, wx * QB), NKV, B],
   prelude: PRELUDE,
   wgsl: /* wgsl */ `
-  let s = min(gid.x, params.T - 1u); // padding lanes redo the last key and skip the writes
+  // Each lane owns QB key rows s0 + 8i + lane, so each query row loaded serves QB keys.
+  // Padding lanes redo the last key and skip the writes.
   let g = wg.y;
   let b = wg.z;
   let D = head_dim(params.D);
   let kvd = params.NKV * D;
   let group = params.NH / params.NKV;
-  let sr = (b * params.T + s) * params.W;
-  let ko = sr + params.C + g * D;
-  let vo = sr + params.C + kvd + g * D;
-  let wgFirst = wg.x * 16u; // uniform loop start: the workgroup's first key
-  var kk = qkv_row(ko, D);
-  var vv = qkv_row(vo, D);
-  var dk: array<vec4<f32>, ACC_N4>;
-  var dv: array<vec4<f32>, ACC_N4>;
+  let s0 = wg.x * 8u * QB; // uniform loop start: the workgroup's first key
+  var kk: array<array<vec4<f32>, ACC_N4>, QB>;
+  var vv: array<array<vec4<f32>, ACC_N4>, QB>;
+  var sk: array<u32, QB>;
+  for (var i = 0u; i < QB; i++) {
+    let s = min(s0 + 8u * i + lid.x, params.T - 1u);
+    let sr = (b * params.T + s) * params.W;
+    kk[i] = qkv_row(sr + params.C + g * D, D);
+    vv[i] = qkv_row(sr + params.C + kvd + g * D, D);
+    sk[i] = s;
+  }
+  var dk: array<array<vec4<f32>, ACC_N4>, QB>;
+  var dv: array<array<vec4<f32>, ACC_N4>, QB>;
   for (var hh = 0u; hh < group; hh++) {
     let h = g * group + hh;
-    for (var t = wgFirst; t < params.T; t++) {
+    for (var t = s0; t < params.T; t++) {
       let row = b * params.T + t;
       let li = (b * params.NH + h) * params.T + t;
       let q = qkv_row(row * params.W + h * D, D);
       let dO = dout_row(row * params.C + h * D, D);
-      let sc = head_dot(&kk, q, D);
-      let dp = head_dot(&vv, dO, D);
-      let p = select(0.0, exp(sc * params.scale - lse[li]), t >= s);
-      let ds = select(0.0, p * (dp - delta[li]) * params.scale, t >= s);
-      for (var j = 0u; j < (D + 3u) / 4u; j++) { dk[j] += ds * q[j]; dv[j] += p * dO[j]; }
+      let lt = lse[li];
+      let dt = delta[li];
+      for (var i = 0u; i < QB; i++) {
+        let sc = head_dot(&kk[i], q, D);
+        let dp = head_dot(&vv[i], dO, D);
+        let p = select(0.0, exp(sc * params.scale - lt), t >= sk[i]);
+        let ds = select(0.0, p * (dp - dt) * params.scale, t >= sk[i]);
+        for (var j = 0u; j < (D + 3u) / 4u; j++) { dk[i][j] += ds * q[j]; dv[i][j] += p * dO[j]; }
+      }
     }
   }
-  if (gid.x >= params.T) { return; }
-  for (var d = 0u; d < D; d++) { dqkv[ko + d] = dk[d / 4u][d % 4u]; dqkv[vo + d] = dv[d / 4u][d % 4u]; }`,
+  for (var i = 0u; i < QB; i++) {
+    let s = s0 + 8u * i + lid.x;
+    if (s < params.T) {
+      let sr = (b * params.T + s) * params.W;
+      let ko = sr + params.C + g * D;
+      let vo = sr + params.C + kvd + g * D;
+      for (var d = 0u; d < D; d++) { dqkv[ko + d] = dk[i][d / 4u][d % 4u]; dqkv[vo + d] = dv[i][d / 4u][d % 4u]; }
+    }
+  }`,
 });
