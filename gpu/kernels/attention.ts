@@ -27,7 +27,7 @@ const queryBlock = (d: number): number => (d <= 64 ? 4 : 2);
 export const DEFAULT_QUERY_BLOCK = 1;
 
 /** Head dims with a compiled variant of the attention kernels (forward and backward). */
-const HEAD_DIMS = [8, 16, 32, 64, 128] as const;
+export const HEAD_DIMS = [8, 16, 32, 64, 128] as const;
 export const HEAD_DIM_VARIANTS = Object.fromEntries(HEAD_DIMS.map((d) => [`d${d}`, { DV: d, QB: queryBlock(d) }]));
 /** The attention variant for head dim D: "d<D>" where one exists, else "default". */
 export const headDimVariant = (D: number): string => ((HEAD_DIMS as readonly number[]).includes(D) ? `d${D}` : "default");
