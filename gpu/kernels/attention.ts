@@ -41,11 +41,11 @@ export const HEAD_DIM_PRELUDE = /* wgsl */ `
 const ACC_N = select(MAX_D, DV, DV > 0);
 const ACC_N4 = ACC_N / 4;
 fn head_dim(d: u32) -> u32 { return select(d, u32(DV), DV > 0); }
-/** Σ_d q[d]·k[d] over d < D, in index order. */
-fn head_dot(q: ptr<function, array<vec4<f32>, ACC_N4>>, k: array<vec4<f32>, ACC_N4>, D: u32) -> f32 {
+/** Σ_d q[d]·k[d] over d < D, in index order. Both by value: naga (Deno) panics on a pointer into an array of arrays. */
+fn head_dot(q: array<vec4<f32>, ACC_N4>, k: array<vec4<f32>, ACC_N4>, D: u32) -> f32 {
   var dot = 0.0;
   for (var j = 0u; j < (D + 3u) / 4u; j++) {
-    let a = (*q)[j] * k[j];
+    let a = q[j] * k[j];
     dot += a.x;
     if (4u * j + 1u < D) { dot += a.y; }
     if (4u * j + 2u < D) { dot += a.z; }
@@ -108,7 +108,7 @@ ${rowLoader("q_row", "qkv")}`,
   for (var s = 0u; s <= wgLast; s++) {
     let k = kv_row(k0 + s * params.kvW, D);
     for (var i = 0u; i < QB; i++) {
-      let dot = head_dot(&q[i], k, D);
+      let dot = head_dot(q[i], k, D);
       m[i] = select(m[i], max(m[i], dot * params.scale), s <= last[i]);
     }
   }
@@ -118,7 +118,7 @@ ${rowLoader("q_row", "qkv")}`,
     let k = kv_row(k0 + s * params.kvW, D);
     let v = kv_row(v0 + s * params.kvW, D);
     for (var i = 0u; i < QB; i++) {
-      let e = select(0.0, exp(head_dot(&q[i], k, D) * params.scale - m[i]), s <= last[i]);
+      let e = select(0.0, exp(head_dot(q[i], k, D) * params.scale - m[i]), s <= last[i]);
       sum[i] += e;
       for (var j = 0u; j < D4; j++) { acc[i][j] += e * v[j]; }
     }

@@ -74,8 +74,8 @@ export const attentionBackwardQ = defineKernel({
     let k = qkv_row(sr + params.C + g * D, D);
     let v = qkv_row(sr + params.C + kvd + g * D, D);
     for (var i = 0u; i < QB; i++) {
-      let dp = head_dot(&dO[i], v, D);
-      let sc = head_dot(&q[i], k, D);
+      let dp = head_dot(dO[i], v, D);
+      let sc = head_dot(q[i], k, D);
       let ds = select(0.0, exp(sc * params.scale - l[i]) * (dp - dl[i]) * params.scale, s <= tq[i]);
       for (var j = 0u; j < (D + 3u) / 4u; j++) { acc[i][j] += ds * k[j]; }
     }
@@ -134,8 +134,8 @@ export const attentionBackwardKV = defineKernel({
       let lt = lse[li];
       let dt = delta[li];
       for (var i = 0u; i < QB; i++) {
-        let sc = head_dot(&kk[i], q, D);
-        let dp = head_dot(&vv[i], dO, D);
+        let sc = head_dot(kk[i], q, D);
+        let dp = head_dot(vv[i], dO, D);
         let p = select(0.0, exp(sc * params.scale - lt), t >= sk[i]);
         let ds = select(0.0, p * (dp - dt) * params.scale, t >= sk[i]);
         for (var j = 0u; j < (D + 3u) / 4u; j++) { dk[i][j] += ds * q[j]; dv[i][j] += p * dO[j]; }
