@@ -48,7 +48,8 @@ export const recordLinearBackward = (cx: BackwardContext, batch: Batch, a: Linea
       else batch.dispatch(cx.k.matmulBx, { dy: a.dy, w: view, dx: a.dx }, u);
     }
     const u = { N: a.N, I: a.I, O: span.rows, ldy: a.ldy, dyOff: span.firstRow, xRow0: a.xRow0 ?? 0 };
-    if (fast) batch.dispatch(cx.k.matmulBwFast, { dy: a.dy, x: a.x, dw: viewOf(g, span) }, u);
+    if (fast && a.ldy % 4 === 0 && span.firstRow % 4 === 0) batch.dispatch(cx.k.matmulBwRows, { dy: a.dy, x: a.x, dw: viewOf(g, span) }, u);
+    else if (fast) batch.dispatch(cx.k.matmulBwFast, { dy: a.dy, x: a.x, dw: viewOf(g, span) }, u);
     else batch.dispatch(cx.k.matmulBw, { dy: a.dy, x: a.x, dw: viewOf(g, span) }, u);
   });
   if (a.b) batch.dispatch(cx.k.biasB, { dy: a.dy, db: grad(cx, a.b) }, { N: a.N, O: w.size / a.I, ldy: a.ldy, dyOff: 0, bOff: 0 });

@@ -16,14 +16,14 @@ import { crossEntropyBackward } from "./kernels/cross_entropy_backward.ts";
 import { distillBackward } from "./kernels/distill.ts";
 import { embedBackward, positionBackward } from "./kernels/embed_backward.ts";
 import { biasBackward, matmulBackwardW, matmulBackwardX } from "./kernels/matmul_backward.ts";
-import { matmulBackwardWVec4, matmulBackwardXVec4 } from "./kernels/matmul_vec4.ts";
+import { matmulBackwardWVec4, matmulBackwardWVec4Rows, matmulBackwardXVec4 } from "./kernels/matmul_vec4.ts";
 import { layerNormBackwardW, layerNormBackwardX, rmsNormBackwardW, rmsNormBackwardX } from "./kernels/norms_backward.ts";
 import { adamw, clipScale, fillZero, sumsqPartial } from "./kernels/optimizer.ts";
 import type { KernelProfile } from "./profile.ts";
 
 export const BACKWARD_KERNELS = {
   matmulBx: matmulBackwardX, matmulBw: matmulBackwardW, biasB: biasBackward,
-  matmulBxFast: matmulBackwardXVec4, matmulBwFast: matmulBackwardWVec4,
+  matmulBxFast: matmulBackwardXVec4, matmulBwFast: matmulBackwardWVec4, matmulBwRows: matmulBackwardWVec4Rows,
   layerNormBx: layerNormBackwardX, layerNormBw: layerNormBackwardW, rmsNormBx: rmsNormBackwardX, rmsNormBw: rmsNormBackwardW,
   geluB: geluBackward, swigluB: swigluBackward, attnBq: attentionBackwardQ, attnBkv: attentionBackwardKV,
   ceB: crossEntropyBackward, distill: distillBackward, embedB: embedBackward, posB: positionBackward,

@@ -113,3 +113,50 @@ export const matmulBackwardWVec4 = defineKernel({
     }
   }`,
 });
+
+/**
+ * matmul_backward_w_vec4 when dy's rows allow vec4 reads (ldy and dyOff multiples of 4): a tile's
+ * RN outputs o are RN consecutive columns of dy's row n, so each k reads them as RN/4 vec4s
+ * instead of RN scalars. On lavapipe every load in a loop costs per lane and element, and a vec4
+ * shares one lane test among its four: the loop's A loads cost less than half. Same products in
+ * the same order: same bits as matmul_backward_w_vec4.
+ */
+export const matmulBackwardWVec4Rows = defineKernel({
+  name: "matmul_backward_w_vec4_rows",
+  bindings: [{ name: "dy", access: "read", type: "vec4<f32>" }, { name: "x", access: "read", type: "vec4<f32>" }, { name: "dw", access: "read_write", type: "vec4<f32>" }],
+  uniforms: { N: "u32", I: "u32", O: "u32", ldy: "u32", dyOff: "u32", xRow0: "u32" },
+  defines: TILE,
+  workgroupSize: 8,
+  grid: ({ O, I }, [wx], { RN, CV }) => [ceilDiv(ceilDiv(I / 4, CV), wx), ceilDiv(O, RN), 1],
+  wgsl: /* wgsl */ `
+  let I4 = params.I / 4u;
+  let c0 = gid.x * CV;
+  let r0 = wg.y * RN;
+  if (c0 >= I4) { return; }
+  var col: array<u32, CV>;
+  for (var c = 0u; c < CV; c++) { col[c] = min(c0 + c, I4 - 1u); }
+  var acc: array<array<vec4<f32>, CV>, RN>;
+  for (var k = 0u; k < params.N; k++) {
+    var bv: array<vec4<f32>, CV>;
+    for (var c = 0u; c < CV; c++) { bv[c] = x[(params.xRow0 + k) * I4 + col[c]]; }
+    let a0 = (k * params.ldy + params.dyOff + r0) / 4u; // rows past O read neighbours or zeros; never written
+    for (var r4 = 0u; r4 < RN / 4u; r4++) {
+      let a = dy[a0 + r4];
+      for (var c = 0u; c < CV; c++) {
+        acc[4u * r4][c] += a.x * bv[c];
+        acc[4u * r4 + 1u][c] += a.y * bv[c];
+        acc[4u * r4 + 2u][c] += a.z * bv[c];
+        acc[4u * r4 + 3u][c] += a.w * bv[c];
+      }
+    }
+  }
+  for (var r = 0u; r < RN; r++) {
+    let o = r0 + r;
+    if (o >= params.O) { break; }
+    for (var c = 0u; c < CV; c++) {
+      if (c0 + c >= I4) { break; }
+      let at = o * I4 + c0 + c;
+      dw[at] = dw[at] + acc[r][c];
+    }
+  }`,
+});

@@ -12,7 +12,7 @@ import { linear } from "../../core/ops/linear.ts";
 import { matmulForward } from "../../gpu/kernels/matmul.ts";
 import { matmulBackwardW, matmulBackwardX } from "../../gpu/kernels/matmul_backward.ts";
 import { matmulForwardTiled } from "../../gpu/kernels/matmul_tiled.ts";
-import { matmulBackwardWVec4, matmulBackwardXVec4, matmulForwardVec4 } from "../../gpu/kernels/matmul_vec4.ts";
+import { matmulBackwardWVec4, matmulBackwardWVec4Rows, matmulBackwardXVec4, matmulForwardVec4 } from "../../gpu/kernels/matmul_vec4.ts";
 import { transpose } from "../../gpu/kernels/transpose.ts";
 import { useGpu } from "../../test/gpu/_device.ts";
 import { runKernel, worstRatio } from "../../test/gpu/_run_kernel.ts";
@@ -62,5 +62,19 @@ describe("the fast linear kernels", () => {
       const bw = [matmulBackwardW, matmulBackwardWVec4].map((k) => runKernel(gpu(), k, { dy, x, dw: dw0.slice() }, { dw: dw0.length }, uw));
       const [sw, vw] = await Promise.all(bw);
       expectBitEqual("dw", vw!.dw!, sw!.dw!);
+    });
+
+  test.prop([fc.record({ N: fc.integer({ min: 1, max: 40 }), I4: fc.integer({ min: 1, max: 12 }), O: fc.integer({ min: 1, max: 40 }),
+    off4: fc.integer({ min: 0, max: 2 }), pad: fc.integer({ min: 0, max: 7 }), row0: fc.integer({ min: 0, max: 3 }) })
+    .chain((d) => {
+      const ldy = 4 * Math.ceil((4 * d.off4 + d.O + d.pad) / 4);
+      return fc.record({ d: fc.constant({ ...d, ldy }), dy: floats(d.N * ldy), x: floats((d.N + d.row0) * 4 * d.I4), dw: floats(d.O * 4 * d.I4) });
+    })],
+  { numRuns: 15 })(
+    "for dy rows aligned to vec4 (ldy and the column offset multiples of 4), matmul_backward_w_vec4_rows gives the scalar kernel's bits, whatever lies past O",
+    async ({ d, dy, x, dw }) => {
+      const u = { N: d.N, I: 4 * d.I4, O: d.O, ldy: d.ldy, dyOff: 4 * d.off4, xRow0: d.row0 };
+      const [s, v] = await Promise.all([matmulBackwardW, matmulBackwardWVec4Rows].map((k) => runKernel(gpu(), k, { dy, x, dw: dw.slice() }, { dw: dw.length }, u)));
+      expectBitEqual("dw", v!.dw!, s!.dw!);
     });
 });
