@@ -18,7 +18,7 @@ import { packUniforms, uniformBytes } from "./_uniforms.ts";
 import { type CompiledKernel } from "./compile.ts";
 import { gpuError, type GpuError } from "./errors.ts";
 import { foldGrid } from "./grid.ts";
-import { recordWait, sleepBeforeWait } from "./pacing.ts";
+import { pacedWait } from "./pacing.ts";
 import { type AnyKernel, type BindingNames, type Kernel, type UniformValues, type Vec3 } from "./kernel.ts";
 import { type ArrayOf, type DType, type GpuTensor, type TensorView } from "./tensor.ts";
 import { checkBindable, encodeOps, type Op, type Timestamps } from "./_encode.ts";
@@ -129,10 +129,8 @@ export const createBatch = (device: GPUDevice, label: string, opts: BatchOptions
       uniformsBuf.destroy(); // deferred by WebGPU until the submitted work is done
       const [validation, oom] = await Promise.all([device.popErrorScope(), device.popErrorScope()]); // errors come from the calls, not the GPU: at once
       // No GPU promise is pending now, so a sleep polls nothing (gpu/pacing.ts); a batch that reads nothing has nothing to wait for.
-      const slept = staging === undefined ? 0 : await sleepBeforeWait(device, label);
-      const t0 = performance.now();
-      const mapError = await staging?.mapAsync(MapMode.READ).then(() => undefined, (e: unknown) => String(e));
-      if (staging !== undefined) recordWait(device, label, slept, performance.now() - t0);
+      const mapError = staging === undefined ? undefined
+        : await pacedWait(device, label, () => staging.mapAsync(MapMode.READ).then(() => undefined, (e: unknown) => String(e)));
       const failure = validation?.message ?? oom?.message;
       if (failure !== undefined || mapError !== undefined) {
         staging?.destroy();

@@ -32,3 +32,12 @@ export const recordWait = (device: GPUDevice, label: string, slept: number, poll
   const overslept = slept > 0 && polled < Math.max(2, 0.02 * slept);
   byLabel.set(label, overslept ? slept / SLEEP_SHARE / 2 : slept + polled);
 };
+
+/** `wait()` (its GPU promise created only now), after sleeping through `label`'s expected time, which this wait then corrects. */
+export const pacedWait = async <A>(device: GPUDevice, label: string, wait: () => Promise<A>): Promise<A> => {
+  const slept = await sleepBeforeWait(device, label);
+  const t0 = performance.now();
+  const result = await wait();
+  recordWait(device, label, slept, performance.now() - t0);
+  return result;
+};

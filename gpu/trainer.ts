@@ -9,6 +9,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { pipe } from "fp-ts/lib/function.js";
+import type { Distill } from "../core/ops/distill.ts";
 import { headDim, type ModelSpec } from "../core/spec.ts";
 import type { Weights } from "../core/tensors.ts";
 import type { Hyper, MicroBatch, OptimizerState, StepResult, Teacher, Trainer } from "../core/trainer.ts";
@@ -55,10 +56,17 @@ export interface GpuTrainerOptions {
   readonly teacher?: Teacher;
 }
 
-/** The teacher on the device (forward kernels only), or none. */
-const teacherModel = (cache: KernelCache, opts: GpuTrainerOptions): TE.TaskEither<GpuError, { model: GpuModel; t: Teacher } | undefined> =>
-  opts.teacher === undefined ? TE.right(undefined)
-    : TE.map((model: GpuModel) => ({ model, t: opts.teacher! }))(createGpuModel(cache, opts.teacher.spec, opts.teacher.weights, { profile: opts.profile ?? "cpu" }));
+/** The teacher on the device (forward kernels only) and how its logits mix into the loss. */
+interface DeviceTeacher {
+  readonly model: GpuModel;
+  readonly kd: Distill;
+}
+
+/** The teacher on the device, or none. */
+const teacherModel = (cache: KernelCache, opts: GpuTrainerOptions): TE.TaskEither<GpuError, DeviceTeacher | undefined> => {
+  const t = opts.teacher;
+  return t === undefined ? TE.right(undefined) : TE.map((model: GpuModel) => ({ model, kd: t.kd }))(createGpuModel(cache, t.spec, t.weights, { profile: opts.profile ?? "cpu" }));
+};
 
 /** A GPU trainer from weights (fresh moments, t = 0) or from a checkpoint's full optimizer state. */
 export const createGpuTrainer = (cache: KernelCache, spec: ModelSpec, init: OptimizerState | { readonly weights: Weights }, opts: GpuTrainerOptions = {}): TE.TaskEither<GpuError, GpuTrainer> =>
@@ -70,15 +78,19 @@ export const createGpuTrainer = (cache: KernelCache, spec: ModelSpec, init: Opti
     const parts = [uploadAll(device, "weight", dev), uploadAll(device, "grad", trainable.map(([n, a]) => [n, new Float32Array(a.length)] as const)),
       uploadAll(device, "adam m", moments("m" in init ? init.m : undefined)), uploadAll(device, "adam v", moments("v" in init ? init.v : undefined))];
     const bad = parts.find(E.isLeft);
-    if (bad !== undefined) return (parts.forEach((p) => E.isRight(p) && Object.values(p.right).forEach(destroyTensor)), teacher?.model.destroy(), bad as E.Left<GpuError>);
+    // On a failure below, everything made so far goes back to the device.
+    const freeParts = () => (parts.forEach((p) => E.isRight(p) && Object.values(p.right).forEach(destroyTensor)), teacher?.model.destroy());
+    if (bad !== undefined) return (freeParts(), bad as E.Left<GpuError>);
     const [w, grads, m, v] = parts.map((p) => (p as E.Right<Tensors>).right) as [Tensors, Tensors, Tensors, Tensors];
     const partialCount = trainable.reduce((n, [, a]) => n + Math.ceil(a.length / SUMSQ_CHUNK), 0);
     const small = [createTensor(device, "unused input", [4], "f32"), createTensor(device, "grad partials", [partialCount], "f32"), createTensor(device, "clip stats", [2], "f32")];
-    if (small.some(E.isLeft)) return E.left(gpuError("TooLarge", "Cannot allocate the optimizer's scratch", "use a smaller model"));
+    if (small.some(E.isLeft)) {
+      return (freeParts(), small.forEach((t) => E.isRight(t) && destroyTensor(t.right)), E.left(gpuError("TooLarge", "Cannot allocate the optimizer's scratch", "use a smaller model")));
+    }
     const [dummy, partials, stats] = small.map((t) => (t as E.Right<GpuTensor<"f32">>).right) as [GpuTensor<"f32">, GpuTensor<"f32">, GpuTensor<"f32">];
     const maxBinding = device.limits.maxStorageBufferBindingSize;
     const wt = createTransposed(device, spec, w, maxBinding);
-    if (E.isLeft(wt)) return wt;
+    if (E.isLeft(wt)) return (freeParts(), [dummy, partials, stats].forEach(destroyTensor), wt);
     const cx: BackwardContext = { device, spec, k, w, wt: wt.right, dummy, maxBinding, grads };
     return E.right(gpuTrainer(cx, { m, v, partials, stats, t: "t" in init ? init.t : 0, decay: (n) => deviceDecays(spec, n) }, opts.timestamps === true, teacher));
   }));
@@ -92,7 +104,7 @@ interface OptimizerBuffers {
   readonly decay: (name: string) => boolean;
 }
 
-const gpuTrainer = (cx: BackwardContext, opt: OptimizerBuffers, timestamps: boolean, teacher: { model: GpuModel; t: Teacher } | undefined): GpuTrainer => {
+const gpuTrainer = (cx: BackwardContext, opt: OptimizerBuffers, timestamps: boolean, teacher: DeviceTeacher | undefined): GpuTrainer => {
   let kernelTimes: ReadonlyArray<KernelTime> = [];
   const shapes = new Map<string, TrainBuffers>();
   const buffers = (B: number, T: number): E.Either<GpuError, TrainBuffers> => {
@@ -127,7 +139,7 @@ const gpuTrainer = (cx: BackwardContext, opt: OptimizerBuffers, timestamps: bool
         return E.left(gpuError("Validation", "Cannot distil: the teacher's logits are chunked unlike the trainee's", "give both models the same vocabulary"));
       }
       acts.logits.forEach((c, i) => batch.dispatch(cx.k.distill, { logits: c.tensor, teacher: soft[i]!.tensor, targets: acts.targets, losses: acts.f32.losses },
-        { N: c.rows, V, row0: c.firstRow, scale, weight: teacher.t.kd.weight, tau: teacher.t.kd.temperature }));
+        { N: c.rows, V, row0: c.firstRow, scale, weight: teacher.kd.weight, tau: teacher.kd.temperature }));
       return E.right(undefined);
     })(teacher.model.recordLogits(batch, mb.tokens, acts.B, acts.T));
   };

@@ -15,7 +15,7 @@
  * CPU twins: core/ops/linear.ts, core/ops/linear_backward.ts.
  * @module
  */
-import { ceilDiv, defineKernel } from "../kernel.ts";
+import { ceilDiv, defineKernel, type Vec3 } from "../kernel.ts";
 
 /** Rows and vec4 columns of the tile one invocation keeps: 16 × 8 outputs, the best on lavapipe. */
 const TILE = { RN: 16, CV: 2 } as const;
@@ -32,15 +32,38 @@ const tileLoop = (count: string, aAt: string, bAt: string): string => /* wgsl */
     }
   }`;
 
-/** Tile origin (r0 rows, c0 vec4 columns) and each row's clamped base, so edge tiles read in bounds. */
-const tileStart = (cols4: string, rows: string, rowBase: string): string => /* wgsl */ `
+/** Tile origin (r0 rows, c0 vec4 columns) and each column's clamp, so edge tiles read in bounds. */
+const tileOrigin = (cols4: string): string => /* wgsl */ `
   let c0 = gid.x * CV;
   let r0 = wg.y * RN;
   if (c0 >= ${cols4}) { return; }
-  var base: array<u32, RN>;
-  for (var r = 0u; r < RN; r++) { base[r] = ${rowBase.replace("ROW", `min(r0 + r, ${rows} - 1u)`)}; }
   var col: array<u32, CV>;
   for (var c = 0u; c < CV; c++) { col[c] = min(c0 + c, ${cols4} - 1u); }`;
+
+/** tileOrigin, and each row's clamped base (ROW in rowBase stands for the row). */
+const tileStart = (cols4: string, rows: string, rowBase: string): string => /* wgsl */ `${tileOrigin(cols4)}
+  var base: array<u32, RN>;
+  for (var r = 0u; r < RN; r++) { base[r] = ${rowBase.replace("ROW", `min(r0 + r, ${rows} - 1u)`)}; }`;
+
+/** dW's tile added into dw (O, I/4 vec4), rows past O and columns past I4 left out. */
+const addDwTile = /* wgsl */ `
+  for (var r = 0u; r < RN; r++) {
+    let o = r0 + r;
+    if (o >= params.O) { break; }
+    for (var c = 0u; c < CV; c++) {
+      if (c0 + c >= I4) { break; }
+      let at = o * I4 + c0 + c;
+      dw[at] = dw[at] + acc[r][c];
+    }
+  }`;
+
+/** What both dW kernels share but the dy binding: uniforms, tile, grid over (I/4, O). */
+const backwardW = {
+  uniforms: { N: "u32", I: "u32", O: "u32", ldy: "u32", dyOff: "u32", xRow0: "u32" },
+  defines: TILE,
+  workgroupSize: 8,
+  grid: ({ O, I }: { O: number; I: number }, [wx]: Vec3, { RN, CV }: typeof TILE): Vec3 => [ceilDiv(ceilDiv(I / 4, CV), wx), ceilDiv(O, RN), 1],
+} as const;
 
 export const matmulForwardVec4 = defineKernel({
   name: "matmul_forward_vec4",
@@ -95,23 +118,12 @@ export const matmulBackwardXVec4 = defineKernel({
 export const matmulBackwardWVec4 = defineKernel({
   name: "matmul_backward_w_vec4",
   bindings: [{ name: "dy", access: "read" }, { name: "x", access: "read", type: "vec4<f32>" }, { name: "dw", access: "read_write", type: "vec4<f32>" }],
-  uniforms: { N: "u32", I: "u32", O: "u32", ldy: "u32", dyOff: "u32", xRow0: "u32" },
-  defines: TILE,
-  workgroupSize: 8,
-  grid: ({ O, I }, [wx], { RN, CV }) => [ceilDiv(ceilDiv(I / 4, CV), wx), ceilDiv(O, RN), 1],
+  ...backwardW,
   wgsl: /* wgsl */ `
   let I4 = params.I / 4u;
   ${tileStart("I4", "params.O", "params.dyOff + ROW")}
   ${tileLoop("params.N", "dy[k * params.ldy + base[r]]", "x[(params.xRow0 + k) * I4 + col[c]]")}
-  for (var r = 0u; r < RN; r++) {
-    let o = r0 + r;
-    if (o >= params.O) { break; }
-    for (var c = 0u; c < CV; c++) {
-      if (c0 + c >= I4) { break; }
-      let at = o * I4 + c0 + c;
-      dw[at] = dw[at] + acc[r][c];
-    }
-  }`,
+  ${addDwTile}`,
 });
 
 /**
@@ -124,17 +136,10 @@ export const matmulBackwardWVec4 = defineKernel({
 export const matmulBackwardWVec4Rows = defineKernel({
   name: "matmul_backward_w_vec4_rows",
   bindings: [{ name: "dy", access: "read", type: "vec4<f32>" }, { name: "x", access: "read", type: "vec4<f32>" }, { name: "dw", access: "read_write", type: "vec4<f32>" }],
-  uniforms: { N: "u32", I: "u32", O: "u32", ldy: "u32", dyOff: "u32", xRow0: "u32" },
-  defines: TILE,
-  workgroupSize: 8,
-  grid: ({ O, I }, [wx], { RN, CV }) => [ceilDiv(ceilDiv(I / 4, CV), wx), ceilDiv(O, RN), 1],
+  ...backwardW,
   wgsl: /* wgsl */ `
   let I4 = params.I / 4u;
-  let c0 = gid.x * CV;
-  let r0 = wg.y * RN;
-  if (c0 >= I4) { return; }
-  var col: array<u32, CV>;
-  for (var c = 0u; c < CV; c++) { col[c] = min(c0 + c, I4 - 1u); }
+  ${tileOrigin("I4")}
   var acc: array<array<vec4<f32>, CV>, RN>;
   for (var k = 0u; k < params.N; k++) {
     var bv: array<vec4<f32>, CV>;
@@ -150,13 +155,5 @@ export const matmulBackwardWVec4Rows = defineKernel({
       }
     }
   }
-  for (var r = 0u; r < RN; r++) {
-    let o = r0 + r;
-    if (o >= params.O) { break; }
-    for (var c = 0u; c < CV; c++) {
-      if (c0 + c >= I4) { break; }
-      let at = o * I4 + c0 + c;
-      dw[at] = dw[at] + acc[r][c];
-    }
-  }`,
+  ${addDwTile}`,
 });
