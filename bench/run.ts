@@ -8,9 +8,9 @@ import * as E from "fp-ts/lib/Either.js";
 import { loadavg } from "node:os";
 import type { AcquiredDevice } from "../adapters/webgpu_device.ts";
 import { describeAdapter } from "../adapters/webgpu_info.ts";
-import type { AppError } from "../core/errors.ts";
+import { appError, type AppError } from "../core/errors.ts";
 import type { Gpt2Spec } from "../core/spec.ts";
-import { createKernelCache, type KernelProfile, profileFor } from "../gpu/mod.ts";
+import { createKernelCache, type KernelProfile, probeLanes, profileFor } from "../gpu/mod.ts";
 import { blasGflops, type BlasResult } from "./blas.ts";
 import { type BenchConfig, linearShapes, loadConfigs, trainFlopsPerToken } from "./configs.ts";
 import { meterBuffers } from "./memory.ts";
@@ -19,6 +19,8 @@ import { createPeer, type PeerBackend } from "./peer_tfjs.ts";
 
 export interface BenchOptions {
   readonly peers: ReadonlyArray<PeerBackend>;
+  /** The kernel profile to measure; left out, the one the adapter gets (gpu/profile.ts). */
+  readonly profile?: KernelProfile;
   readonly minMs: number;
   readonly log: (line: string) => void;
 }
@@ -62,7 +64,11 @@ const peerRun = async (backend: PeerBackend, c: BenchConfig, minMs: number): Pro
 
 /** The bench on a device. A missing asset is a Left; a GPU failure midway throws (a broken device). */
 export const runBench = async (acquired: AcquiredDevice, runtime: string, o: BenchOptions): Promise<E.Either<AppError, BenchResult>> => {
-  const profile = profileFor(acquired.info), meter = meterBuffers(acquired.device), cache = createKernelCache(acquired.device);
+  const meter = meterBuffers(acquired.device), cache = createKernelCache(acquired.device);
+  const lanesOk = await probeLanes(cache), profile = o.profile ?? profileFor(acquired.info, lanesOk);
+  if (profile === "lanes" && !lanesOk) {
+    return E.left(appError("BadArgs", "Cannot bench the lanes kernels: this device's subgroups do not hold a workgroup of 8 (gpu/lanes_probe.ts)", "leave --profile out, or pick cpu or gpu"));
+  }
   const configs = await loadConfigs(), load0 = loadavg()[0]!;
   if (E.isLeft(configs)) return configs;
   o.log(`adapter: ${describeAdapter(acquired.info)}; kernels: ${profile}`);

@@ -8,8 +8,7 @@ import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import type { AcquiredDevice } from "../adapters/webgpu_device.ts";
 import type { AppError } from "../core/errors.ts";
-import { createKernelCache, type KernelCache } from "../gpu/mod.ts";
-import { type KernelProfile, profileFor } from "../gpu/profile.ts";
+import { createKernelCache, type KernelCache, type KernelProfile, probeLanes, profileFor } from "../gpu/mod.ts";
 import type { Io } from "./io.ts";
 
 export const BackendArg = t.keyof({ webgpu: null, cpu: null }, "webgpu | cpu");
@@ -31,8 +30,11 @@ export const withBackend = async <A>(io: Io, wanted: BackendArg | undefined, bod
     return body({ _tag: "cpu" });
   }
   try {
-    // The kernel family is chosen once, from the adapter: register-blocked on CPU adapters, tiled on GPUs.
-    return await body({ _tag: "webgpu", acquired: dev.right, kernels: createKernelCache(dev.right.device), profile: profileFor(dev.right.info) });
+    // The kernel family is chosen once, from the adapter: register-blocked on CPU adapters (sharing
+    // rows through subgroups where the probe allows), tiled on GPUs.
+    const kernels = createKernelCache(dev.right.device), info = dev.right.info;
+    const profile = profileFor(info, info.isCpu && await probeLanes(kernels));
+    return await body({ _tag: "webgpu", acquired: dev.right, kernels, profile });
   } finally {
     dev.right.release();
   }

@@ -15,6 +15,7 @@ import { attentionForward, headDimVariant, kvAppend } from "./kernels/attention.
 import { crossEntropyForward } from "./kernels/cross_entropy.ts";
 import { embedForward } from "./kernels/embed.ts";
 import { matmulForward } from "./kernels/matmul.ts";
+import { matmulForwardLanes } from "./kernels/matmul_lanes.ts";
 import { matmulForwardTiled } from "./kernels/matmul_tiled.ts";
 import { matmulForwardVec4 } from "./kernels/matmul_vec4.ts";
 import { layerNormForward, rmsNormForward } from "./kernels/norms.ts";
@@ -27,9 +28,10 @@ const common = {
   rope: ropeForward, attention: attentionForward, kvAppend, gelu: geluForward, swiglu: swigluForward, crossEntropy: crossEntropyForward,
 } as const;
 
+const FAST_FORWARD = { cpu: matmulForwardVec4, lanes: matmulForwardLanes, gpu: matmulForwardTiled } as const;
+
 /** The forward kernel records of a profile. */
-export const forwardKernels = (profile: KernelProfile) =>
-  ({ ...common, matmulFast: profile === "gpu" ? matmulForwardTiled : matmulForwardVec4 }) as const;
+export const forwardKernels = (profile: KernelProfile) => ({ ...common, matmulFast: FAST_FORWARD[profile] }) as const;
 
 type Records = ReturnType<typeof forwardKernels>;
 export type ForwardKernels = { readonly [K in keyof Records]: CompiledKernel<Records[K]> };

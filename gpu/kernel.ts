@@ -29,6 +29,8 @@ export interface BindingDecl {
 }
 
 export type Vec3 = readonly [number, number, number];
+/** WGSL extensions a kernel may enable; each is also the name of the GPUFeature it needs. */
+export type WgslExtension = "subgroups";
 /** Compile-time constants, emitted as `const NAME = value;` (abstract numbers or bool). */
 export type Defines = Readonly<Record<string, number | boolean>>;
 export type UniformDecls = Readonly<Record<string, ScalarType>>;
@@ -47,6 +49,11 @@ export interface KernelDef<B extends readonly BindingDecl[], U extends UniformDe
   readonly workgroupSize: number | Vec3 | ((defines: D) => number | Vec3);
   /** Logical workgroup counts. May exceed 65535 per dimension: the toolkit folds them (gpu/grid.ts). */
   readonly grid: (uniforms: UniformValues<U>, workgroupSize: Vec3, defines: D) => Vec3;
+  /**
+   * WGSL extensions the body uses (`enable subgroups;`). A device must have the feature turned on
+   * (adapters/webgpu_device.ts asks for it) and the caller must check it before compiling.
+   */
+  readonly enables?: readonly WgslExtension[];
   /** Module-scope WGSL: helper functions, `var<workgroup>` arrays. */
   readonly prelude?: string;
   /**

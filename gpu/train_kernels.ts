@@ -1,7 +1,8 @@
 /**
  * The kernels a training step needs beyond the forward ones, compiled once per device for one
  * kernel profile (gpu/profile.ts): the scalar linear backward for any shape, and `matmulBxFast`,
- * `matmulBwFast` for input widths in multiples of 4.
+ * `matmulBwFast` (`matmulBwRows` where dy's rows are vec4-aligned) for input widths in multiples
+ * of 4: the "lanes" profile's own (gpu/kernels/matmul_lanes.ts), the vec4 ones otherwise.
  * @module
  */
 import * as TE from "fp-ts/lib/TaskEither.js";
@@ -16,6 +17,7 @@ import { crossEntropyBackward } from "./kernels/cross_entropy_backward.ts";
 import { distillBackward } from "./kernels/distill.ts";
 import { embedBackward, positionBackward } from "./kernels/embed_backward.ts";
 import { biasBackward, matmulBackwardW, matmulBackwardX } from "./kernels/matmul_backward.ts";
+import { matmulBackwardWLanes, matmulBackwardXLanes } from "./kernels/matmul_lanes.ts";
 import { matmulBackwardWVec4, matmulBackwardWVec4Rows, matmulBackwardXVec4 } from "./kernels/matmul_vec4.ts";
 import { layerNormBackwardW, layerNormBackwardX, rmsNormBackwardW, rmsNormBackwardX } from "./kernels/norms_backward.ts";
 import { adamw, clipScale, fillZero, sumsqPartial } from "./kernels/optimizer.ts";
@@ -30,7 +32,14 @@ export const BACKWARD_KERNELS = {
   zero: fillZero, sumsq: sumsqPartial, clip: clipScale, adamw,
 } as const;
 
-export type BackwardKernels = { readonly [K in keyof typeof BACKWARD_KERNELS]: CompiledKernel<(typeof BACKWARD_KERNELS)[K]> };
+/** The fast linear backward of the "lanes" profile: one dW kernel serves aligned and unaligned dy rows. */
+const LANES_BACKWARD = { matmulBxFast: matmulBackwardXLanes, matmulBwFast: matmulBackwardWLanes, matmulBwRows: matmulBackwardWLanes } as const;
+
+/** The backward kernel records of a profile. */
+export const backwardKernels = (profile: KernelProfile) => (profile === "lanes" ? { ...BACKWARD_KERNELS, ...LANES_BACKWARD } : BACKWARD_KERNELS);
+
+type Records = ReturnType<typeof backwardKernels>;
+export type BackwardKernels = { readonly [K in keyof Records]: CompiledKernel<Records[K]> };
 export type TrainKernels = ForwardKernels & BackwardKernels;
 
 /** The training kernels of a profile, attention specialised to head dim D (any D when left out). */
@@ -38,6 +47,6 @@ export const compileTrainKernels = (cache: KernelCache, profile: KernelProfile =
   const attention = headDimVariant(D ?? 0);
   return pipe(
     compileForwardKernels(cache, profile, D),
-    TE.chain((fwd) => pipe(compileAll(cache, BACKWARD_KERNELS, { attnBq: attention, attnBkv: attention }), TE.map((bwd): TrainKernels => ({ ...fwd, ...bwd })))),
+    TE.chain((fwd) => pipe(compileAll(cache, backwardKernels(profile), { attnBq: attention, attnBkv: attention }), TE.map((bwd): TrainKernels => ({ ...fwd, ...bwd })))),
   );
 };

@@ -4,7 +4,8 @@
  * scalars), one storage binding per declared binding in order at group 0, `params` after them,
  * and the `@compute` entry that turns the physical (possibly folded) workgroup id back into the
  * logical one before running the body.
- * Checked against both Dawn (Tint) and wgpu (naga): no `override`s, no `enable` directives.
+ * Checked against both Dawn (Tint) and wgpu (naga): no `override`s, and `enable` directives only
+ * in kernels that name an extension (those are compiled only where the device has the feature).
  * @module
  */
 import { type AnyKernel, type Defines, type Vec3 } from "./kernel.ts";
@@ -42,6 +43,7 @@ export const kernelHeader = (kernel: AnyKernel, defines: Defines): string => {
     return `@group(0) @binding(${i}) var<storage, ${access}> ${b.name}: array<${b.type ?? "f32"}>;`;
   });
   return [
+    ...(kernel.enables ?? []).map((e) => `enable ${e};`),
     `// kernel ${kernel.name} (generated header)`,
     ...consts,
     "struct Params {",

@@ -1,5 +1,5 @@
 /**
- * `inheritune bench [--json] [--quick]`: the performance bench (bench/run.ts) on this runtime's
+ * `inheritune bench [--json] [--quick] [--no-peers] [--profile p]`: the performance bench (bench/run.ts) on this runtime's
  * WebGPU adapter: matmul GFLOP/s, forward and training tokens/s of three configs, the step split,
  * peak memory, MFU, and the tfjs peers. Prints bench/report.ts's table, or one JSON object.
  * @module
@@ -12,16 +12,18 @@ import type { AppError } from "../../core/errors.ts";
 import type { CommandSpec } from "../args.ts";
 import type { Io } from "../io.ts";
 
-const BenchArgs = t.partial({ json: t.boolean, quick: t.boolean });
+const BenchArgs = t.partial({ json: t.boolean, quick: t.boolean, "no-peers": t.boolean, profile: t.keyof({ cpu: null, lanes: null, gpu: null }, "cpu | lanes | gpu") });
 
 export const benchCommand: CommandSpec<t.TypeOf<typeof BenchArgs>> = {
   name: "bench",
-  usage: "bench [--json] [--quick]",
+  usage: "bench [--json] [--quick] [--no-peers] [--profile cpu|lanes|gpu]",
   summary: "Measure kernels, forward and training throughput against tfjs and OpenBLAS on this adapter.",
   positionals: [],
   flags: {
     json: { type: "boolean", help: "print one JSON object (matmul, train, ...) instead of the table" },
     quick: { type: "boolean", help: "shorter timings, and no tfjs cpu backend (the slowest peer)" },
+    "no-peers": { type: "boolean", help: "measure only ours, no tfjs" },
+    profile: { type: "string", help: "kernel family to measure: cpu | lanes | gpu (default: the adapter's)" },
   },
   codec: BenchArgs,
 };
@@ -32,7 +34,8 @@ export const runBenchCommand = async (a: t.TypeOf<typeof BenchArgs>, io: Io): Pr
   try {
     const runtime = "Deno" in globalThis ? "deno" : `node ${typeof process === "undefined" ? "" : process.version}`;
     const r = await runBench(dev.right, runtime, {
-      peers: a.quick ? ["webgpu", "wasm"] : ["webgpu", "wasm", "cpu"], minMs: a.quick ? 500 : 2000, log: (line) => io.err(`${line}\n`),
+      peers: a["no-peers"] ? [] : a.quick ? ["webgpu", "wasm"] : ["webgpu", "wasm", "cpu"], minMs: a.quick ? 500 : 2000, log: (line) => io.err(`${line}\n`),
+      ...(a.profile === undefined ? {} : { profile: a.profile }),
     });
     if (E.isLeft(r)) return r;
     io.out(a.json ? `${JSON.stringify(r.right, null, 2)}\n` : benchTable(r.right));

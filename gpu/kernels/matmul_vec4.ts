@@ -18,7 +18,7 @@
 import { ceilDiv, defineKernel, type Vec3 } from "../kernel.ts";
 
 /** Rows and vec4 columns of the tile one invocation keeps: 16 × 8 outputs, the best on lavapipe. */
-const TILE = { RN: 16, CV: 2 } as const;
+export const TILE = { RN: 16, CV: 2 } as const;
 
 /** The shared inner loop: acc[r][c] += a(r, k)·B(k, c) over k, with a and B given as WGSL expressions. */
 const tileLoop = (count: string, aAt: string, bAt: string): string => /* wgsl */ `
@@ -46,7 +46,7 @@ const tileStart = (cols4: string, rows: string, rowBase: string): string => /* w
   for (var r = 0u; r < RN; r++) { base[r] = ${rowBase.replace("ROW", `min(r0 + r, ${rows} - 1u)`)}; }`;
 
 /** dW's tile added into dw (O, I/4 vec4), rows past O and columns past I4 left out. */
-const addDwTile = /* wgsl */ `
+export const addDwTile = /* wgsl */ `
   for (var r = 0u; r < RN; r++) {
     let o = r0 + r;
     if (o >= params.O) { break; }
@@ -57,28 +57,8 @@ const addDwTile = /* wgsl */ `
     }
   }`;
 
-/** What both dW kernels share but the dy binding: uniforms, tile, grid over (I/4, O). */
-const backwardW = {
-  uniforms: { N: "u32", I: "u32", O: "u32", ldy: "u32", dyOff: "u32", xRow0: "u32" },
-  defines: TILE,
-  workgroupSize: 8,
-  grid: ({ O, I }: { O: number; I: number }, [wx]: Vec3, { RN, CV }: typeof TILE): Vec3 => [ceilDiv(ceilDiv(I / 4, CV), wx), ceilDiv(O, RN), 1],
-} as const;
-
-export const matmulForwardVec4 = defineKernel({
-  name: "matmul_forward_vec4",
-  bindings: [
-    { name: "x", access: "read" }, { name: "wt", access: "read", type: "vec4<f32>" }, { name: "b", access: "read", type: "vec4<f32>" },
-    { name: "res", access: "read", type: "vec4<f32>" }, { name: "y", access: "read_write", type: "vec4<f32>" },
-  ],
-  uniforms: { N: "u32", I: "u32", O: "u32", ldy: "u32", yOff: "u32", bOff: "u32", useBias: "u32", useRes: "u32", xRow0: "u32" },
-  defines: TILE,
-  workgroupSize: 8,
-  grid: ({ N, O }, [wx], { RN, CV }) => [ceilDiv(ceilDiv(O / 4, CV), wx), ceilDiv(N, RN), 1],
-  wgsl: /* wgsl */ `
-  let O4 = params.O / 4u;
-  ${tileStart("O4", "params.N", "(params.xRow0 + ROW) * params.I")}
-  ${tileLoop("params.I", "x[base[r] + k]", "wt[k * O4 + col[c]]")}
+/** The forward's tile written to y (N, ldy) at yOff, with bias and residual; rows past N and columns past O4 left out. */
+export const storeForwardTile = /* wgsl */ `
   for (var r = 0u; r < RN; r++) {
     let n = r0 + r;
     if (n >= params.N) { break; }
@@ -90,20 +70,10 @@ export const matmulForwardVec4 = defineKernel({
       if (params.useRes != 0u) { v += res[at]; }
       y[at] = v;
     }
-  }`,
-});
+  }`;
 
-export const matmulBackwardXVec4 = defineKernel({
-  name: "matmul_backward_x_vec4",
-  bindings: [{ name: "dy", access: "read" }, { name: "w", access: "read", type: "vec4<f32>" }, { name: "dx", access: "read_write", type: "vec4<f32>" }],
-  uniforms: { N: "u32", I: "u32", O: "u32", ldy: "u32", dyOff: "u32", dxRow0: "u32", accumulate: "u32" },
-  defines: TILE,
-  workgroupSize: 8,
-  grid: ({ N, I }, [wx], { RN, CV }) => [ceilDiv(ceilDiv(I / 4, CV), wx), ceilDiv(N, RN), 1],
-  wgsl: /* wgsl */ `
-  let I4 = params.I / 4u;
-  ${tileStart("I4", "params.N", "ROW * params.ldy + params.dyOff")}
-  ${tileLoop("params.O", "dy[base[r] + k]", "w[k * I4 + col[c]]")}
+/** dx's tile written (or added) at rows dxRow0 + n; rows past N and columns past I4 left out. */
+export const storeDxTile = /* wgsl */ `
   for (var r = 0u; r < RN; r++) {
     let n = r0 + r;
     if (n >= params.N) { break; }
@@ -112,7 +82,55 @@ export const matmulBackwardXVec4 = defineKernel({
       let at = (params.dxRow0 + n) * I4 + c0 + c;
       if (params.accumulate != 0u) { dx[at] = dx[at] + acc[r][c]; } else { dx[at] = acc[r][c]; }
     }
-  }`,
+  }`;
+
+/** The forward's bindings and uniforms, in every fast forward on Wᵀ. */
+export const forwardOnWt = {
+  bindings: [
+    { name: "x", access: "read" }, { name: "wt", access: "read", type: "vec4<f32>" }, { name: "b", access: "read", type: "vec4<f32>" },
+    { name: "res", access: "read", type: "vec4<f32>" }, { name: "y", access: "read_write", type: "vec4<f32>" },
+  ],
+  uniforms: { N: "u32", I: "u32", O: "u32", ldy: "u32", yOff: "u32", bOff: "u32", useBias: "u32", useRes: "u32", xRow0: "u32" },
+} as const;
+
+/** dx's bindings and uniforms, in every fast dx kernel. */
+export const backwardXOnW = {
+  bindings: [{ name: "dy", access: "read" }, { name: "w", access: "read", type: "vec4<f32>" }, { name: "dx", access: "read_write", type: "vec4<f32>" }],
+  uniforms: { N: "u32", I: "u32", O: "u32", ldy: "u32", dyOff: "u32", dxRow0: "u32", accumulate: "u32" },
+} as const;
+
+/** What both dW kernels share but the dy binding: uniforms, tile, grid over (I/4, O). */
+export const backwardW = {
+  uniforms: { N: "u32", I: "u32", O: "u32", ldy: "u32", dyOff: "u32", xRow0: "u32" },
+  defines: TILE,
+  workgroupSize: 8,
+  grid: ({ O, I }: { O: number; I: number }, [wx]: Vec3, { RN, CV }: typeof TILE): Vec3 => [ceilDiv(ceilDiv(I / 4, CV), wx), ceilDiv(O, RN), 1],
+} as const;
+
+export const matmulForwardVec4 = defineKernel({
+  name: "matmul_forward_vec4",
+  ...forwardOnWt,
+  defines: TILE,
+  workgroupSize: 8,
+  grid: ({ N, O }, [wx], { RN, CV }) => [ceilDiv(ceilDiv(O / 4, CV), wx), ceilDiv(N, RN), 1],
+  wgsl: /* wgsl */ `
+  let O4 = params.O / 4u;
+  ${tileStart("O4", "params.N", "(params.xRow0 + ROW) * params.I")}
+  ${tileLoop("params.I", "x[base[r] + k]", "wt[k * O4 + col[c]]")}
+  ${storeForwardTile}`,
+});
+
+export const matmulBackwardXVec4 = defineKernel({
+  name: "matmul_backward_x_vec4",
+  ...backwardXOnW,
+  defines: TILE,
+  workgroupSize: 8,
+  grid: ({ N, I }, [wx], { RN, CV }) => [ceilDiv(ceilDiv(I / 4, CV), wx), ceilDiv(N, RN), 1],
+  wgsl: /* wgsl */ `
+  let I4 = params.I / 4u;
+  ${tileStart("I4", "params.N", "ROW * params.ldy + params.dyOff")}
+  ${tileLoop("params.O", "dy[base[r] + k]", "w[k * I4 + col[c]]")}
+  ${storeDxTile}`,
 });
 
 export const matmulBackwardWVec4 = defineKernel({

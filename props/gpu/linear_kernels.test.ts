@@ -1,8 +1,8 @@
 /**
- * The fast linear kernels of both profiles (gpu/profile.ts) against the scalar ones and the CPU
+ * The fast linear kernels of every profile (gpu/profile.ts) against the scalar ones and the CPU
  * twins: for any shape in multiples of 4, with row offsets, biases and residuals, the "cpu"
- * register-blocked and the "gpu" workgroup-tiled forward on Wᵀ, and the register-blocked backward,
- * give the scalar kernels' bits (every output sums in the same index order), and so stay within
+ * register-blocked, "lanes" subgroup-sharing and "gpu" workgroup-tiled forward on Wᵀ, and the
+ * register-blocked and subgroup-sharing backward, give the scalar kernels' bits (every output sums in the same index order), and so stay within
  * the scalar kernels' allowance of the twins (forward_kernels.test.ts).
  * @module
  */
@@ -12,6 +12,7 @@ import { linear } from "../../core/ops/linear.ts";
 import { matmulForward } from "../../gpu/kernels/matmul.ts";
 import { matmulBackwardW, matmulBackwardX } from "../../gpu/kernels/matmul_backward.ts";
 import { matmulForwardTiled } from "../../gpu/kernels/matmul_tiled.ts";
+import { matmulBackwardWLanes, matmulBackwardXLanes, matmulForwardLanes } from "../../gpu/kernels/matmul_lanes.ts";
 import { matmulBackwardWVec4, matmulBackwardWVec4Rows, matmulBackwardXVec4, matmulForwardVec4 } from "../../gpu/kernels/matmul_vec4.ts";
 import { transpose } from "../../gpu/kernels/transpose.ts";
 import { useGpu } from "../../test/gpu/_device.ts";
@@ -31,13 +32,13 @@ const arbForward = fc.record({ N: fc.integer({ min: 1, max: 70 }), I: fc.integer
 
 describe("the fast linear kernels", () => {
   test.prop([arbForward], { numRuns: 20 })(
-    "for any shape in multiples of 4, matmul_forward_vec4 and matmul_forward_tiled on Wᵀ give matmul_forward's bits, within (I + 4) ulps of the twin",
+    "for any shape in multiples of 4, matmul_forward_vec4, _lanes and _tiled on Wᵀ give matmul_forward's bits, within (I + 4) ulps of the twin",
     async ({ d, x, w, b, res }) => {
       const O = 4 * d.O4, yOff = 4 * d.off4, ldy = O + yOff + 4 * d.pad4, N = d.N, I = d.I;
       const wt = (await runKernel(gpu(), transpose, { w }, { wt: w.length }, { R: O, I })).wt!;
       const u = { N, I, O, ldy, yOff, bOff: yOff, useBias: d.useBias ? 1 : 0, useRes: d.useRes ? 1 : 0, xRow0: d.xRow0 };
       const scalar = (await runKernel(gpu(), matmulForward, { x, w, b, res, y: res.slice() }, { y: res.length }, u)).y!;
-      for (const k of [matmulForwardVec4, matmulForwardTiled]) {
+      for (const k of [matmulForwardVec4, matmulForwardLanes, matmulForwardTiled]) {
         expectBitEqual(k.name, (await runKernel(gpu(), k, { x, wt, b, res, y: res.slice() }, { y: res.length }, u)).y!, scalar);
       }
       const xs = x.subarray(d.xRow0 * I), lin = linear(xs, w, d.useBias ? b.subarray(yOff, yOff + O) : undefined, N, I, O);
@@ -52,16 +53,18 @@ describe("the fast linear kernels", () => {
     off: fc.integer({ min: 0, max: 3 }), row0: fc.integer({ min: 0, max: 3 }), accumulate: fc.boolean() })
     .chain((d) => fc.record({ d: fc.constant(d), dy: floats(d.N * (d.O + d.off)), w: floats(d.O * 4 * d.I4), x: floats((d.N + d.row0) * 4 * d.I4), acc: floats((d.N + d.row0) * 4 * d.I4) }))],
   { numRuns: 15 })(
-    "for any I in multiples of 4, matmul_backward_x_vec4 and matmul_backward_w_vec4 give the scalar kernels' bits",
+    "for any I in multiples of 4, matmul_backward_x_vec4, _x_lanes, _w_vec4 and _w_lanes give the scalar kernels' bits",
     async ({ d, dy, w, x, acc }) => {
       const I = 4 * d.I4, ldy = d.O + d.off, ux = { N: d.N, I, O: d.O, ldy, dyOff: d.off, dxRow0: d.row0, accumulate: d.accumulate ? 1 : 0 };
-      const bx = [matmulBackwardX, matmulBackwardXVec4].map((k) => runKernel(gpu(), k, { dy, w, dx: acc.slice() }, { dx: acc.length }, ux));
-      const [sx, vx] = await Promise.all(bx);
-      expectBitEqual("dx", vx!.dx!, sx!.dx!);
+      const bx = [matmulBackwardX, matmulBackwardXVec4, matmulBackwardXLanes].map((k) => runKernel(gpu(), k, { dy, w, dx: acc.slice() }, { dx: acc.length }, ux));
+      const [sx, vx, lx] = await Promise.all(bx);
+      expectBitEqual("dx vec4", vx!.dx!, sx!.dx!);
+      expectBitEqual("dx lanes", lx!.dx!, sx!.dx!);
       const uw = { N: d.N, I, O: d.O, ldy, dyOff: d.off, xRow0: d.row0 }, dw0 = acc.subarray(0, w.length).slice();
-      const bw = [matmulBackwardW, matmulBackwardWVec4].map((k) => runKernel(gpu(), k, { dy, x, dw: dw0.slice() }, { dw: dw0.length }, uw));
-      const [sw, vw] = await Promise.all(bw);
-      expectBitEqual("dw", vw!.dw!, sw!.dw!);
+      const bw = [matmulBackwardW, matmulBackwardWVec4, matmulBackwardWLanes].map((k) => runKernel(gpu(), k, { dy, x, dw: dw0.slice() }, { dw: dw0.length }, uw));
+      const [sw, vw, lw] = await Promise.all(bw);
+      expectBitEqual("dw vec4", vw!.dw!, sw!.dw!);
+      expectBitEqual("dw lanes", lw!.dw!, sw!.dw!);
     });
 
   test.prop([fc.record({ N: fc.integer({ min: 1, max: 40 }), I4: fc.integer({ min: 1, max: 12 }), O: fc.integer({ min: 1, max: 40 }),

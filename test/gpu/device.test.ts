@@ -8,6 +8,7 @@ import { acquireDevice, MESA_HINT } from "../../adapters/webgpu_device.ts";
 import { describeAdapter } from "../../adapters/webgpu_info.ts";
 import { getNodeDevice } from "../../adapters/webgpu_node.ts";
 import { getNavigatorDevice } from "../../adapters/webgpu_deno.ts";
+import { createKernelCache, probeLanes, profileFor } from "../../gpu/mod.ts";
 import { unwrap, useGpu } from "./_device.ts";
 
 const gpu = useGpu();
@@ -25,6 +26,22 @@ describe("the Node device on lavapipe", () => {
 
   test("turns on timestamp-query, subgroups and shader-f16, which lavapipe has", () => {
     expect(gpu().info.features).toEqual(expect.arrayContaining(["shader-f16", "subgroups", "timestamp-query"]));
+  });
+
+  test("holds a workgroup of 8 in one subgroup, so the probe gives it the lanes kernels", async () => {
+    const { info, kernels } = gpu();
+    expect(await probeLanes(kernels)).toBe(true);
+    expect(profileFor(info, true)).toBe("lanes");
+  });
+
+  test("without the subgroups feature, the probe says no and the plain cpu kernels are used", async () => {
+    const d = unwrap(await getNodeDevice({ wantFeatures: [] })());
+    try {
+      expect(await probeLanes(createKernelCache(d.device))).toBe(false);
+      expect(profileFor(d.info, false)).toBe("cpu");
+    } finally {
+      d.release();
+    }
   });
 
   test("reports its loss as 'destroyed' once released", async () => {
