@@ -2,7 +2,8 @@
  * The forward kernels of both families, compiled once per device, for one kernel profile
  * (gpu/profile.ts): `matmul` is the scalar linear kernel that takes any shape, `matmulFast` the
  * profile's own for shapes in multiples of 4 (reading Wᵀ, which `transpose` derives). Attention
- * is compiled for the model's head dim (gpu/kernels/attention.ts headDimVariant).
+ * is compiled for the model's head dim (gpu/kernels/attention.ts headDimVariant), in the "lanes"
+ * build for the lanes profile.
  * @module
  */
 import * as TE from "fp-ts/lib/TaskEither.js";
@@ -11,7 +12,7 @@ import type { CompiledKernel, KernelCache } from "./compile.ts";
 import type { GpuError } from "./errors.ts";
 import type { AnyKernel } from "./kernel.ts";
 import { geluForward, swigluForward } from "./kernels/activations.ts";
-import { attentionForward, headDimVariant, kvAppend } from "./kernels/attention.ts";
+import { attentionForward, attentionForwardLanes, headDimVariant, kvAppend } from "./kernels/attention.ts";
 import { crossEntropyForward } from "./kernels/cross_entropy.ts";
 import { embedForward } from "./kernels/embed.ts";
 import { matmulForward } from "./kernels/matmul.ts";
@@ -31,7 +32,8 @@ const common = {
 const FAST_FORWARD = { cpu: matmulForwardVec4, lanes: matmulForwardLanes, gpu: matmulForwardTiled } as const;
 
 /** The forward kernel records of a profile. */
-export const forwardKernels = (profile: KernelProfile) => ({ ...common, matmulFast: FAST_FORWARD[profile] }) as const;
+export const forwardKernels = (profile: KernelProfile) =>
+  ({ ...common, matmulFast: FAST_FORWARD[profile], attention: profile === "lanes" ? attentionForwardLanes : attentionForward }) as const;
 
 type Records = ReturnType<typeof forwardKernels>;
 export type ForwardKernels = { readonly [K in keyof Records]: CompiledKernel<Records[K]> };

@@ -12,7 +12,7 @@ import type { GpuError } from "./errors.ts";
 import { compileAll, compileForwardKernels, type ForwardKernels } from "./forward_kernels.ts";
 import { geluBackward, swigluBackward } from "./kernels/activations_backward.ts";
 import { headDimVariant } from "./kernels/attention.ts";
-import { attentionBackwardKV, attentionBackwardQ } from "./kernels/attention_backward.ts";
+import { attentionBackwardKV, attentionBackwardKVLanes, attentionBackwardQ, attentionBackwardQLanes } from "./kernels/attention_backward.ts";
 import { crossEntropyBackward } from "./kernels/cross_entropy_backward.ts";
 import { distillBackward } from "./kernels/distill.ts";
 import { embedBackward, positionBackward } from "./kernels/embed_backward.ts";
@@ -32,8 +32,11 @@ export const BACKWARD_KERNELS = {
   zero: fillZero, sumsq: sumsqPartial, clip: clipScale, adamw,
 } as const;
 
-/** The fast linear backward of the "lanes" profile: one dW kernel serves aligned and unaligned dy rows. */
-const LANES_BACKWARD = { matmulBxFast: matmulBackwardXLanes, matmulBwFast: matmulBackwardWLanes, matmulBwRows: matmulBackwardWLanes } as const;
+/** The "lanes" profile's own: the linear backward (one dW kernel for aligned and unaligned dy rows) and attention's lanes builds. */
+const LANES_BACKWARD = {
+  matmulBxFast: matmulBackwardXLanes, matmulBwFast: matmulBackwardWLanes, matmulBwRows: matmulBackwardWLanes,
+  attnBq: attentionBackwardQLanes, attnBkv: attentionBackwardKVLanes,
+} as const;
 
 /** The backward kernel records of a profile. */
 export const backwardKernels = (profile: KernelProfile) => (profile === "lanes" ? { ...BACKWARD_KERNELS, ...LANES_BACKWARD } : BACKWARD_KERNELS);

@@ -21,7 +21,7 @@ beforeAll(async () => {
   expect((await buildNodeCli()).code).toBe(0);
 });
 
-const BASE = ["train", STORIES_BIN, "--layers", "2", "--data", TINYSTORIES_TEXT, "--tokens", "4k", "--batch", "2", "--ctx", "64",
+const BASE = ["train", STORIES_BIN, "--layers", "2", "--data", TINYSTORIES_TEXT, "--tokens", "8k", "--batch", "2", "--ctx", "64",
   "--eval-every", "2", "--eval-tokens", "1k", "--seed", "3", "--backend", "webgpu", "--json"];
 const KILLS = 6;
 
