@@ -18,7 +18,7 @@
  * @module
  */
 import { ceilDiv, defineKernel } from "../kernel.ts";
-import { addDwTile, backwardW, backwardXOnW, forwardOnWt, storeDxTile, storeForwardTile, TILE } from "./matmul_vec4.ts";
+import { addDwTile, backwardW, backwardXOnW, forwardOnWt, storeDxTile, storeForwardTile, TILE, type TileAt } from "./matmul_vec4.ts";
 
 /** Lanes per workgroup, all in one subgroup; each owns RN / LANES of the tile's rows. */
 export const LANES = 8;
@@ -48,6 +48,7 @@ const laneLoop = (count: string, aAt: string, bAt: string): string => /* wgsl */
     ${rows.map((r) => `{ let a = subgroupBroadcast(m${Math.floor(r / LANES)}, ${r % LANES}u); for (var c = 0u; c < CV; c++) { acc[${r}][c] += a * bv[c]; } }`).join("\n    ")}
   }`;
 
+const inArray: TileAt = (r, c) => `acc[${r}][${c}]`;
 const lanes = { enables: ["subgroups"], defines: TILE, workgroupSize: LANES } as const;
 
 export const matmulForwardLanes = defineKernel({
@@ -59,7 +60,7 @@ export const matmulForwardLanes = defineKernel({
   let O4 = params.O / 4u;
   ${laneStart("O4", "params.N", "(params.xRow0 + ROW) * params.I")}
   ${laneLoop("params.I", "x[OWN + k]", "wt[k * O4 + col[c]]")}
-  ${storeForwardTile}`,
+  ${storeForwardTile(inArray)}`,
 });
 
 export const matmulBackwardXLanes = defineKernel({
@@ -71,7 +72,7 @@ export const matmulBackwardXLanes = defineKernel({
   let I4 = params.I / 4u;
   ${laneStart("I4", "params.N", "ROW * params.ldy + params.dyOff")}
   ${laneLoop("params.O", "dy[OWN + k]", "w[k * I4 + col[c]]")}
-  ${storeDxTile}`,
+  ${storeDxTile(inArray)}`,
 });
 
 export const matmulBackwardWLanes = defineKernel({
@@ -83,5 +84,5 @@ export const matmulBackwardWLanes = defineKernel({
   let I4 = params.I / 4u;
   ${laneStart("I4", "params.O", "params.dyOff + ROW")}
   ${laneLoop("params.N", "dy[k * params.ldy + OWN]", "x[(params.xRow0 + k) * I4 + col[c]]")}
-  ${addDwTile}`,
+  ${addDwTile(inArray)}`,
 });

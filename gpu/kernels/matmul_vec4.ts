@@ -2,8 +2,9 @@
  * Register-blocked linear kernels for CPU adapters (lavapipe), the "cpu" profile of gpu/profile.ts.
  * lavapipe runs a workgroup on one thread, 8 invocations per SIMD vector, so the fast shape is a
  * 1-D workgroup of 8 with no workgroup memory: each invocation keeps RN rows × CV vec4 columns of
- * the output in registers; the rows' A values are the same for every lane (uniform loads, one
- * broadcast) and the lanes read contiguous vec4 columns of B. That asks for B row-major with the
+ * the output in registers; the rows' A values are the same for every lane and the lanes read
+ * contiguous vec4 columns of B (lavapipe still loads A per lane: a load in a loop is a scalar load
+ * per lane and element; gpu/kernels/matmul_lanes.ts shares them where subgroups allow). That asks for B row-major with the
  * outputs along its rows, so the forward reads Wᵀ (I, O) (gpu/kernels/transpose.ts keeps it),
  * and the backward reads W (O, I) and x as they are.
  *   forward:    y[n, yOff + o] = Σ_i x[xRow0 + n, i]·Wᵀ[i, o] (+ b[bOff + o]) (+ res[n, yOff + o])
@@ -19,70 +20,61 @@ import { ceilDiv, defineKernel, type Vec3 } from "../kernel.ts";
 
 /** Rows and vec4 columns of the tile one invocation keeps: 16 × 8 outputs, the best on lavapipe. */
 export const TILE = { RN: 16, CV: 2 } as const;
+const ROWS = Array.from({ length: TILE.RN }, (_, r) => r);
+const COLS = Array.from({ length: TILE.CV }, (_, c) => c);
 
-/** The shared inner loop: acc[r][c] += a(r, k)·B(k, c) over k, with a and B given as WGSL expressions. */
-const tileLoop = (count: string, aAt: string, bAt: string): string => /* wgsl */ `
-  var acc: array<array<vec4<f32>, CV>, RN>;
+/** A tile's accumulator (r, c) as a WGSL expression: named variables here, an array in gpu/kernels/matmul_lanes.ts. */
+export type TileAt = (r: number, c: number) => string;
+const named: TileAt = (r, c) => `acc${r}_${c}`;
+
+/**
+ * The inner loop, generated flat: named accumulators and B values, every row and column spelled
+ * out, acc(r, c) += a(r)·b(c) over k with a(r) and b(c) WGSL expressions at k. Why flat: naga
+ * (Deno's wgpu) keeps function-local arrays in memory on lavapipe, which made the loop with
+ * acc[r][c] arrays 4× slower there (4.0 against 16.3 GFLOP/s at 1024² in a raw harness); Tint
+ * compiles both alike.
+ */
+const flatLoop = (count: string, a: (r: number) => string, b: (c: number) => string): string => /* wgsl */ `
+  ${ROWS.flatMap((r) => COLS.map((c) => `var ${named(r, c)} = vec4<f32>(0.0);`)).join(" ")}
   for (var k = 0u; k < ${count}; k++) {
-    var bv: array<vec4<f32>, CV>;
-    for (var c = 0u; c < CV; c++) { bv[c] = ${bAt}; }
-    for (var r = 0u; r < RN; r++) {
-      let a = ${aAt};
-      for (var c = 0u; c < CV; c++) { acc[r][c] += a * bv[c]; }
-    }
+    ${COLS.map((c) => `let b${c} = ${b(c)};`).join(" ")}
+    ${ROWS.map((r) => `{ let a = ${a(r)}; ${COLS.map((c) => `${named(r, c)} += a * b${c};`).join(" ")} }`).join("\n    ")}
   }`;
 
-/** Tile origin (r0 rows, c0 vec4 columns) and each column's clamp, so edge tiles read in bounds. */
+/** Tile origin (r0 rows, c0 vec4 columns) and each column's clamp (col0, col1, …), so edge tiles read in bounds. */
 const tileOrigin = (cols4: string): string => /* wgsl */ `
   let c0 = gid.x * CV;
   let r0 = wg.y * RN;
   if (c0 >= ${cols4}) { return; }
-  var col: array<u32, CV>;
-  for (var c = 0u; c < CV; c++) { col[c] = min(c0 + c, ${cols4} - 1u); }`;
+  ${COLS.map((c) => `let col${c} = min(c0 + ${c}u, ${cols4} - 1u);`).join(" ")}`;
 
-/** tileOrigin, and each row's clamped base (ROW in rowBase stands for the row). */
+/** tileOrigin, and each row's clamped base (base0, base1, …; ROW in rowBase stands for the row). */
 const tileStart = (cols4: string, rows: string, rowBase: string): string => /* wgsl */ `${tileOrigin(cols4)}
-  var base: array<u32, RN>;
-  for (var r = 0u; r < RN; r++) { base[r] = ${rowBase.replace("ROW", `min(r0 + r, ${rows} - 1u)`)}; }`;
+  ${ROWS.map((r) => `let base${r} = ${rowBase.replace("ROW", `min(r0 + ${r}u, ${rows} - 1u)`)};`).join("\n  ")}`;
+
+/** Each (r, c) of the tile that lies inside rows × cols4, as guarded WGSL blocks over \`at\`'s value v. */
+const eachInside = (rows: string, cols4: string, body: (r: number, c: number) => string): string =>
+  ROWS.flatMap((r) => COLS.map((c) => `
+  if (r0 + ${r}u < ${rows} && c0 + ${c}u < ${cols4}) {${body(r, c)}
+  }`)).join("");
 
 /** dW's tile added into dw (O, I/4 vec4), rows past O and columns past I4 left out. */
-export const addDwTile = /* wgsl */ `
-  for (var r = 0u; r < RN; r++) {
-    let o = r0 + r;
-    if (o >= params.O) { break; }
-    for (var c = 0u; c < CV; c++) {
-      if (c0 + c >= I4) { break; }
-      let at = o * I4 + c0 + c;
-      dw[at] = dw[at] + acc[r][c];
-    }
-  }`;
+export const addDwTile = (acc: TileAt): string => eachInside("params.O", "I4", (r, c) => `
+    let at = (r0 + ${r}u) * I4 + c0 + ${c}u;
+    dw[at] = dw[at] + ${acc(r, c)};`);
 
 /** The forward's tile written to y (N, ldy) at yOff, with bias and residual; rows past N and columns past O4 left out. */
-export const storeForwardTile = /* wgsl */ `
-  for (var r = 0u; r < RN; r++) {
-    let n = r0 + r;
-    if (n >= params.N) { break; }
-    for (var c = 0u; c < CV; c++) {
-      if (c0 + c >= O4) { break; }
-      var v = acc[r][c];
-      if (params.useBias != 0u) { v += b[params.bOff / 4u + c0 + c]; }
-      let at = (n * params.ldy + params.yOff) / 4u + c0 + c;
-      if (params.useRes != 0u) { v += res[at]; }
-      y[at] = v;
-    }
-  }`;
+export const storeForwardTile = (acc: TileAt): string => eachInside("params.N", "O4", (r, c) => `
+    var v = ${acc(r, c)};
+    if (params.useBias != 0u) { v += b[params.bOff / 4u + c0 + ${c}u]; }
+    let at = ((r0 + ${r}u) * params.ldy + params.yOff) / 4u + c0 + ${c}u;
+    if (params.useRes != 0u) { v += res[at]; }
+    y[at] = v;`);
 
 /** dx's tile written (or added) at rows dxRow0 + n; rows past N and columns past I4 left out. */
-export const storeDxTile = /* wgsl */ `
-  for (var r = 0u; r < RN; r++) {
-    let n = r0 + r;
-    if (n >= params.N) { break; }
-    for (var c = 0u; c < CV; c++) {
-      if (c0 + c >= I4) { break; }
-      let at = (params.dxRow0 + n) * I4 + c0 + c;
-      if (params.accumulate != 0u) { dx[at] = dx[at] + acc[r][c]; } else { dx[at] = acc[r][c]; }
-    }
-  }`;
+export const storeDxTile = (acc: TileAt): string => eachInside("params.N", "I4", (r, c) => `
+    let at = (params.dxRow0 + r0 + ${r}u) * I4 + c0 + ${c}u;
+    if (params.accumulate != 0u) { dx[at] = dx[at] + ${acc(r, c)}; } else { dx[at] = ${acc(r, c)}; }`);
 
 /** The forward's bindings and uniforms, in every fast forward on Wᵀ. */
 export const forwardOnWt = {
@@ -116,8 +108,8 @@ export const matmulForwardVec4 = defineKernel({
   wgsl: /* wgsl */ `
   let O4 = params.O / 4u;
   ${tileStart("O4", "params.N", "(params.xRow0 + ROW) * params.I")}
-  ${tileLoop("params.I", "x[base[r] + k]", "wt[k * O4 + col[c]]")}
-  ${storeForwardTile}`,
+  ${flatLoop("params.I", (r) => `x[base${r} + k]`, (c) => `wt[k * O4 + col${c}]`)}
+  ${storeForwardTile(named)}`,
 });
 
 export const matmulBackwardXVec4 = defineKernel({
@@ -129,8 +121,8 @@ export const matmulBackwardXVec4 = defineKernel({
   wgsl: /* wgsl */ `
   let I4 = params.I / 4u;
   ${tileStart("I4", "params.N", "ROW * params.ldy + params.dyOff")}
-  ${tileLoop("params.O", "dy[base[r] + k]", "w[k * I4 + col[c]]")}
-  ${storeDxTile}`,
+  ${flatLoop("params.O", (r) => `dy[base${r} + k]`, (c) => `w[k * I4 + col${c}]`)}
+  ${storeDxTile(named)}`,
 });
 
 export const matmulBackwardWVec4 = defineKernel({
@@ -140,8 +132,8 @@ export const matmulBackwardWVec4 = defineKernel({
   wgsl: /* wgsl */ `
   let I4 = params.I / 4u;
   ${tileStart("I4", "params.O", "params.dyOff + ROW")}
-  ${tileLoop("params.N", "dy[k * params.ldy + base[r]]", "x[(params.xRow0 + k) * I4 + col[c]]")}
-  ${addDwTile}`,
+  ${flatLoop("params.N", (r) => `dy[k * params.ldy + base${r}]`, (c) => `x[(params.xRow0 + k) * I4 + col${c}]`)}
+  ${addDwTile(named)}`,
 });
 
 /**
@@ -158,20 +150,11 @@ export const matmulBackwardWVec4Rows = defineKernel({
   wgsl: /* wgsl */ `
   let I4 = params.I / 4u;
   ${tileOrigin("I4")}
-  var acc: array<array<vec4<f32>, CV>, RN>;
+  ${ROWS.flatMap((r) => COLS.map((c) => `var ${named(r, c)} = vec4<f32>(0.0);`)).join(" ")}
   for (var k = 0u; k < params.N; k++) {
-    var bv: array<vec4<f32>, CV>;
-    for (var c = 0u; c < CV; c++) { bv[c] = x[(params.xRow0 + k) * I4 + col[c]]; }
+    ${COLS.map((c) => `let b${c} = x[(params.xRow0 + k) * I4 + col${c}];`).join(" ")}
     let a0 = (k * params.ldy + params.dyOff + r0) / 4u; // rows past O read neighbours or zeros; never written
-    for (var r4 = 0u; r4 < RN / 4u; r4++) {
-      let a = dy[a0 + r4];
-      for (var c = 0u; c < CV; c++) {
-        acc[4u * r4][c] += a.x * bv[c];
-        acc[4u * r4 + 1u][c] += a.y * bv[c];
-        acc[4u * r4 + 2u][c] += a.z * bv[c];
-        acc[4u * r4 + 3u][c] += a.w * bv[c];
-      }
-    }
+    ${ROWS.filter((r) => r % 4 === 0).map((r) => `{ let a = dy[a0 + ${r / 4}u]; ${ROWS.slice(r, r + 4).flatMap((rr) => COLS.map((c) => `${named(rr, c)} += a.${"xyzw"[rr - r]} * b${c};`)).join(" ")} }`).join("\n    ")}
   }
-  ${addDwTile}`,
+  ${addDwTile(named)}`,
 });
