@@ -59,9 +59,11 @@ export interface KernelDef<B extends readonly BindingDecl[], U extends UniformDe
   /**
    * The body of `main`. In scope: `params` (the uniforms), `gid` (logical global invocation id),
    * `wg` (logical workgroup id), `lid`, `lidx` (local id and index), `wg_linear` (linear
-   * logical workgroup index), the bindings by name, and the defines.
+   * logical workgroup index), the bindings by name, and the defines. A function of the defines
+   * generates the body per variant (loops over a define unrolled in the text: naga, Deno's
+   * compiler, leaves arrays indexed in nested loops in memory on lavapipe).
    */
-  readonly wgsl: string;
+  readonly wgsl: string | ((defines: D) => string);
 }
 
 export type Kernel<B extends readonly BindingDecl[] = readonly BindingDecl[], U extends UniformDecls = UniformDecls, D extends Defines = Defines> =

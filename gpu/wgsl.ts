@@ -60,8 +60,12 @@ export const kernelHeader = (kernel: AnyKernel, defines: Defines): string => {
   ].join("\n");
 };
 
+/** The kernel's body for these defines (a body may be generated from them, e.g. unrolled over a tile). */
+export const kernelBody = (kernel: AnyKernel, defines: Defines): string =>
+  typeof kernel.wgsl === "function" ? kernel.wgsl(defines) : kernel.wgsl;
+
 /** The `@compute` entry: decodes the logical workgroup, skips the padding ones, runs the body. */
-export const kernelEntry = (kernel: AnyKernel, [x, y, z]: Vec3): string =>
+export const kernelEntry = (kernel: AnyKernel, [x, y, z]: Vec3, defines: Defines = kernel.defines ?? {}): string =>
   [
     `@compute @workgroup_size(${x}, ${y}, ${z})`,
     "fn main(",
@@ -76,11 +80,11 @@ export const kernelEntry = (kernel: AnyKernel, [x, y, z]: Vec3): string =>
     "  let wg = vec3<u32>(wg_linear % params._grid_x, (wg_linear / params._grid_x) % params._grid_y,",
     "                     wg_linear / (params._grid_x * params._grid_y));",
     `  let gid = wg * vec3<u32>(${x}u, ${y}u, ${z}u) + lid;`,
-    kernel.wgsl.replace(/^\n+|\s+$/g, ""),
+    kernelBody(kernel, defines).replace(/^\n+|\s+$/g, ""),
     "}",
     "",
   ].join("\n");
 
 /** The whole shader module for a kernel compiled with the given defines. */
 export const kernelSource = (kernel: AnyKernel, defines: Defines, workgroupSize: Vec3): string =>
-  `${kernelHeader(kernel, defines)}\n\n${kernelEntry(kernel, workgroupSize)}`;
+  `${kernelHeader(kernel, defines)}\n\n${kernelEntry(kernel, workgroupSize, defines)}`;

@@ -90,6 +90,15 @@ fn ${name}(at: u32, D: u32) -> array<vec4<f32>, ACC_N4> {
   return out;
 }`;
 
+/**
+ * \`body\` once per row a lane owns, with \`i\` a constant in each copy: the loops over a lane's rows
+ * inside the key (query) loop, unrolled in the text. naga (Deno's wgpu) left the per-lane arrays
+ * of those loop nests in memory on lavapipe; Tint's output unrolls either way. Same operations
+ * in the same order: same bits.
+ */
+export const perRow = (QB: number, body: string): string =>
+  Array.from({ length: QB }, (_, i) => `{ const i = ${i}u;${body}\n      }`).join(" ");
+
 /** Which build of an attention kernel: every lane loading every row, or the loop's rows shared through subgroups. */
 export type AttentionBuild = "plain" | "lanes";
 
@@ -127,7 +136,7 @@ const attentionForwardBuild = (build: AttentionBuild) => {
     prelude: `${HEAD_DIM_PRELUDE}
   ${b.loaders}
   ${rowLoader("q_row", "qkv")}`,
-    wgsl: /* wgsl */ `
+    wgsl: ({ QB }) => /* wgsl */ `
     ${b.start}
     // Each lane owns QB query rows, t0 + 8i + lane: every key and value row it loads serves QB
     // queries (on lavapipe a load inside a loop costs a scalar load per lane and element, so this
@@ -152,21 +161,19 @@ const attentionForwardBuild = (build: AttentionBuild) => {
     }
     for (var s = 0u; s <= wgLast; s++) {
       let k = kv_row(k0 + s * params.kvW, D);
-      for (var i = 0u; i < QB; i++) {
+      ${perRow(QB, `
         let dot = head_dot(q[i], k, D);
-        m[i] = select(m[i], max(m[i], dot * params.scale), s <= last[i]);
-      }
+        m[i] = select(m[i], max(m[i], dot * params.scale), s <= last[i]);`)}
     }
     var acc: array<array<vec4<f32>, ACC_N4>, QB>;
     var sum: array<f32, QB>;
     for (var s = 0u; s <= wgLast; s++) {
       let k = kv_row(k0 + s * params.kvW, D);
       let v = kv_row(v0 + s * params.kvW, D);
-      for (var i = 0u; i < QB; i++) {
+      ${perRow(QB, `
         let e = select(0.0, exp(head_dot(q[i], k, D) * params.scale - m[i]), s <= last[i]);
         sum[i] += e;
-        for (var j = 0u; j < D4; j++) { acc[i][j] += e * v[j]; }
-      }
+        for (var j = 0u; j < D4; j++) { acc[i][j] += e * v[j]; }`)}
     }
     for (var i = 0u; i < QB; i++) {
       let t = t0 + 8u * i + lid.x;

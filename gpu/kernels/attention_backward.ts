@@ -13,7 +13,7 @@
  * @module
  */
 import { ceilDiv, defineKernel } from "../kernel.ts";
-import { type AttentionBuild, attentionBuild, DEFAULT_QUERY_BLOCK, HEAD_DIM_PRELUDE, HEAD_DIM_VARIANTS, HEAD_DIMS, MAX_HEAD_DIM, rowLoader } from "./attention.ts";
+import { type AttentionBuild, attentionBuild, DEFAULT_QUERY_BLOCK, HEAD_DIM_PRELUDE, HEAD_DIM_VARIANTS, HEAD_DIMS, MAX_HEAD_DIM, perRow, rowLoader } from "./attention.ts";
 
 /**
  * Key rows per lane in the key kernel, by head dim. It keeps four arrays of QB·D per lane (k, v and
@@ -47,7 +47,7 @@ const attentionBackwardQBuild = (build: AttentionBuild) => {
     workgroupSize: 8,
     grid: ({ B, T, NH }, [wx], { QB }) => [ceilDiv(T, wx * QB), NH, B],
     prelude: prelude(b.loaders),
-    wgsl: /* wgsl */ `
+    wgsl: ({ QB }) => /* wgsl */ `
     ${b.start}
     // Each lane owns QB query rows t0 + 8i + lane, so each key and value row loaded serves QB of
     // them (as in the forward). Padding lanes redo the last row and skip the writes.
@@ -80,12 +80,11 @@ const attentionBackwardQBuild = (build: AttentionBuild) => {
       let sr = (b * params.T + s) * params.W;
       let k = qkv_shared(sr + params.C + g * D, D);
       let v = qkv_shared(sr + params.C + kvd + g * D, D);
-      for (var i = 0u; i < QB; i++) {
+      ${perRow(QB, `
         let dp = head_dot(dO[i], v, D);
         let sc = head_dot(q[i], k, D);
         let ds = select(0.0, exp(sc * params.scale - l[i]) * (dp - dl[i]) * params.scale, s <= tq[i]);
-        for (var j = 0u; j < (D + 3u) / 4u; j++) { acc[i][j] += ds * k[j]; }
-      }
+        for (var j = 0u; j < (D + 3u) / 4u; j++) { acc[i][j] += ds * k[j]; }`)}
     }
     for (var i = 0u; i < QB; i++) {
       let t = t0 + 8u * i + lid.x;
@@ -117,7 +116,7 @@ const attentionBackwardKVBuild = (build: AttentionBuild) => {
     workgroupSize: 8,
     grid: ({ B, T, NKV }, [wx], { QB }) => [ceilDiv(T, wx * QB), NKV, B],
     prelude: prelude(b.loaders),
-    wgsl: /* wgsl */ `
+    wgsl: ({ QB }) => /* wgsl */ `
     ${b.start}
     // Each lane owns QB key rows s0 + 8i + lane, so each query row loaded serves QB keys.
     // Padding lanes redo the last key and skip the writes.
@@ -148,13 +147,12 @@ const attentionBackwardKVBuild = (build: AttentionBuild) => {
         let dO = dout_shared(row * params.C + h * D, D);
         let lt = lse[li];
         let dt = delta[li];
-        for (var i = 0u; i < QB; i++) {
+        ${perRow(QB, `
           let sc = head_dot(kk[i], q, D);
           let dp = head_dot(vv[i], dO, D);
           let p = select(0.0, exp(sc * params.scale - lt), t >= sk[i]);
           let ds = select(0.0, p * (dp - dt) * params.scale, t >= sk[i]);
-          for (var j = 0u; j < (D + 3u) / 4u; j++) { dk[i][j] += ds * q[j]; dv[i][j] += p * dO[j]; }
-        }
+          for (var j = 0u; j < (D + 3u) / 4u; j++) { dk[i][j] += ds * q[j]; dv[i][j] += p * dO[j]; }`)}
       }
     }
     for (var i = 0u; i < QB; i++) {
