@@ -14,6 +14,7 @@ export const benchTable = (r: BenchResult): string => {
   const lines = [`adapter: ${r.adapter}`, `kernels: ${r.profile}; runtime: ${r.runtime}; load average ${f(r.load[0], 1)} → ${f(r.load[1], 1)}`, ""];
   const big = r.matmul.at(-1)!;
   lines.push(`matmul GFLOP/s (our linear forward): ${r.matmul.map((m) => `${m.n}²: ${f(m.gflops, 2)}`).join(", ")}`);
+  lines.push(`the cpu tile's multiply-adds alone (no loads in the loop, bench/ceiling.ts), 1024³: ${f(r.tile_ceiling_gflops, 2)} GFLOP/s`);
   lines.push(r.blas.gflops !== undefined
     ? `OpenBLAS sgemm 1024² via numpy (${r.blas.library}): ${f(r.blas.gflops, 1)} GFLOP/s; ours is ${f((100 * big.gflops) / r.blas.gflops, 1)}% of it`
     : `OpenBLAS: ${r.blas.note}`);

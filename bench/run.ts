@@ -12,6 +12,7 @@ import { appError, type AppError } from "../core/errors.ts";
 import type { Gpt2Spec } from "../core/spec.ts";
 import { createKernelCache, type KernelProfile, probeLanes, profileFor } from "../gpu/mod.ts";
 import { blasGflops, type BlasResult } from "./blas.ts";
+import { tileCeilingGflops } from "./ceiling.ts";
 import { type BenchConfig, linearShapes, loadConfigs, trainFlopsPerToken } from "./configs.ts";
 import { meterBuffers } from "./memory.ts";
 import { HYPER, matmulGflops, measureConfig, randomBatch, timeIt, type TrainMeasure } from "./ours.ts";
@@ -45,6 +46,8 @@ export interface BenchResult {
   /** 1-minute load average at the start and the end: other processes on a small machine skew every number. */
   readonly load: readonly [number, number];
   readonly matmul: ReadonlyArray<{ readonly n: number; readonly gflops: number }>;
+  /** The cpu tile's multiply-adds at 1024³ with no loads in the loop (bench/ceiling.ts): the arithmetic bound of that kernel shape here. */
+  readonly tile_ceiling_gflops: number | null;
   readonly matmul_shapes: ReadonlyArray<{ readonly config: string; readonly what: string; readonly N: number; readonly I: number; readonly O: number; readonly gflops: number }>;
   readonly blas: BlasResult & { readonly n: number };
   readonly train: ReadonlyArray<TrainRow>;
@@ -78,6 +81,8 @@ export const runBench = async (acquired: AcquiredDevice, runtime: string, o: Ben
     o.log(`matmul ${n}: ${matmul.at(-1)!.gflops.toFixed(2)} GFLOP/s`);
   }
   const ceiling = matmul.at(-1)!.gflops;
+  const tileCeiling = (await tileCeilingGflops(cache, 1024, o.minMs)) ?? null;
+  o.log(`tile arithmetic without loads, 1024: ${tileCeiling?.toFixed(2) ?? "-"} GFLOP/s`);
   const shapes = [];
   for (const c of configs.right) for (const s of linearShapes(c)) shapes.push({ config: c.name, ...s, gflops: await matmulGflops(cache, profile, s.N, s.I, s.O, o.minMs / 2) });
   const blas = { n: 1024, ...(await blasGflops(1024)) };
@@ -100,5 +105,5 @@ export const runBench = async (acquired: AcquiredDevice, runtime: string, o: Ben
       peer: first === undefined ? "none" : `tfjs-${first.backend}`, peer_tokens_per_s: first?.tokens_per_s ?? null, peers,
     });
   }
-  return E.right({ adapter: describeAdapter(acquired.info), profile, runtime, load: [load0, loadavg()[0]!], matmul, matmul_shapes: shapes, blas, train });
+  return E.right({ adapter: describeAdapter(acquired.info), profile, runtime, load: [load0, loadavg()[0]!], matmul, tile_ceiling_gflops: tileCeiling, matmul_shapes: shapes, blas, train });
 };
