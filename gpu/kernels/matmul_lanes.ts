@@ -7,7 +7,8 @@
  * included (~12 instructions), even where every lane asks for the same address. The vec4 kernels
  * load each of a tile's RN A values in all 8 lanes; here lane j loads rows j, 8 + j, … once and
  * the others take them from its register (one shuffle each), so a step over k loads RN/8 A values
- * per lane instead of RN. lavapipe 1024² forward: 10.7 → 18.5 GFLOP/s in a raw harness.
+ * per lane instead of RN. lavapipe, 1024², `npm run bench`: 15 → 23 GFLOP/s; the same tile
+ * without any loads reaches about 31 there (bench/ceiling.ts).
  *   forward:    y[n, yOff + o] = Σ_i x[xRow0 + n, i]·Wᵀ[i, o] (+ b[bOff + o]) (+ res[n, yOff + o])
  *   backward x: dx[dxRow0 + n, i] (+)= Σ_o dy[n, dyOff + o]·W[o, i]
  *   backward W: dW[o, i] += Σ_n dy[n, dyOff + o]·x[xRow0 + n, i]
