@@ -7,14 +7,13 @@
 import * as E from "fp-ts/lib/Either.js";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { getNodeDevice } from "../adapters/webgpu_node.ts";
-import { KERNEL_PROFILES, type KernelProfile } from "../gpu/profile.ts";
 import { benchTable } from "./report.ts";
-import { runBench } from "./run.ts";
+import { benchOptions, ProfileArg, runBench } from "./run.ts";
 
 const args = process.argv.slice(2), json = args.includes("--json");
-const profileArg = args.includes("--profile") ? args[args.indexOf("--profile") + 1] : undefined;
-if (profileArg !== undefined && !KERNEL_PROFILES.includes(profileArg as KernelProfile)) {
-  process.stderr.write(`error: unknown kernel profile "${profileArg}"\n---> HINT: use one of ${KERNEL_PROFILES.join(", ")}\n`);
+const profile = args.includes("--profile") ? ProfileArg.decode(args[args.indexOf("--profile") + 1]) : undefined;
+if (profile !== undefined && E.isLeft(profile)) {
+  process.stderr.write(`error: unknown kernel profile "${args[args.indexOf("--profile") + 1]}"\n---> HINT: use one of ${ProfileArg.name}\n`);
   process.exit(2);
 }
 const dev = await getNodeDevice()();
@@ -23,12 +22,8 @@ if (E.isLeft(dev)) {
   process.exit(1);
 }
 try {
-  const result = await runBench(dev.right, `node ${process.version}`, {
-    peers: args.includes("--no-peers") ? [] : args.includes("--quick") ? ["webgpu", "wasm"] : ["webgpu", "wasm", "cpu"],
-    ...(profileArg === undefined ? {} : { profile: profileArg as KernelProfile }),
-    minMs: args.includes("--quick") ? 500 : 2000,
-    log: (line) => void process.stderr.write(`${line}\n`),
-  });
+  const flags = { quick: args.includes("--quick"), noPeers: args.includes("--no-peers"), ...(profile === undefined ? {} : { profile: profile.right }) };
+  const result = await runBench(dev.right, `node ${process.version}`, benchOptions(flags, (line) => void process.stderr.write(`${line}\n`)));
   if (E.isLeft(result)) throw new Error(`${result.left.message}\n---> HINT: ${result.left.hint}`);
   const r = result.right;
   if (json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);

@@ -5,12 +5,13 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
+import * as t from "io-ts";
 import { loadavg } from "node:os";
 import type { AcquiredDevice } from "../adapters/webgpu_device.ts";
 import { describeAdapter } from "../adapters/webgpu_info.ts";
 import { appError, type AppError } from "../core/errors.ts";
 import type { Gpt2Spec } from "../core/spec.ts";
-import { createKernelCache, type KernelProfile, probeLanes, profileFor } from "../gpu/mod.ts";
+import { createKernelCache, KERNEL_PROFILES, type KernelProfile, probeLanes, profileFor } from "../gpu/mod.ts";
 import { blasGflops, type BlasResult } from "./blas.ts";
 import { tileCeilingGflops } from "./ceiling.ts";
 import { type BenchConfig, linearShapes, loadConfigs, trainFlopsPerToken } from "./configs.ts";
@@ -25,6 +26,17 @@ export interface BenchOptions {
   readonly minMs: number;
   readonly log: (line: string) => void;
 }
+
+/** A --profile value, decoded: one of gpu/profile.ts's KERNEL_PROFILES. */
+export const ProfileArg = t.keyof(Object.fromEntries(KERNEL_PROFILES.map((p) => [p, null])) as Record<KernelProfile, null>, KERNEL_PROFILES.join(" | "));
+
+/** The bench's options from its flags, shared by `npm run bench` (bench/node.ts) and `inheritune bench`. */
+export const benchOptions = (flags: { readonly quick?: boolean; readonly noPeers?: boolean; readonly profile?: KernelProfile }, log: (line: string) => void): BenchOptions => ({
+  peers: flags.noPeers ? [] : flags.quick ? ["webgpu", "wasm"] : ["webgpu", "wasm", "cpu"],
+  minMs: flags.quick ? 500 : 2000,
+  log,
+  ...(flags.profile === undefined ? {} : { profile: flags.profile }),
+});
 
 export interface PeerResult { readonly backend: PeerBackend; readonly tokens_per_s?: number; readonly error?: string }
 

@@ -7,12 +7,12 @@
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import { benchTable } from "../../bench/report.ts";
-import { runBench } from "../../bench/run.ts";
+import { benchOptions, ProfileArg, runBench } from "../../bench/run.ts";
 import type { AppError } from "../../core/errors.ts";
 import type { CommandSpec } from "../args.ts";
 import type { Io } from "../io.ts";
 
-const BenchArgs = t.partial({ json: t.boolean, quick: t.boolean, "no-peers": t.boolean, profile: t.keyof({ cpu: null, lanes: null, gpu: null }, "cpu | lanes | gpu") });
+const BenchArgs = t.partial({ json: t.boolean, quick: t.boolean, "no-peers": t.boolean, profile: ProfileArg });
 
 export const benchCommand: CommandSpec<t.TypeOf<typeof BenchArgs>> = {
   name: "bench",
@@ -33,10 +33,8 @@ export const runBenchCommand = async (a: t.TypeOf<typeof BenchArgs>, io: Io): Pr
   if (E.isLeft(dev)) return dev;
   try {
     const runtime = "Deno" in globalThis ? "deno" : `node ${typeof process === "undefined" ? "" : process.version}`;
-    const r = await runBench(dev.right, runtime, {
-      peers: a["no-peers"] ? [] : a.quick ? ["webgpu", "wasm"] : ["webgpu", "wasm", "cpu"], minMs: a.quick ? 500 : 2000, log: (line) => io.err(`${line}\n`),
-      ...(a.profile === undefined ? {} : { profile: a.profile }),
-    });
+    const flags = { quick: a.quick === true, noPeers: a["no-peers"] === true, ...(a.profile === undefined ? {} : { profile: a.profile }) };
+    const r = await runBench(dev.right, runtime, benchOptions(flags, (line) => io.err(`${line}\n`)));
     if (E.isLeft(r)) return r;
     io.out(a.json ? `${JSON.stringify(r.right, null, 2)}\n` : benchTable(r.right));
     return E.right(undefined);

@@ -18,7 +18,7 @@
  * CPU twins: core/ops/linear.ts, core/ops/linear_backward.ts.
  * @module
  */
-import { ceilDiv, defineKernel } from "../kernel.ts";
+import { defineKernel } from "../kernel.ts";
 import { addDwTile, backwardW, backwardXOnW, forwardOnWt, storeDxTile, storeForwardTile, TILE, type TileAt } from "./matmul_vec4.ts";
 
 /** Lanes per workgroup, all in one subgroup; each owns RN / LANES of the tile's rows. */
@@ -50,13 +50,12 @@ const laneLoop = (count: string, aAt: string, bAt: string): string => /* wgsl */
   }`;
 
 const inArray: TileAt = (r, c) => `acc[${r}][${c}]`;
-const lanes = { enables: ["subgroups"], defines: TILE, workgroupSize: LANES } as const;
+const lanes = { enables: ["subgroups"], workgroupSize: LANES } as const;
 
 export const matmulForwardLanes = defineKernel({
   name: "matmul_forward_lanes",
   ...forwardOnWt,
   ...lanes,
-  grid: ({ N, O }, [wx], { RN, CV }) => [ceilDiv(ceilDiv(O / 4, CV), wx), ceilDiv(N, RN), 1],
   wgsl: /* wgsl */ `
   let O4 = params.O / 4u;
   ${laneStart("O4", "params.N", "(params.xRow0 + ROW) * params.I")}
@@ -68,7 +67,6 @@ export const matmulBackwardXLanes = defineKernel({
   name: "matmul_backward_x_lanes",
   ...backwardXOnW,
   ...lanes,
-  grid: ({ N, I }, [wx], { RN, CV }) => [ceilDiv(ceilDiv(I / 4, CV), wx), ceilDiv(N, RN), 1],
   wgsl: /* wgsl */ `
   let I4 = params.I / 4u;
   ${laneStart("I4", "params.N", "ROW * params.ldy + params.dyOff")}

@@ -76,35 +76,42 @@ export const storeDxTile = (acc: TileAt): string => eachInside("params.N", "I4",
     let at = (params.dxRow0 + r0 + ${r}u) * I4 + c0 + ${c}u;
     if (params.accumulate != 0u) { dx[at] = dx[at] + ${acc(r, c)}; } else { dx[at] = ${acc(r, c)}; }`);
 
-/** The forward's bindings and uniforms, in every fast forward on Wᵀ. */
+/**
+ * The tile, the workgroup of 8, and the grid over (cols/4 in CV vec4 columns, rows in RN rows),
+ * named by the two uniforms that hold cols and rows.
+ */
+const tileGrid = <C extends string, R extends string>(cols: C, rows: R) => ({
+  defines: TILE,
+  workgroupSize: 8,
+  grid: (u: Readonly<Record<C | R, number>>, [wx]: Vec3, { RN, CV }: typeof TILE): Vec3 => [ceilDiv(ceilDiv(u[cols] / 4, CV), wx), ceilDiv(u[rows], RN), 1],
+}) as const;
+
+/** The forward's bindings, uniforms and grid, in every fast forward on Wᵀ with this tile. */
 export const forwardOnWt = {
   bindings: [
     { name: "x", access: "read" }, { name: "wt", access: "read", type: "vec4<f32>" }, { name: "b", access: "read", type: "vec4<f32>" },
     { name: "res", access: "read", type: "vec4<f32>" }, { name: "y", access: "read_write", type: "vec4<f32>" },
   ],
   uniforms: { N: "u32", I: "u32", O: "u32", ldy: "u32", yOff: "u32", bOff: "u32", useBias: "u32", useRes: "u32", xRow0: "u32" },
+  ...tileGrid("O", "N"),
 } as const;
 
-/** dx's bindings and uniforms, in every fast dx kernel. */
+/** dx's bindings, uniforms and grid, in every fast dx kernel. */
 export const backwardXOnW = {
   bindings: [{ name: "dy", access: "read" }, { name: "w", access: "read", type: "vec4<f32>" }, { name: "dx", access: "read_write", type: "vec4<f32>" }],
   uniforms: { N: "u32", I: "u32", O: "u32", ldy: "u32", dyOff: "u32", dxRow0: "u32", accumulate: "u32" },
+  ...tileGrid("I", "N"),
 } as const;
 
 /** What both dW kernels share but the dy binding: uniforms, tile, grid over (I/4, O). */
 export const backwardW = {
   uniforms: { N: "u32", I: "u32", O: "u32", ldy: "u32", dyOff: "u32", xRow0: "u32" },
-  defines: TILE,
-  workgroupSize: 8,
-  grid: ({ O, I }: { O: number; I: number }, [wx]: Vec3, { RN, CV }: typeof TILE): Vec3 => [ceilDiv(ceilDiv(I / 4, CV), wx), ceilDiv(O, RN), 1],
+  ...tileGrid("I", "O"),
 } as const;
 
 export const matmulForwardVec4 = defineKernel({
   name: "matmul_forward_vec4",
   ...forwardOnWt,
-  defines: TILE,
-  workgroupSize: 8,
-  grid: ({ N, O }, [wx], { RN, CV }) => [ceilDiv(ceilDiv(O / 4, CV), wx), ceilDiv(N, RN), 1],
   wgsl: /* wgsl */ `
   let O4 = params.O / 4u;
   ${tileStart("O4", "params.N", "(params.xRow0 + ROW) * params.I")}
@@ -115,9 +122,6 @@ export const matmulForwardVec4 = defineKernel({
 export const matmulBackwardXVec4 = defineKernel({
   name: "matmul_backward_x_vec4",
   ...backwardXOnW,
-  defines: TILE,
-  workgroupSize: 8,
-  grid: ({ N, I }, [wx], { RN, CV }) => [ceilDiv(ceilDiv(I / 4, CV), wx), ceilDiv(N, RN), 1],
   wgsl: /* wgsl */ `
   let I4 = params.I / 4u;
   ${tileStart("I4", "params.N", "ROW * params.ldy + params.dyOff")}
