@@ -9,11 +9,11 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { fileURLToPath } from "node:url";
-import { loadLlama2c } from "../adapters/llama2c.ts";
+import { loadLlama2c } from "../adapters/formats/llama2c.ts";
 import type { AppError } from "../core/errors.ts";
-import { inheritWeights, planInheritance } from "../core/plan.ts";
-import { ffnDim, kvDim, type Gpt2Spec, type ModelSpec } from "../core/spec.ts";
-import { allTensors, numel, type Weights } from "../core/tensors.ts";
+import { inheritWeights, planInheritance } from "../core/surgery/plan.ts";
+import { ffnDim, kvDim, type Gpt2Spec, type ModelSpec } from "../core/model/spec.ts";
+import { allTensors, numel, type Weights } from "../core/model/tensors.ts";
 
 export interface BenchConfig {
   readonly name: string;

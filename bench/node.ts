@@ -6,7 +6,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { getNodeDevice } from "../adapters/webgpu_node.ts";
+import { getNodeDevice } from "../adapters/devices/webgpu_node.ts";
 import { benchTable } from "./report.ts";
 import { benchOptions, ProfileArg, runBench } from "./run.ts";
 

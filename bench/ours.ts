@@ -6,11 +6,11 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import type { Hyper, MicroBatch } from "../core/trainer.ts";
+import type { Hyper, MicroBatch } from "../core/train/trainer.ts";
 import { ceilDiv, createBatch, createTensor, destroyTensor, type KernelCache, type KernelProfile, upload } from "../gpu/mod.ts";
-import { forwardKernels } from "../gpu/forward_kernels.ts";
-import { createGpuModel } from "../gpu/model.ts";
-import { createGpuTrainer } from "../gpu/trainer.ts";
+import { forwardKernels } from "../gpu/model/forward_kernels.ts";
+import { createGpuModel } from "../gpu/model/model.ts";
+import { createGpuTrainer } from "../gpu/train/trainer.ts";
 import { type BenchConfig } from "./configs.ts";
 import type { MemoryMeter } from "./memory.ts";
 
@@ -23,7 +23,7 @@ const unwrap = <A>(r: E.Either<{ readonly message: string }, A>): A => {
 
 /** Mean ms of `run` over repeats lasting at least minMs (at least 2, at most maxReps), after `warmups` runs. */
 export const timeIt = async (minMs: number, run: () => Promise<void>, maxReps = 50, warmups = 3): Promise<number> => {
-  for (let w = 0; w < warmups; w++) await run(); // compiles, first touches, and lets pacing (gpu/pacing.ts) learn the batch's time
+  for (let w = 0; w < warmups; w++) await run(); // compiles, first touches, and lets pacing (gpu/engine/pacing.ts) learn the batch's time
   const t0 = performance.now();
   let reps = 0;
   while ((reps < 2 || performance.now() - t0 < minMs) && reps < maxReps) { await run(); reps++; }

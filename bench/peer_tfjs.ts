@@ -1,5 +1,5 @@
 /**
- * The peer: the same GPT-2 style model (core/spec.ts shapes: learned positions, pre-LayerNorm,
+ * The peer: the same GPT-2 style model (core/model/spec.ts shapes: learned positions, pre-LayerNorm,
  * causal multi-head attention, tanh GELU, tied head), batch and optimizer (AdamW with decoupled
  * weight decay on matrices, global-norm clip) written with TensorFlow.js's public API, trained on
  * a tfjs backend: "webgpu" on Dawn's adapter (the one our engine uses), "wasm", "cpu".
@@ -8,8 +8,8 @@
  * @module
  */
 import type * as TF from "@tensorflow/tfjs";
-import type { Gpt2Spec } from "../core/spec.ts";
-import type { Hyper } from "../core/trainer.ts";
+import type { Gpt2Spec } from "../core/model/spec.ts";
+import type { Hyper } from "../core/train/trainer.ts";
 
 export type PeerBackend = "webgpu" | "wasm" | "cpu";
 

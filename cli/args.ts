@@ -62,3 +62,5 @@ export const helpText = (cmd: CommandSpec<unknown>): string => {
   const rows = Object.entries(cmd.flags).map(([k, f]) => `  --${k}${f.type === "string" ? " <value>" : ""}`.padEnd(28) + f.help);
   return [`inheritune ${cmd.usage}`, "", cmd.summary, "", "Options:", ...rows, "  --help".padEnd(28) + "this text", ""].join("\n");
 };
+
+export const backendFlag = { type: "string", help: "webgpu | cpu (default: webgpu when an adapter exists)" } as const;

@@ -3,7 +3,7 @@
  * shared program, then exits with its code.
  * @module
  */
-import { getDenoDevice } from "../adapters/webgpu_deno.ts";
+import { getDenoDevice } from "../adapters/devices/webgpu_deno.ts";
 import { fileURLToPath } from "node:url";
 import type { Io } from "./io.ts";
 import { main } from "./main.ts";

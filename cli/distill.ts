@@ -6,10 +6,10 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { loadModel, type Model } from "../adapters/models.ts";
+import { loadModel, type Model } from "../adapters/formats/models.ts";
 import { appError, type AppError } from "../core/errors.ts";
-import type { ModelSpec } from "../core/spec.ts";
-import type { Teacher } from "../core/trainer.ts";
+import type { ModelSpec } from "../core/model/spec.ts";
+import type { Teacher } from "../core/train/trainer.ts";
 
 export interface DistillArgs {
   readonly "distill-from"?: string | undefined;

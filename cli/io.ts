@@ -4,7 +4,8 @@
  * @module
  */
 import type * as TE from "fp-ts/lib/TaskEither.js";
-import type { AcquiredDevice, DeviceError } from "../adapters/webgpu_device.ts";
+import type { AcquiredDevice, DeviceError } from "../adapters/devices/webgpu_device.ts";
+import type { DeviceSource } from "../adapters/devices/backend.ts";
 
 export interface Io {
   readonly out: (text: string) => void; // stdout
@@ -14,3 +15,6 @@ export interface Io {
   readonly assets: string; // the bundled assets/ folder, for the embedded default run
   readonly isTTY: boolean; // stdout is a terminal: progress bars are shown only then
 }
+
+/** The device source a backend choice needs (adapters/devices/backend.ts): the shim's device, notes to stderr. */
+export const devicesOf = (io: Io): DeviceSource => ({ getDevice: io.getDevice, note: io.err });

@@ -3,7 +3,7 @@
  * Dawn-backed WebGPU device into the shared program, then exits with its code.
  * @module
  */
-import { getNodeDevice } from "../adapters/webgpu_node.ts";
+import { getNodeDevice } from "../adapters/devices/webgpu_node.ts";
 import { fileURLToPath } from "node:url";
 import type { Io } from "./io.ts";
 import { main } from "./main.ts";

@@ -8,18 +8,13 @@ import * as E from "fp-ts/lib/Either.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import process from "node:process";
 import { basename, join } from "node:path";
-import { watchDeviceLoss } from "../adapters/device_loss.ts";
-import { readBytes } from "../adapters/files.ts";
-import { loadModel, loadTokenizer, type Model } from "../adapters/models.ts";
-import { findTokenizerFiles } from "../adapters/tokenizers.ts";
-import { loadTrainingData } from "../adapters/training_data.ts";
-import { evaluate, type TrainData, type TrainerFactory, type TrainSettings } from "../adapters/training.ts";
-import { createCpuTrainer } from "../core/cpu_trainer.ts";
+import { readBytes } from "../adapters/fs/files.ts";
+import { loadModel, loadTokenizer, type Model } from "../adapters/formats/models.ts";
+import { findTokenizerFiles } from "../adapters/tokenizers/load.ts";
+import { loadTrainingData } from "../adapters/data/training_data.ts";
+import { evaluate, type TrainData, type TrainerFactory, type TrainSettings } from "../adapters/train/loop.ts";
 import type { AppError } from "../core/errors.ts";
-import type { Tokenizer } from "../core/tokenizer.ts";
-import type { Teacher, Trainer } from "../core/trainer.ts";
-import { createGpuTrainer } from "../gpu/trainer.ts";
-import type { Backend } from "./backend.ts";
+import type { Tokenizer } from "../core/text/tokenizer.ts";
 import type { Io } from "./io.ts";
 
 export interface Prepared {
@@ -72,11 +67,6 @@ export const prepare = async (modelPath: string, dataPath: string, tokenizer: st
   const copies = await tokenizerCopies(p.right.model, tokenizer);
   return E.map((c: Prepared["copies"]) => ({ ...p.right, copies: c }))(copies);
 };
-
-/** Trainers of a backend; with a teacher, every step distils from it (train --distill-from). */
-export const trainerFactory = (b: Backend, teacher?: Teacher): TrainerFactory =>
-  b._tag === "cpu" ? (spec, init) => TE.right(createCpuTrainer(spec, init, teacher))
-    : (spec, init) => TE.map((t: Trainer) => watchDeviceLoss(b.acquired.lost, t))(createGpuTrainer(b.kernels, spec, init, { profile: b.profile, ...(teacher ? { teacher } : {}) }));
 
 /** SIGINT → abort (the loop saves a checkpoint between steps); a second SIGINT ends the process as usual. */
 export const interruptible = async <A>(body: (signal: AbortSignal) => Promise<A>): Promise<A> => {

@@ -1,16 +1,16 @@
 /**
- * `--layers` for every command: a strategy (core/strategies.ts) turned into a selection, measuring
- * the reference's blocks first (adapters/analysis.ts) when the strategy ranks them.
+ * `--layers` for every command: a strategy (core/surgery/strategies.ts) turned into a selection, measuring
+ * the reference's blocks first (adapters/analysis/measure.ts) when the strategy ranks them.
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { analyzeBlocks, type GpuBackend } from "../adapters/analysis.ts";
-import type { Model } from "../adapters/models.ts";
-import type { TokenArray } from "../core/batches.ts";
-import type { BlockReport } from "../core/diagnostics.ts";
+import { analyzeBlocks, type GpuBackend } from "../adapters/analysis/measure.ts";
+import type { Model } from "../adapters/formats/models.ts";
+import type { TokenArray } from "../core/train/batches.ts";
+import type { BlockReport } from "../core/surgery/diagnostics.ts";
 import type { AppError } from "../core/errors.ts";
-import { type InheritancePlan, planInheritance } from "../core/plan.ts";
-import { chooseBlocks, needsDiagnostics, parseStrategy, strategyName } from "../core/strategies.ts";
+import { type InheritancePlan, planInheritance } from "../core/surgery/plan.ts";
+import { chooseBlocks, needsDiagnostics, parseStrategy, strategyName } from "../core/surgery/strategies.ts";
 
 export interface Chosen {
   readonly name: string; // the strategy, normalised (first:3, influence:3, …)

@@ -4,14 +4,14 @@
  * (adapters/webgpu_*.ts find one) and never looks for one.
  * @module
  */
-export * from "./kernel.ts";
-export * from "./errors.ts";
-export { kernelHeader, kernelEntry, kernelSource, uniformLayout, type UniformField } from "./wgsl.ts";
-export { foldGrid, unfoldWorkgroup, type Dispatch } from "./grid.ts";
-export { createKernelCache, type CompiledKernel, type KernelCache } from "./compile.ts";
-export * from "./tensor.ts";
-export { rowsPerBinding, splitForBinding, type BindingSpan, type SplitRequest } from "./split.ts";
-export { createBatch, type Batch, type BatchOptions, type Bindable, type BindingsFor, type KernelTime, type ReadHandle, type Readbacks, type UniformsFor } from "./batch.ts";
-export { KERNEL_PROFILES, type KernelProfile, profileFor } from "./profile.ts";
-export { probeLanes } from "./lanes_probe.ts";
-export { readTensors } from "./readback.ts";
+export * from "./engine/kernel.ts";
+export * from "./engine/errors.ts";
+export { kernelHeader, kernelEntry, kernelSource, uniformLayout, type UniformField } from "./engine/wgsl.ts";
+export { foldGrid, unfoldWorkgroup, type Dispatch } from "./engine/grid.ts";
+export { createKernelCache, type CompiledKernel, type KernelCache } from "./engine/compile.ts";
+export * from "./engine/tensor.ts";
+export { rowsPerBinding, splitForBinding, type BindingSpan, type SplitRequest } from "./engine/split.ts";
+export { createBatch, type Batch, type BatchOptions, type Bindable, type BindingsFor, type KernelTime, type ReadHandle, type Readbacks, type UniformsFor } from "./engine/batch.ts";
+export { KERNEL_PROFILES, type KernelProfile, profileFor } from "./engine/profile.ts";
+export { probeLanes } from "./engine/lanes_probe.ts";
+export { readTensors } from "./engine/readback.ts";

@@ -1,5 +1,5 @@
 /**
- * The long fuzz: every format of props/fuzz_formats.ts with as many cases as asked (default 20,000
+ * The long fuzz: every format of props/formats/fuzz_formats.ts with as many cases as asked (default 20,000
  * each), a fresh seed each run unless one is given; prints each format's count of values and
  * refusals, and the seed and counterexample of any failure. Runs under Deno, which reads the
  * TypeScript directly: `npm run fuzz -- 50000 [seed]`.
@@ -10,8 +10,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { checkLoad } from "../props/fuzz_check.ts";
-import { fuzzFormats } from "../props/fuzz_formats.ts";
+import { checkLoad } from "../props/formats/fuzz_check.ts";
+import { fuzzFormats } from "../props/formats/fuzz_formats.ts";
 
 // @huggingface/tokenizers warns on the console about damaged parts it then rejects; the verdict is the error value.
 console.warn = console.error = () => undefined;

@@ -4,7 +4,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { fileURLToPath } from "node:url";
-import { deviceError } from "../adapters/webgpu_device.ts";
+import { deviceError } from "../adapters/devices/webgpu_device.ts";
 import type { Io } from "../cli/io.ts";
 import { main } from "../cli/main.ts";
 

@@ -3,10 +3,10 @@
  * that a step takes a millisecond, big enough to have every kind of tensor (GQA, untied head).
  * @module
  */
-import type { TrainSettings } from "../adapters/checkpoint.ts";
-import type { TrainData } from "../adapters/training.ts";
-import type { LlamaSpec } from "../core/spec.ts";
-import { allTensors, numel, type Weights } from "../core/tensors.ts";
+import type { TrainSettings } from "../adapters/formats/checkpoint.ts";
+import type { TrainData } from "../adapters/train/loop.ts";
+import type { LlamaSpec } from "../core/model/spec.ts";
+import { allTensors, numel, type Weights } from "../core/model/tensors.ts";
 
 export const TINY: LlamaSpec = {
   _tag: "llama", nLayer: 2, nEmbd: 8, nHead: 2, nKvHead: 1, vocabSize: 16, blockSize: 8, normEps: 1e-5,

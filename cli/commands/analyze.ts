@@ -10,14 +10,14 @@ import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { analyzeBlocks } from "../../adapters/analysis.ts";
-import { writeBytesAtomic } from "../../adapters/atomic_write.ts";
-import type { BlockReport } from "../../core/diagnostics.ts";
+import { analyzeBlocks } from "../../adapters/analysis/measure.ts";
+import { writeBytesAtomic } from "../../adapters/fs/atomic_write.ts";
+import type { BlockReport } from "../../core/surgery/diagnostics.ts";
 import type { AppError } from "../../core/errors.ts";
-import { lineChart } from "../../core/svg_chart.ts";
-import { type CommandSpec, PosIntArg } from "../args.ts";
-import { BackendArg, backendFlag, withBackend } from "../backend.ts";
-import type { Io } from "../io.ts";
+import { lineChart } from "../../core/report/svg_chart.ts";
+import { backendFlag, type CommandSpec, PosIntArg } from "../args.ts";
+import { BackendArg, withBackend } from "../../adapters/devices/backend.ts";
+import { devicesOf, type Io } from "../io.ts";
 import { loadModelAndData } from "../run_setup.ts";
 
 const AnalyzeArgs = t.intersection([
@@ -61,7 +61,7 @@ export const runAnalyze = async (a: AnalyzeArgs, io: Io): Promise<E.Either<AppEr
   if (E.isLeft(p)) return p;
   const { model: m, data } = p.right;
   const T = a.ctx ?? 100, sequences = Math.max(1, Math.floor((a.tokens ?? 3200) / T));
-  return withBackend(io, a.backend, async (b) => {
+  return withBackend(devicesOf(io), a.backend, async (b) => {
     const rows = await analyzeBlocks(m.spec, m.weights, data.val, { sequences, T }, b._tag === "webgpu" ? b : undefined);
     if (E.isLeft(rows)) return rows;
     const result = { model: a.model, T: Math.min(T, m.spec.blockSize), sequences, heads: m.spec.nHead, blocks: rows.right };

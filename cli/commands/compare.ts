@@ -10,18 +10,18 @@
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import { join } from "node:path";
-import { readCurve, writeReport } from "../../adapters/compare_files.ts";
-import { runTraining, type TrainSummary } from "../../adapters/training.ts";
-import type { ArmResult, CompareReport } from "../../core/compare_report.ts";
-import type { Model } from "../../adapters/models.ts";
-import type { TokenArray } from "../../core/batches.ts";
+import { readCurve, writeReport } from "../../adapters/train/compare_files.ts";
+import { runTraining, type TrainSummary } from "../../adapters/train/loop.ts";
+import type { ArmResult, CompareReport } from "../../core/report/compare_report.ts";
+import type { Model } from "../../adapters/formats/models.ts";
+import type { TokenArray } from "../../core/train/batches.ts";
 import { appError, type AppError } from "../../core/errors.ts";
-import { targetWeights } from "../../core/init.ts";
-import { type InheritancePlan, scratchPlan } from "../../core/plan.ts";
-import { type CommandSpec, NonNegIntArg, PosIntArg } from "../args.ts";
-import { BackendArg, backendFlag, withBackend } from "../backend.ts";
-import type { Io } from "../io.ts";
-import { interruptible, prepare, referenceLoss, trainerFactory } from "../run_setup.ts";
+import { targetWeights } from "../../core/model/init.ts";
+import { type InheritancePlan, scratchPlan } from "../../core/surgery/plan.ts";
+import { backendFlag, type CommandSpec, NonNegIntArg, PosIntArg } from "../args.ts";
+import { BackendArg, trainerFactory, withBackend } from "../../adapters/devices/backend.ts";
+import { devicesOf, type Io } from "../io.ts";
+import { interruptible, prepare, referenceLoss } from "../run_setup.ts";
 import { selectBlocks } from "../select.ts";
 import { settingsOf } from "./train.ts";
 
@@ -88,7 +88,7 @@ export const runCompare = async (a: CompareArgs, io: Io): Promise<E.Either<AppEr
   const shape = arms.right[0]!.plan.target;
   const settings = settingsOf({ ...a }, shape);
   if (E.isLeft(settings)) return settings;
-  return withBackend(io, a.backend, (b) => interruptible(async (signal) => {
+  return withBackend(devicesOf(io), a.backend, (b) => interruptible(async (signal) => {
     const makeTrainer = trainerFactory(b);
     const ref = await referenceLoss(makeTrainer, p.right, settings.right);
     if (E.isLeft(ref)) return ref;

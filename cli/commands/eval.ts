@@ -1,18 +1,18 @@
 /**
  * `inheritune eval <model> --data <corpus>`: mean next-token loss and perplexity of a model on the
  * validation split of a corpus (the last 10% of tokens of a text corpus, or a `tokenize` output's
- * recorded split), scored as `train` scores it: consecutive windows of --ctx tokens (core/batches.ts).
+ * recorded split), scored as `train` scores it: consecutive windows of --ctx tokens (core/train/batches.ts).
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
-import { evaluate } from "../../adapters/training.ts";
-import { evalStarts } from "../../core/batches.ts";
+import { evaluate } from "../../adapters/train/loop.ts";
+import { evalStarts } from "../../core/train/batches.ts";
 import { appError, type AppError } from "../../core/errors.ts";
-import { type CommandSpec, PosIntArg } from "../args.ts";
-import { BackendArg, backendFlag, withBackend } from "../backend.ts";
-import type { Io } from "../io.ts";
-import { loadModelAndData, trainerFactory } from "../run_setup.ts";
+import { backendFlag, type CommandSpec, PosIntArg } from "../args.ts";
+import { BackendArg, trainerFactory, withBackend } from "../../adapters/devices/backend.ts";
+import { devicesOf, type Io } from "../io.ts";
+import { loadModelAndData } from "../run_setup.ts";
 
 const EvalArgs = t.intersection([
   t.type({ model: t.string, data: t.string }),
@@ -45,7 +45,7 @@ export const runEval = async (a: EvalArgs, io: Io): Promise<E.Either<AppError, v
   if (ctx > spec.blockSize) return E.left(appError("BadArgs", `Cannot evaluate with --ctx ${ctx}: the model's context is ${spec.blockSize}`, `give --ctx ${spec.blockSize} or less`));
   const windows = evalStarts(data.val.length, ctx, evalTokens > 0 ? evalTokens : Infinity).length;
   if (windows === 0) return E.left(appError("BadInput", `Cannot evaluate: the validation split has ${data.val.length} tokens, fewer than one window of ${ctx + 1}`, "give a larger corpus or a smaller --ctx"));
-  const loss = await withBackend(io, a.backend, async (b) => {
+  const loss = await withBackend(devicesOf(io), a.backend, async (b) => {
     const trainer = await trainerFactory(b)(spec, { weights })();
     if (E.isLeft(trainer)) return trainer;
     try {

@@ -1,6 +1,6 @@
 /**
  * `inheritune grow <reference> --data <corpus> --tokens-per-round N --out <dir>`: the paper's
- * procedure for choosing the depth (core/grow.ts): inherit the first ⌈L/2⌉ blocks, train, and while
+ * procedure for choosing the depth (core/surgery/grow.ts): inherit the first ⌈L/2⌉ blocks, train, and while
  * the target's validation loss is above the reference's, inherit 2 more blocks and train again from
  * the reference's weights; each round's run sits in <out>/<strategy>-<n>; <out>/grow.json records them.
  * --strategy influence|rank keeps the n most influential / least lazy blocks instead of the first n.
@@ -9,15 +9,15 @@
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import { join } from "node:path";
-import { writeBytesAtomic } from "../../adapters/atomic_write.ts";
-import { runTraining } from "../../adapters/training.ts";
+import { writeBytesAtomic } from "../../adapters/fs/atomic_write.ts";
+import { runTraining } from "../../adapters/train/loop.ts";
 import type { AppError } from "../../core/errors.ts";
-import { firstDepth, growDecision } from "../../core/grow.ts";
-import { inheritWeights } from "../../core/plan.ts";
-import { type CommandSpec, NonNegIntArg, PosIntArg } from "../args.ts";
-import { BackendArg, backendFlag, withBackend } from "../backend.ts";
-import type { Io } from "../io.ts";
-import { interruptible, prepare, referenceLoss, trainerFactory } from "../run_setup.ts";
+import { firstDepth, growDecision } from "../../core/surgery/grow.ts";
+import { inheritWeights } from "../../core/surgery/plan.ts";
+import { backendFlag, type CommandSpec, NonNegIntArg, PosIntArg } from "../args.ts";
+import { BackendArg, trainerFactory, withBackend } from "../../adapters/devices/backend.ts";
+import { devicesOf, type Io } from "../io.ts";
+import { interruptible, prepare, referenceLoss } from "../run_setup.ts";
 import { selectBlocks } from "../select.ts";
 import { settingsOf } from "./train.ts";
 
@@ -58,7 +58,7 @@ export const runGrow = async (a: GrowArgs, io: Io): Promise<E.Either<AppError, v
   const ref = p.right.model, L = ref.spec.nLayer;
   const settings = settingsOf({ ...a, tokens: a["tokens-per-round"], "eval-every": 0 }, ref.spec);
   if (E.isLeft(settings)) return settings;
-  return withBackend(io, a.backend, (b) => interruptible(async (signal) => {
+  return withBackend(devicesOf(io), a.backend, (b) => interruptible(async (signal) => {
     const makeTrainer = trainerFactory(b);
     const refLoss = await referenceLoss(makeTrainer, p.right, settings.right);
     if (E.isLeft(refLoss)) return refLoss;

@@ -1,6 +1,6 @@
 /**
  * `inheritune inherit <reference> --layers <n | i,j,k> --out <dir>`: build the target (Sanyal et al.
- * 2024, Algorithm 1: embedding, the chosen blocks, final norm, LM head; core/plan.ts) and write it
+ * 2024, Algorithm 1: embedding, the chosen blocks, final norm, LM head; core/surgery/plan.ts) and write it
  * as a Hugging Face directory whose config.json has the target's depth, with the reference's
  * tokenizer copied and an `inheritune.json` recording the reference (path, sha256), the plan
  * tensor by tensor, and the tool version.
@@ -11,22 +11,22 @@ import * as t from "io-ts";
 import { createHash } from "node:crypto";
 import { readdir } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { isDirectory, readBytes, sha256File } from "../../adapters/files.ts";
-import { saveHfModel } from "../../adapters/hf_checkpoint.ts";
-import { loadModel, type Model } from "../../adapters/models.ts";
-import { findTokenizerFiles, loadTokenizerFiles } from "../../adapters/tokenizers.ts";
+import { isDirectory, readBytes, sha256File } from "../../adapters/fs/files.ts";
+import { saveHfModel } from "../../adapters/formats/hf_checkpoint.ts";
+import { loadModel, type Model } from "../../adapters/formats/models.ts";
+import { findTokenizerFiles, loadTokenizerFiles } from "../../adapters/tokenizers/load.ts";
 import type { Dtype } from "../../core/codecs/safetensors_header.ts";
-import type { TokenArray } from "../../core/batches.ts";
+import type { TokenArray } from "../../core/train/batches.ts";
 import { appError, type AppError } from "../../core/errors.ts";
 import { hfExportable } from "../../core/codecs/hf_config.ts";
-import { chooseHeads, headImportance, narrowHeads, prunedSpec } from "../../core/heads.ts";
-import type { ModelSpec } from "../../core/spec.ts";
-import type { Weights } from "../../core/tensors.ts";
-import { ffnImportance, keepUnits, narrowFfn } from "../../core/width.ts";
-import { loadTrainingData } from "../../adapters/training_data.ts";
-import { describeEntry, inheritWeights } from "../../core/plan.ts";
-import { parseStrategy } from "../../core/strategies.ts";
-import { paramCount } from "../../core/tensors.ts";
+import { chooseHeads, headImportance, narrowHeads, prunedSpec } from "../../core/surgery/heads.ts";
+import type { ModelSpec } from "../../core/model/spec.ts";
+import type { Weights } from "../../core/model/tensors.ts";
+import { ffnImportance, keepUnits, narrowFfn } from "../../core/surgery/width.ts";
+import { loadTrainingData } from "../../adapters/data/training_data.ts";
+import { describeEntry, inheritWeights } from "../../core/surgery/plan.ts";
+import { parseStrategy } from "../../core/surgery/strategies.ts";
+import { paramCount } from "../../core/model/tensors.ts";
 import { type CommandSpec, NumberArg, PosIntArg } from "../args.ts";
 import type { Io } from "../io.ts";
 import { type Chosen, selectBlocks } from "../select.ts";

@@ -5,10 +5,10 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
-import { loadModel, type Model } from "../../adapters/models.ts";
+import { loadModel, type Model } from "../../adapters/formats/models.ts";
 import type { AppError } from "../../core/errors.ts";
-import { ffnDim, headDim, isTied, kvHeads } from "../../core/spec.ts";
-import { blockParams, globalTensors, numel, paramCount } from "../../core/tensors.ts";
+import { ffnDim, headDim, isTied, kvHeads } from "../../core/model/spec.ts";
+import { blockParams, globalTensors, numel, paramCount } from "../../core/model/tensors.ts";
 import type { CommandSpec } from "../args.ts";
 import type { Io } from "../io.ts";
 

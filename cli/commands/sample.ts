@@ -5,17 +5,17 @@
  */
 import * as t from "io-ts";
 import * as E from "fp-ts/lib/Either.js";
-import { loadModel, loadTokenizer } from "../../adapters/models.ts";
-import type { Model } from "../../adapters/models.ts";
-import { type DecodeState, decodeStep, startDecoding } from "../../core/decode.ts";
+import { loadModel, loadTokenizer } from "../../adapters/formats/models.ts";
+import type { Model } from "../../adapters/formats/models.ts";
+import { type DecodeState, decodeStep, startDecoding } from "../../core/generate/decode.ts";
 import { type AppError, isAppError } from "../../core/errors.ts";
-import { generate, type Step } from "../../core/generate.ts";
-import { gpuDecodeStep } from "../../gpu/decode.ts";
-import { createGpuModel } from "../../gpu/model.ts";
-import { type Backend, BackendArg, backendFlag, withBackend } from "../backend.ts";
-import { textStream } from "../../core/tokenizer.ts";
-import { NonNegIntArg, NumberArg, type CommandSpec } from "../args.ts";
-import type { Io } from "../io.ts";
+import { generate, type Step } from "../../core/generate/generate.ts";
+import { gpuDecodeStep } from "../../gpu/model/decode.ts";
+import { createGpuModel } from "../../gpu/model/model.ts";
+import { type Backend, BackendArg, withBackend } from "../../adapters/devices/backend.ts";
+import { textStream } from "../../core/text/tokenizer.ts";
+import { backendFlag, type CommandSpec, NonNegIntArg, NumberArg } from "../args.ts";
+import { devicesOf, type Io } from "../io.ts";
 
 const Probability = t.refinement(NumberArg, (p) => p > 0 && p <= 1, "number in (0, 1]");
 const Temperature = t.refinement(NumberArg, (x) => x >= 0, "number ≥ 0");
@@ -62,7 +62,7 @@ export const runSample = async (a: t.TypeOf<typeof SampleArgs>, io: Io): Promise
   if (E.isLeft(tok)) return tok;
   const { spec, weights } = model.right;
   const prompt = tok.right.encode(a.prompt ?? "", { bos: true, eos: false });
-  return withBackend(io, a.backend, async (backend) => {
+  return withBackend(devicesOf(io), a.backend, async (backend) => {
     const s = await stepper(backend, spec, weights);
     if (E.isLeft(s)) return s;
     const text = textStream(tok.right, prompt[0]!);

@@ -1,18 +1,18 @@
 /**
  * `inheritune tokenize <corpus> --tokenizer <t> --out <dir>`: tokenize a .txt/.jsonl file or a
- * directory of them once into token shards (adapters/token_store.ts), with BOS (and/or EOS) at
+ * directory of them once into token shards (adapters/data/token_store.ts), with BOS (and/or EOS) at
  * document boundaries, the last --val-fraction of tokens held out (from a document start), and
- * optionally a default training subset by --tokens or --fraction with --seed (core/token_shards.ts).
+ * optionally a default training subset by --tokens or --fraction with --seed (core/train/token_shards.ts).
  * A progress bar appears on stderr when tokenizing takes longer than a second.
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
-import { listCorpus } from "../../adapters/corpus.ts";
-import { saveSubset, tokenizeCorpus } from "../../adapters/token_store.ts";
-import { findTokenizer } from "../../adapters/tokenizers.ts";
+import { listCorpus } from "../../adapters/data/corpus.ts";
+import { saveSubset, tokenizeCorpus } from "../../adapters/data/token_store.ts";
+import { findTokenizer } from "../../adapters/tokenizers/load.ts";
 import { appError, type AppError } from "../../core/errors.ts";
-import { rangeTokens, selectSubset } from "../../core/token_shards.ts";
+import { rangeTokens, selectSubset } from "../../core/train/token_shards.ts";
 import { type CommandSpec, NonNegIntArg, NumberArg, PosIntArg } from "../args.ts";
 import type { Io } from "../io.ts";
 

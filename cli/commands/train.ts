@@ -1,7 +1,7 @@
 /**
  * `inheritune train <model> --data <corpus> --out <dir>`: train a model (or, with --layers, the
- * target inherited on the fly from it: core/plan.ts) on a corpus with the loop of
- * adapters/training.ts, on the GPU or the CPU reference. Defaults are PAPER.md's "In miniature":
+ * target inherited on the fly from it: core/surgery/plan.ts) on a corpus with the loop of
+ * adapters/train/loop.ts, on the GPU or the CPU reference. Defaults are PAPER.md's "In miniature":
  * batch 16 × 256, AdamW (0.9, 0.95), weight decay 0.1, clip 1.0, peak lr 3e-3 with 10% warm-up and
  * cosine to 10% of the peak, a 200k-token budget. SIGINT saves a checkpoint; --resume continues.
  * @module
@@ -10,21 +10,21 @@ import * as E from "fp-ts/lib/Either.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import * as t from "io-ts";
 import { basename } from "node:path";
-import type { Model } from "../../adapters/models.ts";
-import { type Metrics, runTraining, type TrainSettings, type TrainSummary } from "../../adapters/training.ts";
+import type { Model } from "../../adapters/formats/models.ts";
+import { type Metrics, runTraining, type TrainSettings, type TrainSummary } from "../../adapters/train/loop.ts";
 import { appError, type AppError } from "../../core/errors.ts";
-import type { TokenArray } from "../../core/batches.ts";
-import { inheritWeights } from "../../core/plan.ts";
-import { defaultSchedule } from "../../core/schedule.ts";
-import type { ModelSpec } from "../../core/spec.ts";
-import type { Weights } from "../../core/tensors.ts";
-import { type CommandSpec, NonNegIntArg, NumberArg, PosIntArg } from "../args.ts";
-import { BackendArg, backendFlag, withBackend } from "../backend.ts";
-import type { Io } from "../io.ts";
+import type { TokenArray } from "../../core/train/batches.ts";
+import { inheritWeights } from "../../core/surgery/plan.ts";
+import { defaultSchedule } from "../../core/train/schedule.ts";
+import type { ModelSpec } from "../../core/model/spec.ts";
+import type { Weights } from "../../core/model/tensors.ts";
+import { backendFlag, type CommandSpec, NonNegIntArg, NumberArg, PosIntArg } from "../args.ts";
+import { BackendArg, trainerFactory, withBackend } from "../../adapters/devices/backend.ts";
+import { devicesOf, type Io } from "../io.ts";
 import { progressLine } from "../progress.ts";
 import { type DistillInfo, distillFlags, teacherOf } from "../distill.ts";
 import { type Chosen, selectBlocks } from "../select.ts";
-import { defaultOut, embedded, interruptible, prepare, referenceLoss, trainerFactory } from "../run_setup.ts";
+import { defaultOut, embedded, interruptible, prepare, referenceLoss } from "../run_setup.ts";
 
 const NonNeg = t.refinement(NumberArg, (x) => x >= 0, "number ≥ 0");
 const Positive = t.refinement(NumberArg, (x) => x > 0, "number > 0");
@@ -84,7 +84,7 @@ export const settingsOf = (a: TrainArgs, spec: ModelSpec): E.Either<AppError, Tr
   });
 };
 
-/** The model to train: <model> itself, or the target --layers inherits from it (any strategy of core/strategies.ts). */
+/** The model to train: <model> itself, or the target --layers inherits from it (any strategy of core/surgery/strategies.ts). */
 const trainee = async (m: Model, layers: string | undefined, val: TokenArray): Promise<E.Either<AppError, { spec: ModelSpec; weights: Weights }>> => {
   if (layers === undefined) return E.right({ spec: m.spec, weights: m.weights });
   return E.map((c: Chosen) => ({ spec: c.plan.target, weights: inheritWeights(c.plan, m.weights) }))(await selectBlocks(m, layers, val));
@@ -119,7 +119,7 @@ export const runTrain = async (a: TrainArgs, io: Io): Promise<E.Either<AppError,
   const kd = await teacherOf(a, target.right.spec, settings.right.ctx, { path: modelPath, model: p.right.model });
   if (E.isLeft(kd)) return kd;
   const t0 = io.now();
-  const summary = await withBackend(io, a.backend, (b) => interruptible(async (signal) => {
+  const summary = await withBackend(devicesOf(io), a.backend, (b) => interruptible(async (signal) => {
     const makeTrainer = trainerFactory(b, kd.right?.teacher);
     const refLoss = layers === undefined ? E.right(undefined) : await referenceLoss(trainerFactory(b), p.right, settings.right);
     if (E.isLeft(refLoss)) return refLoss;

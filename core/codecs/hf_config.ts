@@ -7,7 +7,7 @@
  * head-pruned model's heads keep their width, so it is written when it differs). HF Llama rotates
  * halves ("rotate_half"). GPT2Config has no head_dim: a GPT-2 with pruned heads cannot be written.
  * Our own key `inheritune_rope: "interleaved"` marks a llama2.c model whose q/k rows we permuted to
- * the half split on export (core/hf_layout.ts): we un-permute on import, so the round trip is exact;
+ * the half split on export (core/codecs/hf_layout.ts): we un-permute on import, so the round trip is exact;
  * every other reader (transformers) ignores the key and runs the permuted weights with rotate_half.
  * @module
  */
@@ -15,7 +15,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import * as t from "io-ts";
 import { appError, type AppError } from "../errors.ts";
-import { hasDefaultHeadDim, headDim, type ModelSpec, specProblems } from "../spec.ts";
+import { hasDefaultHeadDim, headDim, type ModelSpec, specProblems } from "../model/spec.ts";
 import { PositiveInt, PositiveNumber } from "./numbers.ts";
 import { describeErrors } from "./report.ts";
 

@@ -9,7 +9,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import * as t from "io-ts";
 import { appError, type AppError } from "../errors.ts";
-import { type LlamaSpec, specProblems } from "../spec.ts";
+import { type LlamaSpec, specProblems } from "../model/spec.ts";
 import { PositiveInt } from "./numbers.ts";
 import { describeErrors } from "./report.ts";
 

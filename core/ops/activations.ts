@@ -2,10 +2,10 @@
  * CPU reference activations, elementwise.
  * GELU, tanh form (Hendrycks & Gimpel 2016) as GPT-2 uses: 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))).
  * SwiGLU (Shazeer 2020) as Llama uses: silu(gate) · up, silu(x) = x / (1 + e^−x).
- * Arrays keep their type (core/floats.ts): f32 in, f32 out, each value rounded once.
+ * Arrays keep their type (core/model/floats.ts): f32 in, f32 out, each value rounded once.
  * @module
  */
-import { alloc, type Floats } from "../floats.ts";
+import { alloc, type Floats } from "../model/floats.ts";
 
 const GELU_K = Math.sqrt(2 / Math.PI);
 

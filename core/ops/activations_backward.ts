@@ -5,7 +5,7 @@
  * Computed in float64 and rounded once to the array type of dy.
  * @module
  */
-import { alloc, type Floats } from "../floats.ts";
+import { alloc, type Floats } from "../model/floats.ts";
 import { siluScalar } from "./activations.ts";
 
 const GELU_K = Math.sqrt(2 / Math.PI);

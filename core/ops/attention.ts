@@ -5,7 +5,7 @@
  * as llama2.c's kv_mul. Output (T, NH·D) = softmax(q·kᵀ/√D, causal) · v.
  * @module
  */
-import { alloc, type Floats } from "../floats.ts";
+import { alloc, type Floats } from "../model/floats.ts";
 
 export interface AttentionShape {
   readonly T: number;

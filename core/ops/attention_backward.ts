@@ -9,7 +9,7 @@
  * array type of dout.
  * @module
  */
-import { type Floats, fromSums } from "../floats.ts";
+import { type Floats, fromSums } from "../model/floats.ts";
 import { type AttentionShape, probabilities } from "./attention.ts";
 
 export interface AttentionGrads<A extends Floats> {

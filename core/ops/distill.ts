@@ -7,8 +7,8 @@
  * a = 0 is exactly plain cross-entropy. Sums in float64. CPU twin of gpu/kernels/distill.ts.
  * @module
  */
-import { alloc, type Floats } from "../floats.ts";
-import { crossEntropyRows, softmaxRow } from "./loss.ts";
+import { alloc, type Floats } from "../model/floats.ts";
+import { crossEntropyRows, softmaxRow } from "./cross_entropy.ts";
 
 export interface Distill {
   readonly weight: number; // a in [0, 1]
@@ -27,7 +27,7 @@ const logSoftmax = (z: Floats, o: number, V: number, tau: number): Float64Array 
 
 /**
  * Mean mixed loss over the N rows and its gradient (scaled by `scale`, 1/N for a mean). The hard
- * term is core/ops/loss.ts's own row loss and softmax, so a = 0 gives meanCrossEntropy and
+ * term is core/ops/cross_entropy.ts's own row loss and softmax, so a = 0 gives meanCrossEntropy and
  * crossEntropyBackward bit for bit.
  */
 export const distillLossAndGrad = <A extends Floats>(z: A, r: Floats, targets: Int32Array, N: number, V: number, kd: Distill, scale: number): { loss: number; dz: A } => {

@@ -4,7 +4,7 @@
  * RMSNorm (Zhang & Sennrich 2019): x / sqrt(mean(x²) + eps) · w, as llama2.c's rmsnorm.
  * @module
  */
-import { alloc, type Floats } from "../floats.ts";
+import { alloc, type Floats } from "../model/floats.ts";
 
 /** Mean and 1/√(var + ε) of row x[o .. o + C), the biased variance as PyTorch; the backward recomputes them with this. */
 export const layerNormStats = (x: Floats, o: number, C: number, eps: number): { readonly mean: number; readonly rstd: number } => {

@@ -7,7 +7,7 @@
  * @module
  */
 import { layerNormStats, rmsScale } from "./norms.ts";
-import { type Floats, fromSums } from "../floats.ts";
+import { type Floats, fromSums } from "../model/floats.ts";
 
 export interface NormGrads<A extends Floats> {
   readonly dx: A; // (N, C)

@@ -5,8 +5,8 @@
  * Llama rotates (j, j + D/2) ("half", rotate_half).
  * @module
  */
-import { alloc, type Floats } from "../floats.ts";
-import type { RopeStyle } from "../spec.ts";
+import { alloc, type Floats } from "../model/floats.ts";
+import type { RopeStyle } from "../model/spec.ts";
 
 /** Indices of the two members of pair j in a head of width D. */
 export const ropePair = (style: RopeStyle, j: number, D: number): readonly [number, number] =>

@@ -4,8 +4,8 @@
  * Shapes: dy (T, H, D) for positions pos0..pos0+T−1 → dx (T, H, D).
  * @module
  */
-import type { Floats } from "../floats.ts";
-import type { RopeStyle } from "../spec.ts";
+import type { Floats } from "../model/floats.ts";
+import type { RopeStyle } from "../model/spec.ts";
 import { rotatePairs } from "./rope.ts";
 
 export const ropeBackward = <A extends Floats>(dy: A, T: number, H: number, D: number, pos0: number, theta: number, style: RopeStyle): A =>

@@ -6,7 +6,7 @@
  * SiLU: x / (1 + e^−x). CPU twins: core/ops/activations.ts.
  * @module
  */
-import { ceilDiv, defineKernel } from "../kernel.ts";
+import { ceilDiv, defineKernel } from "../engine/kernel.ts";
 
 export const geluForward = defineKernel({
   name: "gelu_forward",

@@ -7,7 +7,7 @@
  * CPU twins: core/ops/activations_backward.ts.
  * @module
  */
-import { ceilDiv, defineKernel } from "../kernel.ts";
+import { ceilDiv, defineKernel } from "../engine/kernel.ts";
 
 export const geluBackward = defineKernel({
   name: "gelu_backward",

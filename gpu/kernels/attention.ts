@@ -13,13 +13,13 @@
  * sums are unchanged. A variant per common head dim (headDimVariant) fixes D at compile time, so
  * the per-lane arrays stay in registers; "default" takes any D ≤ MAX_D.
  * Each kernel comes in two builds (attentionBuild): "plain", and "lanes" for the lanes profile
- * (gpu/profile.ts), where the rows the whole workgroup reads in the loop (keys, values) are
+ * (gpu/engine/profile.ts), where the rows the whole workgroup reads in the loop (keys, values) are
  * loaded D/8 elements per lane and put together by subgroupBroadcast (sharedRowLoader): the
  * same values, so the same bits, with an eighth of the loads.
  * CPU twin: core/ops/attention.ts `causalAttention`.
  * @module
  */
-import { ceilDiv, defineKernel } from "../kernel.ts";
+import { ceilDiv, defineKernel } from "../engine/kernel.ts";
 
 export const MAX_HEAD_DIM = 256;
 /**
@@ -76,7 +76,7 @@ fn ${name}(at: u32, D: u32) -> array<vec4<f32>, ACC_N4> {
  * every lane takes the others' by subgroupBroadcast, so the row costs D/8 loads per lane instead of
  * D (on lavapipe a load in a loop is a scalar load per lane and element). Needs the subgroups
  * extension, \`lane_id\` set to the local index (attentionBuild), a workgroup of 8 in one subgroup
- * (gpu/lanes_probe.ts), uniform control flow at the call, and ACC_N a multiple of 8.
+ * (gpu/engine/lanes_probe.ts), uniform control flow at the call, and ACC_N a multiple of 8.
  */
 export const sharedRowLoader = (name: string, binding: string): string => /* wgsl */ `
 fn ${name}(at: u32, D: u32) -> array<vec4<f32>, ACC_N4> {

@@ -12,7 +12,7 @@
  * reads by subgroups (gpu/kernels/attention.ts attentionBuild). CPU twin: core/ops/attention_backward.ts.
  * @module
  */
-import { ceilDiv, defineKernel } from "../kernel.ts";
+import { ceilDiv, defineKernel } from "../engine/kernel.ts";
 import { type AttentionBuild, attentionBuild, DEFAULT_QUERY_BLOCK, HEAD_DIM_PRELUDE, HEAD_DIM_VARIANTS, HEAD_DIMS, MAX_HEAD_DIM, perRow, rowLoader } from "./attention.ts";
 
 /**

@@ -2,10 +2,10 @@
  * Softmax cross-entropy, loss only: losses[row0 + n] = logsumexp(logits[n, :]) − logits[n, targets[row0 + n]],
  * one invocation per row, max subtracted first. Shapes: logits (N, V) (a chunk of rows starting at
  * row0, when all rows' logits exceed one binding), targets and losses (all rows).
- * The mean is taken on the host in index order (deterministic). CPU twin: core/ops/loss.ts.
+ * The mean is taken on the host in index order (deterministic). CPU twin: core/ops/cross_entropy.ts.
  * @module
  */
-import { ceilDiv, defineKernel } from "../kernel.ts";
+import { ceilDiv, defineKernel } from "../engine/kernel.ts";
 
 export const crossEntropyForward = defineKernel({
   name: "cross_entropy_forward",

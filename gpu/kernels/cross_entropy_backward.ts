@@ -3,10 +3,10 @@
  * (softmax − onehot(target))·scale, and the row's loss is stored, so the forward loss kernel is not
  * needed in training. scale = 1/(all tokens of the step) for a mean loss. One invocation per row.
  * Shapes: logits (N, V) (a chunk of rows from row0), targets and losses (all rows).
- * CPU twin: core/ops/loss_backward.ts crossEntropyBackward.
+ * CPU twin: core/ops/cross_entropy_backward.ts crossEntropyBackward.
  * @module
  */
-import { ceilDiv, defineKernel } from "../kernel.ts";
+import { ceilDiv, defineKernel } from "../engine/kernel.ts";
 
 export const crossEntropyBackward = defineKernel({
   name: "cross_entropy_backward",

@@ -7,7 +7,7 @@
  * losses (all rows). One invocation per row. CPU twin: core/ops/distill.ts.
  * @module
  */
-import { ceilDiv, defineKernel } from "../kernel.ts";
+import { ceilDiv, defineKernel } from "../engine/kernel.ts";
 
 export const distillBackward = defineKernel({
   name: "distill_backward",

@@ -1,10 +1,10 @@
 /**
  * Embedding forward: out[n, c] = wte[tokens[n], c] (+ wpe[pos0 + n mod T, c] for GPT-2's learned
  * positions). Shapes: tokens (N = B·T) i32, wte (V, C), wpe (P, C), out (N, C).
- * CPU twin: core/forward.ts `embed` (exact: one f32 addition either way).
+ * CPU twin: core/model/forward.ts `embed` (exact: one f32 addition either way).
  * @module
  */
-import { ceilDiv, defineKernel } from "../kernel.ts";
+import { ceilDiv, defineKernel } from "../engine/kernel.ts";
 
 export const embedForward = defineKernel({
   name: "embed_forward",

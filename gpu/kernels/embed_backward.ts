@@ -4,10 +4,10 @@
  * one invocation per (distinct token, column) sums its rows in order:
  *   dwte[tok, c] += Σ_{n: tokens[n] = tok} dx[n, c]   (a view of rows v0 .. v0 + vCount of dwte)
  * Learned positions (GPT-2): dwpe[t, c] += Σ_b dx[b·T + t, c], one invocation per (t, c).
- * CPU twins: core/ops/embedding_backward.ts.
+ * CPU twins: core/ops/embed_backward.ts.
  * @module
  */
-import { ceilDiv, defineKernel } from "../kernel.ts";
+import { ceilDiv, defineKernel } from "../engine/kernel.ts";
 
 export const embedBackward = defineKernel({
   name: "embed_backward",

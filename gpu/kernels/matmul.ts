@@ -4,13 +4,13 @@
  * so a weight split into row chunks (a vocabulary over the binding limit) writes its own columns.
  * The scalar kernel for any shape: each invocation keeps a 4×4 tile of y in registers and reads
  * W as stored. Shapes in multiples of 4 take the profile's faster kernel on Wᵀ instead
- * (gpu/kernels/matmul_vec4.ts, matmul_tiled.ts; gpu/record_forward.ts recordLinear picks), which
+ * (gpu/kernels/fast/matmul_vec4.ts, matmul_tiled.ts; gpu/model/record_forward.ts recordLinear picks), which
  * sums in the same order and so gives the same bits.
  * Each output sums its I products in index order: deterministic, error ≤ ~I ulps of Σ|x·W|.
- * CPU twin: core/ops/linear.ts.
+ * CPU twin: core/ops/matmul.ts.
  * @module
  */
-import { ceilDiv, defineKernel } from "../kernel.ts";
+import { ceilDiv, defineKernel } from "../engine/kernel.ts";
 
 export const matmulForward = defineKernel({
   name: "matmul_forward",

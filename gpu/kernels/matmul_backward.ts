@@ -5,11 +5,11 @@
  *   dW[o, i] += Σ_n dy[n, dyOff + o]·x[xRow0 + n, i]          (gradients accumulate over micro-batches)
  *   db[bOff + o] += Σ_n dy[n, dyOff + o]
  * Shapes: dy (N, ldy), W and dW (O, I) (a row view), x and dx (rows, I). 4×4 register tiles, for
- * any shape; I in multiples of 4 takes gpu/kernels/matmul_vec4.ts (same sums, same bits).
- * CPU twin: core/ops/linear_backward.ts.
+ * any shape; I in multiples of 4 takes gpu/kernels/fast/matmul_vec4.ts (same sums, same bits).
+ * CPU twin: core/ops/matmul_backward.ts.
  * @module
  */
-import { ceilDiv, defineKernel } from "../kernel.ts";
+import { ceilDiv, defineKernel } from "../engine/kernel.ts";
 
 export const matmulBackwardX = defineKernel({
   name: "matmul_backward_x",

@@ -7,7 +7,7 @@
  * CPU twins: core/ops/norms.ts. Error: sums of C terms in f32, so ≤ ~C ulps of the row's scale.
  * @module
  */
-import { ceilDiv, defineKernel } from "../kernel.ts";
+import { ceilDiv, defineKernel } from "../engine/kernel.ts";
 
 export const layerNormForward = defineKernel({
   name: "layer_norm_forward",

@@ -8,7 +8,7 @@
  * CPU twins: core/ops/norms_backward.ts.
  * @module
  */
-import { ceilDiv, defineKernel } from "../kernel.ts";
+import { ceilDiv, defineKernel } from "../engine/kernel.ts";
 
 const rowBindings = [
   { name: "dy", access: "read" }, { name: "x", access: "read" }, { name: "w", access: "read" },

@@ -3,7 +3,7 @@
  * (llm.c `residual_forward`). The smallest kernel, and the toolkit's first test subject.
  * @module
  */
-import { ceilDiv, defineKernel } from "../kernel.ts";
+import { ceilDiv, defineKernel } from "../engine/kernel.ts";
 
 export const residualAdd = defineKernel({
   name: "residual_add",

@@ -9,7 +9,7 @@
  * CPU twin: core/ops/rope.ts `rope`.
  * @module
  */
-import { ceilDiv, defineKernel } from "../kernel.ts";
+import { ceilDiv, defineKernel } from "../engine/kernel.ts";
 
 export const ropeForward = defineKernel({
   name: "rope_forward",

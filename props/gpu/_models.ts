@@ -4,9 +4,9 @@
  * @module
  */
 import { expect } from "vitest";
-import type { ModelSpec } from "../../core/spec.ts";
-import type { Weights } from "../../core/tensors.ts";
-import { createGpuModel, type GpuModel, type GpuModelOptions } from "../../gpu/model.ts";
+import type { ModelSpec } from "../../core/model/spec.ts";
+import type { Weights } from "../../core/model/tensors.ts";
+import { createGpuModel, type GpuModel, type GpuModelOptions } from "../../gpu/model/model.ts";
 import { unwrap, type TestGpu } from "../../test/gpu/_device.ts";
 
 export const gpuModel = async (gpu: TestGpu, s: ModelSpec, w: Weights, opts?: GpuModelOptions): Promise<GpuModel> =>

@@ -1,5 +1,5 @@
 /**
- * GPU gradients against the CPU reference backward (core/backward.ts), for random models of both
+ * GPU gradients against the CPU reference backward (core/model/backward.ts), for random models of both
  * families (GQA, tied and untied heads, both rotary styles, heads of their own width). Allowance for every gradient:
  * 64·(L + 1)·K ulps of the model's largest |gradient|, K = max(C, F, T, V, B·T) the longest f32
  * reduction on the way (weight gradients sum over all B·T rows), as for the forward logits. The
@@ -9,13 +9,13 @@
  */
 import { fc, test } from "@fast-check/vitest";
 import { afterAll, describe, expect } from "vitest";
-import { lossAndGrads } from "../../core/backward.ts";
-import { ffnDim } from "../../core/spec.ts";
-import { createGpuTrainer } from "../../gpu/trainer.ts";
+import { lossAndGrads } from "../../core/model/backward.ts";
+import { ffnDim } from "../../core/model/spec.ts";
+import { createGpuTrainer } from "../../gpu/train/trainer.ts";
 import { unwrap, useGpu } from "../../test/gpu/_device.ts";
 import { worstRatio } from "../../test/gpu/_run_kernel.ts";
-import { KERNEL_PROFILES } from "../../gpu/profile.ts";
-import { arbHeadSizedSpec, arbTokens, arbWeights } from "../arbitraries.ts";
+import { KERNEL_PROFILES } from "../../gpu/engine/profile.ts";
+import { arbHeadSizedSpec, arbTokens, arbWeights } from "../core/arbitraries.ts";
 
 const gpu = useGpu();
 const frozen = { lr: 0, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0, gradClip: 0 };

@@ -10,16 +10,16 @@
  */
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
-import { lossAndGrads } from "../../core/backward.ts";
-import { forward } from "../../core/forward.ts";
-import { ffnDim, type ModelSpec, withDepth } from "../../core/spec.ts";
-import type { Weights } from "../../core/tensors.ts";
-import type { Teacher } from "../../core/trainer.ts";
-import { KERNEL_PROFILES } from "../../gpu/profile.ts";
-import { createGpuTrainer } from "../../gpu/trainer.ts";
+import { lossAndGrads } from "../../core/model/backward.ts";
+import { forward } from "../../core/model/forward.ts";
+import { ffnDim, type ModelSpec, withDepth } from "../../core/model/spec.ts";
+import type { Weights } from "../../core/model/tensors.ts";
+import type { Teacher } from "../../core/train/trainer.ts";
+import { KERNEL_PROFILES } from "../../gpu/engine/profile.ts";
+import { createGpuTrainer } from "../../gpu/train/trainer.ts";
 import { unwrap, useGpu } from "../../test/gpu/_device.ts";
 import { worstRatio } from "../../test/gpu/_run_kernel.ts";
-import { arbSpec, arbTokens, arbWeights } from "../arbitraries.ts";
+import { arbSpec, arbTokens, arbWeights } from "../core/arbitraries.ts";
 import { expectBitEqual } from "./_models.ts";
 
 const gpu = useGpu();

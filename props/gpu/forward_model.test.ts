@@ -8,12 +8,12 @@
  */
 import { fc, test } from "@fast-check/vitest";
 import { afterAll, describe, expect } from "vitest";
-import { forward } from "../../core/forward.ts";
-import { ffnDim } from "../../core/spec.ts";
+import { forward } from "../../core/model/forward.ts";
+import { ffnDim } from "../../core/model/spec.ts";
 import { unwrap, useGpu } from "../../test/gpu/_device.ts";
 import { rowMaxAbs, worstRatio } from "../../test/gpu/_run_kernel.ts";
-import { KERNEL_PROFILES } from "../../gpu/profile.ts";
-import { arbSpec, arbTokens, arbWeights } from "../arbitraries.ts";
+import { KERNEL_PROFILES } from "../../gpu/engine/profile.ts";
+import { arbSpec, arbTokens, arbWeights } from "../core/arbitraries.ts";
 import { expectBitEqual, gpuModel } from "./_models.ts";
 
 const gpu = useGpu();

@@ -1,5 +1,5 @@
 /**
- * Head-pruned models (core/heads.ts) on the GPU against the CPU reference: the attention width
+ * Head-pruned models (core/surgery/heads.ts) on the GPU against the CPU reference: the attention width
  * Q = h·D is below C, so every q/att buffer, the qkv column offsets and the output projection's
  * input width follow Q, not C. Allowance as props/gpu/forward_model.test.ts: 64·(L+1)·max(C, F, T)
  * ulps of each row's largest |logit|. Widths of at least 4 (a 2-wide LayerNorm magnifies rounding).
@@ -8,15 +8,15 @@
 import { fc, test } from "@fast-check/vitest";
 import * as E from "fp-ts/lib/Either.js";
 import { describe, expect } from "vitest";
-import { decodeStep, startDecoding } from "../../core/decode.ts";
-import { forward } from "../../core/forward.ts";
-import { chooseHeads, headImportance, narrowHeads } from "../../core/heads.ts";
-import { ffnDim, kvHeads, type ModelSpec } from "../../core/spec.ts";
-import type { Weights } from "../../core/tensors.ts";
-import { KERNEL_PROFILES } from "../../gpu/profile.ts";
+import { decodeStep, startDecoding } from "../../core/generate/decode.ts";
+import { forward } from "../../core/model/forward.ts";
+import { chooseHeads, headImportance, narrowHeads } from "../../core/surgery/heads.ts";
+import { ffnDim, kvHeads, type ModelSpec } from "../../core/model/spec.ts";
+import type { Weights } from "../../core/model/tensors.ts";
+import { KERNEL_PROFILES } from "../../gpu/engine/profile.ts";
 import { unwrap, useGpu } from "../../test/gpu/_device.ts";
 import { rowMaxAbs, worstRatio } from "../../test/gpu/_run_kernel.ts";
-import { arbHeadSizedSpec, arbTokens, arbWeights } from "../arbitraries.ts";
+import { arbHeadSizedSpec, arbTokens, arbWeights } from "../core/arbitraries.ts";
 import { gpuModel } from "./_models.ts";
 
 const gpu = useGpu();

@@ -6,10 +6,10 @@
 import { test } from "@fast-check/vitest";
 import * as E from "fp-ts/lib/Either.js";
 import { describe } from "vitest";
-import { inheritWeights, planInheritance } from "../../core/plan.ts";
+import { inheritWeights, planInheritance } from "../../core/surgery/plan.ts";
 import { unwrap, useGpu } from "../../test/gpu/_device.ts";
-import { KERNEL_PROFILES } from "../../gpu/profile.ts";
-import { arbInheritanceCase } from "../arbitraries.ts";
+import { KERNEL_PROFILES } from "../../gpu/engine/profile.ts";
+import { arbInheritanceCase } from "../core/arbitraries.ts";
 import { expectBitEqual, gpuModel } from "./_models.ts";
 
 const gpu = useGpu();

@@ -1,5 +1,5 @@
 /**
- * The fast linear kernels of every profile (gpu/profile.ts) against the scalar ones and the CPU
+ * The fast linear kernels of every profile (gpu/engine/profile.ts) against the scalar ones and the CPU
  * twins: for any shape in multiples of 4, with row offsets, biases and residuals, the "cpu"
  * register-blocked, "lanes" subgroup-sharing and "gpu" workgroup-tiled forward on Wᵀ, and the
  * register-blocked and subgroup-sharing backward, give the scalar kernels' bits (every output sums in the same index order), and so stay within
@@ -8,12 +8,12 @@
  */
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
-import { linear } from "../../core/ops/linear.ts";
+import { linear } from "../../core/ops/matmul.ts";
 import { matmulForward } from "../../gpu/kernels/matmul.ts";
 import { matmulBackwardW, matmulBackwardX } from "../../gpu/kernels/matmul_backward.ts";
-import { matmulForwardTiled } from "../../gpu/kernels/matmul_tiled.ts";
-import { matmulBackwardWLanes, matmulBackwardXLanes, matmulForwardLanes } from "../../gpu/kernels/matmul_lanes.ts";
-import { matmulBackwardWVec4, matmulBackwardWVec4Rows, matmulBackwardXVec4, matmulForwardVec4 } from "../../gpu/kernels/matmul_vec4.ts";
+import { matmulForwardTiled } from "../../gpu/kernels/fast/matmul_tiled.ts";
+import { matmulBackwardWLanes, matmulBackwardXLanes, matmulForwardLanes } from "../../gpu/kernels/fast/matmul_lanes.ts";
+import { matmulBackwardWVec4, matmulBackwardWVec4Rows, matmulBackwardXVec4, matmulForwardVec4 } from "../../gpu/kernels/fast/matmul_vec4.ts";
 import { transpose } from "../../gpu/kernels/transpose.ts";
 import { useGpu } from "../../test/gpu/_device.ts";
 import { runKernel, worstRatio } from "../../test/gpu/_run_kernel.ts";

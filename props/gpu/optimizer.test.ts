@@ -1,5 +1,5 @@
 /**
- * The optimizer kernels against their CPU twins (core/adamw.ts), outputs poisoned with NaN.
+ * The optimizer kernels against their CPU twins (core/ops/adamw.ts), outputs poisoned with NaN.
  * AdamW: each output is a handful of f32 operations on exact inputs, so a few ulps of the
  * magnitude of its terms: m within 4 ulps of β1|m| + (1−β1)|g|, v within 4 ulps of β2·v + (1−β2)·g²,
  * param within 8 ulps of |p| + lr·(m̂'s terms/(√v̂ + ε) + wd·|p|) (the √ and the division add one each).
@@ -8,8 +8,8 @@
  */
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
-import { adamwStep, clipScale as cpuClipScale } from "../../core/adamw.ts";
-import { adamw, clipScale, SUMSQ_CHUNK, sumsqPartial } from "../../gpu/kernels/optimizer.ts";
+import { adamwStep, clipScale as cpuClipScale } from "../../core/ops/adamw.ts";
+import { adamw, clipScale, SUMSQ_CHUNK, sumsqPartial } from "../../gpu/kernels/adamw.ts";
 import { useGpu } from "../../test/gpu/_device.ts";
 import { runKernel, worstRatio } from "../../test/gpu/_run_kernel.ts";
 
@@ -23,7 +23,7 @@ const arbCase = fc.integer({ min: 1, max: 700 }).chain((n) => fc.record({
 const U = 2 ** -24;
 
 describe("optimizer kernels on lavapipe", () => {
-  test.prop([arbCase], { numRuns: 25 })("adamw matches core/adamw.ts within a few ulps of each output's terms", async ({ p, g, m, v, t, lr, decay, scale }) => {
+  test.prop([arbCase], { numRuns: 25 })("adamw matches core/ops/adamw.ts within a few ulps of each output's terms", async ({ p, g, m, v, t, lr, decay, scale }) => {
     // The kernel takes its hyperparameters as f32 uniforms; the twin gets the same f32 values.
     const hp = { lr: Math.fround(lr), beta1: Math.fround(0.9), beta2: Math.fround(0.95), eps: Math.fround(1e-8), weightDecay: Math.fround(0.1), gradClip: 1 };
     const sc = Math.fround(scale), n = p.length;

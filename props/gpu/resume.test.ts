@@ -5,10 +5,10 @@
  */
 import { fc, test } from "@fast-check/vitest";
 import { describe } from "vitest";
-import type { MicroBatch, OptimizerState } from "../../core/trainer.ts";
-import { createGpuTrainer } from "../../gpu/trainer.ts";
+import type { MicroBatch, OptimizerState } from "../../core/train/trainer.ts";
+import { createGpuTrainer } from "../../gpu/train/trainer.ts";
 import { unwrap, useGpu } from "../../test/gpu/_device.ts";
-import { arbSpec, arbTokens, arbWeights } from "../arbitraries.ts";
+import { arbSpec, arbTokens, arbWeights } from "../core/arbitraries.ts";
 import { expectBitEqual } from "./_models.ts";
 
 const gpu = useGpu();

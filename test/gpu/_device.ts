@@ -5,8 +5,8 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { afterAll, beforeAll } from "vitest";
-import { getNodeDevice } from "../../adapters/webgpu_node.ts";
-import { type AcquiredDevice } from "../../adapters/webgpu_device.ts";
+import { getNodeDevice } from "../../adapters/devices/webgpu_node.ts";
+import { type AcquiredDevice } from "../../adapters/devices/webgpu_device.ts";
 import { createKernelCache, type KernelCache } from "../../gpu/mod.ts";
 
 export interface TestGpu extends AcquiredDevice { readonly kernels: KernelCache }

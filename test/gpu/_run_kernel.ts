@@ -4,7 +4,7 @@
  * @module
  */
 import { type AnyKernel, createBatch, createTensor, fill, type GpuTensor, upload } from "../../gpu/mod.ts";
-import type { BindingsFor, UniformsFor } from "../../gpu/batch.ts";
+import type { BindingsFor, UniformsFor } from "../../gpu/engine/batch.ts";
 import { unwrap, type TestGpu } from "./_device.ts";
 
 export type HostArray = Float32Array | Int32Array;

@@ -7,11 +7,11 @@
  */
 import fc from "fast-check";
 import * as E from "fp-ts/lib/Either.js";
-import { getDenoDevice } from "../../adapters/webgpu_deno.ts";
-import { inheritWeights, planInheritance } from "../../core/plan.ts";
+import { getDenoDevice } from "../../adapters/devices/webgpu_deno.ts";
+import { inheritWeights, planInheritance } from "../../core/surgery/plan.ts";
 import { createKernelCache } from "../../gpu/mod.ts";
-import { createGpuModel } from "../../gpu/model.ts";
-import { arbInheritanceCase } from "../../props/arbitraries.ts";
+import { createGpuModel } from "../../gpu/model/model.ts";
+import { arbInheritanceCase } from "../../props/core/arbitraries.ts";
 
 const unwrap = <A>(r: E.Either<{ readonly message: string; readonly hint?: string }, A>): A => {
   if (E.isLeft(r)) throw new Error(`${r.left.message}\n---> HINT: ${r.left.hint ?? ""}`);

@@ -6,8 +6,8 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { getDenoDevice } from "../../adapters/webgpu_deno.ts";
-import { describeAdapter } from "../../adapters/webgpu_info.ts";
+import { getDenoDevice } from "../../adapters/devices/webgpu_deno.ts";
+import { describeAdapter } from "../../adapters/devices/webgpu_info.ts";
 import { createBatch, createKernelCache, createTensor, fill, type GpuTensor, upload } from "../../gpu/mod.ts";
 import { residualAdd } from "../../gpu/kernels/residual_add.ts";
 import { blockSum, blockSumTwin, mul } from "./_kernels.ts";

@@ -4,10 +4,10 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { describe, expect, test } from "vitest";
-import { acquireDevice, MESA_HINT } from "../../adapters/webgpu_device.ts";
-import { describeAdapter } from "../../adapters/webgpu_info.ts";
-import { getNodeDevice } from "../../adapters/webgpu_node.ts";
-import { getNavigatorDevice } from "../../adapters/webgpu_deno.ts";
+import { acquireDevice, MESA_HINT } from "../../adapters/devices/webgpu_device.ts";
+import { describeAdapter } from "../../adapters/devices/webgpu_info.ts";
+import { getNodeDevice } from "../../adapters/devices/webgpu_node.ts";
+import { getNavigatorDevice } from "../../adapters/devices/webgpu_deno.ts";
 import { createKernelCache, probeLanes, profileFor } from "../../gpu/mod.ts";
 import { unwrap, useGpu } from "./_device.ts";
 

@@ -1,5 +1,5 @@
 /**
- * A tensor larger than one binding, bound as whole-row views (gpu/split.ts), with an artificially
+ * A tensor larger than one binding, bound as whole-row views (gpu/engine/split.ts), with an artificially
  * small binding limit so lavapipe's 128 MiB need not be reached.
  * @module
  */

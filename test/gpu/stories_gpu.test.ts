@@ -4,11 +4,11 @@
  * @module
  */
 import { beforeAll, describe, expect, test } from "vitest";
-import { loadLlama2c, type LoadedModel } from "../../adapters/llama2c.ts";
-import { forward } from "../../core/forward.ts";
-import { meanCrossEntropy } from "../../core/ops/loss.ts";
-import { argmax } from "../../core/sample.ts";
-import { createGpuModel, type GpuModel } from "../../gpu/model.ts";
+import { loadLlama2c, type LoadedModel } from "../../adapters/formats/llama2c.ts";
+import { forward } from "../../core/model/forward.ts";
+import { meanCrossEntropy } from "../../core/ops/cross_entropy.ts";
+import { argmax } from "../../core/generate/sample.ts";
+import { createGpuModel, type GpuModel } from "../../gpu/model/model.ts";
 import { expectBitEqual } from "../../props/gpu/_models.ts";
 import { GOLDEN_IDS, STORIES_BIN } from "../assets.ts";
 import { unwrap, useGpu } from "./_device.ts";

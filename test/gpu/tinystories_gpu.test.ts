@@ -5,10 +5,10 @@
  * @module
  */
 import { beforeAll, describe, expect, test } from "vitest";
-import { loadModel, type Model } from "../../adapters/models.ts";
-import { forward } from "../../core/forward.ts";
-import { argmax } from "../../core/sample.ts";
-import { createGpuModel, type GpuModel } from "../../gpu/model.ts";
+import { loadModel, type Model } from "../../adapters/formats/models.ts";
+import { forward } from "../../core/model/forward.ts";
+import { argmax } from "../../core/generate/sample.ts";
+import { createGpuModel, type GpuModel } from "../../gpu/model/model.ts";
 import { TINY656K_DIR, TINY656K_GREEDY_PREFIX } from "../assets.ts";
 import { unwrap, useGpu } from "./_device.ts";
 import { rowMaxAbs, worstRatio } from "./_run_kernel.ts";

@@ -1,0 +1,69 @@
+/**
+ * Choosing where a command computes: `--backend webgpu` needs an adapter; `cpu` is the plain
+ * reference; left out, WebGPU is used when an adapter exists and the CPU otherwise (with a note).
+ * The device is released when the command ends, so the process can exit. The trainers of a
+ * backend (CPU reference or GPU) come from here too, so a command never builds one by hand.
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import * as TE from "fp-ts/lib/TaskEither.js";
+import * as t from "io-ts";
+import type { AppError } from "../../core/errors.ts";
+import { createCpuTrainer } from "../../core/train/cpu_trainer.ts";
+import type { Teacher, Trainer } from "../../core/train/trainer.ts";
+import { createKernelCache, type KernelCache, type KernelProfile, probeLanes, profileFor } from "../../gpu/mod.ts";
+import { createGpuTrainer } from "../../gpu/train/trainer.ts";
+import type { TrainerFactory } from "../train/loop.ts";
+import { watchDeviceLoss } from "./device_loss.ts";
+import type { AcquiredDevice, DeviceError } from "./webgpu_device.ts";
+
+export const BackendArg = t.keyof({ webgpu: null, cpu: null }, "webgpu | cpu");
+export type BackendArg = t.TypeOf<typeof BackendArg>;
+
+export type Backend =
+  | { readonly _tag: "cpu" }
+  | {
+    readonly _tag: "webgpu";
+    readonly acquired: AcquiredDevice;
+    readonly kernels: KernelCache;
+    readonly profile: KernelProfile;
+  };
+
+/** Where a device comes from (the runtime's shim) and where a fallback note goes (stderr). */
+export interface DeviceSource {
+  readonly getDevice: () => TE.TaskEither<DeviceError, AcquiredDevice>;
+  readonly note: (line: string) => void;
+}
+
+/** Runs `body` on the chosen backend and releases the device afterwards, whatever happens. */
+export const withBackend = async <A>(
+  src: DeviceSource,
+  wanted: BackendArg | undefined,
+  body: (b: Backend) => Promise<E.Either<AppError, A>>,
+): Promise<E.Either<AppError, A>> => {
+  if (wanted === "cpu") return body({ _tag: "cpu" });
+  const dev = await src.getDevice()();
+  if (E.isLeft(dev)) {
+    if (wanted === "webgpu") return dev;
+    src.note(`note: no WebGPU adapter (${dev.left.message}); computing on the CPU reference\n`);
+    return body({ _tag: "cpu" });
+  }
+  try {
+    // The kernel family is chosen once, from the adapter: register-blocked on CPU adapters (sharing
+    // rows through subgroups where the probe allows), tiled on GPUs.
+    const kernels = createKernelCache(dev.right.device), info = dev.right.info;
+    const profile = profileFor(info, info.isCpu && await probeLanes(kernels));
+    return await body({ _tag: "webgpu", acquired: dev.right, kernels, profile });
+  } finally {
+    dev.right.release();
+  }
+};
+
+/** Trainers of a backend; with a teacher, every step distils from it (train --distill-from). */
+export const trainerFactory = (b: Backend, teacher?: Teacher): TrainerFactory =>
+  b._tag === "cpu"
+    ? (spec, init) => TE.right(createCpuTrainer(spec, init, teacher))
+    : (spec, init) =>
+      TE.map((t: Trainer) => watchDeviceLoss(b.acquired.lost, t))(
+        createGpuTrainer(b.kernels, spec, init, { profile: b.profile, ...(teacher ? { teacher } : {}) }),
+      );

@@ -1,0 +1,96 @@
+/**
+ * Hugging Face `tokenizer.json` (+ `tokenizer_config.json`) through @huggingface/tokenizers, which
+ * runs the file's normalizer, pre-tokenizer, model and decoder in pure JS. Supported model type:
+ * BPE, both byte-level (GPT-2 style: ByteLevel pre-tokenizer/decoder) and SentencePiece style
+ * (▁ for spaces, `<0xXX>` byte fallback, one leading space stripped, as Llama and tinystories656K).
+ * Streaming detokenization (pieceBytes) follows the same decoder, piece by piece.
+ * BOS/EOS come from tokenizer_config.json's bos_token/eos_token, else from well-known names.
+ * @module
+ */
+import { Tokenizer as HfTokenizer } from "@huggingface/tokenizers";
+import * as E from "fp-ts/lib/Either.js";
+import { bytesToUnicode } from "../../core/text/byte_bpe.ts";
+import { appError, type AppError } from "../../core/errors.ts";
+import type { Tokenizer } from "../../core/text/tokenizer.ts";
+
+export const SUPPORTED_MODELS = ["BPE"] as const;
+const PROBE = "Once upon a time, 3 cats said: \u00e9\u00e8 \u{1F600}!\n";
+const BOS_NAMES = ["<s>", "<|begin_of_text|>", "<|endoftext|>", "<|start_story|>", "<bos>"];
+const EOS_NAMES = ["</s>", "<|end_of_text|>", "<|endoftext|>", "<|end_story|>", "<eos>"];
+
+type Json = Record<string, unknown>;
+const isObj = (x: unknown): x is Json => typeof x === "object" && x !== null && !Array.isArray(x);
+const tokenName = (x: unknown): string | undefined => (typeof x === "string" ? x : isObj(x) && typeof x.content === "string" ? x.content : undefined);
+/** Every component type named anywhere in a (possibly Sequence) decoder or pre-tokenizer. */
+const typesIn = (x: unknown): ReadonlyArray<Json> =>
+  isObj(x) ? [x, ...Object.values(x).flatMap((v) => (Array.isArray(v) ? v.flatMap(typesIn) : []))] : [];
+
+const pieceCodec = (json: Json) => {
+  const parts = [...typesIn(json.decoder), ...typesIn(json.pre_tokenizer)];
+  if (parts.some((p) => p.type === "ByteLevel")) {
+    const byteOf = new Map(bytesToUnicode().map((c, b) => [c, b]));
+    return { strip: false, bytes: (piece: string) => Uint8Array.from(Array.from(piece), (c) => byteOf.get(c) ?? 0x3f) };
+  }
+  const strip = typesIn(json.decoder).some((p) => p.type === "Strip" && typeof p.start === "number" && p.start > 0);
+  const utf8 = new TextEncoder();
+  return {
+    strip,
+    bytes: (piece: string) => {
+      const m = /^<0x([0-9A-Fa-f]{2})>$/.exec(piece);
+      return m ? Uint8Array.of(parseInt(m[1]!, 16)) : utf8.encode(piece.replaceAll("\u2581", " "));
+    },
+  };
+};
+
+/**
+ * Every id an integer below the number of entries (vocabulary plus added tokens), checked before the
+ * library sees the file: it sizes a table by the largest id, so one corrupt id of 2^30 took a minute.
+ */
+const idProblem = (json: Json): string | undefined => {
+  const vocab = isObj(json.model) && isObj(json.model.vocab) ? Object.entries(json.model.vocab) : [];
+  const added = Array.isArray(json.added_tokens) ? json.added_tokens.map((t): [string, unknown] => [tokenName(t) ?? "?", isObj(t) ? t.id : undefined]) : [];
+  const n = vocab.length + added.length, wrong = [...vocab, ...added].find(([, id]) => !Number.isSafeInteger(id) || (id as number) < 0 || (id as number) >= n);
+  return wrong === undefined ? undefined : `token ${JSON.stringify(wrong[0])} has id ${JSON.stringify(wrong[1])}, not an integer in 0..${n - 1}`;
+};
+
+/** Build a tokenizer from parsed tokenizer.json and (possibly empty) tokenizer_config.json. */
+export const decodeHfTokenizer = (json: unknown, config: unknown, source: string): E.Either<AppError, Tokenizer> => {
+  const bad = (why: string, hint = "use the tokenizer.json that came with the model") => appError("BadFile", `Cannot load tokenizer ${source}: ${why}`, hint);
+  if (!isObj(json) || !isObj(json.model)) return E.left(bad("it has no \"model\" object; is it a Hugging Face tokenizer.json?"));
+  const type = json.model.type ?? (isObj(json.model.vocab) && json.model.merges !== undefined ? "BPE" : undefined);
+  if (!SUPPORTED_MODELS.includes(type as "BPE"))
+    return E.left(bad(`model type ${JSON.stringify(type)} is not supported`, `supported: ${SUPPORTED_MODELS.join(", ")}; convert the tokenizer or use GPT-2 encoder.json/vocab.bpe or a llama2.c tokenizer.bin`));
+  const ids = idProblem(json);
+  if (ids !== undefined) return E.left(bad(ids));
+  const cfg = isObj(config) ? config : {};
+  let hf: HfTokenizer;
+  try { // a damaged part may pass the constructor and throw on first use: use it once here
+    hf = new HfTokenizer(json, cfg);
+    hf.decode(hf.encode(PROBE, { add_special_tokens: false }).ids, { skip_special_tokens: true });
+  } catch (e) {
+    return E.left(bad(`the tokenizer library rejects it (${e instanceof Error ? e.message : String(e)})`));
+  }
+  const vocab = hf.get_vocab(true);
+  let vocabSize = 0; // a loop, not Math.max(...ids): spreading a 128k vocabulary overflows the stack
+  for (const id of vocab.values()) vocabSize = Math.max(vocabSize, id + 1);
+  if (vocabSize === 0) return E.left(bad("its vocabulary is empty"));
+  const pick = (key: string, names: ReadonlyArray<string>) => {
+    const named = tokenName(cfg[key]);
+    return named !== undefined ? vocab.get(named) : names.map((n) => vocab.get(n)).find((id) => id !== undefined);
+  };
+  const bos = pick("bos_token", BOS_NAMES), eos = pick("eos_token", EOS_NAMES) ?? bos;
+  if (bos === undefined || eos === undefined) return E.left(bad("it names no BOS token", "put tokenizer_config.json (with bos_token) beside tokenizer.json"));
+  const special = new Set([...hf.get_added_tokens_decoder()].filter(([, t]) => t.special).map(([id]) => id));
+  const codec = pieceCodec(json);
+  const pieceBytes = (prev: number, token: number): Uint8Array => {
+    const piece = hf.id_to_token(token);
+    if (piece === undefined || special.has(token)) return new Uint8Array(0);
+    const b = codec.bytes(piece);
+    return codec.strip && prev === bos && b[0] === 0x20 ? b.subarray(1) : b;
+  };
+  return E.right({
+    vocabSize, bos, eos, pieceBytes,
+    encode: (text, opts) => [...(opts.bos ? [bos] : []), ...hf.encode(text, { add_special_tokens: false }).ids, ...(opts.eos ? [eos] : [])],
+    decode: (ids) => hf.decode([...ids], { skip_special_tokens: true, clean_up_tokenization_spaces: false }),
+  });
+};

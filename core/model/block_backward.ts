@@ -1,0 +1,152 @@
+/**
+ * One block of the CPU reference backward (core/model/backward.ts): a forward that keeps what the
+ * backward needs, then the backward from the math, op by op in reverse.
+ * The forward mirrors core/model/forward.ts `blockForward` (same ops, same order) on N = B·T rows at once:
+ * row-wise ops (norms, linears, activations) give bit-identical rows either way; rotary positions
+ * and causal attention run per sequence, each sequence at positions 0..T−1.
+ * Shapes: x, h (N, C); q, att (N, Q), Q = NH·D; k, v (N, KV); MLP hidden (N, F).
+ * @module
+ */
+import { alloc, type FloatWeights, type Floats, unsafeTensorOf } from "./floats.ts";
+import { columns, norm, normNames, type NormSite } from "./forward.ts";
+import { add, gelu, swiglu } from "../ops/activations.ts";
+import { geluBackward, swigluBackward } from "../ops/activations_backward.ts";
+import { causalAttention } from "../ops/attention.ts";
+import { causalAttentionBackward } from "../ops/attention_backward.ts";
+import { linear } from "../ops/matmul.ts";
+import { linearBackward } from "../ops/matmul_backward.ts";
+import { layerNormBackward, rmsNormBackward } from "../ops/norms_backward.ts";
+import { rope } from "../ops/rope.ts";
+import { ropeBackward } from "../ops/rope_backward.ts";
+import { ffnDim, headDim, kvDim, kvHeads, type ModelSpec, qDim } from "./spec.ts";
+import { blockName } from "./tensors.ts";
+
+/** Gradients by tensor name, filled in as the backward reaches each tensor. */
+export type GradSink<A extends Floats> = Record<string, A>;
+
+/** What block i's backward needs from its forward. */
+export interface BlockSaved<A extends Floats> {
+  readonly x: A; // block input (N, C)
+  readonly xn1: A; // attention pre-norm output (N, C)
+  readonly q: A; // (N, Q), after rotary for Llama
+  readonly k: A; // (N, KV), after rotary for Llama
+  readonly v: A; // (N, KV)
+  readonly att: A; // attention output before its projection (N, Q)
+  readonly h: A; // residual after the attention half (N, C)
+  readonly xn2: A; // MLP pre-norm output (N, C)
+  readonly pre: A; // GPT-2: fc output before GELU; Llama: gate, the w1 output (N, F)
+  readonly up: A; // Llama: the w3 output (N, F); GPT-2: unused, empty
+  readonly act: A; // GELU(pre) or swiglu(gate, up) (N, F)
+}
+
+/** B sequences of T positions each, N = B·T rows. */
+export interface Dims { readonly B: number; readonly T: number; readonly N: number }
+
+/** Record block i's gradients, given by local tensor name. */
+const put = <A extends Floats>(g: GradSink<A>, i: number, grads: Readonly<Record<string, A>>): void => {
+  for (const [name, a] of Object.entries(grads)) g[blockName(i, name)] = a;
+};
+
+/** Rows of sequence b in a (B·T, W) matrix. */
+const rowsOf = <A extends Floats>(x: A, b: number, T: number, W: number): A => x.subarray(b * T * W, (b + 1) * T * W) as A;
+
+/** Rotary (or its backward) on each sequence of a (B·T, H·D) matrix, positions 0..T−1. */
+const ropeRows = <A extends Floats>(s: ModelSpec, x: A, d: Dims, H: number, backward: boolean): A => {
+  if (s._tag !== "llama") throw new Error(`Cannot apply rotary to a ${s._tag} model: it has learned positions`);
+  const D = headDim(s), y = alloc(x, x.length);
+  for (let b = 0; b < d.B; b++)
+    y.set((backward ? ropeBackward : rope)(rowsOf(x, b, d.T, H * D), d.T, H, D, 0, s.ropeTheta, s.ropeStyle), b * d.T * H * D);
+  return y;
+};
+
+const attentionShape = (s: ModelSpec, T: number) => ({ T, pos0: 0, nHead: s.nHead, nKvHead: kvHeads(s), headDim: headDim(s) });
+
+/** Block i's forward on (N, C) rows, as core/model/forward.ts `blockForward`, keeping what its backward needs. */
+export const blockForwardSaved = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, i: number, x: A, d: Dims): { y: A; saved: BlockSaved<A> } => {
+  const { N, T } = d, C = s.nEmbd, Q = qDim(s), KV = kvDim(s), F = ffnDim(s), W = (n: string) => unsafeTensorOf(w, blockName(i, n));
+  const gpt2 = s._tag === "gpt2";
+  const xn1 = norm(s, w, { which: 1, block: i }, x, N);
+  let q: A, k: A, v: A;
+  if (gpt2) {
+    const qkv = linear(xn1, W("qkvw"), W("qkvb"), N, C, 3 * Q);
+    [q, k, v] = [columns(qkv, N, 3 * Q, 0, Q), columns(qkv, N, 3 * Q, Q, Q), columns(qkv, N, 3 * Q, 2 * Q, Q)];
+  } else {
+    q = ropeRows(s, linear(xn1, W("wq"), undefined, N, C, Q), d, s.nHead, false);
+    k = ropeRows(s, linear(xn1, W("wk"), undefined, N, C, KV), d, kvHeads(s), false);
+    v = linear(xn1, W("wv"), undefined, N, C, KV);
+  }
+  const att = alloc(x, N * Q);
+  for (let b = 0; b < d.B; b++) att.set(causalAttention(rowsOf(q, b, T, Q), rowsOf(k, b, T, KV), rowsOf(v, b, T, KV), attentionShape(s, T)), b * T * Q);
+  const h = add(x, gpt2 ? linear(att, W("attprojw"), W("attprojb"), N, Q, C) : linear(att, W("wo"), undefined, N, Q, C));
+  const xn2 = norm(s, w, { which: 2, block: i }, h, N);
+  const pre = gpt2 ? linear(xn2, W("fcw"), W("fcb"), N, C, F) : linear(xn2, W("w1"), undefined, N, C, F);
+  const up = gpt2 ? alloc(x, 0) : linear(xn2, W("w3"), undefined, N, C, F);
+  const act = gpt2 ? gelu(pre) : swiglu(pre, up);
+  const y = add(h, gpt2 ? linear(act, W("fcprojw"), W("fcprojb"), N, F, C) : linear(act, W("w2"), undefined, N, F, C));
+  return { y, saved: { x, xn1, q, k, v, att, h, xn2, pre, up, act } };
+};
+
+/** Backward of a norm at `site`: records dgain (and dbias) in g, returns dx (N, C). */
+export const normBackward = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, site: NormSite, dy: A, x: A, N: number, g: GradSink<A>): A => {
+  const { gain, bias } = normNames(s, site);
+  if (bias === undefined) {
+    const r = rmsNormBackward(dy, x, unsafeTensorOf(w, gain), N, s.nEmbd, s.normEps);
+    g[gain] = r.dw;
+    return r.dx;
+  }
+  const r = layerNormBackward(dy, x, unsafeTensorOf(w, gain), N, s.nEmbd, s.normEps);
+  g[gain] = r.dw;
+  g[bias] = r.db;
+  return r.dx;
+};
+
+/** dy at the block output → d(xn2), recording the MLP's weight gradients. */
+const mlpBackward = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, i: number, sv: BlockSaved<A>, dy: A, N: number, g: GradSink<A>): A => {
+  const C = s.nEmbd, F = ffnDim(s), W = (n: string) => unsafeTensorOf(w, blockName(i, n));
+  if (s._tag === "gpt2") {
+    const proj = linearBackward(dy, sv.act, W("fcprojw"), N, F, C);
+    const fc = linearBackward(geluBackward(proj.dx, sv.pre), sv.xn2, W("fcw"), N, C, F);
+    put(g, i, { fcprojw: proj.dw, fcprojb: proj.db, fcw: fc.dw, fcb: fc.db });
+    return fc.dx;
+  }
+  const proj = linearBackward(dy, sv.act, W("w2"), N, F, C);
+  const { dgate, dup } = swigluBackward(proj.dx, sv.pre, sv.up);
+  const gate = linearBackward(dgate, sv.xn2, W("w1"), N, C, F), up = linearBackward(dup, sv.xn2, W("w3"), N, C, F);
+  put(g, i, { w2: proj.dw, w1: gate.dw, w3: up.dw });
+  return add(gate.dx, up.dx);
+};
+
+/** dh, the gradient at the residual after attention → d(xn1), recording the attention's weight gradients. */
+const attentionBackward = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, i: number, sv: BlockSaved<A>, dh: A, d: Dims, g: GradSink<A>): A => {
+  const { N, T } = d, C = s.nEmbd, Q = qDim(s), KV = kvDim(s), W = (n: string) => unsafeTensorOf(w, blockName(i, n));
+  const proj = linearBackward(dh, sv.att, W(s._tag === "gpt2" ? "attprojw" : "wo"), N, Q, C);
+  const dq = alloc(dh, N * Q), dk = alloc(dh, N * KV), dv = alloc(dh, N * KV);
+  for (let b = 0; b < d.B; b++) {
+    const r = causalAttentionBackward(rowsOf(proj.dx, b, T, Q), rowsOf(sv.q, b, T, Q), rowsOf(sv.k, b, T, KV), rowsOf(sv.v, b, T, KV), attentionShape(s, T));
+    dq.set(r.dq, b * T * Q);
+    dk.set(r.dk, b * T * KV);
+    dv.set(r.dv, b * T * KV);
+  }
+  if (s._tag === "gpt2") {
+    const dqkv = alloc(dh, N * 3 * Q); // (N, 3Q): columns q | k | v, the inverse of the forward's split
+    for (let n = 0; n < N; n++) {
+      dqkv.set(rowsOf(dq, n, 1, Q), n * 3 * Q);
+      dqkv.set(rowsOf(dk, n, 1, Q), n * 3 * Q + Q);
+      dqkv.set(rowsOf(dv, n, 1, Q), n * 3 * Q + 2 * Q);
+    }
+    const qkv = linearBackward(dqkv, sv.xn1, W("qkvw"), N, C, 3 * Q);
+    put(g, i, { attprojw: proj.dw, attprojb: proj.db, qkvw: qkv.dw, qkvb: qkv.db });
+    return qkv.dx;
+  }
+  const lq = linearBackward(ropeRows(s, dq, d, s.nHead, true), sv.xn1, W("wq"), N, C, Q);
+  const lk = linearBackward(ropeRows(s, dk, d, kvHeads(s), true), sv.xn1, W("wk"), N, C, KV);
+  const lv = linearBackward(dv, sv.xn1, W("wv"), N, C, KV);
+  put(g, i, { wo: proj.dw, wq: lq.dw, wk: lk.dw, wv: lv.dw });
+  return add(add(lq.dx, lk.dx), lv.dx);
+};
+
+/** Block i's backward: dy (N, C) at its output → dx (N, C) at its input; weight gradients go to g. */
+export const blockBackward = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, i: number, sv: BlockSaved<A>, dy: A, d: Dims, g: GradSink<A>): A => {
+  const dh = add(dy, normBackward(s, w, { which: 2, block: i }, mlpBackward(s, w, i, sv, dy, d.N, g), sv.h, d.N, g));
+  return add(dh, normBackward(s, w, { which: 1, block: i }, attentionBackward(s, w, i, sv, dh, d, g), sv.x, d.N, g));
+};

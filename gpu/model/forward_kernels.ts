@@ -1,0 +1,52 @@
+/**
+ * The forward kernels of both families, compiled once per device, for one kernel profile
+ * (gpu/engine/profile.ts): `matmul` is the scalar linear kernel that takes any shape, `matmulFast` the
+ * profile's own for shapes in multiples of 4 (reading Wᵀ, which `transpose` derives). Attention
+ * is compiled for the model's head dim (gpu/kernels/attention.ts headDimVariant), in the "lanes"
+ * build for the lanes profile.
+ * @module
+ */
+import * as TE from "fp-ts/lib/TaskEither.js";
+import { pipe } from "fp-ts/lib/function.js";
+import type { CompiledKernel, KernelCache } from "../engine/compile.ts";
+import type { GpuError } from "../engine/errors.ts";
+import type { AnyKernel } from "../engine/kernel.ts";
+import { geluForward, swigluForward } from "../kernels/activations.ts";
+import { attentionForward, attentionForwardLanes, headDimVariant, kvAppend } from "../kernels/attention.ts";
+import { crossEntropyForward } from "../kernels/cross_entropy.ts";
+import { embedForward } from "../kernels/embed.ts";
+import { matmulForward } from "../kernels/matmul.ts";
+import { matmulForwardLanes } from "../kernels/fast/matmul_lanes.ts";
+import { matmulForwardTiled } from "../kernels/fast/matmul_tiled.ts";
+import { matmulForwardVec4 } from "../kernels/fast/matmul_vec4.ts";
+import { layerNormForward, rmsNormForward } from "../kernels/norms.ts";
+import { ropeForward } from "../kernels/rope.ts";
+import { transpose } from "../kernels/transpose.ts";
+import type { KernelProfile } from "../engine/profile.ts";
+
+const common = {
+  embed: embedForward, layerNorm: layerNormForward, rmsNorm: rmsNormForward, matmul: matmulForward, transpose,
+  rope: ropeForward, attention: attentionForward, kvAppend, gelu: geluForward, swiglu: swigluForward, crossEntropy: crossEntropyForward,
+} as const;
+
+const FAST_FORWARD = { cpu: matmulForwardVec4, lanes: matmulForwardLanes, gpu: matmulForwardTiled } as const;
+
+/** The forward kernel records of a profile. */
+export const forwardKernels = (profile: KernelProfile) =>
+  ({ ...common, matmulFast: FAST_FORWARD[profile], attention: profile === "lanes" ? attentionForwardLanes : attentionForward }) as const;
+
+type Records = ReturnType<typeof forwardKernels>;
+export type ForwardKernels = { readonly [K in keyof Records]: CompiledKernel<Records[K]> };
+
+/** Compiles a record of kernels under the same keys, each in its variant ("default" unless named). */
+export const compileAll = <R extends Readonly<Record<string, AnyKernel>>>(cache: KernelCache, records: R, variants: Partial<Record<keyof R, string>> = {}) => {
+  const names = Object.keys(records);
+  return pipe(
+    TE.sequenceArray(names.map((n) => cache.compile(records[n]!, variants[n] ?? "default"))),
+    TE.map((compiled) => Object.fromEntries(names.map((n, i) => [n, compiled[i]])) as { readonly [K in keyof R]: CompiledKernel<R[K]> }),
+  );
+};
+
+/** The forward kernels of a profile, attention specialised to head dim D (any D when left out). */
+export const compileForwardKernels = (cache: KernelCache, profile: KernelProfile = "cpu", D?: number): TE.TaskEither<GpuError, ForwardKernels> =>
+  compileAll(cache, forwardKernels(profile), { attention: headDimVariant(D ?? 0) });

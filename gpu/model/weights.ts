@@ -1,0 +1,92 @@
+/**
+ * A model's weights on the device, uploaded once, in the layout the forward kernels read:
+ * Llama's wq, wk, wv fused into one (Q + 2·KV, C) matrix (Q = NH·D) and w1 (gate), w3 (up) into (2F, C), so
+ * each is one matmul; GPT-2's qkvw is already fused. Rotary cos/sin tables (P, D/2) are built here,
+ * in float64 then rounded, from core's ropeAngle.
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import { ropeAngle } from "../../core/ops/rope.ts";
+import { ffnDim, headDim, kvDim, type ModelSpec, qDim } from "../../core/model/spec.ts";
+import { allTensors, blockName, unsafeTensor, type Weights } from "../../core/model/tensors.ts";
+import type { GpuError } from "../engine/errors.ts";
+import { createTensor, destroyTensor, type GpuTensor, upload } from "../engine/tensor.ts";
+
+export type DeviceWeights = Readonly<Record<string, GpuTensor<"f32">>>;
+
+const concatRows = (...parts: Float32Array[]): Float32Array => {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((off, p) => (out.set(p, off), off + p.length), 0);
+  return out;
+};
+
+/** The arrays to upload, by device name: the spec's tensors, fused where the kernels want it. */
+export const deviceArrays = (s: ModelSpec, w: Weights): ReadonlyArray<readonly [string, Float32Array]> => {
+  const T = (n: string) => unsafeTensor(w, n);
+  const globals = Object.keys(w).filter((k) => !k.startsWith("h.")).map((k) => [k, T(k)] as const);
+  const blocks = Array.from({ length: s.nLayer }, (_, i) => {
+    const B = (n: string) => T(blockName(i, n));
+    const own = (names: string[]) => names.map((n) => [blockName(i, n), B(n)] as const);
+    return s._tag === "gpt2"
+      ? own(["ln1w", "ln1b", "qkvw", "qkvb", "attprojw", "attprojb", "ln2w", "ln2b", "fcw", "fcb", "fcprojw", "fcprojb"])
+      : [...own(["attnnorm", "wo", "ffnnorm", "w2"]),
+        [blockName(i, "wqkv"), concatRows(B("wq"), B("wk"), B("wv"))] as const,
+        [blockName(i, "w13"), concatRows(B("w1"), B("w3"))] as const];
+  }).flat();
+  return [...globals, ...blocks, ...ropeTables(s)];
+};
+
+/** cos and sin of every (position, pair) angle, (P, D/2) each; empty for GPT-2. */
+const ropeTables = (s: ModelSpec): ReadonlyArray<readonly [string, Float32Array]> => {
+  if (s._tag !== "llama") return [];
+  const D = headDim(s), half = D / 2;
+  const cos = new Float32Array(s.blockSize * half), sin = new Float32Array(s.blockSize * half);
+  for (let p = 0; p < s.blockSize; p++) {
+    for (let j = 0; j < half; j++) {
+      const a = ropeAngle(p, j, D, s.ropeTheta);
+      cos[p * half + j] = Math.cos(a);
+      sin[p * half + j] = Math.sin(a);
+    }
+  }
+  return [["rope.cos", cos], ["rope.sin", sin]];
+};
+
+export const uploadWeights = (device: GPUDevice, s: ModelSpec, w: Weights): E.Either<GpuError, DeviceWeights> => {
+  const out: Record<string, GpuTensor<"f32">> = {};
+  for (const [name, data] of deviceArrays(s, w)) {
+    const t = createTensor(device, `weight ${name}`, [data.length], "f32");
+    if (E.isLeft(t)) {
+      Object.values(out).forEach(destroyTensor);
+      return t;
+    }
+    upload(device, t.right, data);
+    out[name] = t.right;
+  }
+  return E.right(out);
+};
+
+/** The inverse of deviceArrays for trainable tensors: fused matrices split back into core names. */
+export const hostArrays = (s: ModelSpec, dev: Readonly<Record<string, Float32Array>>): Weights => {
+  const out: Record<string, Float32Array> = {};
+  const C = s.nEmbd, Q = qDim(s), KV = kvDim(s), F = ffnDim(s);
+  for (const [name, a] of Object.entries(dev)) {
+    if (name.startsWith("rope.")) continue;
+    const m = /^h\.(\d+)\.(wqkv|w13)$/.exec(name);
+    if (m === null) out[name] = a;
+    else if (m[2] === "wqkv") {
+      const i = Number(m[1]);
+      out[blockName(i, "wq")] = a.slice(0, Q * C);
+      out[blockName(i, "wk")] = a.slice(Q * C, (Q + KV) * C);
+      out[blockName(i, "wv")] = a.slice((Q + KV) * C);
+    } else {
+      const i = Number(m[1]);
+      out[blockName(i, "w1")] = a.slice(0, F * C);
+      out[blockName(i, "w3")] = a.slice(F * C);
+    }
+  }
+  return out;
+};
+
+/** Whether a device tensor gets weight decay: fused matrices do; otherwise as its core shape says. */
+export const deviceDecays = (s: ModelSpec, name: string): boolean =>
+  /\.(wqkv|w13)$/.test(name) || (allTensors(s).find((t) => t.name === name)?.shape.length ?? 1) >= 2;

@@ -1,0 +1,86 @@
+/**
+ * fast-check arbitraries for specs, weights, selections and token batches, built by construction
+ * (chain), never by filtering: every generated spec is valid, every selection in range.
+ * Sizes stay tiny so the CPU reference runs thousands of cases in seconds.
+ * @module
+ */
+import fc from "fast-check";
+import type { Selection } from "../../core/surgery/plan.ts";
+import type { Gpt2Spec, LlamaSpec, ModelSpec } from "../../core/model/spec.ts";
+import { allTensors, numel, type Weights } from "../../core/model/tensors.ts";
+
+export const arbGpt2Spec: fc.Arbitrary<Gpt2Spec> = fc.record({
+  nLayer: fc.integer({ min: 1, max: 4 }),
+  nHead: fc.integer({ min: 1, max: 3 }),
+  headDim: fc.integer({ min: 1, max: 6 }),
+  vocabSize: fc.integer({ min: 2, max: 24 }),
+  blockSize: fc.integer({ min: 4, max: 12 }),
+  nInner: fc.integer({ min: 1, max: 20 }),
+}).map(({ headDim, ...r }) => ({ _tag: "gpt2", ...r, nEmbd: r.nHead * headDim, normEps: 1e-5 }));
+
+export const arbLlamaSpec: fc.Arbitrary<LlamaSpec> = fc.record({
+  nLayer: fc.integer({ min: 1, max: 4 }),
+  nKvHead: fc.integer({ min: 1, max: 2 }),
+  group: fc.integer({ min: 1, max: 3 }), // query heads per kv head: GQA when > 1
+  halfHeadDim: fc.integer({ min: 1, max: 3 }),
+  vocabSize: fc.integer({ min: 2, max: 24 }),
+  blockSize: fc.integer({ min: 4, max: 12 }),
+  hiddenDim: fc.integer({ min: 1, max: 20 }),
+  ropeStyle: fc.constantFrom("interleaved" as const, "half" as const),
+  tiedHead: fc.boolean(),
+}).map(({ group, halfHeadDim, ...r }) => ({
+  _tag: "llama", ...r, nHead: r.nKvHead * group, nEmbd: r.nKvHead * group * 2 * halfHeadDim, normEps: 1e-5, ropeTheta: 10000,
+}));
+
+export const arbSpec: fc.Arbitrary<ModelSpec> = fc.oneof(arbGpt2Spec, arbLlamaSpec);
+
+/**
+ * A spec whose heads may have a width of their own, as after head pruning (core/surgery/heads.ts): headSize
+ * D with NH·D ≠ C about half the time (even for Llama's rotary pairs), else the spec as drawn.
+ */
+export const arbHeadSizedSpec: fc.Arbitrary<ModelSpec> = arbSpec.chain((s) => fc.oneof(
+  fc.constant(s),
+  fc.integer({ min: 1, max: 3 }).map((k): ModelSpec => ({ ...s, headSize: s._tag === "llama" ? 2 * k : 2 * k - 1 })),
+));
+
+/** A seeded stream of uniform numbers in [−1, 1) (mulberry32): weights like a random init. */
+const uniforms = (seed: number) => {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return 2 * (((t ^ (t >>> 14)) >>> 0) / 4294967296) - 1;
+  };
+};
+
+/**
+ * Weights for a spec, drawn from a seed like a random init: matrices uniform in ±1/√fan_in, norm
+ * gains 1 ± 0.5, biases ±0.1. Generic values, not shrinkable degenerate ones: equal weights make
+ * norms of cancelling rows ill-conditioned, where no f32 kernel can track a float64 oracle.
+ */
+export const arbWeights = (s: ModelSpec): fc.Arbitrary<Weights> =>
+  fc.integer().map((seed) => {
+    const next = uniforms(seed);
+    return Object.fromEntries(allTensors(s).map((t) => {
+      const bias = t.shape.length === 1 && /b$/.test(t.name), gain = t.shape.length === 1 && !bias;
+      const scale = gain ? 0.5 : bias ? 0.1 : 1 / Math.sqrt(t.shape[t.shape.length - 1]!);
+      return [t.name, Float32Array.from({ length: numel(t.shape) }, () => (gain ? 1 : 0) + scale * next())];
+    }));
+  });
+
+/** A selection: the first n blocks, or any ordered list of distinct blocks. */
+export const arbSelection = (L: number): fc.Arbitrary<Selection> =>
+  fc.oneof(
+    fc.integer({ min: 1, max: L }).map((n) => ({ _tag: "first" as const, n })),
+    fc.shuffledSubarray(Array.from({ length: L }, (_, i) => i), { minLength: 1 }).map((indices) => ({ _tag: "blocks" as const, indices })),
+  );
+
+export const arbTokens = (s: ModelSpec): fc.Arbitrary<{ B: number; T: number; tokens: Int32Array }> =>
+  fc.record({ B: fc.integer({ min: 1, max: 2 }), T: fc.integer({ min: 1, max: s.blockSize }) }).chain(({ B, T }) =>
+    fc.array(fc.integer({ min: 0, max: s.vocabSize - 1 }), { minLength: B * T, maxLength: B * T })
+      .map((xs) => ({ B, T, tokens: Int32Array.from(xs) })));
+
+/** A reference model with its weights, a selection and a token batch. */
+export const arbInheritanceCase = arbSpec.chain((ref) =>
+  fc.record({ ref: fc.constant(ref), weights: arbWeights(ref), selection: arbSelection(ref.nLayer), batch: arbTokens(ref) }));
