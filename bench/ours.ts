@@ -6,6 +6,7 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
+import { DEFAULTS } from "../adapters/train/settings.ts";
 import type { Hyper, MicroBatch } from "../core/train/trainer.ts";
 import { ceilDiv, createBatch, createTensor, destroyTensor, type KernelCache, type KernelProfile, upload } from "../gpu/mod.ts";
 import { forwardKernels } from "../gpu/model/forward_kernels.ts";
@@ -14,7 +15,15 @@ import { createGpuTrainer } from "../gpu/train/trainer.ts";
 import { type BenchConfig } from "./configs.ts";
 import type { MemoryMeter } from "./memory.ts";
 
-export const HYPER: Hyper = { lr: 1e-3, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, gradClip: 1 };
+/** The run defaults' optimizer (adapters/train/settings.ts) at the peak learning rate. */
+export const HYPER: Hyper = {
+  lr: DEFAULTS.lr,
+  beta1: DEFAULTS.beta1,
+  beta2: DEFAULTS.beta2,
+  eps: DEFAULTS.eps,
+  weightDecay: DEFAULTS.weightDecay,
+  gradClip: DEFAULTS.gradClip,
+};
 
 const unwrap = <A>(r: E.Either<{ readonly message: string }, A>): A => {
   if (E.isLeft(r)) throw new Error(r.left.message);

@@ -3,7 +3,7 @@
  * that a step takes a millisecond, big enough to have every kind of tensor (GQA, untied head).
  * @module
  */
-import type { TrainSettings } from "../adapters/formats/checkpoint.ts";
+import type { TrainSettings } from "../adapters/train/checkpoint.ts";
 import type { TrainData } from "../adapters/train/loop.ts";
 import type { LlamaSpec } from "../core/model/spec.ts";
 import { allTensors, numel, type Weights } from "../core/model/tensors.ts";

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { appError, type AppError } from "../../core/errors.ts";
 import { allTensors } from "../../core/model/tensors.ts";
 import type { StepResult, Trainer } from "../../core/train/trainer.ts";
-import { CHECKPOINT_FILE } from "../formats/checkpoint.ts";
+import { CHECKPOINT_FILE } from "./checkpoint.ts";
 
 const hint = (out: string | undefined) =>
   `${out !== undefined ? `the last good checkpoint is kept in ${join(out, CHECKPOINT_FILE)}; ` : ""}lower --lr, raise --warmup or set --grad-clip, and train again into a new --out`;

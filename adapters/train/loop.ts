@@ -3,7 +3,7 @@
  * (core/train/batches.ts), the schedule's lr (core/train/schedule.ts), one Trainer step (CPU or GPU, it never
  * knows which), evaluation on the held-out split at the start, every `evalEvery` steps and at the
  * end, metrics as JSON lines in `<out>/metrics.jsonl` and through a callback, an atomic checkpoint
- * (adapters/formats/checkpoint.ts) every `checkpointEvery` steps, on abort and at the end, and the final
+ * (adapters/train/checkpoint.ts) every `checkpointEvery` steps, on abort and at the end, and the final
  * weights as a Hugging Face directory `<out>/model`. A resumed run continues bit for bit: the
  * checkpoint holds the weights, moments, t, step and the data RNG state, and the lr is a function
  * of the step. A NaN or infinite loss or gradient, or a runaway loss (adapters/train/faults.ts),
@@ -18,36 +18,20 @@ import { join } from "node:path";
 import { evalBatches, type TokenArray, trainBatches } from "../../core/train/batches.ts";
 import { appError, type AppError, isAppError } from "../../core/errors.ts";
 import { seedRng } from "../../core/rng.ts";
-import { learningRate } from "../../core/train/schedule.ts";
 import type { ModelSpec } from "../../core/model/spec.ts";
 import type { Weights } from "../../core/model/tensors.ts";
-import type { Hyper, OptimizerState, StepResult, Trainer } from "../../core/train/trainer.ts";
+import type { OptimizerState, StepResult, Trainer } from "../../core/train/trainer.ts";
 import { ioFailure, tempBeside } from "../fs/atomic_write.ts";
-import { CHECKPOINT_FILE, type Checkpoint, type Progress, saveCheckpoint, type TrainSettings } from "../formats/checkpoint.ts";
+import { CHECKPOINT_FILE, type Checkpoint, type Progress, saveCheckpoint } from "./checkpoint.ts";
 import { type HfExport, saveHfModel } from "../formats/hf_checkpoint.ts";
 import { nonFiniteStep, runaway } from "./faults.ts";
-import { MODEL_DIR, removeStaleTemps, settingsProblem, startingPoint, trimMetrics } from "./setup.ts";
+import { removeStaleTemps, settingsProblem, startingPoint, trimMetrics } from "./setup.ts";
+import { hyperAt, type Metrics, METRICS_FILE, MODEL_DIR, type TrainData, type TrainSettings } from "./settings.ts";
 
-export type { Progress, TrainSettings } from "../formats/checkpoint.ts";
-export { MODEL_DIR } from "./setup.ts";
-export const METRICS_FILE = "metrics.jsonl";
+export type { Progress } from "./checkpoint.ts";
+export { type Metrics, METRICS_FILE, MODEL_DIR, type TrainData, type TrainSettings } from "./settings.ts";
 
-export interface TrainData {
-  readonly train: TokenArray;
-  readonly val: TokenArray;
-}
 export type TrainerFactory = (spec: ModelSpec, init: OptimizerState | { readonly weights: Weights }) => TE.TaskEither<AppError, Trainer>;
-
-/** One line of metrics.jsonl; null where a step has no such value (step 0 has no training loss). */
-export interface Metrics {
-  readonly step: number;
-  readonly tokens: number;
-  readonly lr: number | null;
-  readonly train_loss: number | null;
-  readonly val_loss: number | null;
-  readonly grad_norm: number | null;
-  readonly tokens_per_s: number | null;
-}
 
 export interface TrainSummary {
   readonly steps: number;
@@ -73,11 +57,6 @@ export interface TrainRun {
   readonly signal?: AbortSignal;
   readonly export?: Pick<HfExport, "bos" | "eos" | "extraFiles">; // tokenizer ids and files for <out>/model
 }
-
-export const hyperAt = (s: TrainSettings, step: number): Hyper => ({
-  lr: learningRate({ lr: s.lr, minLr: s.minLr, warmup: s.warmup, steps: s.steps }, step),
-  beta1: s.beta1, beta2: s.beta2, eps: s.eps, weightDecay: s.weightDecay, gradClip: s.gradClip,
-});
 
 /** One optimizer step: the next K micro-batches from the RNG, this step's lr, and the new progress. */
 export const stepOnce = async (trainer: Trainer, data: TrainData, s: TrainSettings, p: Progress, out?: string): Promise<E.Either<AppError, { progress: Progress; result: StepResult; lr: number }>> => {

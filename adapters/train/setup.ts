@@ -10,10 +10,16 @@ import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { appError, type AppError } from "../../core/errors.ts";
 import type { ModelSpec } from "../../core/model/spec.ts";
-import { CHECKPOINT_FILE, type Checkpoint, loadCheckpoint, type TrainSettings } from "../formats/checkpoint.ts";
-import type { Metrics, TrainData, TrainRun } from "./loop.ts";
+import { type Checkpoint, loadCheckpoint } from "./checkpoint.ts";
+import { CHECKPOINT_FILE, type Metrics, MODEL_DIR, type TrainData, type TrainSettings } from "./settings.ts";
 
-export const MODEL_DIR = "model";
+/** What a start needs to know of its run (adapters/train/loop.ts TrainRun has it). */
+export interface RunPlace {
+  readonly out: string;
+  readonly resume: boolean;
+  readonly spec: ModelSpec;
+  readonly settings: TrainSettings;
+}
 
 /** Problems with settings against the model and data, as one error. */
 export const settingsProblem = (spec: ModelSpec, d: TrainData, s: TrainSettings): AppError | undefined => {
@@ -31,7 +37,7 @@ const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringif
 const firstDiff = (a: Record<string, unknown>, b: Record<string, unknown>) => Object.keys(a).find((k) => !sameJson(a[k], b[k]));
 
 /** The checkpoint to continue from, checked against this run; undefined on a fresh start. */
-export const startingPoint = async (r: TrainRun): Promise<E.Either<AppError, Checkpoint | undefined>> => {
+export const startingPoint = async (r: RunPlace): Promise<E.Either<AppError, Checkpoint | undefined>> => {
   const path = join(r.out, CHECKPOINT_FILE), exists = (await stat(path).catch(() => undefined)) !== undefined;
   if (!r.resume) {
     const taken = exists || (await stat(join(r.out, MODEL_DIR)).catch(() => undefined)) !== undefined;

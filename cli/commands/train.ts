@@ -1,9 +1,8 @@
 /**
  * `inheritune train <model> --data <corpus> --out <dir>`: train a model (or, with --layers, the
  * target inherited on the fly from it: core/surgery/plan.ts) on a corpus with the loop of
- * adapters/train/loop.ts, on the GPU or the CPU reference. Defaults are PAPER.md's "In miniature":
- * batch 16 × 256, AdamW (0.9, 0.95), weight decay 0.1, clip 1.0, peak lr 3e-3 with 10% warm-up and
- * cosine to 10% of the peak, a 200k-token budget. SIGINT saves a checkpoint; --resume continues.
+ * adapters/train/loop.ts, on the GPU or the CPU reference. The defaults are PAPER.md's "In
+ * miniature", kept in adapters/train/settings.ts. SIGINT saves a checkpoint; --resume continues.
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
@@ -11,11 +10,11 @@ import * as TE from "fp-ts/lib/TaskEither.js";
 import * as t from "io-ts";
 import { basename } from "node:path";
 import type { Model } from "../../adapters/formats/models.ts";
-import { type Metrics, runTraining, type TrainSettings, type TrainSummary } from "../../adapters/train/loop.ts";
+import { runTraining, type TrainSummary } from "../../adapters/train/loop.ts";
+import { type Metrics, settingsFor, type TrainSettings } from "../../adapters/train/settings.ts";
 import { appError, type AppError } from "../../core/errors.ts";
 import type { TokenArray } from "../../core/train/batches.ts";
 import { inheritWeights } from "../../core/surgery/plan.ts";
-import { defaultSchedule } from "../../core/train/schedule.ts";
 import type { ModelSpec } from "../../core/model/spec.ts";
 import type { Weights } from "../../core/model/tensors.ts";
 import { backendFlag, type CommandSpec, NonNegIntArg, NumberArg, PosIntArg } from "../args.ts";
@@ -72,17 +71,23 @@ export const trainCommand: CommandSpec<TrainArgs> = {
   codec: TrainArgs,
 };
 
-/** The run's settings from the flags and the paper's defaults. */
-export const settingsOf = (a: TrainArgs, spec: ModelSpec): E.Either<AppError, TrainSettings> => {
-  if (a.tokens !== undefined && a.steps !== undefined) return E.left(appError("BadArgs", "Cannot run train: --tokens and --steps both set the length", "give one of them"));
-  const batch = a.batch ?? 16, ctx = a.ctx ?? Math.min(256, spec.blockSize), accum = a.accum ?? 1;
-  const steps = a.steps ?? Math.max(1, Math.ceil((a.tokens ?? 200_000) / (batch * ctx * accum)));
-  const lr = a.lr ?? 3e-3, d = defaultSchedule(lr, steps), evalEvery = a["eval-every"] ?? Math.max(1, Math.round(steps / 10));
-  return E.right({
-    steps, batch, ctx, accum, lr, minLr: a["min-lr"] ?? d.minLr, warmup: a.warmup ?? d.warmup, weightDecay: a["weight-decay"] ?? 0.1,
-    gradClip: a["grad-clip"] ?? 1, beta1: 0.9, beta2: 0.95, eps: 1e-8, evalEvery, checkpointEvery: evalEvery, evalTokens: a["eval-tokens"] ?? 0, seed: a.seed ?? 0,
-  });
-};
+/** The run's settings from the flags and the defaults (adapters/train/settings.ts). */
+export const settingsOf = (a: TrainArgs, spec: ModelSpec): E.Either<AppError, TrainSettings> =>
+  settingsFor({
+    tokens: a.tokens,
+    steps: a.steps,
+    batch: a.batch,
+    ctx: a.ctx,
+    accum: a.accum,
+    lr: a.lr,
+    minLr: a["min-lr"],
+    warmup: a.warmup,
+    weightDecay: a["weight-decay"],
+    gradClip: a["grad-clip"],
+    evalEvery: a["eval-every"],
+    evalTokens: a["eval-tokens"],
+    seed: a.seed,
+  }, spec);
 
 /** The model to train: <model> itself, or the target --layers inherits from it (any strategy of core/surgery/strategies.ts). */
 const trainee = async (m: Model, layers: string | undefined, val: TokenArray): Promise<E.Either<AppError, { spec: ModelSpec; weights: Weights }>> => {

@@ -4,14 +4,15 @@
  * Weight matrices too large for one binding are bound as row views, one dispatch each.
  * @module
  */
-import { ffnDim, headDim, isTied, kvDim, type ModelSpec, qDim } from "../../core/model/spec.ts";
-import { blockName } from "../../core/model/tensors.ts";
+import { ffnDim, headDim, kvDim, type ModelSpec, qDim } from "../../core/model/spec.ts";
 import type { Activations } from "./activations.ts";
 import type { Batch } from "../engine/batch.ts";
 import type { ForwardKernels } from "./forward_kernels.ts";
-import type { DeviceWeights } from "./weights.ts";
 import { bindingViews, type GpuTensor } from "../engine/tensor.ts";
 import type { TransposedWeights } from "./transposed.ts";
+import { blockWeightNames, type DeviceWeights, headWeightNames } from "./weights.ts";
+
+export { blockWeightNames, headWeightNames } from "./weights.ts";
 
 export interface ForwardContext {
   readonly device: GPUDevice;
@@ -99,15 +100,6 @@ export const recordNorm = (cx: ForwardContext, batch: Batch, N: number, x: GpuTe
   else batch.dispatch(cx.k.rmsNorm, { x, w: weight(cx, w), out, rstd }, { N, C, eps });
 };
 
-/** The device names of block i's tensors, per family (Llama's are fused: wqkv, w13). */
-export const blockWeightNames = (s: ModelSpec, i: number) => {
-  const n = (name: string) => blockName(i, name);
-  return s._tag === "gpt2"
-    ? { norm1: n("ln1w"), norm1b: n("ln1b"), qkv: n("qkvw"), qkvb: n("qkvb"), proj: n("attprojw"), projb: n("attprojb"),
-      norm2: n("ln2w"), norm2b: n("ln2b"), up: n("fcw"), upb: n("fcb"), down: n("fcprojw"), downb: n("fcprojb") }
-    : { norm1: n("attnnorm"), norm1b: undefined, qkv: n("wqkv"), qkvb: undefined, proj: n("wo"), projb: undefined,
-      norm2: n("ffnnorm"), norm2b: undefined, up: n("w13"), upb: undefined, down: n("w2"), downb: undefined };
-};
 
 const withBias = (b: string | undefined) => (b === undefined ? {} : { b });
 
@@ -139,10 +131,6 @@ export const recordBlock = (cx: ForwardContext, batch: Batch, shape: { B: number
   else batch.dispatch(cx.k.swiglu, { h: bb.h, out: bb.g }, { N, F });
   recordLinear(cx, batch, { x: bb.g, N, I: F, w: wn.down, ...withBias(wn.downb), res: bb.mid, y: bb.xout, ldy: C });
 };
-
-/** The device names of the final norm and the LM head. */
-export const headWeightNames = (s: ModelSpec) =>
-  ({ norm: s._tag === "gpt2" ? "lnfw" : "normf", normb: s._tag === "gpt2" ? "lnfb" : undefined, head: isTied(s) ? "wte" : "lmhead" });
 
 /** Final norm of x (default acts.x) into acts.xn and the LM head into the logits chunks; the loss when asked. */
 export const recordHead = (cx: ForwardContext, batch: Batch, acts: Activations, loss: boolean, x: GpuTensor<"f32"> = acts.f32.x): void => {

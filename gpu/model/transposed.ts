@@ -11,8 +11,7 @@ import { ffnDim, type ModelSpec, qDim } from "../../core/model/spec.ts";
 import type { Batch } from "../engine/batch.ts";
 import type { GpuError } from "../engine/errors.ts";
 import type { ForwardKernels } from "./forward_kernels.ts";
-import type { DeviceWeights } from "./weights.ts";
-import { blockWeightNames, headWeightNames } from "./record_forward.ts";
+import { blockWeightNames, type DeviceWeights, headWeightNames } from "./weights.ts";
 import { bindingViews, createTensor, destroyTensor, type GpuTensor, type TensorView } from "../engine/tensor.ts";
 
 /** By weight name, one entry per binding view of W: its Wᵀ, or undefined where the scalar kernel serves. */

@@ -7,7 +7,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { ropeAngle } from "../../core/ops/rope.ts";
-import { ffnDim, headDim, kvDim, type ModelSpec, qDim } from "../../core/model/spec.ts";
+import { ffnDim, headDim, isTied, kvDim, type ModelSpec, qDim } from "../../core/model/spec.ts";
 import { allTensors, blockName, unsafeTensor, type Weights } from "../../core/model/tensors.ts";
 import type { GpuError } from "../engine/errors.ts";
 import { createTensor, destroyTensor, type GpuTensor, upload } from "../engine/tensor.ts";
@@ -90,3 +90,17 @@ export const hostArrays = (s: ModelSpec, dev: Readonly<Record<string, Float32Arr
 /** Whether a device tensor gets weight decay: fused matrices do; otherwise as its core shape says. */
 export const deviceDecays = (s: ModelSpec, name: string): boolean =>
   /\.(wqkv|w13)$/.test(name) || (allTensors(s).find((t) => t.name === name)?.shape.length ?? 1) >= 2;
+
+/** The device names of block i's tensors, per family (Llama's are fused: wqkv, w13). */
+export const blockWeightNames = (s: ModelSpec, i: number) => {
+  const n = (name: string) => blockName(i, name);
+  return s._tag === "gpt2"
+    ? { norm1: n("ln1w"), norm1b: n("ln1b"), qkv: n("qkvw"), qkvb: n("qkvb"), proj: n("attprojw"), projb: n("attprojb"),
+      norm2: n("ln2w"), norm2b: n("ln2b"), up: n("fcw"), upb: n("fcb"), down: n("fcprojw"), downb: n("fcprojb") }
+    : { norm1: n("attnnorm"), norm1b: undefined, qkv: n("wqkv"), qkvb: undefined, proj: n("wo"), projb: undefined,
+      norm2: n("ffnnorm"), norm2b: undefined, up: n("w13"), upb: undefined, down: n("w2"), downb: undefined };
+};
+
+/** The device names of the final norm and the LM head. */
+export const headWeightNames = (s: ModelSpec) =>
+  ({ norm: s._tag === "gpt2" ? "lnfw" : "normf", normb: s._tag === "gpt2" ? "lnfb" : undefined, head: isTied(s) ? "wte" : "lmhead" });

@@ -5,7 +5,10 @@
  */
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
-import { defaultSchedule, learningRate, type Schedule } from "../../core/train/schedule.ts";
+import * as E from "fp-ts/lib/Either.js";
+import { settingsFor } from "../../adapters/train/settings.ts";
+import { learningRate, type Schedule } from "../../core/train/schedule.ts";
+import type { ModelSpec } from "../../core/model/spec.ts";
 
 /** A schedule with warm-up shorter than the run and a floor at or below the peak, by construction. */
 const arbSchedule: fc.Arbitrary<Schedule> = fc.record({
@@ -29,7 +32,10 @@ describe("the learning-rate schedule", () => {
     if (s.steps - 1 > s.warmup) expect(close(learningRate(s, s.steps - 1), s.minLr)).toBe(true);
   });
   test("the paper's defaults: 10% warm-up and a floor of 10% of the peak, halfway down the cosine at the middle of the decay", () => {
-    const s = defaultSchedule(3e-3, 101);
+    const spec: ModelSpec = { _tag: "gpt2", nLayer: 1, nEmbd: 4, nHead: 1, vocabSize: 8, blockSize: 256, normEps: 1e-5, nInner: 16 };
+    const settings = settingsFor({ steps: 101 }, spec);
+    if (E.isLeft(settings)) throw new Error(settings.left.message);
+    const { lr, minLr, warmup, steps } = settings.right, s: Schedule = { lr, minLr, warmup, steps };
     expect(s).toEqual({ lr: 3e-3, minLr: expect.closeTo(3e-4, 15), warmup: 10, steps: 101 });
     expect(learningRate(s, 0)).toBeCloseTo(3e-4, 15);
     expect(learningRate(s, 9)).toBeCloseTo(3e-3, 15);

@@ -3,14 +3,14 @@
  * any interleaving of train-steps, saves and resumes (a resume rolls back to the last save, as a
  * crash and restart would), the weights after every command are, bit for bit, those of one
  * uninterrupted run at the same step. The steps and checkpoints are the loop's own
- * (adapters/train/loop.ts stepOnce, adapters/formats/checkpoint.ts) on the CPU trainer.
+ * (adapters/train/loop.ts stepOnce, adapters/train/checkpoint.ts) on the CPU trainer.
  * @module
  */
 import { fc, test } from "@fast-check/vitest";
 import * as E from "fp-ts/lib/Either.js";
 import { join } from "node:path";
 import { expect } from "vitest";
-import { loadCheckpoint, type Progress, saveCheckpoint, type TrainSettings } from "../../adapters/formats/checkpoint.ts";
+import { loadCheckpoint, type Progress, saveCheckpoint, type TrainSettings } from "../../adapters/train/checkpoint.ts";
 import { stepOnce, type TrainData } from "../../adapters/train/loop.ts";
 import { createCpuTrainer } from "../../core/train/cpu_trainer.ts";
 import { seedRng } from "../../core/rng.ts";

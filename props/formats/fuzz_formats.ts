@@ -10,7 +10,7 @@ import type fc from "fast-check";
 import * as E from "fp-ts/lib/Either.js";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CHECKPOINT_FILE, loadCheckpoint, saveCheckpoint } from "../../adapters/formats/checkpoint.ts";
+import { CHECKPOINT_FILE, loadCheckpoint, saveCheckpoint } from "../../adapters/train/checkpoint.ts";
 import { decodeGpt2Tokenizer } from "../../adapters/tokenizers/gpt2.ts";
 import { saveHfModel } from "../../adapters/formats/hf_checkpoint.ts";
 import { decodeLlama2c, expectedBytes } from "../../adapters/formats/llama2c.ts";

@@ -1,5 +1,5 @@
 /**
- * Training checkpoints (adapters/formats/checkpoint.ts): what is written reads back identically; a failed
+ * Training checkpoints (adapters/train/checkpoint.ts): what is written reads back identically; a failed
  * write leaves the previous checkpoint as it was; a damaged file is one clear BadFile error.
  * @module
  */
@@ -7,7 +7,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { copyFileSync, readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { type Checkpoint, loadCheckpoint, saveCheckpoint } from "../../adapters/formats/checkpoint.ts";
+import { type Checkpoint, loadCheckpoint, saveCheckpoint } from "../../adapters/train/checkpoint.ts";
 import { saveSafetensors } from "../../adapters/formats/safetensors.ts";
 import { allTensors } from "../../core/model/tensors.ts";
 import { bits, TINY, tinySettings, tinyWeights } from "../training_fixtures.ts";

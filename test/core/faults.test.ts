@@ -12,7 +12,7 @@ import { appendFileSync, readdirSync, readFileSync, writeFileSync } from "node:f
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { simulateFullDisk } from "../../adapters/fs/atomic_write.ts";
-import { CHECKPOINT_FILE, loadCheckpoint } from "../../adapters/formats/checkpoint.ts";
+import { CHECKPOINT_FILE, loadCheckpoint } from "../../adapters/train/checkpoint.ts";
 import { METRICS_FILE, MODEL_DIR, runTraining, type TrainRun } from "../../adapters/train/loop.ts";
 import { createCpuTrainer } from "../../core/train/cpu_trainer.ts";
 import type { Trainer } from "../../core/train/trainer.ts";

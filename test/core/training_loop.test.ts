@@ -9,7 +9,7 @@ import * as TE from "fp-ts/lib/TaskEither.js";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { CHECKPOINT_FILE, loadCheckpoint } from "../../adapters/formats/checkpoint.ts";
+import { CHECKPOINT_FILE, loadCheckpoint } from "../../adapters/train/checkpoint.ts";
 import { loadHfModel } from "../../adapters/formats/hf_checkpoint.ts";
 import { type Metrics, METRICS_FILE, MODEL_DIR, runTraining, type TrainRun } from "../../adapters/train/loop.ts";
 import { createCpuTrainer } from "../../core/train/cpu_trainer.ts";

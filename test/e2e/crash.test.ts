@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, watch } from "node:fs
 import { join } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
 import { beforeAll, expect, test } from "vitest";
-import { CHECKPOINT_FILE, loadCheckpoint } from "../../adapters/formats/checkpoint.ts";
+import { CHECKPOINT_FILE, loadCheckpoint } from "../../adapters/train/checkpoint.ts";
 import { STORIES_BIN, TINYSTORIES_TEXT } from "../assets.ts";
 import { buildNodeCli, DENO, NODE_CLI, nodeCli, ROOT } from "../runtimes.ts";
 import { freshDir } from "../tmp.ts";

@@ -10,7 +10,7 @@ import * as E from "fp-ts/lib/Either.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { CHECKPOINT_FILE, loadCheckpoint } from "../../adapters/formats/checkpoint.ts";
+import { CHECKPOINT_FILE, loadCheckpoint } from "../../adapters/train/checkpoint.ts";
 import { watchDeviceLoss } from "../../adapters/devices/device_loss.ts";
 import { runTraining, type TrainRun } from "../../adapters/train/loop.ts";
 import type { AcquiredDevice } from "../../adapters/devices/webgpu_device.ts";

@@ -18,20 +18,12 @@ import type { RngState } from "../../core/rng.ts";
 import { type ModelSpec, specProblems } from "../../core/model/spec.ts";
 import { allTensors, paramCount, weightProblems, type Weights } from "../../core/model/tensors.ts";
 import type { OptimizerState } from "../../core/train/trainer.ts";
-import { loadSafetensors, type NamedTensor, saveSafetensors } from "./safetensors.ts";
+import { loadSafetensors, type NamedTensor, saveSafetensors } from "../formats/safetensors.ts";
+import { CHECKPOINT_FILE, TrainSettings } from "./settings.ts";
 
-export const CHECKPOINT_FILE = "checkpoint.safetensors";
+export { CHECKPOINT_FILE, TrainSettings } from "./settings.ts";
+
 const FORMAT = "inheritune-train", VERSION = 1, KEY = "inheritune_checkpoint";
-
-/** What a run was started with; a resumed run must use the same, or it would not continue exactly. */
-export const TrainSettings = t.type({
-  steps: t.number, batch: t.number, ctx: t.number, accum: t.number,
-  lr: t.number, minLr: t.number, warmup: t.number, weightDecay: t.number, gradClip: t.number,
-  beta1: t.number, beta2: t.number, eps: t.number,
-  evalEvery: t.number, checkpointEvery: t.number, evalTokens: t.number, // evalTokens 0 = the whole split
-  seed: t.number,
-}, "TrainSettings");
-export type TrainSettings = t.TypeOf<typeof TrainSettings>;
 
 /** Where a run stands between steps. */
 export interface Progress {
