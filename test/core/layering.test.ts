@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, test } from "vitest";
+import { findCycles, importGraph } from "../../scripts/cycles.ts";
 
 /** Imports flow one way: cli → adapters → gpu → core (STYLE.md, "Layout and direction"); bench/ sits between cli and adapters. */
 const root = new URL("../..", import.meta.url).pathname;
@@ -42,5 +43,8 @@ describe("the import arrow", () => {
   test("only cli/ prints or exits", () => {
     for (const layer of ["core", "gpu", "adapters"])
       for (const f of files(layer)) expect(readFileSync(join(root, f), "utf8"), f).not.toMatch(/console\.|process\.exit|Deno\.exit|process\.stdout/);
+  });
+  test("no file imports itself through others: the import graph has no cycle, type-only imports included", () => {
+    expect(findCycles(importGraph(root)).map((c) => c.join(" ↔ "))).toEqual([]);
   });
 });
