@@ -1,17 +1,13 @@
 /**
- * The WebGPU engine's toolkit: kernels as typed records, their compilation and cache, tensors,
- * batches of dispatches in one submit, readbacks. Everything here is handed a GPUDevice
- * (adapters/webgpu_*.ts find one) and never looks for one.
+ * The GPU layer's front door. Everything in gpu/ is handed a GPUDevice (adapters/devices/ finds
+ * one) and never looks for one:
+ * - engine/: kernels as typed records, their compilation and cache, tensors, batches of dispatches
+ *   in one submit, readbacks, the kernel family of a device;
+ * - kernels/: the WGSL kernels, each beside the name of its CPU twin in core/ops/;
+ * - model/: a model on the GPU (weights, the recorded forward, KV-cache decoding);
+ * - train/: the GPU trainer (the recorded backward, clipping and AdamW).
  * @module
  */
-export * from "./engine/kernel.ts";
-export * from "./engine/errors.ts";
-export { kernelHeader, kernelEntry, kernelSource, uniformLayout, type UniformField } from "./engine/wgsl.ts";
-export { foldGrid, unfoldWorkgroup, type Dispatch } from "./engine/grid.ts";
-export { createKernelCache, type CompiledKernel, type KernelCache } from "./engine/compile.ts";
-export * from "./engine/tensor.ts";
-export { rowsPerBinding, splitForBinding, type BindingSpan, type SplitRequest } from "./engine/split.ts";
-export { createBatch, type Batch, type BatchOptions, type Bindable, type BindingsFor, type KernelTime, type ReadHandle, type Readbacks, type UniformsFor } from "./engine/batch.ts";
-export { KERNEL_PROFILES, type KernelProfile, profileFor } from "./engine/profile.ts";
-export { probeLanes } from "./engine/lanes_probe.ts";
-export { readTensors } from "./engine/readback.ts";
+export * from "./engine/mod.ts";
+export * from "./model/mod.ts";
+export * from "./train/mod.ts";

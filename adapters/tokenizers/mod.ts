@@ -1,0 +1,9 @@
+/**
+ * Tokenizers in their file formats: HF tokenizer.json, GPT-2 encoder.json + vocab.bpe, llama2.c
+ * tokenizer.bin, and finding one.
+ * @module
+ */
+export * from "./gpt2.ts";
+export * from "./hf.ts";
+export * from "./llama2c.ts";
+export * from "./load.ts";

@@ -1,0 +1,13 @@
+/**
+ * The model: specs of both families, tensor names and shapes, the CPU reference forward and
+ * backward, fresh weights and relayouts.
+ * @module
+ */
+export * from "./backward.ts";
+export * from "./block_backward.ts";
+export * from "./floats.ts";
+export * from "./forward.ts";
+export * from "./init.ts";
+export * from "./relayout.ts";
+export * from "./spec.ts";
+export * from "./tensors.ts";

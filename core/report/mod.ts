@@ -1,0 +1,6 @@
+/**
+ * Presentation: the compare report and SVG line charts.
+ * @module
+ */
+export * from "./compare_report.ts";
+export * from "./svg_chart.ts";

@@ -1,0 +1,11 @@
+/**
+ * Model surgery: the inheritance plan (the paper's Algorithm 1), block-selection strategies, width
+ * and head narrowing, the growth procedure, per-block diagnostics.
+ * @module
+ */
+export * from "./diagnostics.ts";
+export * from "./grow.ts";
+export * from "./heads.ts";
+export * from "./plan.ts";
+export * from "./strategies.ts";
+export * from "./width.ts";

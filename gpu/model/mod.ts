@@ -1,0 +1,13 @@
+/**
+ * A model on the GPU: its weights and kept transposes, activations, the recorded forward, and
+ * KV-cache decoding.
+ * @module
+ */
+export * from "./activations.ts";
+export * from "./decode.ts";
+export * from "./decoder.ts";
+export * from "./forward_kernels.ts";
+export * from "./model.ts";
+export * from "./record_forward.ts";
+export * from "./transposed.ts";
+export * from "./weights.ts";

@@ -1,0 +1,8 @@
+/**
+ * Training on the GPU: the trainer, its buffers and kernels, and the recorded backward.
+ * @module
+ */
+export * from "./buffers.ts";
+export * from "./record_backward.ts";
+export * from "./train_kernels.ts";
+export * from "./trainer.ts";
