@@ -11,7 +11,7 @@ import { arbHeadSizedSpec } from "./arbitraries.ts";
 
 const fieldOf = (s: ModelSpec) => fc.constantFrom(...Object.keys(s).filter((k) => k !== "headSize"));
 
-test.prop([arbHeadSizedSpec])("any spec's JSON decodes back to the same spec (headSize kept only when given)", (spec) => {
+test.prop([arbHeadSizedSpec])("for any spec, its JSON decodes back to the same spec (headSize only when given)", (spec) => {
   const back = ModelSpec.decode(JSON.parse(JSON.stringify(spec)));
   expect(back).toEqual(E.right(spec));
 });
