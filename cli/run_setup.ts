@@ -1,6 +1,6 @@
 /**
  * What train, compare and grow share: loading a model, its tokenizer (and the files to copy beside
- * a saved model) and the training data; the trainer of a backend; SIGINT as an abort signal; and
+ * a saved model) and the training data; a model's loss on an evaluator; SIGINT as an abort signal; and
  * the embedded default (the bundled stories260K and TinyStories excerpt).
  * @module
  */
@@ -12,8 +12,10 @@ import { readBytes } from "../adapters/fs/files.ts";
 import { loadModel, loadTokenizer, type Model } from "../adapters/formats/models.ts";
 import { findTokenizerFiles } from "../adapters/tokenizers/load.ts";
 import { loadTrainingData } from "../adapters/data/training_data.ts";
-import { evaluate, type TrainData, type TrainerFactory, type TrainSettings } from "../adapters/train/loop.ts";
+import type { EvaluatorFactory } from "../adapters/devices/backend.ts";
+import { evaluate, type TrainData, type TrainSettings } from "../adapters/train/loop.ts";
 import type { AppError } from "../core/errors.ts";
+import type { TokenArray } from "../core/train/batches.ts";
 import type { Tokenizer } from "../core/text/tokenizer.ts";
 import type { Io } from "./io.ts";
 
@@ -80,13 +82,19 @@ export const interruptible = async <A>(body: (signal: AbortSignal) => Promise<A>
 };
 
 /** The reference's validation loss on the same held-out windows the target is scored on. */
-export const referenceLoss = async (makeTrainer: TrainerFactory, p: Prepared, s: TrainSettings): Promise<E.Either<AppError, number>> => {
-  const tr = await makeTrainer(p.model.spec, { weights: p.model.weights })();
-  if (E.isLeft(tr)) return tr;
+export const referenceLoss = (makeEvaluator: EvaluatorFactory, p: Prepared, s: TrainSettings):
+  Promise<E.Either<AppError, number>> =>
+  scoreModel(makeEvaluator, p.model, p.data.val, s);
+
+/** A model's mean loss over a split's evaluation windows, on an evaluator of its weights (destroyed after). */
+export const scoreModel = async (makeEvaluator: EvaluatorFactory, m: Pick<Model, "spec" | "weights">, val: TokenArray,
+  s: Pick<TrainSettings, "batch" | "ctx" | "evalTokens">): Promise<E.Either<AppError, number>> => {
+  const ev = await makeEvaluator(m.spec, m.weights)();
+  if (E.isLeft(ev)) return ev;
   try {
-    return await evaluate(tr.right, p.data.val, s);
+    return await evaluate(ev.right, val, s);
   } finally {
-    tr.right.destroy();
+    ev.right.destroy();
   }
 };
 

@@ -1,20 +1,23 @@
 /**
  * Choosing where a command computes: `--backend webgpu` needs an adapter; `cpu` is the plain
  * reference; left out, WebGPU is used when an adapter exists and the CPU otherwise (with a note).
- * The device is released when the command ends, so the process can exit. The trainers of a
- * backend (CPU reference or GPU) come from here too, so a command never builds one by hand.
+ * The device is released when the command ends, so the process can exit. The trainers and
+ * evaluators of a backend (CPU reference or GPU) come from here too, so a command never builds one by hand.
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import * as t from "io-ts";
 import type { AppError } from "../../core/errors.ts";
-import { createCpuTrainer } from "../../core/train/cpu_trainer.ts";
-import type { Teacher, Trainer } from "../../core/train/trainer.ts";
+import type { ModelSpec } from "../../core/model/spec.ts";
+import type { Weights } from "../../core/model/tensors.ts";
+import { createCpuEvaluator, createCpuTrainer } from "../../core/train/cpu_trainer.ts";
+import type { Evaluator, Teacher, Trainer } from "../../core/train/trainer.ts";
 import { createKernelCache, type KernelCache, type KernelProfile, probeLanes, profileFor } from "../../gpu/mod.ts";
+import { createGpuEvaluator } from "../../gpu/train/evaluator.ts";
 import { createGpuTrainer } from "../../gpu/train/trainer.ts";
 import type { TrainerFactory } from "../train/loop.ts";
-import { watchDeviceLoss } from "./device_loss.ts";
+import { watchDeviceLoss, watchEvaluatorLoss } from "./device_loss.ts";
 import type { AcquiredDevice, DeviceError } from "./webgpu_device.ts";
 
 export const BackendArg = t.keyof({ webgpu: null, cpu: null }, "webgpu | cpu");
@@ -66,4 +69,16 @@ export const trainerFactory = (b: Backend, teacher?: Teacher): TrainerFactory =>
     : (spec, init) =>
       TE.map((t: Trainer) => watchDeviceLoss(b.acquired.lost, t))(
         createGpuTrainer(b.kernels, spec, init, { profile: b.profile, ...(teacher ? { teacher } : {}) }),
+      );
+
+/** Makes an Evaluator of fixed weights: a model's loss without a trainer's gradients and moments. */
+export type EvaluatorFactory = (spec: ModelSpec, weights: Weights) => TE.TaskEither<AppError, Evaluator>;
+
+/** Evaluators of a backend: the CPU forward, or the model's forward on the device. */
+export const evaluatorFactory = (b: Backend): EvaluatorFactory =>
+  b._tag === "cpu"
+    ? (spec, weights) => TE.right(createCpuEvaluator(spec, weights))
+    : (spec, weights) =>
+      TE.map((e: Evaluator) => watchEvaluatorLoss(b.acquired.lost, e))(
+        createGpuEvaluator(b.kernels, spec, weights, { profile: b.profile }),
       );

@@ -15,7 +15,7 @@ import { createHash } from "node:crypto";
 import { describeErrors } from "../../core/codecs/report.ts";
 import { appError, type AppError } from "../../core/errors.ts";
 import type { RngState } from "../../core/rng.ts";
-import { type ModelSpec, specProblems } from "../../core/model/spec.ts";
+import { ModelSpec, specProblems } from "../../core/model/spec.ts";
 import { allTensors, paramCount, weightProblems, type Weights } from "../../core/model/tensors.ts";
 import type { OptimizerState } from "../../core/train/trainer.ts";
 import { loadSafetensors, type NamedTensor, saveSafetensors } from "../formats/safetensors.ts";
@@ -41,16 +41,8 @@ export interface Checkpoint {
 }
 
 const Num = t.number;
-const HeadSize = t.partial({ headSize: Num }); // a head-pruned model's head width (core/model/spec.ts)
-const SpecC = t.union([
-  t.intersection([t.type({ _tag: t.literal("gpt2"), nLayer: Num, nEmbd: Num, nHead: Num, vocabSize: Num, blockSize: Num, normEps: Num, nInner: Num }), HeadSize]),
-  t.intersection([t.type({
-    _tag: t.literal("llama"), nLayer: Num, nEmbd: Num, nHead: Num, vocabSize: Num, blockSize: Num, normEps: Num,
-    nKvHead: Num, hiddenDim: Num, ropeTheta: Num, ropeStyle: t.keyof({ interleaved: null, half: null }), tiedHead: t.boolean,
-  }), HeadSize]),
-]);
 const Record_ = t.type({
-  format: t.literal(FORMAT), version: t.literal(VERSION), spec: SpecC, settings: TrainSettings,
+  format: t.literal(FORMAT), version: t.literal(VERSION), spec: ModelSpec, settings: TrainSettings,
   t: Num, step: Num, tokens: Num, rng: t.string, val_loss_initial: Num, sha256: t.string,
 });
 
@@ -96,7 +88,7 @@ const decodeRecord = (path: string, meta: Readonly<Record<string, string>>): E.E
 const rngOf = (hex: string): RngState | undefined => (/^[0-9a-f]{1,16}$/.test(hex) && BigInt(`0x${hex}`) !== 0n ? BigInt(`0x${hex}`) : undefined);
 
 const assemble = (path: string, r: t.TypeOf<typeof Record_>, tensors: ReadonlyMap<string, NamedTensor>): E.Either<AppError, Checkpoint> => {
-  const spec = r.spec as ModelSpec, sp = specProblems(spec);
+  const spec = r.spec, sp = specProblems(spec);
   if (sp.length > 0) return E.left(bad(path, `its spec is inconsistent: ${sp[0]}`));
   // Checked before listing the spec's tensors: a corrupt record can declare 2^31 layers.
   let held = 0;

@@ -20,7 +20,7 @@ import { appError, type AppError, isAppError } from "../../core/errors.ts";
 import { seedRng } from "../../core/rng.ts";
 import type { ModelSpec } from "../../core/model/spec.ts";
 import type { Weights } from "../../core/model/tensors.ts";
-import type { OptimizerState, StepResult, Trainer } from "../../core/train/trainer.ts";
+import type { Evaluator, OptimizerState, StepResult, Trainer } from "../../core/train/trainer.ts";
 import { ioFailure, tempBeside } from "../fs/atomic_write.ts";
 import { CHECKPOINT_FILE, type Checkpoint, type Progress, saveCheckpoint } from "./checkpoint.ts";
 import { type HfExport, saveHfModel } from "../formats/hf_checkpoint.ts";
@@ -71,7 +71,7 @@ export const stepOnce = async (trainer: Trainer, data: TrainData, s: TrainSettin
 };
 
 /** Mean loss over the evaluation windows (each batch weighted by its rows). */
-export const evaluate = async (trainer: Trainer, val: TokenArray, s: Pick<TrainSettings, "batch" | "ctx" | "evalTokens">): Promise<E.Either<AppError, number>> => {
+export const evaluate = async (trainer: Evaluator, val: TokenArray, s: Pick<TrainSettings, "batch" | "ctx" | "evalTokens">): Promise<E.Either<AppError, number>> => {
   let sum = 0, rows = 0;
   for (const b of evalBatches(val, s.batch, s.ctx, s.evalTokens > 0 ? s.evalTokens : Infinity)) {
     const l = await trainer.evalLoss(b.batch, b.rows, s.ctx)();

@@ -19,7 +19,7 @@ import { appError, type AppError } from "../../core/errors.ts";
 import { targetWeights } from "../../core/model/init.ts";
 import { type InheritancePlan, scratchPlan } from "../../core/surgery/plan.ts";
 import { backendFlag, type CommandSpec, NonNegIntArg, PosIntArg } from "../args.ts";
-import { BackendArg, trainerFactory, withBackend } from "../../adapters/devices/backend.ts";
+import { BackendArg, evaluatorFactory, trainerFactory, withBackend } from "../../adapters/devices/backend.ts";
 import { devicesOf, type Io } from "../io.ts";
 import { interruptible, prepare, referenceLoss } from "../run_setup.ts";
 import { selectBlocks } from "../select.ts";
@@ -90,7 +90,7 @@ export const runCompare = async (a: CompareArgs, io: Io): Promise<E.Either<AppEr
   if (E.isLeft(settings)) return settings;
   return withBackend(devicesOf(io), a.backend, (b) => interruptible(async (signal) => {
     const makeTrainer = trainerFactory(b);
-    const ref = await referenceLoss(makeTrainer, p.right, settings.right);
+    const ref = await referenceLoss(evaluatorFactory(b), p.right, settings.right);
     if (E.isLeft(ref)) return ref;
     if (!a.json) io.out(`reference (${p.right.model.spec.nLayer} blocks): validation loss ${ref.right.toFixed(4)}\n`);
     const results: ArmResult[] = [];

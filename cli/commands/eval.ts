@@ -6,13 +6,12 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
-import { evaluate } from "../../adapters/train/loop.ts";
 import { evalStarts } from "../../core/train/batches.ts";
 import { appError, type AppError } from "../../core/errors.ts";
 import { backendFlag, type CommandSpec, PosIntArg } from "../args.ts";
-import { BackendArg, trainerFactory, withBackend } from "../../adapters/devices/backend.ts";
+import { BackendArg, evaluatorFactory, withBackend } from "../../adapters/devices/backend.ts";
 import { devicesOf, type Io } from "../io.ts";
-import { loadModelAndData } from "../run_setup.ts";
+import { loadModelAndData, scoreModel } from "../run_setup.ts";
 
 const EvalArgs = t.intersection([
   t.type({ model: t.string, data: t.string }),
@@ -45,15 +44,8 @@ export const runEval = async (a: EvalArgs, io: Io): Promise<E.Either<AppError, v
   if (ctx > spec.blockSize) return E.left(appError("BadArgs", `Cannot evaluate with --ctx ${ctx}: the model's context is ${spec.blockSize}`, `give --ctx ${spec.blockSize} or less`));
   const windows = evalStarts(data.val.length, ctx, evalTokens > 0 ? evalTokens : Infinity).length;
   if (windows === 0) return E.left(appError("BadInput", `Cannot evaluate: the validation split has ${data.val.length} tokens, fewer than one window of ${ctx + 1}`, "give a larger corpus or a smaller --ctx"));
-  const loss = await withBackend(devicesOf(io), a.backend, async (b) => {
-    const trainer = await trainerFactory(b)(spec, { weights })();
-    if (E.isLeft(trainer)) return trainer;
-    try {
-      return await evaluate(trainer.right, data.val, { batch, ctx, evalTokens });
-    } finally {
-      trainer.right.destroy();
-    }
-  });
+  const loss = await withBackend(devicesOf(io), a.backend,
+    (b) => scoreModel(evaluatorFactory(b), { spec, weights }, data.val, { batch, ctx, evalTokens }));
   if (E.isLeft(loss)) return loss;
   const r = { loss: loss.right, perplexity: Math.exp(loss.right), tokens: windows * ctx, ctx, model: a.model };
   io.out(a.json ? JSON.stringify(r) + "\n" : `loss ${r.loss.toFixed(4)}, perplexity ${r.perplexity.toFixed(2)} over ${r.tokens.toLocaleString("en-US")} validation tokens (windows of ${ctx})\n`);

@@ -15,7 +15,7 @@ import type { AppError } from "../../core/errors.ts";
 import { firstDepth, growDecision } from "../../core/surgery/grow.ts";
 import { inheritWeights } from "../../core/surgery/plan.ts";
 import { backendFlag, type CommandSpec, NonNegIntArg, PosIntArg } from "../args.ts";
-import { BackendArg, trainerFactory, withBackend } from "../../adapters/devices/backend.ts";
+import { BackendArg, evaluatorFactory, trainerFactory, withBackend } from "../../adapters/devices/backend.ts";
 import { devicesOf, type Io } from "../io.ts";
 import { interruptible, prepare, referenceLoss } from "../run_setup.ts";
 import { selectBlocks } from "../select.ts";
@@ -60,7 +60,7 @@ export const runGrow = async (a: GrowArgs, io: Io): Promise<E.Either<AppError, v
   if (E.isLeft(settings)) return settings;
   return withBackend(devicesOf(io), a.backend, (b) => interruptible(async (signal) => {
     const makeTrainer = trainerFactory(b);
-    const refLoss = await referenceLoss(makeTrainer, p.right, settings.right);
+    const refLoss = await referenceLoss(evaluatorFactory(b), p.right, settings.right);
     if (E.isLeft(refLoss)) return refLoss;
     if (!a.json) io.out(`reference (${L} blocks): validation loss ${refLoss.right.toFixed(4)}\n`);
     const rounds: Round[] = [], cache = {};

@@ -18,7 +18,7 @@ import { inheritWeights } from "../../core/surgery/plan.ts";
 import type { ModelSpec } from "../../core/model/spec.ts";
 import type { Weights } from "../../core/model/tensors.ts";
 import { backendFlag, type CommandSpec, NonNegIntArg, NumberArg, PosIntArg } from "../args.ts";
-import { BackendArg, trainerFactory, withBackend } from "../../adapters/devices/backend.ts";
+import { BackendArg, evaluatorFactory, trainerFactory, withBackend } from "../../adapters/devices/backend.ts";
 import { devicesOf, type Io } from "../io.ts";
 import { progressLine } from "../progress.ts";
 import { type DistillInfo, distillFlags, teacherOf } from "../distill.ts";
@@ -126,7 +126,7 @@ export const runTrain = async (a: TrainArgs, io: Io): Promise<E.Either<AppError,
   const t0 = io.now();
   const summary = await withBackend(devicesOf(io), a.backend, (b) => interruptible(async (signal) => {
     const makeTrainer = trainerFactory(b, kd.right?.teacher);
-    const refLoss = layers === undefined ? E.right(undefined) : await referenceLoss(trainerFactory(b), p.right, settings.right);
+    const refLoss = layers === undefined ? E.right(undefined) : await referenceLoss(evaluatorFactory(b), p.right, settings.right);
     if (E.isLeft(refLoss)) return refLoss;
     if (!a.json) io.out(HEADER);
     const bar = progressLine(io, "train", settings.right.steps);

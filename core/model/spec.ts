@@ -3,40 +3,59 @@
  * GPT-2 (Radford et al. 2019): LayerNorm, GELU (tanh), learned positions, biases, tied head.
  * Llama (Touvron et al. 2023): RMSNorm, SwiGLU, rotary positions, grouped-query attention.
  * Names follow nanoGPT (n_layer n_head n_embd block_size) in camelCase. Shapes: see core/model/tensors.ts.
+ * The spec is an io-ts codec, and its type is the codec's: one definition for the decoders of
+ * core/codecs/ and for training checkpoints (adapters/formats/checkpoint.ts).
  * @module
  */
+import * as t from "io-ts";
 
 /** Which pairs of a head's dimensions rotary embedding rotates together. */
-export type RopeStyle =
-  | "interleaved" // llama2.c / Meta: (2i, 2i+1)
-  | "half"; // Hugging Face "rotate_half": (i, i + headDim/2)
+export const RopeStyle = t.keyof({
+  interleaved: null, // llama2.c / Meta: (2i, 2i+1)
+  half: null, // Hugging Face "rotate_half": (i, i + headDim/2)
+}); // unnamed: a decoding error then lists the choices
+export type RopeStyle = t.TypeOf<typeof RopeStyle>;
 
-interface CommonSpec {
-  readonly nLayer: number; // L: transformer blocks
-  readonly nEmbd: number; // C: residual width
-  readonly nHead: number; // NH: query heads
-  /** D: width of one head when it is not C / NH (a head-pruned model keeps its heads' width). */
-  readonly headSize?: number;
-  readonly vocabSize: number; // V
-  readonly blockSize: number; // longest context the model was trained for (T max)
-  readonly normEps: number;
-}
+// Plain numbers here: whether they are positive integers that fit together is specProblems' question,
+// so that every decoder (config.json, llama2.c header, checkpoint) reports it the same way.
+const common = {
+  nLayer: t.number, // L: transformer blocks
+  nEmbd: t.number, // C: residual width
+  nHead: t.number, // NH: query heads
+  vocabSize: t.number, // V
+  blockSize: t.number, // longest context the model was trained for (T max)
+  normEps: t.number,
+};
+/** D: width of one head when it is not C / NH (a head-pruned model keeps its heads' width). */
+const HeadSize = t.readonly(t.partial({ headSize: t.number }));
 
-export interface Gpt2Spec extends CommonSpec {
-  readonly _tag: "gpt2";
-  readonly nInner: number; // MLP hidden width, 4C in GPT-2
-}
+export const Gpt2Spec = t.intersection([
+  t.readonly(t.type({
+    _tag: t.literal("gpt2"),
+    ...common,
+    nInner: t.number, // MLP hidden width, 4C in GPT-2
+  })),
+  HeadSize,
+], "Gpt2Spec");
+export type Gpt2Spec = t.TypeOf<typeof Gpt2Spec>;
 
-export interface LlamaSpec extends CommonSpec {
-  readonly _tag: "llama";
-  readonly nKvHead: number; // KV heads; query head h reads kv head floor(h / (NH / NKV))
-  readonly hiddenDim: number; // SwiGLU hidden width
-  readonly ropeTheta: number;
-  readonly ropeStyle: RopeStyle;
-  readonly tiedHead: boolean; // LM head shares the token embedding
-}
+export const LlamaSpec = t.intersection([
+  t.readonly(t.type({
+    _tag: t.literal("llama"),
+    ...common,
+    nKvHead: t.number, // KV heads; query head h reads kv head floor(h / (NH / NKV))
+    hiddenDim: t.number, // SwiGLU hidden width
+    ropeTheta: t.number,
+    ropeStyle: RopeStyle,
+    tiedHead: t.boolean, // LM head shares the token embedding
+  })),
+  HeadSize,
+], "LlamaSpec");
+export type LlamaSpec = t.TypeOf<typeof LlamaSpec>;
 
-export type ModelSpec = Gpt2Spec | LlamaSpec;
+/** A model spec: the one codec that both checks a decoded value (checkpoints) and is the type. */
+export const ModelSpec = t.union([Gpt2Spec, LlamaSpec], "ModelSpec");
+export type ModelSpec = t.TypeOf<typeof ModelSpec>;
 
 /** D: headSize when the spec gives one, else C / NH. */
 export const headDim = (s: ModelSpec): number => s.headSize ?? s.nEmbd / s.nHead;

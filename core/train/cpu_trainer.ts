@@ -15,7 +15,9 @@ import { forward } from "../model/forward.ts";
 import { meanCrossEntropy } from "../ops/cross_entropy.ts";
 import type { ModelSpec } from "../model/spec.ts";
 import { allTensors, numel, type Weights } from "../model/tensors.ts";
-import { decays, type Hyper, type MicroBatch, type OptimizerState, type StepResult, type Teacher, type Trainer } from "./trainer.ts";
+import {
+  decays, type Evaluator, type Hyper, type MicroBatch, type OptimizerState, type StepResult, type Teacher, type Trainer,
+} from "./trainer.ts";
 
 const zerosLike = (s: ModelSpec): Weights => Object.fromEntries(allTensors(s).map((t) => [t.name, new Float32Array(numel(t.shape))]));
 
@@ -56,6 +58,13 @@ export const cpuStep = (s: ModelSpec, st: OptimizerState, batches: ReadonlyArray
 /** Mean loss of one batch on the CPU forward. */
 export const cpuEvalLoss = (s: ModelSpec, w: Weights, batch: MicroBatch, B: number, T: number): number =>
   meanCrossEntropy(forward(s, w, batch.tokens, B, T).logits, batch.targets, B * T, s.vocabSize);
+
+/** An Evaluator of fixed weights on the CPU forward: the trainer's evalLoss without its state. */
+export const createCpuEvaluator = (spec: ModelSpec, weights: Weights): Evaluator => ({
+  spec,
+  evalLoss: (batch, B, T) => async () => E.right(cpuEvalLoss(spec, weights, batch, B, T)),
+  destroy: () => undefined,
+});
 
 /** The CPU Trainer; with a teacher, each step's loss mixes in distillation from it (evaluation stays cross-entropy). */
 export const createCpuTrainer = (spec: ModelSpec, init: OptimizerState | { readonly weights: Weights }, teacher?: Teacher): Trainer => {

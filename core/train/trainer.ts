@@ -1,7 +1,7 @@
 /**
  * What a training backend offers the loop: one optimizer step over micro-batches, an evaluation
- * loss, and its full state for checkpoints. The CPU reference (core/train/cpu_trainer.ts) and the GPU
- * (gpu/train/trainer.ts) implement it; the loop (adapters/train/loop.ts) never knows which it drives.
+ * loss (an Evaluator is that alone), and its full state for checkpoints. The CPU reference
+ * (core/train/cpu_trainer.ts) and the GPU (gpu/train/trainer.ts) implement it; the loop (adapters/train/loop.ts) never knows which it drives.
  * Optimizer: AdamW as llm.c writes it (Loshchilov & Hutter 2019, decoupled decay):
  *   t += 1; m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²; m̂ = m/(1−β1^t); v̂ = v/(1−β2^t);
  *   p −= lr·(m̂/(√v̂ + ε) + wd·p), with wd applied to matrices (2-D tensors) only, not to norms or biases.
@@ -43,15 +43,24 @@ export interface OptimizerState {
   readonly t: number; // AdamW steps taken
 }
 
-export interface Trainer {
+/**
+ * What scoring a model needs: the mean cross-entropy of a batch under its weights, nothing more (no
+ * gradients, no moments). A Trainer is one, at its current weights; an evaluator of fixed weights
+ * (core/train/cpu_trainer.ts createCpuEvaluator, gpu/train/evaluator.ts) gives the same bits as a
+ * trainer of those weights.
+ */
+export interface Evaluator {
   readonly spec: ModelSpec;
-  step(batches: ReadonlyArray<MicroBatch>, B: number, T: number, hp: Hyper): TE.TaskEither<AppError, StepResult>;
-  /** Mean loss of one batch, no update. */
+  /** Mean loss of one batch of B sequences of T tokens, no update. */
   evalLoss(batch: MicroBatch, B: number, T: number): TE.TaskEither<AppError, number>;
+  destroy(): void;
+}
+
+export interface Trainer extends Evaluator {
+  step(batches: ReadonlyArray<MicroBatch>, B: number, T: number, hp: Hyper): TE.TaskEither<AppError, StepResult>;
   state(): TE.TaskEither<AppError, OptimizerState>;
   /** The last step's gradients by core name, before clipping (optional: lets the loop name a non-finite tensor). */
   gradients?(): TE.TaskEither<AppError, Weights>;
-  destroy(): void;
 }
 
 /**

@@ -2,7 +2,8 @@
  * A model on the GPU: weights uploaded once, activations per (B, T) shape kept for reuse, and
  * forward passes that each run as one batch (one submit, one readback).
  * forward(tokens) → logits (B, T, V), and on request the residual stream (stream[k] is block k's
- * input, stream[L] the final norm's) and the mean loss against targets. blockForward and
+ * input, stream[L] the final norm's) and the mean loss against targets; loss(tokens, targets) that
+ * loss alone. blockForward and
  * headLogits run one block, or the final norm and head, on a residual given from the host:
  * with them a target's block can be checked against the reference block it came from.
  * @module
@@ -13,7 +14,7 @@ import { pipe } from "fp-ts/lib/function.js";
 import { headDim, type ModelSpec } from "../../core/model/spec.ts";
 import type { Weights } from "../../core/model/tensors.ts";
 import { type Activations, createActivations, destroyActivations } from "./activations.ts";
-import { type Batch, createBatch, type ReadHandle } from "../engine/batch.ts";
+import { type Batch, createBatch, type ReadHandle, type Readbacks } from "../engine/batch.ts";
 import type { KernelCache } from "../engine/compile.ts";
 import { gpuError, type GpuError } from "../engine/errors.ts";
 import { createDecoder, type GpuDecoder } from "./decoder.ts";
@@ -33,6 +34,8 @@ export interface GpuForward {
 export interface GpuModel {
   readonly spec: ModelSpec;
   forward(tokens: Int32Array, B: number, T: number, opts?: { stream?: boolean; targets?: Int32Array }): TE.TaskEither<GpuError, GpuForward>;
+  /** Mean loss against `targets` (B, T), reading back only the row losses: scoring, as an Evaluator does. */
+  loss(tokens: Int32Array, targets: Int32Array, B: number, T: number): TE.TaskEither<GpuError, number>;
   blockForward(i: number, x: Float32Array, B: number, T: number): TE.TaskEither<GpuError, Float32Array>;
   headLogits(x: Float32Array, B: number, T: number): TE.TaskEither<GpuError, Float32Array>;
   /**
@@ -123,6 +126,17 @@ const runner = (cx: ForwardContext): GpuModel => {
           ...(o.stream ? { stream: hs.map((h) => r.get(h)) } : {}),
           ...(hloss ? { loss: r.get(hloss).reduce((s, v) => s + v, 0) / (B * T) } : {}),
         }))(batch.submit());
+      }),
+    ),
+    loss: (tokens, targets, B, T) => pipe(
+      TE.fromEither(E.chain(() => acts(B, T, false))(checkShape(B, T, tokens.length, 1))),
+      TE.chain((a) => {
+        upload(cx.device, a.tokens, tokens);
+        upload(cx.device, a.targets, targets);
+        const batch = createBatch(cx.device, `loss ${B}x${T}`);
+        recordModel(batch, a, true);
+        const h = batch.read(a.f32.losses); // summed in index order, as forward's loss and the trainer's evalLoss
+        return TE.map((r: Readbacks) => r.get(h).reduce((s, v) => s + v, 0) / (B * T))(batch.submit());
       }),
     ),
     blockForward: (i, x, B, T) => pipe(
