@@ -6,3 +6,6 @@ export * from "./buffers.ts";
 export * from "./record_backward.ts";
 export * from "./train_kernels.ts";
 export * from "./trainer.ts";
+export * from "./context.ts";
+export * from "./evaluator.ts";
+export * from "./steps.ts";

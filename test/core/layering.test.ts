@@ -48,3 +48,26 @@ describe("the import arrow", () => {
     expect(findCycles(importGraph(root)).map((c) => c.join(" ↔ "))).toEqual([]);
   });
 });
+
+/** STYLE.md: one concern per folder, about 15 source files at its top level, a mod.ts front door. */
+describe("the rooms", () => {
+  const folders = (dir: string): string[] =>
+    [dir, ...readdirSync(join(root, dir)).map((f) => join(dir, f)).filter((p) => statSync(join(root, p)).isDirectory()).flatMap(folders)];
+  const sources = (dir: string) => readdirSync(join(root, dir)).filter((f) => f.endsWith(".ts") && f !== "mod.ts");
+  // The runtime shims import their own device file, so neither runtime loads the other's (adapters/devices/mod.ts).
+  const notFronted = new Set(["adapters/devices/webgpu_deno.ts", "adapters/devices/webgpu_node.ts"]);
+
+  test("no folder of code or tests holds more than 15 source files at its top level", () => {
+    for (const dir of ["core", "gpu", "adapters", "cli", "bench", "props", "test"].flatMap(folders)) {
+      expect(sources(dir).length, dir).toBeLessThanOrEqual(15);
+    }
+  });
+  test("every folder of core/, gpu/ and adapters/ has a mod.ts that exports each of its public files", () => {
+    for (const dir of ["core", "gpu", "adapters"].flatMap(folders).filter((d) => d.includes("/"))) {
+      const mod = readFileSync(join(root, dir, "mod.ts"), "utf8");
+      for (const f of sources(dir).filter((f) => !f.startsWith("_") && !notFronted.has(`${dir}/${f}`))) {
+        expect(mod, `${dir}/mod.ts exports ./${f}`).toContain(`"./${f}"`);
+      }
+    }
+  });
+});

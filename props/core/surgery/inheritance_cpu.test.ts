@@ -1,9 +1,9 @@
 import { test } from "@fast-check/vitest";
 import * as E from "fp-ts/lib/Either.js";
 import { describe, expect } from "vitest";
-import { blockForward, forward, headLogits } from "../../core/model/forward.ts";
-import { inheritWeights, planInheritance } from "../../core/surgery/plan.ts";
-import { arbInheritanceCase } from "./arbitraries.ts";
+import { blockForward, forward, headLogits } from "../../../core/model/forward.ts";
+import { inheritWeights, planInheritance } from "../../../core/surgery/plan.ts";
+import { arbInheritanceCase } from "../arbitraries.ts";
 
 /** The central property of the project, on the CPU reference: exact equality, no tolerance. */
 describe("inherited blocks on the CPU reference", () => {

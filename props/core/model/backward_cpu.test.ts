@@ -1,19 +1,19 @@
 /**
  * The CPU reference backward (core/model/backward.ts) of whole tiny models against central finite
  * differences of the CPU forward (core/model/forward.ts), both run in float64; and its loss against the
- * forward's in f32, bit for bit. Tolerance: fdTolerance (props/core/backward_fd.ts), 1e-6 of each
+ * forward's in f32, bit for bit. Tolerance: fdTolerance (props/core/model/backward_fd.ts), 1e-6 of each
  * tensor's gradient scale.
  * @module
  */
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
-import { lossAndGrads } from "../../core/model/backward.ts";
-import { type FloatWeights, toFloat64 } from "../../core/model/floats.ts";
-import { forward } from "../../core/model/forward.ts";
-import { meanCrossEntropy } from "../../core/ops/cross_entropy.ts";
-import { type ModelSpec, withDepth } from "../../core/model/spec.ts";
-import { allTensors, numel } from "../../core/model/tensors.ts";
-import { arbGpt2Spec, arbHeadSizedSpec, arbLlamaSpec, arbSpec, arbTokens, arbWeights } from "./arbitraries.ts";
+import { lossAndGrads } from "../../../core/model/backward.ts";
+import { type FloatWeights, toFloat64 } from "../../../core/model/floats.ts";
+import { forward } from "../../../core/model/forward.ts";
+import { meanCrossEntropy } from "../../../core/ops/cross_entropy.ts";
+import { type ModelSpec, withDepth } from "../../../core/model/spec.ts";
+import { allTensors, numel } from "../../../core/model/tensors.ts";
+import { arbGpt2Spec, arbHeadSizedSpec, arbLlamaSpec, arbSpec, arbTokens, arbWeights } from "../arbitraries.ts";
 import { centralDifference, directionalDifference, dot, fdTolerance, maxAbs, uniforms } from "./backward_fd.ts";
 
 /** A model (at most 2 blocks, to keep finite differences quick), weights, inputs, next-token targets and a seed. */

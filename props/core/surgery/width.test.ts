@@ -1,11 +1,11 @@
 import { fc, test } from "@fast-check/vitest";
 import * as E from "fp-ts/lib/Either.js";
 import { describe, expect } from "vitest";
-import { forward } from "../../core/model/forward.ts";
-import { ffnDim } from "../../core/model/spec.ts";
-import { blockName } from "../../core/model/tensors.ts";
-import { ffnImportance, keepUnits, narrowFfn } from "../../core/surgery/width.ts";
-import { arbSpec, arbTokens, arbWeights } from "./arbitraries.ts";
+import { forward } from "../../../core/model/forward.ts";
+import { ffnDim } from "../../../core/model/spec.ts";
+import { blockName } from "../../../core/model/tensors.ts";
+import { ffnImportance, keepUnits, narrowFfn } from "../../../core/surgery/width.ts";
+import { arbSpec, arbTokens, arbWeights } from "../arbitraries.ts";
 
 const arbCase = arbSpec.chain((s) => fc.record({ s: fc.constant(s), w: arbWeights(s), batch: arbTokens(s), f: fc.integer({ min: 1, max: ffnDim(s) }) }));
 

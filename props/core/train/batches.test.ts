@@ -6,8 +6,8 @@
  */
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
-import { evalBatches, evalStarts, trainBatches } from "../../core/train/batches.ts";
-import { seedRng } from "../../core/rng.ts";
+import { evalBatches, evalStarts, trainBatches } from "../../../core/train/batches.ts";
+import { seedRng } from "../../../core/rng.ts";
 
 /** A stream of at least T+1 tokens, B, T, K and a seed, by construction. */
 const arbCase = fc.record({ T: fc.integer({ min: 1, max: 16 }), B: fc.integer({ min: 1, max: 4 }), K: fc.integer({ min: 1, max: 3 }), seed: fc.nat(), extra: fc.nat(200) })

@@ -1,12 +1,12 @@
 import { fc, test } from "@fast-check/vitest";
 import * as E from "fp-ts/lib/Either.js";
 import { describe, expect } from "vitest";
-import { decodeHfConfig, encodeHfConfig, hfExportable } from "../../core/codecs/hf_config.ts";
-import { forward } from "../../core/model/forward.ts";
-import { chooseHeads, headImportance, narrowHeads } from "../../core/surgery/heads.ts";
-import { headDim, kvHeads, type ModelSpec, qDim, specProblems } from "../../core/model/spec.ts";
-import { blockName, weightProblems, type Weights } from "../../core/model/tensors.ts";
-import { arbHeadSizedSpec, arbTokens, arbWeights } from "./arbitraries.ts";
+import { decodeHfConfig, encodeHfConfig, hfExportable } from "../../../core/codecs/hf_config.ts";
+import { forward } from "../../../core/model/forward.ts";
+import { chooseHeads, headImportance, narrowHeads } from "../../../core/surgery/heads.ts";
+import { headDim, kvHeads, type ModelSpec, qDim, specProblems } from "../../../core/model/spec.ts";
+import { blockName, weightProblems, type Weights } from "../../../core/model/tensors.ts";
+import { arbHeadSizedSpec, arbTokens, arbWeights } from "../arbitraries.ts";
 
 /** A head count the grouping allows: any 1..NH for MHA, a multiple of NKV under GQA. */
 const arbHeads = (s: ModelSpec) => kvHeads(s) < s.nHead

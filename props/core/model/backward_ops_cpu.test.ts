@@ -2,26 +2,26 @@
  * Every CPU reference backward op (core/ops/*_backward.ts) against central finite differences in
  * float64. Each op becomes a scalar loss L = Σ r·op(inputs) with a random r, whose gradient with
  * respect to each input is what the op's backward returns for dy = r.
- * Tolerance: fdTolerance (props/core/backward_fd.ts), 1e-6 of the gradient's scale, per coordinate.
+ * Tolerance: fdTolerance (props/core/model/backward_fd.ts), 1e-6 of the gradient's scale, per coordinate.
  * @module
  */
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
-import { embed } from "../../core/model/forward.ts";
-import { gelu, swiglu } from "../../core/ops/activations.ts";
-import { geluBackward, swigluBackward } from "../../core/ops/activations_backward.ts";
-import { causalAttention } from "../../core/ops/attention.ts";
-import { causalAttentionBackward } from "../../core/ops/attention_backward.ts";
-import { embeddingBackward, positionBackward } from "../../core/ops/embed_backward.ts";
-import { linear } from "../../core/ops/matmul.ts";
-import { linearBackward } from "../../core/ops/matmul_backward.ts";
-import { crossEntropyRows } from "../../core/ops/cross_entropy.ts";
-import { crossEntropyBackward } from "../../core/ops/cross_entropy_backward.ts";
-import { layerNorm, rmsNorm } from "../../core/ops/norms.ts";
-import { layerNormBackward, rmsNormBackward } from "../../core/ops/norms_backward.ts";
-import { rope } from "../../core/ops/rope.ts";
-import { ropeBackward } from "../../core/ops/rope_backward.ts";
-import type { Gpt2Spec } from "../../core/model/spec.ts";
+import { embed } from "../../../core/model/forward.ts";
+import { gelu, swiglu } from "../../../core/ops/activations.ts";
+import { geluBackward, swigluBackward } from "../../../core/ops/activations_backward.ts";
+import { causalAttention } from "../../../core/ops/attention.ts";
+import { causalAttentionBackward } from "../../../core/ops/attention_backward.ts";
+import { embeddingBackward, positionBackward } from "../../../core/ops/embed_backward.ts";
+import { linear } from "../../../core/ops/matmul.ts";
+import { linearBackward } from "../../../core/ops/matmul_backward.ts";
+import { crossEntropyRows } from "../../../core/ops/cross_entropy.ts";
+import { crossEntropyBackward } from "../../../core/ops/cross_entropy_backward.ts";
+import { layerNorm, rmsNorm } from "../../../core/ops/norms.ts";
+import { layerNormBackward, rmsNormBackward } from "../../../core/ops/norms_backward.ts";
+import { rope } from "../../../core/ops/rope.ts";
+import { ropeBackward } from "../../../core/ops/rope_backward.ts";
+import type { Gpt2Spec } from "../../../core/model/spec.ts";
 import { arbF64, centralDifference, dot, fdTolerance, maxAbs } from "./backward_fd.ts";
 
 /** Checks every coordinate of every input against finite differences of loss(). */

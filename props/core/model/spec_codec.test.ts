@@ -6,8 +6,8 @@
 import { fc, test } from "@fast-check/vitest";
 import * as E from "fp-ts/lib/Either.js";
 import { expect } from "vitest";
-import { ModelSpec } from "../../core/model/spec.ts";
-import { arbHeadSizedSpec } from "./arbitraries.ts";
+import { ModelSpec } from "../../../core/model/spec.ts";
+import { arbHeadSizedSpec } from "../arbitraries.ts";
 
 const fieldOf = (s: ModelSpec) => fc.constantFrom(...Object.keys(s).filter((k) => k !== "headSize"));
 

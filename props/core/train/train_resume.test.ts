@@ -10,15 +10,15 @@ import { fc, test } from "@fast-check/vitest";
 import * as E from "fp-ts/lib/Either.js";
 import { join } from "node:path";
 import { expect } from "vitest";
-import { loadCheckpoint, type Progress, saveCheckpoint, type TrainSettings } from "../../adapters/train/checkpoint.ts";
-import { stepOnce, type TrainData } from "../../adapters/train/loop.ts";
-import { createCpuTrainer } from "../../core/train/cpu_trainer.ts";
-import { seedRng } from "../../core/rng.ts";
-import { type ModelSpec, withDepth } from "../../core/model/spec.ts";
-import type { Trainer } from "../../core/train/trainer.ts";
-import { bits, tinySettings } from "../../test/training_fixtures.ts";
-import { freshDir, right } from "../../test/tmp.ts";
-import { arbSpec, arbWeights } from "./arbitraries.ts";
+import { loadCheckpoint, type Progress, saveCheckpoint, type TrainSettings } from "../../../adapters/train/checkpoint.ts";
+import { stepOnce, type TrainData } from "../../../adapters/train/loop.ts";
+import { createCpuTrainer } from "../../../core/train/cpu_trainer.ts";
+import { seedRng } from "../../../core/rng.ts";
+import { type ModelSpec, withDepth } from "../../../core/model/spec.ts";
+import type { Trainer } from "../../../core/train/trainer.ts";
+import { bits, tinySettings } from "../../../test/training_fixtures.ts";
+import { freshDir, right } from "../../../test/tmp.ts";
+import { arbSpec, arbWeights } from "../arbitraries.ts";
 
 const MAX = 6;
 interface Model { step: number; saved: number | null }

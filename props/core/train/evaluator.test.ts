@@ -6,9 +6,9 @@
  */
 import { fc, test } from "@fast-check/vitest";
 import { expect } from "vitest";
-import { createCpuEvaluator, createCpuTrainer } from "../../core/train/cpu_trainer.ts";
-import { right } from "../../test/tmp.ts";
-import { arbHeadSizedSpec, arbTokens, arbWeights } from "./arbitraries.ts";
+import { createCpuEvaluator, createCpuTrainer } from "../../../core/train/cpu_trainer.ts";
+import { right } from "../../../test/tmp.ts";
+import { arbHeadSizedSpec, arbTokens, arbWeights } from "../arbitraries.ts";
 
 const hyper = (lr: number) => ({ lr, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, gradClip: 1 });
 

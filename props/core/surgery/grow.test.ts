@@ -1,6 +1,6 @@
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
-import { firstDepth, growDecision } from "../../core/surgery/grow.ts";
+import { firstDepth, growDecision } from "../../../core/surgery/grow.ts";
 
 describe("the paper's growth procedure", () => {
   test.prop([fc.integer({ min: 1, max: 96 })])("for any depth L, the first round inherits ⌈L/2⌉ blocks (GPT-2 Medium: 12 of 24)", (L) => {

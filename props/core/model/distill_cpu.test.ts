@@ -7,13 +7,13 @@
  */
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
-import { lossAndGrads } from "../../core/model/backward.ts";
-import { toFloat64 } from "../../core/model/floats.ts";
-import { forward } from "../../core/model/forward.ts";
-import { distillLossAndGrad } from "../../core/ops/distill.ts";
-import { withDepth } from "../../core/model/spec.ts";
-import { allTensors } from "../../core/model/tensors.ts";
-import { arbSpec, arbTokens, arbWeights } from "./arbitraries.ts";
+import { lossAndGrads } from "../../../core/model/backward.ts";
+import { toFloat64 } from "../../../core/model/floats.ts";
+import { forward } from "../../../core/model/forward.ts";
+import { distillLossAndGrad } from "../../../core/ops/distill.ts";
+import { withDepth } from "../../../core/model/spec.ts";
+import { allTensors } from "../../../core/model/tensors.ts";
+import { arbSpec, arbTokens, arbWeights } from "../arbitraries.ts";
 import { centralDifference, directionalDifference, dot, fdTolerance, maxAbs, uniforms } from "./backward_fd.ts";
 
 /** A trainee of at most 2 blocks, a teacher one block deeper, a batch with targets, distillation settings and a seed. */

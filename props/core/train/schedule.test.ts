@@ -6,9 +6,9 @@
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
 import * as E from "fp-ts/lib/Either.js";
-import { settingsFor } from "../../adapters/train/settings.ts";
-import { learningRate, type Schedule } from "../../core/train/schedule.ts";
-import type { ModelSpec } from "../../core/model/spec.ts";
+import { settingsFor } from "../../../adapters/train/settings.ts";
+import { learningRate, type Schedule } from "../../../core/train/schedule.ts";
+import type { ModelSpec } from "../../../core/model/spec.ts";
 
 /** A schedule with warm-up shorter than the run and a floor at or below the peak, by construction. */
 const arbSchedule: fc.Arbitrary<Schedule> = fc.record({

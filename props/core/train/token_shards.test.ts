@@ -3,12 +3,12 @@ import * as E from "fp-ts/lib/Either.js";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect } from "vitest";
-import { listCorpus } from "../../adapters/data/corpus.ts";
-import { loadLlama2cTokenizer } from "../../adapters/tokenizers/llama2c.ts";
-import { loadManifest, readTokens, tokenizeCorpus } from "../../adapters/data/token_store.ts";
-import { decodeShardHeader, encodeShardHeader, rangeTokens, selectSubset, validationStart } from "../../core/train/token_shards.ts";
-import { STORIES_TOK } from "../../test/assets.ts";
-import { freshDir, right } from "../../test/tmp.ts";
+import { listCorpus } from "../../../adapters/data/corpus.ts";
+import { loadLlama2cTokenizer } from "../../../adapters/tokenizers/llama2c.ts";
+import { loadManifest, readTokens, tokenizeCorpus } from "../../../adapters/data/token_store.ts";
+import { decodeShardHeader, encodeShardHeader, rangeTokens, selectSubset, validationStart } from "../../../core/train/token_shards.ts";
+import { STORIES_TOK } from "../../../test/assets.ts";
+import { freshDir, right } from "../../../test/tmp.ts";
 
 const arbSubsetCase = fc.record({
   train: fc.integer({ min: 0, max: 60_000 }), budget: fc.integer({ min: 1, max: 80_000 }),

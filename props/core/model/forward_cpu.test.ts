@@ -1,9 +1,9 @@
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
-import { decodeStep, startDecoding } from "../../core/generate/decode.ts";
-import { forward } from "../../core/model/forward.ts";
-import { rope } from "../../core/ops/rope.ts";
-import { arbHeadSizedSpec, arbSpec, arbTokens, arbWeights } from "./arbitraries.ts";
+import { decodeStep, startDecoding } from "../../../core/generate/decode.ts";
+import { forward } from "../../../core/model/forward.ts";
+import { rope } from "../../../core/ops/rope.ts";
+import { arbHeadSizedSpec, arbSpec, arbTokens, arbWeights } from "../arbitraries.ts";
 
 describe("the CPU reference forward", () => {
   test.prop([arbHeadSizedSpec.chain((s) => fc.record({ s: fc.constant(s), w: arbWeights(s), batch: arbTokens(s) }))], { numRuns: 100 })(

@@ -1,9 +1,9 @@
 import { fc, test } from "@fast-check/vitest";
 import * as E from "fp-ts/lib/Either.js";
 import { describe, expect } from "vitest";
-import { inheritWeights, planInheritance, scratchPlan, type Selection } from "../../core/surgery/plan.ts";
-import { allTensors, blockParams, blockTensors, numel, paramCount, weightProblems } from "../../core/model/tensors.ts";
-import { arbSelection, arbSpec, arbWeights } from "./arbitraries.ts";
+import { inheritWeights, planInheritance, scratchPlan, type Selection } from "../../../core/surgery/plan.ts";
+import { allTensors, blockParams, blockTensors, numel, paramCount, weightProblems } from "../../../core/model/tensors.ts";
+import { arbSelection, arbSpec, arbWeights } from "../arbitraries.ts";
 
 const plan = (ref: Parameters<typeof planInheritance>[0], sel: Selection) => {
   const p = planInheritance(ref, sel);
