@@ -5,11 +5,17 @@
  * table's type, so the GPU's one f32 addition gives the same bits.
  * @module
  */
-import { alloc, type FloatWeights, type Floats, unsafeTensorOf } from "../model/floats.ts";
+import { alloc, type Floats, type FloatWeights, unsafeTensorOf } from "../model/floats.ts";
 import type { ModelSpec } from "../model/spec.ts";
 
 /** x[t, c] = wte[tokens[t], c] (+ wpe[pos0 + t, c] when wpe is given). */
-export const embedRows = <A extends Floats>(wte: A, wpe: Floats | undefined, tokens: ArrayLike<number>, C: number, pos0: number): A => {
+export const embedRows = <A extends Floats>(
+  wte: A,
+  wpe: Floats | undefined,
+  tokens: ArrayLike<number>,
+  C: number,
+  pos0: number,
+): A => {
   const T = tokens.length, x = alloc(wte, T * C);
   for (let t = 0; t < T; t++) {
     const o = tokens[t]! * C, p = (pos0 + t) * C;

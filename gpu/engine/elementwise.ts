@@ -9,11 +9,24 @@
  * (props/gpu/kernels.test.ts) poisons every output with NaN, so a grid that falls short fails there.
  * @module
  */
-import { ceilDiv, type BindingDecl, type Defines, defineKernel, type Kernel, type KernelDef, type UniformDecls, type UniformValues } from "./kernel.ts";
+import {
+  type BindingDecl,
+  ceilDiv,
+  defineKernel,
+  type Defines,
+  type Kernel,
+  type KernelDef,
+  type UniformDecls,
+  type UniformValues,
+} from "./kernel.ts";
 import type { AnyTwin } from "./twin.ts";
 
-export interface ElementwiseDef<B extends readonly BindingDecl[], U extends UniformDecls, D extends Defines, X extends string>
-  extends Pick<KernelDef<B, U, D, X>, "name" | "twin" | "bindings" | "uniforms" | "defines" | "prelude"> {
+export interface ElementwiseDef<
+  B extends readonly BindingDecl[],
+  U extends UniformDecls,
+  D extends Defines,
+  X extends string,
+> extends Pick<KernelDef<B, U, D, X>, "name" | "twin" | "bindings" | "uniforms" | "defines" | "prelude"> {
   /** Invocations per workgroup; 64 when left out. */
   readonly workgroupSize?: number;
   /** The index's name in the body: "i" (elements) unless given; rowwise makes it "n". */
@@ -46,4 +59,5 @@ export const rowwise = <
   const U extends UniformDecls,
   D extends Defines = Record<never, never>,
   X extends string = never,
->(def: ElementwiseDef<B, U, D, X>): Kernel<B, U, D> & { readonly twin: AnyTwin } => elementwise<B, U, D, X>({ index: "n", ...def });
+>(def: ElementwiseDef<B, U, D, X>): Kernel<B, U, D> & { readonly twin: AnyTwin } =>
+  elementwise<B, U, D, X>({ index: "n", ...def });

@@ -33,7 +33,12 @@ export interface Inputs {
  */
 export type InputSpec<X extends string> =
   | { readonly _tag: "f32"; length(d: DimValues<X>): number; readonly min?: number; readonly max?: number }
-  | { readonly _tag: "i32"; length(d: DimValues<X>): number; min(d: DimValues<X>): number; max(d: DimValues<X>): number }
+  | {
+    readonly _tag: "i32";
+    length(d: DimValues<X>): number;
+    min(d: DimValues<X>): number;
+    max(d: DimValues<X>): number;
+  }
   | { readonly _tag: "derived"; make(d: DimValues<X>, a: Inputs): HostArray };
 
 /** What a scale function sees: the dims, the arrays, and the twin's answers by output name. */

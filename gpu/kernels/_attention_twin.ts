@@ -25,7 +25,8 @@ const cacheRows = (d: Fwd) => p0(d) + d.T + d.spare;
 export const sequence = (d: Heads & Partial<Fwd>, a: Inputs, b: number) => {
   const { C, KV, W } = heads(d), T = d.T, qkv = wide(a.f32("qkv").subarray(b * T * W, (b + 1) * T * W));
   const fromCache = d.cached === 1 && d.pos0 !== undefined && d.spare !== undefined;
-  const S = fromCache ? cacheRows(d as Fwd) : T, kv = fromCache ? wide(a.f32("cache").subarray(b * S * 2 * KV, (b + 1) * S * 2 * KV)) : qkv;
+  const S = fromCache ? cacheRows(d as Fwd) : T,
+    kv = fromCache ? wide(a.f32("cache").subarray(b * S * 2 * KV, (b + 1) * S * 2 * KV)) : qkv;
   const [kvW, kOff] = fromCache ? [2 * KV, 0] : [W, C];
   const sh: AttentionShape = { T, pos0: fromCache ? d.pos0! : 0, nHead: heads(d).NH, nKvHead: d.NKV, headDim: d.D };
   return { q: columns(qkv, T, W, 0, C), k: columns(kv, S, kvW, kOff, KV), v: columns(kv, S, kvW, kOff + KV, KV), sh };
@@ -40,7 +41,21 @@ export const forwardCase = {
   dims: { B: [1, 2], T: [1, 12], NKV: [1, 2], G: [1, 3], D: [1, 9], cached: [0, 1], pos0: [0, 3], spare: [0, 2] },
   uniforms: (d: Fwd) => {
     const { NH, C, KV, W, scale } = heads(d), c = d.cached === 1;
-    return { B: d.B, T: d.T, NH, NKV: d.NKV, D: d.D, W, C, scale, S: c ? cacheRows(d) : d.T, kvW: c ? 2 * KV : W, kOff: c ? 0 : C, vOff: c ? KV : C + KV, pos0: p0(d) };
+    return {
+      B: d.B,
+      T: d.T,
+      NH,
+      NKV: d.NKV,
+      D: d.D,
+      W,
+      C,
+      scale,
+      S: c ? cacheRows(d) : d.T,
+      kvW: c ? 2 * KV : W,
+      kOff: c ? 0 : C,
+      vOff: c ? KV : C + KV,
+      pos0: p0(d),
+    };
   },
   inputs: {
     qkv: { _tag: "f32", length: (d: Fwd) => d.B * d.T * heads(d).W },
@@ -50,25 +65,35 @@ export const forwardCase = {
   outputs: { out: (d: Fwd) => d.B * d.T * heads(d).C, lse: (d: Fwd) => d.B * heads(d).NH * d.T },
   run: (d: Fwd, a: Inputs) => {
     const s = perSequence(d, (b) => sequence(d, a, b));
-    return { out: concat(s.map(({ q, k, v, sh }) => causalAttention(q, k, v, sh))), lse: concat(s.map(({ q, k, sh }) => attentionLse(q, k, sh))) };
+    return {
+      out: concat(s.map(({ q, k, v, sh }) => causalAttention(q, k, v, sh))),
+      lse: concat(s.map(({ q, k, sh }) => attentionLse(q, k, sh))),
+    };
   },
   tolerance: {
     // query t (at pos0 + t) sums pos0 + t + 1 exps and values, after scores of D products:
     // (2(pos0 + t) + 2D + 32) ulps of the sequence's max |v|
     out: {
-      _tag: "ulps", text: "(2(pos0 + t) + 2D + 32) ulps of max|v|", ulps: (d: Fwd) => 2 * (p0(d) + d.T - 1) + 2 * d.D + 32,
+      _tag: "ulps",
+      text: "(2(pos0 + t) + 2D + 32) ulps of max|v|",
+      ulps: (d: Fwd) => 2 * (p0(d) + d.T - 1) + 2 * d.D + 32,
       scale: ({ d, a }: { d: Fwd; a: Inputs }) => {
         const { C } = heads(d), top = 2 * (p0(d) + d.T - 1) + 2 * d.D + 32;
         return concat(perSequence(d, (b) => {
           const vmax = sequence(d, a, b).v.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
-          return Float64Array.from({ length: d.T * C }, (_, i) => ((2 * (p0(d) + Math.floor(i / C)) + 2 * d.D + 32) / top) * vmax);
+          return Float64Array.from(
+            { length: d.T * C },
+            (_, i) => ((2 * (p0(d) + Math.floor(i / C)) + 2 * d.D + 32) / top) * vmax,
+          );
         }));
       },
     },
     // the max score (D products), its exps' sum (pos0 + T terms) and log: (3D + pos0 + T + 16)
     // ulps of the largest score's terms Σ|q·k|/√D, or |lse|, or 1
     lse: {
-      _tag: "ulps", text: "(3D + pos0 + T + 16) ulps of max(1, |lse|, max_s Σ|q·k_s|/√D)", ulps: (d: Fwd) => 3 * d.D + p0(d) + d.T + 16,
+      _tag: "ulps",
+      text: "(3D + pos0 + T + 16) ulps of max(1, |lse|, max_s Σ|q·k_s|/√D)",
+      ulps: (d: Fwd) => 3 * d.D + p0(d) + d.T + 16,
       scale: ({ d, a, want }: { d: Fwd; a: Inputs; want: (n: string) => ArrayLike<number> }) => {
         const l = want("lse"), terms = concat(perSequence(d, (b) => scoreTerms(sequence(d, a, b))));
         return Float64Array.from(terms, (t, i) => Math.max(1, Math.abs(l[i]!), t));

@@ -18,31 +18,74 @@ type Unit = 1 | 4;
 
 /** y (N, ldy) at columns yOff .. yOff + O from x rows xRow0 .., with the bias at bOff and the residual. */
 export const forwardTwin = (weights: "w" | "wt", unit: Unit) => {
-  const sh = (d: Fwd) => ({ O: unit * d.O, yOff: unit * d.yOff, bOff: unit * d.bOff, ldy: unit * (d.yOff + d.O + d.pad) });
+  const sh = (d: Fwd) => ({
+    O: unit * d.O,
+    yOff: unit * d.yOff,
+    bOff: unit * d.bOff,
+    ldy: unit * (d.yOff + d.O + d.pad),
+  });
   const y = (d: Fwd, a: Inputs, f: (x: ArrayLike<number>) => Float64Array) => {
     const { O, yOff, bOff, ldy } = sh(d), { N, I } = d, res = a.f32("res");
-    const lin = linear(f(a.f32("x").subarray(d.xRow0 * I)), f(a.f32("w")), d.useBias ? f(a.f32("b").subarray(bOff, bOff + O)) : undefined, N, I, O);
+    const lin = linear(
+      f(a.f32("x").subarray(d.xRow0 * I)),
+      f(a.f32("w")),
+      d.useBias ? f(a.f32("b").subarray(bOff, bOff + O)) : undefined,
+      N,
+      I,
+      O,
+    );
     return overwrite(a.f32("y"), (i) => {
       const o = (i % ldy) - yOff;
-      return o < 0 || o >= O ? undefined : lin[Math.floor(i / ldy) * O + o]! + (d.useRes ? f(res.subarray(i, i + 1))[0]! : 0);
+      return o < 0 || o >= O
+        ? undefined
+        : lin[Math.floor(i / ldy) * O + o]! + (d.useRes ? f(res.subarray(i, i + 1))[0]! : 0);
     });
   };
   return {
     of: "core/ops/matmul.ts linear",
     dims: unit === 1
-      ? { N: [1, 13], I: [1, 40], O: [1, 21], xRow0: [0, 3], yOff: [0, 3], pad: [0, 3], bOff: [0, 3], useBias: [0, 1], useRes: [0, 1] } as const
-      : { N: [1, 40], I: [1, 24], O: [1, 12], xRow0: [0, 3], yOff: [0, 2], pad: [0, 2], bOff: [0, 2], useBias: [0, 1], useRes: [0, 1] } as const,
+      ? {
+        N: [1, 13],
+        I: [1, 40],
+        O: [1, 21],
+        xRow0: [0, 3],
+        yOff: [0, 3],
+        pad: [0, 3],
+        bOff: [0, 3],
+        useBias: [0, 1],
+        useRes: [0, 1],
+      } as const
+      : {
+        N: [1, 40],
+        I: [1, 24],
+        O: [1, 12],
+        xRow0: [0, 3],
+        yOff: [0, 2],
+        pad: [0, 2],
+        bOff: [0, 2],
+        useBias: [0, 1],
+        useRes: [0, 1],
+      } as const,
     uniforms: (d: Fwd) => ({ N: d.N, I: d.I, ...sh(d), useBias: d.useBias, useRes: d.useRes, xRow0: d.xRow0 }),
     inputs: {
       x: { _tag: "f32", length: (d: Fwd) => (d.xRow0 + d.N) * d.I },
       w: { _tag: "f32", length: (d: Fwd) => sh(d).O * d.I }, // (O, I); the fast kernels read its transpose
-      ...(weights === "wt" ? { wt: { _tag: "derived", make: (d: Fwd, a: Inputs) => transpose(a.f32("w"), sh(d).O, d.I) } as const } : {}),
+      ...(weights === "wt"
+        ? { wt: { _tag: "derived", make: (d: Fwd, a: Inputs) => transpose(a.f32("w"), sh(d).O, d.I) } as const }
+        : {}),
       b: { _tag: "f32", length: (d: Fwd) => sh(d).bOff + sh(d).O },
       res: { _tag: "f32", length: (d: Fwd) => d.N * sh(d).ldy },
     },
     outputs: { y: (d: Fwd) => d.N * sh(d).ldy },
     run: (d: Fwd, a: Inputs) => ({ y: y(d, a, wide) }),
-    tolerance: { y: { _tag: "ulps", text: "(I + 4) ulps of Σ|x·w| + |b| + |res|", ulps: (d: Fwd) => d.I + 4, scale: ({ d, a }: { d: Fwd; a: Inputs }) => y(d, a, abs) } },
+    tolerance: {
+      y: {
+        _tag: "ulps",
+        text: "(I + 4) ulps of Σ|x·w| + |b| + |res|",
+        ulps: (d: Fwd) => d.I + 4,
+        scale: ({ d, a }: { d: Fwd; a: Inputs }) => y(d, a, abs),
+      },
+    },
   } as const;
 };
 
@@ -53,7 +96,9 @@ const dyShape = (d: Bwd, aligned: boolean) => {
 };
 const dyCols = (d: Bwd, a: Inputs, f: (x: ArrayLike<number>) => Float64Array, aligned = false) =>
   columns(f(a.f32("dy")), d.N, dyShape(d, aligned).ldy, dyShape(d, aligned).off, d.O);
-const dims = (unit: Unit) => (unit === 1
+const dims = (
+  unit: Unit,
+) => (unit === 1
   ? { N: [1, 13], I: [1, 24], O: [1, 21], off: [0, 3], pad: [0, 3], row0: [0, 3] } as const
   : { N: [1, 40], I: [1, 8], O: [1, 24], off: [0, 3], pad: [0, 3], row0: [0, 3] } as const);
 
@@ -62,21 +107,41 @@ export const backwardXTwin = (unit: Unit) => {
   type D = Bwd & DimValues<"accumulate">;
   const I = (d: Bwd) => unit * d.I;
   const dx = (d: D, a: Inputs, f: (x: ArrayLike<number>) => Float64Array) => {
-    const g = linearBackward(dyCols(d, a, f), new Float64Array(d.N * I(d)), f(a.f32("w")), d.N, I(d), d.O).dx, at = d.row0 * I(d);
-    return overwrite(a.f32("dx"), (i) => (i < at ? undefined : (d.accumulate ? f(a.f32("dx").subarray(i, i + 1))[0]! : 0) + g[i - at]!));
+    const g = linearBackward(dyCols(d, a, f), new Float64Array(d.N * I(d)), f(a.f32("w")), d.N, I(d), d.O).dx,
+      at = d.row0 * I(d);
+    return overwrite(
+      a.f32("dx"),
+      (i) => (i < at ? undefined : (d.accumulate ? f(a.f32("dx").subarray(i, i + 1))[0]! : 0) + g[i - at]!),
+    );
   };
   return {
     of: "core/ops/matmul_backward.ts linearBackward (dx)",
     dims: { ...dims(unit), accumulate: [0, 1] },
-    uniforms: (d: D) => ({ N: d.N, I: I(d), O: d.O, ldy: dyShape(d, false).ldy, dyOff: d.off, dxRow0: d.row0, accumulate: d.accumulate }),
+    uniforms: (d: D) => ({
+      N: d.N,
+      I: I(d),
+      O: d.O,
+      ldy: dyShape(d, false).ldy,
+      dyOff: d.off,
+      dxRow0: d.row0,
+      accumulate: d.accumulate,
+    }),
     inputs: {
-      dy: { _tag: "f32", length: (d: D) => d.N * dyShape(d, false).ldy }, w: { _tag: "f32", length: (d: D) => d.O * I(d) },
+      dy: { _tag: "f32", length: (d: D) => d.N * dyShape(d, false).ldy },
+      w: { _tag: "f32", length: (d: D) => d.O * I(d) },
       dx0: { _tag: "f32", length: (d: D) => (d.row0 + d.N) * I(d) },
       dx: { _tag: "derived", make: (d: D, a: Inputs) => (d.accumulate ? a.f32("dx0") : poison((d.row0 + d.N) * I(d))) },
     },
     outputs: { dx: (d: D) => (d.row0 + d.N) * I(d) },
     run: (d: D, a: Inputs) => ({ dx: dx(d, a, wide) }),
-    tolerance: { dx: { _tag: "ulps", text: "(O + 2) ulps of Σ|dy·w| (+ |dx|)", ulps: (d: D) => d.O + 2, scale: ({ d, a }: { d: D; a: Inputs }) => dx(d, a, abs) } },
+    tolerance: {
+      dx: {
+        _tag: "ulps",
+        text: "(O + 2) ulps of Σ|dy·w| (+ |dx|)",
+        ulps: (d: D) => d.O + 2,
+        scale: ({ d, a }: { d: D; a: Inputs }) => dx(d, a, abs),
+      },
+    },
   } as const;
 };
 
@@ -84,19 +149,41 @@ export const backwardXTwin = (unit: Unit) => {
 export const backwardWTwin = (unit: Unit, aligned = false) => {
   const I = (d: Bwd) => unit * d.I;
   const dw = (d: Bwd, a: Inputs, f: (x: ArrayLike<number>) => Float64Array) => {
-    const g = linearBackward(dyCols(d, a, f, aligned), f(a.f32("x").subarray(d.row0 * I(d))), new Float64Array(d.O * I(d)), d.N, I(d), d.O).dw;
+    const g = linearBackward(
+      dyCols(d, a, f, aligned),
+      f(a.f32("x").subarray(d.row0 * I(d))),
+      new Float64Array(d.O * I(d)),
+      d.N,
+      I(d),
+      d.O,
+    ).dw;
     return f(a.f32("dw")).map((v, i) => v + g[i]!);
   };
   return {
     of: "core/ops/matmul_backward.ts linearBackward (dW)",
     dims: dims(unit),
-    uniforms: (d: Bwd) => ({ N: d.N, I: I(d), O: d.O, ldy: dyShape(d, aligned).ldy, dyOff: dyShape(d, aligned).off, xRow0: d.row0 }),
+    uniforms: (d: Bwd) => ({
+      N: d.N,
+      I: I(d),
+      O: d.O,
+      ldy: dyShape(d, aligned).ldy,
+      dyOff: dyShape(d, aligned).off,
+      xRow0: d.row0,
+    }),
     inputs: {
-      dy: { _tag: "f32", length: (d: Bwd) => d.N * dyShape(d, aligned).ldy }, x: { _tag: "f32", length: (d: Bwd) => (d.row0 + d.N) * I(d) },
+      dy: { _tag: "f32", length: (d: Bwd) => d.N * dyShape(d, aligned).ldy },
+      x: { _tag: "f32", length: (d: Bwd) => (d.row0 + d.N) * I(d) },
       dw: { _tag: "f32", length: (d: Bwd) => d.O * I(d) },
     },
     outputs: { dw: (d: Bwd) => d.O * I(d) },
     run: (d: Bwd, a: Inputs) => ({ dw: dw(d, a, wide) }),
-    tolerance: { dw: { _tag: "ulps", text: "(N + 2) ulps of |dw| + Σ|dy·x|", ulps: (d: Bwd) => d.N + 2, scale: ({ d, a }: { d: Bwd; a: Inputs }) => dw(d, a, abs) } },
+    tolerance: {
+      dw: {
+        _tag: "ulps",
+        text: "(N + 2) ulps of |dw| + Σ|dy·x|",
+        ulps: (d: Bwd) => d.N + 2,
+        scale: ({ d, a }: { d: Bwd; a: Inputs }) => dw(d, a, abs),
+      },
+    },
   } as const;
 };

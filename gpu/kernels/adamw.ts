@@ -90,7 +90,7 @@ export const clipScale = defineKernel({
   stats[1] = norm;`,
 });
 
-/** The f32 hyperparameters of an AdamW case: lr log-uniform in [1e-5, 1e-2], the kernel's f32 uniforms as the twin's. */
+/** An AdamW case's hyperparameters: lr log-uniform in [1e-5, 1e-2]; f32 values, for the kernel and the twin alike. */
 const hyper = (lr1000: number) => ({
   lr: Math.fround(1e-5 * 1000 ** (lr1000 / 1000)), beta1: Math.fround(0.9), beta2: Math.fround(0.95), eps: Math.fround(1e-8),
   weightDecay: Math.fround(0.1), gradClip: 1,
@@ -121,7 +121,7 @@ export const adamw = elementwise({
     // each output is a handful of f32 operations on exact inputs, each rounding within u = 2^−24:
     // m: g = grad·s (1), two products, a sum: 3 of its terms' magnitude; v: g² doubles g's rounding,
     // so 2 + two products + a sum: 5 (props/gpu/optimizer.test.ts's 4 is exceeded about once in 2000
-    // cases); param: m̂'s terms, not m̂ (m can be a cancellation of β1·m and (1 − β1)·g), √ and ÷ add one each
+    // cases); param: m̂'s terms, not m̂ (m can be a cancellation of β1·m and (1 − β1)·g); √, ÷ add one each
     tolerance: {
       m: { _tag: "ulps", text: "4 ulps of β1|m| + (1 − β1)|g|", ulps: () => 4, scale: ({ a }) => adamTerms(a).m },
       v: { _tag: "ulps", text: "5 ulps of β2·v + (1 − β2)·g²", ulps: () => 5, scale: ({ a }) => adamTerms(a).v },

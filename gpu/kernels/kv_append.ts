@@ -22,7 +22,9 @@ export const kvAppend = elementwise({
     outputs: { cache: ({ N, KV, pos0, spare }) => (pos0 + N + spare) * 2 * KV },
     run: ({ N, C, KV, pos0 }, a) => {
       const qkv = a.f32("qkv"), W = C + 2 * KV;
-      return { cache: cpuKvAppend(a.f32("cache"), columns(qkv, N, W, C, KV), columns(qkv, N, W, C + KV, KV), N, KV, pos0) };
+      return {
+        cache: cpuKvAppend(a.f32("cache"), columns(qkv, N, W, C, KV), columns(qkv, N, W, C + KV, KV), N, KV, pos0),
+      };
     },
     tolerance: { cache: { _tag: "exact" } },
   },

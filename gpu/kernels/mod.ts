@@ -14,7 +14,12 @@ import { geluForward, swigluForward } from "./activations.ts";
 import { geluBackward, swigluBackward } from "./activations_backward.ts";
 import { adamw, clipScale, fillZero, sumsqPartial } from "./adamw.ts";
 import { attentionForward, attentionForwardLanes } from "./attention.ts";
-import { attentionBackwardKV, attentionBackwardKVLanes, attentionBackwardQ, attentionBackwardQLanes } from "./attention_backward.ts";
+import {
+  attentionBackwardKV,
+  attentionBackwardKVLanes,
+  attentionBackwardQ,
+  attentionBackwardQLanes,
+} from "./attention_backward.ts";
 import { crossEntropyForward } from "./cross_entropy.ts";
 import { crossEntropyBackward } from "./cross_entropy_backward.ts";
 import { distillBackward } from "./distill.ts";
@@ -22,7 +27,12 @@ import { embedForward } from "./embed.ts";
 import { embedBackward, positionBackward } from "./embed_backward.ts";
 import { matmulBackwardWLanes, matmulBackwardXLanes, matmulForwardLanes } from "./fast/matmul_lanes.ts";
 import { matmulForwardTiled } from "./fast/matmul_tiled.ts";
-import { matmulBackwardWVec4, matmulBackwardWVec4Rows, matmulBackwardXVec4, matmulForwardVec4 } from "./fast/matmul_vec4.ts";
+import {
+  matmulBackwardWVec4,
+  matmulBackwardWVec4Rows,
+  matmulBackwardXVec4,
+  matmulForwardVec4,
+} from "./fast/matmul_vec4.ts";
 import { kvAppend } from "./kv_append.ts";
 import { matmulForward } from "./matmul.ts";
 import { biasBackward, matmulBackwardW, matmulBackwardX } from "./matmul_backward.ts";
@@ -38,14 +48,49 @@ export type TwinnedKernel = AnyKernel & { readonly twin: AnyTwin };
 
 export const ALL_KERNELS: readonly TwinnedKernel[] = [
   // forward
-  embedForward, layerNormForward, rmsNormForward, matmulForward, matmulForwardVec4, matmulForwardLanes, matmulForwardTiled,
-  transpose, ropeForward, attentionForward, attentionForwardLanes, kvAppend, geluForward, swigluForward, residualAdd,
+  embedForward,
+  layerNormForward,
+  rmsNormForward,
+  matmulForward,
+  matmulForwardVec4,
+  matmulForwardLanes,
+  matmulForwardTiled,
+  transpose,
+  ropeForward,
+  attentionForward,
+  attentionForwardLanes,
+  kvAppend,
+  geluForward,
+  swigluForward,
+  residualAdd,
   crossEntropyForward,
   // backward
-  crossEntropyBackward, distillBackward, matmulBackwardX, matmulBackwardW, biasBackward, matmulBackwardXVec4, matmulBackwardWVec4,
-  matmulBackwardWVec4Rows, matmulBackwardXLanes, matmulBackwardWLanes, layerNormBackwardX, layerNormBackwardW, rmsNormBackwardX,
-  rmsNormBackwardW, geluBackward, swigluBackward, attentionBackwardQ, attentionBackwardQLanes, attentionBackwardKV,
-  attentionBackwardKVLanes, embedBackward, positionBackward,
+  crossEntropyBackward,
+  distillBackward,
+  matmulBackwardX,
+  matmulBackwardW,
+  biasBackward,
+  matmulBackwardXVec4,
+  matmulBackwardWVec4,
+  matmulBackwardWVec4Rows,
+  matmulBackwardXLanes,
+  matmulBackwardWLanes,
+  layerNormBackwardX,
+  layerNormBackwardW,
+  rmsNormBackwardX,
+  rmsNormBackwardW,
+  geluBackward,
+  swigluBackward,
+  attentionBackwardQ,
+  attentionBackwardQLanes,
+  attentionBackwardKV,
+  attentionBackwardKVLanes,
+  embedBackward,
+  positionBackward,
   // optimizer, and the device probe
-  fillZero, sumsqPartial, clipScale, adamw, lanesProbe,
+  fillZero,
+  sumsqPartial,
+  clipScale,
+  adamw,
+  lanesProbe,
 ];

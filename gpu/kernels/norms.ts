@@ -24,7 +24,10 @@ const stat = (x: Float32Array, N: number, C: number, f: (s: ReturnType<typeof ro
 const x4 = { _tag: "f32", length: ({ N, C }: { N: number; C: number }) => N * C, min: -4, max: 4 } as const;
 const perC = { _tag: "f32", length: ({ C }: { C: number }) => C } as const;
 
-/** |x − μ|·rstd·|w| + |b|, with the row's largest |x| standing in for the error of μ (its error scales with the x, not the spread). */
+/**
+ * |x − μ|·rstd·|w| + |b|, with the row's largest |x| standing in for the error of μ (a sum of the x,
+ * so its error scales with them, not with the spread: nearly equal x cancel in x − μ).
+ */
 const layerNormScale = ({ d: { N, C }, a }: { d: { N: number; C: number }; a: Inputs }) => {
   const x = a.f32("x"), w = a.f32("w"), b = a.f32("b"), st = rowStats(x, N, C);
   return Float64Array.from(x, (v, i) => {
