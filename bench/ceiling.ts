@@ -8,13 +8,13 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { ceilDiv, createBatch, createTensor, defineKernel, destroyTensor, type KernelCache } from "../gpu/mod.ts";
+import { ceilDiv, createBatch, createTensor, defineFixture, destroyTensor, type KernelCache } from "../gpu/mod.ts";
 import { timeIt } from "./ours.ts";
 
 const RN = 16, CV = 2;
 const rows = Array.from({ length: RN }, (_, r) => r), cols = Array.from({ length: CV }, (_, c) => c);
 
-const tileCeiling = defineKernel({
+const tileCeiling = defineFixture({
   name: "bench_tile_ceiling",
   bindings: [{ name: "seed", access: "read", type: "vec4<f32>" }, { name: "y", access: "read_write", type: "vec4<f32>" }],
   uniforms: { K: "u32", O4: "u32" },
@@ -31,7 +31,7 @@ const tileCeiling = defineKernel({
     ${rows.map((r) => `{ let a = s.x + fk * ${r + 1}.0; ${cols.map((c) => `acc${r}_${c} += a * b${c};`).join(" ")} }`).join("\n    ")}
   }
   ${rows.flatMap((r) => cols.map((c) => `if (c0 + ${c}u < params.O4) { y[(r0 + ${r}u) * params.O4 + c0 + ${c}u] = acc${r}_${c}; }`)).join("\n  ")}`,
-});
+}, "a benchmark of the loop's arithmetic: its outputs are not an op");
 
 /** GFLOP/s of the load-free tile loop at N × N × N, or undefined when a step fails (it is a side measurement). */
 export const tileCeilingGflops = async (cache: KernelCache, N: number, minMs: number): Promise<number | undefined> => {

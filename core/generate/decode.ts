@@ -3,7 +3,8 @@
  * Each step feeds one token at the next position and returns that position's logits (V).
  * @module
  */
-import { blockForward, embed, emptyKv, headLogits, type KvRows } from "../model/forward.ts";
+import { blockForward, emptyKv, headLogits, type KvRows } from "../model/forward.ts";
+import { embed } from "../ops/embed.ts";
 import type { ModelSpec } from "../model/spec.ts";
 import type { Weights } from "../model/tensors.ts";
 

@@ -10,7 +10,8 @@
  */
 import { blockBackward, blockForwardSaved, type BlockSaved, type GradSink, normBackward } from "./block_backward.ts";
 import { alloc, type FloatWeights, type Floats, unsafeTensorOf } from "./floats.ts";
-import { embed, headMatrix, norm } from "./forward.ts";
+import { headMatrix, norm } from "./forward.ts";
+import { embed } from "../ops/embed.ts";
 import { embeddingBackward, positionBackward } from "../ops/embed_backward.ts";
 import { linear } from "../ops/matmul.ts";
 import { linearBackward } from "../ops/matmul_backward.ts";

@@ -9,15 +9,15 @@
  */
 import { alloc, type FloatWeights, type Floats, unsafeTensorOf } from "./floats.ts";
 import { columns, norm, normNames, type NormSite } from "./forward.ts";
-import { add, gelu, swiglu } from "../ops/activations.ts";
+import { gelu, swiglu } from "../ops/activations.ts";
+import { add } from "../ops/residual_add.ts";
 import { geluBackward, swigluBackward } from "../ops/activations_backward.ts";
 import { causalAttention } from "../ops/attention.ts";
 import { causalAttentionBackward } from "../ops/attention_backward.ts";
 import { linear } from "../ops/matmul.ts";
 import { linearBackward } from "../ops/matmul_backward.ts";
 import { layerNormBackward, rmsNormBackward } from "../ops/norms_backward.ts";
-import { rope } from "../ops/rope.ts";
-import { ropeBackward } from "../ops/rope_backward.ts";
+import { rope, ropeBackward } from "../ops/rope.ts";
 import { ffnDim, headDim, kvDim, kvHeads, type ModelSpec, qDim } from "./spec.ts";
 import { blockName } from "./tensors.ts";
 

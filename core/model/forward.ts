@@ -9,10 +9,12 @@
  * @module
  */
 import { alloc, type FloatWeights, type Floats, unsafeTensorOf } from "./floats.ts";
-import { add, gelu, swiglu } from "../ops/activations.ts";
+import { gelu, swiglu } from "../ops/activations.ts";
 import { causalAttention } from "../ops/attention.ts";
+import { embed } from "../ops/embed.ts";
 import { linear } from "../ops/matmul.ts";
 import { layerNorm, rmsNorm } from "../ops/norms.ts";
+import { add } from "../ops/residual_add.ts";
 import { rope } from "../ops/rope.ts";
 import { ffnDim, headDim, isTied, kvDim, kvHeads, type ModelSpec, qDim } from "./spec.ts";
 import { blockName } from "./tensors.ts";
@@ -36,17 +38,6 @@ export const columns = <A extends Floats>(x: A, T: number, W: number, from: numb
   const y = alloc(x, T * width);
   for (let t = 0; t < T; t++) y.set(x.subarray(t * W + from, t * W + from + width), t * width);
   return y;
-};
-
-/** Token (and, for GPT-2, learned position) embedding of one sequence: (T) → (T, C). */
-export const embed = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, tokens: ArrayLike<number>, pos0: number): A => {
-  const C = s.nEmbd, T = tokens.length;
-  const wte = unsafeTensorOf(w, "wte");
-  const x = alloc(wte, T * C);
-  for (let t = 0; t < T; t++) x.set(wte.subarray(tokens[t]! * C, (tokens[t]! + 1) * C), t * C);
-  if (s._tag === "llama") return x;
-  const wpe = unsafeTensorOf(w, "wpe");
-  return add(x, wpe.subarray(pos0 * C, (pos0 + T) * C) as A);
 };
 
 /** Attention half of a block: its input is already normalised. q and the heads' output are (T, Q), Q = NH·D. Returns the projected output and the grown K/V. */

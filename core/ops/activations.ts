@@ -23,6 +23,3 @@ export const gelu = <A extends Floats>(x: A): A => zipWith(x, x, (v) => geluScal
 
 /** gate and up: (N, F) → (N, F). */
 export const swiglu = <A extends Floats>(gate: A, up: A): A => zipWith(gate, up, (g, u) => siluScalar(g) * u);
-
-/** Elementwise a + b, the residual connection. */
-export const add = <A extends Floats>(a: A, b: A): A => zipWith(a, b, (x, y) => x + y);

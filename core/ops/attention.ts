@@ -3,6 +3,8 @@
  * Shapes: q (T, NH·D) for positions pos0..pos0+T−1; k, v (S, NKV·D) for positions 0..S−1 with
  * S ≥ pos0 + T (a KV cache holds earlier positions). Query head h reads kv head ⌊h / (NH/NKV)⌋,
  * as llama2.c's kv_mul. Output (T, NH·D) = softmax(q·kᵀ/√D, causal) · v.
+ * The softmax's log-sum-exp per query row, lse = log Σ_s exp(q·k_s/√D), is what a backward pass
+ * keeps from the forward (attentionLse).
  * @module
  */
 import { alloc, type Floats } from "../model/floats.ts";
@@ -47,6 +49,25 @@ export const causalAttention = <A extends Floats>(q: A, k: A, v: A, sh: Attentio
         for (let s = 0; s < p.length; s++) acc += p[s]! * v[ko(s) + d]!;
         out[qo + d] = acc;
       }
+    }
+  }
+  return out;
+};
+
+/** Log-sum-exp of each query row's scaled scores over its keys s ≤ pos0 + t, in float64: (NH, T), head-major. */
+export const attentionLse = (q: Floats, k: Floats, sh: AttentionShape): Float64Array => {
+  const { T, pos0, nHead: NH, nKvHead: NKV, headDim: D } = sh;
+  const out = new Float64Array(NH * T), scale = 1 / Math.sqrt(D);
+  for (let t = 0; t < T; t++) {
+    for (let h = 0; h < NH; h++) {
+      const qo = (t * NH + h) * D, ko = Math.floor(h / (NH / NKV)) * D, scores: number[] = [];
+      for (let s = 0; s <= pos0 + t; s++) {
+        let dot = 0;
+        for (let d = 0; d < D; d++) dot += q[qo + d]! * k[s * NKV * D + ko + d]!;
+        scores.push(dot * scale);
+      }
+      const max = Math.max(...scores);
+      out[h * T + t] = max + Math.log(scores.reduce((a, x) => a + Math.exp(x - max), 0));
     }
   }
   return out;

@@ -7,6 +7,8 @@
  * dout and q (T, NH·D); k and v (S, NKV·D), S = pos0 + T → dq (T, NH·D), dk and dv (S, NKV·D).
  * Sums in float64, accumulated in a fixed order (t ascending, then h, then s), rounded once to the
  * array type of dout.
+ * The row term Σ_s p_s dp_s equals dout·out for out = Σ_s p_s v_s, so a backward pass that kept
+ * out computes it as that dot (attentionDelta).
  * @module
  */
 import { type Floats, fromSums } from "../model/floats.ts";
@@ -47,4 +49,17 @@ export const causalAttentionBackward = <A extends Floats>(dout: A, q: A, k: A, v
     }
   }
   return { dq: fromSums(dout, dq), dk: fromSums(dout, dk), dv: fromSums(dout, dv) };
+};
+
+/** δ = Σ_d dout[t, h, d]·out[t, h, d] per query row, in float64: (NH, T), head-major. dout and out (T, NH·D). */
+export const attentionDelta = (dout: Floats, out: Floats, T: number, NH: number, D: number): Float64Array => {
+  const delta = new Float64Array(NH * T);
+  for (let t = 0; t < T; t++) {
+    for (let h = 0; h < NH; h++) {
+      let s = 0;
+      for (let d = 0; d < D; d++) s += dout[(t * NH + h) * D + d]! * out[(t * NH + h) * D + d]!;
+      delta[h * T + t] = s;
+    }
+  }
+  return delta;
 };

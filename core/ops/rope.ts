@@ -3,6 +3,8 @@
  * queries or keys for positions pos0 .. pos0+T−1. Pair j of a head rotates by pos · θ^(−2j/D).
  * The pairs differ between formats: llama2.c rotates (2j, 2j+1) ("interleaved"); Hugging Face
  * Llama rotates (j, j + D/2) ("half", rotate_half).
+ * Backward: each pair is rotated by an orthogonal 2×2 matrix, so the backward is its transpose,
+ * the same pairs rotated by −angle (ropeBackward; dy (T, H, D) → dx (T, H, D)).
  * @module
  */
 import { alloc, type Floats } from "../model/floats.ts";
@@ -36,3 +38,6 @@ export const rotatePairs = <A extends Floats>(x: A, T: number, H: number, D: num
 
 export const rope = <A extends Floats>(x: A, T: number, H: number, D: number, pos0: number, theta: number, style: RopeStyle): A =>
   rotatePairs(x, T, H, D, pos0, theta, style, 1);
+
+export const ropeBackward = <A extends Floats>(dy: A, T: number, H: number, D: number, pos0: number, theta: number, style: RopeStyle): A =>
+  rotatePairs(dy, T, H, D, pos0, theta, style, -1);

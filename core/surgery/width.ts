@@ -9,7 +9,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { type BlockSaved, blockForwardSaved } from "../model/block_backward.ts";
 import { appError, type AppError } from "../errors.ts";
-import { embed } from "../model/forward.ts";
+import { embed } from "../ops/embed.ts";
 import { ffnDim, type ModelSpec } from "../model/spec.ts";
 import { blockName, unsafeTensor, type Weights } from "../model/tensors.ts";
 

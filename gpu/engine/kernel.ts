@@ -6,8 +6,10 @@
  *
  * Shapes travel as uniforms, never as WGSL constants, so one compiled pipeline serves every size.
  * Defines are for choices that change the code (tile sizes, lavapipe vs GPU paths).
+ * Every record names its CPU twin (gpu/engine/twin.ts), so one property loop checks them all.
  * @module
  */
+import type { AnyTwin, NoTwin, Twin } from "./twin.ts";
 
 /** Scalar types a uniform may have. All are 4 bytes, so the uniform struct has no padding. */
 export type ScalarType = "u32" | "i32" | "f32";
@@ -38,7 +40,8 @@ export type UniformDecls = Readonly<Record<string, ScalarType>>;
 export type UniformValues<U extends UniformDecls> = { readonly [K in keyof U]: number };
 export type BindingNames<B extends readonly BindingDecl[]> = B[number]["name"];
 
-export interface KernelDef<B extends readonly BindingDecl[], U extends UniformDecls, D extends Defines> {
+/** A record's code and shape: everything but its twin. */
+export interface KernelBase<B extends readonly BindingDecl[], U extends UniformDecls, D extends Defines> {
   /** snake_case, unique per program; it keys the pipeline cache and labels every resource. */
   readonly name: string;
   readonly bindings: B;
@@ -66,20 +69,44 @@ export interface KernelDef<B extends readonly BindingDecl[], U extends UniformDe
   readonly wgsl: string | ((defines: D) => string);
 }
 
+export interface KernelDef<B extends readonly BindingDecl[], U extends UniformDecls, D extends Defines, X extends string = string>
+  extends KernelBase<B, U, D> {
+  /**
+   * The CPU twin it is checked against, with its cases and tolerance (gpu/engine/twin.ts).
+   * Required: a record without one does not typecheck (a test fixture says why it has none: defineFixture).
+   */
+  readonly twin: Twin<BindingNames<B>, UniformValues<U>, X>;
+}
+
 export type Kernel<B extends readonly BindingDecl[] = readonly BindingDecl[], U extends UniformDecls = UniformDecls, D extends Defines = Defines> =
-  KernelDef<B, U, D> & { readonly _kind: "Kernel" };
+  KernelBase<B, U, D> & { readonly twin: AnyTwin | NoTwin; readonly _kind: "Kernel" };
 
 // deno-lint-ignore no-explicit-any -- any kernel, whatever its uniform and define records
 export type AnyKernel = Kernel<readonly BindingDecl[], any, any>;
 
 const IDENT = /^[A-Za-z][A-Za-z0-9_]*$/;
 
-/** Declares a kernel. Throws on a malformed record (a programming error, found at import). */
+/** Declares a kernel with its twin. Throws on a malformed record (a programming error, found at import). */
 export const defineKernel = <
   const B extends readonly BindingDecl[],
   const U extends UniformDecls,
   D extends Defines = Record<never, never>,
->(def: KernelDef<B, U, D>): Kernel<B, U, D> => {
+  X extends string = never,
+>(def: KernelDef<B, U, D, X>): Kernel<B, U, D> & { readonly twin: AnyTwin } => {
+  checkNames(def);
+  return Object.freeze({ ...def, _kind: "Kernel" as const });
+};
+
+/** A record with no twin, and why: a test fixture of the toolkit or a benchmark, never an op (ALL_KERNELS refuses it). */
+export const defineFixture = <const B extends readonly BindingDecl[], const U extends UniformDecls, D extends Defines = Record<never, never>>(
+  def: KernelBase<B, U, D>, why: string,
+): Kernel<B, U, D> => {
+  checkNames(def);
+  return Object.freeze({ ...def, twin: { none: why }, _kind: "Kernel" as const });
+};
+
+// deno-lint-ignore no-explicit-any -- only the names matter here
+const checkNames = (def: KernelBase<readonly BindingDecl[], any, any>): void => {
   const names = [...def.bindings.map((b) => b.name), ...Object.keys(def.uniforms), ...Object.keys(def.defines ?? {})];
   const bad = names.find((n) => !IDENT.test(n));
   if (!IDENT.test(def.name) || bad !== undefined) {
@@ -87,7 +114,6 @@ export const defineKernel = <
   }
   const dup = names.find((n, i) => names.indexOf(n) !== i || RESERVED.has(n));
   if (dup !== undefined) throw new Error(`Cannot define kernel "${def.name}": name "${dup}" is used twice or reserved`);
-  return Object.freeze({ ...def, _kind: "Kernel" as const });
 };
 
 /** Names the generated code uses; a binding, uniform or define may not take them. */

@@ -5,6 +5,8 @@
  * @module
  */
 export * from "./kernel.ts";
+export * from "./twin.ts";
+export { elementwise, type ElementwiseDef, rowwise } from "./elementwise.ts";
 export * from "./errors.ts";
 export { kernelHeader, kernelEntry, kernelSource, uniformLayout, type UniformField } from "./wgsl.ts";
 export { foldGrid, unfoldWorkgroup, type Dispatch } from "./grid.ts";

@@ -6,31 +6,62 @@
  * SiLU: x / (1 + e^−x). CPU twins: core/ops/activations.ts.
  * @module
  */
-import { ceilDiv, defineKernel } from "../engine/kernel.ts";
+import { columns } from "../../core/model/forward.ts";
+import { gelu, swiglu } from "../../core/ops/activations.ts";
+import { elementwise } from "../engine/elementwise.ts";
+import { abs, wide } from "../engine/twin.ts";
 
-export const geluForward = defineKernel({
+export const geluForward = elementwise({
   name: "gelu_forward",
   bindings: [{ name: "inp", access: "read" }, { name: "out", access: "read_write" }],
   uniforms: { n: "u32" },
-  workgroupSize: 64,
-  grid: ({ n }, [wx]) => [ceilDiv(n, wx), 1, 1],
-  wgsl: /* wgsl */ `
-  let i = gid.x;
-  if (i >= params.n) { return; }
+  count: ["params.n", ({ n }) => n],
+  twin: {
+    of: "core/ops/activations.ts gelu",
+    dims: { n: [1, 500] },
+    uniforms: ({ n }) => ({ n }),
+    inputs: { inp: { _tag: "f32", length: ({ n }) => n, min: -12, max: 12 } },
+    outputs: { out: ({ n }) => n },
+    run: (_, a) => ({ out: gelu(wide(a.f32("inp"))) }),
+    // a few f32 operations and a tanh on x: 8 ulps of |x| (|gelu(x)| ≤ |x|; tanh's error is absolute near 0)
+    tolerance: { out: { _tag: "ulps", text: "8 ulps of |x|", ulps: () => 8, scale: ({ a }) => abs(a.f32("inp")) } },
+  },
+  body: /* wgsl */ `
   let v = inp[i];
   let u = clamp(0.7978845608028654 * (v + 0.044715 * v * v * v), -10.0, 10.0);
   out[i] = 0.5 * v * (1.0 + tanh(u));`,
 });
 
-export const swigluForward = defineKernel({
+/** gate and up of h (N, 2F) = [gate | up]. */
+export const gateUp = (h: Float32Array, N: number, F: number) => ({ g: columns(wide(h), N, 2 * F, 0, F), u: columns(wide(h), N, 2 * F, F, F) });
+
+export const swigluForward = elementwise({
   name: "swiglu_forward",
   bindings: [{ name: "h", access: "read" }, { name: "out", access: "read_write" }],
   uniforms: { N: "u32", F: "u32" },
-  workgroupSize: 64,
-  grid: ({ N, F }, [wx]) => [ceilDiv(N * F, wx), 1, 1],
-  wgsl: /* wgsl */ `
-  let i = gid.x;
-  if (i >= params.N * params.F) { return; }
+  count: ["params.N * params.F", ({ N, F }) => N * F],
+  twin: {
+    of: "core/ops/activations.ts swiglu",
+    dims: { N: [1, 7], F: [1, 30] },
+    uniforms: ({ N, F }) => ({ N, F }),
+    inputs: { h: { _tag: "f32", length: ({ N, F }) => N * 2 * F, min: -12, max: 12 } },
+    outputs: { out: ({ N, F }) => N * F },
+    run: ({ N, F }, a) => {
+      const { g, u } = gateUp(a.f32("h"), N, F);
+      return { out: swiglu(g, u) };
+    },
+    // an exp, a division and two products: 8 ulps of |gate·up| (|silu(g)| ≤ |g|)
+    tolerance: {
+      out: {
+        _tag: "ulps", text: "8 ulps of |gate·up|", ulps: () => 8,
+        scale: ({ d: { N, F }, a }) => {
+          const { g, u } = gateUp(a.f32("h"), N, F);
+          return g.map((x, i) => Math.abs(x * u[i]!));
+        },
+      },
+    },
+  },
+  body: /* wgsl */ `
   let n = i / params.F;
   let f = i % params.F;
   let g = h[n * 2u * params.F + f];

@@ -7,17 +7,38 @@
  * CPU twins: core/ops/activations_backward.ts.
  * @module
  */
-import { ceilDiv, defineKernel } from "../engine/kernel.ts";
+import { geluBackward as cpuGeluBackward, swigluBackward as cpuSwigluBackward } from "../../core/ops/activations_backward.ts";
+import { elementwise } from "../engine/elementwise.ts";
+import { wide } from "../engine/twin.ts";
+import { gateUp } from "./activations.ts";
 
-export const geluBackward = defineKernel({
+const GELU_K = Math.sqrt(2 / Math.PI);
+
+export const geluBackward = elementwise({
   name: "gelu_backward",
   bindings: [{ name: "dy", access: "read" }, { name: "x", access: "read" }, { name: "dx", access: "read_write" }],
   uniforms: { n: "u32" },
-  workgroupSize: 64,
-  grid: ({ n }, [wx]) => [ceilDiv(n, wx), 1, 1],
-  wgsl: /* wgsl */ `
-  let i = gid.x;
-  if (i >= params.n) { return; }
+  count: ["params.n", ({ n }) => n],
+  twin: {
+    of: "core/ops/activations_backward.ts geluBackward",
+    dims: { n: [1, 500] },
+    uniforms: ({ n }) => ({ n }),
+    inputs: { dy: { _tag: "f32", length: ({ n }) => n }, x: { _tag: "f32", length: ({ n }) => n, min: -12, max: 12 } },
+    outputs: { dx: ({ n }) => n },
+    run: (_, a) => ({ dx: cpuGeluBackward(wide(a.f32("dy")), wide(a.f32("x"))) }),
+    tolerance: {
+      // tanh's error is absolute (~1 ulp of 1), and 1 − tanh² cancels to it: so the terms count
+      // 1 + tanh² where the formula has 1 − tanh²; a dozen f32 operations on top
+      dx: {
+        _tag: "ulps", text: "16 ulps of |dy|·(½(1 + |tanh u|) + ½|x|(1 + tanh²u)·k(1 + 3·0.044715x²))", ulps: () => 16,
+        scale: ({ a }) => Float64Array.from(a.f32("x"), (v, i) => {
+          const th = Math.tanh(GELU_K * (v + 0.044715 * v ** 3));
+          return Math.abs(a.f32("dy")[i]!) * (0.5 * (1 + Math.abs(th)) + 0.5 * Math.abs(v) * (1 + th * th) * GELU_K * (1 + 3 * 0.044715 * v * v));
+        }),
+      },
+    },
+  },
+  body: /* wgsl */ `
   let v = x[i];
   let k = 0.7978845608028654;
   let th = tanh(clamp(k * (v + 0.044715 * v * v * v), -10.0, 10.0));
@@ -25,15 +46,43 @@ export const geluBackward = defineKernel({
   dx[i] = dy[i] * d;`,
 });
 
-export const swigluBackward = defineKernel({
+/** dgate and dup (N, F) laid out as h: (N, 2F) = [dgate | dup]. */
+const asH = (dgate: ArrayLike<number>, dup: ArrayLike<number>, N: number, F: number): Float64Array =>
+  Float64Array.from({ length: N * 2 * F }, (_, i) => {
+    const n = Math.floor(i / (2 * F)), f = i % (2 * F);
+    return f < F ? dgate[n * F + f]! : dup[n * F + f - F]!;
+  });
+
+const sigmoid = (g: number): number => 1 / (1 + Math.exp(-g));
+
+export const swigluBackward = elementwise({
   name: "swiglu_backward",
   bindings: [{ name: "dy", access: "read" }, { name: "h", access: "read" }, { name: "dh", access: "read_write" }],
   uniforms: { N: "u32", F: "u32" },
-  workgroupSize: 64,
-  grid: ({ N, F }, [wx]) => [ceilDiv(N * F, wx), 1, 1],
-  wgsl: /* wgsl */ `
-  let i = gid.x;
-  if (i >= params.N * params.F) { return; }
+  count: ["params.N * params.F", ({ N, F }) => N * F],
+  twin: {
+    of: "core/ops/activations_backward.ts swigluBackward",
+    dims: { N: [1, 7], F: [1, 30] },
+    uniforms: ({ N, F }) => ({ N, F }),
+    inputs: { dy: { _tag: "f32", length: ({ N, F }) => N * F }, h: { _tag: "f32", length: ({ N, F }) => N * 2 * F, min: -12, max: 12 } },
+    outputs: { dh: ({ N, F }) => N * 2 * F },
+    run: ({ N, F }, a) => {
+      const { g, u } = gateUp(a.f32("h"), N, F), { dgate, dup } = cpuSwigluBackward(wide(a.f32("dy")), g, u);
+      return { dh: asH(dgate, dup, N, F) };
+    },
+    tolerance: {
+      // an exp, a division and a few products; 1 − s cancels to an absolute error (~1 ulp of 1),
+      // so the dgate terms count 1 + s where the formula has 1 − s
+      dh: {
+        _tag: "ulps", text: "16 ulps of |dy·up|·s(1 + |g|(1 + s)) and |dy·g|·s", ulps: () => 16,
+        scale: ({ d: { N, F }, a }) => {
+          const { g, u } = gateUp(a.f32("h"), N, F), dy = a.f32("dy"), s = g.map(sigmoid);
+          return asH(s.map((si, i) => Math.abs(dy[i]! * u[i]!) * si * (1 + Math.abs(g[i]!) * (1 + si))), s.map((si, i) => Math.abs(dy[i]! * g[i]!) * si), N, F);
+        },
+      },
+    },
+  },
+  body: /* wgsl */ `
   let n = i / params.F;
   let f = i % params.F;
   let gi = n * 2u * params.F + f;

@@ -16,10 +16,11 @@
  * (gpu/engine/profile.ts), where the rows the whole workgroup reads in the loop (keys, values) are
  * loaded D/8 elements per lane and put together by subgroupBroadcast (sharedRowLoader): the
  * same values, so the same bits, with an eighth of the loads.
- * CPU twin: core/ops/attention.ts `causalAttention`.
+ * CPU twin: core/ops/attention.ts `causalAttention`, `attentionLse` (cases: gpu/kernels/_attention_twin.ts).
  * @module
  */
 import { ceilDiv, defineKernel } from "../engine/kernel.ts";
+import { forwardCase } from "./_attention_twin.ts";
 
 export const MAX_HEAD_DIM = 256;
 /**
@@ -131,6 +132,7 @@ const attentionForwardBuild = (build: AttentionBuild) => {
     },
     defines: { MAX_D: MAX_HEAD_DIM, DV: 0, QB: DEFAULT_QUERY_BLOCK },
     variants: HEAD_DIM_VARIANTS,
+    twin: forwardCase,
     workgroupSize: 8,
     grid: ({ B, T, NH }, [wx], { QB }) => [ceilDiv(T, wx * QB), NH, B],
     prelude: `${HEAD_DIM_PRELUDE}
@@ -188,21 +190,3 @@ const attentionForwardBuild = (build: AttentionBuild) => {
 
 export const attentionForward = attentionForwardBuild("plain");
 export const attentionForwardLanes = attentionForwardBuild("lanes");
-
-/**
- * Appending to a KV cache: cache[pos0 + n, 0 .. 2·KV) = qkv[n, C .. C + 2·KV) for the N new rows
- * of one sequence, so the cache row holds k then v. Shapes: qkv (N, W), cache (S, 2·KV).
- */
-export const kvAppend = defineKernel({
-  name: "kv_append",
-  bindings: [{ name: "qkv", access: "read" }, { name: "cache", access: "read_write" }],
-  uniforms: { N: "u32", W: "u32", C: "u32", KV2: "u32", pos0: "u32" },
-  workgroupSize: 64,
-  grid: ({ N, KV2 }, [wx]) => [ceilDiv(N * KV2, wx), 1, 1],
-  wgsl: /* wgsl */ `
-  let i = gid.x;
-  if (i >= params.N * params.KV2) { return; }
-  let n = i / params.KV2;
-  let c = i % params.KV2;
-  cache[(params.pos0 + n) * params.KV2 + c] = qkv[n * params.W + params.C + c];`,
-});

@@ -9,10 +9,12 @@
  * lse and delta (B, NH, T). Run the query kernel first (it writes δ). As in the forward, the loops
  * over keys (queries) run to a bound shared by the workgroup and mask with select, and a variant
  * per head dim keeps the per-lane arrays in registers; the "lanes" builds share the rows the loop
- * reads by subgroups (gpu/kernels/attention.ts attentionBuild). CPU twin: core/ops/attention_backward.ts.
+ * reads by subgroups (gpu/kernels/attention.ts attentionBuild). CPU twin: core/ops/attention_backward.ts
+ * (cases: gpu/kernels/_attention_backward_twin.ts).
  * @module
  */
 import { ceilDiv, defineKernel } from "../engine/kernel.ts";
+import { keyCase, queryCase } from "./_attention_backward_twin.ts";
 import { type AttentionBuild, attentionBuild, DEFAULT_QUERY_BLOCK, HEAD_DIM_PRELUDE, HEAD_DIM_VARIANTS, HEAD_DIMS, MAX_HEAD_DIM, perRow, rowLoader } from "./attention.ts";
 
 /**
@@ -44,6 +46,7 @@ const attentionBackwardQBuild = (build: AttentionBuild) => {
     uniforms,
     defines: { MAX_D: MAX_HEAD_DIM, DV: 0, QB: DEFAULT_QUERY_BLOCK },
     variants: HEAD_DIM_VARIANTS,
+    twin: queryCase,
     workgroupSize: 8,
     grid: ({ B, T, NH }, [wx], { QB }) => [ceilDiv(T, wx * QB), NH, B],
     prelude: prelude(b.loaders),
@@ -113,6 +116,7 @@ const attentionBackwardKVBuild = (build: AttentionBuild) => {
     uniforms,
     defines: { MAX_D: MAX_HEAD_DIM, DV: 0, QB: DEFAULT_QUERY_BLOCK },
     variants: KEY_VARIANTS,
+    twin: keyCase,
     workgroupSize: 8,
     grid: ({ B, T, NKV }, [wx], { QB }) => [ceilDiv(T, wx * QB), NKV, B],
     prelude: prelude(b.loaders),

@@ -7,10 +7,11 @@
  * (gpu/kernels/fast/matmul_vec4.ts, matmul_tiled.ts; gpu/model/record_forward.ts recordLinear picks), which
  * sums in the same order and so gives the same bits.
  * Each output sums its I products in index order: deterministic, error ≤ ~I ulps of Σ|x·W|.
- * CPU twin: core/ops/matmul.ts.
+ * CPU twin: core/ops/matmul.ts (cases and allowance: gpu/kernels/_matmul_twin.ts).
  * @module
  */
 import { ceilDiv, defineKernel } from "../engine/kernel.ts";
+import { forwardTwin } from "./_matmul_twin.ts";
 
 export const matmulForward = defineKernel({
   name: "matmul_forward",
@@ -19,6 +20,7 @@ export const matmulForward = defineKernel({
     { name: "res", access: "read" }, { name: "y", access: "read_write" },
   ],
   uniforms: { N: "u32", I: "u32", O: "u32", ldy: "u32", yOff: "u32", bOff: "u32", useBias: "u32", useRes: "u32", xRow0: "u32" },
+  twin: forwardTwin("w", 1),
   workgroupSize: 16,
   // x: tiles of 4 outputs, y: tiles of 4 rows
   grid: ({ N, O }, [wx]) => [ceilDiv(ceilDiv(O, 4), wx), ceilDiv(N, 4), 1],

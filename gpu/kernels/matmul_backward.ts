@@ -6,15 +6,21 @@
  *   db[bOff + o] += Σ_n dy[n, dyOff + o]
  * Shapes: dy (N, ldy), W and dW (O, I) (a row view), x and dx (rows, I). 4×4 register tiles, for
  * any shape; I in multiples of 4 takes gpu/kernels/fast/matmul_vec4.ts (same sums, same bits).
- * CPU twin: core/ops/matmul_backward.ts.
+ * CPU twin: core/ops/matmul_backward.ts (cases and allowances: gpu/kernels/_matmul_twin.ts).
  * @module
  */
+import { columns } from "../../core/model/forward.ts";
+import { linearBackward } from "../../core/ops/matmul_backward.ts";
+import { elementwise } from "../engine/elementwise.ts";
 import { ceilDiv, defineKernel } from "../engine/kernel.ts";
+import { abs, type DimValues, type Inputs, overwrite, wide } from "../engine/twin.ts";
+import { backwardWTwin, backwardXTwin } from "./_matmul_twin.ts";
 
 export const matmulBackwardX = defineKernel({
   name: "matmul_backward_x",
   bindings: [{ name: "dy", access: "read" }, { name: "w", access: "read" }, { name: "dx", access: "read_write" }],
   uniforms: { N: "u32", I: "u32", O: "u32", ldy: "u32", dyOff: "u32", dxRow0: "u32", accumulate: "u32" },
+  twin: backwardXTwin(1),
   workgroupSize: 16,
   grid: ({ N, I }, [wx]) => [ceilDiv(ceilDiv(I, 4), wx), ceilDiv(N, 4), 1],
   wgsl: /* wgsl */ `
@@ -49,6 +55,7 @@ export const matmulBackwardW = defineKernel({
   name: "matmul_backward_w",
   bindings: [{ name: "dy", access: "read" }, { name: "x", access: "read" }, { name: "dw", access: "read_write" }],
   uniforms: { N: "u32", I: "u32", O: "u32", ldy: "u32", dyOff: "u32", xRow0: "u32" },
+  twin: backwardWTwin(1),
   workgroupSize: 16,
   grid: ({ O, I }, [wx]) => [ceilDiv(ceilDiv(I, 4), wx), ceilDiv(O, 4), 1],
   wgsl: /* wgsl */ `
@@ -80,15 +87,31 @@ export const matmulBackwardW = defineKernel({
   }`,
 });
 
-export const biasBackward = defineKernel({
+type Bias = DimValues<"N" | "O" | "off" | "pad" | "bOff">;
+/** db[bOff + o] += Σ_n dy[n, dyOff + o], the rows of dy (N, ldy) from column off. */
+const biasGrad = (d: Bias, a: Inputs, f: (x: ArrayLike<number>) => Float64Array) => {
+  const dy = columns(f(a.f32("dy")), d.N, d.off + d.O + d.pad, d.off, d.O), db0 = f(a.f32("db"));
+  const g = linearBackward(dy, new Float64Array(d.N), new Float64Array(d.O), d.N, 1, d.O).db;
+  return overwrite(db0, (i) => (i < d.bOff ? undefined : db0[i]! + g[i - d.bOff]!));
+};
+
+export const biasBackward = elementwise({
   name: "bias_backward",
   bindings: [{ name: "dy", access: "read" }, { name: "db", access: "read_write" }],
   uniforms: { N: "u32", O: "u32", ldy: "u32", dyOff: "u32", bOff: "u32" },
-  workgroupSize: 64,
-  grid: ({ O }, [wx]) => [ceilDiv(O, wx), 1, 1],
-  wgsl: /* wgsl */ `
-  let o = gid.x;
-  if (o >= params.O) { return; }
+  index: "o",
+  count: ["params.O", ({ O }) => O],
+  twin: {
+    of: "core/ops/matmul_backward.ts linearBackward (db)",
+    dims: { N: [1, 13], O: [1, 100], off: [0, 3], pad: [0, 3], bOff: [0, 3] },
+    uniforms: ({ N, O, off, pad, bOff }) => ({ N, O, ldy: off + O + pad, dyOff: off, bOff }),
+    inputs: { dy: { _tag: "f32", length: ({ N, O, off, pad }) => N * (off + O + pad) }, db: { _tag: "f32", length: ({ O, bOff }) => bOff + O } },
+    outputs: { db: ({ O, bOff }) => bOff + O },
+    run: (d, a) => ({ db: biasGrad(d, a, wide) }),
+    // the value there and N terms added in order: γ_(N+1)
+    tolerance: { db: { _tag: "ulps", text: "(N + 2) ulps of |db| + Σ|dy|", ulps: ({ N }) => N + 2, scale: ({ d, a }) => biasGrad(d, a, abs) } },
+  },
+  body: /* wgsl */ `
   var s = 0.0;
   for (var n = 0u; n < params.N; n++) { s += dy[n * params.ldy + params.dyOff + o]; }
   db[params.bOff + o] = db[params.bOff + o] + s;`,

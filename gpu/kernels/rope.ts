@@ -6,22 +6,74 @@
  * Pairs: (2j, 2j+1) when half = 0 (llama2.c), (j, j + D/2) when half = 1 (Hugging Face).
  * sign = −1 rotates by −angle: the transpose, which is the backward pass of the rotation.
  * One invocation per (row, head, pair): it reads and writes only its two elements.
- * CPU twin: core/ops/rope.ts `rope`.
+ * CPU twin: core/ops/rope.ts `rope` and `ropeBackward`.
  * @module
  */
-import { ceilDiv, defineKernel } from "../engine/kernel.ts";
+import { rope, ropeAngle, ropeBackward } from "../../core/ops/rope.ts";
+import { elementwise } from "../engine/elementwise.ts";
+import { type DimValues, wide } from "../engine/twin.ts";
 
-export const ropeForward = defineKernel({
+type RopeDims = DimValues<"B" | "T" | "NKV" | "G" | "HD" | "pos0" | "half" | "back">;
+const THETA = 10000;
+const shape = ({ NKV, G, HD }: RopeDims) => {
+  const NH = NKV * G, D = 2 * HD, C = NH * D, KV = NKV * D;
+  return { NH, D, C, KV, W: C + 2 * KV };
+};
+/** cos or sin of every (position < pos0 + T, pair) angle, rounded to f32 as the host uploads them. */
+const table = (f: (x: number) => number) => ({ T, HD, pos0 }: RopeDims) =>
+  Float32Array.from({ length: (pos0 + T) * HD }, (_, i) => f(ropeAngle(Math.floor(i / HD), i % HD, 2 * HD, THETA)));
+
+/** The twin per row: q and k heads rotated (or rotated back) at position pos0 + n mod T, v as it was. */
+const rotated = (d: RopeDims, qkv: Float32Array): Float64Array => {
+  const { NH, D, C, KV, W } = shape(d), style = d.half ? "half" : "interleaved", f = d.back ? ropeBackward : rope, out = wide(qkv);
+  for (let n = 0; n < d.B * d.T; n++) {
+    const row = out.subarray(n * W, (n + 1) * W), pos = d.pos0 + (n % d.T);
+    out.set(f(row.slice(0, C), 1, NH, D, pos, THETA, style), n * W);
+    out.set(f(row.slice(C, C + KV), 1, d.NKV, D, pos, THETA, style), n * W + C);
+  }
+  return out;
+};
+
+/** |x0| + |x1| of each element's pair; 0 for v, which must come back as it was. */
+const pairScale = (d: RopeDims, qkv: Float32Array): Float64Array => {
+  const { NH, D, C, W } = shape(d), s = new Float64Array(qkv.length);
+  for (let n = 0; n < d.B * d.T; n++) {
+    for (let h = 0; h < NH + d.NKV; h++) {
+      for (let j = 0; j < d.HD; j++) {
+        const base = n * W + (h < NH ? h * D : C + (h - NH) * D), p = base + (d.half ? j : 2 * j), q = base + (d.half ? j + d.HD : 2 * j + 1);
+        s[p] = s[q] = Math.abs(qkv[p]!) + Math.abs(qkv[q]!);
+      }
+    }
+  }
+  return s;
+};
+
+export const ropeForward = elementwise({
   name: "rope_forward",
   bindings: [{ name: "qkv", access: "read_write" }, { name: "cosT", access: "read" }, { name: "sinT", access: "read" }],
   uniforms: { N: "u32", T: "u32", pos0: "u32", NH: "u32", NKV: "u32", D: "u32", W: "u32", C: "u32", half: "u32", sign: "f32" },
-  workgroupSize: 64,
-  grid: ({ N, NH, NKV, D }, [wx]) => [ceilDiv(N * (NH + NKV) * (D / 2), wx), 1, 1],
-  wgsl: /* wgsl */ `
+  count: ["params.N * (params.NH + params.NKV) * (params.D / 2u)", ({ N, NH, NKV, D }) => N * (NH + NKV) * (D / 2)],
+  twin: {
+    of: "core/ops/rope.ts rope, ropeBackward",
+    // NH = NKV·G query heads of D = 2·HD; back = 1 is the backward pass (sign −1)
+    dims: { B: [1, 2], T: [1, 7], NKV: [1, 3], G: [1, 3], HD: [1, 4], pos0: [0, 3], half: [0, 1], back: [0, 1] },
+    uniforms: (d) => {
+      const { NH, D, C, W } = shape(d);
+      return { N: d.B * d.T, T: d.T, pos0: d.pos0, NH, NKV: d.NKV, D, W, C, half: d.half, sign: d.back ? -1 : 1 };
+    },
+    inputs: {
+      qkv: { _tag: "f32", length: (d) => d.B * d.T * shape(d).W },
+      cosT: { _tag: "derived", make: table(Math.cos) },
+      sinT: { _tag: "derived", make: table(Math.sin) },
+    },
+    outputs: { qkv: (d) => d.B * d.T * shape(d).W },
+    run: (d, a) => ({ qkv: rotated(d, a.f32("qkv")) }),
+    // x0·c − x1·s from f32 tables (each within ½ ulp): 4 ulps of |x0| + |x1|; v must stay as it was
+    tolerance: { qkv: { _tag: "ulps", text: "4 ulps of each pair's |x0| + |x1| (v: its bits)", ulps: () => 4, scale: ({ d, a }) => pairScale(d, a.f32("qkv")) } },
+  },
+  body: /* wgsl */ `
   let hd = params.D / 2u;
   let heads = params.NH + params.NKV;
-  let i = gid.x;
-  if (i >= params.N * heads * hd) { return; }
   let j = i % hd;
   let h = (i / hd) % heads;
   let n = i / (hd * heads);

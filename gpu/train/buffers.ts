@@ -67,13 +67,5 @@ export const destroyTrainBuffers = (b: TrainBuffers): void => {
   destroyActivations(b.acts);
 };
 
-/** Rows grouped by token for the embedding backward: distinct tokens ascending, each one's rows in order. */
-export const groupRowsByToken = (tokens: Int32Array): { uniq: Int32Array; start: Int32Array; rows: Int32Array } => {
-  const rows = Int32Array.from(tokens.keys()).sort((a, b) => tokens[a]! - tokens[b]! || a - b);
-  const uniq: number[] = [], start: number[] = [];
-  rows.forEach((r, k) => {
-    if (k === 0 || tokens[r]! !== tokens[rows[k - 1]!]!) { uniq.push(tokens[r]!); start.push(k); }
-  });
-  start.push(rows.length);
-  return { uniq: Int32Array.from(uniq), start: Int32Array.from(start), rows };
-};
+/** The embedding backward's grouping of rows by token (its kernel's input contract). */
+export { groupRowsByToken } from "../kernels/embed_backward.ts";

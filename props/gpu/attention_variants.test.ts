@@ -1,6 +1,6 @@
 /**
  * The head-dim variants of the attention kernels (gpu/kernels/attention.ts headDimVariant) against
- * the "default" one, which forward_kernels.test.ts and backward_model.test.ts hold to the CPU
+ * the "default" one, which kernels.test.ts (and backward_model.test.ts) hold to the CPU
  * twins: for any shape whose head dim has a variant, forward and both backward kernels give the
  * default's bits (the same sums in the same order, only D fixed at compile time). The "lanes"
  * builds (rows shared by subgroupBroadcast) give the plain default's bits too, in their variants

@@ -2,7 +2,7 @@
  * Whole-model forward on the GPU against the CPU reference, for random models of both families.
  * Allowance per logit: 64·(L + 1)·K ulps of its row's largest |logit|, K = max(C, F, T) the longest
  * reduction in a block: each of the L + 1 stages (blocks, head) adds errors of K-term f32 sums
- * (forward_kernels.test.ts), scaled through norms that may amplify them a few times.
+ * (kernels.test.ts), scaled through norms that may amplify them a few times.
  * Also: binding row views of a split weight (a small maxBindingBytes) changes no bit.
  * @module
  */

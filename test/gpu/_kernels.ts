@@ -4,10 +4,10 @@
  * barriers after the generated early return, i32/u32 bindings.
  * @module
  */
-import { ceilDiv, defineKernel } from "../../gpu/mod.ts";
+import { ceilDiv, defineFixture } from "../../gpu/mod.ts";
 
 /** out = a * b; the "tiny" variant runs one invocation per workgroup, so big grids are cheap. */
-export const mul = defineKernel({
+export const mul = defineFixture({
   name: "test_mul",
   bindings: [{ name: "a", access: "read" }, { name: "b", access: "read" }, { name: "out", access: "read_write" }],
   uniforms: { n: "u32" },
@@ -16,10 +16,10 @@ export const mul = defineKernel({
   workgroupSize: ({ WG }) => WG,
   grid: ({ n }, [wx]) => [ceilDiv(n, wx), 1, 1],
   wgsl: /* wgsl */ `  if (gid.x < params.n) { out[gid.x] = a[gid.x] * b[gid.x]; }`,
-});
+}, "a toolkit fixture (variants, folded grids): its twin is written out in elementwise.test.ts");
 
 /** out[w] = sum of inp[w·WG .. w·WG + WG), by a fixed pairwise tree (deterministic). */
-export const blockSum = defineKernel({
+export const blockSum = defineFixture({
   name: "test_block_sum",
   bindings: [{ name: "inp", access: "read" }, { name: "out", access: "read_write" }],
   uniforms: { n: "u32" },
@@ -36,7 +36,7 @@ export const blockSum = defineKernel({
     workgroupBarrier();
   }
   if (lidx == 0u) { out[wg.x] = scratch[0]; }`,
-});
+}, "a toolkit fixture (workgroup memory, barriers): its twin is blockSumTwin below");
 
 /** CPU twin of blockSum, written from its definition: the same pairwise tree, in f32. */
 export const blockSumTwin = (inp: Float32Array, wg: number): Float32Array => {

@@ -4,20 +4,20 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { expect, test } from "vitest";
-import { createBatch, createTensor, defineKernel, upload } from "../../gpu/mod.ts";
+import { createBatch, createTensor, defineFixture, defineKernel, upload } from "../../gpu/mod.ts";
 import { residualAdd } from "../../gpu/kernels/residual_add.ts";
 import { unwrap, useGpu } from "./_device.ts";
 
 const gpu = useGpu();
 
-const broken = defineKernel({
+const broken = defineFixture({
   name: "test_broken",
   bindings: [{ name: "out", access: "read_write" }],
   uniforms: {},
   workgroupSize: 1,
   grid: () => [1, 1, 1],
   wgsl: "  out[0] = undefined_thing;",
-});
+}, "a fixture the compiler must reject");
 
 test("a shader the compiler rejects is a Left that names the kernel, the variant and the bad line", async () => {
   const r = await gpu().kernels.compile(broken)();
@@ -46,14 +46,14 @@ test("a binding the body never touches still binds (explicit layout, not 'auto')
   expect(unwrap(r).layout).toBeDefined();
 });
 
-const quad = defineKernel({
+const quad = defineFixture({
   name: "test_vec4_double",
   bindings: [{ name: "a", access: "read", type: "vec4<f32>" }, { name: "out", access: "read_write", type: "vec4<f32>" }],
   uniforms: { n4: "u32" },
   workgroupSize: 8,
   grid: ({ n4 }, [wx]) => [Math.ceil(n4 / wx), 1, 1],
   wgsl: "  if (gid.x < params.n4) { out[gid.x] = 2.0 * a[gid.x]; }",
-});
+}, "a fixture of vec4 bindings");
 
 test("a vec4<f32> binding takes an f32 tensor four elements at a time, and refuses a size that is not whole vec4s", async () => {
   const { device, kernels } = gpu();

@@ -7,7 +7,7 @@
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
 import {
-  type AnyKernel, ceilDiv, createBatch, createTensor, defineKernel, fill, type GpuTensor, readTensors, upload,
+  type AnyKernel, ceilDiv, createBatch, createTensor, defineFixture, defineKernel, fill, type GpuTensor, readTensors, upload,
 } from "../../gpu/mod.ts";
 import { residualAdd } from "../../gpu/kernels/residual_add.ts";
 import { unwrap, useGpu } from "./_device.ts";
@@ -125,14 +125,14 @@ describe("a batch", () => {
 
   test("passes u32, i32 and f32 uniforms through unchanged", async () => {
     const { device, kernels } = gpu();
-    const echo = defineKernel({
+    const echo = defineFixture({
       name: "test_echo_uniforms",
       bindings: [{ name: "f", access: "read_write" }, { name: "i", access: "read_write", type: "i32" }, { name: "u", access: "read_write", type: "u32" }],
       uniforms: { big: "u32", neg: "i32", x: "f32" },
       workgroupSize: 1,
       grid: () => [1, 1, 1],
       wgsl: "  f[0] = params.x; i[0] = params.neg; u[0] = params.big; u[1] = params._grid_x;",
-    });
+    }, "a fixture of the uniform packing");
     const [f, i, u] = [tensor("f", 1), unwrap(createTensor(device, "i", [1], "i32")), unwrap(createTensor(device, "u", [2], "u32"))];
     const b = createBatch(device, "echo").dispatch(unwrap(await kernels.compile(echo)()), { f, i, u }, { big: 0xffff_fffe, neg: -123456, x: Math.fround(-1.25e-7) });
     const r = unwrap(await b.submit()());

@@ -3,10 +3,10 @@
  * @module
  */
 import { describe, expect, test } from "vitest";
-import { ceilDiv, defineKernel, kernelHeader, kernelSource, resolveDefines, uniformLayout, workgroupSizeOf } from "../../gpu/mod.ts";
+import { ceilDiv, defineFixture, defineKernel, kernelHeader, kernelSource, resolveDefines, uniformLayout, workgroupSizeOf } from "../../gpu/mod.ts";
 import { residualAdd } from "../../gpu/kernels/residual_add.ts";
 
-const scaled = defineKernel({
+const scaled = defineFixture({
   name: "scaled_copy",
   bindings: [{ name: "src", access: "read" }, { name: "ids", access: "read", type: "i32" }, { name: "dst", access: "read_write" }],
   uniforms: { n: "u32", shift: "i32", alpha: "f32" },
@@ -15,7 +15,7 @@ const scaled = defineKernel({
   workgroupSize: ({ WG }) => [WG, 1, 1],
   grid: ({ n }, [wx]) => [ceilDiv(n, wx), 1, 1],
   wgsl: "  dst[gid.x] = src[gid.x];",
-});
+}, "a fixture of the generated header");
 
 describe("a kernel record", () => {
   test("generates its defines, its uniform struct and one binding per declared binding, in order", () => {
@@ -65,8 +65,8 @@ fn wg_linear_index(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
 
   test("refuses a name that is not a WGSL identifier, or one the generated code uses", () => {
     const base = { uniforms: {}, workgroupSize: 1, grid: () => [1, 1, 1] as const, wgsl: "" };
-    expect(() => defineKernel({ ...base, name: "bad-name", bindings: [] })).toThrow(/not a plain WGSL identifier/);
-    expect(() => defineKernel({ ...base, name: "k", bindings: [{ name: "gid", access: "read" }] })).toThrow(/reserved/);
-    expect(() => defineKernel({ ...base, name: "k", bindings: [{ name: "x", access: "read" }, { name: "x", access: "read" }] })).toThrow(/twice/);
+    expect(() => defineFixture({ ...base, name: "bad-name", bindings: [] }, "refused")).toThrow(/not a plain WGSL identifier/);
+    expect(() => defineFixture({ ...base, name: "k", bindings: [{ name: "gid", access: "read" }] }, "refused")).toThrow(/reserved/);
+    expect(() => defineFixture({ ...base, name: "k", bindings: [{ name: "x", access: "read" }, { name: "x", access: "read" }] }, "refused")).toThrow(/twice/);
   });
 });

@@ -13,10 +13,11 @@
  * Every output sums its products in index order, as the scalar kernels of matmul.ts and
  * matmul_backward.ts do, so both give the same bits. Needs O, ldy, yOff, bOff (forward) or I
  * (backward) divisible by 4; recordLinear falls back to the scalar kernels otherwise.
- * CPU twins: core/ops/matmul.ts, core/ops/matmul_backward.ts.
+ * CPU twins: core/ops/matmul.ts, core/ops/matmul_backward.ts (cases and allowances: gpu/kernels/_matmul_twin.ts).
  * @module
  */
 import { ceilDiv, defineKernel, type Vec3 } from "../../engine/kernel.ts";
+import { backwardWTwin, backwardXTwin, forwardTwin } from "../_matmul_twin.ts";
 
 /** Rows and vec4 columns of the tile one invocation keeps: 16 × 8 outputs, the best on lavapipe. */
 export const TILE = { RN: 16, CV: 2 } as const;
@@ -93,6 +94,7 @@ export const forwardOnWt = {
     { name: "res", access: "read", type: "vec4<f32>" }, { name: "y", access: "read_write", type: "vec4<f32>" },
   ],
   uniforms: { N: "u32", I: "u32", O: "u32", ldy: "u32", yOff: "u32", bOff: "u32", useBias: "u32", useRes: "u32", xRow0: "u32" },
+  twin: forwardTwin("wt", 4),
   ...tileGrid("O", "N"),
 } as const;
 
@@ -100,12 +102,14 @@ export const forwardOnWt = {
 export const backwardXOnW = {
   bindings: [{ name: "dy", access: "read" }, { name: "w", access: "read", type: "vec4<f32>" }, { name: "dx", access: "read_write", type: "vec4<f32>" }],
   uniforms: { N: "u32", I: "u32", O: "u32", ldy: "u32", dyOff: "u32", dxRow0: "u32", accumulate: "u32" },
+  twin: backwardXTwin(4),
   ...tileGrid("I", "N"),
 } as const;
 
 /** What both dW kernels share but the dy binding: uniforms, tile, grid over (I/4, O). */
 export const backwardW = {
   uniforms: { N: "u32", I: "u32", O: "u32", ldy: "u32", dyOff: "u32", xRow0: "u32" },
+  twin: backwardWTwin(4),
   ...tileGrid("I", "O"),
 } as const;
 
@@ -151,6 +155,7 @@ export const matmulBackwardWVec4Rows = defineKernel({
   name: "matmul_backward_w_vec4_rows",
   bindings: [{ name: "dy", access: "read", type: "vec4<f32>" }, { name: "x", access: "read", type: "vec4<f32>" }, { name: "dw", access: "read_write", type: "vec4<f32>" }],
   ...backwardW,
+  twin: backwardWTwin(4, true),
   wgsl: /* wgsl */ `
   let I4 = params.I / 4u;
   ${tileOrigin("I4")}

@@ -7,7 +7,7 @@
  */
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
-import { embed } from "../../../core/model/forward.ts";
+import { embed } from "../../../core/ops/embed.ts";
 import { gelu, swiglu } from "../../../core/ops/activations.ts";
 import { geluBackward, swigluBackward } from "../../../core/ops/activations_backward.ts";
 import { causalAttention } from "../../../core/ops/attention.ts";
@@ -19,8 +19,7 @@ import { crossEntropyRows } from "../../../core/ops/cross_entropy.ts";
 import { crossEntropyBackward } from "../../../core/ops/cross_entropy_backward.ts";
 import { layerNorm, rmsNorm } from "../../../core/ops/norms.ts";
 import { layerNormBackward, rmsNormBackward } from "../../../core/ops/norms_backward.ts";
-import { rope } from "../../../core/ops/rope.ts";
-import { ropeBackward } from "../../../core/ops/rope_backward.ts";
+import { rope, ropeBackward } from "../../../core/ops/rope.ts";
 import type { Gpt2Spec } from "../../../core/model/spec.ts";
 import { arbF64, centralDifference, dot, fdTolerance, maxAbs } from "./backward_fd.ts";
 
