@@ -13,8 +13,8 @@ import { alloc, type FloatWeights, type Floats, unsafeTensorOf } from "./floats.
 import { headMatrix, norm } from "./forward.ts";
 import { embed } from "../ops/embed.ts";
 import { embeddingBackward, positionBackward } from "../ops/embed_backward.ts";
-import { linear } from "../ops/matmul.ts";
-import { linearBackward } from "../ops/matmul_backward.ts";
+import { linear } from "../ops/matmul/matmul.ts";
+import { linearBackward } from "../ops/matmul/matmul_backward.ts";
 import { meanCrossEntropy } from "../ops/cross_entropy.ts";
 import { crossEntropyBackward } from "../ops/cross_entropy_backward.ts";
 import { type Distill, distillLossAndGrad } from "../ops/distill.ts";

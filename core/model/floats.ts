@@ -1,7 +1,7 @@
 /**
  * The two float array types the CPU reference runs in. Float32Array is the model's own precision
  * and the default everywhere; Float64Array exists so finite differences can check the backward
- * pass (props/core/backward_cpu.test.ts) without f32 rounding drowning the difference quotient.
+ * pass (props/core/model/backward_cpu.test.ts) without f32 rounding drowning the difference quotient.
  * An op returns the array type of its inputs, so a whole model runs in one precision or the other.
  * @module
  */

@@ -10,10 +10,10 @@
  */
 import { alloc, type FloatWeights, type Floats, unsafeTensorOf } from "./floats.ts";
 import { gelu, swiglu } from "../ops/activations.ts";
-import { causalAttention } from "../ops/attention.ts";
+import { causalAttention } from "../ops/attention/attention.ts";
 import { embed } from "../ops/embed.ts";
-import { linear } from "../ops/matmul.ts";
-import { layerNorm, rmsNorm } from "../ops/norms.ts";
+import { linear } from "../ops/matmul/matmul.ts";
+import { layerNorm, rmsNorm } from "../ops/norms/norms.ts";
 import { add } from "../ops/residual_add.ts";
 import { rope } from "../ops/rope.ts";
 import { ffnDim, headDim, isTied, kvDim, kvHeads, type ModelSpec, qDim } from "./spec.ts";

@@ -12,7 +12,7 @@
  */
 import { blockForwardSaved } from "../model/block_backward.ts";
 import type { FloatWeights } from "../model/floats.ts";
-import { probabilities } from "../ops/attention.ts";
+import { probabilities } from "../ops/attention/attention.ts";
 import { headDim, kvHeads, type ModelSpec } from "../model/spec.ts";
 
 /** Attention matrices of block i for input x (B·T, C): one T×T row-major matrix per (sequence, head). */

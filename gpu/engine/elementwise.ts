@@ -6,7 +6,7 @@
  *   <body>
  * so a simple kernel is its body and its twin. The count comes twice, as WGSL over `params` for
  * the guard and as JS over the uniforms for the grid, side by side; the property loop
- * (props/gpu/kernels.test.ts) poisons every output with NaN, so a grid that falls short fails there.
+ * (props/gpu/kernels/kernels.test.ts) poisons every output with NaN, so a grid that falls short fails there.
  * @module
  */
 import {

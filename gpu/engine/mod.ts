@@ -14,6 +14,5 @@ export { createKernelCache, type CompiledKernel, type KernelCache } from "./comp
 export * from "./tensor.ts";
 export { rowsPerBinding, splitForBinding, type BindingSpan, type SplitRequest } from "./split.ts";
 export { createBatch, type Batch, type BatchOptions, type Bindable, type BindingsFor, type KernelTime, type ReadHandle, type Readbacks, type UniformsFor } from "./batch.ts";
-export { KERNEL_PROFILES, type KernelProfile, profileFor } from "./profile.ts";
-export { probeLanes } from "./lanes_probe.ts";
 export { readTensors } from "./readback.ts";
+export * from "./pacing.ts";

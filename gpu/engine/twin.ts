@@ -1,7 +1,7 @@
 /**
  * A kernel's CPU twin as data, a field of its record (gpu/engine/kernel.ts): the op from core/ops
  * it is checked against, the cases it is checked on, and how close it must come. The cases are
- * described, not generated (gpu/ does not import fast-check): props/gpu/kernels.test.ts builds the
+ * described, not generated (gpu/ does not import fast-check): props/gpu/kernels/kernels.test.ts builds the
  * arbitraries from the description and runs every record of gpu/kernels/mod.ts ALL_KERNELS so:
  *   dims drawn from their ranges → uniforms and array lengths from the dims → random arrays drawn,
  *   derived ones computed in order → the kernel run, its outputs poisoned with NaN first → each
@@ -60,7 +60,7 @@ export type Tolerance<X extends string> =
 
 /** N: the kernel's binding names; UV: its uniform values; X: the case's dimension names (inferred from dims alone). */
 export interface Twin<N extends string, UV, X extends string> {
-  /** Where the math lives: "core/ops/matmul.ts linear". */
+  /** Where the math lives: "core/ops/matmul/matmul.ts linear". */
   readonly of: string;
   /** Inclusive integer ranges of the case's dimensions (flags are dims in [0, 1]). */
   readonly dims: { readonly [K in X]: readonly [number, number] };

@@ -120,7 +120,7 @@ export const adamw = elementwise({
     run: ({ t, lr1000, decay }, a) => ({ ...adamwStep(wide(a.f32("param")), a.f32("grad"), a.f32("m"), a.f32("v"), t, hyper(lr1000), decay === 1, a.f32("stats")[0]) }),
     // each output is a handful of f32 operations on exact inputs, each rounding within u = 2^−24:
     // m: g = grad·s (1), two products, a sum: 3 of its terms' magnitude; v: g² doubles g's rounding,
-    // so 2 + two products + a sum: 5 (props/gpu/optimizer.test.ts's 4 is exceeded about once in 2000
+    // so 2 + two products + a sum: 5 (props/gpu/kernels/optimizer.test.ts's 4 is exceeded about once in 2000
     // cases); param: m̂'s terms, not m̂ (m can be a cancellation of β1·m and (1 − β1)·g); √, ÷ add one each
     tolerance: {
       m: { _tag: "ulps", text: "4 ulps of β1|m| + (1 − β1)|g|", ulps: () => 4, scale: ({ a }) => adamTerms(a).m },

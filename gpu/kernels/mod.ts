@@ -1,9 +1,9 @@
 /**
  * The op table: every kernel record, each with its CPU twin (gpu/engine/twin.ts), so one
- * property loop (props/gpu/kernels.test.ts) checks them all, backward and optimizer kernels
+ * property loop (props/gpu/kernels/kernels.test.ts) checks them all, backward and optimizer kernels
  * included. A kernel and its twin share a file stem: gpu/kernels/X.ts ↔ core/ops/X.ts (the fast
- * linear kernels of fast/matmul_*.ts ↔ core/ops/matmul.ts and matmul_backward.ts; the lanes
- * probe of gpu/engine/lanes_probe.ts ↔ core/ops/lanes_probe.ts). Records with variants (the
+ * linear kernels of matmul/matmul_{vec4,lanes,tiled}.ts ↔ core/ops/matmul/matmul.ts and matmul_backward.ts; the lanes
+ * probe of gpu/kernels/lanes_probe.ts ↔ core/ops/lanes_probe.ts). Records with variants (the
  * attention head dims) are here in their default build; the "lanes" builds need the device's
  * subgroups feature and the lanes probe's yes.
  * @module
@@ -13,35 +13,35 @@ import type { AnyTwin } from "../engine/twin.ts";
 import { geluForward, swigluForward } from "./activations.ts";
 import { geluBackward, swigluBackward } from "./activations_backward.ts";
 import { adamw, clipScale, fillZero, sumsqPartial } from "./adamw.ts";
-import { attentionForward, attentionForwardLanes } from "./attention.ts";
+import { attentionForward, attentionForwardLanes } from "./attention/attention.ts";
 import {
   attentionBackwardKV,
   attentionBackwardKVLanes,
   attentionBackwardQ,
   attentionBackwardQLanes,
-} from "./attention_backward.ts";
+} from "./attention/attention_backward.ts";
 import { crossEntropyForward } from "./cross_entropy.ts";
 import { crossEntropyBackward } from "./cross_entropy_backward.ts";
 import { distillBackward } from "./distill.ts";
 import { embedForward } from "./embed.ts";
 import { embedBackward, positionBackward } from "./embed_backward.ts";
-import { matmulBackwardWLanes, matmulBackwardXLanes, matmulForwardLanes } from "./fast/matmul_lanes.ts";
-import { matmulForwardTiled } from "./fast/matmul_tiled.ts";
+import { matmulBackwardWLanes, matmulBackwardXLanes, matmulForwardLanes } from "./matmul/matmul_lanes.ts";
+import { matmulForwardTiled } from "./matmul/matmul_tiled.ts";
 import {
   matmulBackwardWVec4,
   matmulBackwardWVec4Rows,
   matmulBackwardXVec4,
   matmulForwardVec4,
-} from "./fast/matmul_vec4.ts";
+} from "./matmul/matmul_vec4.ts";
 import { kvAppend } from "./kv_append.ts";
-import { matmulForward } from "./matmul.ts";
-import { biasBackward, matmulBackwardW, matmulBackwardX } from "./matmul_backward.ts";
-import { layerNormForward, rmsNormForward } from "./norms.ts";
-import { layerNormBackwardW, layerNormBackwardX, rmsNormBackwardW, rmsNormBackwardX } from "./norms_backward.ts";
+import { matmulForward } from "./matmul/matmul.ts";
+import { biasBackward, matmulBackwardW, matmulBackwardX } from "./matmul/matmul_backward.ts";
+import { layerNormForward, rmsNormForward } from "./norms/norms.ts";
+import { layerNormBackwardW, layerNormBackwardX, rmsNormBackwardW, rmsNormBackwardX } from "./norms/norms_backward.ts";
 import { residualAdd } from "./residual_add.ts";
 import { ropeForward } from "./rope.ts";
 import { transpose } from "./transpose.ts";
-import { lanesProbe } from "../engine/lanes_probe.ts";
+import { lanesProbe } from "./lanes_probe.ts";
 
 /** A kernel record whose twin is a real one (not a fixture's NoTwin). */
 export type TwinnedKernel = AnyKernel & { readonly twin: AnyTwin };
@@ -94,3 +94,6 @@ export const ALL_KERNELS: readonly TwinnedKernel[] = [
   adamw,
   lanesProbe,
 ];
+
+export { KERNEL_PROFILES, type KernelProfile, profileFor } from "./profile.ts";
+export { probeLanes } from "./lanes_probe.ts";

@@ -1,6 +1,6 @@
 /**
  * Transpose of a row-major matrix: wt[i, r] = w[r, i], w (R, I) → wt (I, R). The linear forward
- * of the register-blocked kernels reads Wᵀ (gpu/kernels/fast/matmul_vec4.ts); the trainer re-derives
+ * of the register-blocked kernels reads Wᵀ (gpu/kernels/matmul/matmul_vec4.ts); the trainer re-derives
  * it from W after every AdamW update, in the same batch. A copy: exact.
  * One invocation per output element, lanes along r so the writes are contiguous: a 2-D grid,
  * so not the element-wise helper's shape. CPU twin: core/ops/transpose.ts.

@@ -1,8 +1,8 @@
 /**
  * The forward kernels of both families, compiled once per device, for one kernel profile
- * (gpu/engine/profile.ts): `matmul` is the scalar linear kernel that takes any shape, `matmulFast` the
+ * (gpu/kernels/profile.ts): `matmul` is the scalar linear kernel that takes any shape, `matmulFast` the
  * profile's own for shapes in multiples of 4 (reading Wᵀ, which `transpose` derives). Attention
- * is compiled for the model's head dim (gpu/kernels/attention.ts headDimVariant), in the "lanes"
+ * is compiled for the model's head dim (gpu/kernels/attention/attention.ts headDimVariant), in the "lanes"
  * build for the lanes profile.
  * @module
  */
@@ -12,18 +12,18 @@ import type { CompiledKernel, KernelCache } from "../engine/compile.ts";
 import type { GpuError } from "../engine/errors.ts";
 import type { AnyKernel } from "../engine/kernel.ts";
 import { geluForward, swigluForward } from "../kernels/activations.ts";
-import { attentionForward, attentionForwardLanes, headDimVariant } from "../kernels/attention.ts";
+import { attentionForward, attentionForwardLanes, headDimVariant } from "../kernels/attention/attention.ts";
 import { crossEntropyForward } from "../kernels/cross_entropy.ts";
 import { embedForward } from "../kernels/embed.ts";
 import { kvAppend } from "../kernels/kv_append.ts";
-import { matmulForward } from "../kernels/matmul.ts";
-import { matmulForwardLanes } from "../kernels/fast/matmul_lanes.ts";
-import { matmulForwardTiled } from "../kernels/fast/matmul_tiled.ts";
-import { matmulForwardVec4 } from "../kernels/fast/matmul_vec4.ts";
-import { layerNormForward, rmsNormForward } from "../kernels/norms.ts";
+import { matmulForward } from "../kernels/matmul/matmul.ts";
+import { matmulForwardLanes } from "../kernels/matmul/matmul_lanes.ts";
+import { matmulForwardTiled } from "../kernels/matmul/matmul_tiled.ts";
+import { matmulForwardVec4 } from "../kernels/matmul/matmul_vec4.ts";
+import { layerNormForward, rmsNormForward } from "../kernels/norms/norms.ts";
 import { ropeForward } from "../kernels/rope.ts";
 import { transpose } from "../kernels/transpose.ts";
-import type { KernelProfile } from "../engine/profile.ts";
+import type { KernelProfile } from "../kernels/profile.ts";
 
 const common = {
   embed: embedForward, layerNorm: layerNormForward, rmsNorm: rmsNormForward, matmul: matmulForward, transpose,

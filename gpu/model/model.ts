@@ -21,7 +21,7 @@ import { createDecoder, type GpuDecoder } from "./decoder.ts";
 import { compileForwardKernels } from "./forward_kernels.ts";
 import { uploadWeights } from "./weights.ts";
 import { type ForwardContext, recordBlock, recordEmbed, recordHead, sharedBlockBuffers } from "./record_forward.ts";
-import type { KernelProfile } from "../engine/profile.ts";
+import type { KernelProfile } from "../kernels/profile.ts";
 import { createTensor, destroyTensor, upload } from "../engine/tensor.ts";
 import { createTransposed, destroyTransposed, recordTransposes } from "./transposed.ts";
 
@@ -50,7 +50,7 @@ export interface GpuModel {
 }
 
 export interface GpuModelOptions {
-  /** The adapter's kernel family (gpu/engine/profile.ts profileFor); "cpu" when left out. */
+  /** The adapter's kernel family (gpu/kernels/profile.ts profileFor); "cpu" when left out. */
   readonly profile?: KernelProfile;
   /** Largest binding for weights and logits chunks; tests pass a small one to exercise the splits. Default: the device's. */
   readonly splitBytes?: number;

@@ -1,6 +1,6 @@
 /**
  * Wᵀ for every linear weight the forward multiplies by, kept beside W: the fast linear kernels
- * (gpu/kernels/fast/matmul_vec4.ts, matmul_tiled.ts) read B row-major with the outputs along its rows.
+ * (gpu/kernels/matmul/matmul_vec4.ts, matmul_tiled.ts) read B row-major with the outputs along its rows.
  * One (I, rows) tensor per binding view of W (gpu/engine/tensor.ts bindingViews), for the views whose
  * rows and first row are multiples of 4; the others keep using the scalar kernel on W.
  * W stays the master copy (AdamW updates it); recordTransposes re-derives every Wᵀ from it.

@@ -11,7 +11,7 @@ import type { Weights } from "../../core/model/tensors.ts";
 import type { Evaluator } from "../../core/train/trainer.ts";
 import type { KernelCache } from "../engine/compile.ts";
 import type { GpuError } from "../engine/errors.ts";
-import type { KernelProfile } from "../engine/profile.ts";
+import type { KernelProfile } from "../kernels/profile.ts";
 import { createGpuModel, type GpuModel } from "../model/model.ts";
 
 /** An Evaluator of fixed weights on the device, in the adapter's kernel family ("cpu" when left out). */

@@ -1,8 +1,8 @@
 /**
  * The kernels a training step needs beyond the forward ones, compiled once per device for one
- * kernel profile (gpu/engine/profile.ts): the scalar linear backward for any shape, and `matmulBxFast`,
+ * kernel profile (gpu/kernels/profile.ts): the scalar linear backward for any shape, and `matmulBxFast`,
  * `matmulBwFast` (`matmulBwRows` where dy's rows are vec4-aligned) for input widths in multiples
- * of 4: the "lanes" profile's own (gpu/kernels/fast/matmul_lanes.ts), the vec4 ones otherwise.
+ * of 4: the "lanes" profile's own (gpu/kernels/matmul/matmul_lanes.ts), the vec4 ones otherwise.
  * @module
  */
 import * as TE from "fp-ts/lib/TaskEither.js";
@@ -11,17 +11,17 @@ import type { CompiledKernel, KernelCache } from "../engine/compile.ts";
 import type { GpuError } from "../engine/errors.ts";
 import { compileAll, compileForwardKernels, type ForwardKernels } from "../model/forward_kernels.ts";
 import { geluBackward, swigluBackward } from "../kernels/activations_backward.ts";
-import { headDimVariant } from "../kernels/attention.ts";
-import { attentionBackwardKV, attentionBackwardKVLanes, attentionBackwardQ, attentionBackwardQLanes } from "../kernels/attention_backward.ts";
+import { headDimVariant } from "../kernels/attention/attention.ts";
+import { attentionBackwardKV, attentionBackwardKVLanes, attentionBackwardQ, attentionBackwardQLanes } from "../kernels/attention/attention_backward.ts";
 import { crossEntropyBackward } from "../kernels/cross_entropy_backward.ts";
 import { distillBackward } from "../kernels/distill.ts";
 import { embedBackward, positionBackward } from "../kernels/embed_backward.ts";
-import { biasBackward, matmulBackwardW, matmulBackwardX } from "../kernels/matmul_backward.ts";
-import { matmulBackwardWLanes, matmulBackwardXLanes } from "../kernels/fast/matmul_lanes.ts";
-import { matmulBackwardWVec4, matmulBackwardWVec4Rows, matmulBackwardXVec4 } from "../kernels/fast/matmul_vec4.ts";
-import { layerNormBackwardW, layerNormBackwardX, rmsNormBackwardW, rmsNormBackwardX } from "../kernels/norms_backward.ts";
+import { biasBackward, matmulBackwardW, matmulBackwardX } from "../kernels/matmul/matmul_backward.ts";
+import { matmulBackwardWLanes, matmulBackwardXLanes } from "../kernels/matmul/matmul_lanes.ts";
+import { matmulBackwardWVec4, matmulBackwardWVec4Rows, matmulBackwardXVec4 } from "../kernels/matmul/matmul_vec4.ts";
+import { layerNormBackwardW, layerNormBackwardX, rmsNormBackwardW, rmsNormBackwardX } from "../kernels/norms/norms_backward.ts";
 import { adamw, clipScale, fillZero, sumsqPartial } from "../kernels/adamw.ts";
-import type { KernelProfile } from "../engine/profile.ts";
+import type { KernelProfile } from "../kernels/profile.ts";
 
 export const BACKWARD_KERNELS = {
   matmulBx: matmulBackwardX, matmulBw: matmulBackwardW, biasB: biasBackward,

@@ -16,7 +16,7 @@ import type { OptimizerState, Teacher, Trainer } from "../../core/train/trainer.
 import { createBatch, type KernelTime, type ReadHandle, type Readbacks } from "../engine/batch.ts";
 import type { KernelCache } from "../engine/compile.ts";
 import { gpuError, type GpuError } from "../engine/errors.ts";
-import type { KernelProfile } from "../engine/profile.ts";
+import type { KernelProfile } from "../kernels/profile.ts";
 import { createTensor, destroyTensor, type GpuTensor, upload } from "../engine/tensor.ts";
 import { SUMSQ_CHUNK } from "../kernels/adamw.ts";
 import { createGpuModel, type GpuModel } from "../model/model.ts";
@@ -35,7 +35,7 @@ export interface GpuTrainer extends Trainer {
 }
 
 export interface GpuTrainerOptions {
-  /** The adapter's kernel family (gpu/engine/profile.ts profileFor); "cpu" when left out. */
+  /** The adapter's kernel family (gpu/kernels/profile.ts profileFor); "cpu" when left out. */
   readonly profile?: KernelProfile;
   /** Time every dispatch of a step (needs "timestamp-query"; a pass per dispatch, so a little slower). */
   readonly timestamps?: boolean;

@@ -14,7 +14,7 @@ import { ffnDim } from "../../core/model/spec.ts";
 import { createGpuTrainer } from "../../gpu/train/trainer.ts";
 import { unwrap, useGpu } from "../../test/gpu/_device.ts";
 import { worstRatio } from "../../test/gpu/_run_kernel.ts";
-import { KERNEL_PROFILES } from "../../gpu/engine/profile.ts";
+import { KERNEL_PROFILES } from "../../gpu/kernels/profile.ts";
 import { arbHeadSizedSpec, arbTokens, arbWeights } from "../core/arbitraries.ts";
 
 const gpu = useGpu();

@@ -15,7 +15,7 @@ import { forward } from "../../core/model/forward.ts";
 import { ffnDim, type ModelSpec, withDepth } from "../../core/model/spec.ts";
 import type { Weights } from "../../core/model/tensors.ts";
 import type { Teacher } from "../../core/train/trainer.ts";
-import { KERNEL_PROFILES } from "../../gpu/engine/profile.ts";
+import { KERNEL_PROFILES } from "../../gpu/kernels/profile.ts";
 import { createGpuTrainer } from "../../gpu/train/trainer.ts";
 import { unwrap, useGpu } from "../../test/gpu/_device.ts";
 import { worstRatio } from "../../test/gpu/_run_kernel.ts";

@@ -8,7 +8,7 @@
  */
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
-import { KERNEL_PROFILES } from "../../gpu/engine/profile.ts";
+import { KERNEL_PROFILES } from "../../gpu/kernels/profile.ts";
 import { createGpuEvaluator } from "../../gpu/train/evaluator.ts";
 import { createGpuTrainer } from "../../gpu/train/trainer.ts";
 import { unwrap, useGpu } from "../../test/gpu/_device.ts";

@@ -12,7 +12,7 @@ import { forward } from "../../core/model/forward.ts";
 import { ffnDim } from "../../core/model/spec.ts";
 import { unwrap, useGpu } from "../../test/gpu/_device.ts";
 import { rowMaxAbs, worstRatio } from "../../test/gpu/_run_kernel.ts";
-import { KERNEL_PROFILES } from "../../gpu/engine/profile.ts";
+import { KERNEL_PROFILES } from "../../gpu/kernels/profile.ts";
 import { arbSpec, arbTokens, arbWeights } from "../core/arbitraries.ts";
 import { expectBitEqual, gpuModel } from "./_models.ts";
 

@@ -13,7 +13,7 @@ import { forward } from "../../core/model/forward.ts";
 import { chooseHeads, headImportance, narrowHeads } from "../../core/surgery/heads.ts";
 import { ffnDim, kvHeads, type ModelSpec } from "../../core/model/spec.ts";
 import type { Weights } from "../../core/model/tensors.ts";
-import { KERNEL_PROFILES } from "../../gpu/engine/profile.ts";
+import { KERNEL_PROFILES } from "../../gpu/kernels/profile.ts";
 import { unwrap, useGpu } from "../../test/gpu/_device.ts";
 import { rowMaxAbs, worstRatio } from "../../test/gpu/_run_kernel.ts";
 import { arbHeadSizedSpec, arbTokens, arbWeights } from "../core/arbitraries.ts";

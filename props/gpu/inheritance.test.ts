@@ -8,7 +8,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { describe } from "vitest";
 import { inheritWeights, planInheritance } from "../../core/surgery/plan.ts";
 import { unwrap, useGpu } from "../../test/gpu/_device.ts";
-import { KERNEL_PROFILES } from "../../gpu/engine/profile.ts";
+import { KERNEL_PROFILES } from "../../gpu/kernels/profile.ts";
 import { arbInheritanceCase } from "../core/arbitraries.ts";
 import { expectBitEqual, gpuModel } from "./_models.ts";
 

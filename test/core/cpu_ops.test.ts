@@ -1,9 +1,9 @@
 import { describe, expect, test } from "vitest";
 import { geluScalar, siluScalar } from "../../core/ops/activations.ts";
-import { causalAttention } from "../../core/ops/attention.ts";
-import { linear } from "../../core/ops/matmul.ts";
+import { causalAttention } from "../../core/ops/attention/attention.ts";
+import { linear } from "../../core/ops/matmul/matmul.ts";
 import { meanCrossEntropy } from "../../core/ops/cross_entropy.ts";
-import { layerNorm, rmsNorm } from "../../core/ops/norms.ts";
+import { layerNorm, rmsNorm } from "../../core/ops/norms/norms.ts";
 import { rope } from "../../core/ops/rope.ts";
 
 const f32 = (xs: number[]) => Float32Array.from(xs);

@@ -1,0 +1,6 @@
+/**
+ * Causal attention and its backward: the twins of gpu/kernels/attention/.
+ * @module
+ */
+export * from "./attention.ts";
+export * from "./attention_backward.ts";

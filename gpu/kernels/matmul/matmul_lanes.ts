@@ -1,0 +1,87 @@
+/**
+ * The register-blocked linear kernels of gpu/kernels/matmul/matmul_vec4.ts with the tile's A values
+ * shared across the workgroup's 8 lanes by subgroupBroadcast: the "lanes" profile of
+ * gpu/kernels/profile.ts, for CPU adapters whose subgroups hold a whole workgroup of 8 (checked once per
+ * device by gpu/kernels/lanes_probe.ts; never assumed).
+ * Why: on lavapipe a load inside a loop is a scalar load per lane and element, bounds check
+ * included (~12 instructions), even where every lane asks for the same address. The vec4 kernels
+ * load each of a tile's RN A values in all 8 lanes; here lane j loads rows j, 8 + j, … once and
+ * the others take them from its register (one shuffle each), so a step over k loads RN/8 A values
+ * per lane instead of RN. lavapipe, 1024², `npm run bench`: 15 → 23 GFLOP/s; the same tile
+ * without any loads reaches about 31 there (bench/ceiling.ts).
+ *   forward:    y[n, yOff + o] = Σ_i x[xRow0 + n, i]·Wᵀ[i, o] (+ b[bOff + o]) (+ res[n, yOff + o])
+ *   backward x: dx[dxRow0 + n, i] (+)= Σ_o dy[n, dyOff + o]·W[o, i]
+ *   backward W: dW[o, i] += Σ_n dy[n, dyOff + o]·x[xRow0 + n, i]
+ * Same products, summed in the same index order, as the vec4 and scalar kernels: the same bits.
+ * No lane leaves early (a broadcast from a lane that returned is undefined): edge lanes compute
+ * clamped duplicates and skip only their writes. Shapes as the vec4 kernels (multiples of 4).
+ * CPU twins: core/ops/matmul/matmul.ts, core/ops/matmul/matmul_backward.ts.
+ * @module
+ */
+import { defineKernel } from "../../engine/kernel.ts";
+import { addDwTile, backwardW, backwardXOnW, forwardOnWt, storeDxTile, storeForwardTile, TILE, type TileAt } from "./matmul_vec4.ts";
+
+/** Lanes per workgroup, all in one subgroup; each owns RN / LANES of the tile's rows. */
+export const LANES = 8;
+const OWN = TILE.RN / LANES;
+const own = Array.from({ length: OWN }, (_, t) => t);
+const rows = Array.from({ length: TILE.RN }, (_, r) => r);
+
+/**
+ * Tile origin without an early return, and this lane's own rows r = t·LANES + lidx as clamped
+ * bases (ROW in rowBase stands for the row): own[t].
+ */
+const laneStart = (cols4: string, nRows: string, rowBase: string): string => /* wgsl */ `
+  let c0 = gid.x * CV;
+  let r0 = wg.y * RN;
+  var col: array<u32, CV>;
+  for (var c = 0u; c < CV; c++) { col[c] = min(c0 + c, ${cols4} - 1u); }
+  var own: array<u32, ${OWN}>;
+  for (var t = 0u; t < ${OWN}u; t++) { own[t] = ${rowBase.replace("ROW", `min(r0 + t * ${LANES}u + lidx, ${nRows} - 1u)`)}; }`;
+
+/** acc[r][c] += A(r, k)·B(k, c): each lane loads its own rows' A (aAt, with OWN for own[t]), row r comes from lane r % LANES. */
+const laneLoop = (count: string, aAt: string, bAt: string): string => /* wgsl */ `
+  var acc: array<array<vec4<f32>, CV>, RN>;
+  for (var k = 0u; k < ${count}; k++) {
+    var bv: array<vec4<f32>, CV>;
+    for (var c = 0u; c < CV; c++) { bv[c] = ${bAt}; }
+    ${own.map((t) => `let m${t} = ${aAt.replace("OWN", `own[${t}]`)};`).join(" ")}
+    ${rows.map((r) => `{ let a = subgroupBroadcast(m${Math.floor(r / LANES)}, ${r % LANES}u); for (var c = 0u; c < CV; c++) { acc[${r}][c] += a * bv[c]; } }`).join("\n    ")}
+  }`;
+
+const inArray: TileAt = (r, c) => `acc[${r}][${c}]`;
+const lanes = { enables: ["subgroups"], workgroupSize: LANES } as const;
+
+export const matmulForwardLanes = defineKernel({
+  name: "matmul_forward_lanes",
+  ...forwardOnWt,
+  ...lanes,
+  wgsl: /* wgsl */ `
+  let O4 = params.O / 4u;
+  ${laneStart("O4", "params.N", "(params.xRow0 + ROW) * params.I")}
+  ${laneLoop("params.I", "x[OWN + k]", "wt[k * O4 + col[c]]")}
+  ${storeForwardTile(inArray)}`,
+});
+
+export const matmulBackwardXLanes = defineKernel({
+  name: "matmul_backward_x_lanes",
+  ...backwardXOnW,
+  ...lanes,
+  wgsl: /* wgsl */ `
+  let I4 = params.I / 4u;
+  ${laneStart("I4", "params.N", "ROW * params.ldy + params.dyOff")}
+  ${laneLoop("params.O", "dy[OWN + k]", "w[k * I4 + col[c]]")}
+  ${storeDxTile(inArray)}`,
+});
+
+export const matmulBackwardWLanes = defineKernel({
+  name: "matmul_backward_w_lanes",
+  bindings: [{ name: "dy", access: "read" }, { name: "x", access: "read", type: "vec4<f32>" }, { name: "dw", access: "read_write", type: "vec4<f32>" }],
+  ...backwardW,
+  ...lanes,
+  wgsl: /* wgsl */ `
+  let I4 = params.I / 4u;
+  ${laneStart("I4", "params.O", "params.dyOff + ROW")}
+  ${laneLoop("params.N", "dy[k * params.ldy + OWN]", "x[(params.xRow0 + k) * I4 + col[c]]")}
+  ${addDwTile(inArray)}`,
+});
