@@ -21,13 +21,13 @@ import { createPeer, type PeerBackend } from "./peer_tfjs.ts";
 
 export interface BenchOptions {
   readonly peers: ReadonlyArray<PeerBackend>;
-  /** The kernel profile to measure; left out, the one the adapter gets (gpu/engine/profile.ts). */
+  /** The kernel profile to measure; left out, the one the adapter gets (gpu/kernels/profile.ts). */
   readonly profile?: KernelProfile;
   readonly minMs: number;
   readonly log: (line: string) => void;
 }
 
-/** A --profile value, decoded: one of gpu/engine/profile.ts's KERNEL_PROFILES. */
+/** A --profile value, decoded: one of gpu/kernels/profile.ts's KERNEL_PROFILES. */
 export const ProfileArg = t.keyof(Object.fromEntries(KERNEL_PROFILES.map((p) => [p, null])) as Record<KernelProfile, null>, KERNEL_PROFILES.join(" | "));
 
 /** The bench's options from its flags, shared by `npm run bench` (bench/node.ts) and `inheritune bench`. */
@@ -82,7 +82,7 @@ export const runBench = async (acquired: AcquiredDevice, runtime: string, o: Ben
   const meter = meterBuffers(acquired.device), cache = createKernelCache(acquired.device);
   const lanesOk = await probeLanes(cache), profile = o.profile ?? profileFor(acquired.info, lanesOk);
   if (profile === "lanes" && !lanesOk) {
-    return E.left(appError("BadArgs", "Cannot bench the lanes kernels: this device's subgroups do not hold a workgroup of 8 (gpu/engine/lanes_probe.ts)", "leave --profile out, or pick cpu or gpu"));
+    return E.left(appError("BadArgs", "Cannot bench the lanes kernels: this device's subgroups do not hold a workgroup of 8 (gpu/kernels/lanes_probe.ts)", "leave --profile out, or pick cpu or gpu"));
   }
   const configs = await loadConfigs(), load0 = loadavg()[0]!;
   if (E.isLeft(configs)) return configs;

@@ -15,7 +15,7 @@ import { meanCrossEntropy } from "../../core/ops/cross_entropy.ts";
 import type { ModelSpec } from "../../core/model/spec.ts";
 import type { Weights } from "../../core/model/tensors.ts";
 import type { KernelCache } from "../../gpu/engine/compile.ts";
-import type { KernelProfile } from "../../gpu/engine/profile.ts";
+import type { KernelProfile } from "../../gpu/kernels/profile.ts";
 import { createGpuModel } from "../../gpu/model/model.ts";
 import { singularValues } from "./attention_rank.ts";
 
