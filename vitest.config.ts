@@ -14,7 +14,13 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: "forks",
     projects: [
-      { extends: true, test: { name: "core", include: ["props/core/**/*.test.ts", "props/formats/**/*.test.ts", "test/core/**/*.test.ts"] } },
+      {
+        extends: true,
+        test: {
+          name: "core",
+          include: ["props/core/**/*.test.ts", "props/formats/**/*.test.ts", "test/core/**/*.test.ts"],
+        },
+      },
       { extends: true, test: { name: "gpu", include: ["props/gpu/**/*.test.ts", "test/gpu/**/*.test.ts"] } },
       { extends: true, test: { name: "e2e", include: ["test/e2e/**/*.test.ts"] } },
     ],

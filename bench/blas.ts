@@ -16,7 +16,11 @@ lib = cfg.get("Build Dependencies", {}).get("blas", {}).get("name", "?") if isin
 print(2 * n ** 3 / best / 1e9, lib)
 `;
 
-export interface BlasResult { readonly gflops?: number; readonly library?: string; readonly note?: string }
+export interface BlasResult {
+  readonly gflops?: number;
+  readonly library?: string;
+  readonly note?: string;
+}
 
 export const blasGflops = (n: number): Promise<BlasResult> =>
   new Promise((resolve) => {

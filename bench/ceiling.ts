@@ -16,7 +16,11 @@ const rows = Array.from({ length: RN }, (_, r) => r), cols = Array.from({ length
 
 const tileCeiling = defineFixture({
   name: "bench_tile_ceiling",
-  bindings: [{ name: "seed", access: "read", type: "vec4<f32>" }, { name: "y", access: "read_write", type: "vec4<f32>" }],
+  bindings: [{ name: "seed", access: "read", type: "vec4<f32>" }, {
+    name: "y",
+    access: "read_write",
+    type: "vec4<f32>",
+  }],
   uniforms: { K: "u32", O4: "u32" },
   workgroupSize: 8,
   grid: ({ K, O4 }, [wx]) => [ceilDiv(ceilDiv(O4, CV), wx), ceilDiv(K, RN), 1],
@@ -28,15 +32,23 @@ const tileCeiling = defineFixture({
   for (var k = 0u; k < params.K; k++) {
     let fk = f32(k);
     ${cols.map((c) => `let b${c} = s * (fk + ${c + 1}.0);`).join(" ")}
-    ${rows.map((r) => `{ let a = s.x + fk * ${r + 1}.0; ${cols.map((c) => `acc${r}_${c} += a * b${c};`).join(" ")} }`).join("\n    ")}
+    ${
+    rows.map((r) => `{ let a = s.x + fk * ${r + 1}.0; ${cols.map((c) => `acc${r}_${c} += a * b${c};`).join(" ")} }`)
+      .join("\n    ")
   }
-  ${rows.flatMap((r) => cols.map((c) => `if (c0 + ${c}u < params.O4) { y[(r0 + ${r}u) * params.O4 + c0 + ${c}u] = acc${r}_${c}; }`)).join("\n  ")}`,
+  }
+  ${
+    rows.flatMap((r) =>
+      cols.map((c) => `if (c0 + ${c}u < params.O4) { y[(r0 + ${r}u) * params.O4 + c0 + ${c}u] = acc${r}_${c}; }`)
+    ).join("\n  ")
+  }`,
 }, "a benchmark of the loop's arithmetic: its outputs are not an op");
 
 /** GFLOP/s of the load-free tile loop at N × N × N, or undefined when a step fails (it is a side measurement). */
 export const tileCeilingGflops = async (cache: KernelCache, N: number, minMs: number): Promise<number | undefined> => {
   const device = cache.device, compiled = await cache.compile(tileCeiling)();
-  const seed = createTensor(device, "bench ceiling seed", [16], "f32"), y = createTensor(device, "bench ceiling y", [N, N], "f32");
+  const seed = createTensor(device, "bench ceiling seed", [16], "f32"),
+    y = createTensor(device, "bench ceiling y", [N, N], "f32");
   if (E.isLeft(compiled) || E.isLeft(seed) || E.isLeft(y)) return undefined;
   const u = { K: N, O4: N / 4 };
   try {

@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { loadLlama2c } from "../adapters/formats/llama2c.ts";
 import type { AppError } from "../core/errors.ts";
 import { inheritWeights, planInheritance } from "../core/surgery/plan.ts";
-import { ffnDim, kvDim, type Gpt2Spec, type ModelSpec } from "../core/model/spec.ts";
+import { ffnDim, type Gpt2Spec, kvDim, type ModelSpec } from "../core/model/spec.ts";
 import { allTensors, numel, type Weights } from "../core/model/tensors.ts";
 
 export interface BenchConfig {
@@ -27,17 +27,30 @@ export interface BenchConfig {
 
 const STORIES = new URL("../assets/stories260K/stories260K.bin", import.meta.url);
 
-const gpt2 = (nLayer: number, nEmbd: number, blockSize: number): Gpt2Spec =>
-  ({ _tag: "gpt2", nLayer, nEmbd, nHead: nEmbd / 32, vocabSize: 512, blockSize, nInner: 4 * nEmbd, normEps: 1e-5 });
+const gpt2 = (nLayer: number, nEmbd: number, blockSize: number): Gpt2Spec => ({
+  _tag: "gpt2",
+  nLayer,
+  nEmbd,
+  nHead: nEmbd / 32,
+  vocabSize: 512,
+  blockSize,
+  nInner: 4 * nEmbd,
+  normEps: 1e-5,
+});
 
 /** nanoGPT's init: N(0, 0.02) matrices and embeddings, unit gains, zero biases. */
 export const initWeights = (s: ModelSpec): Weights =>
-  Object.fromEntries(allTensors(s).map(({ name, shape }) => {
-    const a = new Float32Array(numel(shape));
-    if (shape.length >= 2) for (let i = 0; i < a.length; i++) a[i] = 0.02 * Math.sqrt(-2 * Math.log(1 - Math.random())) * Math.cos(2 * Math.PI * Math.random());
-    else if (/(ln\dw|lnfw|norm)$/.test(name)) a.fill(1);
-    return [name, a];
-  }));
+  Object.fromEntries(
+    allTensors(s).map(({ name, shape }) => {
+      const a = new Float32Array(numel(shape));
+      if (shape.length >= 2) {
+        for (let i = 0; i < a.length; i++) {
+          a[i] = 0.02 * Math.sqrt(-2 * Math.log(1 - Math.random())) * Math.cos(2 * Math.PI * Math.random());
+        }
+      } else if (/(ln\dw|lnfw|norm)$/.test(name)) a.fill(1);
+      return [name, a];
+    }),
+  );
 
 export const loadConfigs = async (): Promise<E.Either<AppError, BenchConfig[]>> => {
   const stories = await loadLlama2c(fileURLToPath(STORIES))();
@@ -46,7 +59,14 @@ export const loadConfigs = async (): Promise<E.Either<AppError, BenchConfig[]>> 
   if (E.isLeft(plan)) return plan;
   const small = gpt2(4, 128, 128), large = gpt2(6, 256, 256);
   return E.right([
-    { name: "stories260K first 3 blocks", spec: plan.right.target, weights: inheritWeights(plan.right, stories.right.weights), B: 16, T: 256, peer: false },
+    {
+      name: "stories260K first 3 blocks",
+      spec: plan.right.target,
+      weights: inheritWeights(plan.right, stories.right.weights),
+      B: 16,
+      T: 256,
+      peer: false,
+    },
     { name: "gpt2 4x128 T128", spec: small, weights: initWeights(small), B: 8, T: 128, peer: true },
     { name: "gpt2 6x256 T256", spec: large, weights: initWeights(large), B: 8, T: 256, peer: true },
   ]);
@@ -58,14 +78,21 @@ export const matmulParams = (s: ModelSpec): number => {
   return s.nLayer * (C * (C + 2 * kvDim(s)) + C * C + C * up + F * C) + s.vocabSize * C;
 };
 
-export const trainFlopsPerToken = (s: ModelSpec, T: number): number => 6 * matmulParams(s) + 12 * s.nLayer * s.nEmbd * T;
-export const forwardFlopsPerToken = (s: ModelSpec, T: number): number => 2 * matmulParams(s) + 4 * s.nLayer * s.nEmbd * T;
+export const trainFlopsPerToken = (s: ModelSpec, T: number): number =>
+  6 * matmulParams(s) + 12 * s.nLayer * s.nEmbd * T;
+export const forwardFlopsPerToken = (s: ModelSpec, T: number): number =>
+  2 * matmulParams(s) + 4 * s.nLayer * s.nEmbd * T;
 
 /** The linear shapes (N rows, I in, O out) one forward of a config multiplies. */
-export const linearShapes = (c: BenchConfig): ReadonlyArray<{ readonly N: number; readonly I: number; readonly O: number; readonly what: string }> => {
+export const linearShapes = (
+  c: BenchConfig,
+): ReadonlyArray<{ readonly N: number; readonly I: number; readonly O: number; readonly what: string }> => {
   const s = c.spec, N = c.B * c.T, C = s.nEmbd, F = ffnDim(s);
   return [
-    { N, I: C, O: C + 2 * kvDim(s), what: "qkv" }, { N, I: C, O: C, what: "proj" },
-    { N, I: C, O: s._tag === "gpt2" ? F : 2 * F, what: "up" }, { N, I: F, O: C, what: "down" }, { N, I: C, O: s.vocabSize, what: "head" },
+    { N, I: C, O: C + 2 * kvDim(s), what: "qkv" },
+    { N, I: C, O: C, what: "proj" },
+    { N, I: C, O: s._tag === "gpt2" ? F : 2 * F, what: "up" },
+    { N, I: F, O: C, what: "down" },
+    { N, I: C, O: s.vocabSize, what: "head" },
   ];
 };

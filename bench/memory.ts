@@ -28,5 +28,11 @@ export const meterBuffers = (device: GPUDevice): MemoryMeter => {
     };
     return buffer;
   };
-  return { live: () => live, peak: () => peak, reset: () => { peak = live; } };
+  return {
+    live: () => live,
+    peak: () => peak,
+    reset: () => {
+      peak = live;
+    },
+  };
 };

@@ -13,7 +13,11 @@ import { benchOptions, ProfileArg, runBench } from "./run.ts";
 const args = process.argv.slice(2), json = args.includes("--json");
 const profile = args.includes("--profile") ? ProfileArg.decode(args[args.indexOf("--profile") + 1]) : undefined;
 if (profile !== undefined && E.isLeft(profile)) {
-  process.stderr.write(`error: unknown kernel profile "${args[args.indexOf("--profile") + 1]}"\n---> HINT: use one of ${ProfileArg.name}\n`);
+  process.stderr.write(
+    `error: unknown kernel profile "${
+      args[args.indexOf("--profile") + 1]
+    }"\n---> HINT: use one of ${ProfileArg.name}\n`,
+  );
   process.exit(2);
 }
 const dev = await getNodeDevice()();
@@ -22,8 +26,16 @@ if (E.isLeft(dev)) {
   process.exit(1);
 }
 try {
-  const flags = { quick: args.includes("--quick"), noPeers: args.includes("--no-peers"), ...(profile === undefined ? {} : { profile: profile.right }) };
-  const result = await runBench(dev.right, `node ${process.version}`, benchOptions(flags, (line) => void process.stderr.write(`${line}\n`)));
+  const flags = {
+    quick: args.includes("--quick"),
+    noPeers: args.includes("--no-peers"),
+    ...(profile === undefined ? {} : { profile: profile.right }),
+  };
+  const result = await runBench(
+    dev.right,
+    `node ${process.version}`,
+    benchOptions(flags, (line) => void process.stderr.write(`${line}\n`)),
+  );
   if (E.isLeft(result)) throw new Error(`${result.left.message}\n---> HINT: ${result.left.hint}`);
   const r = result.right;
   if (json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);

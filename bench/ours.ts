@@ -8,7 +8,15 @@
 import * as E from "fp-ts/lib/Either.js";
 import { DEFAULTS } from "../adapters/train/settings.ts";
 import type { Hyper, MicroBatch } from "../core/train/trainer.ts";
-import { ceilDiv, createBatch, createTensor, destroyTensor, type KernelCache, type KernelProfile, upload } from "../gpu/mod.ts";
+import {
+  ceilDiv,
+  createBatch,
+  createTensor,
+  destroyTensor,
+  type KernelCache,
+  type KernelProfile,
+  upload,
+} from "../gpu/mod.ts";
 import { forwardKernels } from "../gpu/model/forward_kernels.ts";
 import { createGpuModel } from "../gpu/model/model.ts";
 import { createGpuTrainer } from "../gpu/train/trainer.ts";
@@ -35,7 +43,10 @@ export const timeIt = async (minMs: number, run: () => Promise<void>, maxReps = 
   for (let w = 0; w < warmups; w++) await run(); // compiles, first touches, and lets pacing (gpu/engine/pacing.ts) learn the batch's time
   const t0 = performance.now();
   let reps = 0;
-  while ((reps < 2 || performance.now() - t0 < minMs) && reps < maxReps) { await run(); reps++; }
+  while ((reps < 2 || performance.now() - t0 < minMs) && reps < maxReps) {
+    await run();
+    reps++;
+  }
   return (performance.now() - t0) / reps;
 };
 
@@ -45,9 +56,18 @@ export const randomBatch = (V: number, n: number): MicroBatch => {
 };
 
 /** GFLOP/s of the profile's fast linear forward on y (N, O) = x (N, I)·Wᵀ (O a multiple of 4), `reps` dispatches per submit. */
-export const matmulGflops = async (cache: KernelCache, profile: KernelProfile, N: number, I: number, O: number, minMs: number): Promise<number> => {
+export const matmulGflops = async (
+  cache: KernelCache,
+  profile: KernelProfile,
+  N: number,
+  I: number,
+  O: number,
+  minMs: number,
+): Promise<number> => {
   const device = cache.device, k = forwardKernels(profile);
-  const [x, wt, y, dummy] = [[N, I], [I, O], [N, O], [4]].map((shape, i) => unwrap(createTensor(device, `bench matmul ${i}`, shape, "f32")));
+  const [x, wt, y, dummy] = [[N, I], [I, O], [N, O], [4]].map((shape, i) =>
+    unwrap(createTensor(device, `bench matmul ${i}`, shape, "f32"))
+  );
   upload(device, x!, Float32Array.from({ length: N * I }, () => Math.random() - 0.5));
   upload(device, wt!, Float32Array.from({ length: I * O }, () => Math.random() - 0.5));
   const flops = 2 * N * I * O, reps = Math.max(1, Math.min(50, ceilDiv(2e8, flops)));
@@ -83,14 +103,24 @@ const byKernel = (times: ReadonlyArray<{ kernel: string; ns: number }>) => {
   return [...m.entries()].map(([kernel, e]) => ({ kernel, ...e })).sort((a, b) => b.ms - a.ms);
 };
 
-export const measureConfig = async (cache: KernelCache, profile: KernelProfile, c: BenchConfig, meter: MemoryMeter, minMs: number): Promise<TrainMeasure> => {
+export const measureConfig = async (
+  cache: KernelCache,
+  profile: KernelProfile,
+  c: BenchConfig,
+  meter: MemoryMeter,
+  minMs: number,
+): Promise<TrainMeasure> => {
   const { spec, weights, B, T } = c, N = B * T, mb = randomBatch(spec.vocabSize, N);
   const model = unwrap(await createGpuModel(cache, spec, weights, { profile })());
-  const fwdMs = await timeIt(minMs, async () => { unwrap(await model.forward(mb.tokens, B, T)()); }, 10);
+  const fwdMs = await timeIt(minMs, async () => {
+    unwrap(await model.forward(mb.tokens, B, T)());
+  }, 10);
   model.destroy();
   meter.reset();
   const trainer = unwrap(await createGpuTrainer(cache, spec, { weights }, { profile })());
-  const stepMs = await timeIt(minMs, async () => { unwrap(await trainer.step([mb], B, T, HYPER)()); }, 10);
+  const stepMs = await timeIt(minMs, async () => {
+    unwrap(await trainer.step([mb], B, T, HYPER)());
+  }, 10);
   const peak = meter.peak();
   trainer.destroy();
   // The split comes from a timed step (a pass per dispatch, so a little slower than stepMs): its
@@ -98,13 +128,26 @@ export const measureConfig = async (cache: KernelCache, profile: KernelProfile, 
   let kernels: TrainMeasure["kernels"] = [], timedMs = NaN;
   if (cache.device.features.has("timestamp-query")) {
     const timed = unwrap(await createGpuTrainer(cache, spec, { weights }, { profile, timestamps: true })());
-    timedMs = await timeIt(0, async () => { unwrap(await timed.step([mb], B, T, HYPER)()); }, 1, 1);
+    timedMs = await timeIt(
+      0,
+      async () => {
+        unwrap(await timed.step([mb], B, T, HYPER)());
+      },
+      1,
+      1,
+    );
     kernels = byKernel(timed.lastKernelTimes());
     timed.destroy();
   }
   const kernelMs = kernels.reduce((s, k) => s + k.ms, 0);
   return {
-    forward_tokens_per_s: N / (fwdMs / 1e3), tokens_per_s: N / (stepMs / 1e3), step_ms: stepMs, timed_step_ms: timedMs,
-    kernel_ms: kernelMs, host_ms: timedMs - kernelMs, kernels, peak_bytes: peak,
+    forward_tokens_per_s: N / (fwdMs / 1e3),
+    tokens_per_s: N / (stepMs / 1e3),
+    step_ms: stepMs,
+    timed_step_ms: timedMs,
+    kernel_ms: kernelMs,
+    host_ms: timedMs - kernelMs,
+    kernels,
+    peak_bytes: peak,
   };
 };

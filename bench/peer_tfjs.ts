@@ -48,15 +48,29 @@ const loadTf = async (backend: PeerBackend): Promise<typeof TF> => {
 const params = (tf: typeof TF, s: Gpt2Spec, T: number): Vars => {
   const C = s.nEmbd, F = s.nInner, v: Vars = {};
   const mat = (n: string, shape: number[]) => (v[n] = tf.variable(tf.randomNormal(shape, 0, 0.02), true));
-  const vec = (n: string, len: number, one: boolean) => (v[n] = tf.variable(one ? tf.ones([len]) : tf.zeros([len]), true));
+  const vec = (
+    n: string,
+    len: number,
+    one: boolean,
+  ) => (v[n] = tf.variable(one ? tf.ones([len]) : tf.zeros([len]), true));
   mat("wte", [s.vocabSize, C]);
   mat("wpe", [T, C]);
   for (let l = 0; l < s.nLayer; l++) {
-    vec(`${l}.ln1w`, C, true); vec(`${l}.ln1b`, C, false); mat(`${l}.qkvw`, [C, 3 * C]); vec(`${l}.qkvb`, 3 * C, false);
-    mat(`${l}.projw`, [C, C]); vec(`${l}.projb`, C, false); vec(`${l}.ln2w`, C, true); vec(`${l}.ln2b`, C, false);
-    mat(`${l}.fcw`, [C, F]); vec(`${l}.fcb`, F, false); mat(`${l}.fcprojw`, [F, C]); vec(`${l}.fcprojb`, C, false);
+    vec(`${l}.ln1w`, C, true);
+    vec(`${l}.ln1b`, C, false);
+    mat(`${l}.qkvw`, [C, 3 * C]);
+    vec(`${l}.qkvb`, 3 * C, false);
+    mat(`${l}.projw`, [C, C]);
+    vec(`${l}.projb`, C, false);
+    vec(`${l}.ln2w`, C, true);
+    vec(`${l}.ln2b`, C, false);
+    mat(`${l}.fcw`, [C, F]);
+    vec(`${l}.fcb`, F, false);
+    mat(`${l}.fcprojw`, [F, C]);
+    vec(`${l}.fcprojb`, C, false);
   }
-  vec("lnfw", C, true); vec("lnfb", C, false);
+  vec("lnfw", C, true);
+  vec("lnfb", C, false);
   return v;
 };
 
@@ -72,8 +86,21 @@ const gelu = (tf: typeof TF, x: Tensor): Tensor =>
  * Mean next-token cross-entropy of the model on tokens (B, T). tfjs-wasm has no gradient for
  * gather (UnsortedSegmentSum), so there the embedding is a one-hot matmul (V·C more FLOPs a token).
  */
-const loss = (tf: typeof TF, s: Gpt2Spec, v: Vars, tokens: Tensor, targets: Tensor, B: number, T: number, mask: Tensor, oneHotEmbed: boolean): TF.Scalar => {
-  const C = s.nEmbd, NH = s.nHead, D = C / NH, lin = (x: Tensor, w: string, b: string) => tf.add(tf.matMul(x, v[w]!), v[b]!);
+const loss = (
+  tf: typeof TF,
+  s: Gpt2Spec,
+  v: Vars,
+  tokens: Tensor,
+  targets: Tensor,
+  B: number,
+  T: number,
+  mask: Tensor,
+  oneHotEmbed: boolean,
+): TF.Scalar => {
+  const C = s.nEmbd,
+    NH = s.nHead,
+    D = C / NH,
+    lin = (x: Tensor, w: string, b: string) => tf.add(tf.matMul(x, v[w]!), v[b]!);
   const flat = tf.reshape(tokens, [B * T]);
   const emb = oneHotEmbed ? tf.matMul(tf.oneHot(flat, s.vocabSize), v.wte!) : tf.gather(v.wte!, flat);
   let x = tf.add(tf.reshape(emb, [B, T, C]), v.wpe!); // (B, T, C)
@@ -85,16 +112,28 @@ const loss = (tf: typeof TF, s: Gpt2Spec, v: Vars, tokens: Tensor, targets: Tens
     const y = tf.reshape(tf.transpose(tf.matMul(att, vv!), [0, 2, 1, 3]), [B * T, C]);
     x = tf.add(x, tf.reshape(lin(y, `${l}.projw`, `${l}.projb`), [B, T, C]));
     const h2 = tf.reshape(layerNorm(tf, x, v[`${l}.ln2w`]!, v[`${l}.ln2b`]!, s.normEps), [B * T, C]);
-    x = tf.add(x, tf.reshape(lin(gelu(tf, lin(h2, `${l}.fcw`, `${l}.fcb`)), `${l}.fcprojw`, `${l}.fcprojb`), [B, T, C]));
+    x = tf.add(
+      x,
+      tf.reshape(lin(gelu(tf, lin(h2, `${l}.fcw`, `${l}.fcb`)), `${l}.fcprojw`, `${l}.fcprojb`), [B, T, C]),
+    );
   }
   const logits = tf.matMul(tf.reshape(layerNorm(tf, x, v.lnfw!, v.lnfb!, s.normEps), [B * T, C]), v.wte!, false, true);
   return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.reshape(targets, [B * T]), s.vocabSize), logits) as TF.Scalar;
 };
 
-export interface PeerTrainer { step(tokens: Int32Array, targets: Int32Array): Promise<number>; dispose(): void }
+export interface PeerTrainer {
+  step(tokens: Int32Array, targets: Int32Array): Promise<number>;
+  dispose(): void;
+}
 
 /** A tfjs trainer for spec at batch B × T on the backend. */
-export const createPeer = async (backend: PeerBackend, s: Gpt2Spec, B: number, T: number, hp: Hyper): Promise<PeerTrainer> => {
+export const createPeer = async (
+  backend: PeerBackend,
+  s: Gpt2Spec,
+  B: number,
+  T: number,
+  hp: Hyper,
+): Promise<PeerTrainer> => {
   const tf = await loadTf(backend);
   const v = params(tf, s, T), names = Object.keys(v);
   const m = Object.fromEntries(names.map((n) => [n, tf.variable(tf.zerosLike(v[n]!), false)]));

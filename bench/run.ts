@@ -9,7 +9,7 @@ import * as t from "io-ts";
 import { loadavg } from "node:os";
 import type { AcquiredDevice } from "../adapters/devices/webgpu_device.ts";
 import { describeAdapter } from "../adapters/devices/webgpu_info.ts";
-import { appError, type AppError } from "../core/errors.ts";
+import { type AppError, appError } from "../core/errors.ts";
 import type { Gpt2Spec } from "../core/model/spec.ts";
 import { createKernelCache, KERNEL_PROFILES, type KernelProfile, probeLanes, profileFor } from "../gpu/mod.ts";
 import { blasGflops, type BlasResult } from "./blas.ts";
@@ -28,17 +28,27 @@ export interface BenchOptions {
 }
 
 /** A --profile value, decoded: one of gpu/kernels/profile.ts's KERNEL_PROFILES. */
-export const ProfileArg = t.keyof(Object.fromEntries(KERNEL_PROFILES.map((p) => [p, null])) as Record<KernelProfile, null>, KERNEL_PROFILES.join(" | "));
+export const ProfileArg = t.keyof(
+  Object.fromEntries(KERNEL_PROFILES.map((p) => [p, null])) as Record<KernelProfile, null>,
+  KERNEL_PROFILES.join(" | "),
+);
 
 /** The bench's options from its flags, shared by `npm run bench` (bench/node.ts) and `inheritune bench`. */
-export const benchOptions = (flags: { readonly quick?: boolean; readonly noPeers?: boolean; readonly profile?: KernelProfile }, log: (line: string) => void): BenchOptions => ({
+export const benchOptions = (
+  flags: { readonly quick?: boolean; readonly noPeers?: boolean; readonly profile?: KernelProfile },
+  log: (line: string) => void,
+): BenchOptions => ({
   peers: flags.noPeers ? [] : flags.quick ? ["webgpu", "wasm"] : ["webgpu", "wasm", "cpu"],
   minMs: flags.quick ? 500 : 2000,
   log,
   ...(flags.profile === undefined ? {} : { profile: flags.profile }),
 });
 
-export interface PeerResult { readonly backend: PeerBackend; readonly tokens_per_s?: number; readonly error?: string }
+export interface PeerResult {
+  readonly backend: PeerBackend;
+  readonly tokens_per_s?: number;
+  readonly error?: string;
+}
 
 export interface TrainRow extends TrainMeasure {
   readonly config: string;
@@ -60,7 +70,16 @@ export interface BenchResult {
   readonly matmul: ReadonlyArray<{ readonly n: number; readonly gflops: number }>;
   /** The cpu tile's multiply-adds at 1024³ with no loads in the loop (bench/ceiling.ts): the arithmetic bound of that kernel shape here. */
   readonly tile_ceiling_gflops: number | null;
-  readonly matmul_shapes: ReadonlyArray<{ readonly config: string; readonly what: string; readonly N: number; readonly I: number; readonly O: number; readonly gflops: number }>;
+  readonly matmul_shapes: ReadonlyArray<
+    {
+      readonly config: string;
+      readonly what: string;
+      readonly N: number;
+      readonly I: number;
+      readonly O: number;
+      readonly gflops: number;
+    }
+  >;
   readonly blas: BlasResult & { readonly n: number };
   readonly train: ReadonlyArray<TrainRow>;
 }
@@ -69,7 +88,14 @@ const peerRun = async (backend: PeerBackend, c: BenchConfig, minMs: number): Pro
   try {
     const peer = await createPeer(backend, c.spec as Gpt2Spec, c.B, c.T, HYPER);
     const mb = randomBatch(c.spec.vocabSize, c.B * c.T);
-    const ms = await timeIt(minMs, async () => { await peer.step(mb.tokens, mb.targets); }, backend === "cpu" ? 1 : 5, backend === "cpu" ? 1 : 3);
+    const ms = await timeIt(
+      minMs,
+      async () => {
+        await peer.step(mb.tokens, mb.targets);
+      },
+      backend === "cpu" ? 1 : 5,
+      backend === "cpu" ? 1 : 3,
+    );
     peer.dispose();
     return { backend, tokens_per_s: (c.B * c.T) / (ms / 1e3) };
   } catch (e) {
@@ -78,11 +104,21 @@ const peerRun = async (backend: PeerBackend, c: BenchConfig, minMs: number): Pro
 };
 
 /** The bench on a device. A missing asset is a Left; a GPU failure midway throws (a broken device). */
-export const runBench = async (acquired: AcquiredDevice, runtime: string, o: BenchOptions): Promise<E.Either<AppError, BenchResult>> => {
+export const runBench = async (
+  acquired: AcquiredDevice,
+  runtime: string,
+  o: BenchOptions,
+): Promise<E.Either<AppError, BenchResult>> => {
   const meter = meterBuffers(acquired.device), cache = createKernelCache(acquired.device);
   const lanesOk = await probeLanes(cache), profile = o.profile ?? profileFor(acquired.info, lanesOk);
   if (profile === "lanes" && !lanesOk) {
-    return E.left(appError("BadArgs", "Cannot bench the lanes kernels: this device's subgroups do not hold a workgroup of 8 (gpu/kernels/lanes_probe.ts)", "leave --profile out, or pick cpu or gpu"));
+    return E.left(
+      appError(
+        "BadArgs",
+        "Cannot bench the lanes kernels: this device's subgroups do not hold a workgroup of 8 (gpu/kernels/lanes_probe.ts)",
+        "leave --profile out, or pick cpu or gpu",
+      ),
+    );
   }
   const configs = await loadConfigs(), load0 = loadavg()[0]!;
   if (E.isLeft(configs)) return configs;
@@ -96,26 +132,52 @@ export const runBench = async (acquired: AcquiredDevice, runtime: string, o: Ben
   const tileCeiling = (await tileCeilingGflops(cache, 1024, o.minMs)) ?? null;
   o.log(`tile arithmetic without loads, 1024: ${tileCeiling?.toFixed(2) ?? "-"} GFLOP/s`);
   const shapes = [];
-  for (const c of configs.right) for (const s of linearShapes(c)) shapes.push({ config: c.name, ...s, gflops: await matmulGflops(cache, profile, s.N, s.I, s.O, o.minMs / 2) });
+  for (const c of configs.right) {
+    for (const s of linearShapes(c)) {
+      shapes.push({ config: c.name, ...s, gflops: await matmulGflops(cache, profile, s.N, s.I, s.O, o.minMs / 2) });
+    }
+  }
   const blas = { n: 1024, ...(await blasGflops(1024)) };
   const train: TrainRow[] = [];
   for (const c of configs.right) {
     const ours = await measureConfig(cache, profile, c, meter, o.minMs);
-    o.log(`${c.name}: train ${ours.tokens_per_s.toFixed(0)} tok/s, forward ${ours.forward_tokens_per_s.toFixed(0)} tok/s`);
+    o.log(
+      `${c.name}: train ${ours.tokens_per_s.toFixed(0)} tok/s, forward ${ours.forward_tokens_per_s.toFixed(0)} tok/s`,
+    );
     const peers: PeerResult[] = [];
     const stepGflop = (trainFlopsPerToken(c.spec, c.T) * c.B * c.T) / 1e9;
     for (const backend of c.peer ? o.peers : []) {
       // tfjs-cpu (plain JS) runs about 0.1 GFLOP/s here: a minute a step past 10 GFLOP, so those are skipped.
-      if (backend === "cpu" && stepGflop > 10) { peers.push({ backend, error: `skipped: ${stepGflop.toFixed(0)} GFLOP a step` }); continue; }
+      if (backend === "cpu" && stepGflop > 10) {
+        peers.push({ backend, error: `skipped: ${stepGflop.toFixed(0)} GFLOP a step` });
+        continue;
+      }
       peers.push(await peerRun(backend, c, o.minMs));
       o.log(`${c.name}: tfjs-${backend} ${peers.at(-1)!.tokens_per_s?.toFixed(0) ?? peers.at(-1)!.error}`);
     }
     const first = peers[0];
     train.push({
-      config: c.name, batch: `${c.B}x${c.T}`, ...ours, mfu: (trainFlopsPerToken(c.spec, c.T) * ours.tokens_per_s) / (ceiling * 1e9),
-      mfu_vs_blas: blas.gflops === undefined ? null : (trainFlopsPerToken(c.spec, c.T) * ours.tokens_per_s) / (blas.gflops * 1e9),
-      peer: first === undefined ? "none" : `tfjs-${first.backend}`, peer_tokens_per_s: first?.tokens_per_s ?? null, peers,
+      config: c.name,
+      batch: `${c.B}x${c.T}`,
+      ...ours,
+      mfu: (trainFlopsPerToken(c.spec, c.T) * ours.tokens_per_s) / (ceiling * 1e9),
+      mfu_vs_blas: blas.gflops === undefined
+        ? null
+        : (trainFlopsPerToken(c.spec, c.T) * ours.tokens_per_s) / (blas.gflops * 1e9),
+      peer: first === undefined ? "none" : `tfjs-${first.backend}`,
+      peer_tokens_per_s: first?.tokens_per_s ?? null,
+      peers,
     });
   }
-  return E.right({ adapter: describeAdapter(acquired.info), profile, runtime, load: [load0, loadavg()[0]!], matmul, tile_ceiling_gflops: tileCeiling, matmul_shapes: shapes, blas, train });
+  return E.right({
+    adapter: describeAdapter(acquired.info),
+    profile,
+    runtime,
+    load: [load0, loadavg()[0]!],
+    matmul,
+    tile_ceiling_gflops: tileCeiling,
+    matmul_shapes: shapes,
+    blas,
+    train,
+  });
 };

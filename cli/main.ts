@@ -37,9 +37,15 @@ const commands: ReadonlyArray<Command> = [
 ];
 
 const overview = (): string =>
-  ["inheritune: small base language models from the first blocks of a large one (Sanyal et al. 2024)", "",
-    "Commands:", ...commands.map((c) => `  ${c.spec.name.padEnd(10)}${c.spec.summary}`), "",
-    "inheritune <command> --help for its options", ""].join("\n");
+  [
+    "inheritune: small base language models from the first blocks of a large one (Sanyal et al. 2024)",
+    "",
+    "Commands:",
+    ...commands.map((c) => `  ${c.spec.name.padEnd(10)}${c.spec.summary}`),
+    "",
+    "inheritune <command> --help for its options",
+    "",
+  ].join("\n");
 
 const report = (io: Io, e: AppError): number => {
   io.err(`error: ${e.message}\n---> HINT: ${e.hint}\n`);
@@ -54,7 +60,11 @@ export const main = async (argv: ReadonlyArray<string>, io: Io): Promise<number>
   }
   const cmd = commands.find((c) => c.spec.name === name);
   if (cmd === undefined) {
-    return report(io, { _tag: "BadArgs", message: `Cannot run "${name}": no such command`, hint: `commands: ${commands.map((c) => c.spec.name).join(", ")}` });
+    return report(io, {
+      _tag: "BadArgs",
+      message: `Cannot run "${name}": no such command`,
+      hint: `commands: ${commands.map((c) => c.spec.name).join(", ")}`,
+    });
   }
   if (rest.includes("--help") || rest.includes("-h")) {
     io.out(helpText(cmd.spec));
@@ -67,7 +77,11 @@ export const main = async (argv: ReadonlyArray<string>, io: Io): Promise<number>
     return E.isLeft(result) ? report(io, result.left) : 0;
   } catch (e) {
     // A broken invariant: still one line, but say it is ours.
-    io.err(`error: internal failure in ${name}: ${e instanceof Error ? e.message : String(e)}\n---> HINT: this is a bug in inheritune; please report it with the command you ran\n`);
+    io.err(
+      `error: internal failure in ${name}: ${
+        e instanceof Error ? e.message : String(e)
+      }\n---> HINT: this is a bug in inheritune; please report it with the command you ran\n`,
+    );
     return 70;
   }
 };

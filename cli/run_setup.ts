@@ -36,10 +36,18 @@ export const embedded = (io: Io) => ({
 /** A fresh folder name under runs/ for a run that names none. */
 export const defaultOut = (io: Io, name: string): string => {
   const d = new Date(io.now()), p = (n: number) => String(n).padStart(2, "0");
-  return join("runs", `${name}-${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`);
+  return join(
+    "runs",
+    `${name}-${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}${
+      p(d.getUTCMinutes())
+    }${p(d.getUTCSeconds())}`,
+  );
 };
 
-const tokenizerCopies = async (m: Model, named: string | undefined): Promise<E.Either<AppError, Prepared["copies"]>> => {
+const tokenizerCopies = async (
+  m: Model,
+  named: string | undefined,
+): Promise<E.Either<AppError, Prepared["copies"]>> => {
   const files = await findTokenizerFiles(m.source, m.spec.vocabSize, named);
   if (E.isLeft(files)) return files;
   const out: Array<{ name: string; bytes: Uint8Array }> = [];
@@ -52,7 +60,11 @@ const tokenizerCopies = async (m: Model, named: string | undefined): Promise<E.E
 };
 
 /** A model, its tokenizer, and a corpus tokenized with it (train and held-out split). */
-export const loadModelAndData = async (modelPath: string, dataPath: string, tokenizer: string | undefined): Promise<E.Either<AppError, Omit<Prepared, "copies">>> => {
+export const loadModelAndData = async (
+  modelPath: string,
+  dataPath: string,
+  tokenizer: string | undefined,
+): Promise<E.Either<AppError, Omit<Prepared, "copies">>> => {
   const model = await loadModel(modelPath)();
   if (E.isLeft(model)) return model;
   const tok = await loadTokenizer(model.right, tokenizer)();
@@ -63,7 +75,11 @@ export const loadModelAndData = async (modelPath: string, dataPath: string, toke
 };
 
 /** loadModelAndData, plus the tokenizer files to copy beside a model the run saves. */
-export const prepare = async (modelPath: string, dataPath: string, tokenizer: string | undefined): Promise<E.Either<AppError, Prepared>> => {
+export const prepare = async (
+  modelPath: string,
+  dataPath: string,
+  tokenizer: string | undefined,
+): Promise<E.Either<AppError, Prepared>> => {
   const p = await loadModelAndData(modelPath, dataPath, tokenizer);
   if (E.isLeft(p)) return p;
   const copies = await tokenizerCopies(p.right.model, tokenizer);
@@ -82,13 +98,19 @@ export const interruptible = async <A>(body: (signal: AbortSignal) => Promise<A>
 };
 
 /** The reference's validation loss on the same held-out windows the target is scored on. */
-export const referenceLoss = (makeEvaluator: EvaluatorFactory, p: Prepared, s: TrainSettings):
-  Promise<E.Either<AppError, number>> =>
-  scoreModel(makeEvaluator, p.model, p.data.val, s);
+export const referenceLoss = (
+  makeEvaluator: EvaluatorFactory,
+  p: Prepared,
+  s: TrainSettings,
+): Promise<E.Either<AppError, number>> => scoreModel(makeEvaluator, p.model, p.data.val, s);
 
 /** A model's mean loss over a split's evaluation windows, on an evaluator of its weights (destroyed after). */
-export const scoreModel = async (makeEvaluator: EvaluatorFactory, m: Pick<Model, "spec" | "weights">, val: TokenArray,
-  s: Pick<TrainSettings, "batch" | "ctx" | "evalTokens">): Promise<E.Either<AppError, number>> => {
+export const scoreModel = async (
+  makeEvaluator: EvaluatorFactory,
+  m: Pick<Model, "spec" | "weights">,
+  val: TokenArray,
+  s: Pick<TrainSettings, "batch" | "ctx" | "evalTokens">,
+): Promise<E.Either<AppError, number>> => {
   const ev = await makeEvaluator(m.spec, m.weights)();
   if (E.isLeft(ev)) return ev;
   try {
@@ -97,4 +119,3 @@ export const scoreModel = async (makeEvaluator: EvaluatorFactory, m: Pick<Model,
     ev.right.destroy();
   }
 };
-

@@ -21,7 +21,13 @@ export interface Chosen {
 /** The paper's measurement windows for ranking blocks: 32 held-out sequences of 100 tokens. */
 const DIAG = { sequences: 32, T: 100 };
 
-export const selectBlocks = async (m: Model, text: string, val: TokenArray | undefined, gpu?: GpuBackend, cache?: { reports?: ReadonlyArray<BlockReport> }): Promise<E.Either<AppError, Chosen>> => {
+export const selectBlocks = async (
+  m: Model,
+  text: string,
+  val: TokenArray | undefined,
+  gpu?: GpuBackend,
+  cache?: { reports?: ReadonlyArray<BlockReport> },
+): Promise<E.Either<AppError, Chosen>> => {
   const st = parseStrategy(text);
   if (E.isLeft(st)) return st;
   let reports = cache?.reports;
@@ -33,5 +39,7 @@ export const selectBlocks = async (m: Model, text: string, val: TokenArray | und
   }
   const c = chooseBlocks(st.right, m.spec.nLayer, reports);
   if (E.isLeft(c)) return c;
-  return E.map((plan: InheritancePlan) => ({ name: strategyName(st.right), plan, reason: c.right.reason }))(planInheritance(m.spec, c.right.selection));
+  return E.map((plan: InheritancePlan) => ({ name: strategyName(st.right), plan, reason: c.right.reason }))(
+    planInheritance(m.spec, c.right.selection),
+  );
 };

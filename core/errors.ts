@@ -25,8 +25,21 @@ export interface AppError {
 
 export const appError = (tag: ErrorTag, message: string, hint: string): AppError => ({ _tag: tag, message, hint });
 
-const TAGS: ReadonlySet<string> = new Set<ErrorTag>(["BadSpec", "BadPlan", "BadFile", "BadConfig", "BadArgs", "BadInput", "NoDevice", "GpuFailure", "IoFailure", "Diverged", "Interrupted"]);
+const TAGS: ReadonlySet<string> = new Set<ErrorTag>([
+  "BadSpec",
+  "BadPlan",
+  "BadFile",
+  "BadConfig",
+  "BadArgs",
+  "BadInput",
+  "NoDevice",
+  "GpuFailure",
+  "IoFailure",
+  "Diverged",
+  "Interrupted",
+]);
 
 /** Whether a thrown value is one of our errors (a step that failed inside a loop throws its AppError). */
 export const isAppError = (e: unknown): e is AppError =>
-  typeof e === "object" && e !== null && TAGS.has((e as { _tag?: unknown })._tag as string) && typeof (e as { message?: unknown }).message === "string";
+  typeof e === "object" && e !== null && TAGS.has((e as { _tag?: unknown })._tag as string) &&
+  typeof (e as { message?: unknown }).message === "string";

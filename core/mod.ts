@@ -18,6 +18,12 @@ export * from "./model/relayout.ts";
 export * from "./train/token_shards.ts";
 export { byteBpeTokenizer, bytesToUnicode } from "./text/byte_bpe.ts";
 export { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from "./codecs/half.ts";
-export { decodeStHeader, type Dtype, encodeStHeader, type StHeader, type TensorEntry } from "./codecs/safetensors_header.ts";
+export {
+  decodeStHeader,
+  type Dtype,
+  encodeStHeader,
+  type StHeader,
+  type TensorEntry,
+} from "./codecs/safetensors_header.ts";
 export { decodeLlama2cHeader } from "./codecs/llama2c_header.ts";
 export * from "./model/backward.ts";

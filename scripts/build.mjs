@@ -12,7 +12,10 @@ await build({
   format: "esm",
   target: "node20",
   external: ["webgpu"],
-  banner: { js: "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  banner: {
+    js:
+      "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+  },
   sourcemap: "linked",
   logLevel: "warning",
 });

@@ -45,7 +45,7 @@ export const findCycles = (graph: ReadonlyMap<string, readonly string[]>): strin
     }
     if (low.get(v) !== index.get(v)) return;
     const scc: string[] = [];
-    for (let w = stack.pop()!; ; w = stack.pop()!) {
+    for (let w = stack.pop()!;; w = stack.pop()!) {
       onStack.delete(w), scc.push(w);
       if (w === v) break;
     }

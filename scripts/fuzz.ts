@@ -20,9 +20,16 @@ const formats = await fuzzFormats(mkdtempSync(join(tmpdir(), "inheritune-fuzz-")
 let failed = 0;
 for (const f of formats) {
   const tally = { loaded: 0, refused: 0 }, t0 = performance.now();
-  const r = await fc.check(fc.asyncProperty(f.arb, async (d) => void tally[await checkLoad(() => f.load(d))]++), { numRuns: cases, seed });
+  const r = await fc.check(fc.asyncProperty(f.arb, async (d) => void tally[await checkLoad(() => f.load(d))]++), {
+    numRuns: cases,
+    seed,
+  });
   const s = ((performance.now() - t0) / 1000).toFixed(1);
-  console.log(`${r.failed ? "FAIL" : "ok  "} ${f.name}: ${r.numRuns} cases, ${tally.loaded} loaded, ${tally.refused} refused (${s} s)`);
+  console.log(
+    `${
+      r.failed ? "FAIL" : "ok  "
+    } ${f.name}: ${r.numRuns} cases, ${tally.loaded} loaded, ${tally.refused} refused (${s} s)`,
+  );
   if (r.failed) failed++, console.log(`     seed ${seed}, path ${r.counterexamplePath}: ${String(r.errorInstance)}`);
 }
 process.exit(failed > 0 ? 1 : 0);

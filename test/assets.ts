@@ -27,4 +27,35 @@ export const GOLDEN_IDS = `403 407 261 378 432 383 286 261 376 298 315 421 395 3
 304 420 422 432 317 426 410 448 411 280 303 281 421 427 364 426`.split(/\s+/).map(Number);
 export const TINY656K_DIR = at("tinystories656K");
 /** tinystories656K's greedy ids from BOS, from an independent numpy forward (shared/data/README.md, section 2). */
-export const TINY656K_GREEDY_PREFIX = [147, 201, 282, 215, 286, 598, 1662, 356, 499, 826, 1363, 1145, 1652, 615, 242, 1482, 951, 628, 499, 826, 872, 921, 318, 385, 628, 499, 826, 617, 242, 198];
+export const TINY656K_GREEDY_PREFIX = [
+  147,
+  201,
+  282,
+  215,
+  286,
+  598,
+  1662,
+  356,
+  499,
+  826,
+  1363,
+  1145,
+  1652,
+  615,
+  242,
+  1482,
+  951,
+  628,
+  499,
+  826,
+  872,
+  921,
+  318,
+  385,
+  628,
+  499,
+  826,
+  617,
+  242,
+  198,
+];

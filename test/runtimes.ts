@@ -18,11 +18,17 @@ export interface Ran {
 
 export const runFile = (file: string, args: ReadonlyArray<string>, timeoutMs = 120_000): Promise<Ran> =>
   new Promise((resolve) => {
-    execFile(file, [...args], { cwd: ROOT, timeout: timeoutMs, maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: "1" } },
-      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr }));
+    execFile(
+      file,
+      [...args],
+      { cwd: ROOT, timeout: timeoutMs, maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: "1" } },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr }),
+    );
   });
 
 export const nodeCli = (args: ReadonlyArray<string>) => runFile(process.execPath, [NODE_CLI, ...args]);
-export const denoCli = (args: ReadonlyArray<string>) => runFile(DENO, ["run", "--allow-all", "--unstable-webgpu", "cli/deno.ts", ...args]);
+export const denoCli = (args: ReadonlyArray<string>) =>
+  runFile(DENO, ["run", "--allow-all", "--unstable-webgpu", "cli/deno.ts", ...args]);
 export const denoTask = (args: ReadonlyArray<string>) => runFile(DENO, ["task", ...args]);
 export const buildNodeCli = () => runFile(process.execPath, ["scripts/build.mjs"]);

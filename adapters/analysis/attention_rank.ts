@@ -9,5 +9,6 @@ import { Matrix, SVD } from "ml-matrix";
 export const singularValues = (P: Float64Array, T: number): number[] => {
   const m = new Matrix(T, T);
   for (let r = 0; r < T; r++) for (let c = 0; c < T; c++) m.set(r, c, P[r * T + c]!);
-  return new SVD(m, { computeLeftSingularVectors: false, computeRightSingularVectors: false, autoTranspose: true }).diagonal;
+  return new SVD(m, { computeLeftSingularVectors: false, computeRightSingularVectors: false, autoTranspose: true })
+    .diagonal;
 };

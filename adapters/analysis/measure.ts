@@ -8,8 +8,13 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import type { TokenArray } from "../../core/train/batches.ts";
-import { attentionMatrices, blockInfluence, type BlockReport, summariseAttention } from "../../core/surgery/diagnostics.ts";
-import { appError, type AppError } from "../../core/errors.ts";
+import {
+  attentionMatrices,
+  blockInfluence,
+  type BlockReport,
+  summariseAttention,
+} from "../../core/surgery/diagnostics.ts";
+import { type AppError, appError } from "../../core/errors.ts";
 import { forward, headLogits } from "../../core/model/forward.ts";
 import { meanCrossEntropy } from "../../core/ops/cross_entropy.ts";
 import type { ModelSpec } from "../../core/model/spec.ts";
@@ -32,16 +37,27 @@ export interface AnalysisOptions {
 
 /** Evenly spaced windows of T + 1 tokens: inputs and next-token targets, (B·T) each. */
 const windows = (val: TokenArray, B: number, T: number) => {
-  const tokens = new Int32Array(B * T), targets = new Int32Array(B * T), gap = Math.floor((val.length - T - 1) / Math.max(1, B - 1));
-  for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) {
-    tokens[b * T + t] = val[b * gap + t]!;
-    targets[b * T + t] = val[b * gap + t + 1]!;
+  const tokens = new Int32Array(B * T),
+    targets = new Int32Array(B * T),
+    gap = Math.floor((val.length - T - 1) / Math.max(1, B - 1));
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      tokens[b * T + t] = val[b * gap + t]!;
+      targets[b * T + t] = val[b * gap + t + 1]!;
+    }
   }
   return { tokens, targets };
 };
 
 /** The stream (L + 1 of (B·T, C)) and the early-exit logits after each block. */
-const streamAndExits = async (s: ModelSpec, w: Weights, tokens: Int32Array, B: number, T: number, gpu: GpuBackend | undefined) => {
+const streamAndExits = async (
+  s: ModelSpec,
+  w: Weights,
+  tokens: Int32Array,
+  B: number,
+  T: number,
+  gpu: GpuBackend | undefined,
+) => {
   if (gpu === undefined) {
     const st = forward(s, w, tokens, B, T, { stream: true }).stream!, C = s.nEmbd, V = s.vocabSize;
     const exits = st.slice(1).map((x) => {
@@ -68,9 +84,23 @@ const streamAndExits = async (s: ModelSpec, w: Weights, tokens: Int32Array, B: n
   }
 };
 
-export const analyzeBlocks = async (s: ModelSpec, w: Weights, val: TokenArray, o: AnalysisOptions, gpu?: GpuBackend): Promise<E.Either<AppError, ReadonlyArray<BlockReport>>> => {
+export const analyzeBlocks = async (
+  s: ModelSpec,
+  w: Weights,
+  val: TokenArray,
+  o: AnalysisOptions,
+  gpu?: GpuBackend,
+): Promise<E.Either<AppError, ReadonlyArray<BlockReport>>> => {
   const T = Math.min(o.T, s.blockSize), B = Math.min(o.sequences, Math.floor((val.length - 1) / (T + 1)));
-  if (B < 1) return E.left(appError("BadInput", `Cannot analyse on ${val.length} held-out tokens: one window needs ${T + 1}`, "use a larger corpus or a smaller --ctx"));
+  if (B < 1) {
+    return E.left(
+      appError(
+        "BadInput",
+        `Cannot analyse on ${val.length} held-out tokens: one window needs ${T + 1}`,
+        "use a larger corpus or a smaller --ctx",
+      ),
+    );
+  }
   const { tokens, targets } = windows(val, B, T);
   const se = await streamAndExits(s, w, tokens, B, T, gpu);
   if (E.isLeft(se)) return se;

@@ -11,7 +11,7 @@ import { createReadStream } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { appError, type AppError } from "../../core/errors.ts";
+import { type AppError, appError } from "../../core/errors.ts";
 
 export type DocSplit = "paragraph" | "line" | "file";
 export interface CorpusOptions {
@@ -28,18 +28,34 @@ const KINDS = /\.(txt|jsonl)$/;
 /** The corpus files under a path, sorted, with their total size. */
 export const listCorpus = async (path: string): Promise<E.Either<AppError, CorpusFiles>> => {
   const st = await stat(path).catch(() => undefined);
-  if (st === undefined) return E.left(appError("BadFile", `Cannot read corpus ${path}: no such file or directory`, "check the path"));
+  if (st === undefined) {
+    return E.left(appError("BadFile", `Cannot read corpus ${path}: no such file or directory`, "check the path"));
+  }
   const walk = async (p: string): Promise<string[]> =>
-    (await stat(p)).isDirectory() ? (await Promise.all((await readdir(p)).sort().map((f) => walk(join(p, f))))).flat() : KINDS.test(p) ? [p] : [];
+    (await stat(p)).isDirectory()
+      ? (await Promise.all((await readdir(p)).sort().map((f) => walk(join(p, f))))).flat()
+      : KINDS.test(p)
+      ? [p]
+      : [];
   const files = st.isDirectory() ? await walk(path) : [path];
-  if (files.length === 0 || !KINDS.test(files[0]!))
-    return E.left(appError("BadFile", `Cannot read corpus ${path}: it holds no .txt or .jsonl file`, "give a .txt or .jsonl file, or a directory of them"));
+  if (files.length === 0 || !KINDS.test(files[0]!)) {
+    return E.left(
+      appError(
+        "BadFile",
+        `Cannot read corpus ${path}: it holds no .txt or .jsonl file`,
+        "give a .txt or .jsonl file, or a directory of them",
+      ),
+    );
+  }
   const sizes = await Promise.all(files.map(async (f) => (await stat(f)).size));
   return E.right({ files, bytes: sizes.reduce((a, b) => a + b, 0) });
 };
 
 /** A document, or the first error (then the stream ends); `bytes` counts input consumed so far. */
-export type DocEvent = { readonly _tag: "doc"; readonly text: string; readonly bytes: number } | { readonly _tag: "error"; readonly error: AppError };
+export type DocEvent = { readonly _tag: "doc"; readonly text: string; readonly bytes: number } | {
+  readonly _tag: "error";
+  readonly error: AppError;
+};
 
 export async function* documents(c: CorpusFiles, o: CorpusOptions): AsyncGenerator<DocEvent> {
   let bytes = 0;
@@ -58,7 +74,14 @@ export async function* documents(c: CorpusFiles, o: CorpusOptions): AsyncGenerat
         if (line.trim() === "") continue;
         const text = fieldOf(line, o.field);
         if (text === undefined) {
-          yield { _tag: "error", error: appError("BadFile", `Cannot read ${file} line ${n}: it is not a JSON object with a string "${o.field}"`, "fix the line, or name the field with --field") };
+          yield {
+            _tag: "error",
+            error: appError(
+              "BadFile",
+              `Cannot read ${file} line ${n}: it is not a JSON object with a string "${o.field}"`,
+              "fix the line, or name the field with --field",
+            ),
+          };
           return;
         }
         yield { _tag: "doc", text, bytes };

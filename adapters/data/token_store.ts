@@ -11,9 +11,16 @@ import * as t from "io-ts";
 import { mkdir, open, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { describeErrors } from "../../core/codecs/report.ts";
-import { appError, type AppError } from "../../core/errors.ts";
+import { type AppError, appError } from "../../core/errors.ts";
 import type { Tokenizer } from "../../core/text/tokenizer.ts";
-import { decodeShardHeader, encodeShardHeader, type Range, SHARD_HEADER_BYTES, validationStart, widthFor } from "../../core/train/token_shards.ts";
+import {
+  decodeShardHeader,
+  encodeShardHeader,
+  type Range,
+  SHARD_HEADER_BYTES,
+  validationStart,
+  widthFor,
+} from "../../core/train/token_shards.ts";
 import { ioFailure, tempBeside, writeBytesAtomic } from "../fs/atomic_write.ts";
 import { type CorpusFiles, type CorpusOptions, documents } from "./corpus.ts";
 import { readExactly, readText } from "../fs/files.ts";
@@ -21,11 +28,14 @@ import { readExactly, readText } from "../fs/files.ts";
 export const MANIFEST = "tokens.json";
 const RangeC = t.tuple([t.number, t.number]);
 export const Manifest = t.type({
-  format: t.literal("inheritune-tokens"), version: t.literal(1),
+  format: t.literal("inheritune-tokens"),
+  version: t.literal(1),
   tokenizer: t.type({ source: t.string, vocab_size: t.number, bos: t.number, eos: t.number }),
   width: t.union([t.literal(2), t.literal(4)]),
   boundary: t.keyof({ bos: null, eos: null, both: null }),
-  sources: t.array(t.string), documents: t.number, total_tokens: t.number,
+  sources: t.array(t.string),
+  documents: t.number,
+  total_tokens: t.number,
   shards: t.array(t.type({ file: t.string, tokens: t.number })),
   split: t.type({ train: RangeC, val: RangeC, val_fraction: t.number }),
   subset: t.union([t.null, t.type({ seed: t.number, budget: t.number, chunk: t.number, ranges: t.array(RangeC) })]),
@@ -41,72 +51,99 @@ export interface TokenizeOptions extends CorpusOptions {
 }
 
 /** Tokenize a corpus into `out` (which must not exist); returns the manifest (subset null). */
-export const tokenizeCorpus = (c: CorpusFiles, tok: Tokenizer, out: string, o: TokenizeOptions): TE.TaskEither<AppError, Manifest> => async () => {
-  if (await stat(out).catch(() => undefined)) return E.left(appError("IoFailure", `Cannot write tokens to ${out}: it exists`, "choose a new --out directory or remove that one"));
-  const tmp = tempBeside(out), width = widthFor(tok.vocabSize);
-  const Arr = width === 2 ? Uint16Array : Uint32Array;
-  let buf = new Arr(o.shardTokens), fill = 0, total = 0, docs = 0;
-  const shards: Array<{ file: string; tokens: number }> = [], docStarts: number[] = [];
-  const flush = async () => {
-    if (fill === 0) return;
-    const file = `shard_${String(shards.length).padStart(5, "0")}.tok`, body = new Uint8Array(buf.buffer, 0, fill * width);
-    const bytes = new Uint8Array(SHARD_HEADER_BYTES + body.length);
-    bytes.set(encodeShardHeader(width, fill));
-    bytes.set(body, SHARD_HEADER_BYTES);
-    const r = await writeBytesAtomic(join(tmp, file), "token shard", bytes)();
-    if (E.isLeft(r)) throw r.left;
-    shards.push({ file, tokens: fill });
-    [buf, fill] = [new Arr(o.shardTokens), 0];
-  };
-  try {
-    await mkdir(tmp, { recursive: true });
-    for await (const ev of documents(c, o)) {
-      if (ev._tag === "error") throw ev.error;
-      docStarts.push(total);
-      docs++;
-      for (const id of tok.encode(ev.text, { bos: o.boundary !== "eos", eos: o.boundary !== "bos" })) {
-        buf[fill++] = id;
-        total++;
-        if (fill === o.shardTokens) await flush();
-      }
-      o.onProgress?.(ev.bytes, c.bytes);
+export const tokenizeCorpus =
+  (c: CorpusFiles, tok: Tokenizer, out: string, o: TokenizeOptions): TE.TaskEither<AppError, Manifest> => async () => {
+    if (await stat(out).catch(() => undefined)) {
+      return E.left(
+        appError(
+          "IoFailure",
+          `Cannot write tokens to ${out}: it exists`,
+          "choose a new --out directory or remove that one",
+        ),
+      );
     }
-    await flush();
-    const cut = validationStart(docStarts, total, o.valFraction);
-    const manifest: Manifest = {
-      format: "inheritune-tokens", version: 1,
-      tokenizer: { source: o.tokenizerSource, vocab_size: tok.vocabSize, bos: tok.bos, eos: tok.eos },
-      width, boundary: o.boundary, sources: [...c.files], documents: docs, total_tokens: total, shards,
-      split: { train: [0, cut], val: [cut, total], val_fraction: o.valFraction }, subset: null,
+    const tmp = tempBeside(out), width = widthFor(tok.vocabSize);
+    const Arr = width === 2 ? Uint16Array : Uint32Array;
+    let buf = new Arr(o.shardTokens), fill = 0, total = 0, docs = 0;
+    const shards: Array<{ file: string; tokens: number }> = [], docStarts: number[] = [];
+    const flush = async () => {
+      if (fill === 0) return;
+      const file = `shard_${String(shards.length).padStart(5, "0")}.tok`,
+        body = new Uint8Array(buf.buffer, 0, fill * width);
+      const bytes = new Uint8Array(SHARD_HEADER_BYTES + body.length);
+      bytes.set(encodeShardHeader(width, fill));
+      bytes.set(body, SHARD_HEADER_BYTES);
+      const r = await writeBytesAtomic(join(tmp, file), "token shard", bytes)();
+      if (E.isLeft(r)) throw r.left;
+      shards.push({ file, tokens: fill });
+      [buf, fill] = [new Arr(o.shardTokens), 0];
     };
-    await writeManifest(tmp, manifest);
-    await rename(tmp, out);
-    return E.right(manifest);
-  } catch (e) {
-    await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
-    return E.left(typeof e === "object" && e !== null && "_tag" in e ? (e as AppError) : ioFailure("tokens", out, e));
-  }
-};
+    try {
+      await mkdir(tmp, { recursive: true });
+      for await (const ev of documents(c, o)) {
+        if (ev._tag === "error") throw ev.error;
+        docStarts.push(total);
+        docs++;
+        for (const id of tok.encode(ev.text, { bos: o.boundary !== "eos", eos: o.boundary !== "bos" })) {
+          buf[fill++] = id;
+          total++;
+          if (fill === o.shardTokens) await flush();
+        }
+        o.onProgress?.(ev.bytes, c.bytes);
+      }
+      await flush();
+      const cut = validationStart(docStarts, total, o.valFraction);
+      const manifest: Manifest = {
+        format: "inheritune-tokens",
+        version: 1,
+        tokenizer: { source: o.tokenizerSource, vocab_size: tok.vocabSize, bos: tok.bos, eos: tok.eos },
+        width,
+        boundary: o.boundary,
+        sources: [...c.files],
+        documents: docs,
+        total_tokens: total,
+        shards,
+        split: { train: [0, cut], val: [cut, total], val_fraction: o.valFraction },
+        subset: null,
+      };
+      await writeManifest(tmp, manifest);
+      await rename(tmp, out);
+      return E.right(manifest);
+    } catch (e) {
+      await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+      return E.left(typeof e === "object" && e !== null && "_tag" in e ? (e as AppError) : ioFailure("tokens", out, e));
+    }
+  };
 
 const writeManifest = async (dir: string, m: Manifest) => {
-  const r = await writeBytesAtomic(join(dir, MANIFEST), "token manifest", new TextEncoder().encode(JSON.stringify(m, null, 1) + "\n"))();
+  const r = await writeBytesAtomic(
+    join(dir, MANIFEST),
+    "token manifest",
+    new TextEncoder().encode(JSON.stringify(m, null, 1) + "\n"),
+  )();
   if (E.isLeft(r)) throw r.left;
 };
 
 /** Record a default subset in an existing manifest (atomically). */
-export const saveSubset = (dir: string, m: Manifest, subset: Manifest["subset"]): TE.TaskEither<AppError, Manifest> => async () => {
-  try {
-    await writeManifest(dir, { ...m, subset });
-    return E.right({ ...m, subset });
-  } catch (e) {
-    return E.left(e as AppError);
-  }
-};
+export const saveSubset =
+  (dir: string, m: Manifest, subset: Manifest["subset"]): TE.TaskEither<AppError, Manifest> => async () => {
+    try {
+      await writeManifest(dir, { ...m, subset });
+      return E.right({ ...m, subset });
+    } catch (e) {
+      return E.left(e as AppError);
+    }
+  };
 
 export const loadManifest = (dir: string): TE.TaskEither<AppError, Manifest> => async () => {
   const text = await readText(join(dir, MANIFEST), "token manifest")();
   if (E.isLeft(text)) return text;
-  const bad = (why: string) => appError("BadFile", `Cannot read token manifest ${join(dir, MANIFEST)}: ${why}`, "tokenize the corpus again with `inheritune tokenize`");
+  const bad = (why: string) =>
+    appError(
+      "BadFile",
+      `Cannot read token manifest ${join(dir, MANIFEST)}: ${why}`,
+      "tokenize the corpus again with `inheritune tokenize`",
+    );
   let json: unknown;
   try {
     json = JSON.parse(text.right);
@@ -115,7 +152,9 @@ export const loadManifest = (dir: string): TE.TaskEither<AppError, Manifest> => 
   }
   const m = Manifest.decode(json);
   if (E.isLeft(m)) return E.left(bad(describeErrors(m.left)));
-  if (m.right.shards.reduce((n, s) => n + s.tokens, 0) !== m.right.total_tokens) return E.left(bad("its shard counts do not add up to total_tokens"));
+  if (m.right.shards.reduce((n, s) => n + s.tokens, 0) !== m.right.total_tokens) {
+    return E.left(bad("its shard counts do not add up to total_tokens"));
+  }
   const problem = manifestProblem(m.right);
   return problem === undefined ? E.right(m.right) : E.left(bad(problem));
 };
@@ -127,26 +166,54 @@ const within = ([a, b]: Range, lo: number, hi: number) => count(a) && count(b) &
 const manifestProblem = (m: Manifest): string | undefined => {
   const N = m.total_tokens, [, cut] = m.split.train;
   const shard = m.shards.find((s) => !count(s.tokens) || !/^[\w.-]+$/.test(s.file) || s.file.startsWith(".."));
-  if (shard !== undefined) return `shard ${JSON.stringify(shard.file)} with ${shard.tokens} tokens is not a plain file name with a token count`;
-  if (!count(N) || !count(m.documents)) return `total_tokens ${N} or documents ${m.documents} is not a non-negative integer`;
-  if (!within(m.split.train, 0, N) || !within(m.split.val, 0, N) || m.split.train[0] !== 0 || m.split.val[0] !== cut || m.split.val[1] !== N)
+  if (shard !== undefined) {
+    return `shard ${
+      JSON.stringify(shard.file)
+    } with ${shard.tokens} tokens is not a plain file name with a token count`;
+  }
+  if (!count(N) || !count(m.documents)) {
+    return `total_tokens ${N} or documents ${m.documents} is not a non-negative integer`;
+  }
+  if (
+    !within(m.split.train, 0, N) || !within(m.split.val, 0, N) || m.split.train[0] !== 0 || m.split.val[0] !== cut ||
+    m.split.val[1] !== N
+  ) {
     return `its split train [${m.split.train.join(", ")}) val [${m.split.val.join(", ")}) does not cut [0, ${N})`;
+  }
   const r = m.subset?.ranges.find((x, i, all) => !within(x, i === 0 ? 0 : all[i - 1]![1], cut));
-  return r === undefined ? undefined : `its subset range [${r.join(", ")}) is not sorted inside the training split [0, ${cut})`;
+  return r === undefined
+    ? undefined
+    : `its subset range [${r.join(", ")}) is not sorted inside the training split [0, ${cut})`;
 };
 
 /** Each shard's size on disk against the manifest, before any token buffer is allocated for it. */
 export const checkShardFiles = (dir: string, m: Manifest): TE.TaskEither<AppError, void> => async () => {
   for (const s of m.shards) {
     const path = join(dir, s.file), size = (await stat(path).catch(() => undefined))?.size;
-    if (size !== SHARD_HEADER_BYTES + s.tokens * m.width)
-      return E.left(appError("BadFile", `Cannot read token shard ${path}: ${size === undefined ? "no such file" : `it has ${size} bytes, ${MANIFEST} implies ${SHARD_HEADER_BYTES + s.tokens * m.width}`}`, "tokenize the corpus again"));
+    if (size !== SHARD_HEADER_BYTES + s.tokens * m.width) {
+      return E.left(
+        appError(
+          "BadFile",
+          `Cannot read token shard ${path}: ${
+            size === undefined
+              ? "no such file"
+              : `it has ${size} bytes, ${MANIFEST} implies ${SHARD_HEADER_BYTES + s.tokens * m.width}`
+          }`,
+          "tokenize the corpus again",
+        ),
+      );
+    }
   }
   return E.right(undefined);
 };
 
 /** Stream the tokens of `ranges` (sorted, within the corpus) in chunks of at most `chunk` tokens. */
-export async function* readTokens(dir: string, m: Manifest, ranges: ReadonlyArray<Range>, chunk = 1 << 16): AsyncGenerator<E.Either<AppError, Uint16Array | Uint32Array>> {
+export async function* readTokens(
+  dir: string,
+  m: Manifest,
+  ranges: ReadonlyArray<Range>,
+  chunk = 1 << 16,
+): AsyncGenerator<E.Either<AppError, Uint16Array | Uint32Array>> {
   let base = 0;
   for (const s of m.shards) {
     const lo = base, hi = base + s.tokens;
@@ -154,18 +221,33 @@ export async function* readTokens(dir: string, m: Manifest, ranges: ReadonlyArra
     const parts = ranges.map(([a, b]) => [Math.max(a, lo), Math.min(b, hi)] as const).filter(([a, b]) => a < b);
     if (parts.length === 0) continue;
     const path = join(dir, s.file), fh = await open(path, "r").catch(() => undefined);
-    if (fh === undefined) return yield E.left(appError("BadFile", `Cannot read token shard ${path}: no such file`, "tokenize the corpus again"));
+    if (fh === undefined) {
+      return yield E.left(
+        appError("BadFile", `Cannot read token shard ${path}: no such file`, "tokenize the corpus again"),
+      );
+    }
     try {
       const head = new Uint8Array(SHARD_HEADER_BYTES);
       const size = (await readExactly(fh, head, 0)) ? (await fh.stat()).size : 0;
       const h = decodeShardHeader(size > 0 ? head : new Uint8Array(0), size, path);
       if (E.isLeft(h)) return yield h;
-      if (h.right.count !== s.tokens || h.right.width !== m.width) return yield E.left(appError("BadFile", `Cannot read token shard ${path}: it disagrees with ${MANIFEST}`, "tokenize the corpus again"));
+      if (h.right.count !== s.tokens || h.right.width !== m.width) {
+        return yield E.left(
+          appError(
+            "BadFile",
+            `Cannot read token shard ${path}: it disagrees with ${MANIFEST}`,
+            "tokenize the corpus again",
+          ),
+        );
+      }
       for (const [a, b] of parts) {
         for (let p = a; p < b; p += chunk) {
           const n = Math.min(chunk, b - p), out = m.width === 2 ? new Uint16Array(n) : new Uint32Array(n);
-          if (!(await readExactly(fh, new Uint8Array(out.buffer), SHARD_HEADER_BYTES + (p - lo) * m.width)))
-            return yield E.left(appError("BadFile", `Cannot read token shard ${path}: it ends early`, "tokenize the corpus again"));
+          if (!(await readExactly(fh, new Uint8Array(out.buffer), SHARD_HEADER_BYTES + (p - lo) * m.width))) {
+            return yield E.left(
+              appError("BadFile", `Cannot read token shard ${path}: it ends early`, "tokenize the corpus again"),
+            );
+          }
           yield E.right(out);
         }
       }

@@ -10,7 +10,7 @@ import * as E from "fp-ts/lib/Either.js";
 import type * as TE from "fp-ts/lib/TaskEither.js";
 import { join } from "node:path";
 import type { TokenArray } from "../../core/train/batches.ts";
-import { appError, type AppError } from "../../core/errors.ts";
+import { type AppError, appError } from "../../core/errors.ts";
 import type { Tokenizer } from "../../core/text/tokenizer.ts";
 import { type Range, validationStart } from "../../core/train/token_shards.ts";
 import { documents, listCorpus } from "./corpus.ts";
@@ -18,7 +18,11 @@ import { isFile } from "../fs/files.ts";
 import { checkShardFiles, loadManifest, MANIFEST, readTokens } from "./token_store.ts";
 import type { TrainData } from "../train/loop.ts";
 
-const gather = async (dir: string, m: Parameters<typeof readTokens>[1], ranges: ReadonlyArray<Range>): Promise<E.Either<AppError, TokenArray>> => {
+const gather = async (
+  dir: string,
+  m: Parameters<typeof readTokens>[1],
+  ranges: ReadonlyArray<Range>,
+): Promise<E.Either<AppError, TokenArray>> => {
   const n = ranges.reduce((a, [x, y]) => a + y - x, 0), out = m.width === 2 ? new Uint16Array(n) : new Uint32Array(n);
   let at = 0;
   for await (const chunk of readTokens(dir, m, ranges)) {
@@ -32,8 +36,15 @@ const gather = async (dir: string, m: Parameters<typeof readTokens>[1], ranges: 
 const fromStore = async (dir: string, tok: Tokenizer): Promise<E.Either<AppError, TrainData>> => {
   const m = await loadManifest(dir)();
   if (E.isLeft(m)) return m;
-  if (m.right.tokenizer.vocab_size !== tok.vocabSize)
-    return E.left(appError("BadInput", `Cannot train on ${dir}: it was tokenized with a vocabulary of ${m.right.tokenizer.vocab_size}, the model has ${tok.vocabSize}`, "tokenize the corpus with the model's tokenizer"));
+  if (m.right.tokenizer.vocab_size !== tok.vocabSize) {
+    return E.left(
+      appError(
+        "BadInput",
+        `Cannot train on ${dir}: it was tokenized with a vocabulary of ${m.right.tokenizer.vocab_size}, the model has ${tok.vocabSize}`,
+        "tokenize the corpus with the model's tokenizer",
+      ),
+    );
+  }
   const sized = await checkShardFiles(dir, m.right)();
   if (E.isLeft(sized)) return sized;
   const train = await gather(dir, m.right, m.right.subset?.ranges ?? [m.right.split.train]);
@@ -56,5 +67,6 @@ const fromText = async (path: string, tok: Tokenizer, valFraction: number): Prom
   return E.right({ train: all.subarray(0, cut), val: all.subarray(cut) });
 };
 
-export const loadTrainingData = (path: string, tok: Tokenizer, valFraction = 0.1): TE.TaskEither<AppError, TrainData> => async () =>
-  (await isFile(join(path, MANIFEST))) ? fromStore(path, tok) : fromText(path, tok, valFraction);
+export const loadTrainingData =
+  (path: string, tok: Tokenizer, valFraction = 0.1): TE.TaskEither<AppError, TrainData> => async () =>
+    (await isFile(join(path, MANIFEST))) ? fromStore(path, tok) : fromText(path, tok, valFraction);

@@ -8,7 +8,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import type * as TE from "fp-ts/lib/TaskEither.js";
-import { appError, type AppError } from "../../core/errors.ts";
+import { type AppError, appError } from "../../core/errors.ts";
 import type { Evaluator, Trainer } from "../../core/train/trainer.ts";
 import type { DeviceLost } from "./webgpu_device.ts";
 
@@ -16,17 +16,22 @@ const SETTLE_MS = 200; // the lost promise resolves in an event turn of its own,
 
 const lostBy = async (lost: Promise<DeviceLost>): Promise<DeviceLost | undefined> => {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<undefined>((res) => { timer = setTimeout(() => res(undefined), SETTLE_MS); });
+  const late = new Promise<undefined>((res) => {
+    timer = setTimeout(() => res(undefined), SETTLE_MS);
+  });
   return Promise.race([lost, late]).finally(() => clearTimeout(timer));
 };
 
 export const deviceLostError = (i: DeviceLost): AppError =>
-  appError("GpuFailure", `Cannot continue on the GPU: the device was lost (${i.reason}${i.message !== "" ? `: ${i.message}` : ""})`,
-    "the driver reset or the device went away; the last checkpoint is kept: run the same command with --resume");
+  appError(
+    "GpuFailure",
+    `Cannot continue on the GPU: the device was lost (${i.reason}${i.message !== "" ? `: ${i.message}` : ""})`,
+    "the driver reset or the device went away; the last checkpoint is kept: run the same command with --resume",
+  );
 
 /** A task whose failure, when it came from a lost device, is reported as that. */
-const checked = (lost: Promise<DeviceLost>) =>
-  <A>(task: TE.TaskEither<AppError, A>): TE.TaskEither<AppError, A> => async () => {
+const checked =
+  (lost: Promise<DeviceLost>) => <A>(task: TE.TaskEither<AppError, A>): TE.TaskEither<AppError, A> => async () => {
     const r = await task();
     if (E.isRight(r)) return r;
     const i = await lostBy(lost);

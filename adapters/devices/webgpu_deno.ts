@@ -4,7 +4,7 @@
  * @module
  */
 import type * as TE from "fp-ts/lib/TaskEither.js";
-import { acquireDevice, type AcquiredDevice, type DeviceError, type DeviceOptions } from "./webgpu_device.ts";
+import { type AcquiredDevice, acquireDevice, type DeviceError, type DeviceOptions } from "./webgpu_device.ts";
 
 export const getNavigatorDevice = (options: DeviceOptions = {}): TE.TaskEither<DeviceError, AcquiredDevice> =>
   acquireDevice((globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu, options);

@@ -8,7 +8,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import type * as TE from "fp-ts/lib/TaskEither.js";
-import { appError, type AppError } from "../../core/errors.ts";
+import { type AppError, appError } from "../../core/errors.ts";
 import { type AdapterReport, reportAdapter } from "./webgpu_info.ts";
 
 export type DeviceErrorReason = "NoWebGpu" | "NoAdapter" | "Timeout" | "RequestFailed";
@@ -18,7 +18,11 @@ export interface DeviceError extends AppError {
   readonly reason: DeviceErrorReason;
 }
 
-export interface DeviceLost { readonly reason: string; readonly message: string; readonly destroyed: boolean }
+export interface DeviceLost {
+  readonly reason: string;
+  readonly message: string;
+  readonly destroyed: boolean;
+}
 
 export interface AcquiredDevice {
   readonly device: GPUDevice;
@@ -42,22 +46,34 @@ export const MESA_HINT =
   "install Mesa's Vulkan drivers (lavapipe runs WebGPU on the CPU): `sudo apt-get install mesa-vulkan-drivers libvulkan1`" +
   " (Debian 12: add bookworm-backports and use `-t bookworm-backports` for Mesa >= 24; see .ci/install-system.sh)";
 
-export const deviceError = (reason: DeviceErrorReason, message: string, hint = MESA_HINT): DeviceError =>
-  ({ ...appError("NoDevice", message, hint), _tag: "NoDevice", reason });
+export const deviceError = (reason: DeviceErrorReason, message: string, hint = MESA_HINT): DeviceError => ({
+  ...appError("NoDevice", message, hint),
+  _tag: "NoDevice",
+  reason,
+});
 
 type Outcome<A> = { ok: true; value: A } | { ok: false; error: unknown } | { ok: false; timeout: true };
 
 /** Settles with the promise's outcome or a timeout; clears its timer either way. */
 const within = <A>(p: Promise<A>, ms: number): Promise<Outcome<A>> => {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<Outcome<A>>((res) => { timer = setTimeout(() => res({ ok: false, timeout: true }), ms); });
-  const settled = p.then((value): Outcome<A> => ({ ok: true, value }), (error: unknown): Outcome<A> => ({ ok: false, error }));
+  const timeout = new Promise<Outcome<A>>((res) => {
+    timer = setTimeout(() => res({ ok: false, timeout: true }), ms);
+  });
+  const settled = p.then(
+    (value): Outcome<A> => ({ ok: true, value }),
+    (error: unknown): Outcome<A> => ({ ok: false, error }),
+  );
   return Promise.race([settled, timeout]).finally(() => clearTimeout(timer));
 };
 
 const failed = (what: string, o: Exclude<Outcome<unknown>, { ok: true }>, ms: number): DeviceError =>
   "timeout" in o
-    ? deviceError("Timeout", `Cannot get a WebGPU ${what}: no answer within ${ms} ms`, `the Vulkan driver hangs or is missing; ${MESA_HINT}`)
+    ? deviceError(
+      "Timeout",
+      `Cannot get a WebGPU ${what}: no answer within ${ms} ms`,
+      `the Vulkan driver hangs or is missing; ${MESA_HINT}`,
+    )
     : deviceError("RequestFailed", `Cannot get a WebGPU ${what}: ${String(o.error)}`);
 
 /** Asks the adapter for its own limits, as numbers (Dawn and wgpu expose them as prototype getters). */
@@ -73,20 +89,43 @@ const adapterLimits = (adapter: GPUAdapter): Record<string, number> => {
 const watchLoss = (device: GPUDevice): Promise<DeviceLost> =>
   device.lost.then((i) => ({ reason: String(i.reason), message: i.message, destroyed: i.reason === "destroyed" }));
 
-export const acquireDevice = (gpu: GPU | undefined, options: DeviceOptions = {}): TE.TaskEither<DeviceError, AcquiredDevice> =>
-  async () => {
+export const acquireDevice =
+  (gpu: GPU | undefined, options: DeviceOptions = {}): TE.TaskEither<DeviceError, AcquiredDevice> => async () => {
     const ms = options.timeoutMs ?? 20_000;
-    if (gpu === undefined) return E.left(deviceError("NoWebGpu", "Cannot get a WebGPU adapter: this runtime has no WebGPU (navigator.gpu is undefined)", "run under Deno 2 (`deno run -A`) or Node with the `webgpu` package"));
-    const a = await within(gpu.requestAdapter(options.powerPreference ? { powerPreference: options.powerPreference } : undefined), ms);
+    if (gpu === undefined) {
+      return E.left(
+        deviceError(
+          "NoWebGpu",
+          "Cannot get a WebGPU adapter: this runtime has no WebGPU (navigator.gpu is undefined)",
+          "run under Deno 2 (`deno run -A`) or Node with the `webgpu` package",
+        ),
+      );
+    }
+    const a = await within(
+      gpu.requestAdapter(options.powerPreference ? { powerPreference: options.powerPreference } : undefined),
+      ms,
+    );
     if (!a.ok) return E.left(failed("adapter", a, ms));
     const adapter = a.value;
-    if (adapter === null) return E.left(deviceError("NoAdapter", "Cannot get a WebGPU adapter: requestAdapter() found none (no Vulkan driver)"));
+    if (adapter === null) {
+      return E.left(
+        deviceError("NoAdapter", "Cannot get a WebGPU adapter: requestAdapter() found none (no Vulkan driver)"),
+      );
+    }
     const want: readonly string[] = options.wantFeatures ?? DEFAULT_FEATURES;
     const requiredFeatures = [...adapter.features].filter((f) => want.includes(f)) as GPUFeatureName[];
-    const d = await within(adapter.requestDevice({ label: "inheritune", requiredFeatures, requiredLimits: adapterLimits(adapter) }), ms);
+    const d = await within(
+      adapter.requestDevice({ label: "inheritune", requiredFeatures, requiredLimits: adapterLimits(adapter) }),
+      ms,
+    );
     if (!d.ok) return E.left(failed("device", d, ms));
     const device = d.value;
     let released = false;
-    const release = (): void => { if (!released) { released = true; device.destroy(); } };
+    const release = (): void => {
+      if (!released) {
+        released = true;
+        device.destroy();
+      }
+    };
     return E.right({ device, info: reportAdapter(adapter, device), lost: watchLoss(device), release });
   };

@@ -34,16 +34,27 @@ export interface AdapterReport {
 
 const CPU_NAMES = /llvmpipe|lavapipe|swiftshader|software|warp/i;
 
-interface InfoLike { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean }
+interface InfoLike {
+  vendor?: string;
+  architecture?: string;
+  device?: string;
+  description?: string;
+  isFallbackAdapter?: boolean;
+}
 
 /** Reads the adapter's info and the device's granted features and limits. */
 export const reportAdapter = (adapter: GPUAdapter, device: GPUDevice): AdapterReport => {
   const info = ((adapter as { info?: InfoLike }).info ?? {}) as InfoLike;
   const fallback = info.isFallbackAdapter ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter;
-  const [vendor, architecture, dev, description] = [info.vendor, info.architecture, info.device, info.description].map((s) => s ?? "");
+  const [vendor, architecture, dev, description] = [info.vendor, info.architecture, info.device, info.description].map((
+    s,
+  ) => s ?? "");
   const limits = Object.fromEntries(KEY_LIMITS.map((k) => [k, device.limits[k]])) as Record<KeyLimit, number>;
   return {
-    vendor: vendor!, architecture: architecture!, device: dev!, description: description!,
+    vendor: vendor!,
+    architecture: architecture!,
+    device: dev!,
+    description: description!,
     isCpu: fallback === true || CPU_NAMES.test(`${dev} ${description} ${architecture}`),
     isFallbackAdapter: fallback,
     features: [...device.features].map(String).sort(),

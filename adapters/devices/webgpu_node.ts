@@ -8,7 +8,7 @@
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { create, globals } from "webgpu";
 import { enablePacing } from "../../gpu/engine/pacing.ts";
-import { acquireDevice, type AcquiredDevice, type DeviceError, type DeviceOptions } from "./webgpu_device.ts";
+import { type AcquiredDevice, acquireDevice, type DeviceError, type DeviceOptions } from "./webgpu_device.ts";
 
 /** Installs Dawn's WebGPU classes (GPUBufferUsage, ...) as globals, where a runtime has none. */
 const installGlobals = (): void => {

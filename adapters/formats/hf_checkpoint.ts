@@ -13,10 +13,10 @@ import { mkdir, readdir, rename, rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import { decodeHfConfig, encodeHfConfig, hfExportable, type TorchDtype } from "../../core/codecs/hf_config.ts";
 import type { Dtype } from "../../core/codecs/safetensors_header.ts";
-import { appError, type AppError } from "../../core/errors.ts";
+import { type AppError, appError } from "../../core/errors.ts";
 import { fromHfTensors, toHfTensors } from "../../core/codecs/hf_layout.ts";
 import type { ModelSpec } from "../../core/model/spec.ts";
-import { paramCount, type Weights, weightProblems } from "../../core/model/tensors.ts";
+import { paramCount, weightProblems, type Weights } from "../../core/model/tensors.ts";
 import { ioFailure, tempBeside, writeBytesAtomic } from "../fs/atomic_write.ts";
 import { readText } from "../fs/files.ts";
 import { loadDirTensors, saveDirTensors } from "./safetensors_index.ts";
@@ -29,12 +29,19 @@ export interface HfModel {
 }
 
 const parseJson = (path: string) => (text: string): E.Either<AppError, unknown> =>
-  E.tryCatch(() => JSON.parse(text) as unknown, () => appError("BadConfig", `Cannot parse ${path}: it is not valid JSON`, "fix or replace the file"));
+  E.tryCatch(
+    () => JSON.parse(text) as unknown,
+    () => appError("BadConfig", `Cannot parse ${path}: it is not valid JSON`, "fix or replace the file"),
+  );
 
 /** Read a directory's config.json into a spec (nothing else is read). */
 export const loadHfSpec = (dir: string): TE.TaskEither<AppError, ModelSpec> => {
   const path = join(dir, "config.json");
-  return pipe(readText(path, "model config"), TE.chainEitherK(parseJson(path)), TE.chainEitherK((j) => decodeHfConfig(j, path)));
+  return pipe(
+    readText(path, "model config"),
+    TE.chainEitherK(parseJson(path)),
+    TE.chainEitherK((j) => decodeHfConfig(j, path)),
+  );
 };
 
 export const loadHfModel = (dir: string): TE.TaskEither<AppError, HfModel> =>
@@ -46,8 +53,13 @@ export const loadHfModel = (dir: string): TE.TaskEither<AppError, HfModel> =>
     TE.bind("weights", ({ spec, stored }) => TE.fromEither(fromHfTensors(spec, stored.tensors, dir))),
     TE.chainEitherK(({ spec, stored, weights }) => {
       const problems = weightProblems(spec, weights);
-      return problems.length === 0 ? E.right({ spec, weights, dtypes: stored.dtypes, files: stored.files })
-        : E.left(appError("BadConfig", `Cannot load ${dir}: ${problems[0]}`, "the config.json does not describe these weights"));
+      return problems.length === 0 ? E.right({ spec, weights, dtypes: stored.dtypes, files: stored.files }) : E.left(
+        appError(
+          "BadConfig",
+          `Cannot load ${dir}: ${problems[0]}`,
+          "the config.json does not describe these weights",
+        ),
+      );
     }),
   );
 
@@ -55,11 +67,20 @@ export const loadHfModel = (dir: string): TE.TaskEither<AppError, HfModel> =>
  * The spec's parameter count against the values the files hold, before anything is built per tensor:
  * a corrupt config.json can declare 2^31 layers, and listing their tensors would exhaust memory.
  */
-const impliedSize = (spec: ModelSpec, stored: ReadonlyMap<string, { readonly data: Float32Array }>, dir: string): E.Either<AppError, void> => {
+const impliedSize = (
+  spec: ModelSpec,
+  stored: ReadonlyMap<string, { readonly data: Float32Array }>,
+  dir: string,
+): E.Either<AppError, void> => {
   let held = 0;
   for (const x of stored.values()) held += x.data.length;
-  return paramCount(spec) <= held ? E.right(undefined)
-    : E.left(appError("BadConfig", `Cannot load ${dir}: config.json implies ${paramCount(spec)} parameters but the weights hold ${held} values`, "the config.json does not describe these weights"));
+  return paramCount(spec) <= held ? E.right(undefined) : E.left(
+    appError(
+      "BadConfig",
+      `Cannot load ${dir}: config.json implies ${paramCount(spec)} parameters but the weights hold ${held} values`,
+      "the config.json does not describe these weights",
+    ),
+  );
 };
 
 export interface HfExport {
@@ -79,8 +100,15 @@ const jsonBytes = (x: unknown) => new TextEncoder().encode(JSON.stringify(x, nul
 const checkTarget = async (dir: string): Promise<E.Either<AppError, boolean>> => {
   const entries = await readdir(dir).catch((e: { code?: string }) => (e.code === "ENOENT" ? undefined : null));
   if (entries === undefined) return E.right(false);
-  if (entries === null || entries.length > 0)
-    return E.left(appError("IoFailure", `Cannot write the model to ${dir}: it exists and is not an empty directory`, "choose a new --out directory or remove that one"));
+  if (entries === null || entries.length > 0) {
+    return E.left(
+      appError(
+        "IoFailure",
+        `Cannot write the model to ${dir}: it exists and is not an empty directory`,
+        "choose a new --out directory or remove that one",
+      ),
+    );
+  }
   return E.right(true);
 };
 
@@ -94,7 +122,10 @@ export const saveHfModel = (dir: string, m: HfExport): TE.TaskEither<AppError, R
   const ids = { ...(m.bos !== undefined ? { bos: m.bos } : {}), ...(m.eos !== undefined ? { eos: m.eos } : {}) };
   const small = [
     { name: "config.json", bytes: jsonBytes(encodeHfConfig(m.spec, ids, TORCH[m.dtype])) },
-    { name: "generation_config.json", bytes: jsonBytes({ _from_model_config: true, bos_token_id: m.bos, eos_token_id: m.eos }) },
+    {
+      name: "generation_config.json",
+      bytes: jsonBytes({ _from_model_config: true, bos_token_id: m.bos, eos_token_id: m.eos }),
+    },
     ...(m.extraFiles ?? []),
   ];
   try {
@@ -110,6 +141,8 @@ export const saveHfModel = (dir: string, m: HfExport): TE.TaskEither<AppError, R
     return E.right([...small.map((f) => f.name), ...w.right]);
   } catch (e) {
     await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
-    return E.left(typeof e === "object" && e !== null && "_tag" in e ? (e as AppError) : ioFailure("model directory", dir, e));
+    return E.left(
+      typeof e === "object" && e !== null && "_tag" in e ? (e as AppError) : ioFailure("model directory", dir, e),
+    );
   }
 };

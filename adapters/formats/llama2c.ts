@@ -11,7 +11,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { decodeLlama2cHeader, HEADER_BYTES } from "../../core/codecs/llama2c_header.ts";
-import { appError, type AppError } from "../../core/errors.ts";
+import { type AppError, appError } from "../../core/errors.ts";
 import { ffnDim, headDim, kvDim, type LlamaSpec } from "../../core/model/spec.ts";
 import { blockName, type Weights } from "../../core/model/tensors.ts";
 import { readBytes } from "../fs/files.ts";
@@ -29,10 +29,19 @@ const layout = (s: LlamaSpec) => {
   const perLayer = (name: string, n: number) => ({ name, perLayer: true, n, total: L * n });
   const global = (name: string, n: number) => ({ name, perLayer: false, n, total: n });
   return [
-    global("wte", s.vocabSize * C), perLayer("attnnorm", C), perLayer("wq", C * C), perLayer("wk", KV * C),
-    perLayer("wv", KV * C), perLayer("wo", C * C), perLayer("ffnnorm", C), perLayer("w1", F * C),
-    perLayer("w2", C * F), perLayer("w3", F * C), global("normf", C),
-    global("freq_cis", s.blockSize * headDim(s)), ...(s.tiedHead ? [] : [global("lmhead", s.vocabSize * C)]),
+    global("wte", s.vocabSize * C),
+    perLayer("attnnorm", C),
+    perLayer("wq", C * C),
+    perLayer("wk", KV * C),
+    perLayer("wv", KV * C),
+    perLayer("wo", C * C),
+    perLayer("ffnnorm", C),
+    perLayer("w1", F * C),
+    perLayer("w2", C * F),
+    perLayer("w3", F * C),
+    global("normf", C),
+    global("freq_cis", s.blockSize * headDim(s)),
+    ...(s.tiedHead ? [] : [global("lmhead", s.vocabSize * C)]),
   ];
 };
 
@@ -40,22 +49,41 @@ export const expectedBytes = (s: LlamaSpec): number => HEADER_BYTES + 4 * layout
 
 /** Decode a whole checkpoint file held in memory. */
 export const decodeLlama2c = (bytes: Uint8Array, source: string): E.Either<AppError, LoadedModel> => {
-  const bad = (why: string, hint: string) => appError("BadFile", `Cannot load llama2.c checkpoint ${source}: ${why}`, hint);
-  if (bytes.length < HEADER_BYTES) return E.left(bad(`the file has ${bytes.length} bytes, fewer than the 28-byte header`, "the file is truncated; copy it again"));
+  const bad = (why: string, hint: string) =>
+    appError("BadFile", `Cannot load llama2.c checkpoint ${source}: ${why}`, hint);
+  if (bytes.length < HEADER_BYTES) {
+    return E.left(
+      bad(`the file has ${bytes.length} bytes, fewer than the 28-byte header`, "the file is truncated; copy it again"),
+    );
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (view.getUint32(0, true) === V2_MAGIC) return E.left(bad("it is a llama2.c v1/v2 (\"ak42\") export, not the legacy float32 format", "re-export with `export.py --version 0`"));
+  if (view.getUint32(0, true) === V2_MAGIC) {
+    return E.left(
+      bad(
+        'it is a llama2.c v1/v2 ("ak42") export, not the legacy float32 format',
+        "re-export with `export.py --version 0`",
+      ),
+    );
+  }
   const ints = Array.from({ length: 7 }, (_, i) => view.getInt32(4 * i, true));
   return pipe(
     decodeLlama2cHeader(ints, source),
     E.chain((spec) => {
       const want = expectedBytes(spec);
-      return want === bytes.length ? E.right(spec)
-        : E.left(bad(`the header (${ints.join(", ")}) implies ${want} bytes but the file has ${bytes.length}`,
-          want > bytes.length ? "the file is truncated; copy it again" : "the header does not match the data; is it another format?"));
+      return want === bytes.length ? E.right(spec) : E.left(
+        bad(
+          `the header (${ints.join(", ")}) implies ${want} bytes but the file has ${bytes.length}`,
+          want > bytes.length
+            ? "the file is truncated; copy it again"
+            : "the header does not match the data; is it another format?",
+        ),
+      );
     }),
     E.chain((spec) => {
       const floats = new Float32Array(bytes.slice(HEADER_BYTES).buffer); // aligned copy; little-endian hosts only
-      if (floats.some((v) => !Number.isFinite(v))) return E.left(bad("it holds NaN or infinite weights", "the file is corrupt; copy it again"));
+      if (floats.some((v) => !Number.isFinite(v))) {
+        return E.left(bad("it holds NaN or infinite weights", "the file is corrupt; copy it again"));
+      }
       return E.right({ spec, weights: splitArrays(spec, floats) });
     }),
   );
@@ -66,7 +94,9 @@ const splitArrays = (s: LlamaSpec, floats: Float32Array): Weights => {
   let off = 0;
   for (const a of layout(s)) {
     for (let l = 0; l < (a.perLayer ? s.nLayer : 1); l++) {
-      if (a.name !== "freq_cis") w[a.perLayer ? blockName(l, a.name) : a.name] = floats.slice(off + l * a.n, off + (l + 1) * a.n);
+      if (a.name !== "freq_cis") {
+        w[a.perLayer ? blockName(l, a.name) : a.name] = floats.slice(off + l * a.n, off + (l + 1) * a.n);
+      }
     }
     off += a.total;
   }

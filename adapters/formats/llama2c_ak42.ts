@@ -8,9 +8,9 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { headerToSpec, Llama2cHeader, HEADER_FIELDS } from "../../core/codecs/llama2c_header.ts";
+import { HEADER_FIELDS, headerToSpec, Llama2cHeader } from "../../core/codecs/llama2c_header.ts";
 import { describeErrors } from "../../core/codecs/report.ts";
-import { appError, type AppError } from "../../core/errors.ts";
+import { type AppError, appError } from "../../core/errors.ts";
 import { type LlamaSpec, specProblems } from "../../core/model/spec.ts";
 import { blockName, blockTensors, numel, type Weights } from "../../core/model/tensors.ts";
 
@@ -25,7 +25,12 @@ export interface Ak42Model {
 }
 
 export const decodeAk42 = (bytes: Uint8Array, source: string): E.Either<AppError, Ak42Model> => {
-  const bad = (why: string) => appError("BadFile", `Cannot load llama2.c ak42 checkpoint ${source}: ${why}`, "the file is truncated or corrupt; export it again with llama2.c's export.py");
+  const bad = (why: string) =>
+    appError(
+      "BadFile",
+      `Cannot load llama2.c ak42 checkpoint ${source}: ${why}`,
+      "the file is truncated or corrupt; export it again with llama2.c's export.py",
+    );
   if (bytes.length < AK42_HEADER) return E.left(bad(`it has ${bytes.length} bytes, fewer than the 256-byte header`));
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getInt32(4, true);
@@ -33,7 +38,9 @@ export const decodeAk42 = (bytes: Uint8Array, source: string): E.Either<AppError
   const raw = Object.fromEntries(HEADER_FIELDS.map((k, i) => [k, view.getInt32(8 + 4 * i, true)]));
   const h = Llama2cHeader.decode(raw);
   if (E.isLeft(h)) return E.left(bad(describeErrors(h.left)));
-  if (h.right.vocab_size < 0) return E.left(bad("vocab_size is negative; ak42 files mark the shared classifier with a flag"));
+  if (h.right.vocab_size < 0) {
+    return E.left(bad("vocab_size is negative; ak42 files mark the shared classifier with a flag"));
+  }
   const shared = bytes[36] === 1;
   const spec: LlamaSpec = { ...headerToSpec(h.right), tiedHead: shared };
   const problems = specProblems(spec);
@@ -48,13 +55,19 @@ export const decodeAk42 = (bytes: Uint8Array, source: string): E.Either<AppError
 
 /** File size the header implies: norms in f32, then every matrix as f32 (v1) or int8 + f32 scale per group (v2). */
 export const expectedAk42Bytes = (s: LlamaSpec, version: 1 | 2, G: number): number => {
-  const matrices = numel([s.vocabSize, s.nEmbd]) * (s.tiedHead ? 1 : 2)
-    + s.nLayer * blockTensors(s).filter((t) => t.shape.length === 2).reduce((n, t) => n + numel(t.shape), 0);
+  const matrices = numel([s.vocabSize, s.nEmbd]) * (s.tiedHead ? 1 : 2) +
+    s.nLayer * blockTensors(s).filter((t) => t.shape.length === 2).reduce((n, t) => n + numel(t.shape), 0);
   const norms = (2 * s.nLayer + 1) * s.nEmbd;
   return AK42_HEADER + 4 * norms + (version === 1 ? 4 * matrices : matrices + 4 * (matrices / G));
 };
 
-const readArrays = (bytes: Uint8Array, s: LlamaSpec, version: 1 | 2, G: number, bad: (why: string) => AppError): E.Either<AppError, Ak42Model> => {
+const readArrays = (
+  bytes: Uint8Array,
+  s: LlamaSpec,
+  version: 1 | 2,
+  G: number,
+  bad: (why: string) => AppError,
+): E.Either<AppError, Ak42Model> => {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let off = AK42_HEADER;
   const f32 = (n: number): Float32Array | undefined => {
@@ -84,11 +97,20 @@ const readArrays = (bytes: Uint8Array, s: LlamaSpec, version: 1 | 2, G: number, 
   const ok = [
     ...Array.from({ length: L }, (_, l) => () => take(blockName(l, "attnnorm"), C, f32)),
     ...Array.from({ length: L }, (_, l) => () => take(blockName(l, "ffnnorm"), C, f32)),
-    () => take("normf", C, f32), () => take("wte", V * C, matrix),
-    ...["wq", "wk", "wv", "wo", "w1", "w2", "w3"].flatMap((m) => Array.from({ length: L }, (_, l) => () => take(blockName(l, m), shapes.get(m)!, matrix))),
+    () => take("normf", C, f32),
+    () => take("wte", V * C, matrix),
+    ...["wq", "wk", "wv", "wo", "w1", "w2", "w3"].flatMap((m) =>
+      Array.from({ length: L }, (_, l) => () => take(blockName(l, m), shapes.get(m)!, matrix))
+    ),
     ...(s.tiedHead ? [] : [() => take("lmhead", V * C, matrix)]),
   ].every((step) => step());
-  if (!ok) return E.left(bad(version === 2 && (C % G !== 0) ? `a tensor's size is not a multiple of the group size ${G}` : `the file ends before the weights the header implies (at byte ${off} of ${bytes.length})`));
+  if (!ok) {
+    return E.left(bad(
+      version === 2 && (C % G !== 0)
+        ? `a tensor's size is not a multiple of the group size ${G}`
+        : `the file ends before the weights the header implies (at byte ${off} of ${bytes.length})`,
+    ));
+  }
   if (off !== bytes.length) return E.left(bad(`${bytes.length - off} bytes follow the weights the header implies`));
   return E.right({ spec: s, weights: w, version, groupSize: G });
 };

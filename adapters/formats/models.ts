@@ -10,7 +10,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import type * as TE from "fp-ts/lib/TaskEither.js";
 import { basename, dirname } from "node:path";
-import { appError, type AppError } from "../../core/errors.ts";
+import { type AppError, appError } from "../../core/errors.ts";
 import type { ModelSpec } from "../../core/model/spec.ts";
 import type { Weights } from "../../core/model/tensors.ts";
 import type { Tokenizer } from "../../core/text/tokenizer.ts";
@@ -38,22 +38,44 @@ const loadBin = (path: string): TE.TaskEither<AppError, Model> => async () => {
   if (E.isLeft(bytes)) return bytes;
   const b = bytes.right;
   if (b.length >= 4 && new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true) === AK42_MAGIC) {
-    return pipe(decodeAk42(b, path), E.map((m) => ({
-      source: path, spec: m.spec, weights: m.weights,
-      disk: { format: `llama2.c v${m.version} (ak42)`, dtype: m.version === 2 ? `Q8_0 int8, groups of ${m.groupSize}` : "F32" },
-    })));
+    return pipe(
+      decodeAk42(b, path),
+      E.map((m) => ({
+        source: path,
+        spec: m.spec,
+        weights: m.weights,
+        disk: {
+          format: `llama2.c v${m.version} (ak42)`,
+          dtype: m.version === 2 ? `Q8_0 int8, groups of ${m.groupSize}` : "F32",
+        },
+      })),
+    );
   }
-  return pipe(decodeLlama2c(b, path), E.map((m) => ({ source: path, ...m, disk: { format: "llama2.c v0 (legacy)", dtype: "F32" } })));
+  return pipe(
+    decodeLlama2c(b, path),
+    E.map((m) => ({ source: path, ...m, disk: { format: "llama2.c v0 (legacy)", dtype: "F32" } })),
+  );
 };
 
 export const loadModel = (path: string): TE.TaskEither<AppError, Model> => async () => {
-  const dir = (await isFile(path)) && (basename(path) === "config.json" || path.endsWith(".safetensors") || path.endsWith(".safetensors.index.json")) ? dirname(path) : path;
+  const dir = (await isFile(path)) &&
+      (basename(path) === "config.json" || path.endsWith(".safetensors") || path.endsWith(".safetensors.index.json"))
+    ? dirname(path)
+    : path;
   if (await isDirectory(dir)) {
-    return pipe(await loadHfModel(dir)(), E.map((m) => ({
-      source: dir, spec: m.spec, weights: m.weights, disk: { format: `safetensors (${m.files.join(", ")})`, dtype: m.dtypes.join(", ") },
-    })));
+    return pipe(
+      await loadHfModel(dir)(),
+      E.map((m) => ({
+        source: dir,
+        spec: m.spec,
+        weights: m.weights,
+        disk: { format: `safetensors (${m.files.join(", ")})`, dtype: m.dtypes.join(", ") },
+      })),
+    );
   }
-  if (!(await isFile(path))) return E.left(appError("BadFile", `Cannot load model ${path}: no such file`, "check the path"));
+  if (!(await isFile(path))) {
+    return E.left(appError("BadFile", `Cannot load model ${path}: no such file`, "check the path"));
+  }
   return loadBin(path)();
 };
 

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import type { Dtype } from "../../core/codecs/safetensors_header.ts";
 import { DTYPES } from "../../core/codecs/safetensors_header.ts";
 import { describeErrors } from "../../core/codecs/report.ts";
-import { appError, type AppError } from "../../core/errors.ts";
+import { type AppError, appError } from "../../core/errors.ts";
 import { writeBytesAtomic } from "../fs/atomic_write.ts";
 import { isFile, readText } from "../fs/files.ts";
 import { loadSafetensors, type NamedTensor, saveSafetensors } from "./safetensors.ts";
@@ -43,7 +43,9 @@ const readIndex = async (dir: string): Promise<E.Either<AppError, Readonly<Recor
   const r = Index.decode(json);
   if (E.isLeft(r)) return E.left(bad(join(dir, INDEX), describeErrors(r.left)));
   const escape = Object.values(r.right.weight_map).find((f) => f.includes("/") || f.includes("\\") || f === "..");
-  return escape === undefined ? E.right(r.right.weight_map) : E.left(bad(join(dir, INDEX), `shard name ${escape} is not a plain file name`));
+  return escape === undefined
+    ? E.right(r.right.weight_map)
+    : E.left(bad(join(dir, INDEX), `shard name ${escape} is not a plain file name`));
 };
 
 /** Every tensor of the directory's checkpoint (single file or shards), widened to f32. */
@@ -55,9 +57,20 @@ export const loadDirTensors = (dir: string): TE.TaskEither<AppError, DirTensors>
     if (E.isLeft(idx)) return idx;
     map = idx.right;
     files = [...new Set(Object.values(map))].sort();
-    for (const f of files)
-      if (!(await isFile(join(dir, f)))) return E.left(bad(dir, `shard ${f}, named in ${INDEX}, is missing`, "copy every shard the index names into the directory"));
-  } else return E.left(bad(dir, `neither ${SINGLE} nor ${INDEX} is there`, "point at a Hugging Face model directory with safetensors weights"));
+    for (const f of files) {
+      if (!(await isFile(join(dir, f)))) {
+        return E.left(
+          bad(dir, `shard ${f}, named in ${INDEX}, is missing`, "copy every shard the index names into the directory"),
+        );
+      }
+    }
+  } else {return E.left(
+      bad(
+        dir,
+        `neither ${SINGLE} nor ${INDEX} is there`,
+        "point at a Hugging Face model directory with safetensors weights",
+      ),
+    );}
   const tensors = new Map<string, NamedTensor>(), dtypes = new Set<Dtype>();
   let metadata: Readonly<Record<string, string>> = {};
   for (const f of files) {
@@ -75,8 +88,14 @@ export const loadDirTensors = (dir: string): TE.TaskEither<AppError, DirTensors>
 const bytesOf = (x: NamedTensor, dtype: Dtype) => x.data.length * DTYPES[dtype];
 
 /** Write tensors as one file, or as shards of at most `maxShardBytes` each with an index. */
-export const saveDirTensors = (dir: string, tensors: ReadonlyArray<NamedTensor>, dtype: Dtype,
-  metadata: Readonly<Record<string, string>>, maxShardBytes = Infinity): TE.TaskEither<AppError, ReadonlyArray<string>> => async () => {
+export const saveDirTensors = (
+  dir: string,
+  tensors: ReadonlyArray<NamedTensor>,
+  dtype: Dtype,
+  metadata: Readonly<Record<string, string>>,
+  maxShardBytes = Infinity,
+): TE.TaskEither<AppError, ReadonlyArray<string>> =>
+async () => {
   const shards: NamedTensor[][] = [[]];
   let size = 0;
   for (const x of tensors) {
@@ -95,6 +114,10 @@ export const saveDirTensors = (dir: string, tensors: ReadonlyArray<NamedTensor>,
     metadata: { total_size: tensors.reduce((s, x) => s + bytesOf(x, dtype), 0) },
     weight_map: Object.fromEntries(shards.flatMap((s, k) => s.map((x) => [x.name, names[k]!]))),
   };
-  const r = await writeBytesAtomic(join(dir, INDEX), "safetensors index", new TextEncoder().encode(JSON.stringify(index, null, 2) + "\n"))();
+  const r = await writeBytesAtomic(
+    join(dir, INDEX),
+    "safetensors index",
+    new TextEncoder().encode(JSON.stringify(index, null, 2) + "\n"),
+  )();
   return E.map(() => [...names, INDEX])(r);
 };

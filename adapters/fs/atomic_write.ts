@@ -7,15 +7,19 @@
 import * as E from "fp-ts/lib/Either.js";
 import type * as TE from "fp-ts/lib/TaskEither.js";
 import { type FileHandle, open, rename, rm } from "node:fs/promises";
-import { appError, type AppError } from "../../core/errors.ts";
+import { type AppError, appError } from "../../core/errors.ts";
 
 let counter = 0;
 /** A fresh name beside `path` for a temporary file or directory. */
-export const tempBeside = (path: string): string => `${path}.tmp-${Date.now().toString(36)}-${(counter++).toString(36)}`;
+export const tempBeside = (path: string): string =>
+  `${path}.tmp-${Date.now().toString(36)}-${(counter++).toString(36)}`;
 
 export const ioFailure = (what: string, path: string, e: unknown): AppError =>
-  appError("IoFailure", `Cannot write ${what} ${path}: ${e instanceof Error ? e.message : String(e)}`,
-    "check that the folder exists, is writable, and the disk has room");
+  appError(
+    "IoFailure",
+    `Cannot write ${what} ${path}: ${e instanceof Error ? e.message : String(e)}`,
+    "check that the folder exists, is writable, and the disk has room",
+  );
 
 /** Write all of `bytes` at the handle's current end (write may take less than asked). */
 export const writeAll = async (fh: FileHandle, bytes: Uint8Array): Promise<void> => {
@@ -28,7 +32,7 @@ export const writeAll = async (fh: FileHandle, bytes: Uint8Array): Promise<void>
  * with ENOSPC once `afterBytes` bytes are written. Returns the function that clears it.
  */
 let diskFull: { readonly accepts: (path: string) => boolean; readonly afterBytes: number } | undefined;
-export const simulateFullDisk = (accepts: (path: string) => boolean, afterBytes = 0): (() => void) => {
+export const simulateFullDisk = (accepts: (path: string) => boolean, afterBytes = 0): () => void => {
   diskFull = { accepts, afterBytes };
   return () => void (diskFull = undefined);
 };
@@ -38,7 +42,9 @@ const filling = (fh: FileHandle, path: string): FileHandle => {
   if (fault === undefined || !fault.accepts(path)) return fh;
   let written = 0;
   const write = async (b: Uint8Array, off = 0, len = b.length - off) => {
-    if (written + len > fault.afterBytes) throw Object.assign(new Error(`ENOSPC: no space left on device, write (${path})`), { code: "ENOSPC" });
+    if (written + len > fault.afterBytes) {
+      throw Object.assign(new Error(`ENOSPC: no space left on device, write (${path})`), { code: "ENOSPC" });
+    }
     written += len;
     return fh.write(b, off, len);
   };
@@ -51,8 +57,8 @@ const filling = (fh: FileHandle, path: string): FileHandle => {
 };
 
 /** Run `fill` against a handle on a temporary file, then fsync and rename it to `path`. */
-export const writeFileAtomic = (path: string, what: string, fill: (fh: FileHandle) => Promise<void>): TE.TaskEither<AppError, void> =>
-  async () => {
+export const writeFileAtomic =
+  (path: string, what: string, fill: (fh: FileHandle) => Promise<void>): TE.TaskEither<AppError, void> => async () => {
     const tmp = tempBeside(path);
     let fh: FileHandle | undefined;
     try {

@@ -8,12 +8,19 @@ import { createReadStream } from "node:fs";
 import { type FileHandle, readFile, stat } from "node:fs/promises";
 import type * as TE from "fp-ts/lib/TaskEither.js";
 import * as E from "fp-ts/lib/Either.js";
-import { appError, type AppError } from "../../core/errors.ts";
+import { type AppError, appError } from "../../core/errors.ts";
 
 const reason = (e: unknown): string => {
   const code = (e as { code?: string }).code;
-  return code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied"
-    : e instanceof Error ? e.message : String(e);
+  return code === "ENOENT"
+    ? "no such file"
+    : code === "EISDIR"
+    ? "it is a directory"
+    : code === "EACCES"
+    ? "permission denied"
+    : e instanceof Error
+    ? e.message
+    : String(e);
 };
 
 export const readBytes = (path: string, what: string): TE.TaskEither<AppError, Uint8Array> => async () => {
@@ -33,8 +40,10 @@ export const readText = (path: string, what: string): TE.TaskEither<AppError, st
 };
 
 /** Whether a path exists and is a directory / a file (false when it does not exist). */
-export const isDirectory = async (path: string): Promise<boolean> => (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
-export const isFile = async (path: string): Promise<boolean> => (await stat(path).catch(() => undefined))?.isFile() ?? false;
+export const isDirectory = async (path: string): Promise<boolean> =>
+  (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
+export const isFile = async (path: string): Promise<boolean> =>
+  (await stat(path).catch(() => undefined))?.isFile() ?? false;
 
 /** sha256 of a file, streamed (hex). */
 export const sha256File = (path: string, what: string): TE.TaskEither<AppError, string> => async () => {

@@ -10,7 +10,7 @@
 import { Tokenizer as HfTokenizer } from "@huggingface/tokenizers";
 import * as E from "fp-ts/lib/Either.js";
 import { bytesToUnicode } from "../../core/text/byte_bpe.ts";
-import { appError, type AppError } from "../../core/errors.ts";
+import { type AppError, appError } from "../../core/errors.ts";
 import type { Tokenizer } from "../../core/text/tokenizer.ts";
 
 export const SUPPORTED_MODELS = ["BPE"] as const;
@@ -20,7 +20,11 @@ const EOS_NAMES = ["</s>", "<|end_of_text|>", "<|endoftext|>", "<|end_story|>", 
 
 type Json = Record<string, unknown>;
 const isObj = (x: unknown): x is Json => typeof x === "object" && x !== null && !Array.isArray(x);
-const tokenName = (x: unknown): string | undefined => (typeof x === "string" ? x : isObj(x) && typeof x.content === "string" ? x.content : undefined);
+const tokenName = (
+  x: unknown,
+):
+  | string
+  | undefined => (typeof x === "string" ? x : isObj(x) && typeof x.content === "string" ? x.content : undefined);
 /** Every component type named anywhere in a (possibly Sequence) decoder or pre-tokenizer. */
 const typesIn = (x: unknown): ReadonlyArray<Json> =>
   isObj(x) ? [x, ...Object.values(x).flatMap((v) => (Array.isArray(v) ? v.flatMap(typesIn) : []))] : [];
@@ -48,18 +52,36 @@ const pieceCodec = (json: Json) => {
  */
 const idProblem = (json: Json): string | undefined => {
   const vocab = isObj(json.model) && isObj(json.model.vocab) ? Object.entries(json.model.vocab) : [];
-  const added = Array.isArray(json.added_tokens) ? json.added_tokens.map((t): [string, unknown] => [tokenName(t) ?? "?", isObj(t) ? t.id : undefined]) : [];
-  const n = vocab.length + added.length, wrong = [...vocab, ...added].find(([, id]) => !Number.isSafeInteger(id) || (id as number) < 0 || (id as number) >= n);
-  return wrong === undefined ? undefined : `token ${JSON.stringify(wrong[0])} has id ${JSON.stringify(wrong[1])}, not an integer in 0..${n - 1}`;
+  const added = Array.isArray(json.added_tokens)
+    ? json.added_tokens.map((t): [string, unknown] => [tokenName(t) ?? "?", isObj(t) ? t.id : undefined])
+    : [];
+  const n = vocab.length + added.length,
+    wrong = [...vocab, ...added].find(([, id]) =>
+      !Number.isSafeInteger(id) || (id as number) < 0 || (id as number) >= n
+    );
+  return wrong === undefined
+    ? undefined
+    : `token ${JSON.stringify(wrong[0])} has id ${JSON.stringify(wrong[1])}, not an integer in 0..${n - 1}`;
 };
 
 /** Build a tokenizer from parsed tokenizer.json and (possibly empty) tokenizer_config.json. */
 export const decodeHfTokenizer = (json: unknown, config: unknown, source: string): E.Either<AppError, Tokenizer> => {
-  const bad = (why: string, hint = "use the tokenizer.json that came with the model") => appError("BadFile", `Cannot load tokenizer ${source}: ${why}`, hint);
-  if (!isObj(json) || !isObj(json.model)) return E.left(bad("it has no \"model\" object; is it a Hugging Face tokenizer.json?"));
+  const bad = (why: string, hint = "use the tokenizer.json that came with the model") =>
+    appError("BadFile", `Cannot load tokenizer ${source}: ${why}`, hint);
+  if (!isObj(json) || !isObj(json.model)) {
+    return E.left(bad('it has no "model" object; is it a Hugging Face tokenizer.json?'));
+  }
   const type = json.model.type ?? (isObj(json.model.vocab) && json.model.merges !== undefined ? "BPE" : undefined);
-  if (!SUPPORTED_MODELS.includes(type as "BPE"))
-    return E.left(bad(`model type ${JSON.stringify(type)} is not supported`, `supported: ${SUPPORTED_MODELS.join(", ")}; convert the tokenizer or use GPT-2 encoder.json/vocab.bpe or a llama2.c tokenizer.bin`));
+  if (!SUPPORTED_MODELS.includes(type as "BPE")) {
+    return E.left(
+      bad(
+        `model type ${JSON.stringify(type)} is not supported`,
+        `supported: ${
+          SUPPORTED_MODELS.join(", ")
+        }; convert the tokenizer or use GPT-2 encoder.json/vocab.bpe or a llama2.c tokenizer.bin`,
+      ),
+    );
+  }
   const ids = idProblem(json);
   if (ids !== undefined) return E.left(bad(ids));
   const cfg = isObj(config) ? config : {};
@@ -79,7 +101,9 @@ export const decodeHfTokenizer = (json: unknown, config: unknown, source: string
     return named !== undefined ? vocab.get(named) : names.map((n) => vocab.get(n)).find((id) => id !== undefined);
   };
   const bos = pick("bos_token", BOS_NAMES), eos = pick("eos_token", EOS_NAMES) ?? bos;
-  if (bos === undefined || eos === undefined) return E.left(bad("it names no BOS token", "put tokenizer_config.json (with bos_token) beside tokenizer.json"));
+  if (bos === undefined || eos === undefined) {
+    return E.left(bad("it names no BOS token", "put tokenizer_config.json (with bos_token) beside tokenizer.json"));
+  }
   const special = new Set([...hf.get_added_tokens_decoder()].filter(([, t]) => t.special).map(([id]) => id));
   const codec = pieceCodec(json);
   const pieceBytes = (prev: number, token: number): Uint8Array => {
@@ -89,8 +113,18 @@ export const decodeHfTokenizer = (json: unknown, config: unknown, source: string
     return codec.strip && prev === bos && b[0] === 0x20 ? b.subarray(1) : b;
   };
   return E.right({
-    vocabSize, bos, eos, pieceBytes,
-    encode: (text, opts) => [...(opts.bos ? [bos] : []), ...hf.encode(text, { add_special_tokens: false }).ids, ...(opts.eos ? [eos] : [])],
+    vocabSize,
+    bos,
+    eos,
+    pieceBytes,
+    encode: (
+      text,
+      opts,
+    ) => [
+      ...(opts.bos ? [bos] : []),
+      ...hf.encode(text, { add_special_tokens: false }).ids,
+      ...(opts.eos ? [eos] : []),
+    ],
     decode: (ids) => hf.decode([...ids], { skip_special_tokens: true, clean_up_tokenization_spaces: false }),
   });
 };

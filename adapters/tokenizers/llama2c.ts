@@ -9,7 +9,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
-import { appError, type AppError } from "../../core/errors.ts";
+import { type AppError, appError } from "../../core/errors.ts";
 import { joinPieces, type Tokenizer } from "../../core/text/tokenizer.ts";
 import { readBytes } from "../fs/files.ts";
 
@@ -21,9 +21,17 @@ const key = (b: Uint8Array): string => Array.from(b, (x) => String.fromCharCode(
  * Read the vocabulary; the vocabulary size comes from the model, since the file does not store it
  * (undefined: read tokens until the file ends, for a tokenizer used without its model).
  */
-export const decodeLlama2cTokenizer = (bytes: Uint8Array, vocabSize: number | undefined, source: string): E.Either<AppError, Tokenizer> => {
-  const bad = (why: string) => appError("BadFile", `Cannot load llama2.c tokenizer ${source}: ${why}`,
-    "pass the tokenizer.bin that belongs to this model with --tokenizer");
+export const decodeLlama2cTokenizer = (
+  bytes: Uint8Array,
+  vocabSize: number | undefined,
+  source: string,
+): E.Either<AppError, Tokenizer> => {
+  const bad = (why: string) =>
+    appError(
+      "BadFile",
+      `Cannot load llama2.c tokenizer ${source}: ${why}`,
+      "pass the tokenizer.bin that belongs to this model with --tokenizer",
+    );
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const pieces: Uint8Array[] = [], scores: number[] = [];
   let off = 4;
@@ -31,20 +39,28 @@ export const decodeLlama2cTokenizer = (bytes: Uint8Array, vocabSize: number | un
   for (let id = 0; vocabSize === undefined ? off < bytes.length : id < vocabSize; id++) {
     if (off + 8 > bytes.length) return E.left(bad(`it ends at token ${id} of the model's ${vocabSize}`));
     const len = view.getInt32(off + 4, true);
-    if (len < 0 || off + 8 + len > bytes.length) return E.left(bad(`token ${id} declares ${len} bytes past the end of the file`));
+    if (len < 0 || off + 8 + len > bytes.length) {
+      return E.left(bad(`token ${id} declares ${len} bytes past the end of the file`));
+    }
     scores.push(view.getFloat32(off, true));
     pieces.push(bytes.slice(off + 8, off + 8 + len));
     off += 8 + len;
   }
-  if (off !== bytes.length) return E.left(bad(`it holds more than the model's ${vocabSize} tokens (${bytes.length - off} bytes left)`));
+  if (off !== bytes.length) {
+    return E.left(bad(`it holds more than the model's ${vocabSize} tokens (${bytes.length - off} bytes left)`));
+  }
   return E.right(makeTokenizer(pieces, scores));
 };
 
 const makeTokenizer = (pieces: ReadonlyArray<Uint8Array>, scores: ReadonlyArray<number>): Tokenizer => {
   const ids = new Map<string, number>();
-  pieces.forEach((p, id) => { if (!ids.has(key(p))) ids.set(key(p), id); });
+  pieces.forEach((p, id) => {
+    if (!ids.has(key(p))) ids.set(key(p), id);
+  });
   const pairCache = new Map<number, number>(), utf8 = new TextEncoder();
-  const byteOf = pieces.map((p) => /^<0x[0-9A-Fa-f]{2}>$/.test(latin1.decode(p)) ? parseInt(latin1.decode(p).slice(3, 5), 16) : -1);
+  const byteOf = pieces.map((p) =>
+    /^<0x[0-9A-Fa-f]{2}>$/.test(latin1.decode(p)) ? parseInt(latin1.decode(p).slice(3, 5), 16) : -1
+  );
   const encode = (text: string, opts: { readonly bos: boolean; readonly eos: boolean }): number[] => {
     const tokens: number[] = [];
     if (text.length > 0) {
@@ -66,7 +82,14 @@ const makeTokenizer = (pieces: ReadonlyArray<Uint8Array>, scores: ReadonlyArray<
     if (byteOf[token]! >= 0) return Uint8Array.of(byteOf[token]!);
     return prev === BOS && p[0] === 0x20 ? p.subarray(1) : p;
   };
-  const tok: Tokenizer = { vocabSize: pieces.length, bos: BOS, eos: EOS, encode, pieceBytes, decode: (ids) => joinPieces(tok, ids.filter((i) => i !== BOS && i !== EOS), BOS) };
+  const tok: Tokenizer = {
+    vocabSize: pieces.length,
+    bos: BOS,
+    eos: EOS,
+    encode,
+    pieceBytes,
+    decode: (ids) => joinPieces(tok, ids.filter((i) => i !== BOS && i !== EOS), BOS),
+  };
   return tok;
 };
 
@@ -75,8 +98,13 @@ const makeTokenizer = (pieces: ReadonlyArray<Uint8Array>, scores: ReadonlyArray<
  * ties go to the leftmost pair, as there). Pair lookups are cached by id pair, and after a merge
  * only the two pairs touching it are looked up again, so a merge costs one scan of numbers.
  */
-const mergePairs = (tokens: number[], pieces: ReadonlyArray<Uint8Array>, scores: ReadonlyArray<number>, ids: ReadonlyMap<string, number>,
-  cache: Map<number, number>): void => {
+const mergePairs = (
+  tokens: number[],
+  pieces: ReadonlyArray<Uint8Array>,
+  scores: ReadonlyArray<number>,
+  ids: ReadonlyMap<string, number>,
+  cache: Map<number, number>,
+): void => {
   const V = pieces.length;
   const pairId = (a: number, b: number): number => {
     let id = cache.get(a * V + b);

@@ -13,7 +13,7 @@ import * as TE from "fp-ts/lib/TaskEither.js";
 import * as t from "io-ts";
 import { createHash } from "node:crypto";
 import { describeErrors } from "../../core/codecs/report.ts";
-import { appError, type AppError } from "../../core/errors.ts";
+import { type AppError, appError } from "../../core/errors.ts";
 import type { RngState } from "../../core/rng.ts";
 import { ModelSpec, specProblems } from "../../core/model/spec.ts";
 import { allTensors, paramCount, weightProblems, type Weights } from "../../core/model/tensors.ts";
@@ -42,12 +42,24 @@ export interface Checkpoint {
 
 const Num = t.number;
 const Record_ = t.type({
-  format: t.literal(FORMAT), version: t.literal(VERSION), spec: ModelSpec, settings: TrainSettings,
-  t: Num, step: Num, tokens: Num, rng: t.string, val_loss_initial: Num, sha256: t.string,
+  format: t.literal(FORMAT),
+  version: t.literal(VERSION),
+  spec: ModelSpec,
+  settings: TrainSettings,
+  t: Num,
+  step: Num,
+  tokens: Num,
+  rng: t.string,
+  val_loss_initial: Num,
+  sha256: t.string,
 });
 
 const bad = (path: string, why: string): AppError =>
-  appError("BadFile", `Cannot resume from checkpoint ${path}: ${why}`, "the checkpoint is damaged; start again without --resume (or into a new --out)");
+  appError(
+    "BadFile",
+    `Cannot resume from checkpoint ${path}: ${why}`,
+    "the checkpoint is damaged; start again without --resume (or into a new --out)",
+  );
 
 const parts = (s: ModelSpec, st: OptimizerState): ReadonlyArray<NamedTensor> =>
   (["w", "m", "v"] as const).flatMap((p) => {
@@ -64,16 +76,29 @@ const digest = (ts: ReadonlyArray<NamedTensor>): string => {
 export const saveCheckpoint = (path: string, c: Checkpoint): TE.TaskEither<AppError, void> => {
   const ts = parts(c.spec, c.state);
   const record = {
-    format: FORMAT, version: VERSION, spec: c.spec, settings: c.settings, t: c.state.t, step: c.progress.step,
-    tokens: c.progress.tokens, rng: c.progress.rng.toString(16), val_loss_initial: c.progress.valLossInitial, sha256: digest(ts),
+    format: FORMAT,
+    version: VERSION,
+    spec: c.spec,
+    settings: c.settings,
+    t: c.state.t,
+    step: c.progress.step,
+    tokens: c.progress.tokens,
+    rng: c.progress.rng.toString(16),
+    val_loss_initial: c.progress.valLossInitial,
+    sha256: digest(ts),
   };
   return saveSafetensors(path, ts, "F32", { format: "pt", [KEY]: JSON.stringify(record) });
 };
 
 const byPrefix = (tensors: ReadonlyMap<string, NamedTensor>, p: string): Weights =>
-  Object.fromEntries([...tensors.values()].filter((x) => x.name.startsWith(`${p}.`)).map((x) => [x.name.slice(p.length + 1), x.data]));
+  Object.fromEntries(
+    [...tensors.values()].filter((x) => x.name.startsWith(`${p}.`)).map((x) => [x.name.slice(p.length + 1), x.data]),
+  );
 
-const decodeRecord = (path: string, meta: Readonly<Record<string, string>>): E.Either<AppError, t.TypeOf<typeof Record_>> => {
+const decodeRecord = (
+  path: string,
+  meta: Readonly<Record<string, string>>,
+): E.Either<AppError, t.TypeOf<typeof Record_>> => {
   const text = meta[KEY];
   if (text === undefined) return E.left(bad(path, "it holds no training record (is it a model file?)"));
   let json: unknown;
@@ -85,15 +110,25 @@ const decodeRecord = (path: string, meta: Readonly<Record<string, string>>): E.E
   return pipe(Record_.decode(json), E.mapLeft((errs) => bad(path, describeErrors(errs))));
 };
 
-const rngOf = (hex: string): RngState | undefined => (/^[0-9a-f]{1,16}$/.test(hex) && BigInt(`0x${hex}`) !== 0n ? BigInt(`0x${hex}`) : undefined);
+const rngOf = (
+  hex: string,
+): RngState | undefined => (/^[0-9a-f]{1,16}$/.test(hex) && BigInt(`0x${hex}`) !== 0n ? BigInt(`0x${hex}`) : undefined);
 
-const assemble = (path: string, r: t.TypeOf<typeof Record_>, tensors: ReadonlyMap<string, NamedTensor>): E.Either<AppError, Checkpoint> => {
+const assemble = (
+  path: string,
+  r: t.TypeOf<typeof Record_>,
+  tensors: ReadonlyMap<string, NamedTensor>,
+): E.Either<AppError, Checkpoint> => {
   const spec = r.spec, sp = specProblems(spec);
   if (sp.length > 0) return E.left(bad(path, `its spec is inconsistent: ${sp[0]}`));
   // Checked before listing the spec's tensors: a corrupt record can declare 2^31 layers.
   let held = 0;
   for (const x of tensors.values()) held += x.data.length;
-  if (3 * paramCount(spec) !== held) return E.left(bad(path, `its spec implies ${3 * paramCount(spec)} values (weights and two moments) but it holds ${held}`));
+  if (3 * paramCount(spec) !== held) {
+    return E.left(
+      bad(path, `its spec implies ${3 * paramCount(spec)} values (weights and two moments) but it holds ${held}`),
+    );
+  }
   const [weights, m, v] = (["w", "m", "v"] as const).map((p) => byPrefix(tensors, p)) as [Weights, Weights, Weights];
   for (const [what, w] of [["weights", weights], ["first moments", m], ["second moments", v]] as const) {
     const p = weightProblems(spec, w);
@@ -104,8 +139,15 @@ const assemble = (path: string, r: t.TypeOf<typeof Record_>, tensors: ReadonlyMa
   const rng = rngOf(r.rng);
   if (rng === undefined) return E.left(bad(path, `its RNG state "${r.rng}" is not a non-zero 64-bit hex number`));
   const counts = [r.t, r.step, r.tokens].every((n) => Number.isSafeInteger(n) && n >= 0);
-  if (!counts) return E.left(bad(path, `its counters t ${r.t}, step ${r.step}, tokens ${r.tokens} are not non-negative integers`));
-  return E.right({ spec, state, settings: r.settings, progress: { step: r.step, tokens: r.tokens, rng, valLossInitial: r.val_loss_initial } });
+  if (!counts) {
+    return E.left(bad(path, `its counters t ${r.t}, step ${r.step}, tokens ${r.tokens} are not non-negative integers`));
+  }
+  return E.right({
+    spec,
+    state,
+    settings: r.settings,
+    progress: { step: r.step, tokens: r.tokens, rng, valLossInitial: r.val_loss_initial },
+  });
 };
 
 export const loadCheckpoint = (path: string): TE.TaskEither<AppError, Checkpoint> =>

@@ -16,13 +16,13 @@ import type * as TE from "fp-ts/lib/TaskEither.js";
 import { appendFile, mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { evalBatches, type TokenArray, trainBatches } from "../../core/train/batches.ts";
-import { appError, type AppError, isAppError } from "../../core/errors.ts";
+import { type AppError, appError, isAppError } from "../../core/errors.ts";
 import { seedRng } from "../../core/rng.ts";
 import type { ModelSpec } from "../../core/model/spec.ts";
 import type { Weights } from "../../core/model/tensors.ts";
 import type { Evaluator, OptimizerState, StepResult, Trainer } from "../../core/train/trainer.ts";
 import { ioFailure, tempBeside } from "../fs/atomic_write.ts";
-import { CHECKPOINT_FILE, type Checkpoint, type Progress, saveCheckpoint } from "./checkpoint.ts";
+import { type Checkpoint, CHECKPOINT_FILE, type Progress, saveCheckpoint } from "./checkpoint.ts";
 import { type HfExport, saveHfModel } from "../formats/hf_checkpoint.ts";
 import { nonFiniteStep, runaway } from "./faults.ts";
 import { removeStaleTemps, settingsProblem, startingPoint, trimMetrics } from "./setup.ts";
@@ -31,7 +31,10 @@ import { hyperAt, type Metrics, METRICS_FILE, MODEL_DIR, type TrainData, type Tr
 export type { Progress } from "./checkpoint.ts";
 export { type Metrics, METRICS_FILE, MODEL_DIR, type TrainData, type TrainSettings } from "./settings.ts";
 
-export type TrainerFactory = (spec: ModelSpec, init: OptimizerState | { readonly weights: Weights }) => TE.TaskEither<AppError, Trainer>;
+export type TrainerFactory = (
+  spec: ModelSpec,
+  init: OptimizerState | { readonly weights: Weights },
+) => TE.TaskEither<AppError, Trainer>;
 
 export interface TrainSummary {
   readonly steps: number;
@@ -59,7 +62,13 @@ export interface TrainRun {
 }
 
 /** One optimizer step: the next K micro-batches from the RNG, this step's lr, and the new progress. */
-export const stepOnce = async (trainer: Trainer, data: TrainData, s: TrainSettings, p: Progress, out?: string): Promise<E.Either<AppError, { progress: Progress; result: StepResult; lr: number }>> => {
+export const stepOnce = async (
+  trainer: Trainer,
+  data: TrainData,
+  s: TrainSettings,
+  p: Progress,
+  out?: string,
+): Promise<E.Either<AppError, { progress: Progress; result: StepResult; lr: number }>> => {
   const { batches, rng } = trainBatches(data.train, s.accum, s.batch, s.ctx, p.rng);
   const hp = hyperAt(s, p.step);
   const r = await trainer.step(batches, s.batch, s.ctx, hp)();
@@ -71,7 +80,11 @@ export const stepOnce = async (trainer: Trainer, data: TrainData, s: TrainSettin
 };
 
 /** Mean loss over the evaluation windows (each batch weighted by its rows). */
-export const evaluate = async (trainer: Evaluator, val: TokenArray, s: Pick<TrainSettings, "batch" | "ctx" | "evalTokens">): Promise<E.Either<AppError, number>> => {
+export const evaluate = async (
+  trainer: Evaluator,
+  val: TokenArray,
+  s: Pick<TrainSettings, "batch" | "ctx" | "evalTokens">,
+): Promise<E.Either<AppError, number>> => {
   let sum = 0, rows = 0;
   for (const b of evalBatches(val, s.batch, s.ctx, s.evalTokens > 0 ? s.evalTokens : Infinity)) {
     const l = await trainer.evalLoss(b.batch, b.rows, s.ctx)();
@@ -113,28 +126,57 @@ export const runTraining = (r: TrainRun): TE.TaskEither<AppError, TrainSummary> 
 const writers = (r: TrainRun, trainer: Trainer, metricsPath: string) => ({
   emit: async (m: Metrics) => {
     r.onMetrics?.(m);
-    await appendFile(metricsPath, JSON.stringify(m) + "\n").catch((e: unknown) => Promise.reject(ioFailure("metrics", metricsPath, e)));
+    await appendFile(metricsPath, JSON.stringify(m) + "\n").catch((e: unknown) =>
+      Promise.reject(ioFailure("metrics", metricsPath, e))
+    );
   },
   save: async (p: Progress): Promise<E.Either<AppError, void>> => {
     const st = await trainer.state()();
-    return E.isLeft(st) ? st : saveCheckpoint(join(r.out, CHECKPOINT_FILE), { spec: r.spec, state: st.right, progress: p, settings: r.settings })();
+    return E.isLeft(st) ? st : saveCheckpoint(join(r.out, CHECKPOINT_FILE), {
+      spec: r.spec,
+      state: st.right,
+      progress: p,
+      settings: r.settings,
+    })();
   },
 });
 
 /** A fresh run's step 0: the initial validation loss, its metrics line and a first checkpoint. */
-const begin = async (r: TrainRun, trainer: Trainer, w: ReturnType<typeof writers>): Promise<E.Either<AppError, Progress>> => {
+const begin = async (
+  r: TrainRun,
+  trainer: Trainer,
+  w: ReturnType<typeof writers>,
+): Promise<E.Either<AppError, Progress>> => {
   const v0 = await evaluate(trainer, r.data.val, r.settings);
   if (E.isLeft(v0)) return v0;
   const p = { step: 0, tokens: 0, rng: seedRng(r.settings.seed), valLossInitial: v0.right };
-  await w.emit({ step: 0, tokens: 0, lr: null, train_loss: null, val_loss: v0.right, grad_norm: null, tokens_per_s: null });
+  await w.emit({
+    step: 0,
+    tokens: 0,
+    lr: null,
+    train_loss: null,
+    val_loss: v0.right,
+    grad_norm: null,
+    tokens_per_s: null,
+  });
   return E.map(() => p)(await w.save(p));
 };
 
 const interrupted = (s: TrainSettings, p: Progress, out: string): AppError =>
-  appError("Interrupted", `Cannot finish training: interrupted after step ${p.step} of ${s.steps}`,
-    `the checkpoint in ${join(out, CHECKPOINT_FILE)} holds step ${p.step}; run the same command with --resume to continue`);
+  appError(
+    "Interrupted",
+    `Cannot finish training: interrupted after step ${p.step} of ${s.steps}`,
+    `the checkpoint in ${
+      join(out, CHECKPOINT_FILE)
+    } holds step ${p.step}; run the same command with --resume to continue`,
+  );
 
-const loop = async (r: TrainRun, trainer: Trainer, ck: Checkpoint | undefined, metricsPath: string): Promise<E.Either<AppError, TrainSummary>> => {
+const loop = async (
+  r: TrainRun,
+  trainer: Trainer,
+  ck: Checkpoint | undefined,
+  metricsPath: string,
+): Promise<E.Either<AppError, TrainSummary>> => {
   const s = r.settings, w = writers(r, trainer, metricsPath);
   const start = ck === undefined ? await begin(r, trainer, w) : E.right(ck.progress);
   if (E.isLeft(start)) return start;
@@ -148,11 +190,24 @@ const loop = async (r: TrainRun, trainer: Trainer, ck: Checkpoint | undefined, m
     if (away !== undefined) return E.left(away);
     const dt = performance.now() - t0, n = st.right.progress.tokens - p.tokens;
     [p, ms, tokens, lastTrain] = [st.right.progress, ms + dt, tokens + n, st.right.result.loss];
-    const last = p.step === s.steps, val = last || (s.evalEvery > 0 && p.step % s.evalEvery === 0) ? await evaluate(trainer, r.data.val, s) : E.right(null);
+    const last = p.step === s.steps,
+      val = last || (s.evalEvery > 0 && p.step % s.evalEvery === 0)
+        ? await evaluate(trainer, r.data.val, s)
+        : E.right(null);
     if (E.isLeft(val)) return val;
     lastVal = val.right ?? lastVal;
-    await w.emit({ step: p.step, tokens: p.tokens, lr: st.right.lr, train_loss: lastTrain, val_loss: val.right, grad_norm: st.right.result.gradNorm, tokens_per_s: n / (dt / 1000) });
-    const saved = last || (s.checkpointEvery > 0 && p.step % s.checkpointEvery === 0) ? await w.save(p) : E.right(undefined);
+    await w.emit({
+      step: p.step,
+      tokens: p.tokens,
+      lr: st.right.lr,
+      train_loss: lastTrain,
+      val_loss: val.right,
+      grad_norm: st.right.result.gradNorm,
+      tokens_per_s: n / (dt / 1000),
+    });
+    const saved = last || (s.checkpointEvery > 0 && p.step % s.checkpointEvery === 0)
+      ? await w.save(p)
+      : E.right(undefined);
     if (E.isLeft(saved)) return saved;
   }
   return finish(r, trainer, p, { lastTrain, lastVal, ms, tokens, resumedFrom: ck?.progress.step ?? null });
@@ -167,7 +222,12 @@ interface Tally {
 }
 
 /** The final evaluation (when the last step did not just make one) and `<out>/model`. */
-const finish = async (r: TrainRun, trainer: Trainer, p: Progress, { lastTrain, lastVal, ms, tokens, resumedFrom }: Tally): Promise<E.Either<AppError, TrainSummary>> => {
+const finish = async (
+  r: TrainRun,
+  trainer: Trainer,
+  p: Progress,
+  { lastTrain, lastVal, ms, tokens, resumedFrom }: Tally,
+): Promise<E.Either<AppError, TrainSummary>> => {
   const val = lastVal !== null ? E.right(lastVal) : await evaluate(trainer, r.data.val, r.settings);
   if (E.isLeft(val)) return val;
   const st = await trainer.state()();
@@ -182,7 +242,14 @@ const finish = async (r: TrainRun, trainer: Trainer, p: Progress, { lastTrain, l
     return E.left(ioFailure("model directory", dir, e));
   }
   return E.right({
-    steps: p.step, tokens: p.tokens, val_loss_initial: p.valLossInitial, val_loss: val.right, train_loss: lastTrain,
-    tokens_per_s: tokens > 0 ? tokens / (ms / 1000) : null, resumed_from: resumedFrom, out: r.out, model: dir,
+    steps: p.step,
+    tokens: p.tokens,
+    val_loss_initial: p.valLossInitial,
+    val_loss: val.right,
+    train_loss: lastTrain,
+    tokens_per_s: tokens > 0 ? tokens / (ms / 1000) : null,
+    resumed_from: resumedFrom,
+    out: r.out,
+    model: dir,
   });
 };

@@ -8,7 +8,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
-import { appError, type AppError } from "../../core/errors.ts";
+import { type AppError, appError } from "../../core/errors.ts";
 import type { ModelSpec } from "../../core/model/spec.ts";
 import type { TokenArray } from "../../core/train/batches.ts";
 import { learningRate } from "../../core/train/schedule.ts";
@@ -77,7 +77,9 @@ export interface SettingsAsked {
 /** A run's settings from what was asked and the defaults: steps = ⌈tokens / (batch·ctx·accum)⌉. */
 export const settingsFor = (a: SettingsAsked, spec: ModelSpec): E.Either<AppError, TrainSettings> => {
   if (a.tokens !== undefined && a.steps !== undefined) {
-    return E.left(appError("BadArgs", "Cannot run train: --tokens and --steps both set the length", "give one of them"));
+    return E.left(
+      appError("BadArgs", "Cannot run train: --tokens and --steps both set the length", "give one of them"),
+    );
   }
   const batch = a.batch ?? DEFAULTS.batch, ctx = a.ctx ?? Math.min(DEFAULTS.ctx, spec.blockSize);
   const accum = a.accum ?? DEFAULTS.accum, lr = a.lr ?? DEFAULTS.lr;

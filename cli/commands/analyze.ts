@@ -22,7 +22,14 @@ import { loadModelAndData } from "../run_setup.ts";
 
 const AnalyzeArgs = t.intersection([
   t.type({ model: t.string, data: t.string }),
-  t.partial({ tokens: PosIntArg, ctx: PosIntArg, out: t.string, tokenizer: t.string, backend: BackendArg, json: t.boolean }),
+  t.partial({
+    tokens: PosIntArg,
+    ctx: PosIntArg,
+    out: t.string,
+    tokenizer: t.string,
+    backend: BackendArg,
+    json: t.boolean,
+  }),
 ]);
 type AnalyzeArgs = t.TypeOf<typeof AnalyzeArgs>;
 const s = (help: string) => ({ type: "string", help }) as const;
@@ -30,30 +37,58 @@ const s = (help: string) => ({ type: "string", help }) as const;
 export const analyzeCommand: CommandSpec<AnalyzeArgs> = {
   name: "analyze",
   usage: "analyze <model> --data <corpus> [--tokens N] [--ctx T] [--out dir] [--backend webgpu|cpu] [--json]",
-  summary: "Measure every block: attention rank per head (lazy = 1), 90%-mass column share, block influence, early-exit loss.",
+  summary:
+    "Measure every block: attention rank per head (lazy = 1), 90%-mass column share, block influence, early-exit loss.",
   positionals: ["model"],
   flags: {
-    data: s("corpus whose held-out split is measured (required)"), tokens: s("held-out tokens to measure (default 3200: 32 sequences of 100)"),
-    ctx: s("tokens per sequence (default 100, the paper's)"), out: s("folder for analysis.json and analysis.svg"),
-    tokenizer: s("tokenizer file, when none sits beside the model"), backend: backendFlag, json: { type: "boolean", help: "print the measures as JSON" },
+    data: s("corpus whose held-out split is measured (required)"),
+    tokens: s("held-out tokens to measure (default 3200: 32 sequences of 100)"),
+    ctx: s("tokens per sequence (default 100, the paper's)"),
+    out: s("folder for analysis.json and analysis.svg"),
+    tokenizer: s("tokenizer file, when none sits beside the model"),
+    backend: backendFlag,
+    json: { type: "boolean", help: "print the measures as JSON" },
   },
   codec: AnalyzeArgs,
 };
 
 const table = (rows: ReadonlyArray<BlockReport>): string => {
   const head = "block  head ranks (mean over sequences)           max rank  90% cols  influence  early-exit loss";
-  return [head, ...rows.map((r) => `${String(r.block).padStart(5)}  ${r.headRanks.map((x) => x.toFixed(1).padStart(5)).join("").padEnd(42)} ${r.maxRank.toFixed(2).padStart(8)} ${r.columnShare.toFixed(3).padStart(9)} ${r.influence.toFixed(4).padStart(10)} ${r.earlyExitLoss.toFixed(4).padStart(16)}`)].join("\n") + "\n";
+  return [
+    head,
+    ...rows.map((r) =>
+      `${String(r.block).padStart(5)}  ${r.headRanks.map((x) => x.toFixed(1).padStart(5)).join("").padEnd(42)} ${
+        r.maxRank.toFixed(2).padStart(8)
+      } ${r.columnShare.toFixed(3).padStart(9)} ${r.influence.toFixed(4).padStart(10)} ${
+        r.earlyExitLoss.toFixed(4).padStart(16)
+      }`
+    ),
+  ].join("\n") + "\n";
 };
 
 /** Two charts stacked: the attention and influence measures, then the early-exit loss. */
 export const analysisChart = (name: string, rows: ReadonlyArray<BlockReport>, T: number): string => {
   const pts = (f: (r: BlockReport) => number) => rows.map((r) => [r.block, f(r)] as const);
-  const top = lineChart({ title: `${name}: attention and influence by block`, xLabel: "block", yLabel: "measure", series: [
-    { label: "max head rank / T", points: pts((r) => r.maxRank / T) }, { label: "90%-mass column share", points: pts((r) => r.columnShare) },
-    { label: "block influence", points: pts((r) => r.influence) }] });
-  const bottom = lineChart({ title: `${name}: validation loss of an early exit`, xLabel: "block", yLabel: "loss (nats/token)", series: [{ label: "early exit", points: pts((r) => r.earlyExitLoss) }] });
+  const top = lineChart({
+    title: `${name}: attention and influence by block`,
+    xLabel: "block",
+    yLabel: "measure",
+    series: [
+      { label: "max head rank / T", points: pts((r) => r.maxRank / T) },
+      { label: "90%-mass column share", points: pts((r) => r.columnShare) },
+      { label: "block influence", points: pts((r) => r.influence) },
+    ],
+  });
+  const bottom = lineChart({
+    title: `${name}: validation loss of an early exit`,
+    xLabel: "block",
+    yLabel: "loss (nats/token)",
+    series: [{ label: "early exit", points: pts((r) => r.earlyExitLoss) }],
+  });
   const inner = (svg: string, y: number) => svg.replace("<svg ", `<svg y="${y}" `);
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="720" height="880">\n${inner(top, 0)}${inner(bottom, 440)}</svg>\n`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="720" height="880">\n${inner(top, 0)}${
+    inner(bottom, 440)
+  }</svg>\n`;
 };
 
 export const runAnalyze = async (a: AnalyzeArgs, io: Io): Promise<E.Either<AppError, void>> => {
@@ -62,12 +97,29 @@ export const runAnalyze = async (a: AnalyzeArgs, io: Io): Promise<E.Either<AppEr
   const { model: m, data } = p.right;
   const T = a.ctx ?? 100, sequences = Math.max(1, Math.floor((a.tokens ?? 3200) / T));
   return withBackend(devicesOf(io), a.backend, async (b) => {
-    const rows = await analyzeBlocks(m.spec, m.weights, data.val, { sequences, T }, b._tag === "webgpu" ? b : undefined);
+    const rows = await analyzeBlocks(
+      m.spec,
+      m.weights,
+      data.val,
+      { sequences, T },
+      b._tag === "webgpu" ? b : undefined,
+    );
     if (E.isLeft(rows)) return rows;
-    const result = { model: a.model, T: Math.min(T, m.spec.blockSize), sequences, heads: m.spec.nHead, blocks: rows.right };
+    const result = {
+      model: a.model,
+      T: Math.min(T, m.spec.blockSize),
+      sequences,
+      heads: m.spec.nHead,
+      blocks: rows.right,
+    };
     if (a.out !== undefined) {
       await mkdir(a.out, { recursive: true });
-      for (const [name, text] of [["analysis.json", JSON.stringify(result, null, 2) + "\n"], ["analysis.svg", analysisChart(a.model, rows.right, result.T)]] as const) {
+      for (
+        const [name, text] of [["analysis.json", JSON.stringify(result, null, 2) + "\n"], [
+          "analysis.svg",
+          analysisChart(a.model, rows.right, result.T),
+        ]] as const
+      ) {
         const w = await writeBytesAtomic(join(a.out, name), "analysis", new TextEncoder().encode(text))();
         if (E.isLeft(w)) return w;
       }

@@ -33,7 +33,11 @@ export const runBenchCommand = async (a: t.TypeOf<typeof BenchArgs>, io: Io): Pr
   if (E.isLeft(dev)) return dev;
   try {
     const runtime = "Deno" in globalThis ? "deno" : `node ${typeof process === "undefined" ? "" : process.version}`;
-    const flags = { quick: a.quick === true, noPeers: a["no-peers"] === true, ...(a.profile === undefined ? {} : { profile: a.profile }) };
+    const flags = {
+      quick: a.quick === true,
+      noPeers: a["no-peers"] === true,
+      ...(a.profile === undefined ? {} : { profile: a.profile }),
+    };
     const r = await runBench(dev.right, runtime, benchOptions(flags, (line) => io.err(`${line}\n`)));
     if (E.isLeft(r)) return r;
     io.out(a.json ? `${JSON.stringify(r.right, null, 2)}\n` : benchTable(r.right));

@@ -15,7 +15,7 @@ import { runTraining, type TrainSummary } from "../../adapters/train/loop.ts";
 import type { ArmResult, CompareReport } from "../../core/report/compare_report.ts";
 import type { Model } from "../../adapters/formats/models.ts";
 import type { TokenArray } from "../../core/train/batches.ts";
-import { appError, type AppError } from "../../core/errors.ts";
+import { type AppError, appError } from "../../core/errors.ts";
 import { targetWeights } from "../../core/model/init.ts";
 import { type InheritancePlan, scratchPlan } from "../../core/surgery/plan.ts";
 import { backendFlag, type CommandSpec, NonNegIntArg, PosIntArg } from "../args.ts";
@@ -27,24 +27,46 @@ import { settingsOf } from "./train.ts";
 
 const CompareArgs = t.intersection([
   t.type({ reference: t.string, data: t.string, out: t.string }),
-  t.partial({ layers: t.string, strategies: t.string, tokens: PosIntArg, batch: PosIntArg, ctx: PosIntArg, seed: NonNegIntArg, "eval-every": NonNegIntArg, "eval-tokens": NonNegIntArg, tokenizer: t.string, backend: BackendArg, json: t.boolean }),
+  t.partial({
+    layers: t.string,
+    strategies: t.string,
+    tokens: PosIntArg,
+    batch: PosIntArg,
+    ctx: PosIntArg,
+    seed: NonNegIntArg,
+    "eval-every": NonNegIntArg,
+    "eval-tokens": NonNegIntArg,
+    tokenizer: t.string,
+    backend: BackendArg,
+    json: t.boolean,
+  }),
 ]);
 type CompareArgs = t.TypeOf<typeof CompareArgs>;
 const s = (help: string) => ({ type: "string", help }) as const;
 
 export const compareCommand: CommandSpec<CompareArgs> = {
   name: "compare",
-  usage: "compare <reference> (--layers <strategy> | --strategies s1,s2,…,scratch) --data <corpus> --out <dir> [--tokens N] [--batch B] [--ctx T] [--seed S] [--eval-every N] [--eval-tokens N] [--backend webgpu|cpu] [--json]",
-  summary: "Train inherited targets (one per strategy) and a same-shape target from scratch on the same tokens; report them against the reference.",
+  usage:
+    "compare <reference> (--layers <strategy> | --strategies s1,s2,…,scratch) --data <corpus> --out <dir> [--tokens N] [--batch B] [--ctx T] [--seed S] [--eval-every N] [--eval-tokens N] [--backend webgpu|cpu] [--json]",
+  summary:
+    "Train inherited targets (one per strategy) and a same-shape target from scratch on the same tokens; report them against the reference.",
   positionals: ["reference"],
   flags: {
     layers: s("the blocks to inherit: n | first:n | every:k | influence:n | rank:n | i,j,k; compared with scratch"),
-    strategies: s("several selections, comma-separated, e.g. first:3,influence:3,every:2,scratch (a list inside: 0+2+4)"),
-    data: s("corpus (as for train) (required)"), out: s("folder for the report and the runs (required)"),
-    tokens: s("training tokens per target (default 200k)"), batch: s("sequences per step (default 16)"), ctx: s("tokens per sequence (default 256)"),
-    seed: s("data and initialisation seed (default 0)"), "eval-every": s("evaluate every N steps (default: 10 times a run)"),
-    "eval-tokens": s("validation tokens per evaluation, 0 = all (default 0)"), tokenizer: s("tokenizer file, when none sits beside the model"),
-    backend: backendFlag, json: { type: "boolean", help: "print report.json's content on stdout" },
+    strategies: s(
+      "several selections, comma-separated, e.g. first:3,influence:3,every:2,scratch (a list inside: 0+2+4)",
+    ),
+    data: s("corpus (as for train) (required)"),
+    out: s("folder for the report and the runs (required)"),
+    tokens: s("training tokens per target (default 200k)"),
+    batch: s("sequences per step (default 16)"),
+    ctx: s("tokens per sequence (default 256)"),
+    seed: s("data and initialisation seed (default 0)"),
+    "eval-every": s("evaluate every N steps (default: 10 times a run)"),
+    "eval-tokens": s("validation tokens per evaluation, 0 = all (default 0)"),
+    tokenizer: s("tokenizer file, when none sits beside the model"),
+    backend: backendFlag,
+    json: { type: "boolean", help: "print report.json's content on stdout" },
   },
   codec: CompareArgs,
 };
@@ -57,61 +79,139 @@ interface Arm {
 }
 
 /** An arm per strategy, in the order given; "scratch" has the first inherited arm's shape. */
-const armsFor = async (m: Model, wanted: ReadonlyArray<string>, val: TokenArray): Promise<E.Either<AppError, Arm[]>> => {
+const armsFor = async (
+  m: Model,
+  wanted: ReadonlyArray<string>,
+  val: TokenArray,
+): Promise<E.Either<AppError, Arm[]>> => {
   const arms: Arm[] = [], cache = {};
   for (const w of wanted.filter((x) => x !== "scratch")) {
     const c = await selectBlocks(m, w, val, undefined, cache);
     if (E.isLeft(c)) return c;
-    if (arms.length > 0 && c.right.plan.target.nLayer !== arms[0]!.plan.target.nLayer)
-      return E.left(appError("BadArgs", `Cannot compare ${arms[0]!.name} with ${c.right.name}: they keep ${arms[0]!.plan.target.nLayer} and ${c.right.plan.target.nLayer} blocks`, "compare selections of the same depth"));
-    arms.push({ name: c.right.name, folder: c.right.name.replace(/[^\w.-]+/g, "_"), plan: c.right.plan, reason: c.right.reason });
+    if (arms.length > 0 && c.right.plan.target.nLayer !== arms[0]!.plan.target.nLayer) {
+      return E.left(
+        appError(
+          "BadArgs",
+          `Cannot compare ${arms[0]!.name} with ${c.right.name}: they keep ${
+            arms[0]!.plan.target.nLayer
+          } and ${c.right.plan.target.nLayer} blocks`,
+          "compare selections of the same depth",
+        ),
+      );
+    }
+    arms.push({
+      name: c.right.name,
+      folder: c.right.name.replace(/[^\w.-]+/g, "_"),
+      plan: c.right.plan,
+      reason: c.right.reason,
+    });
   }
-  if (arms.length === 0) return E.left(appError("BadArgs", "Cannot compare scratch alone: it takes its shape from an inherited target", "add a selection, e.g. --strategies first:3,scratch"));
-  if (wanted.includes("scratch")) arms.push({ name: "scratch", folder: "scratch", plan: scratchPlan(arms[0]!.plan), reason: "the same shape, randomly initialised (GPT-2 init)" });
+  if (arms.length === 0) {
+    return E.left(
+      appError(
+        "BadArgs",
+        "Cannot compare scratch alone: it takes its shape from an inherited target",
+        "add a selection, e.g. --strategies first:3,scratch",
+      ),
+    );
+  }
+  if (wanted.includes("scratch")) {
+    arms.push({
+      name: "scratch",
+      folder: "scratch",
+      plan: scratchPlan(arms[0]!.plan),
+      reason: "the same shape, randomly initialised (GPT-2 init)",
+    });
+  }
   return E.right(arms);
 };
 
 const armResult = async (arm: Arm, r: TrainSummary): Promise<E.Either<AppError, ArmResult>> =>
   E.map((curve: ReadonlyArray<readonly [number, number]>) => ({
-    name: arm.name, reason: arm.reason, blocks: arm.plan.entries.some((e) => e.fate._tag === "init") ? null : arm.plan.blocks,
-    valLossInitial: r.val_loss_initial, valLoss: r.val_loss, trainLoss: r.train_loss, tokens: r.tokens, tokensPerS: r.tokens_per_s, curve, out: r.out,
+    name: arm.name,
+    reason: arm.reason,
+    blocks: arm.plan.entries.some((e) => e.fate._tag === "init") ? null : arm.plan.blocks,
+    valLossInitial: r.val_loss_initial,
+    valLoss: r.val_loss,
+    trainLoss: r.train_loss,
+    tokens: r.tokens,
+    tokensPerS: r.tokens_per_s,
+    curve,
+    out: r.out,
   }))(await readCurve(r.out));
 
 export const runCompare = async (a: CompareArgs, io: Io): Promise<E.Either<AppError, void>> => {
   const p = await prepare(a.reference, a.data, a.tokenizer);
   if (E.isLeft(p)) return p;
-  const wanted = a.strategies !== undefined ? a.strategies.split(",").map((x) => x.trim()) : a.layers !== undefined ? [a.layers, "scratch"] : [];
-  if (wanted.length === 0 || (a.strategies !== undefined && a.layers !== undefined))
-    return E.left(appError("BadArgs", "Cannot run compare: give the blocks with exactly one of --layers and --strategies", "e.g. --layers 3, or --strategies first:3,influence:3,scratch"));
+  const wanted = a.strategies !== undefined
+    ? a.strategies.split(",").map((x) => x.trim())
+    : a.layers !== undefined
+    ? [a.layers, "scratch"]
+    : [];
+  if (wanted.length === 0 || (a.strategies !== undefined && a.layers !== undefined)) {
+    return E.left(
+      appError(
+        "BadArgs",
+        "Cannot run compare: give the blocks with exactly one of --layers and --strategies",
+        "e.g. --layers 3, or --strategies first:3,influence:3,scratch",
+      ),
+    );
+  }
   const arms = await armsFor(p.right.model, wanted, p.right.data.val);
   if (E.isLeft(arms)) return arms;
   const shape = arms.right[0]!.plan.target;
   const settings = settingsOf({ ...a }, shape);
   if (E.isLeft(settings)) return settings;
-  return withBackend(devicesOf(io), a.backend, (b) => interruptible(async (signal) => {
-    const makeTrainer = trainerFactory(b);
-    const ref = await referenceLoss(evaluatorFactory(b), p.right, settings.right);
-    if (E.isLeft(ref)) return ref;
-    if (!a.json) io.out(`reference (${p.right.model.spec.nLayer} blocks): validation loss ${ref.right.toFixed(4)}\n`);
-    const results: ArmResult[] = [];
-    for (const arm of arms.right) {
-      const r = await runTraining({
-        spec: arm.plan.target, weights: targetWeights(arm.plan, p.right.model.weights, a.seed ?? 0), data: p.right.data, settings: settings.right,
-        out: join(a.out, arm.folder), resume: false, makeTrainer, signal, export: { bos: p.right.tok.bos, eos: p.right.tok.eos, extraFiles: p.right.copies },
-      })();
-      if (E.isLeft(r)) return r;
-      const res = await armResult(arm, r.right);
-      if (E.isLeft(res)) return res;
-      results.push(res.right);
-      if (!a.json) io.out(`${arm.name}: validation loss ${r.right.val_loss_initial.toFixed(4)} → ${r.right.val_loss.toFixed(4)} (${r.right.tokens.toLocaleString("en-US")} tokens)\n`);
-    }
-    const report: CompareReport = {
-      reference: { source: a.reference, nLayer: p.right.model.spec.nLayer, valLoss: ref.right }, arms: results,
-      settings: { tokens: results[0]!.tokens, batch: settings.right.batch, ctx: settings.right.ctx, lr: settings.right.lr, seed: settings.right.seed, backend: b._tag },
-    };
-    const w = await writeReport(a.out, report);
-    if (E.isLeft(w)) return w;
-    io.out(a.json ? JSON.stringify(report) + "\n" : `report: ${join(a.out, "report.md")}, chart: ${join(a.out, "curves.svg")}\n`);
-    return E.right(undefined);
-  }));
+  return withBackend(devicesOf(io), a.backend, (b) =>
+    interruptible(async (signal) => {
+      const makeTrainer = trainerFactory(b);
+      const ref = await referenceLoss(evaluatorFactory(b), p.right, settings.right);
+      if (E.isLeft(ref)) return ref;
+      if (!a.json) io.out(`reference (${p.right.model.spec.nLayer} blocks): validation loss ${ref.right.toFixed(4)}\n`);
+      const results: ArmResult[] = [];
+      for (const arm of arms.right) {
+        const r = await runTraining({
+          spec: arm.plan.target,
+          weights: targetWeights(arm.plan, p.right.model.weights, a.seed ?? 0),
+          data: p.right.data,
+          settings: settings.right,
+          out: join(a.out, arm.folder),
+          resume: false,
+          makeTrainer,
+          signal,
+          export: { bos: p.right.tok.bos, eos: p.right.tok.eos, extraFiles: p.right.copies },
+        })();
+        if (E.isLeft(r)) return r;
+        const res = await armResult(arm, r.right);
+        if (E.isLeft(res)) return res;
+        results.push(res.right);
+        if (!a.json) {
+          io.out(
+            `${arm.name}: validation loss ${r.right.val_loss_initial.toFixed(4)} → ${r.right.val_loss.toFixed(4)} (${
+              r.right.tokens.toLocaleString("en-US")
+            } tokens)\n`,
+          );
+        }
+      }
+      const report: CompareReport = {
+        reference: { source: a.reference, nLayer: p.right.model.spec.nLayer, valLoss: ref.right },
+        arms: results,
+        settings: {
+          tokens: results[0]!.tokens,
+          batch: settings.right.batch,
+          ctx: settings.right.ctx,
+          lr: settings.right.lr,
+          seed: settings.right.seed,
+          backend: b._tag,
+        },
+      };
+      const w = await writeReport(a.out, report);
+      if (E.isLeft(w)) return w;
+      io.out(
+        a.json
+          ? JSON.stringify(report) + "\n"
+          : `report: ${join(a.out, "report.md")}, chart: ${join(a.out, "curves.svg")}\n`,
+      );
+      return E.right(undefined);
+    }));
 };

@@ -7,7 +7,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import { evalStarts } from "../../core/train/batches.ts";
-import { appError, type AppError } from "../../core/errors.ts";
+import { type AppError, appError } from "../../core/errors.ts";
 import { backendFlag, type CommandSpec, PosIntArg } from "../args.ts";
 import { BackendArg, evaluatorFactory, withBackend } from "../../adapters/devices/backend.ts";
 import { devicesOf, type Io } from "../io.ts";
@@ -15,13 +15,21 @@ import { loadModelAndData, scoreModel } from "../run_setup.ts";
 
 const EvalArgs = t.intersection([
   t.type({ model: t.string, data: t.string }),
-  t.partial({ tokens: PosIntArg, ctx: PosIntArg, batch: PosIntArg, tokenizer: t.string, backend: BackendArg, json: t.boolean }),
+  t.partial({
+    tokens: PosIntArg,
+    ctx: PosIntArg,
+    batch: PosIntArg,
+    tokenizer: t.string,
+    backend: BackendArg,
+    json: t.boolean,
+  }),
 ]);
 type EvalArgs = t.TypeOf<typeof EvalArgs>;
 
 export const evalCommand: CommandSpec<EvalArgs> = {
   name: "eval",
-  usage: "eval <model> --data <corpus> [--tokens N] [--ctx T] [--batch B] [--tokenizer F] [--backend webgpu|cpu] [--json]",
+  usage:
+    "eval <model> --data <corpus> [--tokens N] [--ctx T] [--batch B] [--tokenizer F] [--backend webgpu|cpu] [--json]",
   summary: "Mean loss and perplexity of a model on a corpus's validation split.",
   positionals: ["model"],
   flags: {
@@ -40,14 +48,42 @@ export const runEval = async (a: EvalArgs, io: Io): Promise<E.Either<AppError, v
   const p = await loadModelAndData(a.model, a.data, a.tokenizer);
   if (E.isLeft(p)) return p;
   const data = p.right.data;
-  const { spec, weights } = p.right.model, ctx = a.ctx ?? Math.min(256, spec.blockSize), batch = a.batch ?? 16, evalTokens = a.tokens ?? 0;
-  if (ctx > spec.blockSize) return E.left(appError("BadArgs", `Cannot evaluate with --ctx ${ctx}: the model's context is ${spec.blockSize}`, `give --ctx ${spec.blockSize} or less`));
+  const { spec, weights } = p.right.model,
+    ctx = a.ctx ?? Math.min(256, spec.blockSize),
+    batch = a.batch ?? 16,
+    evalTokens = a.tokens ?? 0;
+  if (ctx > spec.blockSize) {
+    return E.left(
+      appError(
+        "BadArgs",
+        `Cannot evaluate with --ctx ${ctx}: the model's context is ${spec.blockSize}`,
+        `give --ctx ${spec.blockSize} or less`,
+      ),
+    );
+  }
   const windows = evalStarts(data.val.length, ctx, evalTokens > 0 ? evalTokens : Infinity).length;
-  if (windows === 0) return E.left(appError("BadInput", `Cannot evaluate: the validation split has ${data.val.length} tokens, fewer than one window of ${ctx + 1}`, "give a larger corpus or a smaller --ctx"));
-  const loss = await withBackend(devicesOf(io), a.backend,
-    (b) => scoreModel(evaluatorFactory(b), { spec, weights }, data.val, { batch, ctx, evalTokens }));
+  if (windows === 0) {
+    return E.left(
+      appError(
+        "BadInput",
+        `Cannot evaluate: the validation split has ${data.val.length} tokens, fewer than one window of ${ctx + 1}`,
+        "give a larger corpus or a smaller --ctx",
+      ),
+    );
+  }
+  const loss = await withBackend(
+    devicesOf(io),
+    a.backend,
+    (b) => scoreModel(evaluatorFactory(b), { spec, weights }, data.val, { batch, ctx, evalTokens }),
+  );
   if (E.isLeft(loss)) return loss;
   const r = { loss: loss.right, perplexity: Math.exp(loss.right), tokens: windows * ctx, ctx, model: a.model };
-  io.out(a.json ? JSON.stringify(r) + "\n" : `loss ${r.loss.toFixed(4)}, perplexity ${r.perplexity.toFixed(2)} over ${r.tokens.toLocaleString("en-US")} validation tokens (windows of ${ctx})\n`);
+  io.out(
+    a.json
+      ? JSON.stringify(r) + "\n"
+      : `loss ${r.loss.toFixed(4)}, perplexity ${r.perplexity.toFixed(2)} over ${
+        r.tokens.toLocaleString("en-US")
+      } validation tokens (windows of ${ctx})\n`,
+  );
   return E.right(undefined);
 };

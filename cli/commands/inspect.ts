@@ -25,15 +25,31 @@ export const inspectCommand: CommandSpec<t.TypeOf<typeof InspectArgs>> = {
 
 /** The facts, with the JSON keys the issue names (nanoGPT's names). */
 export const describeModel = (m: Model) => {
-  const s = m.spec, part = (names: ReadonlyArray<string>) =>
-    globalTensors(s).filter((x) => names.includes(x.name)).reduce((n, x) => n + numel(x.shape), 0);
+  const s = m.spec,
+    part = (names: ReadonlyArray<string>) =>
+      globalTensors(s).filter((x) => names.includes(x.name)).reduce((n, x) => n + numel(x.shape), 0);
   return {
-    source: m.source, family: s._tag, n_layer: s.nLayer, n_embd: s.nEmbd, n_head: s.nHead, n_kv_head: kvHeads(s),
-    head_dim: headDim(s), ffn_dim: ffnDim(s), vocab_size: s.vocabSize, block_size: s.blockSize, norm_eps: s.normEps,
-    tied_head: isTied(s), rope: s._tag === "llama" ? { style: s.ropeStyle, theta: s.ropeTheta } : null,
+    source: m.source,
+    family: s._tag,
+    n_layer: s.nLayer,
+    n_embd: s.nEmbd,
+    n_head: s.nHead,
+    n_kv_head: kvHeads(s),
+    head_dim: headDim(s),
+    ffn_dim: ffnDim(s),
+    vocab_size: s.vocabSize,
+    block_size: s.blockSize,
+    norm_eps: s.normEps,
+    tied_head: isTied(s),
+    rope: s._tag === "llama" ? { style: s.ropeStyle, theta: s.ropeTheta } : null,
     params: {
-      total: paramCount(s), embedding: part(["wte"]), positions: part(["wpe"]), blocks: s.nLayer * blockParams(s),
-      per_block: blockParams(s), final_norm: part(["lnfw", "lnfb", "normf"]), head: part(["lmhead"]),
+      total: paramCount(s),
+      embedding: part(["wte"]),
+      positions: part(["wpe"]),
+      blocks: s.nLayer * blockParams(s),
+      per_block: blockParams(s),
+      final_norm: part(["lnfw", "lnfb", "normf"]),
+      head: part(["lmhead"]),
     },
     disk: m.disk,
   };
@@ -42,14 +58,31 @@ export const describeModel = (m: Model) => {
 const table = (d: ReturnType<typeof describeModel>): string => {
   const n = (x: number) => x.toLocaleString("en-US");
   const rows: Array<[string, string]> = [
-    ["family", d.family === "gpt2" ? "GPT-2" : "Llama"], ["depth (n_layer)", String(d.n_layer)], ["width (n_embd)", String(d.n_embd)],
-    ["heads / kv heads", `${d.n_head} / ${d.n_kv_head} (head dim ${d.head_dim})`], ["ffn width", String(d.ffn_dim)],
-    ["vocabulary", String(d.vocab_size)], ["context (block_size)", String(d.block_size)], ["norm eps", String(d.norm_eps)],
+    ["family", d.family === "gpt2" ? "GPT-2" : "Llama"],
+    ["depth (n_layer)", String(d.n_layer)],
+    ["width (n_embd)", String(d.n_embd)],
+    ["heads / kv heads", `${d.n_head} / ${d.n_kv_head} (head dim ${d.head_dim})`],
+    ["ffn width", String(d.ffn_dim)],
+    ["vocabulary", String(d.vocab_size)],
+    ["context (block_size)", String(d.block_size)],
+    ["norm eps", String(d.norm_eps)],
     ["LM head", d.tied_head ? "tied to the token embedding" : "untied"],
-    ["rotary", d.rope === null ? "none (learned positions)" : `${d.rope.style === "interleaved" ? "interleaved pairs (llama2.c)" : "half split (HF rotate_half)"}, θ ${d.rope.theta}`],
-    ["parameters", n(d.params.total)], ["  embedding", n(d.params.embedding)], ...(d.params.positions > 0 ? [["  positions", n(d.params.positions)] as [string, string]] : []),
-    ["  blocks", `${n(d.params.blocks)} (${n(d.params.per_block)} each)`], ["  final norm", n(d.params.final_norm)], ["  LM head", d.tied_head ? "0 (tied)" : n(d.params.head)],
-    ["format on disk", d.disk.format], ["dtype on disk", d.disk.dtype],
+    [
+      "rotary",
+      d.rope === null
+        ? "none (learned positions)"
+        : `${
+          d.rope.style === "interleaved" ? "interleaved pairs (llama2.c)" : "half split (HF rotate_half)"
+        }, θ ${d.rope.theta}`,
+    ],
+    ["parameters", n(d.params.total)],
+    ["  embedding", n(d.params.embedding)],
+    ...(d.params.positions > 0 ? [["  positions", n(d.params.positions)] as [string, string]] : []),
+    ["  blocks", `${n(d.params.blocks)} (${n(d.params.per_block)} each)`],
+    ["  final norm", n(d.params.final_norm)],
+    ["  LM head", d.tied_head ? "0 (tied)" : n(d.params.head)],
+    ["format on disk", d.disk.format],
+    ["dtype on disk", d.disk.dtype],
   ];
   return `${d.source}\n${rows.map(([k, v]) => `  ${k.padEnd(22)}${v}`).join("\n")}\n`;
 };

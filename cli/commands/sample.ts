@@ -23,14 +23,20 @@ const Temperature = t.refinement(NumberArg, (x) => x >= 0, "number ≥ 0");
 const SampleArgs = t.intersection([
   t.type({ model: t.string }),
   t.partial({
-    tokenizer: t.string, prompt: t.string, "max-new-tokens": NonNegIntArg, temperature: Temperature, "top-p": Probability, seed: NonNegIntArg,
+    tokenizer: t.string,
+    prompt: t.string,
+    "max-new-tokens": NonNegIntArg,
+    temperature: Temperature,
+    "top-p": Probability,
+    seed: NonNegIntArg,
     backend: BackendArg,
   }),
 ]);
 
 export const sampleCommand: CommandSpec<t.TypeOf<typeof SampleArgs>> = {
   name: "sample",
-  usage: "sample <model> [--tokenizer F] [--prompt S] [--max-new-tokens N] [--temperature T] [--top-p P] [--seed N] [--backend webgpu|cpu]",
+  usage:
+    "sample <model> [--tokenizer F] [--prompt S] [--max-new-tokens N] [--temperature T] [--top-p P] [--seed N] [--backend webgpu|cpu]",
   summary: "Generate text from a model (a llama2.c .bin). Temperature 0 is greedy.",
   positionals: ["model"],
   flags: {
@@ -46,13 +52,27 @@ export const sampleCommand: CommandSpec<t.TypeOf<typeof SampleArgs>> = {
 };
 
 /** The generation step of a backend, and what to release after. */
-const stepper = async (b: Backend, spec: Model["spec"], weights: Model["weights"]): Promise<E.Either<AppError, { step: Step<unknown>; init: unknown; done: () => void }>> => {
-  if (b._tag === "cpu") return E.right({ step: (st, token) => decodeStep(spec, weights, st as DecodeState, token), init: startDecoding(spec), done: () => {} });
+const stepper = async (
+  b: Backend,
+  spec: Model["spec"],
+  weights: Model["weights"],
+): Promise<E.Either<AppError, { step: Step<unknown>; init: unknown; done: () => void }>> => {
+  if (b._tag === "cpu") {
+    return E.right({
+      step: (st, token) => decodeStep(spec, weights, st as DecodeState, token),
+      init: startDecoding(spec),
+      done: () => {},
+    });
+  }
   const model = await createGpuModel(b.kernels, spec, weights, { profile: b.profile })();
   if (E.isLeft(model)) return model;
   const decoder = model.right.decoder();
   if (E.isLeft(decoder)) return (model.right.destroy(), decoder);
-  return E.right({ step: gpuDecodeStep as Step<unknown>, init: decoder.right, done: () => (decoder.right.destroy(), model.right.destroy()) });
+  return E.right({
+    step: gpuDecodeStep as Step<unknown>,
+    init: decoder.right,
+    done: () => (decoder.right.destroy(), model.right.destroy()),
+  });
 };
 
 export const runSample = async (a: t.TypeOf<typeof SampleArgs>, io: Io): Promise<E.Either<AppError, void>> => {

@@ -11,7 +11,7 @@ import * as t from "io-ts";
 import { listCorpus } from "../../adapters/data/corpus.ts";
 import { saveSubset, tokenizeCorpus } from "../../adapters/data/token_store.ts";
 import { findTokenizer } from "../../adapters/tokenizers/load.ts";
-import { appError, type AppError } from "../../core/errors.ts";
+import { type AppError, appError } from "../../core/errors.ts";
 import { rangeTokens, selectSubset } from "../../core/train/token_shards.ts";
 import { type CommandSpec, NonNegIntArg, NumberArg, PosIntArg } from "../args.ts";
 import type { Io } from "../io.ts";
@@ -21,15 +21,24 @@ const ValFraction = t.refinement(NumberArg, (x) => x >= 0 && x < 1, "number in [
 const TokenizeArgs = t.intersection([
   t.type({ corpus: t.string, tokenizer: t.string, out: t.string }),
   t.partial({
-    field: t.string, split: t.keyof({ paragraph: null, line: null, file: null }), boundary: t.keyof({ bos: null, eos: null, both: null }),
-    "val-fraction": ValFraction, tokens: PosIntArg, fraction: Fraction, seed: NonNegIntArg, "shard-tokens": PosIntArg, chunk: PosIntArg, json: t.boolean,
+    field: t.string,
+    split: t.keyof({ paragraph: null, line: null, file: null }),
+    boundary: t.keyof({ bos: null, eos: null, both: null }),
+    "val-fraction": ValFraction,
+    tokens: PosIntArg,
+    fraction: Fraction,
+    seed: NonNegIntArg,
+    "shard-tokens": PosIntArg,
+    chunk: PosIntArg,
+    json: t.boolean,
   }),
 ]);
 type TokenizeArgs = t.TypeOf<typeof TokenizeArgs>;
 
 export const tokenizeCommand: CommandSpec<TokenizeArgs> = {
   name: "tokenize",
-  usage: "tokenize <corpus> --tokenizer <t> --out <dir> [--split paragraph|line|file] [--field F] [--val-fraction F] [--tokens N | --fraction F] [--seed N]",
+  usage:
+    "tokenize <corpus> --tokenizer <t> --out <dir> [--split paragraph|line|file] [--field F] [--val-fraction F] [--tokens N | --fraction F] [--seed N]",
   summary: "Tokenize .txt/.jsonl text once into token shards with a validation split and an optional subset.",
   positionals: ["corpus"],
   flags: {
@@ -66,16 +75,24 @@ const progressBar = (io: Io) => {
 };
 
 export const runTokenize = async (a: TokenizeArgs, io: Io): Promise<E.Either<AppError, void>> => {
-  if (a.tokens !== undefined && a.fraction !== undefined)
-    return E.left(appError("BadArgs", "Cannot run tokenize: --tokens and --fraction both choose the subset", "give one of them"));
+  if (a.tokens !== undefined && a.fraction !== undefined) {
+    return E.left(
+      appError("BadArgs", "Cannot run tokenize: --tokens and --fraction both choose the subset", "give one of them"),
+    );
+  }
   const corpus = await listCorpus(a.corpus);
   if (E.isLeft(corpus)) return corpus;
   const tok = await findTokenizer(undefined, undefined, a.tokenizer)();
   if (E.isLeft(tok)) return tok;
   const bar = progressBar(io);
   const made = await tokenizeCorpus(corpus.right, tok.right, a.out, {
-    field: a.field ?? "text", split: a.split ?? "paragraph", boundary: a.boundary ?? "bos", valFraction: a["val-fraction"] ?? 0.1,
-    shardTokens: a["shard-tokens"] ?? 16 << 20, tokenizerSource: a.tokenizer, onProgress: bar.tick,
+    field: a.field ?? "text",
+    split: a.split ?? "paragraph",
+    boundary: a.boundary ?? "bos",
+    valFraction: a["val-fraction"] ?? 0.1,
+    shardTokens: a["shard-tokens"] ?? 16 << 20,
+    tokenizerSource: a.tokenizer,
+    onProgress: bar.tick,
   })();
   bar.end();
   if (E.isLeft(made)) return made;
@@ -83,13 +100,28 @@ export const runTokenize = async (a: TokenizeArgs, io: Io): Promise<E.Either<App
   if (a.tokens !== undefined || a.fraction !== undefined) {
     const train = m.split.train[1], seed = a.seed ?? 0, chunk = a.chunk ?? 4096;
     const budget = a.tokens ?? Math.round(a.fraction! * train);
-    const saved = await saveSubset(a.out, m, { seed, budget, chunk, ranges: selectSubset(train, budget, seed, chunk).map(([x, y]) => [x, y]) })();
+    const saved = await saveSubset(a.out, m, {
+      seed,
+      budget,
+      chunk,
+      ranges: selectSubset(train, budget, seed, chunk).map(([x, y]) => [x, y]),
+    })();
     if (E.isLeft(saved)) return saved;
     m = saved.right;
   }
-  io.out(a.json ? JSON.stringify(m, null, 1) + "\n"
-    : `${a.out}: ${m.total_tokens.toLocaleString("en-US")} tokens (uint${8 * m.width}) from ${m.documents} documents in ${m.sources.length} file(s); ` +
-      `train ${m.split.train[1].toLocaleString("en-US")}, validation ${(m.split.val[1] - m.split.val[0]).toLocaleString("en-US")}` +
-      (m.subset !== null ? `; subset ${rangeTokens(m.subset.ranges).toLocaleString("en-US")} tokens (seed ${m.subset.seed})` : "") + "\n");
+  io.out(
+    a.json
+      ? JSON.stringify(m, null, 1) + "\n"
+      : `${a.out}: ${m.total_tokens.toLocaleString("en-US")} tokens (uint${
+        8 * m.width
+      }) from ${m.documents} documents in ${m.sources.length} file(s); ` +
+        `train ${m.split.train[1].toLocaleString("en-US")}, validation ${
+          (m.split.val[1] - m.split.val[0]).toLocaleString("en-US")
+        }` +
+        (m.subset !== null
+          ? `; subset ${rangeTokens(m.subset.ranges).toLocaleString("en-US")} tokens (seed ${m.subset.seed})`
+          : "") +
+        "\n",
+  );
   return E.right(undefined);
 };

@@ -12,7 +12,7 @@ import { basename } from "node:path";
 import type { Model } from "../../adapters/formats/models.ts";
 import { runTraining, type TrainSummary } from "../../adapters/train/loop.ts";
 import { type Metrics, settingsFor, type TrainSettings } from "../../adapters/train/settings.ts";
-import { appError, type AppError } from "../../core/errors.ts";
+import { type AppError, appError } from "../../core/errors.ts";
 import type { TokenArray } from "../../core/train/batches.ts";
 import { inheritWeights } from "../../core/surgery/plan.ts";
 import type { ModelSpec } from "../../core/model/spec.ts";
@@ -21,32 +21,55 @@ import { backendFlag, type CommandSpec, NonNegIntArg, NumberArg, PosIntArg } fro
 import { BackendArg, evaluatorFactory, trainerFactory, withBackend } from "../../adapters/devices/backend.ts";
 import { devicesOf, type Io } from "../io.ts";
 import { progressLine } from "../progress.ts";
-import { type DistillInfo, distillFlags, teacherOf } from "../distill.ts";
+import { distillFlags, type DistillInfo, teacherOf } from "../distill.ts";
 import { type Chosen, selectBlocks } from "../select.ts";
 import { defaultOut, embedded, interruptible, prepare, referenceLoss } from "../run_setup.ts";
 
 const NonNeg = t.refinement(NumberArg, (x) => x >= 0, "number ≥ 0");
 const Positive = t.refinement(NumberArg, (x) => x > 0, "number > 0");
 const TrainArgs = t.partial({
-  model: t.string, data: t.string, out: t.string, "eval-tokens": NonNegIntArg,
-  tokens: PosIntArg, steps: PosIntArg, batch: PosIntArg, ctx: PosIntArg, lr: Positive, "min-lr": NonNeg, warmup: NonNegIntArg,
-  "weight-decay": NonNeg, "grad-clip": NonNeg, accum: PosIntArg, "eval-every": NonNegIntArg, seed: NonNegIntArg,
-  resume: t.boolean, json: t.boolean, layers: t.string, tokenizer: t.string, backend: BackendArg,
-  "distill-from": t.string, "kd-weight": NumberArg, "kd-temperature": NumberArg,
+  model: t.string,
+  data: t.string,
+  out: t.string,
+  "eval-tokens": NonNegIntArg,
+  tokens: PosIntArg,
+  steps: PosIntArg,
+  batch: PosIntArg,
+  ctx: PosIntArg,
+  lr: Positive,
+  "min-lr": NonNeg,
+  warmup: NonNegIntArg,
+  "weight-decay": NonNeg,
+  "grad-clip": NonNeg,
+  accum: PosIntArg,
+  "eval-every": NonNegIntArg,
+  seed: NonNegIntArg,
+  resume: t.boolean,
+  json: t.boolean,
+  layers: t.string,
+  tokenizer: t.string,
+  backend: BackendArg,
+  "distill-from": t.string,
+  "kd-weight": NumberArg,
+  "kd-temperature": NumberArg,
 });
 export type TrainArgs = t.TypeOf<typeof TrainArgs>;
 
 const s = (help: string) => ({ type: "string", help }) as const;
 export const trainCommand: CommandSpec<TrainArgs> = {
   name: "train",
-  usage: "train [<model> --data <corpus> --out <dir>] [--tokens N | --steps N] [--batch B] [--ctx T] [--lr X] [--min-lr X] [--warmup N] " +
+  usage:
+    "train [<model> --data <corpus> --out <dir>] [--tokens N | --steps N] [--batch B] [--ctx T] [--lr X] [--min-lr X] [--warmup N] " +
     "[--weight-decay W] [--grad-clip C] [--accum K] [--eval-every N] [--seed S] [--layers n|i,j,k] [--distill-from <reference> [--kd-weight a] [--kd-temperature T]] " +
     "[--tokenizer F] [--backend webgpu|cpu] [--resume] [--json]",
-  summary: "Train a model (or the target --layers inherits from it) on a corpus; with no model, the embedded default: the first 3 of stories260K's 5 blocks on the bundled TinyStories excerpt.",
+  summary:
+    "Train a model (or the target --layers inherits from it) on a corpus; with no model, the embedded default: the first 3 of stories260K's 5 blocks on the bundled TinyStories excerpt.",
   positionals: ["model"],
   optional: ["model"],
   flags: {
-    data: s("corpus: .txt (paragraphs are documents) / .jsonl / a directory, or a `tokenize` output (required with <model>)"),
+    data: s(
+      "corpus: .txt (paragraphs are documents) / .jsonl / a directory, or a `tokenize` output (required with <model>)",
+    ),
     out: s("directory for checkpoint, metrics.jsonl and the trained model/ (default runs/<name>-<time>)"),
     tokens: s("training token budget (default 200k); steps = ⌈tokens / (batch·ctx·accum)⌉"),
     steps: s("optimizer steps, instead of --tokens"),
@@ -61,7 +84,9 @@ export const trainCommand: CommandSpec<TrainArgs> = {
     "eval-every": s("evaluate and checkpoint every N steps, 0 = only at the end (default: 10 times a run)"),
     "eval-tokens": s("validation tokens per evaluation, 0 = the whole held-out split (default 0)"),
     seed: s("data seed (default 0)"),
-    layers: s("train the target inheriting these blocks of <model>: n | first:n | every:k | influence:n | rank:n | i,j,k"),
+    layers: s(
+      "train the target inheriting these blocks of <model>: n | first:n | every:k | influence:n | rank:n | i,j,k",
+    ),
     ...distillFlags,
     tokenizer: s("tokenizer file, when none sits beside the model"),
     backend: backendFlag,
@@ -90,25 +115,59 @@ export const settingsOf = (a: TrainArgs, spec: ModelSpec): E.Either<AppError, Tr
   }, spec);
 
 /** The model to train: <model> itself, or the target --layers inherits from it (any strategy of core/surgery/strategies.ts). */
-const trainee = async (m: Model, layers: string | undefined, val: TokenArray): Promise<E.Either<AppError, { spec: ModelSpec; weights: Weights }>> => {
+const trainee = async (
+  m: Model,
+  layers: string | undefined,
+  val: TokenArray,
+): Promise<E.Either<AppError, { spec: ModelSpec; weights: Weights }>> => {
   if (layers === undefined) return E.right({ spec: m.spec, weights: m.weights });
-  return E.map((c: Chosen) => ({ spec: c.plan.target, weights: inheritWeights(c.plan, m.weights) }))(await selectBlocks(m, layers, val));
+  return E.map((c: Chosen) => ({ spec: c.plan.target, weights: inheritWeights(c.plan, m.weights) }))(
+    await selectBlocks(m, layers, val),
+  );
 };
 
 const num = (x: number | null, d: number) => (x === null ? "" : x.toFixed(d));
 const row = (m: Metrics) =>
-  [String(m.step).padStart(6), String(m.tokens).padStart(10), m.lr === null ? "".padStart(9) : m.lr.toExponential(2).padStart(9),
-    num(m.train_loss, 4).padStart(8), num(m.val_loss, 4).padStart(8), num(m.grad_norm, 3).padStart(8), num(m.tokens_per_s, 0).padStart(9)].join(" ") + "\n";
+  [
+    String(m.step).padStart(6),
+    String(m.tokens).padStart(10),
+    m.lr === null ? "".padStart(9) : m.lr.toExponential(2).padStart(9),
+    num(m.train_loss, 4).padStart(8),
+    num(m.val_loss, 4).padStart(8),
+    num(m.grad_norm, 3).padStart(8),
+    num(m.tokens_per_s, 0).padStart(9),
+  ].join(" ") + "\n";
 const HEADER = "  step     tokens        lr    train      val   |grad|    tok/s\n";
 
 /** Where the run's inputs come from: the flags, or the embedded default when no model is named. */
-const inputsOf = (a: TrainArgs, io: Io): E.Either<AppError, { model: string; data: string; out: string; layers: string | undefined }> => {
+const inputsOf = (
+  a: TrainArgs,
+  io: Io,
+): E.Either<AppError, { model: string; data: string; out: string; layers: string | undefined }> => {
   if (a.model === undefined) {
     const d = embedded(io);
-    return E.right({ model: d.model, data: a.data ?? d.data, out: a.out ?? defaultOut(io, "stories260K-first3"), layers: a.layers ?? d.layers });
+    return E.right({
+      model: d.model,
+      data: a.data ?? d.data,
+      out: a.out ?? defaultOut(io, "stories260K-first3"),
+      layers: a.layers ?? d.layers,
+    });
   }
-  if (a.data === undefined) return E.left(appError("BadArgs", "Cannot run train: --data is required with a model", "give --data <corpus>, or no model for the embedded default"));
-  return E.right({ model: a.model, data: a.data, out: a.out ?? defaultOut(io, basename(a.model).replace(/\.[^.]*$/, "")), layers: a.layers });
+  if (a.data === undefined) {
+    return E.left(
+      appError(
+        "BadArgs",
+        "Cannot run train: --data is required with a model",
+        "give --data <corpus>, or no model for the embedded default",
+      ),
+    );
+  }
+  return E.right({
+    model: a.model,
+    data: a.data,
+    out: a.out ?? defaultOut(io, basename(a.model).replace(/\.[^.]*$/, "")),
+    layers: a.layers,
+  });
 };
 
 export const runTrain = async (a: TrainArgs, io: Io): Promise<E.Either<AppError, void>> => {
@@ -124,35 +183,64 @@ export const runTrain = async (a: TrainArgs, io: Io): Promise<E.Either<AppError,
   const kd = await teacherOf(a, target.right.spec, settings.right.ctx, { path: modelPath, model: p.right.model });
   if (E.isLeft(kd)) return kd;
   const t0 = io.now();
-  const summary = await withBackend(devicesOf(io), a.backend, (b) => interruptible(async (signal) => {
-    const makeTrainer = trainerFactory(b, kd.right?.teacher);
-    const refLoss = layers === undefined ? E.right(undefined) : await referenceLoss(evaluatorFactory(b), p.right, settings.right);
-    if (E.isLeft(refLoss)) return refLoss;
-    if (!a.json) io.out(HEADER);
-    const bar = progressLine(io, "train", settings.right.steps);
-    const r = await runTraining({
-      ...target.right, data: p.right.data, settings: settings.right, out, resume: a.resume ?? false, makeTrainer, signal,
-      onMetrics: (x) => {
-        bar.end();
-        io.out(a.json ? JSON.stringify(x) + "\n" : row(x));
-        bar.update(x.step, x.train_loss === null ? "" : `loss ${x.train_loss.toFixed(3)} ${x.tokens_per_s?.toFixed(0) ?? "?"} tok/s`);
-      },
-      export: { bos: p.right.tok.bos, eos: p.right.tok.eos, extraFiles: p.right.copies },
-    })();
-    bar.end();
-    return E.map((x: TrainSummary) => ({ ...x, backend: b._tag, reference_val_loss: refLoss.right ?? null, distill: kd.right?.info ?? null, seconds: (io.now() - t0) / 1000 }))(r);
-  }));
+  const summary = await withBackend(devicesOf(io), a.backend, (b) =>
+    interruptible(async (signal) => {
+      const makeTrainer = trainerFactory(b, kd.right?.teacher);
+      const refLoss = layers === undefined
+        ? E.right(undefined)
+        : await referenceLoss(evaluatorFactory(b), p.right, settings.right);
+      if (E.isLeft(refLoss)) return refLoss;
+      if (!a.json) io.out(HEADER);
+      const bar = progressLine(io, "train", settings.right.steps);
+      const r = await runTraining({
+        ...target.right,
+        data: p.right.data,
+        settings: settings.right,
+        out,
+        resume: a.resume ?? false,
+        makeTrainer,
+        signal,
+        onMetrics: (x) => {
+          bar.end();
+          io.out(a.json ? JSON.stringify(x) + "\n" : row(x));
+          bar.update(
+            x.step,
+            x.train_loss === null ? "" : `loss ${x.train_loss.toFixed(3)} ${x.tokens_per_s?.toFixed(0) ?? "?"} tok/s`,
+          );
+        },
+        export: { bos: p.right.tok.bos, eos: p.right.tok.eos, extraFiles: p.right.copies },
+      })();
+      bar.end();
+      return E.map((x: TrainSummary) => ({
+        ...x,
+        backend: b._tag,
+        reference_val_loss: refLoss.right ?? null,
+        distill: kd.right?.info ?? null,
+        seconds: (io.now() - t0) / 1000,
+      }))(r);
+    }));
   if (E.isLeft(summary)) return summary;
   io.out(a.json ? JSON.stringify(summary.right) + "\n" : human(summary.right));
   return E.right(undefined);
 };
 
-type Done = TrainSummary & { readonly reference_val_loss: number | null; readonly distill: DistillInfo | null; readonly seconds: number };
+type Done = TrainSummary & {
+  readonly reference_val_loss: number | null;
+  readonly distill: DistillInfo | null;
+  readonly seconds: number;
+};
 
 const human = (x: Done): string => {
   const rows: Array<[string, string]> = [
-    ...(x.reference_val_loss === null ? [] : [["reference val loss", x.reference_val_loss.toFixed(4)] as [string, string]]),
-    ...(x.distill === null ? [] : [["distilled from", `${x.distill.from} (weight ${x.distill.weight}, temperature ${x.distill.temperature})`] as [string, string]]),
+    ...(x.reference_val_loss === null
+      ? []
+      : [["reference val loss", x.reference_val_loss.toFixed(4)] as [string, string]]),
+    ...(x.distill === null ? [] : [
+      ["distilled from", `${x.distill.from} (weight ${x.distill.weight}, temperature ${x.distill.temperature})`] as [
+        string,
+        string,
+      ],
+    ]),
     ["target val loss, before training", x.val_loss_initial.toFixed(4)],
     ["target val loss, after training", x.val_loss.toFixed(4)],
     ["tokens used", x.tokens.toLocaleString("en-US")],

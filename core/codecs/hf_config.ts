@@ -14,7 +14,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import * as t from "io-ts";
-import { appError, type AppError } from "../errors.ts";
+import { type AppError, appError } from "../errors.ts";
 import { hasDefaultHeadDim, headDim, type ModelSpec, specProblems } from "../model/spec.ts";
 import { PositiveInt, PositiveNumber } from "./numbers.ts";
 import { describeErrors } from "./report.ts";
@@ -22,7 +22,13 @@ import { describeErrors } from "./report.ts";
 export const KNOWN_MODEL_TYPES = ["gpt2", "llama"] as const;
 
 const Gpt2Config = t.intersection([
-  t.type({ model_type: t.literal("gpt2"), n_layer: PositiveInt, n_head: PositiveInt, n_embd: PositiveInt, vocab_size: PositiveInt }),
+  t.type({
+    model_type: t.literal("gpt2"),
+    n_layer: PositiveInt,
+    n_head: PositiveInt,
+    n_embd: PositiveInt,
+    vocab_size: PositiveInt,
+  }),
   t.partial({
     n_positions: PositiveInt,
     n_ctx: PositiveInt,
@@ -59,22 +65,42 @@ const LlamaConfig = t.intersection([
 const toSpec = (c: t.TypeOf<typeof Gpt2Config> | t.TypeOf<typeof LlamaConfig>): ModelSpec =>
   c.model_type === "gpt2"
     ? {
-      _tag: "gpt2", nLayer: c.n_layer, nEmbd: c.n_embd, nHead: c.n_head, vocabSize: c.vocab_size,
-      blockSize: c.n_positions ?? c.n_ctx ?? 1024, nInner: c.n_inner ?? 4 * c.n_embd, normEps: c.layer_norm_epsilon ?? 1e-5,
+      _tag: "gpt2",
+      nLayer: c.n_layer,
+      nEmbd: c.n_embd,
+      nHead: c.n_head,
+      vocabSize: c.vocab_size,
+      blockSize: c.n_positions ?? c.n_ctx ?? 1024,
+      nInner: c.n_inner ?? 4 * c.n_embd,
+      normEps: c.layer_norm_epsilon ?? 1e-5,
     }
     : {
-      _tag: "llama", nLayer: c.num_hidden_layers, nEmbd: c.hidden_size, nHead: c.num_attention_heads,
-      nKvHead: c.num_key_value_heads ?? c.num_attention_heads, hiddenDim: c.intermediate_size, vocabSize: c.vocab_size,
-      blockSize: c.max_position_embeddings ?? 2048, normEps: c.rms_norm_eps ?? 1e-6, ropeTheta: c.rope_theta ?? 10000,
-      ropeStyle: c.inheritune_rope ?? "half", tiedHead: c.tie_word_embeddings ?? false,
+      _tag: "llama",
+      nLayer: c.num_hidden_layers,
+      nEmbd: c.hidden_size,
+      nHead: c.num_attention_heads,
+      nKvHead: c.num_key_value_heads ?? c.num_attention_heads,
+      hiddenDim: c.intermediate_size,
+      vocabSize: c.vocab_size,
+      blockSize: c.max_position_embeddings ?? 2048,
+      normEps: c.rms_norm_eps ?? 1e-6,
+      ropeTheta: c.rope_theta ?? 10000,
+      ropeStyle: c.inheritune_rope ?? "half",
+      tiedHead: c.tie_word_embeddings ?? false,
       // Only a head dim other than C / NH is kept: recent transformers writes head_dim always.
-      ...(c.head_dim !== undefined && c.head_dim * c.num_attention_heads !== c.hidden_size ? { headSize: c.head_dim } : {}),
+      ...(c.head_dim !== undefined && c.head_dim * c.num_attention_heads !== c.hidden_size
+        ? { headSize: c.head_dim }
+        : {}),
     };
 
 /** Decode a parsed config.json; `source` names the file in messages. */
 export const decodeHfConfig = (json: unknown, source: string): E.Either<AppError, ModelSpec> => {
-  const bad = (why: string) => appError("BadConfig", `Cannot read ${source} as a model config: ${why}`,
-    `supported model_type values: ${KNOWN_MODEL_TYPES.join(", ")}; fix the file or convert the model`);
+  const bad = (why: string) =>
+    appError(
+      "BadConfig",
+      `Cannot read ${source} as a model config: ${why}`,
+      `supported model_type values: ${KNOWN_MODEL_TYPES.join(", ")}; fix the file or convert the model`,
+    );
   const type = typeof json === "object" && json !== null ? (json as { model_type?: unknown }).model_type : undefined;
   const codec = type === "gpt2" ? Gpt2Config : type === "llama" ? LlamaConfig : undefined;
   if (codec === undefined) return E.left(bad(`unknown model_type ${JSON.stringify(type)}`));
@@ -89,20 +115,52 @@ export const decodeHfConfig = (json: unknown, source: string): E.Either<AppError
 export type TorchDtype = "float32" | "float16" | "bfloat16";
 
 /** A config.json for a spec, as transformers writes it; the depth is the spec's own. */
-export const encodeHfConfig = (s: ModelSpec, ids: { readonly bos?: number; readonly eos?: number }, dtype: TorchDtype): Record<string, unknown> => {
-  const tokens = { ...(ids.bos !== undefined ? { bos_token_id: ids.bos } : {}), ...(ids.eos !== undefined ? { eos_token_id: ids.eos } : {}) };
+export const encodeHfConfig = (
+  s: ModelSpec,
+  ids: { readonly bos?: number; readonly eos?: number },
+  dtype: TorchDtype,
+): Record<string, unknown> => {
+  const tokens = {
+    ...(ids.bos !== undefined ? { bos_token_id: ids.bos } : {}),
+    ...(ids.eos !== undefined ? { eos_token_id: ids.eos } : {}),
+  };
   if (s._tag === "gpt2") {
     return {
-      architectures: ["GPT2LMHeadModel"], model_type: "gpt2", n_layer: s.nLayer, n_head: s.nHead, n_embd: s.nEmbd,
-      n_positions: s.blockSize, n_ctx: s.blockSize, n_inner: s.nInner, vocab_size: s.vocabSize, layer_norm_epsilon: s.normEps,
-      activation_function: "gelu_new", tie_word_embeddings: true, ...tokens, torch_dtype: dtype,
+      architectures: ["GPT2LMHeadModel"],
+      model_type: "gpt2",
+      n_layer: s.nLayer,
+      n_head: s.nHead,
+      n_embd: s.nEmbd,
+      n_positions: s.blockSize,
+      n_ctx: s.blockSize,
+      n_inner: s.nInner,
+      vocab_size: s.vocabSize,
+      layer_norm_epsilon: s.normEps,
+      activation_function: "gelu_new",
+      tie_word_embeddings: true,
+      ...tokens,
+      torch_dtype: dtype,
     };
   }
   return {
-    architectures: ["LlamaForCausalLM"], model_type: "llama", hidden_size: s.nEmbd, intermediate_size: s.hiddenDim,
-    num_hidden_layers: s.nLayer, num_attention_heads: s.nHead, num_key_value_heads: s.nKvHead, vocab_size: s.vocabSize,
-    max_position_embeddings: s.blockSize, rms_norm_eps: s.normEps, rope_theta: s.ropeTheta, rope_scaling: null,
-    hidden_act: "silu", attention_bias: false, mlp_bias: false, tie_word_embeddings: s.tiedHead, ...tokens, torch_dtype: dtype,
+    architectures: ["LlamaForCausalLM"],
+    model_type: "llama",
+    hidden_size: s.nEmbd,
+    intermediate_size: s.hiddenDim,
+    num_hidden_layers: s.nLayer,
+    num_attention_heads: s.nHead,
+    num_key_value_heads: s.nKvHead,
+    vocab_size: s.vocabSize,
+    max_position_embeddings: s.blockSize,
+    rms_norm_eps: s.normEps,
+    rope_theta: s.ropeTheta,
+    rope_scaling: null,
+    hidden_act: "silu",
+    attention_bias: false,
+    mlp_bias: false,
+    tie_word_embeddings: s.tiedHead,
+    ...tokens,
+    torch_dtype: dtype,
     ...(s.ropeStyle === "interleaved" ? { inheritune_rope: "interleaved" } : {}),
     ...(hasDefaultHeadDim(s) ? {} : { head_dim: headDim(s) }),
   };
@@ -111,6 +169,13 @@ export const encodeHfConfig = (s: ModelSpec, ids: { readonly bos?: number; reado
 /** The spec, when a config.json can describe it: GPT2Config ties the head width to n_embd / n_head. */
 export const hfExportable = (s: ModelSpec): E.Either<AppError, ModelSpec> =>
   s._tag === "gpt2" && !hasDefaultHeadDim(s)
-    ? E.left(appError("BadSpec", `Cannot write a GPT-2 config.json for ${s.nHead} heads of width ${headDim(s)} at n_embd ${s.nEmbd}: GPT2Config has no head_dim, its heads are n_embd / n_head wide`,
-      "prune heads only of a Llama model (LlamaConfig has head_dim), or keep every GPT-2 head (drop --heads)"))
+    ? E.left(
+      appError(
+        "BadSpec",
+        `Cannot write a GPT-2 config.json for ${s.nHead} heads of width ${
+          headDim(s)
+        } at n_embd ${s.nEmbd}: GPT2Config has no head_dim, its heads are n_embd / n_head wide`,
+        "prune heads only of a Llama model (LlamaConfig has head_dim), or keep every GPT-2 head (drop --heads)",
+      ),
+    )
     : E.right(s);

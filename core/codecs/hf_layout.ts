@@ -10,7 +10,7 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { appError, type AppError } from "../errors.ts";
+import { type AppError, appError } from "../errors.ts";
 import { permuteRotaryRows, transpose, unpermuteRotaryRows } from "../model/relayout.ts";
 import { headDim, kvHeads, type ModelSpec } from "../model/spec.ts";
 import { allTensors, type Shape, type Weights } from "../model/tensors.ts";
@@ -29,18 +29,36 @@ export interface HfTensor {
 }
 
 const GPT2: Readonly<Record<string, readonly [string, Move]>> = {
-  ln1w: ["ln_1.weight", "copy"], ln1b: ["ln_1.bias", "copy"], qkvw: ["attn.c_attn.weight", "transpose"],
-  qkvb: ["attn.c_attn.bias", "copy"], attprojw: ["attn.c_proj.weight", "transpose"], attprojb: ["attn.c_proj.bias", "copy"],
-  ln2w: ["ln_2.weight", "copy"], ln2b: ["ln_2.bias", "copy"], fcw: ["mlp.c_fc.weight", "transpose"], fcb: ["mlp.c_fc.bias", "copy"],
-  fcprojw: ["mlp.c_proj.weight", "transpose"], fcprojb: ["mlp.c_proj.bias", "copy"],
-  wte: ["transformer.wte.weight", "copy"], wpe: ["transformer.wpe.weight", "copy"], lnfw: ["transformer.ln_f.weight", "copy"],
+  ln1w: ["ln_1.weight", "copy"],
+  ln1b: ["ln_1.bias", "copy"],
+  qkvw: ["attn.c_attn.weight", "transpose"],
+  qkvb: ["attn.c_attn.bias", "copy"],
+  attprojw: ["attn.c_proj.weight", "transpose"],
+  attprojb: ["attn.c_proj.bias", "copy"],
+  ln2w: ["ln_2.weight", "copy"],
+  ln2b: ["ln_2.bias", "copy"],
+  fcw: ["mlp.c_fc.weight", "transpose"],
+  fcb: ["mlp.c_fc.bias", "copy"],
+  fcprojw: ["mlp.c_proj.weight", "transpose"],
+  fcprojb: ["mlp.c_proj.bias", "copy"],
+  wte: ["transformer.wte.weight", "copy"],
+  wpe: ["transformer.wpe.weight", "copy"],
+  lnfw: ["transformer.ln_f.weight", "copy"],
   lnfb: ["transformer.ln_f.bias", "copy"],
 };
 const LLAMA: Readonly<Record<string, readonly [string, Move]>> = {
-  attnnorm: ["input_layernorm.weight", "copy"], wq: ["self_attn.q_proj.weight", "rotaryQ"], wk: ["self_attn.k_proj.weight", "rotaryK"],
-  wv: ["self_attn.v_proj.weight", "copy"], wo: ["self_attn.o_proj.weight", "copy"], ffnnorm: ["post_attention_layernorm.weight", "copy"],
-  w1: ["mlp.gate_proj.weight", "copy"], w2: ["mlp.down_proj.weight", "copy"], w3: ["mlp.up_proj.weight", "copy"],
-  wte: ["model.embed_tokens.weight", "copy"], normf: ["model.norm.weight", "copy"], lmhead: ["lm_head.weight", "copy"],
+  attnnorm: ["input_layernorm.weight", "copy"],
+  wq: ["self_attn.q_proj.weight", "rotaryQ"],
+  wk: ["self_attn.k_proj.weight", "rotaryK"],
+  wv: ["self_attn.v_proj.weight", "copy"],
+  wo: ["self_attn.o_proj.weight", "copy"],
+  ffnnorm: ["post_attention_layernorm.weight", "copy"],
+  w1: ["mlp.gate_proj.weight", "copy"],
+  w2: ["mlp.down_proj.weight", "copy"],
+  w3: ["mlp.up_proj.weight", "copy"],
+  wte: ["model.embed_tokens.weight", "copy"],
+  normf: ["model.norm.weight", "copy"],
+  lmhead: ["lm_head.weight", "copy"],
 };
 
 /** The HF slot of every tensor of the spec, in our order. */
@@ -51,16 +69,25 @@ export const hfSlots = (s: ModelSpec): ReadonlyArray<HfSlot> =>
     const [suffix, move] = table[local]!;
     const hf = m ? `${s._tag === "gpt2" ? "transformer.h" : "model.layers"}.${m[1]}.${suffix}` : suffix;
     const hfShape = move === "transpose" ? [...shape].reverse() : shape;
-    return { ours: name, hf, hfShape, move: s._tag === "llama" && s.ropeStyle === "half" && move !== "transpose" ? "copy" : move };
+    return {
+      ours: name,
+      hf,
+      hfShape,
+      move: s._tag === "llama" && s.ropeStyle === "half" && move !== "transpose" ? "copy" : move,
+    };
   });
 
 const apply = (s: ModelSpec, slot: HfSlot, x: Float32Array, out: boolean): Float32Array => {
   const D = headDim(s), C = s.nEmbd;
   switch (slot.move) {
-    case "copy": return x;
-    case "transpose": return out ? transpose(x, slot.hfShape[1]!, slot.hfShape[0]!) : transpose(x, slot.hfShape[0]!, slot.hfShape[1]!);
-    case "rotaryQ": return (out ? permuteRotaryRows : unpermuteRotaryRows)(x, s.nHead, D, C);
-    case "rotaryK": return (out ? permuteRotaryRows : unpermuteRotaryRows)(x, kvHeads(s), D, C);
+    case "copy":
+      return x;
+    case "transpose":
+      return out ? transpose(x, slot.hfShape[1]!, slot.hfShape[0]!) : transpose(x, slot.hfShape[0]!, slot.hfShape[1]!);
+    case "rotaryQ":
+      return (out ? permuteRotaryRows : unpermuteRotaryRows)(x, s.nHead, D, C);
+    case "rotaryK":
+      return (out ? permuteRotaryRows : unpermuteRotaryRows)(x, kvHeads(s), D, C);
   }
 };
 
@@ -76,24 +103,44 @@ const canonical = (s: ModelSpec, name: string): string =>
   s._tag === "gpt2" && !name.startsWith("transformer.") && name !== "lm_head.weight" ? `transformer.${name}` : name;
 
 /** Our weights from HF tensors; shapes must match what the config implies, and nothing unknown may be left. */
-export const fromHfTensors = (s: ModelSpec, stored: ReadonlyMap<string, { readonly shape: Shape; readonly data: Float32Array }>,
-  source: string): E.Either<AppError, Weights> => {
-  const bad = (why: string) => appError("BadConfig", `Cannot load ${source}: ${why}`,
-    "the config.json does not describe these weights; use the config that came with the checkpoint");
+export const fromHfTensors = (
+  s: ModelSpec,
+  stored: ReadonlyMap<string, { readonly shape: Shape; readonly data: Float32Array }>,
+  source: string,
+): E.Either<AppError, Weights> => {
+  const bad = (why: string) =>
+    appError(
+      "BadConfig",
+      `Cannot load ${source}: ${why}`,
+      "the config.json does not describe these weights; use the config that came with the checkpoint",
+    );
   const byName = new Map([...stored].map(([k, v]) => [canonical(s, k), v]));
-  const tiedAlias = s._tag === "llama" && s.tiedHead && !byName.has("model.embed_tokens.weight") ? "lm_head.weight" : undefined;
+  const tiedAlias = s._tag === "llama" && s.tiedHead && !byName.has("model.embed_tokens.weight")
+    ? "lm_head.weight"
+    : undefined;
   const w: Record<string, Float32Array> = {}, used = new Set<string>();
   for (const slot of hfSlots(s)) {
     const key = slot.ours === "wte" && tiedAlias !== undefined ? tiedAlias : slot.hf;
     const x = byName.get(key);
     if (x === undefined) return E.left(bad(`tensor ${slot.hf} is missing`));
-    if (x.shape.length !== slot.hfShape.length || x.shape.some((d, i) => d !== slot.hfShape[i]))
-      return E.left(bad(`tensor ${key} has shape [${x.shape.join(", ")}] but the config implies [${slot.hfShape.join(", ")}]`));
+    if (x.shape.length !== slot.hfShape.length || x.shape.some((d, i) => d !== slot.hfShape[i])) {
+      return E.left(
+        bad(`tensor ${key} has shape [${x.shape.join(", ")}] but the config implies [${slot.hfShape.join(", ")}]`),
+      );
+    }
     w[slot.ours] = apply(s, slot, x.data, false);
     used.add(key);
   }
   const tiedCopy = (k: string) => k === "lm_head.weight" && (s._tag === "gpt2" || (s._tag === "llama" && s.tiedHead));
   const extra = [...byName.keys()].filter((k) => !used.has(k) && !IGNORED.test(k) && !tiedCopy(k));
-  if (extra.length > 0) return E.left(bad(`it holds tensors the config has no place for (${extra.slice(0, 3).join(", ")}${extra.length > 3 ? ", …" : ""}); n_layer or the architecture disagree`));
+  if (extra.length > 0) {
+    return E.left(
+      bad(
+        `it holds tensors the config has no place for (${extra.slice(0, 3).join(", ")}${
+          extra.length > 3 ? ", …" : ""
+        }); n_layer or the architecture disagree`,
+      ),
+    );
+  }
   return E.right(w);
 };

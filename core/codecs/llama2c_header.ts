@@ -8,7 +8,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import * as t from "io-ts";
-import { appError, type AppError } from "../errors.ts";
+import { type AppError, appError } from "../errors.ts";
 import { type LlamaSpec, specProblems } from "../model/spec.ts";
 import { PositiveInt } from "./numbers.ts";
 import { describeErrors } from "./report.ts";
@@ -26,7 +26,15 @@ export const Llama2cHeader = t.type({
 }, "Llama2cHeader");
 export type Llama2cHeader = t.TypeOf<typeof Llama2cHeader>;
 
-export const HEADER_FIELDS = ["dim", "hidden_dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size", "seq_len"] as const;
+export const HEADER_FIELDS = [
+  "dim",
+  "hidden_dim",
+  "n_layers",
+  "n_heads",
+  "n_kv_heads",
+  "vocab_size",
+  "seq_len",
+] as const;
 export const HEADER_BYTES = 4 * HEADER_FIELDS.length;
 
 export const headerToSpec = (h: Llama2cHeader): LlamaSpec => ({
@@ -47,7 +55,11 @@ export const headerToSpec = (h: Llama2cHeader): LlamaSpec => ({
 /** Decode the 7 header ints (as read from the file) into a consistent spec. */
 export const decodeLlama2cHeader = (ints: ArrayLike<number>, source: string): E.Either<AppError, LlamaSpec> => {
   const bad = (why: string) =>
-    appError("BadFile", `Cannot read the llama2.c header of ${source}: ${why}`, "is this a llama2.c (run.c) float32 checkpoint? re-export it with llama2.c's export.py");
+    appError(
+      "BadFile",
+      `Cannot read the llama2.c header of ${source}: ${why}`,
+      "is this a llama2.c (run.c) float32 checkpoint? re-export it with llama2.c's export.py",
+    );
   return pipe(
     Llama2cHeader.decode(Object.fromEntries(HEADER_FIELDS.map((k, i) => [k, ints[i]]))),
     E.mapLeft((errs) => bad(describeErrors(errs))),

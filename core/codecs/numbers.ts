@@ -13,4 +13,8 @@ export type PositiveInt = t.TypeOf<typeof PositiveInt>;
 export interface PositiveNumberBrand {
   readonly PositiveNumber: unique symbol;
 }
-export const PositiveNumber = t.brand(t.number, (n): n is t.Branded<number, PositiveNumberBrand> => Number.isFinite(n) && n > 0, "PositiveNumber");
+export const PositiveNumber = t.brand(
+  t.number,
+  (n): n is t.Branded<number, PositiveNumberBrand> => Number.isFinite(n) && n > 0,
+  "PositiveNumber",
+);

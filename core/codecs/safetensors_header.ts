@@ -9,7 +9,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
-import { appError, type AppError } from "../errors.ts";
+import { type AppError, appError } from "../errors.ts";
 import { describeErrors } from "./report.ts";
 
 export const DTYPES = { F32: 4, F16: 2, BF16: 2 } as const;
@@ -29,24 +29,47 @@ export interface StHeader {
 }
 
 const NonNegInt = t.refinement(t.Int, (n) => n >= 0, "NonNegativeInt");
-const Entry = t.type({ dtype: t.string, shape: t.array(NonNegInt), data_offsets: t.tuple([NonNegInt, NonNegInt]) }, "TensorInfo");
+const Entry = t.type(
+  { dtype: t.string, shape: t.array(NonNegInt), data_offsets: t.tuple([NonNegInt, NonNegInt]) },
+  "TensorInfo",
+);
 const Metadata = t.record(t.string, t.string, "Metadata");
 
 const bad = (source: string, why: string): AppError =>
-  appError("BadFile", `Cannot read safetensors file ${source}: ${why}`, "the file is corrupt or not safetensors; download or export it again");
+  appError(
+    "BadFile",
+    `Cannot read safetensors file ${source}: ${why}`,
+    "the file is corrupt or not safetensors; download or export it again",
+  );
 
 const isDtype = (d: string): d is Dtype => Object.prototype.hasOwnProperty.call(DTYPES, d);
 
-const decodeEntry = (source: string, name: string, raw: unknown, dataBytes: number): E.Either<AppError, TensorEntry> => {
+const decodeEntry = (
+  source: string,
+  name: string,
+  raw: unknown,
+  dataBytes: number,
+): E.Either<AppError, TensorEntry> => {
   const r = Entry.decode(raw);
   if (E.isLeft(r)) return E.left(bad(source, `tensor ${name}: ${describeErrors(r.left)}`));
   const { dtype, shape, data_offsets: [begin, end] } = r.right;
-  if (!isDtype(dtype)) return E.left(bad(source, `tensor ${name} has dtype ${dtype}; only ${Object.keys(DTYPES).join(", ")} are supported`));
-  if (end < begin || end > dataBytes)
+  if (!isDtype(dtype)) {
+    return E.left(
+      bad(source, `tensor ${name} has dtype ${dtype}; only ${Object.keys(DTYPES).join(", ")} are supported`),
+    );
+  }
+  if (end < begin || end > dataBytes) {
     return E.left(bad(source, `tensor ${name} has bytes [${begin}, ${end}) outside the ${dataBytes} bytes of data`));
+  }
   const want = shape.reduce((a, b) => a * b, 1) * DTYPES[dtype];
-  if (want !== end - begin)
-    return E.left(bad(source, `tensor ${name} (${dtype} [${shape.join(", ")}]) needs ${want} bytes but its range holds ${end - begin}`));
+  if (want !== end - begin) {
+    return E.left(
+      bad(
+        source,
+        `tensor ${name} (${dtype} [${shape.join(", ")}]) needs ${want} bytes but its range holds ${end - begin}`,
+      ),
+    );
+  }
   return E.right({ name, dtype, shape, begin, end });
 };
 
@@ -58,7 +81,9 @@ export const decodeStHeader = (text: string, dataBytes: number, source: string):
   } catch {
     return E.left(bad(source, "its header is not valid JSON"));
   }
-  if (typeof json !== "object" || json === null || Array.isArray(json)) return E.left(bad(source, "its header is not a JSON object"));
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    return E.left(bad(source, "its header is not a JSON object"));
+  }
   const { __metadata__: meta = {}, ...rest } = json as Record<string, unknown>;
   const m = Metadata.decode(meta);
   if (E.isLeft(m)) return E.left(bad(source, `__metadata__: ${describeErrors(m.left)}`));
@@ -71,7 +96,9 @@ export const decodeStHeader = (text: string, dataBytes: number, source: string):
   tensors.sort((a, b) => a.begin - b.begin || a.end - b.end);
   for (let i = 1; i < tensors.length; i++) {
     const p = tensors[i - 1]!, c = tensors[i]!;
-    if (c.begin < p.end) return E.left(bad(source, `tensors ${p.name} and ${c.name} overlap (bytes ${c.begin}..${p.end})`));
+    if (c.begin < p.end) {
+      return E.left(bad(source, `tensors ${p.name} and ${c.name} overlap (bytes ${c.begin}..${p.end})`));
+    }
   }
   return E.right({ tensors, metadata: m.right });
 };

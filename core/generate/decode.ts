@@ -13,9 +13,17 @@ export interface DecodeState {
   readonly kv: ReadonlyArray<KvRows>; // one per block
 }
 
-export const startDecoding = (s: ModelSpec): DecodeState => ({ pos: 0, kv: Array.from({ length: s.nLayer }, () => emptyKv) });
+export const startDecoding = (s: ModelSpec): DecodeState => ({
+  pos: 0,
+  kv: Array.from({ length: s.nLayer }, () => emptyKv),
+});
 
-export const decodeStep = (s: ModelSpec, w: Weights, st: DecodeState, token: number): { logits: Float32Array; state: DecodeState } => {
+export const decodeStep = (
+  s: ModelSpec,
+  w: Weights,
+  st: DecodeState,
+  token: number,
+): { logits: Float32Array; state: DecodeState } => {
   let x = embed(s, w, [token], st.pos);
   const kv: KvRows[] = [];
   for (let i = 0; i < s.nLayer; i++) {

@@ -6,9 +6,12 @@
  * @module
  */
 import { seedRng } from "../rng.ts";
-import { sampleToken, type SamplerConfig } from "./sample.ts";
+import { type SamplerConfig, sampleToken } from "./sample.ts";
 
-export type Step<S> = (state: S, token: number) => { logits: Float32Array; state: S } | Promise<{ logits: Float32Array; state: S }>;
+export type Step<S> = (
+  state: S,
+  token: number,
+) => { logits: Float32Array; state: S } | Promise<{ logits: Float32Array; state: S }>;
 
 export interface GenerateConfig {
   readonly maxNewTokens: number;
@@ -18,7 +21,12 @@ export interface GenerateConfig {
   readonly contextLength: number; // positions available
 }
 
-export async function* generate<S>(step: Step<S>, init: S, prompt: ReadonlyArray<number>, cfg: GenerateConfig): AsyncGenerator<number> {
+export async function* generate<S>(
+  step: Step<S>,
+  init: S,
+  prompt: ReadonlyArray<number>,
+  cfg: GenerateConfig,
+): AsyncGenerator<number> {
   let state = init, rng = seedRng(cfg.seed), token = prompt[0]!, made = 0;
   for (let pos = 0; pos < cfg.contextLength; pos++) {
     const r = await step(state, token);

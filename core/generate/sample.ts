@@ -24,7 +24,10 @@ const nucleus = (p: Float64Array, topP: number, coin: number): number => {
   let mass = 0, last = order.length - 1;
   for (let i = 0; i < order.length; i++) {
     mass += p[order[i]!]!;
-    if (mass > topP) { last = i; break; }
+    if (mass > topP) {
+      last = i;
+      break;
+    }
   }
   const r = coin * mass;
   let acc = 0;

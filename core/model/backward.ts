@@ -9,7 +9,7 @@
  * @module
  */
 import { blockBackward, blockForwardSaved, type BlockSaved, type GradSink, normBackward } from "./block_backward.ts";
-import { alloc, type FloatWeights, type Floats, unsafeTensorOf } from "./floats.ts";
+import { alloc, type Floats, type FloatWeights, unsafeTensorOf } from "./floats.ts";
 import { headMatrix, norm } from "./forward.ts";
 import { embed } from "../ops/embed.ts";
 import { embeddingBackward, positionBackward } from "../ops/embed_backward.ts";
@@ -27,7 +27,13 @@ export interface LossAndGrads<A extends Floats = Float32Array> {
 }
 
 /** Embeddings of B sequences of T tokens, each at positions 0..T−1: (N, C). */
-const embedBatch = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, tokens: Int32Array, B: number, T: number): A => {
+const embedBatch = <A extends Floats>(
+  s: ModelSpec,
+  w: FloatWeights<A>,
+  tokens: Int32Array,
+  B: number,
+  T: number,
+): A => {
   const x = alloc(unsafeTensorOf(w, "wte"), B * T * s.nEmbd);
   for (let b = 0; b < B; b++) x.set(embed(s, w, tokens.subarray(b * T, (b + 1) * T), 0), b * T * s.nEmbd);
   return x;
@@ -35,11 +41,13 @@ const embedBatch = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, tokens: 
 
 /** The gradients in allTensors order; a tensor the backward never reached is a broken invariant. */
 const ordered = <A extends Floats>(s: ModelSpec, g: GradSink<A>): FloatWeights<A> =>
-  Object.fromEntries(allTensors(s).map((t) => {
-    const a = g[t.name];
-    if (a === undefined) throw new Error(`Cannot return gradients: the backward never reached ${t.name}`);
-    return [t.name, a];
-  }));
+  Object.fromEntries(
+    allTensors(s).map((t) => {
+      const a = g[t.name];
+      if (a === undefined) throw new Error(`Cannot return gradients: the backward never reached ${t.name}`);
+      return [t.name, a];
+    }),
+  );
 
 /** A frozen reference's logits (N, V) for the same tokens, and how to mix them in (core/ops/distill.ts). */
 export interface SoftTargets {
@@ -47,7 +55,15 @@ export interface SoftTargets {
   readonly kd: Distill;
 }
 
-export const lossAndGrads = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, tokens: Int32Array, targets: Int32Array, B: number, T: number, soft?: SoftTargets): LossAndGrads<A> => {
+export const lossAndGrads = <A extends Floats>(
+  s: ModelSpec,
+  w: FloatWeights<A>,
+  tokens: Int32Array,
+  targets: Int32Array,
+  B: number,
+  T: number,
+  soft?: SoftTargets,
+): LossAndGrads<A> => {
   const C = s.nEmbd, V = s.vocabSize, d = { B, T, N: B * T }, N = d.N;
   // Forward, keeping each block's activations.
   let x = embedBatch(s, w, tokens, B, T);

@@ -7,7 +7,7 @@
  * Shapes: x, h (N, C); q, att (N, Q), Q = NH·D; k, v (N, KV); MLP hidden (N, F).
  * @module
  */
-import { alloc, type FloatWeights, type Floats, unsafeTensorOf } from "./floats.ts";
+import { alloc, type Floats, type FloatWeights, unsafeTensorOf } from "./floats.ts";
 import { columns, norm, normNames, type NormSite } from "./forward.ts";
 import { gelu, swiglu } from "../ops/activations.ts";
 import { add } from "../ops/residual_add.ts";
@@ -40,7 +40,11 @@ export interface BlockSaved<A extends Floats> {
 }
 
 /** B sequences of T positions each, N = B·T rows. */
-export interface Dims { readonly B: number; readonly T: number; readonly N: number }
+export interface Dims {
+  readonly B: number;
+  readonly T: number;
+  readonly N: number;
+}
 
 /** Record block i's gradients, given by local tensor name. */
 const put = <A extends Floats>(g: GradSink<A>, i: number, grads: Readonly<Record<string, A>>): void => {
@@ -48,22 +52,44 @@ const put = <A extends Floats>(g: GradSink<A>, i: number, grads: Readonly<Record
 };
 
 /** Rows of sequence b in a (B·T, W) matrix. */
-const rowsOf = <A extends Floats>(x: A, b: number, T: number, W: number): A => x.subarray(b * T * W, (b + 1) * T * W) as A;
+const rowsOf = <A extends Floats>(x: A, b: number, T: number, W: number): A =>
+  x.subarray(b * T * W, (b + 1) * T * W) as A;
 
 /** Rotary (or its backward) on each sequence of a (B·T, H·D) matrix, positions 0..T−1. */
 const ropeRows = <A extends Floats>(s: ModelSpec, x: A, d: Dims, H: number, backward: boolean): A => {
   if (s._tag !== "llama") throw new Error(`Cannot apply rotary to a ${s._tag} model: it has learned positions`);
   const D = headDim(s), y = alloc(x, x.length);
-  for (let b = 0; b < d.B; b++)
-    y.set((backward ? ropeBackward : rope)(rowsOf(x, b, d.T, H * D), d.T, H, D, 0, s.ropeTheta, s.ropeStyle), b * d.T * H * D);
+  for (let b = 0; b < d.B; b++) {
+    y.set(
+      (backward ? ropeBackward : rope)(rowsOf(x, b, d.T, H * D), d.T, H, D, 0, s.ropeTheta, s.ropeStyle),
+      b * d.T * H * D,
+    );
+  }
   return y;
 };
 
-const attentionShape = (s: ModelSpec, T: number) => ({ T, pos0: 0, nHead: s.nHead, nKvHead: kvHeads(s), headDim: headDim(s) });
+const attentionShape = (s: ModelSpec, T: number) => ({
+  T,
+  pos0: 0,
+  nHead: s.nHead,
+  nKvHead: kvHeads(s),
+  headDim: headDim(s),
+});
 
 /** Block i's forward on (N, C) rows, as core/model/forward.ts `blockForward`, keeping what its backward needs. */
-export const blockForwardSaved = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, i: number, x: A, d: Dims): { y: A; saved: BlockSaved<A> } => {
-  const { N, T } = d, C = s.nEmbd, Q = qDim(s), KV = kvDim(s), F = ffnDim(s), W = (n: string) => unsafeTensorOf(w, blockName(i, n));
+export const blockForwardSaved = <A extends Floats>(
+  s: ModelSpec,
+  w: FloatWeights<A>,
+  i: number,
+  x: A,
+  d: Dims,
+): { y: A; saved: BlockSaved<A> } => {
+  const { N, T } = d,
+    C = s.nEmbd,
+    Q = qDim(s),
+    KV = kvDim(s),
+    F = ffnDim(s),
+    W = (n: string) => unsafeTensorOf(w, blockName(i, n));
   const gpt2 = s._tag === "gpt2";
   const xn1 = norm(s, w, { which: 1, block: i }, x, N);
   let q: A, k: A, v: A;
@@ -76,8 +102,16 @@ export const blockForwardSaved = <A extends Floats>(s: ModelSpec, w: FloatWeight
     v = linear(xn1, W("wv"), undefined, N, C, KV);
   }
   const att = alloc(x, N * Q);
-  for (let b = 0; b < d.B; b++) att.set(causalAttention(rowsOf(q, b, T, Q), rowsOf(k, b, T, KV), rowsOf(v, b, T, KV), attentionShape(s, T)), b * T * Q);
-  const h = add(x, gpt2 ? linear(att, W("attprojw"), W("attprojb"), N, Q, C) : linear(att, W("wo"), undefined, N, Q, C));
+  for (let b = 0; b < d.B; b++) {
+    att.set(
+      causalAttention(rowsOf(q, b, T, Q), rowsOf(k, b, T, KV), rowsOf(v, b, T, KV), attentionShape(s, T)),
+      b * T * Q,
+    );
+  }
+  const h = add(
+    x,
+    gpt2 ? linear(att, W("attprojw"), W("attprojb"), N, Q, C) : linear(att, W("wo"), undefined, N, Q, C),
+  );
   const xn2 = norm(s, w, { which: 2, block: i }, h, N);
   const pre = gpt2 ? linear(xn2, W("fcw"), W("fcb"), N, C, F) : linear(xn2, W("w1"), undefined, N, C, F);
   const up = gpt2 ? alloc(x, 0) : linear(xn2, W("w3"), undefined, N, C, F);
@@ -87,7 +121,15 @@ export const blockForwardSaved = <A extends Floats>(s: ModelSpec, w: FloatWeight
 };
 
 /** Backward of a norm at `site`: records dgain (and dbias) in g, returns dx (N, C). */
-export const normBackward = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, site: NormSite, dy: A, x: A, N: number, g: GradSink<A>): A => {
+export const normBackward = <A extends Floats>(
+  s: ModelSpec,
+  w: FloatWeights<A>,
+  site: NormSite,
+  dy: A,
+  x: A,
+  N: number,
+  g: GradSink<A>,
+): A => {
   const { gain, bias } = normNames(s, site);
   if (bias === undefined) {
     const r = rmsNormBackward(dy, x, unsafeTensorOf(w, gain), N, s.nEmbd, s.normEps);
@@ -101,7 +143,15 @@ export const normBackward = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>,
 };
 
 /** dy at the block output → d(xn2), recording the MLP's weight gradients. */
-const mlpBackward = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, i: number, sv: BlockSaved<A>, dy: A, N: number, g: GradSink<A>): A => {
+const mlpBackward = <A extends Floats>(
+  s: ModelSpec,
+  w: FloatWeights<A>,
+  i: number,
+  sv: BlockSaved<A>,
+  dy: A,
+  N: number,
+  g: GradSink<A>,
+): A => {
   const C = s.nEmbd, F = ffnDim(s), W = (n: string) => unsafeTensorOf(w, blockName(i, n));
   if (s._tag === "gpt2") {
     const proj = linearBackward(dy, sv.act, W("fcprojw"), N, F, C);
@@ -117,12 +167,26 @@ const mlpBackward = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, i: numb
 };
 
 /** dh, the gradient at the residual after attention → d(xn1), recording the attention's weight gradients. */
-const attentionBackward = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, i: number, sv: BlockSaved<A>, dh: A, d: Dims, g: GradSink<A>): A => {
+const attentionBackward = <A extends Floats>(
+  s: ModelSpec,
+  w: FloatWeights<A>,
+  i: number,
+  sv: BlockSaved<A>,
+  dh: A,
+  d: Dims,
+  g: GradSink<A>,
+): A => {
   const { N, T } = d, C = s.nEmbd, Q = qDim(s), KV = kvDim(s), W = (n: string) => unsafeTensorOf(w, blockName(i, n));
   const proj = linearBackward(dh, sv.att, W(s._tag === "gpt2" ? "attprojw" : "wo"), N, Q, C);
   const dq = alloc(dh, N * Q), dk = alloc(dh, N * KV), dv = alloc(dh, N * KV);
   for (let b = 0; b < d.B; b++) {
-    const r = causalAttentionBackward(rowsOf(proj.dx, b, T, Q), rowsOf(sv.q, b, T, Q), rowsOf(sv.k, b, T, KV), rowsOf(sv.v, b, T, KV), attentionShape(s, T));
+    const r = causalAttentionBackward(
+      rowsOf(proj.dx, b, T, Q),
+      rowsOf(sv.q, b, T, Q),
+      rowsOf(sv.k, b, T, KV),
+      rowsOf(sv.v, b, T, KV),
+      attentionShape(s, T),
+    );
     dq.set(r.dq, b * T * Q);
     dk.set(r.dk, b * T * KV);
     dv.set(r.dv, b * T * KV);
@@ -146,7 +210,15 @@ const attentionBackward = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, i
 };
 
 /** Block i's backward: dy (N, C) at its output → dx (N, C) at its input; weight gradients go to g. */
-export const blockBackward = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, i: number, sv: BlockSaved<A>, dy: A, d: Dims, g: GradSink<A>): A => {
+export const blockBackward = <A extends Floats>(
+  s: ModelSpec,
+  w: FloatWeights<A>,
+  i: number,
+  sv: BlockSaved<A>,
+  dy: A,
+  d: Dims,
+  g: GradSink<A>,
+): A => {
   const dh = add(dy, normBackward(s, w, { which: 2, block: i }, mlpBackward(s, w, i, sv, dy, d.N, g), sv.h, d.N, g));
   return add(dh, normBackward(s, w, { which: 1, block: i }, attentionBackward(s, w, i, sv, dh, d, g), sv.x, d.N, g));
 };

@@ -8,7 +8,7 @@
  * float64 for the finite-difference checks of core/model/backward.ts.
  * @module
  */
-import { alloc, type FloatWeights, type Floats, unsafeTensorOf } from "./floats.ts";
+import { alloc, type Floats, type FloatWeights, unsafeTensorOf } from "./floats.ts";
 import { gelu, swiglu } from "../ops/activations.ts";
 import { causalAttention } from "../ops/attention/attention.ts";
 import { embed } from "../ops/embed.ts";
@@ -41,7 +41,15 @@ export const columns = <A extends Floats>(x: A, T: number, W: number, from: numb
 };
 
 /** Attention half of a block: its input is already normalised. q and the heads' output are (T, Q), Q = NH·D. Returns the projected output and the grown K/V. */
-const attention = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, i: number, xn: A, T: number, pos0: number, past: KvRows<A>) => {
+const attention = <A extends Floats>(
+  s: ModelSpec,
+  w: FloatWeights<A>,
+  i: number,
+  xn: A,
+  T: number,
+  pos0: number,
+  past: KvRows<A>,
+) => {
   const C = s.nEmbd, Q = qDim(s), KV = kvDim(s), D = headDim(s), W = (n: string) => unsafeTensorOf(w, blockName(i, n));
   let q: A, k: A, v: A;
   if (s._tag === "gpt2") {
@@ -54,15 +62,26 @@ const attention = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, i: number
   }
   const kv = { k: concat(past.k, k), v: concat(past.v, v) };
   const a = causalAttention(q, kv.k, kv.v, { T, pos0, nHead: s.nHead, nKvHead: kvHeads(s), headDim: D });
-  const out = s._tag === "gpt2" ? linear(a, W("attprojw"), W("attprojb"), T, Q, C) : linear(a, W("wo"), undefined, T, Q, C);
+  const out = s._tag === "gpt2"
+    ? linear(a, W("attprojw"), W("attprojb"), T, Q, C)
+    : linear(a, W("wo"), undefined, T, Q, C);
   return { out, kv };
 };
 
 /** Feed-forward half of a block: GELU MLP (GPT-2) or SwiGLU (Llama), input already normalised. */
 const mlp = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, i: number, xn: A, T: number): A => {
   const C = s.nEmbd, F = ffnDim(s), W = (n: string) => unsafeTensorOf(w, blockName(i, n));
-  if (s._tag === "gpt2") return linear(gelu(linear(xn, W("fcw"), W("fcb"), T, C, F)), W("fcprojw"), W("fcprojb"), T, F, C);
-  return linear(swiglu(linear(xn, W("w1"), undefined, T, C, F), linear(xn, W("w3"), undefined, T, C, F)), W("w2"), undefined, T, F, C);
+  if (s._tag === "gpt2") {
+    return linear(gelu(linear(xn, W("fcw"), W("fcb"), T, C, F)), W("fcprojw"), W("fcprojb"), T, F, C);
+  }
+  return linear(
+    swiglu(linear(xn, W("w1"), undefined, T, C, F), linear(xn, W("w3"), undefined, T, C, F)),
+    W("w2"),
+    undefined,
+    T,
+    F,
+    C,
+  );
 };
 
 /** Which norm: block i's attention (1) or MLP (2) pre-norm, or the final norm. */
@@ -71,7 +90,9 @@ export type NormSite = { readonly which: 1 | 2; readonly block: number } | "fina
 /** Tensor names of a norm: a gain, and for GPT-2's LayerNorm a bias. */
 export const normNames = (s: ModelSpec, site: NormSite): { readonly gain: string; readonly bias?: string } => {
   if (s._tag === "gpt2") {
-    return site === "final" ? { gain: "lnfw", bias: "lnfb" } : { gain: blockName(site.block, `ln${site.which}w`), bias: blockName(site.block, `ln${site.which}b`) };
+    return site === "final"
+      ? { gain: "lnfw", bias: "lnfb" }
+      : { gain: blockName(site.block, `ln${site.which}w`), bias: blockName(site.block, `ln${site.which}b`) };
   }
   return { gain: site === "final" ? "normf" : blockName(site.block, site.which === 1 ? "attnnorm" : "ffnnorm") };
 };
@@ -85,7 +106,14 @@ export const norm = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, site: N
 };
 
 /** Block i (pre-norm): x + attn(norm1(x)), then + mlp(norm2(·)). x: (T, C) at positions pos0... */
-export const blockForward = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, i: number, x: A, pos0 = 0, past: KvRows<A> = { k: alloc(x, 0), v: alloc(x, 0) }) => {
+export const blockForward = <A extends Floats>(
+  s: ModelSpec,
+  w: FloatWeights<A>,
+  i: number,
+  x: A,
+  pos0 = 0,
+  past: KvRows<A> = { k: alloc(x, 0), v: alloc(x, 0) },
+) => {
   const T = x.length / s.nEmbd;
   const att = attention(s, w, i, norm(s, w, { which: 1, block: i }, x, T), T, pos0, past);
   const h = add(x, att.out);
@@ -93,7 +121,8 @@ export const blockForward = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>,
 };
 
 /** The LM head's matrix (V, C): the token embedding when tied. */
-export const headMatrix = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>): A => unsafeTensorOf(w, isTied(s) ? "wte" : "lmhead");
+export const headMatrix = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>): A =>
+  unsafeTensorOf(w, isTied(s) ? "wte" : "lmhead");
 
 /** Final norm and LM head on any residual (T, C) → logits (T, V): also the "early exit" readout. */
 export const headLogits = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, x: A): A => {
@@ -108,7 +137,14 @@ export interface ForwardResult<A extends Floats = Float32Array> {
 }
 
 /** Full forward of B sequences of T tokens each, every sequence starting at position 0. */
-export const forward = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, tokens: Int32Array, B: number, T: number, opts: { stream?: boolean } = {}): ForwardResult<A> => {
+export const forward = <A extends Floats>(
+  s: ModelSpec,
+  w: FloatWeights<A>,
+  tokens: Int32Array,
+  B: number,
+  T: number,
+  opts: { stream?: boolean } = {},
+): ForwardResult<A> => {
   const C = s.nEmbd, V = s.vocabSize, like = unsafeTensorOf(w, "wte");
   const logits = alloc(like, B * T * V);
   const stream = opts.stream ? Array.from({ length: s.nLayer + 1 }, () => alloc(like, B * T * C)) : undefined;

@@ -44,6 +44,13 @@ export const initWeights = (s: ModelSpec, seed: number): Weights => {
 /** A plan's target weights: inherited tensors from the reference, initialised ones from `seed`. */
 export const targetWeights = (plan: InheritancePlan, reference: Weights, seed: number): Weights => {
   const fresh = plan.entries.some((e) => e.fate._tag === "init") ? initWeights(plan.target, seed) : {};
-  return Object.fromEntries(plan.entries.flatMap((e) =>
-    e.fate._tag === "inherit" ? [[e.target, reference[e.fate.from]!.slice()]] : e.fate._tag === "init" ? [[e.target, fresh[e.target]!]] : []));
+  return Object.fromEntries(
+    plan.entries.flatMap((e) =>
+      e.fate._tag === "inherit"
+        ? [[e.target, reference[e.fate.from]!.slice()]]
+        : e.fate._tag === "init"
+        ? [[e.target, fresh[e.target]!]]
+        : []
+    ),
+  );
 };

@@ -19,11 +19,22 @@ export const transpose = (x: Float32Array, rows: number, cols: number): Float32A
 const interleavedRow = (h: number, D: number, j: number, c: number) => h * D + 2 * j + c;
 const halfRow = (h: number, D: number, j: number, c: number) => h * D + c * (D / 2) + j;
 
-const moveRows = (w: Float32Array, heads: number, D: number, cols: number, from: typeof halfRow, to: typeof halfRow): Float32Array => {
+const moveRows = (
+  w: Float32Array,
+  heads: number,
+  D: number,
+  cols: number,
+  from: typeof halfRow,
+  to: typeof halfRow,
+): Float32Array => {
   const y = new Float32Array(w.length);
-  for (let h = 0; h < heads; h++)
-    for (let j = 0; j < D / 2; j++)
-      for (let c = 0; c < 2; c++) y.set(w.subarray(from(h, D, j, c) * cols, (from(h, D, j, c) + 1) * cols), to(h, D, j, c) * cols);
+  for (let h = 0; h < heads; h++) {
+    for (let j = 0; j < D / 2; j++) {
+      for (let c = 0; c < 2; c++) {
+        y.set(w.subarray(from(h, D, j, c) * cols, (from(h, D, j, c) + 1) * cols), to(h, D, j, c) * cols);
+      }
+    }
+  }
   return y;
 };
 

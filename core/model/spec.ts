@@ -62,7 +62,8 @@ export const headDim = (s: ModelSpec): number => s.headSize ?? s.nEmbd / s.nHead
 /** NH·D: the width of q and of the attention output (C unless heads were pruned). */
 export const qDim = (s: ModelSpec): number => s.nHead * headDim(s);
 /** Whether the head width is C / NH, the only one GPT-2 and pre-head_dim configs can express. */
-export const hasDefaultHeadDim = (s: ModelSpec): boolean => s.headSize === undefined || s.headSize * s.nHead === s.nEmbd;
+export const hasDefaultHeadDim = (s: ModelSpec): boolean =>
+  s.headSize === undefined || s.headSize * s.nHead === s.nEmbd;
 export const kvHeads = (s: ModelSpec): number => (s._tag === "llama" ? s.nKvHead : s.nHead);
 export const kvDim = (s: ModelSpec): number => kvHeads(s) * headDim(s);
 export const ffnDim = (s: ModelSpec): number => (s._tag === "llama" ? s.hiddenDim : s.nInner);
@@ -71,17 +72,26 @@ export const isTied = (s: ModelSpec): boolean => (s._tag === "gpt2" ? true : s.t
 /** Problems with a spec's own numbers, empty when it is consistent. */
 export const specProblems = (s: ModelSpec): ReadonlyArray<string> => {
   const positive: ReadonlyArray<[string, number]> = [
-    ["n_layer", s.nLayer], ["n_embd", s.nEmbd], ["n_head", s.nHead], ["vocab_size", s.vocabSize],
-    ["block_size", s.blockSize], ["n_kv_head", kvHeads(s)], ["ffn width", ffnDim(s)],
+    ["n_layer", s.nLayer],
+    ["n_embd", s.nEmbd],
+    ["n_head", s.nHead],
+    ["vocab_size", s.vocabSize],
+    ["block_size", s.blockSize],
+    ["n_kv_head", kvHeads(s)],
+    ["ffn width", ffnDim(s)],
     ...(s.headSize !== undefined ? [["head_dim", s.headSize] as [string, number]] : []),
   ];
   const problems = positive
     .filter(([, v]) => !Number.isSafeInteger(v) || v <= 0)
     .map(([k, v]) => `${k} must be a positive integer, got ${v}`);
   if (problems.length > 0) return problems;
-  if (s.headSize === undefined && s.nEmbd % s.nHead !== 0) problems.push(`n_embd ${s.nEmbd} is not divisible by n_head ${s.nHead}`);
+  if (s.headSize === undefined && s.nEmbd % s.nHead !== 0) {
+    problems.push(`n_embd ${s.nEmbd} is not divisible by n_head ${s.nHead}`);
+  }
   if (s.nHead % kvHeads(s) !== 0) problems.push(`n_head ${s.nHead} is not divisible by n_kv_head ${kvHeads(s)}`);
-  if (s._tag === "llama" && headDim(s) % 2 !== 0) problems.push(`head dim ${headDim(s)} must be even for rotary embedding`);
+  if (s._tag === "llama" && headDim(s) % 2 !== 0) {
+    problems.push(`head dim ${headDim(s)} must be even for rotary embedding`);
+  }
   if (!(s.normEps > 0)) problems.push(`norm eps must be positive, got ${s.normEps}`);
   return problems;
 };

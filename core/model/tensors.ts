@@ -25,21 +25,31 @@ export const blockTensors = (s: ModelSpec): ReadonlyArray<TensorInfo> => {
   const C = s.nEmbd, F = ffnDim(s), Q = qDim(s);
   if (s._tag === "gpt2") {
     return [
-      { name: "ln1w", shape: [C] }, { name: "ln1b", shape: [C] },
-      { name: "qkvw", shape: [3 * Q, C] }, { name: "qkvb", shape: [3 * Q] },
-      { name: "attprojw", shape: [C, Q] }, { name: "attprojb", shape: [C] },
-      { name: "ln2w", shape: [C] }, { name: "ln2b", shape: [C] },
-      { name: "fcw", shape: [F, C] }, { name: "fcb", shape: [F] },
-      { name: "fcprojw", shape: [C, F] }, { name: "fcprojb", shape: [C] },
+      { name: "ln1w", shape: [C] },
+      { name: "ln1b", shape: [C] },
+      { name: "qkvw", shape: [3 * Q, C] },
+      { name: "qkvb", shape: [3 * Q] },
+      { name: "attprojw", shape: [C, Q] },
+      { name: "attprojb", shape: [C] },
+      { name: "ln2w", shape: [C] },
+      { name: "ln2b", shape: [C] },
+      { name: "fcw", shape: [F, C] },
+      { name: "fcb", shape: [F] },
+      { name: "fcprojw", shape: [C, F] },
+      { name: "fcprojb", shape: [C] },
     ];
   }
   const KV = kvDim(s);
   return [
     { name: "attnnorm", shape: [C] },
-    { name: "wq", shape: [Q, C] }, { name: "wk", shape: [KV, C] },
-    { name: "wv", shape: [KV, C] }, { name: "wo", shape: [C, Q] },
+    { name: "wq", shape: [Q, C] },
+    { name: "wk", shape: [KV, C] },
+    { name: "wv", shape: [KV, C] },
+    { name: "wo", shape: [C, Q] },
     { name: "ffnnorm", shape: [C] },
-    { name: "w1", shape: [F, C] }, { name: "w2", shape: [C, F] }, { name: "w3", shape: [F, C] },
+    { name: "w1", shape: [F, C] },
+    { name: "w2", shape: [C, F] },
+    { name: "w3", shape: [F, C] },
   ];
 };
 
@@ -57,8 +67,10 @@ export const globalTensors = (s: ModelSpec): ReadonlyArray<TensorInfo> => {
 /** Every tensor of the model: globals first, then blocks 0..L-1. */
 export const allTensors = (s: ModelSpec): ReadonlyArray<TensorInfo> => [
   ...globalTensors(s),
-  ...Array.from({ length: s.nLayer }, (_, i) =>
-    blockTensors(s).map((t) => ({ name: blockName(i, t.name), shape: t.shape }))).flat(),
+  ...Array.from(
+    { length: s.nLayer },
+    (_, i) => blockTensors(s).map((t) => ({ name: blockName(i, t.name), shape: t.shape })),
+  ).flat(),
 ];
 
 export const blockParams = (s: ModelSpec): number => blockTensors(s).reduce((n, t) => n + numel(t.shape), 0);
@@ -81,7 +93,9 @@ export const weightProblems = (s: ModelSpec, w: Weights): ReadonlyArray<string> 
     ...infos.flatMap((t) => {
       const a = w[t.name];
       if (a === undefined) return [`tensor ${t.name} is missing`];
-      return a.length === numel(t.shape) ? [] : [`tensor ${t.name} has ${a.length} values, expected ${numel(t.shape)} (${t.shape.join("×")})`];
+      return a.length === numel(t.shape)
+        ? []
+        : [`tensor ${t.name} has ${a.length} values, expected ${numel(t.shape)} (${t.shape.join("×")})`];
     }),
     ...Object.keys(w).filter((k) => !expected.has(k)).map((k) => `tensor ${k} is not part of the spec`),
   ];

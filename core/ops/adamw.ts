@@ -23,11 +23,19 @@ export interface AdamwResult<A extends Floats = Float32Array> {
  * New arrays are returned; the inputs are not touched.
  */
 export const adamwStep = <A extends Floats>(
-  param: A, grad: Floats, m: Floats, v: Floats,
-  t: number, hp: Hyper, decay: boolean, gradScale = 1,
+  param: A,
+  grad: Floats,
+  m: Floats,
+  v: Floats,
+  t: number,
+  hp: Hyper,
+  decay: boolean,
+  gradScale = 1,
 ): AdamwResult<A> => {
   const n = param.length;
-  if (grad.length !== n || m.length !== n || v.length !== n) throw new Error(`Cannot take an AdamW step: lengths ${n}, ${grad.length}, ${m.length}, ${v.length} differ`);
+  if (grad.length !== n || m.length !== n || v.length !== n) {
+    throw new Error(`Cannot take an AdamW step: lengths ${n}, ${grad.length}, ${m.length}, ${v.length} differ`);
+  }
   const out = { param: alloc(param, n), m: alloc(param, n), v: alloc(param, n) };
   const c1 = 1 - hp.beta1 ** t, c2 = 1 - hp.beta2 ** t, wd = decay ? hp.weightDecay : 0;
   for (let i = 0; i < n; i++) {

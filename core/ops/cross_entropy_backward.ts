@@ -7,7 +7,13 @@
 import { alloc, type Floats } from "../model/floats.ts";
 import { softmaxRow } from "./cross_entropy.ts";
 
-export const crossEntropyBackward = <A extends Floats>(logits: A, targets: Int32Array, N: number, V: number, scale: number): A => {
+export const crossEntropyBackward = <A extends Floats>(
+  logits: A,
+  targets: Int32Array,
+  N: number,
+  V: number,
+  scale: number,
+): A => {
   const d = alloc(logits, N * V);
   for (let n = 0; n < N; n++) {
     const p = softmaxRow(logits, n * V, V);

@@ -30,15 +30,28 @@ const logSoftmax = (z: Floats, o: number, V: number, tau: number): Float64Array 
  * term is core/ops/cross_entropy.ts's own row loss and softmax, so a = 0 gives meanCrossEntropy and
  * crossEntropyBackward bit for bit.
  */
-export const distillLossAndGrad = <A extends Floats>(z: A, r: Floats, targets: Int32Array, N: number, V: number, kd: Distill, scale: number): { loss: number; dz: A } => {
-  const dz = alloc(z, N * V), a = kd.weight, tau = kd.temperature, ce = crossEntropyRows(z, targets, N, V), rows = new Float64Array(N);
+export const distillLossAndGrad = <A extends Floats>(
+  z: A,
+  r: Floats,
+  targets: Int32Array,
+  N: number,
+  V: number,
+  kd: Distill,
+  scale: number,
+): { loss: number; dz: A } => {
+  const dz = alloc(z, N * V),
+    a = kd.weight,
+    tau = kd.temperature,
+    ce = crossEntropyRows(z, targets, N, V),
+    rows = new Float64Array(N);
   for (let n = 0; n < N; n++) {
     const o = n * V, p = softmaxRow(z, o, V), lt = logSoftmax(z, o, V, tau), lr = logSoftmax(r, o, V, tau);
     let kl = 0;
     for (let v = 0; v < V; v++) kl += Math.exp(lr[v]!) * (lr[v]! - lt[v]!);
     rows[n] = (1 - a) * ce[n]! + (a === 0 ? 0 : a * tau * tau * kl);
     for (let v = 0; v < V; v++) {
-      const hard = p[v]! - (v === targets[n]! ? 1 : 0), soft = a === 0 ? 0 : a * tau * (Math.exp(lt[v]!) - Math.exp(lr[v]!));
+      const hard = p[v]! - (v === targets[n]! ? 1 : 0),
+        soft = a === 0 ? 0 : a * tau * (Math.exp(lt[v]!) - Math.exp(lr[v]!));
       dz[o + v] = ((1 - a) * hard + soft) * scale;
     }
   }

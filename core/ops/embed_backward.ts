@@ -10,7 +10,13 @@ import { type Floats, fromSums } from "../model/floats.ts";
  * Token embedding: dx (N, C) for tokens (N) → dwte (V, C). Sums start from `base` (V, C) when
  * given: the gradient a tied LM head already put into wte.
  */
-export const embeddingBackward = <A extends Floats>(dx: A, tokens: ArrayLike<number>, V: number, C: number, base?: Floats): A => {
+export const embeddingBackward = <A extends Floats>(
+  dx: A,
+  tokens: ArrayLike<number>,
+  V: number,
+  C: number,
+  base?: Floats,
+): A => {
   const d = new Float64Array(V * C);
   if (base !== undefined) d.set(base);
   for (let n = 0; n < tokens.length; n++) {
@@ -24,11 +30,20 @@ export const embeddingBackward = <A extends Floats>(dx: A, tokens: ArrayLike<num
  * Learned positions (GPT-2): dx (B, T, C), each sequence at positions 0..T−1 → dwpe (P, C), P ≥ T.
  * Sums start from `base` (P, C) when given: the gradient already accumulated there.
  */
-export const positionBackward = <A extends Floats>(dx: A, B: number, T: number, P: number, C: number, base?: Floats): A => {
+export const positionBackward = <A extends Floats>(
+  dx: A,
+  B: number,
+  T: number,
+  P: number,
+  C: number,
+  base?: Floats,
+): A => {
   const d = new Float64Array(P * C);
   if (base !== undefined) d.set(base);
-  for (let b = 0; b < B; b++)
-    for (let t = 0; t < T; t++)
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
       for (let c = 0; c < C; c++) d[t * C + c]! += dx[(b * T + t) * C + c]!;
+    }
+  }
   return fromSums(dx, d);
 };

@@ -14,10 +14,20 @@ import type { RopeStyle } from "../model/spec.ts";
 export const ropePair = (style: RopeStyle, j: number, D: number): readonly [number, number] =>
   style === "interleaved" ? [2 * j, 2 * j + 1] : [j, j + D / 2];
 
-export const ropeAngle = (pos: number, j: number, D: number, theta: number): number => pos * Math.pow(theta, (-2 * j) / D);
+export const ropeAngle = (pos: number, j: number, D: number, theta: number): number =>
+  pos * Math.pow(theta, (-2 * j) / D);
 
 /** Every pair rotated by sign · angle: sign 1 is the embedding, −1 its transpose (the backward pass). */
-export const rotatePairs = <A extends Floats>(x: A, T: number, H: number, D: number, pos0: number, theta: number, style: RopeStyle, sign: 1 | -1): A => {
+export const rotatePairs = <A extends Floats>(
+  x: A,
+  T: number,
+  H: number,
+  D: number,
+  pos0: number,
+  theta: number,
+  style: RopeStyle,
+  sign: 1 | -1,
+): A => {
   const y = alloc(x, x.length);
   y.set(x);
   for (let t = 0; t < T; t++) {
@@ -36,8 +46,22 @@ export const rotatePairs = <A extends Floats>(x: A, T: number, H: number, D: num
   return y;
 };
 
-export const rope = <A extends Floats>(x: A, T: number, H: number, D: number, pos0: number, theta: number, style: RopeStyle): A =>
-  rotatePairs(x, T, H, D, pos0, theta, style, 1);
+export const rope = <A extends Floats>(
+  x: A,
+  T: number,
+  H: number,
+  D: number,
+  pos0: number,
+  theta: number,
+  style: RopeStyle,
+): A => rotatePairs(x, T, H, D, pos0, theta, style, 1);
 
-export const ropeBackward = <A extends Floats>(dy: A, T: number, H: number, D: number, pos0: number, theta: number, style: RopeStyle): A =>
-  rotatePairs(dy, T, H, D, pos0, theta, style, -1);
+export const ropeBackward = <A extends Floats>(
+  dy: A,
+  T: number,
+  H: number,
+  D: number,
+  pos0: number,
+  theta: number,
+  style: RopeStyle,
+): A => rotatePairs(dy, T, H, D, pos0, theta, style, -1);

@@ -32,16 +32,30 @@ export const reportMarkdown = (r: CompareReport): string => {
   return [
     `# Inheritune comparison`,
     "",
-    `Reference: \`${r.reference.source}\` (${r.reference.nLayer} blocks), validation loss **${r.reference.valLoss.toFixed(4)}**.`,
-    `Every target trained on the same tokens, seed and schedule (${Object.entries(r.settings).map(([k, v]) => `${k} ${v}`).join(", ")}).`,
+    `Reference: \`${r.reference.source}\` (${r.reference.nLayer} blocks), validation loss **${
+      r.reference.valLoss.toFixed(4)
+    }**.`,
+    `Every target trained on the same tokens, seed and schedule (${
+      Object.entries(r.settings).map(([k, v]) => `${k} ${v}`).join(", ")
+    }).`,
     "",
     "| target | blocks | val loss before | val loss after | gap to reference | tokens | tokens/s |",
     "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
     `| reference | all ${r.reference.nLayer} | | ${r.reference.valLoss.toFixed(4)} | 0 | | |`,
-    ...r.arms.map((a) => `| ${a.name} | ${a.blocks === null ? "none (random init)" : a.blocks.join(",")} | ${f4(a.valLossInitial)} | ${f4(a.valLoss)} | ${(a.valLoss - r.reference.valLoss >= 0 ? "+" : "")}${(a.valLoss - r.reference.valLoss).toFixed(4)} | ${a.tokens.toLocaleString("en-US")} | ${a.tokensPerS === null ? "–" : a.tokensPerS.toFixed(0)} |`),
+    ...r.arms.map((a) =>
+      `| ${a.name} | ${a.blocks === null ? "none (random init)" : a.blocks.join(",")} | ${f4(a.valLossInitial)} | ${
+        f4(a.valLoss)
+      } | ${(a.valLoss - r.reference.valLoss >= 0 ? "+" : "")}${(a.valLoss - r.reference.valLoss).toFixed(4)} | ${
+        a.tokens.toLocaleString("en-US")
+      } | ${a.tokensPerS === null ? "–" : a.tokensPerS.toFixed(0)} |`
+    ),
     "",
     `Lowest validation loss: **${best.name}** (${best.valLoss.toFixed(4)})` +
-      (r.arms.length > 1 ? `, ${(Math.min(...r.arms.filter((a) => a !== best).map((a) => a.valLoss)) - best.valLoss).toFixed(4)} below the next.` : "."),
+    (r.arms.length > 1
+      ? `, ${
+        (Math.min(...r.arms.filter((a) => a !== best).map((a) => a.valLoss)) - best.valLoss).toFixed(4)
+      } below the next.`
+      : "."),
     "",
     ...r.arms.map((a) => `- ${a.name}: ${a.reason}`),
     "",

@@ -16,7 +16,14 @@ import { probabilities } from "../ops/attention/attention.ts";
 import { headDim, kvHeads, type ModelSpec } from "../model/spec.ts";
 
 /** Attention matrices of block i for input x (B·T, C): one T×T row-major matrix per (sequence, head). */
-export const attentionMatrices = (s: ModelSpec, w: FloatWeights<Float32Array>, i: number, x: Float32Array, B: number, T: number): Float64Array[] => {
+export const attentionMatrices = (
+  s: ModelSpec,
+  w: FloatWeights<Float32Array>,
+  i: number,
+  x: Float32Array,
+  B: number,
+  T: number,
+): Float64Array[] => {
   const { saved } = blockForwardSaved(s, w, i, x, { B, T, N: B * T });
   const D = headDim(s), NH = s.nHead, NKV = kvHeads(s), Q = NH * D, KV = NKV * D, group = NH / NKV;
   const out: Float64Array[] = [];
@@ -81,7 +88,12 @@ export interface BlockReport {
 }
 
 /** Per-head mean rank and the mean column share of one block's matrices (sequence-major, head-minor). */
-export const summariseAttention = (mats: ReadonlyArray<Float64Array>, NH: number, T: number, singularValues: (P: Float64Array, T: number) => ArrayLike<number>) => {
+export const summariseAttention = (
+  mats: ReadonlyArray<Float64Array>,
+  NH: number,
+  T: number,
+  singularValues: (P: Float64Array, T: number) => ArrayLike<number>,
+) => {
   const ranks = new Float64Array(NH);
   let share = 0;
   mats.forEach((P, k) => {

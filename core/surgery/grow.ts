@@ -14,6 +14,8 @@ export type GrowDecision =
   | { readonly _tag: "grow"; readonly next: number };
 
 export const growDecision = (L: number, depth: number, targetLoss: number, referenceLoss: number): GrowDecision =>
-  targetLoss <= referenceLoss ? { _tag: "done", reason: "matched" }
-  : depth >= L ? { _tag: "done", reason: "full-depth" }
-  : { _tag: "grow", next: Math.min(L, depth + 2) };
+  targetLoss <= referenceLoss
+    ? { _tag: "done", reason: "matched" }
+    : depth >= L
+    ? { _tag: "done", reason: "full-depth" }
+    : { _tag: "grow", next: Math.min(L, depth + 2) };

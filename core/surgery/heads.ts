@@ -13,7 +13,7 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { appError, type AppError } from "../errors.ts";
+import { type AppError, appError } from "../errors.ts";
 import { headDim, kvHeads, type ModelSpec, qDim } from "../model/spec.ts";
 import { blockName, unsafeTensor, type Weights } from "../model/tensors.ts";
 import { calibrationPass, keepColumns, keepRows, keepUnits } from "./width.ts";
@@ -21,26 +21,51 @@ import { calibrationPass, keepColumns, keepRows, keepUnits } from "./width.ts";
 /** Whether query heads share kv heads (GQA): then every kv head is kept. */
 const grouped = (s: ModelSpec): boolean => kvHeads(s) < s.nHead;
 
-const badCount = (s: ModelSpec, h: number): AppError => grouped(s)
-  ? appError("BadPlan", `Cannot keep ${h} of ${s.nHead} query heads per block: each of the ${kvHeads(s)} kv heads serves ${s.nHead / kvHeads(s)} of them, and every group must keep the same number`,
-    `give --heads as a multiple of ${kvHeads(s)} between ${kvHeads(s)} and ${s.nHead}`)
-  : appError("BadPlan", `Cannot keep ${h} of ${s.nHead} attention heads per block`, `give --heads between 1 and ${s.nHead}`);
+const badCount = (s: ModelSpec, h: number): AppError =>
+  grouped(s)
+    ? appError(
+      "BadPlan",
+      `Cannot keep ${h} of ${s.nHead} query heads per block: each of the ${kvHeads(s)} kv heads serves ${
+        s.nHead / kvHeads(s)
+      } of them, and every group must keep the same number`,
+      `give --heads as a multiple of ${kvHeads(s)} between ${kvHeads(s)} and ${s.nHead}`,
+    )
+    : appError(
+      "BadPlan",
+      `Cannot keep ${h} of ${s.nHead} attention heads per block`,
+      `give --heads between 1 and ${s.nHead}`,
+    );
 
 /** Per block, the heads to keep given importances (L) × (NH): the h largest, per kv group under GQA; ascending. */
-export const chooseHeads = (s: ModelSpec, importance: ReadonlyArray<ArrayLike<number>>, h: number): E.Either<AppError, number[][]> => {
+export const chooseHeads = (
+  s: ModelSpec,
+  importance: ReadonlyArray<ArrayLike<number>>,
+  h: number,
+): E.Either<AppError, number[][]> => {
   const NKV = kvHeads(s), group = s.nHead / NKV;
   if (!Number.isInteger(h) || h < 1 || h > s.nHead || (grouped(s) && h % NKV !== 0)) return E.left(badCount(s, h));
   if (!grouped(s)) return E.right(importance.map((imp) => keepUnits(imp, h)));
-  return E.right(importance.map((imp) => Array.from({ length: NKV }, (_, g) =>
-    keepUnits(Array.from(imp).slice(g * group, (g + 1) * group), h / NKV).map((u) => g * group + u)).flat()));
+  return E.right(
+    importance.map((imp) =>
+      Array.from(
+        { length: NKV },
+        (_, g) => keepUnits(Array.from(imp).slice(g * group, (g + 1) * group), h / NKV).map((u) => g * group + u),
+      ).flat()
+    ),
+  );
 };
 
 /** Whether `keep` lists h distinct heads per block, each (under GQA) in the kv group its new index reads. */
 const validKeep = (s: ModelSpec, keep: ReadonlyArray<ReadonlyArray<number>>, h: number): boolean => {
   const NKV = kvHeads(s), group = s.nHead / NKV;
   if (keep.length !== s.nLayer || h < 1 || h > s.nHead || (grouped(s) && h % NKV !== 0)) return false;
-  return keep.every((k) => k.length === h && new Set(k).size === h && k.every((u, j) =>
-    Number.isInteger(u) && u >= 0 && u < s.nHead && (!grouped(s) || Math.floor(u / group) === Math.floor(j / (h / NKV)))));
+  return keep.every((k) =>
+    k.length === h && new Set(k).size === h &&
+    k.every((u, j) =>
+      Number.isInteger(u) && u >= 0 && u < s.nHead &&
+      (!grouped(s) || Math.floor(u / group) === Math.floor(j / (h / NKV)))
+    )
+  );
 };
 
 /** Rows (or columns) h·D .. h·D + D − 1 of every listed head, plus `offset`. */
@@ -48,12 +73,17 @@ const headLanes = (heads: ReadonlyArray<number>, D: number, offset = 0): number[
   heads.flatMap((h) => Array.from({ length: D }, (_, d) => offset + h * D + d));
 
 /** The spec and weights with every block's attention narrowed to the query heads `keep[i]` lists (h each). */
-export const narrowHeads = (s: ModelSpec, w: Weights, keep: ReadonlyArray<ReadonlyArray<number>>): E.Either<AppError, { spec: ModelSpec; weights: Weights }> => {
+export const narrowHeads = (
+  s: ModelSpec,
+  w: Weights,
+  keep: ReadonlyArray<ReadonlyArray<number>>,
+): E.Either<AppError, { spec: ModelSpec; weights: Weights }> => {
   const h = keep[0]?.length ?? 0, C = s.nEmbd, D = headDim(s), Q = qDim(s);
   if (!validKeep(s, keep, h)) return E.left(badCount(s, h));
   const out: Record<string, Float32Array> = { ...w };
   keep.forEach((k, i) => {
-    const t = (n: string) => unsafeTensor(w, blockName(i, n)), put = (n: string, a: Float32Array) => (out[blockName(i, n)] = a);
+    const t = (n: string) => unsafeTensor(w, blockName(i, n)),
+      put = (n: string, a: Float32Array) => (out[blockName(i, n)] = a);
     const lanes = headLanes(k, D);
     if (s._tag === "gpt2") {
       const qkv = [...lanes, ...headLanes(k, D, Q), ...headLanes(k, D, 2 * Q)]; // q | k | v rows of the kept heads
@@ -73,7 +103,9 @@ export const narrowHeads = (s: ModelSpec, w: Weights, keep: ReadonlyArray<Readon
 export const prunedSpec = (s: ModelSpec, h: number): ModelSpec => {
   if (h === s.nHead) return s;
   const D = headDim(s);
-  return s._tag === "gpt2" ? { ...s, nHead: h, headSize: D } : { ...s, nHead: h, headSize: D, nKvHead: grouped(s) ? s.nKvHead : h };
+  return s._tag === "gpt2"
+    ? { ...s, nHead: h, headSize: D }
+    : { ...s, nHead: h, headSize: D, nKvHead: grouped(s) ? s.nKvHead : h };
 };
 
 /** Mean |attention output| of every head of every block (before the projection) on B sequences of T tokens: (L) × (NH). */
@@ -81,7 +113,9 @@ export const headImportance = (s: ModelSpec, w: Weights, tokens: Int32Array, B: 
   const NH = s.nHead, D = headDim(s), Q = qDim(s), n = B * T * D;
   return calibrationPass(s, w, tokens, B, T, ({ att }) => {
     const imp = new Array<number>(NH).fill(0);
-    for (let r = 0; r < att.length; r += Q) for (let h = 0; h < NH; h++) for (let d = 0; d < D; d++) imp[h]! += Math.abs(att[r + h * D + d]!) / n;
+    for (let r = 0; r < att.length; r += Q) {
+      for (let h = 0; h < NH; h++) for (let d = 0; d < D; d++) imp[h]! += Math.abs(att[r + h * D + d]!) / n;
+    }
     return imp;
   });
 };

@@ -6,9 +6,9 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { appError, type AppError } from "../errors.ts";
+import { type AppError, appError } from "../errors.ts";
 import { type ModelSpec, withDepth } from "../model/spec.ts";
-import { blockName, blockTensors, globalTensors, type Weights, unsafeTensor } from "../model/tensors.ts";
+import { blockName, blockTensors, globalTensors, unsafeTensor, type Weights } from "../model/tensors.ts";
 
 /** Which reference blocks the target keeps, in the target's order. */
 export type Selection =
@@ -34,21 +34,28 @@ export interface InheritancePlan {
 }
 
 const badPlan = (message: string): AppError =>
-  appError("BadPlan", message, "give --layers as a count 1..n_layer or an ordered list of distinct block indices, e.g. 0,1,2");
+  appError(
+    "BadPlan",
+    message,
+    "give --layers as a count 1..n_layer or an ordered list of distinct block indices, e.g. 0,1,2",
+  );
 
 /** The reference block indices a selection names, checked against the reference's depth. */
 export const selectedBlocks = (ref: ModelSpec, sel: Selection): E.Either<AppError, ReadonlyArray<number>> => {
   const L = ref.nLayer;
   if (sel._tag === "first") {
-    if (!Number.isInteger(sel.n) || sel.n < 1 || sel.n > L)
+    if (!Number.isInteger(sel.n) || sel.n < 1 || sel.n > L) {
       return E.left(badPlan(`Cannot inherit the first ${sel.n} blocks: the reference has ${L} blocks`));
+    }
     return E.right(Array.from({ length: sel.n }, (_, i) => i));
   }
   const xs = sel.indices;
   if (xs.length === 0) return E.left(badPlan("Cannot inherit an empty block selection: name at least one block"));
   const bad = xs.find((i) => !Number.isInteger(i) || i < 0 || i >= L);
   if (bad !== undefined) return E.left(badPlan(`Cannot inherit block ${bad}: the reference has blocks 0..${L - 1}`));
-  if (new Set(xs).size !== xs.length) return E.left(badPlan(`Cannot inherit blocks ${xs.join(",")}: a block is repeated`));
+  if (new Set(xs).size !== xs.length) {
+    return E.left(badPlan(`Cannot inherit blocks ${xs.join(",")}: a block is repeated`));
+  }
   return E.right(xs);
 };
 
@@ -68,7 +75,11 @@ export const planInheritance = (ref: ModelSpec, sel: Selection): E.Either<AppErr
     entries: [
       ...globalEntries(ref),
       ...blocks.flatMap((j, k) =>
-        blockTensors(ref).map((t) => ({ target: blockName(k, t.name), fate: { _tag: "inherit", from: blockName(j, t.name) } as const }))),
+        blockTensors(ref).map((t) => ({
+          target: blockName(k, t.name),
+          fate: { _tag: "inherit", from: blockName(j, t.name) } as const,
+        }))
+      ),
     ],
   }))(selectedBlocks(ref, sel));
 
@@ -80,19 +91,27 @@ export const scratchPlan = (plan: InheritancePlan): InheritancePlan => ({
 
 /** Carry out a plan's inherited entries: new arrays, so training the target never touches the reference. */
 export const inheritWeights = (plan: InheritancePlan, ref: Weights): Weights =>
-  Object.fromEntries(plan.entries.flatMap((e) =>
-    e.fate._tag === "inherit" ? [[e.target, unsafeTensor(ref, e.fate.from).slice()]] : []));
+  Object.fromEntries(
+    plan.entries.flatMap((e) => e.fate._tag === "inherit" ? [[e.target, unsafeTensor(ref, e.fate.from).slice()]] : []),
+  );
 
 /** Human-readable line per entry, e.g. "h.1.wq ← reference h.3.wq". */
 export const describeEntry = (e: PlanEntry): string =>
-  e.fate._tag === "inherit" ? `${e.target} ← reference ${e.fate.from}`
-  : e.fate._tag === "tied" ? `${e.target}: tied to ${e.fate.to}`
-  : `${e.target}: initialised`;
+  e.fate._tag === "inherit"
+    ? `${e.target} ← reference ${e.fate.from}`
+    : e.fate._tag === "tied"
+    ? `${e.target}: tied to ${e.fate.to}`
+    : `${e.target}: initialised`;
 
 /** Parse `--layers`: "n" (the first n) or "i,j,k" (an explicit list). */
 export const parseSelection = (text: string): E.Either<AppError, Selection> => {
   const t = text.trim();
   if (/^\d+$/.test(t)) return E.right({ _tag: "first", n: Number(t) });
-  if (/^\d+(\s*,\s*\d+)+$/.test(t)) return E.right({ _tag: "blocks", indices: t.split(",").map((x) => Number(x.trim())) });
+  if (/^\d+(\s*,\s*\d+)+$/.test(t)) {
+    return E.right({
+      _tag: "blocks",
+      indices: t.split(",").map((x) => Number(x.trim())),
+    });
+  }
   return E.left(badPlan(`Cannot read --layers "${text}": expected a count like 3 or a list like 0,2,4`));
 };

@@ -10,7 +10,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import type { BlockReport } from "./diagnostics.ts";
-import { appError, type AppError } from "../errors.ts";
+import { type AppError, appError } from "../errors.ts";
 import type { Selection } from "./plan.ts";
 
 export type Strategy =
@@ -20,8 +20,12 @@ export type Strategy =
   | { readonly _tag: "rank"; readonly n: number }
   | { readonly _tag: "list"; readonly blocks: ReadonlyArray<number> };
 
-const bad = (text: string) => appError("BadArgs", `Cannot read the block selection "${text}"`,
-  "use first:n, every:k, influence:n, rank:n, a count n or a list i,j,k");
+const bad = (text: string) =>
+  appError(
+    "BadArgs",
+    `Cannot read the block selection "${text}"`,
+    "use first:n, every:k, influence:n, rank:n, a count n or a list i,j,k",
+  );
 
 export const parseStrategy = (text: string): E.Either<AppError, Strategy> => {
   const t = text.trim(), m = /^(first|every|influence|rank):(\d+)$/.exec(t);
@@ -30,7 +34,12 @@ export const parseStrategy = (text: string): E.Either<AppError, Strategy> => {
     return E.right(m[1] === "every" ? { _tag: "every", k: v } : { _tag: m[1] as "first" | "influence" | "rank", n: v });
   }
   if (/^\d+$/.test(t)) return E.right({ _tag: "first", n: Number(t) });
-  if (/^\d+(\s*[,+]\s*\d+)+$/.test(t)) return E.right({ _tag: "list", blocks: t.split(/[,+]/).map((x) => Number(x.trim())) });
+  if (/^\d+(\s*[,+]\s*\d+)+$/.test(t)) {
+    return E.right({
+      _tag: "list",
+      blocks: t.split(/[,+]/).map((x) => Number(x.trim())),
+    });
+  }
   return E.left(bad(text));
 };
 
@@ -41,28 +50,63 @@ export const strategyName = (s: Strategy): string =>
 
 /** The n best blocks by a score (largest first, ties to the earlier block), returned in block order. */
 const topBy = (reports: ReadonlyArray<BlockReport>, n: number, score: (r: BlockReport) => number): number[] =>
-  [...reports].sort((a, b) => score(b) - score(a) || a.block - b.block).slice(0, n).map((r) => r.block).sort((a, b) => a - b);
+  [...reports].sort((a, b) => score(b) - score(a) || a.block - b.block).slice(0, n).map((r) => r.block).sort((a, b) =>
+    a - b
+  );
 
 /** The selection a strategy makes on a reference of L blocks, and why; diagnostics when it needs them. */
-export const chooseBlocks = (st: Strategy, L: number, reports?: ReadonlyArray<BlockReport>): E.Either<AppError, { selection: Selection; reason: string }> => {
-  const count = (n: number) => (Number.isInteger(n) && n >= 1 && n <= L ? E.right(n)
-    : E.left(appError("BadPlan", `Cannot inherit ${n} blocks: the reference has ${L} blocks`, "choose between 1 and the reference's depth")));
+export const chooseBlocks = (
+  st: Strategy,
+  L: number,
+  reports?: ReadonlyArray<BlockReport>,
+): E.Either<AppError, { selection: Selection; reason: string }> => {
+  const count = (
+    n: number,
+  ) => (Number.isInteger(n) && n >= 1 && n <= L ? E.right(n) : E.left(
+    appError(
+      "BadPlan",
+      `Cannot inherit ${n} blocks: the reference has ${L} blocks`,
+      "choose between 1 and the reference's depth",
+    ),
+  ));
   switch (st._tag) {
     case "first": // checked against the depth by core/surgery/plan.ts
-      return E.right({ selection: { _tag: "first", n: st.n }, reason: `the first ${st.n} blocks (the paper's prefix)` });
+      return E.right({
+        selection: { _tag: "first", n: st.n },
+        reason: `the first ${st.n} blocks (the paper's prefix)`,
+      });
     case "list":
       return E.right({ selection: { _tag: "blocks", indices: st.blocks }, reason: "blocks listed by the user" });
     case "every":
-      return st.k >= 1 ? E.right({ selection: { _tag: "blocks", indices: Array.from({ length: Math.ceil(L / st.k) }, (_, j) => j * st.k) }, reason: `every ${st.k}-th block from block 0 (DistilBERT's pattern)` })
+      return st.k >= 1
+        ? E.right({
+          selection: { _tag: "blocks", indices: Array.from({ length: Math.ceil(L / st.k) }, (_, j) => j * st.k) },
+          reason: `every ${st.k}-th block from block 0 (DistilBERT's pattern)`,
+        })
         : E.left(appError("BadPlan", `Cannot keep every ${st.k}th block`, "every:k needs k ≥ 1"));
     case "influence":
     case "rank": {
-      if (reports === undefined || reports.length !== L) return E.left(appError("BadPlan", `Cannot choose ${strategyName(st)}: it needs the reference's block diagnostics`, "pass --data so the blocks can be measured"));
+      if (reports === undefined || reports.length !== L) {
+        return E.left(
+          appError(
+            "BadPlan",
+            `Cannot choose ${strategyName(st)}: it needs the reference's block diagnostics`,
+            "pass --data so the blocks can be measured",
+          ),
+        );
+      }
       const by = st._tag === "influence" ? (r: BlockReport) => r.influence : (r: BlockReport) => r.maxRank;
       return E.map((n: number) => {
         const blocks = topBy(reports, n, by);
-        const what = st._tag === "influence" ? "largest block influence (1 − cos(in, out))" : "largest max-over-heads attention rank (least lazy)";
-        return { selection: { _tag: "blocks", indices: blocks } as Selection, reason: `the ${n} blocks with the ${what}: ${blocks.map((b) => `${b} (${by(reports[b]!).toFixed(3)})`).join(", ")}` };
+        const what = st._tag === "influence"
+          ? "largest block influence (1 − cos(in, out))"
+          : "largest max-over-heads attention rank (least lazy)";
+        return {
+          selection: { _tag: "blocks", indices: blocks } as Selection,
+          reason: `the ${n} blocks with the ${what}: ${
+            blocks.map((b) => `${b} (${by(reports[b]!).toFixed(3)})`).join(", ")
+          }`,
+        };
       })(count(st.n));
     }
   }

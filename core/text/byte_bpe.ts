@@ -29,7 +29,9 @@ export const byteBpeTokenizer = ({ vocab, merges, bos, eos }: ByteBpeFiles): Tok
   const charByte = new Map(byteChar.map((c, b) => [c, b]));
   const rank = new Map(merges.map(([a, b], i) => [`${a} ${b}`, i])); // no symbol holds a space (0x20 maps to Ġ)
   const pieces: string[] = [];
-  vocab.forEach((id, piece) => { pieces[id] = piece; });
+  vocab.forEach((id, piece) => {
+    pieces[id] = piece;
+  });
   const cache = new Map<string, ReadonlyArray<string>>();
   const bpe = (word: string): ReadonlyArray<string> => {
     const hit = cache.get(word);
@@ -66,5 +68,12 @@ export const byteBpeTokenizer = ({ vocab, merges, bos, eos }: ByteBpeFiles): Tok
     const p = pieces[token];
     return p === undefined ? new Uint8Array(0) : Uint8Array.from(Array.from(p), (c) => charByte.get(c) ?? 0x3f);
   };
-  return { vocabSize: pieces.length, bos, eos, encode, pieceBytes, decode: (ids) => joinPieces({ pieceBytes }, ids.filter((i) => i !== bos && i !== eos), -1) };
+  return {
+    vocabSize: pieces.length,
+    bos,
+    eos,
+    encode,
+    pieceBytes,
+    decode: (ids) => joinPieces({ pieceBytes }, ids.filter((i) => i !== bos && i !== eos), -1),
+  };
 };

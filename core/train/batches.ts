@@ -33,7 +33,12 @@ export const windowsAt = (stream: TokenArray, starts: ReadonlyArray<number>, T: 
 };
 
 /** B random windows of T+1 tokens and the next RNG state. The stream must hold at least T+1 tokens. */
-export const trainBatch = (stream: TokenArray, B: number, T: number, rng: RngState): { readonly batch: MicroBatch; readonly rng: RngState } => {
+export const trainBatch = (
+  stream: TokenArray,
+  B: number,
+  T: number,
+  rng: RngState,
+): { readonly batch: MicroBatch; readonly rng: RngState } => {
   const n = startsIn(stream.length, T);
   if (n < 1) throw new Error(`Cannot draw a window of ${T + 1} tokens from ${stream.length}`);
   const starts: number[] = [];
@@ -47,7 +52,13 @@ export const trainBatch = (stream: TokenArray, B: number, T: number, rng: RngSta
 };
 
 /** K micro-batches for one optimizer step, drawn in order from one RNG stream. */
-export const trainBatches = (stream: TokenArray, K: number, B: number, T: number, rng: RngState): { readonly batches: ReadonlyArray<MicroBatch>; readonly rng: RngState } => {
+export const trainBatches = (
+  stream: TokenArray,
+  K: number,
+  B: number,
+  T: number,
+  rng: RngState,
+): { readonly batches: ReadonlyArray<MicroBatch>; readonly rng: RngState } => {
   const batches: MicroBatch[] = [];
   let r = rng;
   for (let k = 0; k < K; k++) {

@@ -16,17 +16,37 @@ import { meanCrossEntropy } from "../ops/cross_entropy.ts";
 import type { ModelSpec } from "../model/spec.ts";
 import { allTensors, numel, type Weights } from "../model/tensors.ts";
 import {
-  decays, type Evaluator, type Hyper, type MicroBatch, type OptimizerState, type StepResult, type Teacher, type Trainer,
+  decays,
+  type Evaluator,
+  type Hyper,
+  type MicroBatch,
+  type OptimizerState,
+  type StepResult,
+  type Teacher,
+  type Trainer,
 } from "./trainer.ts";
 
-const zerosLike = (s: ModelSpec): Weights => Object.fromEntries(allTensors(s).map((t) => [t.name, new Float32Array(numel(t.shape))]));
+const zerosLike = (s: ModelSpec): Weights =>
+  Object.fromEntries(allTensors(s).map((t) => [t.name, new Float32Array(numel(t.shape))]));
 
 /** The starting state: given moments, or zero moments at t = 0. Weights are copied. */
 export const initialState = (s: ModelSpec, init: OptimizerState | { readonly weights: Weights }): OptimizerState =>
-  "m" in init ? init : { weights: Object.fromEntries(Object.entries(init.weights).map(([k, a]) => [k, a.slice()])), m: zerosLike(s), v: zerosLike(s), t: 0 };
+  "m" in init ? init : {
+    weights: Object.fromEntries(Object.entries(init.weights).map(([k, a]) => [k, a.slice()])),
+    m: zerosLike(s),
+    v: zerosLike(s),
+    t: 0,
+  };
 
 /** Mean loss and gradients of all micro-batches together (they share B and T, so the mean of means is the mean). */
-export const accumulatedGrads = (s: ModelSpec, w: Weights, batches: ReadonlyArray<MicroBatch>, B: number, T: number, teacher?: Teacher): { loss: number; grads: Weights } => {
+export const accumulatedGrads = (
+  s: ModelSpec,
+  w: Weights,
+  batches: ReadonlyArray<MicroBatch>,
+  B: number,
+  T: number,
+  teacher?: Teacher,
+): { loss: number; grads: Weights } => {
   const K = batches.length, sums: Record<string, Float64Array> = {};
   let loss = 0;
   for (const mb of batches) {
@@ -43,10 +63,20 @@ export const accumulatedGrads = (s: ModelSpec, w: Weights, batches: ReadonlyArra
 };
 
 /** One optimizer step of a state: pure, the oracle for a GPU step. */
-export const cpuStep = (s: ModelSpec, st: OptimizerState, batches: ReadonlyArray<MicroBatch>, B: number, T: number, hp: Hyper, teacher?: Teacher): { state: OptimizerState; result: StepResult; grads: Weights } => {
+export const cpuStep = (
+  s: ModelSpec,
+  st: OptimizerState,
+  batches: ReadonlyArray<MicroBatch>,
+  B: number,
+  T: number,
+  hp: Hyper,
+  teacher?: Teacher,
+): { state: OptimizerState; result: StepResult; grads: Weights } => {
   const { loss, grads } = accumulatedGrads(s, st.weights, batches, B, T, teacher);
   const gradNorm = globalNorm(grads), scale = clipScale(gradNorm, hp.gradClip), t = st.t + 1;
-  const weights: Record<string, Float32Array> = {}, m: Record<string, Float32Array> = {}, v: Record<string, Float32Array> = {};
+  const weights: Record<string, Float32Array> = {},
+    m: Record<string, Float32Array> = {},
+    v: Record<string, Float32Array> = {};
   for (const info of allTensors(s)) {
     const k = info.name;
     const r = adamwStep(st.weights[k]!, grads[k]!, st.m[k]!, st.v[k]!, t, hp, decays(info.shape), scale);
@@ -67,16 +97,21 @@ export const createCpuEvaluator = (spec: ModelSpec, weights: Weights): Evaluator
 });
 
 /** The CPU Trainer; with a teacher, each step's loss mixes in distillation from it (evaluation stays cross-entropy). */
-export const createCpuTrainer = (spec: ModelSpec, init: OptimizerState | { readonly weights: Weights }, teacher?: Teacher): Trainer => {
+export const createCpuTrainer = (
+  spec: ModelSpec,
+  init: OptimizerState | { readonly weights: Weights },
+  teacher?: Teacher,
+): Trainer => {
   let st = initialState(spec, init), grads: Weights = {};
   const attempt = <A>(f: () => A): TE.TaskEither<AppError, A> => async () => E.right(f()); // lazy: runs when the task does
   return {
     spec,
-    step: (batches, B, T, hp) => attempt(() => {
-      const r = cpuStep(spec, st, batches, B, T, hp, teacher);
-      [st, grads] = [r.state, r.grads];
-      return r.result;
-    }),
+    step: (batches, B, T, hp) =>
+      attempt(() => {
+        const r = cpuStep(spec, st, batches, B, T, hp, teacher);
+        [st, grads] = [r.state, r.grads];
+        return r.result;
+      }),
     evalLoss: (batch, B, T) => attempt(() => cpuEvalLoss(spec, st.weights, batch, B, T)),
     state: () => TE.right(st),
     gradients: () => TE.right(grads),

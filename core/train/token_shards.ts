@@ -11,7 +11,7 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { appError, type AppError } from "../errors.ts";
+import { type AppError, appError } from "../errors.ts";
 import { nextU32, seedRng } from "../rng.ts";
 
 export const SHARD_MAGIC = 0x4b4f5449; // "ITOK" read as little-endian bytes
@@ -31,17 +31,33 @@ export const encodeShardHeader = (width: TokenWidth, count: number): Uint8Array 
 };
 
 /** Check a shard header against the file's size; returns the token width and count. */
-export const decodeShardHeader = (b: Uint8Array, fileBytes: number, source: string): E.Either<AppError, { width: TokenWidth; count: number }> => {
-  const bad = (why: string) => appError("BadFile", `Cannot read token shard ${source}: ${why}`, "tokenize the corpus again with `inheritune tokenize`");
-  if (b.length < SHARD_HEADER_BYTES) return E.left(bad(`it has ${b.length} bytes, fewer than the ${SHARD_HEADER_BYTES}-byte header`));
+export const decodeShardHeader = (
+  b: Uint8Array,
+  fileBytes: number,
+  source: string,
+): E.Either<AppError, { width: TokenWidth; count: number }> => {
+  const bad = (why: string) =>
+    appError(
+      "BadFile",
+      `Cannot read token shard ${source}: ${why}`,
+      "tokenize the corpus again with `inheritune tokenize`",
+    );
+  if (b.length < SHARD_HEADER_BYTES) {
+    return E.left(bad(`it has ${b.length} bytes, fewer than the ${SHARD_HEADER_BYTES}-byte header`));
+  }
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   if (v.getUint32(0, true) !== SHARD_MAGIC) return E.left(bad("its magic is not ITOK"));
-  if (v.getUint32(4, true) !== SHARD_VERSION) return E.left(bad(`its version ${v.getUint32(4, true)} is not ${SHARD_VERSION}`));
+  if (v.getUint32(4, true) !== SHARD_VERSION) {
+    return E.left(bad(`its version ${v.getUint32(4, true)} is not ${SHARD_VERSION}`));
+  }
   const width = v.getUint32(8, true);
   if (width !== 2 && width !== 4) return E.left(bad(`its token width ${width} is not 2 or 4 bytes`));
   const count = v.getBigUint64(16, true);
-  if (BigInt(SHARD_HEADER_BYTES) + count * BigInt(width) !== BigInt(fileBytes))
-    return E.left(bad(`its header claims ${count} tokens but the file has room for ${(fileBytes - SHARD_HEADER_BYTES) / width}`));
+  if (BigInt(SHARD_HEADER_BYTES) + count * BigInt(width) !== BigInt(fileBytes)) {
+    return E.left(
+      bad(`its header claims ${count} tokens but the file has room for ${(fileBytes - SHARD_HEADER_BYTES) / width}`),
+    );
+  }
   return E.right({ width, count: Number(count) });
 };
 

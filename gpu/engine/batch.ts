@@ -16,7 +16,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { BufferUsage, MapMode, roundUp } from "./_usage.ts";
 import { packUniforms, uniformBytes } from "./_uniforms.ts";
 import { type CompiledKernel } from "./compile.ts";
-import { gpuError, type GpuError } from "./errors.ts";
+import { type GpuError, gpuError } from "./errors.ts";
 import { foldGrid } from "./grid.ts";
 import { pacedWait } from "./pacing.ts";
 import { type AnyKernel, type BindingNames, type Kernel, type UniformValues, type Vec3 } from "./kernel.ts";
@@ -25,19 +25,29 @@ import { checkBindable, encodeOps, type Op, type Timestamps } from "./_encode.ts
 
 export type Bindable<D extends DType = DType> = GpuTensor<D> | TensorView<D>;
 // deno-lint-ignore no-explicit-any
-export type BindingsFor<K> = K extends Kernel<infer B, any, any> ? { readonly [N in BindingNames<B>]: Bindable } : never;
+export type BindingsFor<K> = K extends Kernel<infer B, any, any> ? { readonly [N in BindingNames<B>]: Bindable }
+  : never;
 // deno-lint-ignore no-explicit-any
 export type UniformsFor<K> = K extends Kernel<any, infer U, any> ? UniformValues<U> : never;
 
-export interface ReadHandle<D extends DType> { readonly _kind: "ReadHandle"; readonly slot: number; readonly dtype: D }
+export interface ReadHandle<D extends DType> {
+  readonly _kind: "ReadHandle";
+  readonly slot: number;
+  readonly dtype: D;
+}
 /** GPU time of one dispatch of a timed batch. */
-export interface KernelTime { readonly kernel: string; readonly ns: number }
+export interface KernelTime {
+  readonly kernel: string;
+  readonly ns: number;
+}
 export interface Readbacks {
   get<D extends DType>(h: ReadHandle<D>): ArrayOf<D>;
   /** Each dispatch's GPU time, in order; empty unless the batch was timed. */
   readonly timings: ReadonlyArray<KernelTime>;
 }
-export interface BatchOptions { readonly timestamps?: boolean }
+export interface BatchOptions {
+  readonly timestamps?: boolean;
+}
 
 export interface Batch {
   readonly label: string;
@@ -53,14 +63,32 @@ export interface Batch {
 }
 
 const arrayOf = <D extends DType>(dtype: D, bytes: ArrayBuffer): ArrayOf<D> =>
-  (dtype === "f32" ? new Float32Array(bytes) : dtype === "i32" ? new Int32Array(bytes) : new Uint32Array(bytes)) as ArrayOf<D>;
+  (dtype === "f32"
+    ? new Float32Array(bytes)
+    : dtype === "i32"
+    ? new Int32Array(bytes)
+    : new Uint32Array(bytes)) as ArrayOf<D>;
 
 const timestampsFor = (device: GPUDevice, label: string, ops: readonly Op[], stagingOffset: number): Timestamps => {
-  if (!device.features.has("timestamp-query")) throw new Error(`Cannot time batch ${label}: the device has no "timestamp-query" feature`);
+  if (!device.features.has("timestamp-query")) {
+    throw new Error(`Cannot time batch ${label}: the device has no "timestamp-query" feature`);
+  }
   const dispatches = ops.filter((op) => op._tag === "dispatch").length;
-  if (2 * dispatches > 4096) throw new Error(`Cannot time batch ${label}: ${dispatches} dispatches need more than the 4096 timestamps a query set holds`);
-  const set = device.createQuerySet({ label: `${label} timestamps`, type: "timestamp", count: Math.max(2, 2 * dispatches) });
-  const resolve = device.createBuffer({ label: `${label} timestamps`, size: Math.max(16, 16 * dispatches), usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC });
+  if (2 * dispatches > 4096) {
+    throw new Error(
+      `Cannot time batch ${label}: ${dispatches} dispatches need more than the 4096 timestamps a query set holds`,
+    );
+  }
+  const set = device.createQuerySet({
+    label: `${label} timestamps`,
+    type: "timestamp",
+    count: Math.max(2, 2 * dispatches),
+  });
+  const resolve = device.createBuffer({
+    label: `${label} timestamps`,
+    size: Math.max(16, 16 * dispatches),
+    usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC,
+  });
   return { set, resolve, dispatches, stagingOffset };
 };
 
@@ -82,24 +110,44 @@ export const createBatch = (device: GPUDevice, label: string, opts: BatchOptions
 
   const batch: Batch = {
     label,
-    get size() { return ops.length; },
+    get size() {
+      return ops.length;
+    },
     dispatch(k, bindings, uniforms) {
       open();
-      const views = k.kernel.bindings.map((b) => checkBindable(device, k, b, (bindings as Record<string, Bindable | undefined>)[b.name]));
+      const views = k.kernel.bindings.map((b) =>
+        checkBindable(device, k, b, (bindings as Record<string, Bindable | undefined>)[b.name])
+      );
       const values = uniforms as Readonly<Record<string, number>>;
       const logical = k.kernel.grid(values, k.workgroupSize, k.defines);
       const fold = foldGrid(logical, device.limits.maxComputeWorkgroupsPerDimension);
       uniformData.push({ base: uniformEnd, kernel: k.kernel, grid: logical, values });
-      ops.push({ _tag: "dispatch", compiled: k, views, uniformOffset: uniformEnd, uniformSize: slotBytes(k.kernel), physical: fold.physical });
+      ops.push({
+        _tag: "dispatch",
+        compiled: k,
+        views,
+        uniformOffset: uniformEnd,
+        uniformSize: slotBytes(k.kernel),
+        physical: fold.physical,
+      });
       uniformEnd += slotBytes(k.kernel);
       return batch;
     },
     copy(src, dst) {
       open();
       if (src.byteLength !== dst.byteLength || src.dtype !== dst.dtype) {
-        throw new Error(`Cannot copy ${src.label} into ${dst.label}: ${src.size} ${src.dtype} vs ${dst.size} ${dst.dtype}`);
+        throw new Error(
+          `Cannot copy ${src.label} into ${dst.label}: ${src.size} ${src.dtype} vs ${dst.size} ${dst.dtype}`,
+        );
       }
-      ops.push({ _tag: "copy", src: src.buffer, srcOffset: 0, dst: dst.buffer, dstOffset: 0, size: roundUp(src.byteLength, 4) });
+      ops.push({
+        _tag: "copy",
+        src: src.buffer,
+        srcOffset: 0,
+        dst: dst.buffer,
+        dstOffset: 0,
+        size: roundUp(src.byteLength, 4),
+      });
       return batch;
     },
     read(t) {
@@ -117,29 +165,53 @@ export const createBatch = (device: GPUDevice, label: string, opts: BatchOptions
       for (const u of uniformData) packUniforms(dv, u.base, u.kernel, u.grid, u.values);
       device.pushErrorScope("out-of-memory");
       device.pushErrorScope("validation");
-      const uniformsBuf = device.createBuffer({ label: `${label} uniforms`, size: bytes.byteLength, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
+      const uniformsBuf = device.createBuffer({
+        label: `${label} uniforms`,
+        size: bytes.byteLength,
+        usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST,
+      });
       device.queue.writeBuffer(uniformsBuf, 0, bytes);
       const timed = opts.timestamps === true ? timestampsFor(device, label, ops, stagingEnd) : undefined;
       const stagingSize = stagingEnd + 16 * (timed?.dispatches ?? 0);
-      const staging = stagingSize === 0 ? undefined
-        : device.createBuffer({ label: `${label} readback`, size: stagingSize, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+      const staging = stagingSize === 0 ? undefined : device.createBuffer({
+        label: `${label} readback`,
+        size: stagingSize,
+        usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST,
+      });
       device.queue.submit([encodeOps(device, label, ops, uniformsBuf, staging, timed)]);
       timed?.set.destroy();
       timed?.resolve.destroy();
       uniformsBuf.destroy(); // deferred by WebGPU until the submitted work is done
       const [validation, oom] = await Promise.all([device.popErrorScope(), device.popErrorScope()]); // errors come from the calls, not the GPU: at once
       // No GPU promise is pending now, so a sleep polls nothing (gpu/engine/pacing.ts); a batch that reads nothing has nothing to wait for.
-      const mapError = staging === undefined ? undefined
-        : await pacedWait(device, label, () => staging.mapAsync(MapMode.READ).then(() => undefined, (e: unknown) => String(e)));
+      const mapError = staging === undefined
+        ? undefined
+        : await pacedWait(device, label, () =>
+          staging.mapAsync(MapMode.READ).then(() =>
+            undefined, (e: unknown) => String(e)));
       const failure = validation?.message ?? oom?.message;
       if (failure !== undefined || mapError !== undefined) {
         staging?.destroy();
-        return E.left(failure !== undefined
-          ? gpuError("Validation", `Cannot run batch ${label}: ${failure}`, "a kernel's bindings or sizes disagree with its record; the message names the resource by label")
-          : gpuError("Readback", `Cannot read back batch ${label}: ${mapError}`, "the device was probably lost; see the device's lost reason"));
+        return E.left(
+          failure !== undefined
+            ? gpuError(
+              "Validation",
+              `Cannot run batch ${label}: ${failure}`,
+              "a kernel's bindings or sizes disagree with its record; the message names the resource by label",
+            )
+            : gpuError(
+              "Readback",
+              `Cannot read back batch ${label}: ${mapError}`,
+              "the device was probably lost; see the device's lost reason",
+            ),
+        );
       }
-      const results = reads.map((r) => arrayOf(r.tensor.dtype, staging!.getMappedRange(r.offset, roundUp(r.tensor.byteLength, 4)).slice(0)));
-      const timings = timed === undefined ? [] : kernelTimes(ops, new BigUint64Array(staging!.getMappedRange(stagingEnd, 16 * timed.dispatches).slice(0)));
+      const results = reads.map((r) =>
+        arrayOf(r.tensor.dtype, staging!.getMappedRange(r.offset, roundUp(r.tensor.byteLength, 4)).slice(0))
+      );
+      const timings = timed === undefined
+        ? []
+        : kernelTimes(ops, new BigUint64Array(staging!.getMappedRange(stagingEnd, 16 * timed.dispatches).slice(0)));
       staging?.unmap();
       staging?.destroy();
       return E.right({ get: <D extends DType>(h: ReadHandle<D>) => results[h.slot] as ArrayOf<D>, timings });

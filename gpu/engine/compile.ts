@@ -8,7 +8,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import type * as TE from "fp-ts/lib/TaskEither.js";
-import { gpuError, type GpuError } from "./errors.ts";
+import { type GpuError, gpuError } from "./errors.ts";
 import { type AnyKernel, type Defines, resolveDefines, type Vec3, workgroupSizeOf } from "./kernel.ts";
 import { kernelSource } from "./wgsl.ts";
 
@@ -58,14 +58,19 @@ const firstError = (info: GPUCompilationInfo, code: string): string | undefined 
 };
 
 const compileUncached = async <K extends AnyKernel>(
-  device: GPUDevice, kernel: K, variant: string, defines: Defines,
+  device: GPUDevice,
+  kernel: K,
+  variant: string,
+  defines: Defines,
 ): Promise<CompiledKernel<K> | GpuError> => {
   const workgroupSize = workgroupSizeOf(kernel, defines);
   const code = kernelSource(kernel, defines, workgroupSize);
   const label = `${kernel.name}[${variant}]`;
   device.pushErrorScope("validation");
   const module = device.createShaderModule({ label, code });
-  const info = await module.getCompilationInfo().catch((): GPUCompilationInfo => ({ messages: [] }) as unknown as GPUCompilationInfo);
+  const info = await module.getCompilationInfo().catch((): GPUCompilationInfo =>
+    ({ messages: [] }) as unknown as GPUCompilationInfo
+  );
   const layout = bindGroupLayout(device, kernel);
   const pipelineLayout = device.createPipelineLayout({ label, bindGroupLayouts: [layout] });
   const pipeline = await device
@@ -73,15 +78,17 @@ const compileUncached = async <K extends AnyKernel>(
     .catch((e: unknown) => (e instanceof Error ? e.message : String(e)));
   const scoped = await device.popErrorScope();
   const detail = firstError(info, code) ?? (typeof pipeline === "string" ? pipeline : scoped?.message);
-  if (detail !== undefined || typeof pipeline === "string") return rejected(kernel, variant, detail ?? "pipeline failed");
+  if (detail !== undefined || typeof pipeline === "string") {
+    return rejected(kernel, variant, detail ?? "pipeline failed");
+  }
   return { kernel, variant, defines, workgroupSize, code, pipeline, layout };
 };
 
 /** A pipeline cache for one device. */
 export const createKernelCache = (device: GPUDevice): KernelCache => {
   const cache = new Map<string, { kernel: AnyKernel; result: Promise<CompiledKernel | GpuError> }>();
-  const compile = <K extends AnyKernel>(kernel: K, variant = "default"): TE.TaskEither<GpuError, CompiledKernel<K>> =>
-    async () => {
+  const compile =
+    <K extends AnyKernel>(kernel: K, variant = "default"): TE.TaskEither<GpuError, CompiledKernel<K>> => async () => {
       const key = `${kernel.name}[${variant}]`;
       const hit = cache.get(key);
       if (hit !== undefined && hit.kernel !== kernel) {
@@ -90,7 +97,9 @@ export const createKernelCache = (device: GPUDevice): KernelCache => {
       const defines = resolveDefines(kernel, variant);
       if (defines === undefined) {
         const known = ["default", ...Object.keys(kernel.variants ?? {})].join(", ");
-        return E.left(gpuError("UnknownVariant", `Cannot compile kernel ${key}: no such variant`, `use one of: ${known}`));
+        return E.left(
+          gpuError("UnknownVariant", `Cannot compile kernel ${key}: no such variant`, `use one of: ${known}`),
+        );
       }
       const entry = hit ?? { kernel, result: compileUncached(device, kernel, variant, defines) };
       cache.set(key, entry);

@@ -4,7 +4,7 @@
  * "GpuFailure", so the CLI folds them like any other error.
  * @module
  */
-import { appError, type AppError } from "../../core/errors.ts";
+import { type AppError, appError } from "../../core/errors.ts";
 
 export type GpuErrorKind = "KernelRejected" | "UnknownVariant" | "Validation" | "Readback" | "TooLarge";
 

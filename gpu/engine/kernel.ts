@@ -69,8 +69,12 @@ export interface KernelBase<B extends readonly BindingDecl[], U extends UniformD
   readonly wgsl: string | ((defines: D) => string);
 }
 
-export interface KernelDef<B extends readonly BindingDecl[], U extends UniformDecls, D extends Defines, X extends string = string>
-  extends KernelBase<B, U, D> {
+export interface KernelDef<
+  B extends readonly BindingDecl[],
+  U extends UniformDecls,
+  D extends Defines,
+  X extends string = string,
+> extends KernelBase<B, U, D> {
   /**
    * The CPU twin it is checked against, with its cases and tolerance (gpu/engine/twin.ts).
    * Required: a record without one does not typecheck (a test fixture says why it has none: defineFixture).
@@ -78,8 +82,11 @@ export interface KernelDef<B extends readonly BindingDecl[], U extends UniformDe
   readonly twin: Twin<BindingNames<B>, UniformValues<U>, X>;
 }
 
-export type Kernel<B extends readonly BindingDecl[] = readonly BindingDecl[], U extends UniformDecls = UniformDecls, D extends Defines = Defines> =
-  KernelBase<B, U, D> & { readonly twin: AnyTwin | NoTwin; readonly _kind: "Kernel" };
+export type Kernel<
+  B extends readonly BindingDecl[] = readonly BindingDecl[],
+  U extends UniformDecls = UniformDecls,
+  D extends Defines = Defines,
+> = KernelBase<B, U, D> & { readonly twin: AnyTwin | NoTwin; readonly _kind: "Kernel" };
 
 // deno-lint-ignore no-explicit-any -- any kernel, whatever its uniform and define records
 export type AnyKernel = Kernel<readonly BindingDecl[], any, any>;
@@ -98,8 +105,13 @@ export const defineKernel = <
 };
 
 /** A record with no twin, and why: a test fixture of the toolkit or a benchmark, never an op (ALL_KERNELS refuses it). */
-export const defineFixture = <const B extends readonly BindingDecl[], const U extends UniformDecls, D extends Defines = Record<never, never>>(
-  def: KernelBase<B, U, D>, why: string,
+export const defineFixture = <
+  const B extends readonly BindingDecl[],
+  const U extends UniformDecls,
+  D extends Defines = Record<never, never>,
+>(
+  def: KernelBase<B, U, D>,
+  why: string,
 ): Kernel<B, U, D> => {
   checkNames(def);
   return Object.freeze({ ...def, twin: { none: why }, _kind: "Kernel" as const });
@@ -118,8 +130,18 @@ const checkNames = (def: KernelBase<readonly BindingDecl[], any, any>): void => 
 
 /** Names the generated code uses; a binding, uniform or define may not take them. */
 export const RESERVED: ReadonlySet<string> = new Set([
-  "params", "Params", "main", "gid", "wg", "lid", "lidx", "wg_linear", "wg_linear_index",
-  "_grid_x", "_grid_y", "_grid_z",
+  "params",
+  "Params",
+  "main",
+  "gid",
+  "wg",
+  "lid",
+  "lidx",
+  "wg_linear",
+  "wg_linear_index",
+  "_grid_x",
+  "_grid_y",
+  "_grid_z",
 ]);
 
 export const ceilDiv = (a: number, b: number): number => Math.ceil(a / b);

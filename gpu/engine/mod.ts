@@ -8,11 +8,21 @@ export * from "./kernel.ts";
 export * from "./twin.ts";
 export { elementwise, type ElementwiseDef, rowwise } from "./elementwise.ts";
 export * from "./errors.ts";
-export { kernelHeader, kernelEntry, kernelSource, uniformLayout, type UniformField } from "./wgsl.ts";
-export { foldGrid, unfoldWorkgroup, type Dispatch } from "./grid.ts";
-export { createKernelCache, type CompiledKernel, type KernelCache } from "./compile.ts";
+export { kernelEntry, kernelHeader, kernelSource, type UniformField, uniformLayout } from "./wgsl.ts";
+export { type Dispatch, foldGrid, unfoldWorkgroup } from "./grid.ts";
+export { type CompiledKernel, createKernelCache, type KernelCache } from "./compile.ts";
 export * from "./tensor.ts";
-export { rowsPerBinding, splitForBinding, type BindingSpan, type SplitRequest } from "./split.ts";
-export { createBatch, type Batch, type BatchOptions, type Bindable, type BindingsFor, type KernelTime, type ReadHandle, type Readbacks, type UniformsFor } from "./batch.ts";
+export { type BindingSpan, rowsPerBinding, splitForBinding, type SplitRequest } from "./split.ts";
+export {
+  type Batch,
+  type BatchOptions,
+  type Bindable,
+  type BindingsFor,
+  createBatch,
+  type KernelTime,
+  type Readbacks,
+  type ReadHandle,
+  type UniformsFor,
+} from "./batch.ts";
 export { readTensors } from "./readback.ts";
 export * from "./pacing.ts";

@@ -9,11 +9,16 @@ import { createBatch } from "./batch.ts";
 import { type GpuError } from "./errors.ts";
 import { type ArrayOf, type DType, type GpuTensor } from "./tensor.ts";
 
-type Arrays<T extends readonly GpuTensor[]> = { readonly [I in keyof T]: T[I] extends GpuTensor<infer D extends DType> ? ArrayOf<D> : never };
+type Arrays<T extends readonly GpuTensor[]> = {
+  readonly [I in keyof T]: T[I] extends GpuTensor<infer D extends DType> ? ArrayOf<D>
+    : never;
+};
 
 /** The tensors' contents, in order, after all work submitted so far. */
 export const readTensors = <const T extends readonly GpuTensor[]>(
-  device: GPUDevice, tensors: T, label = "readback",
+  device: GPUDevice,
+  tensors: T,
+  label = "readback",
 ): TE.TaskEither<GpuError, Arrays<T>> => {
   const batch = createBatch(device, label);
   const handles = tensors.map((t) => batch.read(t));

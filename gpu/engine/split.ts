@@ -46,10 +46,14 @@ export const rowsPerBinding = (r: SplitRequest): number => {
  */
 export const splitForBinding = (r: SplitRequest): readonly BindingSpan[] => {
   const rowBytes = r.rowElements * r.bytesPerElement;
-  if (r.rows * rowBytes <= r.maxBindingBytes) return [{ firstRow: 0, rows: r.rows, offsetBytes: 0, sizeBytes: r.rows * rowBytes }];
+  if (r.rows * rowBytes <= r.maxBindingBytes) {
+    return [{ firstRow: 0, rows: r.rows, offsetBytes: 0, sizeBytes: r.rows * rowBytes }];
+  }
   const per = rowsPerBinding(r);
   if (per === 0) {
-    throw new Error(`Cannot split ${r.rows} rows of ${rowBytes} bytes into bindings of ${r.maxBindingBytes} bytes aligned to ${r.offsetAlignment}`);
+    throw new Error(
+      `Cannot split ${r.rows} rows of ${rowBytes} bytes into bindings of ${r.maxBindingBytes} bytes aligned to ${r.offsetAlignment}`,
+    );
   }
   return Array.from({ length: Math.ceil(r.rows / per) }, (_, i) => {
     const rows = Math.min(per, r.rows - i * per);

@@ -7,7 +7,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { BufferUsage, roundUp } from "./_usage.ts";
-import { gpuError, type GpuError } from "./errors.ts";
+import { type GpuError, gpuError } from "./errors.ts";
 import { type BindingSpan, splitForBinding } from "./split.ts";
 
 export type DType = "f32" | "i32" | "u32";
@@ -36,15 +36,30 @@ export const BYTES_PER_ELEMENT = 4; // f32, i32, u32 alike
 
 /** A zero-filled tensor, or a Left when the device cannot hold it in one buffer. */
 export const createTensor = <D extends DType>(
-  device: GPUDevice, label: string, shape: readonly number[], dtype: D,
+  device: GPUDevice,
+  label: string,
+  shape: readonly number[],
+  dtype: D,
 ): E.Either<GpuError, GpuTensor<D>> => {
   const size = shape.reduce((a, b) => a * b, 1);
   const byteLength = size * BYTES_PER_ELEMENT;
   if (!shape.every((d) => Number.isInteger(d) && d > 0)) {
-    return E.left(gpuError("TooLarge", `Cannot create tensor ${label}: shape [${shape.join(", ")}] has no elements`, "every dimension must be a positive integer"));
+    return E.left(
+      gpuError(
+        "TooLarge",
+        `Cannot create tensor ${label}: shape [${shape.join(", ")}] has no elements`,
+        "every dimension must be a positive integer",
+      ),
+    );
   }
   if (byteLength > device.limits.maxBufferSize) {
-    return E.left(gpuError("TooLarge", `Cannot create tensor ${label}: ${byteLength} bytes exceed maxBufferSize ${device.limits.maxBufferSize}`, "use a smaller model or batch, or a device with a larger maxBufferSize"));
+    return E.left(
+      gpuError(
+        "TooLarge",
+        `Cannot create tensor ${label}: ${byteLength} bytes exceed maxBufferSize ${device.limits.maxBufferSize}`,
+        "use a smaller model or batch, or a device with a larger maxBufferSize",
+      ),
+    );
   }
   const usage = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
   const buffer = device.createBuffer({ label, size: roundUp(byteLength, 16), usage });
@@ -69,19 +84,29 @@ export const fill = (device: GPUDevice, t: GpuTensor, value: number): void => {
 };
 
 /** A view of whole rows of a 2-D (rows × rowElements) tensor. */
-export const viewOf = <D extends DType>(t: GpuTensor<D>, span: BindingSpan): TensorView<D> =>
-  ({ _kind: "TensorView", tensor: t, offsetBytes: span.offsetBytes, sizeBytes: span.sizeBytes });
+export const viewOf = <D extends DType>(t: GpuTensor<D>, span: BindingSpan): TensorView<D> => ({
+  _kind: "TensorView",
+  tensor: t,
+  offsetBytes: span.offsetBytes,
+  sizeBytes: span.sizeBytes,
+});
 
 /**
  * The views a tensor must be bound as on this device: one when it fits a binding, else whole-row
  * pieces. `maxBindingBytes` defaults to the device limit; tests pass a small one.
  */
 export const bindingViews = <D extends DType>(
-  device: GPUDevice, t: GpuTensor<D>, rowElements: number, maxBindingBytes = device.limits.maxStorageBufferBindingSize,
+  device: GPUDevice,
+  t: GpuTensor<D>,
+  rowElements: number,
+  maxBindingBytes = device.limits.maxStorageBufferBindingSize,
 ): readonly { readonly span: BindingSpan; readonly view: TensorView<D> }[] =>
   splitForBinding({
-    rows: t.size / rowElements, rowElements, bytesPerElement: BYTES_PER_ELEMENT,
-    maxBindingBytes, offsetAlignment: device.limits.minStorageBufferOffsetAlignment,
+    rows: t.size / rowElements,
+    rowElements,
+    bytesPerElement: BYTES_PER_ELEMENT,
+    maxBindingBytes,
+    offsetAlignment: device.limits.minStorageBufferOffsetAlignment,
   }).map((span) => ({ span, view: viewOf(t, span) }));
 
 export const destroyTensor = (t: GpuTensor): void => t.buffer.destroy();

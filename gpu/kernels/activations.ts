@@ -33,7 +33,10 @@ export const geluForward = elementwise({
 });
 
 /** gate and up of h (N, 2F) = [gate | up]. */
-export const gateUp = (h: Float32Array, N: number, F: number) => ({ g: columns(wide(h), N, 2 * F, 0, F), u: columns(wide(h), N, 2 * F, F, F) });
+export const gateUp = (h: Float32Array, N: number, F: number) => ({
+  g: columns(wide(h), N, 2 * F, 0, F),
+  u: columns(wide(h), N, 2 * F, F, F),
+});
 
 export const swigluForward = elementwise({
   name: "swiglu_forward",
@@ -53,7 +56,9 @@ export const swigluForward = elementwise({
     // an exp, a division and two products: 8 ulps of |gate·up| (|silu(g)| ≤ |g|)
     tolerance: {
       out: {
-        _tag: "ulps", text: "8 ulps of |gate·up|", ulps: () => 8,
+        _tag: "ulps",
+        text: "8 ulps of |gate·up|",
+        ulps: () => 8,
         scale: ({ d: { N, F }, a }) => {
           const { g, u } = gateUp(a.f32("h"), N, F);
           return g.map((x, i) => Math.abs(x * u[i]!));

@@ -7,7 +7,10 @@
  * CPU twins: core/ops/activations_backward.ts.
  * @module
  */
-import { geluBackward as cpuGeluBackward, swigluBackward as cpuSwigluBackward } from "../../core/ops/activations_backward.ts";
+import {
+  geluBackward as cpuGeluBackward,
+  swigluBackward as cpuSwigluBackward,
+} from "../../core/ops/activations_backward.ts";
 import { elementwise } from "../engine/elementwise.ts";
 import { wide } from "../engine/twin.ts";
 import { gateUp } from "./activations.ts";
@@ -30,11 +33,15 @@ export const geluBackward = elementwise({
       // tanh's error is absolute (~1 ulp of 1), and 1 − tanh² cancels to it: so the terms count
       // 1 + tanh² where the formula has 1 − tanh²; a dozen f32 operations on top
       dx: {
-        _tag: "ulps", text: "16 ulps of |dy|·(½(1 + |tanh u|) + ½|x|(1 + tanh²u)·k(1 + 3·0.044715x²))", ulps: () => 16,
-        scale: ({ a }) => Float64Array.from(a.f32("x"), (v, i) => {
-          const th = Math.tanh(GELU_K * (v + 0.044715 * v ** 3));
-          return Math.abs(a.f32("dy")[i]!) * (0.5 * (1 + Math.abs(th)) + 0.5 * Math.abs(v) * (1 + th * th) * GELU_K * (1 + 3 * 0.044715 * v * v));
-        }),
+        _tag: "ulps",
+        text: "16 ulps of |dy|·(½(1 + |tanh u|) + ½|x|(1 + tanh²u)·k(1 + 3·0.044715x²))",
+        ulps: () => 16,
+        scale: ({ a }) =>
+          Float64Array.from(a.f32("x"), (v, i) => {
+            const th = Math.tanh(GELU_K * (v + 0.044715 * v ** 3));
+            return Math.abs(a.f32("dy")[i]!) *
+              (0.5 * (1 + Math.abs(th)) + 0.5 * Math.abs(v) * (1 + th * th) * GELU_K * (1 + 3 * 0.044715 * v * v));
+          }),
       },
     },
   },
@@ -64,7 +71,10 @@ export const swigluBackward = elementwise({
     of: "core/ops/activations_backward.ts swigluBackward",
     dims: { N: [1, 7], F: [1, 30] },
     uniforms: ({ N, F }) => ({ N, F }),
-    inputs: { dy: { _tag: "f32", length: ({ N, F }) => N * F }, h: { _tag: "f32", length: ({ N, F }) => N * 2 * F, min: -12, max: 12 } },
+    inputs: {
+      dy: { _tag: "f32", length: ({ N, F }) => N * F },
+      h: { _tag: "f32", length: ({ N, F }) => N * 2 * F, min: -12, max: 12 },
+    },
     outputs: { dh: ({ N, F }) => N * 2 * F },
     run: ({ N, F }, a) => {
       const { g, u } = gateUp(a.f32("h"), N, F), { dgate, dup } = cpuSwigluBackward(wide(a.f32("dy")), g, u);
@@ -74,10 +84,17 @@ export const swigluBackward = elementwise({
       // an exp, a division and a few products; 1 − s cancels to an absolute error (~1 ulp of 1),
       // so the dgate terms count 1 + s where the formula has 1 − s
       dh: {
-        _tag: "ulps", text: "16 ulps of |dy·up|·s(1 + |g|(1 + s)) and |dy·g|·s", ulps: () => 16,
+        _tag: "ulps",
+        text: "16 ulps of |dy·up|·s(1 + |g|(1 + s)) and |dy·g|·s",
+        ulps: () => 16,
         scale: ({ d: { N, F }, a }) => {
           const { g, u } = gateUp(a.f32("h"), N, F), dy = a.f32("dy"), s = g.map(sigmoid);
-          return asH(s.map((si, i) => Math.abs(dy[i]! * u[i]!) * si * (1 + Math.abs(g[i]!) * (1 + si))), s.map((si, i) => Math.abs(dy[i]! * g[i]!) * si), N, F);
+          return asH(
+            s.map((si, i) => Math.abs(dy[i]! * u[i]!) * si * (1 + Math.abs(g[i]!) * (1 + si))),
+            s.map((si, i) => Math.abs(dy[i]! * g[i]!) * si),
+            N,
+            F,
+          );
         },
       },
     },

@@ -53,7 +53,10 @@ export const sumsqPartial = elementwise({
     // a sum of at most CHUNK squares, every term ≥ 0: γ_len of the sum, one more for the squares
     tolerance: {
       partials: {
-        _tag: "ulps", text: "(min(n, CHUNK) + 2) ulps of the chunk's sum", ulps: ({ n }) => Math.min(n, SUMSQ_CHUNK) + 2, scale: ({ want }) => want("partials"),
+        _tag: "ulps",
+        text: "(min(n, CHUNK) + 2) ulps of the chunk's sum",
+        ulps: ({ n }) => Math.min(n, SUMSQ_CHUNK) + 2,
+        scale: ({ want }) => want("partials"),
       },
     },
   },
@@ -80,7 +83,14 @@ export const clipScale = defineKernel({
     run: ({ clip100 }, a) => ({ stats: clipStats(Float64Array.from(a.f32("partials")), Math.fround(clip100 / 100)) }),
     // a sum of count terms ≥ 0 (γ_count), its √ (half that, and one rounding), and one division;
     // where ‖g‖ ≈ clip the two sides may pick 1 and clip/‖g‖, which differ by no more than ‖g‖'s error
-    tolerance: { stats: { _tag: "ulps", text: "(count + 4) ulps of [scale, ‖g‖]", ulps: ({ count }) => count + 4, scale: ({ want }) => want("stats") } },
+    tolerance: {
+      stats: {
+        _tag: "ulps",
+        text: "(count + 4) ulps of [scale, ‖g‖]",
+        ulps: ({ count }) => count + 4,
+        scale: ({ want }) => want("stats"),
+      },
+    },
   },
   wgsl: /* wgsl */ `
   var s = 0.0;
@@ -92,15 +102,22 @@ export const clipScale = defineKernel({
 
 /** An AdamW case's hyperparameters: lr log-uniform in [1e-5, 1e-2]; f32 values, for the kernel and the twin alike. */
 const hyper = (lr1000: number) => ({
-  lr: Math.fround(1e-5 * 1000 ** (lr1000 / 1000)), beta1: Math.fround(0.9), beta2: Math.fround(0.95), eps: Math.fround(1e-8),
-  weightDecay: Math.fround(0.1), gradClip: 1,
+  lr: Math.fround(1e-5 * 1000 ** (lr1000 / 1000)),
+  beta1: Math.fround(0.9),
+  beta2: Math.fround(0.95),
+  eps: Math.fround(1e-8),
+  weightDecay: Math.fround(0.1),
+  gradClip: 1,
 });
 
 export const adamw = elementwise({
   name: "adamw",
   bindings: [
-    { name: "param", access: "read_write" }, { name: "grad", access: "read" }, { name: "m", access: "read_write" },
-    { name: "v", access: "read_write" }, { name: "stats", access: "read" },
+    { name: "param", access: "read_write" },
+    { name: "grad", access: "read" },
+    { name: "m", access: "read_write" },
+    { name: "v", access: "read_write" },
+    { name: "stats", access: "read" },
   ],
   uniforms: { n: "u32", lr: "f32", beta1: "f32", beta2: "f32", eps: "f32", wd: "f32", bc1: "f32", bc2: "f32" },
   count: ["params.n", ({ n }) => n],
@@ -109,15 +126,37 @@ export const adamw = elementwise({
     dims: { n: [1, 700], t: [1, 1000], lr1000: [0, 1000], decay: [0, 1], scale1000: [100, 1000] },
     uniforms: ({ n, t, lr1000, decay }) => {
       const hp = hyper(lr1000);
-      return { n, lr: hp.lr, beta1: hp.beta1, beta2: hp.beta2, eps: hp.eps, wd: decay ? hp.weightDecay : 0, bc1: 1 - hp.beta1 ** t, bc2: 1 - hp.beta2 ** t };
+      return {
+        n,
+        lr: hp.lr,
+        beta1: hp.beta1,
+        beta2: hp.beta2,
+        eps: hp.eps,
+        wd: decay ? hp.weightDecay : 0,
+        bc1: 1 - hp.beta1 ** t,
+        bc2: 1 - hp.beta2 ** t,
+      };
     },
     inputs: {
-      param: { _tag: "f32", length: ({ n }) => n }, grad: { _tag: "f32", length: ({ n }) => n, min: -1, max: 1 },
-      m: { _tag: "f32", length: ({ n }) => n, min: -0.1, max: 0.1 }, v: { _tag: "f32", length: ({ n }) => n, min: 0, max: 0.01 },
+      param: { _tag: "f32", length: ({ n }) => n },
+      grad: { _tag: "f32", length: ({ n }) => n, min: -1, max: 1 },
+      m: { _tag: "f32", length: ({ n }) => n, min: -0.1, max: 0.1 },
+      v: { _tag: "f32", length: ({ n }) => n, min: 0, max: 0.01 },
       stats: { _tag: "derived", make: ({ scale1000 }) => Float32Array.of(scale1000 / 1000, 0) },
     },
     outputs: { param: ({ n }) => n, m: ({ n }) => n, v: ({ n }) => n },
-    run: ({ t, lr1000, decay }, a) => ({ ...adamwStep(wide(a.f32("param")), a.f32("grad"), a.f32("m"), a.f32("v"), t, hyper(lr1000), decay === 1, a.f32("stats")[0]) }),
+    run: ({ t, lr1000, decay }, a) => ({
+      ...adamwStep(
+        wide(a.f32("param")),
+        a.f32("grad"),
+        a.f32("m"),
+        a.f32("v"),
+        t,
+        hyper(lr1000),
+        decay === 1,
+        a.f32("stats")[0],
+      ),
+    }),
     // each output is a handful of f32 operations on exact inputs, each rounding within u = 2^−24:
     // m: g = grad·s (1), two products, a sum: 3 of its terms' magnitude; v: g² doubles g's rounding,
     // so 2 + two products + a sum: 5 (props/gpu/kernels/optimizer.test.ts's 4 is exceeded about once in 2000
@@ -126,10 +165,20 @@ export const adamw = elementwise({
       m: { _tag: "ulps", text: "4 ulps of β1|m| + (1 − β1)|g|", ulps: () => 4, scale: ({ a }) => adamTerms(a).m },
       v: { _tag: "ulps", text: "5 ulps of β2·v + (1 − β2)·g²", ulps: () => 5, scale: ({ a }) => adamTerms(a).v },
       param: {
-        _tag: "ulps", text: "8 ulps of |p| + lr·(m̂'s terms/(√v̂ + ε) + wd·|p|)", ulps: () => 8,
+        _tag: "ulps",
+        text: "8 ulps of |p| + lr·(m̂'s terms/(√v̂ + ε) + wd·|p|)",
+        ulps: () => 8,
         scale: ({ d: { t, lr1000, decay }, a, want }) => {
-          const hp = hyper(lr1000), p = a.f32("param"), mt = adamTerms(a).m, v = want("v"), c1 = 1 - hp.beta1 ** t, c2 = 1 - hp.beta2 ** t;
-          return p.map((x, i) => Math.abs(x) + hp.lr * (mt[i]! / c1 / (Math.sqrt(v[i]! / c2) + hp.eps) + (decay ? hp.weightDecay : 0) * Math.abs(x)));
+          const hp = hyper(lr1000),
+            p = a.f32("param"),
+            mt = adamTerms(a).m,
+            v = want("v"),
+            c1 = 1 - hp.beta1 ** t,
+            c2 = 1 - hp.beta2 ** t;
+          return p.map((x, i) =>
+            Math.abs(x) +
+            hp.lr * (mt[i]! / c1 / (Math.sqrt(v[i]! / c2) + hp.eps) + (decay ? hp.weightDecay : 0) * Math.abs(x))
+          );
         },
       },
     },

@@ -14,7 +14,12 @@ export const lossRows = {
   dims: { N: [1, 9], V: [1, 300], row0: [0, 3] },
   inputs: {
     logits: { _tag: "f32", length: ({ N, V }: { N: number; V: number }) => N * V, min: -20, max: 20 },
-    targets: { _tag: "i32", length: ({ N, row0 }: { N: number; row0: number }) => row0 + N, min: () => 0, max: ({ V }: { V: number }) => V - 1 },
+    targets: {
+      _tag: "i32",
+      length: ({ N, row0 }: { N: number; row0: number }) => row0 + N,
+      min: () => 0,
+      max: ({ V }: { V: number }) => V - 1,
+    },
   },
 } as const;
 
@@ -26,8 +31,12 @@ export const chunkLosses = (a: Inputs, N: number, V: number, row0: number) => {
 
 /** Each loss's allowance: V exps summed (γ_V), a log and two subtractions, of |loss| + the row's largest |logit|. */
 export const lossTolerance = {
-  _tag: "ulps", text: "(V + 8) ulps of |loss| + the row's largest |logit|", ulps: ({ V }: { V: number }) => V + 8,
-  scale: ({ d: { V, row0 }, a, want }: { d: { V: number; row0: number }; a: Inputs; want: (n: string) => ArrayLike<number> }) =>
+  _tag: "ulps",
+  text: "(V + 8) ulps of |loss| + the row's largest |logit|",
+  ulps: ({ V }: { V: number }) => V + 8,
+  scale: (
+    { d: { V, row0 }, a, want }: { d: { V: number; row0: number }; a: Inputs; want: (n: string) => ArrayLike<number> },
+  ) =>
     Float64Array.from(want("losses"), (w, i) => {
       const row = a.f32("logits").subarray((i - row0) * V, (i - row0 + 1) * V);
       return i < row0 ? 0 : Math.abs(w) + row.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
@@ -36,7 +45,10 @@ export const lossTolerance = {
 
 export const crossEntropyForward = rowwise({
   name: "cross_entropy_forward",
-  bindings: [{ name: "logits", access: "read" }, { name: "targets", access: "read", type: "i32" }, { name: "losses", access: "read_write" }],
+  bindings: [{ name: "logits", access: "read" }, { name: "targets", access: "read", type: "i32" }, {
+    name: "losses",
+    access: "read_write",
+  }],
   uniforms: { N: "u32", V: "u32", row0: "u32" },
   count: ["params.N", ({ N }) => N],
   twin: {

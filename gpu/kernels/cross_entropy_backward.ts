@@ -16,7 +16,10 @@ const meanScale = (N: number, row0: number) => Math.fround(1 / (row0 + N));
 
 export const crossEntropyBackward = rowwise({
   name: "cross_entropy_backward",
-  bindings: [{ name: "logits", access: "read_write" }, { name: "targets", access: "read", type: "i32" }, { name: "losses", access: "read_write" }],
+  bindings: [{ name: "logits", access: "read_write" }, { name: "targets", access: "read", type: "i32" }, {
+    name: "losses",
+    access: "read_write",
+  }],
   uniforms: { N: "u32", V: "u32", row0: "u32", scale: "f32" },
   count: ["params.N", ({ N }) => N],
   twin: {
@@ -32,12 +35,15 @@ export const crossEntropyBackward = rowwise({
       // p = exp(z − m)/s: z − m rounds to an absolute error of its size (≤ 2·max|z|), which exp turns
       // relative; s sums V terms (γ_V). So p within (V + 8) ulps of p·(1 + 4·max|z|); the onehot is exact
       logits: {
-        _tag: "ulps", text: "(V + 8) ulps of scale·(p·(1 + 4·max|z|) + onehot)", ulps: ({ V }) => V + 8,
+        _tag: "ulps",
+        text: "(V + 8) ulps of scale·(p·(1 + 4·max|z|) + onehot)",
+        ulps: ({ V }) => V + 8,
         scale: ({ d: { N, V, row0 }, a }) => {
           const z = a.f32("logits"), t = a.i32("targets"), sc = meanScale(N, row0);
           return Float64Array.from(z, (_, i) => {
             const n = Math.floor(i / V), row = z.subarray(n * V, (n + 1) * V), p = softmaxRow(row, 0, V)[i % V]!;
-            return sc * (p * (1 + 4 * row.reduce((m, x) => Math.max(m, Math.abs(x)), 0)) + (t[row0 + n] === i % V ? 1 : 0));
+            return sc *
+              (p * (1 + 4 * row.reduce((m, x) => Math.max(m, Math.abs(x)), 0)) + (t[row0 + n] === i % V ? 1 : 0));
           });
         },
       },

@@ -12,13 +12,25 @@ import { rowwise } from "../engine/elementwise.ts";
 import { type Inputs, overwrite, wide } from "../engine/twin.ts";
 
 /** A case's weight a and temperature τ, as the kernel's f32 uniforms, and the mean's scale. */
-const mix = (w1000: number, tau100: number) => ({ weight: Math.fround(w1000 / 1000), temperature: Math.fround(tau100 / 100) });
+const mix = (w1000: number, tau100: number) => ({
+  weight: Math.fround(w1000 / 1000),
+  temperature: Math.fround(tau100 / 100),
+});
 const meanScale = (N: number, row0: number) => Math.fround(1 / (row0 + N));
 
 /** The twin on rows row0 .. row0 + N: the gradient, and each row's loss (a mean over one row). */
 const twinRows = (a: Inputs, N: number, V: number, row0: number, kd: ReturnType<typeof mix>) => {
   const z = wide(a.f32("logits")), r = wide(a.f32("teacher")), t = a.i32("targets").subarray(row0);
-  const loss = (n: number) => distillLossAndGrad(z.subarray(n * V, (n + 1) * V), r.subarray(n * V, (n + 1) * V), t.subarray(n, n + 1), 1, V, kd, 1).loss;
+  const loss = (n: number) =>
+    distillLossAndGrad(
+      z.subarray(n * V, (n + 1) * V),
+      r.subarray(n * V, (n + 1) * V),
+      t.subarray(n, n + 1),
+      1,
+      V,
+      kd,
+      1,
+    ).loss;
   return {
     logits: distillLossAndGrad(z, r, t, N, V, kd, meanScale(N, row0)).dz,
     losses: overwrite(a.f32("losses"), (i) => (i >= row0 ? loss(i - row0) : undefined)),
@@ -28,7 +40,9 @@ const twinRows = (a: Inputs, N: number, V: number, row0: number, kd: ReturnType<
 export const distillBackward = rowwise({
   name: "distill_backward",
   bindings: [
-    { name: "logits", access: "read_write" }, { name: "teacher", access: "read" }, { name: "targets", access: "read", type: "i32" },
+    { name: "logits", access: "read_write" },
+    { name: "teacher", access: "read" },
+    { name: "targets", access: "read", type: "i32" },
     { name: "losses", access: "read_write" },
   ],
   uniforms: { N: "u32", V: "u32", row0: "u32", scale: "f32", weight: "f32", tau: "f32" },
@@ -36,9 +50,17 @@ export const distillBackward = rowwise({
   twin: {
     of: "core/ops/distill.ts distillLossAndGrad",
     dims: { N: [1, 6], V: [2, 40], row0: [0, 2], w1000: [0, 1000], tau100: [50, 400] },
-    uniforms: ({ N, V, row0, w1000, tau100 }) => ({ N, V, row0, scale: meanScale(N, row0), weight: mix(w1000, tau100).weight, tau: mix(w1000, tau100).temperature }),
+    uniforms: ({ N, V, row0, w1000, tau100 }) => ({
+      N,
+      V,
+      row0,
+      scale: meanScale(N, row0),
+      weight: mix(w1000, tau100).weight,
+      tau: mix(w1000, tau100).temperature,
+    }),
     inputs: {
-      logits: { _tag: "f32", length: ({ N, V }) => N * V, min: -6, max: 6 }, teacher: { _tag: "f32", length: ({ N, V }) => N * V, min: -6, max: 6 },
+      logits: { _tag: "f32", length: ({ N, V }) => N * V, min: -6, max: 6 },
+      teacher: { _tag: "f32", length: ({ N, V }) => N * V, min: -6, max: 6 },
       targets: { _tag: "i32", length: ({ N, row0 }) => row0 + N, min: () => 0, max: ({ V }) => V - 1 },
     },
     outputs: { logits: ({ N, V }) => N * V, losses: ({ N, row0 }) => row0 + N },
@@ -47,12 +69,20 @@ export const distillBackward = rowwise({
     // scale (1 + a·τ)·scale, and of the loss's terms |loss| + 2·max|z| + 2·max|z|·τ² (logits within ±6)
     tolerance: {
       logits: {
-        _tag: "ulps", text: "(V + 16) ulps of (1 + a·τ)·scale", ulps: ({ V }) => V + 16,
-        scale: ({ d: { N, V, row0, w1000, tau100 } }) => new Float64Array(N * V).fill((1 + mix(w1000, tau100).weight * mix(w1000, tau100).temperature) * meanScale(N, row0)),
+        _tag: "ulps",
+        text: "(V + 16) ulps of (1 + a·τ)·scale",
+        ulps: ({ V }) => V + 16,
+        scale: ({ d: { N, V, row0, w1000, tau100 } }) =>
+          new Float64Array(N * V).fill(
+            (1 + mix(w1000, tau100).weight * mix(w1000, tau100).temperature) * meanScale(N, row0),
+          ),
       },
       losses: {
-        _tag: "ulps", text: "(V + 16) ulps of |loss| + 12 + 12τ²", ulps: ({ V }) => V + 16,
-        scale: ({ d: { w1000, tau100 }, want }) => Float64Array.from(want("losses"), (l) => Math.abs(l) + 12 + 12 * mix(w1000, tau100).temperature ** 2),
+        _tag: "ulps",
+        text: "(V + 16) ulps of |loss| + 12 + 12τ²",
+        ulps: ({ V }) => V + 16,
+        scale: ({ d: { w1000, tau100 }, want }) =>
+          Float64Array.from(want("losses"), (l) => Math.abs(l) + 12 + 12 * mix(w1000, tau100).temperature ** 2),
       },
     },
   },

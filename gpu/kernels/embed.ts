@@ -22,21 +22,43 @@ export const embedForward = elementwise({
   twin: {
     of: "core/ops/embed.ts embedRows",
     // V = v0 + vCount + above tokens; the kernel sees rows v0 .. v0 + vCount of the table
-    dims: { B: [1, 3], T: [1, 9], C: [1, 12], v0: [0, 4], vCount: [1, 30], above: [0, 4], pos0: [0, 3], usePos: [0, 1] },
+    dims: {
+      B: [1, 3],
+      T: [1, 9],
+      C: [1, 12],
+      v0: [0, 4],
+      vCount: [1, 30],
+      above: [0, 4],
+      pos0: [0, 3],
+      usePos: [0, 1],
+    },
     uniforms: ({ B, T, C, pos0, usePos, v0, vCount }) => ({ N: B * T, T, C, pos0, usePos, v0, vCount }),
     inputs: {
       table: { _tag: "f32", length: ({ v0, vCount, above, C }) => (v0 + vCount + above) * C },
-      tokens: { _tag: "i32", length: ({ B, T }) => B * T, min: () => 0, max: ({ v0, vCount, above }) => v0 + vCount + above - 1 },
+      tokens: {
+        _tag: "i32",
+        length: ({ B, T }) => B * T,
+        min: () => 0,
+        max: ({ v0, vCount, above }) => v0 + vCount + above - 1,
+      },
       wpe: { _tag: "f32", length: ({ pos0, T, C }) => (pos0 + T) * C },
       wte: { _tag: "derived", make: ({ v0, vCount, C }, a) => a.f32("table").slice(v0 * C, (v0 + vCount) * C) },
     },
     outputs: { out: ({ B, T, C }) => B * T * C },
     run: ({ B, T, C, v0, vCount, pos0, usePos }, a) => {
       const tokens = a.i32("tokens"), wpe = usePos ? a.f32("wpe") : undefined;
-      const rows = Array.from({ length: B }, (_, b) => embedRows(a.f32("table"), wpe, tokens.subarray(b * T, (b + 1) * T), C, pos0));
+      const rows = Array.from(
+        { length: B },
+        (_, b) => embedRows(a.f32("table"), wpe, tokens.subarray(b * T, (b + 1) * T), C, pos0),
+      );
       const inView = (n: number) => tokens[n]! >= v0 && tokens[n]! < v0 + vCount;
       const n = (i: number) => Math.floor(i / C);
-      return { out: overwrite(a.f32("out"), (i) => (inView(n(i)) ? rows[Math.floor(n(i) / T)]![(n(i) % T) * C + (i % C)] : undefined)) };
+      return {
+        out: overwrite(
+          a.f32("out"),
+          (i) => (inView(n(i)) ? rows[Math.floor(n(i) / T)]![(n(i) % T) * C + (i % C)] : undefined),
+        ),
+      };
     },
     tolerance: { out: { _tag: "exact" } },
   },

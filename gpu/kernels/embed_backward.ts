@@ -16,7 +16,10 @@ export const groupRowsByToken = (tokens: Int32Array): { uniq: Int32Array; start:
   const rows = Int32Array.from(tokens.keys()).sort((a, b) => tokens[a]! - tokens[b]! || a - b);
   const uniq: number[] = [], start: number[] = [];
   rows.forEach((r, k) => {
-    if (k === 0 || tokens[r]! !== tokens[rows[k - 1]!]!) { uniq.push(tokens[r]!); start.push(k); }
+    if (k === 0 || tokens[r]! !== tokens[rows[k - 1]!]!) {
+      uniq.push(tokens[r]!);
+      start.push(k);
+    }
   });
   start.push(rows.length);
   return { uniq: Int32Array.from(uniq), start: Int32Array.from(start), rows };
@@ -32,8 +35,11 @@ const viewGrad = (dx: Float64Array, tokens: Int32Array, V: number, C: number, v0
 export const embedBackward = elementwise({
   name: "embed_backward",
   bindings: [
-    { name: "dx", access: "read" }, { name: "uniq", access: "read", type: "i32" }, { name: "start", access: "read", type: "i32" },
-    { name: "rows", access: "read", type: "i32" }, { name: "dwte", access: "read_write" },
+    { name: "dx", access: "read" },
+    { name: "uniq", access: "read", type: "i32" },
+    { name: "start", access: "read", type: "i32" },
+    { name: "rows", access: "read", type: "i32" },
+    { name: "dwte", access: "read_write" },
   ],
   uniforms: { U: "u32", C: "u32", v0: "u32", vCount: "u32" },
   count: ["params.U * params.C", ({ U, C }) => U * C],
@@ -43,7 +49,12 @@ export const embedBackward = elementwise({
     dims: { N: [1, 24], C: [1, 8], v0: [0, 3], vCount: [1, 12], above: [0, 3] },
     uniforms: ({ C, v0, vCount }, a) => ({ U: a.i32("uniq").length, C, v0, vCount }),
     inputs: {
-      tokens: { _tag: "i32", length: ({ N }) => N, min: () => 0, max: ({ v0, vCount, above }) => v0 + vCount + above - 1 },
+      tokens: {
+        _tag: "i32",
+        length: ({ N }) => N,
+        min: () => 0,
+        max: ({ v0, vCount, above }) => v0 + vCount + above - 1,
+      },
       dx: { _tag: "f32", length: ({ N, C }) => N * C },
       dwte: { _tag: "f32", length: ({ vCount, C }) => vCount * C },
       uniq: { _tag: "derived", make: (_, a) => groupRowsByToken(a.i32("tokens")).uniq },
@@ -51,12 +62,17 @@ export const embedBackward = elementwise({
       rows: { _tag: "derived", make: (_, a) => groupRowsByToken(a.i32("tokens")).rows },
     },
     outputs: { dwte: ({ vCount, C }) => vCount * C },
-    run: ({ C, v0, vCount, above }, a) => ({ dwte: viewGrad(wide(a.f32("dx")), a.i32("tokens"), v0 + vCount + above, C, v0, a.f32("dwte")) }),
+    run: ({ C, v0, vCount, above }, a) => ({
+      dwte: viewGrad(wide(a.f32("dx")), a.i32("tokens"), v0 + vCount + above, C, v0, a.f32("dwte")),
+    }),
     // the row's value and at most N rows, added in order: γ_(N+1) of Σ|terms|
     tolerance: {
       dwte: {
-        _tag: "ulps", text: "(N + 1) ulps of |dwte| + Σ|dx rows|", ulps: ({ N }) => N + 1,
-        scale: ({ d: { C, v0, vCount, above }, a }) => viewGrad(abs(a.f32("dx")), a.i32("tokens"), v0 + vCount + above, C, v0, abs(a.f32("dwte"))),
+        _tag: "ulps",
+        text: "(N + 1) ulps of |dwte| + Σ|dx rows|",
+        ulps: ({ N }) => N + 1,
+        scale: ({ d: { C, v0, vCount, above }, a }) =>
+          viewGrad(abs(a.f32("dx")), a.i32("tokens"), v0 + vCount + above, C, v0, abs(a.f32("dwte"))),
       },
     },
   },
@@ -81,14 +97,22 @@ export const positionBackward = elementwise({
     // dwpe holds P = T + spare positions; the rows past T are left alone
     dims: { B: [1, 4], T: [1, 9], C: [1, 12], spare: [0, 3] },
     uniforms: ({ B, T, C }) => ({ B, T, C }),
-    inputs: { dx: { _tag: "f32", length: ({ B, T, C }) => B * T * C }, dwpe: { _tag: "f32", length: ({ T, spare, C }) => (T + spare) * C } },
+    inputs: {
+      dx: { _tag: "f32", length: ({ B, T, C }) => B * T * C },
+      dwpe: { _tag: "f32", length: ({ T, spare, C }) => (T + spare) * C },
+    },
     outputs: { dwpe: ({ T, spare, C }) => (T + spare) * C },
-    run: ({ B, T, C, spare }, a) => ({ dwpe: cpuPositionBackward(wide(a.f32("dx")), B, T, T + spare, C, a.f32("dwpe")) }),
+    run: ({ B, T, C, spare }, a) => ({
+      dwpe: cpuPositionBackward(wide(a.f32("dx")), B, T, T + spare, C, a.f32("dwpe")),
+    }),
     // the row's value and B rows, added in order: γ_(B+1) of Σ|terms|
     tolerance: {
       dwpe: {
-        _tag: "ulps", text: "(B + 1) ulps of |dwpe| + Σ_b |dx|", ulps: ({ B }) => B + 1,
-        scale: ({ d: { B, T, C, spare }, a }) => cpuPositionBackward(abs(a.f32("dx")), B, T, T + spare, C, abs(a.f32("dwpe"))),
+        _tag: "ulps",
+        text: "(B + 1) ulps of |dwpe| + Σ_b |dx|",
+        ulps: ({ B }) => B + 1,
+        scale: ({ d: { B, T, C, spare }, a }) =>
+          cpuPositionBackward(abs(a.f32("dx")), B, T, T + spare, C, abs(a.f32("dwpe"))),
       },
     },
   },

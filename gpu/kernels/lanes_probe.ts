@@ -33,7 +33,10 @@ export const lanesProbe = defineKernel({
   },
   // out[i·LANES + j]: what invocation i got from lane j; the answer is j + 100 everywhere
   wgsl: /* wgsl */ `
-  ${Array.from({ length: LANES }, (_, j) => `out[lidx * ${LANES}u + ${j}u] = subgroupBroadcast(lidx + 100u, ${j}u);`).join("\n  ")}`,
+  ${
+    Array.from({ length: LANES }, (_, j) => `out[lidx * ${LANES}u + ${j}u] = subgroupBroadcast(lidx + 100u, ${j}u);`)
+      .join("\n  ")
+  }`,
 });
 
 /** True when the device can run the "lanes" kernels; false on any other outcome, errors included. */

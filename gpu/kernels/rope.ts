@@ -25,7 +25,10 @@ const table = (f: (x: number) => number) => ({ T, HD, pos0 }: RopeDims) =>
 
 /** The twin per row: q and k heads rotated (or rotated back) at position pos0 + n mod T, v as it was. */
 const rotated = (d: RopeDims, qkv: Float32Array): Float64Array => {
-  const { NH, D, C, KV, W } = shape(d), style = d.half ? "half" : "interleaved", f = d.back ? ropeBackward : rope, out = wide(qkv);
+  const { NH, D, C, KV, W } = shape(d),
+    style = d.half ? "half" : "interleaved",
+    f = d.back ? ropeBackward : rope,
+    out = wide(qkv);
   for (let n = 0; n < d.B * d.T; n++) {
     const row = out.subarray(n * W, (n + 1) * W), pos = d.pos0 + (n % d.T);
     out.set(f(row.slice(0, C), 1, NH, D, pos, THETA, style), n * W);
@@ -40,7 +43,9 @@ const pairScale = (d: RopeDims, qkv: Float32Array): Float64Array => {
   for (let n = 0; n < d.B * d.T; n++) {
     for (let h = 0; h < NH + d.NKV; h++) {
       for (let j = 0; j < d.HD; j++) {
-        const base = n * W + (h < NH ? h * D : C + (h - NH) * D), p = base + (d.half ? j : 2 * j), q = base + (d.half ? j + d.HD : 2 * j + 1);
+        const base = n * W + (h < NH ? h * D : C + (h - NH) * D),
+          p = base + (d.half ? j : 2 * j),
+          q = base + (d.half ? j + d.HD : 2 * j + 1);
         s[p] = s[q] = Math.abs(qkv[p]!) + Math.abs(qkv[q]!);
       }
     }
@@ -51,7 +56,18 @@ const pairScale = (d: RopeDims, qkv: Float32Array): Float64Array => {
 export const ropeForward = elementwise({
   name: "rope_forward",
   bindings: [{ name: "qkv", access: "read_write" }, { name: "cosT", access: "read" }, { name: "sinT", access: "read" }],
-  uniforms: { N: "u32", T: "u32", pos0: "u32", NH: "u32", NKV: "u32", D: "u32", W: "u32", C: "u32", half: "u32", sign: "f32" },
+  uniforms: {
+    N: "u32",
+    T: "u32",
+    pos0: "u32",
+    NH: "u32",
+    NKV: "u32",
+    D: "u32",
+    W: "u32",
+    C: "u32",
+    half: "u32",
+    sign: "f32",
+  },
   count: ["params.N * (params.NH + params.NKV) * (params.D / 2u)", ({ N, NH, NKV, D }) => N * (NH + NKV) * (D / 2)],
   twin: {
     of: "core/ops/rope.ts rope, ropeBackward",
@@ -69,7 +85,14 @@ export const ropeForward = elementwise({
     outputs: { qkv: (d) => d.B * d.T * shape(d).W },
     run: (d, a) => ({ qkv: rotated(d, a.f32("qkv")) }),
     // x0·c − x1·s from f32 tables (each within ½ ulp): 4 ulps of |x0| + |x1|; v must stay as it was
-    tolerance: { qkv: { _tag: "ulps", text: "4 ulps of each pair's |x0| + |x1| (v: its bits)", ulps: () => 4, scale: ({ d, a }) => pairScale(d, a.f32("qkv")) } },
+    tolerance: {
+      qkv: {
+        _tag: "ulps",
+        text: "4 ulps of each pair's |x0| + |x1| (v: its bits)",
+        ulps: () => 4,
+        scale: ({ d, a }) => pairScale(d, a.f32("qkv")),
+      },
+    },
   },
   body: /* wgsl */ `
   let hd = params.D / 2u;

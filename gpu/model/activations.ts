@@ -7,7 +7,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { ffnDim, kvDim, type ModelSpec, qDim } from "../../core/model/spec.ts";
-import { gpuError, type GpuError } from "../engine/errors.ts";
+import { type GpuError, gpuError } from "../engine/errors.ts";
 import { rowsPerBinding } from "../engine/split.ts";
 import { createTensor, destroyTensor, type DType, type GpuTensor } from "../engine/tensor.ts";
 
@@ -15,29 +15,68 @@ export interface Activations {
   readonly B: number;
   readonly T: number;
   readonly N: number;
-  readonly f32: Readonly<Record<"x" | "x2" | "xn" | "att" | "qkv" | "h" | "g" | "mean" | "rstd" | "lse" | "losses", GpuTensor<"f32">>>;
+  readonly f32: Readonly<
+    Record<"x" | "x2" | "xn" | "att" | "qkv" | "h" | "g" | "mean" | "rstd" | "lse" | "losses", GpuTensor<"f32">>
+  >;
   readonly tokens: GpuTensor<"i32">;
   readonly targets: GpuTensor<"i32">;
   /** Logits of rows [firstRow, firstRow + rows), each (rows, V). */
-  readonly logits: ReadonlyArray<{ readonly firstRow: number; readonly rows: number; readonly tensor: GpuTensor<"f32"> }>;
+  readonly logits: ReadonlyArray<
+    { readonly firstRow: number; readonly rows: number; readonly tensor: GpuTensor<"f32"> }
+  >;
   readonly stream: ReadonlyArray<GpuTensor<"f32">>; // L + 1 tensors (N, C) when asked for, else empty
 }
 
 /** `logitBinding` bounds each logits chunk; `maxBinding` every other activation. */
-export const createActivations = (device: GPUDevice, s: ModelSpec, B: number, T: number, stream: boolean, logitBinding: number, maxBinding: number): E.Either<GpuError, Activations> => {
+export const createActivations = (
+  device: GPUDevice,
+  s: ModelSpec,
+  B: number,
+  T: number,
+  stream: boolean,
+  logitBinding: number,
+  maxBinding: number,
+): E.Either<GpuError, Activations> => {
   const N = B * T, C = s.nEmbd, F = ffnDim(s), V = s.vocabSize;
   const made: GpuTensor[] = [];
   const sizes: Record<string, number> = {
-    x: N * C, x2: N * C, xn: N * C, att: N * qDim(s), qkv: N * (qDim(s) + 2 * kvDim(s)), h: N * (s._tag === "llama" ? 2 * F : F),
-    g: N * F, mean: N, rstd: N, lse: N * s.nHead, losses: N,
+    x: N * C,
+    x2: N * C,
+    xn: N * C,
+    att: N * qDim(s),
+    qkv: N * (qDim(s) + 2 * kvDim(s)),
+    h: N * (s._tag === "llama" ? 2 * F : F),
+    g: N * F,
+    mean: N,
+    rstd: N,
+    lse: N * s.nHead,
+    losses: N,
   };
   const tooBig = Object.entries(sizes).find(([, n]) => 4 * n > maxBinding);
   if (tooBig !== undefined) {
-    return E.left(gpuError("TooLarge", `Cannot hold activation ${tooBig[0]} of ${4 * tooBig[1]} bytes for batch ${B} × ${T}: one binding takes ${maxBinding}`,
-      "use a smaller --batch or --ctx"));
+    return E.left(
+      gpuError(
+        "TooLarge",
+        `Cannot hold activation ${tooBig[0]} of ${
+          4 * tooBig[1]
+        } bytes for batch ${B} × ${T}: one binding takes ${maxBinding}`,
+        "use a smaller --batch or --ctx",
+      ),
+    );
   }
-  const per = Math.min(N, rowsPerBinding({ rows: N, rowElements: V, bytesPerElement: 4, maxBindingBytes: logitBinding, offsetAlignment: 4 }));
-  if (per === 0) return E.left(gpuError("TooLarge", `Cannot hold one row of ${V} logits in a binding of ${logitBinding} bytes`, "the vocabulary is too large for this device"));
+  const per = Math.min(
+    N,
+    rowsPerBinding({ rows: N, rowElements: V, bytesPerElement: 4, maxBindingBytes: logitBinding, offsetAlignment: 4 }),
+  );
+  if (per === 0) {
+    return E.left(
+      gpuError(
+        "TooLarge",
+        `Cannot hold one row of ${V} logits in a binding of ${logitBinding} bytes`,
+        "the vocabulary is too large for this device",
+      ),
+    );
+  }
   const make = <D extends DType>(name: string, n: number, dtype: D): GpuTensor<D> => {
     const t = createTensor(device, `act ${name} ${B}x${T}`, [n], dtype);
     if (E.isLeft(t)) throw t.left; // sizes were checked against the binding limit above
@@ -51,7 +90,13 @@ export const createActivations = (device: GPUDevice, s: ModelSpec, B: number, T:
       return { firstRow: i * per, rows, tensor: make(`logits[${i}]`, rows * V, "f32") };
     });
     return E.right({
-      B, T, N, f32, logits, tokens: make("tokens", N, "i32"), targets: make("targets", N, "i32"),
+      B,
+      T,
+      N,
+      f32,
+      logits,
+      tokens: make("tokens", N, "i32"),
+      targets: make("targets", N, "i32"),
       stream: stream ? Array.from({ length: s.nLayer + 1 }, (_, k) => make(`stream[${k}]`, N * C, "f32")) : [],
     });
   } catch (e) {

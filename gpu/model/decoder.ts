@@ -11,7 +11,7 @@ import { pipe } from "fp-ts/lib/function.js";
 import { kvDim } from "../../core/model/spec.ts";
 import type { Activations } from "./activations.ts";
 import { createBatch } from "../engine/batch.ts";
-import { gpuError, type GpuError } from "../engine/errors.ts";
+import { type GpuError, gpuError } from "../engine/errors.ts";
 import { type ForwardContext, recordBlock, recordEmbed, recordHead, sharedBlockBuffers } from "./record_forward.ts";
 import { createTensor, destroyTensor, type GpuTensor, upload } from "../engine/tensor.ts";
 
@@ -37,11 +37,17 @@ export const createDecoder = (cx: ForwardContext, acts: Activations): E.Either<G
   return E.right({
     position: () => pos,
     step: (token) => {
-      if (pos >= P) return TE.left(gpuError("TooLarge", `Cannot decode position ${pos}: the context holds ${P}`, "generate fewer tokens"));
+      if (pos >= P) {
+        return TE.left(
+          gpuError("TooLarge", `Cannot decode position ${pos}: the context holds ${P}`, "generate fewer tokens"),
+        );
+      }
       upload(cx.device, acts.tokens, Int32Array.of(token));
       const batch = createBatch(cx.device, `decode ${pos}`);
       recordEmbed(cx, batch, acts, pos);
-      caches.forEach((cache, i) => recordBlock(cx, batch, acts, sharedBlockBuffers(acts), i, { cache, capacity: P, pos0: pos }));
+      caches.forEach((cache, i) =>
+        recordBlock(cx, batch, acts, sharedBlockBuffers(acts), i, { cache, capacity: P, pos0: pos })
+      );
       recordHead(cx, batch, acts, false);
       const h = batch.read(acts.logits[0]!.tensor);
       pos += 1;

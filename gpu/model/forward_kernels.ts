@@ -26,28 +26,51 @@ import { transpose } from "../kernels/transpose.ts";
 import type { KernelProfile } from "../kernels/profile.ts";
 
 const common = {
-  embed: embedForward, layerNorm: layerNormForward, rmsNorm: rmsNormForward, matmul: matmulForward, transpose,
-  rope: ropeForward, attention: attentionForward, kvAppend, gelu: geluForward, swiglu: swigluForward, crossEntropy: crossEntropyForward,
+  embed: embedForward,
+  layerNorm: layerNormForward,
+  rmsNorm: rmsNormForward,
+  matmul: matmulForward,
+  transpose,
+  rope: ropeForward,
+  attention: attentionForward,
+  kvAppend,
+  gelu: geluForward,
+  swiglu: swigluForward,
+  crossEntropy: crossEntropyForward,
 } as const;
 
 const FAST_FORWARD = { cpu: matmulForwardVec4, lanes: matmulForwardLanes, gpu: matmulForwardTiled } as const;
 
 /** The forward kernel records of a profile. */
 export const forwardKernels = (profile: KernelProfile) =>
-  ({ ...common, matmulFast: FAST_FORWARD[profile], attention: profile === "lanes" ? attentionForwardLanes : attentionForward }) as const;
+  ({
+    ...common,
+    matmulFast: FAST_FORWARD[profile],
+    attention: profile === "lanes" ? attentionForwardLanes : attentionForward,
+  }) as const;
 
 type Records = ReturnType<typeof forwardKernels>;
 export type ForwardKernels = { readonly [K in keyof Records]: CompiledKernel<Records[K]> };
 
 /** Compiles a record of kernels under the same keys, each in its variant ("default" unless named). */
-export const compileAll = <R extends Readonly<Record<string, AnyKernel>>>(cache: KernelCache, records: R, variants: Partial<Record<keyof R, string>> = {}) => {
+export const compileAll = <R extends Readonly<Record<string, AnyKernel>>>(
+  cache: KernelCache,
+  records: R,
+  variants: Partial<Record<keyof R, string>> = {},
+) => {
   const names = Object.keys(records);
   return pipe(
     TE.sequenceArray(names.map((n) => cache.compile(records[n]!, variants[n] ?? "default"))),
-    TE.map((compiled) => Object.fromEntries(names.map((n, i) => [n, compiled[i]])) as { readonly [K in keyof R]: CompiledKernel<R[K]> }),
+    TE.map((compiled) =>
+      Object.fromEntries(names.map((n, i) => [n, compiled[i]])) as { readonly [K in keyof R]: CompiledKernel<R[K]> }
+    ),
   );
 };
 
 /** The forward kernels of a profile, attention specialised to head dim D (any D when left out). */
-export const compileForwardKernels = (cache: KernelCache, profile: KernelProfile = "cpu", D?: number): TE.TaskEither<GpuError, ForwardKernels> =>
+export const compileForwardKernels = (
+  cache: KernelCache,
+  profile: KernelProfile = "cpu",
+  D?: number,
+): TE.TaskEither<GpuError, ForwardKernels> =>
   compileAll(cache, forwardKernels(profile), { attention: headDimVariant(D ?? 0) });

@@ -14,9 +14,9 @@ import { pipe } from "fp-ts/lib/function.js";
 import { headDim, type ModelSpec } from "../../core/model/spec.ts";
 import type { Weights } from "../../core/model/tensors.ts";
 import { type Activations, createActivations, destroyActivations } from "./activations.ts";
-import { type Batch, createBatch, type ReadHandle, type Readbacks } from "../engine/batch.ts";
+import { type Batch, createBatch, type Readbacks, type ReadHandle } from "../engine/batch.ts";
 import type { KernelCache } from "../engine/compile.ts";
-import { gpuError, type GpuError } from "../engine/errors.ts";
+import { type GpuError, gpuError } from "../engine/errors.ts";
 import { createDecoder, type GpuDecoder } from "./decoder.ts";
 import { compileForwardKernels } from "./forward_kernels.ts";
 import { uploadWeights } from "./weights.ts";
@@ -33,7 +33,12 @@ export interface GpuForward {
 
 export interface GpuModel {
   readonly spec: ModelSpec;
-  forward(tokens: Int32Array, B: number, T: number, opts?: { stream?: boolean; targets?: Int32Array }): TE.TaskEither<GpuError, GpuForward>;
+  forward(
+    tokens: Int32Array,
+    B: number,
+    T: number,
+    opts?: { stream?: boolean; targets?: Int32Array },
+  ): TE.TaskEither<GpuError, GpuForward>;
   /** Mean loss against `targets` (B, T), reading back only the row losses: scoring, as an Evaluator does. */
   loss(tokens: Int32Array, targets: Int32Array, B: number, T: number): TE.TaskEither<GpuError, number>;
   blockForward(i: number, x: Float32Array, B: number, T: number): TE.TaskEither<GpuError, Float32Array>;
@@ -62,7 +67,12 @@ const concat = (parts: ReadonlyArray<Float32Array>): Float32Array => {
   return out;
 };
 
-export const createGpuModel = (cache: KernelCache, spec: ModelSpec, weights: Weights, opts: GpuModelOptions = {}): TE.TaskEither<GpuError, GpuModel> =>
+export const createGpuModel = (
+  cache: KernelCache,
+  spec: ModelSpec,
+  weights: Weights,
+  opts: GpuModelOptions = {},
+): TE.TaskEither<GpuError, GpuModel> =>
   pipe(
     compileForwardKernels(cache, opts.profile, headDim(spec)),
     TE.chainEitherK((k) => {
@@ -90,11 +100,19 @@ const runner = (cx: ForwardContext): GpuModel => {
     const key = `${B}x${T}${stream ? "s" : ""}`;
     const have = shapes.get(key);
     if (have !== undefined) return E.right(have);
-    return E.map((a: Activations) => (shapes.set(key, a), a))(createActivations(cx.device, cx.spec, B, T, stream, cx.maxBinding, cx.device.limits.maxStorageBufferBindingSize));
+    return E.map((a: Activations) => (shapes.set(key, a), a))(
+      createActivations(cx.device, cx.spec, B, T, stream, cx.maxBinding, cx.device.limits.maxStorageBufferBindingSize),
+    );
   };
   const checkShape = (B: number, T: number, n: number, per: number): E.Either<GpuError, void> =>
     T > cx.spec.blockSize || B < 1 || T < 1 || n !== B * T * per
-      ? E.left(gpuError("TooLarge", `Cannot run the model on ${n} values as batch ${B} × ${T}: the context holds at most ${cx.spec.blockSize} positions`, "check the batch and context sizes"))
+      ? E.left(
+        gpuError(
+          "TooLarge",
+          `Cannot run the model on ${n} values as batch ${B} × ${T}: the context holds at most ${cx.spec.blockSize} positions`,
+          "check the batch and context sizes",
+        ),
+      )
       : E.right(undefined);
   /** Embedding, every block and the head into a's buffers (copying the residual stream when a keeps one). */
   const recordModel = (batch: Batch, a: Activations, loss: boolean): void => {
@@ -113,60 +131,69 @@ const runner = (cx: ForwardContext): GpuModel => {
 
   return {
     spec: cx.spec,
-    forward: (tokens, B, T, o = {}) => pipe(
-      TE.fromEither(E.chain(() => acts(B, T, o.stream ?? false))(checkShape(B, T, tokens.length, 1))),
-      TE.chain((a) => {
-        upload(cx.device, a.tokens, tokens);
-        if (o.targets) upload(cx.device, a.targets, o.targets);
-        const { batch, logits } = readLogits(a);
-        recordModel(batch, a, o.targets !== undefined);
-        const hl = logits(), hs = a.stream.map((t) => batch.read(t)), hloss = o.targets ? batch.read(a.f32.losses) : undefined;
-        return TE.map((r: { get: (h: ReadHandle<"f32">) => Float32Array }) => ({
-          logits: concat(hl.map((h) => r.get(h))),
-          ...(o.stream ? { stream: hs.map((h) => r.get(h)) } : {}),
-          ...(hloss ? { loss: r.get(hloss).reduce((s, v) => s + v, 0) / (B * T) } : {}),
-        }))(batch.submit());
-      }),
-    ),
-    loss: (tokens, targets, B, T) => pipe(
-      TE.fromEither(E.chain(() => acts(B, T, false))(checkShape(B, T, tokens.length, 1))),
-      TE.chain((a) => {
-        upload(cx.device, a.tokens, tokens);
-        upload(cx.device, a.targets, targets);
-        const batch = createBatch(cx.device, `loss ${B}x${T}`);
-        recordModel(batch, a, true);
-        const h = batch.read(a.f32.losses); // summed in index order, as forward's loss and the trainer's evalLoss
-        return TE.map((r: Readbacks) => r.get(h).reduce((s, v) => s + v, 0) / (B * T))(batch.submit());
-      }),
-    ),
-    blockForward: (i, x, B, T) => pipe(
-      TE.fromEither(E.chain(() => acts(B, T, false))(checkShape(B, T, x.length, cx.spec.nEmbd))),
-      TE.chain((a) => {
-        upload(cx.device, a.f32.x, x);
-        const batch = createBatch(cx.device, `block ${i} ${B}x${T}`);
-        recordBlock(cx, batch, a, sharedBlockBuffers(a), i);
-        const h = batch.read(a.f32.x);
-        return TE.map((r: { get: (h: ReadHandle<"f32">) => Float32Array }) => r.get(h))(batch.submit());
-      }),
-    ),
-    headLogits: (x, B, T) => pipe(
-      TE.fromEither(E.chain(() => acts(B, T, false))(checkShape(B, T, x.length, cx.spec.nEmbd))),
-      TE.chain((a) => {
-        upload(cx.device, a.f32.x, x);
-        const { batch, logits } = readLogits(a);
-        recordHead(cx, batch, a, false);
-        const hl = logits();
-        return TE.map((r: { get: (h: ReadHandle<"f32">) => Float32Array }) => concat(hl.map((h) => r.get(h))))(batch.submit());
-      }),
-    ),
-    recordLogits: (batch, tokens, B, T) => pipe(
-      E.chain(() => acts(B, T, false))(checkShape(B, T, tokens.length, 1)),
-      E.map((a) => {
-        upload(cx.device, a.tokens, tokens);
-        recordModel(batch, a, false);
-        return a.logits;
-      }),
-    ),
+    forward: (tokens, B, T, o = {}) =>
+      pipe(
+        TE.fromEither(E.chain(() => acts(B, T, o.stream ?? false))(checkShape(B, T, tokens.length, 1))),
+        TE.chain((a) => {
+          upload(cx.device, a.tokens, tokens);
+          if (o.targets) upload(cx.device, a.targets, o.targets);
+          const { batch, logits } = readLogits(a);
+          recordModel(batch, a, o.targets !== undefined);
+          const hl = logits(),
+            hs = a.stream.map((t) => batch.read(t)),
+            hloss = o.targets ? batch.read(a.f32.losses) : undefined;
+          return TE.map((r: { get: (h: ReadHandle<"f32">) => Float32Array }) => ({
+            logits: concat(hl.map((h) => r.get(h))),
+            ...(o.stream ? { stream: hs.map((h) => r.get(h)) } : {}),
+            ...(hloss ? { loss: r.get(hloss).reduce((s, v) => s + v, 0) / (B * T) } : {}),
+          }))(batch.submit());
+        }),
+      ),
+    loss: (tokens, targets, B, T) =>
+      pipe(
+        TE.fromEither(E.chain(() => acts(B, T, false))(checkShape(B, T, tokens.length, 1))),
+        TE.chain((a) => {
+          upload(cx.device, a.tokens, tokens);
+          upload(cx.device, a.targets, targets);
+          const batch = createBatch(cx.device, `loss ${B}x${T}`);
+          recordModel(batch, a, true);
+          const h = batch.read(a.f32.losses); // summed in index order, as forward's loss and the trainer's evalLoss
+          return TE.map((r: Readbacks) => r.get(h).reduce((s, v) => s + v, 0) / (B * T))(batch.submit());
+        }),
+      ),
+    blockForward: (i, x, B, T) =>
+      pipe(
+        TE.fromEither(E.chain(() => acts(B, T, false))(checkShape(B, T, x.length, cx.spec.nEmbd))),
+        TE.chain((a) => {
+          upload(cx.device, a.f32.x, x);
+          const batch = createBatch(cx.device, `block ${i} ${B}x${T}`);
+          recordBlock(cx, batch, a, sharedBlockBuffers(a), i);
+          const h = batch.read(a.f32.x);
+          return TE.map((r: { get: (h: ReadHandle<"f32">) => Float32Array }) => r.get(h))(batch.submit());
+        }),
+      ),
+    headLogits: (x, B, T) =>
+      pipe(
+        TE.fromEither(E.chain(() => acts(B, T, false))(checkShape(B, T, x.length, cx.spec.nEmbd))),
+        TE.chain((a) => {
+          upload(cx.device, a.f32.x, x);
+          const { batch, logits } = readLogits(a);
+          recordHead(cx, batch, a, false);
+          const hl = logits();
+          return TE.map((r: { get: (h: ReadHandle<"f32">) => Float32Array }) => concat(hl.map((h) => r.get(h))))(
+            batch.submit(),
+          );
+        }),
+      ),
+    recordLogits: (batch, tokens, B, T) =>
+      pipe(
+        E.chain(() => acts(B, T, false))(checkShape(B, T, tokens.length, 1)),
+        E.map((a) => {
+          upload(cx.device, a.tokens, tokens);
+          recordModel(batch, a, false);
+          return a.logits;
+        }),
+      ),
     decoder: () => E.chain((a: Activations) => createDecoder(cx, a))(acts(1, 1, false)),
     destroy: () => {
       shapes.forEach(destroyActivations);

@@ -50,8 +50,15 @@ export const recordLinear = (cx: ForwardContext, batch: Batch, a: LinearArgs): v
   const transposed = cx.wt[a.w] ?? [];
   bindingViews(cx.device, weight(cx, a.w), a.I, cx.maxBinding).forEach(({ span, view }, idx) => {
     const u = {
-      N: a.N, I: a.I, O: span.rows, ldy: a.ldy, yOff: span.firstRow, bOff: span.firstRow,
-      useBias: a.b ? 1 : 0, useRes: a.res ? 1 : 0, xRow0: a.xRow0 ?? 0,
+      N: a.N,
+      I: a.I,
+      O: span.rows,
+      ldy: a.ldy,
+      yOff: span.firstRow,
+      bOff: span.firstRow,
+      useBias: a.b ? 1 : 0,
+      useRes: a.res ? 1 : 0,
+      xRow0: a.xRow0 ?? 0,
     };
     const io = { x: a.x, b: a.b ? weight(cx, a.b) : cx.dummy, res: a.res ?? cx.dummy, y: a.y };
     const wt = transposed[idx];
@@ -67,11 +74,23 @@ export interface DecodeAt {
   readonly pos0: number; // position of the first new row
 }
 
-export const recordEmbed = (cx: ForwardContext, batch: Batch, acts: Activations, pos0 = 0, out: GpuTensor<"f32"> = acts.f32.x): void => {
+export const recordEmbed = (
+  cx: ForwardContext,
+  batch: Batch,
+  acts: Activations,
+  pos0 = 0,
+  out: GpuTensor<"f32"> = acts.f32.x,
+): void => {
   const C = cx.spec.nEmbd, wpe = cx.spec._tag === "gpt2" ? weight(cx, "wpe") : cx.dummy;
   for (const { span, view } of bindingViews(cx.device, weight(cx, "wte"), C, cx.maxBinding)) {
     batch.dispatch(cx.k.embed, { tokens: acts.tokens, wte: view, wpe, out }, {
-      N: acts.N, T: acts.T, C, pos0, usePos: cx.spec._tag === "gpt2" ? 1 : 0, v0: span.firstRow, vCount: span.rows,
+      N: acts.N,
+      T: acts.T,
+      C,
+      pos0,
+      usePos: cx.spec._tag === "gpt2" ? 1 : 0,
+      v0: span.firstRow,
+      vCount: span.rows,
     });
   }
 };
@@ -81,25 +100,56 @@ export interface BlockBuffers {
   readonly xin: GpuTensor<"f32">; // (N, C) block input
   readonly mid: GpuTensor<"f32">; // (N, C) after the attention residual
   readonly xout: GpuTensor<"f32">; // (N, C) block output (may be xin itself)
-  readonly xn1: GpuTensor<"f32">; readonly mean1: GpuTensor<"f32">; readonly rstd1: GpuTensor<"f32">;
-  readonly qkv: GpuTensor<"f32">; readonly att: GpuTensor<"f32">; readonly lse: GpuTensor<"f32">;
-  readonly xn2: GpuTensor<"f32">; readonly mean2: GpuTensor<"f32">; readonly rstd2: GpuTensor<"f32">;
-  readonly h: GpuTensor<"f32">; readonly g: GpuTensor<"f32">;
+  readonly xn1: GpuTensor<"f32">;
+  readonly mean1: GpuTensor<"f32">;
+  readonly rstd1: GpuTensor<"f32">;
+  readonly qkv: GpuTensor<"f32">;
+  readonly att: GpuTensor<"f32">;
+  readonly lse: GpuTensor<"f32">;
+  readonly xn2: GpuTensor<"f32">;
+  readonly mean2: GpuTensor<"f32">;
+  readonly rstd2: GpuTensor<"f32">;
+  readonly h: GpuTensor<"f32">;
+  readonly g: GpuTensor<"f32">;
 }
 
 export const sharedBlockBuffers = (a: Activations): BlockBuffers => {
   const f = a.f32;
-  return { xin: f.x, mid: f.x2, xout: f.x, xn1: f.xn, mean1: f.mean, rstd1: f.rstd, qkv: f.qkv, att: f.att, lse: f.lse, xn2: f.xn, mean2: f.mean, rstd2: f.rstd, h: f.h, g: f.g };
+  return {
+    xin: f.x,
+    mid: f.x2,
+    xout: f.x,
+    xn1: f.xn,
+    mean1: f.mean,
+    rstd1: f.rstd,
+    qkv: f.qkv,
+    att: f.att,
+    lse: f.lse,
+    xn2: f.xn,
+    mean2: f.mean,
+    rstd2: f.rstd,
+    h: f.h,
+    g: f.g,
+  };
 };
 
 /** out = norm(x) with the named gain (and bias: LayerNorm; none: RMSNorm); row statistics kept. */
-export const recordNorm = (cx: ForwardContext, batch: Batch, N: number, x: GpuTensor<"f32">, w: string, b: string | undefined,
-  out: GpuTensor<"f32">, mean: GpuTensor<"f32">, rstd: GpuTensor<"f32">): void => {
+export const recordNorm = (
+  cx: ForwardContext,
+  batch: Batch,
+  N: number,
+  x: GpuTensor<"f32">,
+  w: string,
+  b: string | undefined,
+  out: GpuTensor<"f32">,
+  mean: GpuTensor<"f32">,
+  rstd: GpuTensor<"f32">,
+): void => {
   const C = cx.spec.nEmbd, eps = cx.spec.normEps;
-  if (b !== undefined) batch.dispatch(cx.k.layerNorm, { x, w: weight(cx, w), b: weight(cx, b), out, mean, rstd }, { N, C, eps });
-  else batch.dispatch(cx.k.rmsNorm, { x, w: weight(cx, w), out, rstd }, { N, C, eps });
+  if (b !== undefined) {
+    batch.dispatch(cx.k.layerNorm, { x, w: weight(cx, w), b: weight(cx, b), out, mean, rstd }, { N, C, eps });
+  } else batch.dispatch(cx.k.rmsNorm, { x, w: weight(cx, w), out, rstd }, { N, C, eps });
 };
-
 
 const withBias = (b: string | undefined) => (b === undefined ? {} : { b });
 
@@ -108,36 +158,102 @@ const withBias = (b: string | undefined) => (b === undefined ? {} : { b });
  * new positions of a cached sequence. qkv (N, W = Q + 2·KV), att (N, Q), Q = NH·D: the kernels'
  * uniform C is Q, the column where k starts and the attention output's row width.
  */
-export const recordBlock = (cx: ForwardContext, batch: Batch, shape: { B: number; T: number; N: number }, bb: BlockBuffers, i: number, at?: DecodeAt): void => {
-  const s = cx.spec, { B, T, N } = shape, C = s.nEmbd, Q = qDim(s), F = ffnDim(s), KV = kvDim(s), W = Q + 2 * KV, D = headDim(s);
+export const recordBlock = (
+  cx: ForwardContext,
+  batch: Batch,
+  shape: { B: number; T: number; N: number },
+  bb: BlockBuffers,
+  i: number,
+  at?: DecodeAt,
+): void => {
+  const s = cx.spec,
+    { B, T, N } = shape,
+    C = s.nEmbd,
+    Q = qDim(s),
+    F = ffnDim(s),
+    KV = kvDim(s),
+    W = Q + 2 * KV,
+    D = headDim(s);
   const wn = blockWeightNames(s, i);
   recordNorm(cx, batch, N, bb.xin, wn.norm1, wn.norm1b, bb.xn1, bb.mean1, bb.rstd1);
   recordLinear(cx, batch, { x: bb.xn1, N, I: C, w: wn.qkv, ...withBias(wn.qkvb), y: bb.qkv, ldy: W });
   if (s._tag === "llama") {
-    batch.dispatch(cx.k.rope, { qkv: bb.qkv, cosT: weight(cx, "rope.cos"), sinT: weight(cx, "rope.sin") },
-      { N, T, pos0: at?.pos0 ?? 0, NH: s.nHead, NKV: s.nKvHead, D, W, C: Q, half: s.ropeStyle === "half" ? 1 : 0, sign: 1 });
+    batch.dispatch(cx.k.rope, { qkv: bb.qkv, cosT: weight(cx, "rope.cos"), sinT: weight(cx, "rope.sin") }, {
+      N,
+      T,
+      pos0: at?.pos0 ?? 0,
+      NH: s.nHead,
+      NKV: s.nKvHead,
+      D,
+      W,
+      C: Q,
+      half: s.ropeStyle === "half" ? 1 : 0,
+      sign: 1,
+    });
   }
   const head = { B, T, NH: s.nHead, NKV: s._tag === "gpt2" ? s.nHead : s.nKvHead, D, W, C: Q, scale: 1 / Math.sqrt(D) };
   if (at === undefined) {
-    batch.dispatch(cx.k.attention, { qkv: bb.qkv, kv: bb.qkv, out: bb.att, lse: bb.lse }, { ...head, S: T, kvW: W, kOff: Q, vOff: Q + KV, pos0: 0 });
+    batch.dispatch(cx.k.attention, { qkv: bb.qkv, kv: bb.qkv, out: bb.att, lse: bb.lse }, {
+      ...head,
+      S: T,
+      kvW: W,
+      kOff: Q,
+      vOff: Q + KV,
+      pos0: 0,
+    });
   } else {
     batch.dispatch(cx.k.kvAppend, { qkv: bb.qkv, cache: at.cache }, { N, W, C: Q, KV2: 2 * KV, pos0: at.pos0 });
-    batch.dispatch(cx.k.attention, { qkv: bb.qkv, kv: at.cache, out: bb.att, lse: bb.lse }, { ...head, S: at.capacity, kvW: 2 * KV, kOff: 0, vOff: KV, pos0: at.pos0 });
+    batch.dispatch(cx.k.attention, { qkv: bb.qkv, kv: at.cache, out: bb.att, lse: bb.lse }, {
+      ...head,
+      S: at.capacity,
+      kvW: 2 * KV,
+      kOff: 0,
+      vOff: KV,
+      pos0: at.pos0,
+    });
   }
   recordLinear(cx, batch, { x: bb.att, N, I: Q, w: wn.proj, ...withBias(wn.projb), res: bb.xin, y: bb.mid, ldy: C });
   recordNorm(cx, batch, N, bb.mid, wn.norm2, wn.norm2b, bb.xn2, bb.mean2, bb.rstd2);
-  recordLinear(cx, batch, { x: bb.xn2, N, I: C, w: wn.up, ...withBias(wn.upb), y: bb.h, ldy: s._tag === "gpt2" ? F : 2 * F });
+  recordLinear(cx, batch, {
+    x: bb.xn2,
+    N,
+    I: C,
+    w: wn.up,
+    ...withBias(wn.upb),
+    y: bb.h,
+    ldy: s._tag === "gpt2" ? F : 2 * F,
+  });
   if (s._tag === "gpt2") batch.dispatch(cx.k.gelu, { inp: bb.h, out: bb.g }, { n: N * F });
   else batch.dispatch(cx.k.swiglu, { h: bb.h, out: bb.g }, { N, F });
   recordLinear(cx, batch, { x: bb.g, N, I: F, w: wn.down, ...withBias(wn.downb), res: bb.mid, y: bb.xout, ldy: C });
 };
 
 /** Final norm of x (default acts.x) into acts.xn and the LM head into the logits chunks; the loss when asked. */
-export const recordHead = (cx: ForwardContext, batch: Batch, acts: Activations, loss: boolean, x: GpuTensor<"f32"> = acts.f32.x): void => {
+export const recordHead = (
+  cx: ForwardContext,
+  batch: Batch,
+  acts: Activations,
+  loss: boolean,
+  x: GpuTensor<"f32"> = acts.f32.x,
+): void => {
   const s = cx.spec, C = s.nEmbd, V = s.vocabSize, hn = headWeightNames(s);
   recordNorm(cx, batch, acts.N, x, hn.norm, hn.normb, acts.f32.xn, acts.f32.mean, acts.f32.rstd);
   for (const chunk of acts.logits) {
-    recordLinear(cx, batch, { x: acts.f32.xn, xRow0: chunk.firstRow, N: chunk.rows, I: C, w: hn.head, y: chunk.tensor, ldy: V });
-    if (loss) batch.dispatch(cx.k.crossEntropy, { logits: chunk.tensor, targets: acts.targets, losses: acts.f32.losses }, { N: chunk.rows, V, row0: chunk.firstRow });
+    recordLinear(cx, batch, {
+      x: acts.f32.xn,
+      xRow0: chunk.firstRow,
+      N: chunk.rows,
+      I: C,
+      w: hn.head,
+      y: chunk.tensor,
+      ldy: V,
+    });
+    if (loss) {
+      batch.dispatch(cx.k.crossEntropy, { logits: chunk.tensor, targets: acts.targets, losses: acts.f32.losses }, {
+        N: chunk.rows,
+        V,
+        row0: chunk.firstRow,
+      });
+    }
   }
 };

@@ -21,25 +21,51 @@ export type TransposedWeights = Readonly<Record<string, ReadonlyArray<GpuTensor<
 export const linearWeights = (s: ModelSpec): ReadonlyArray<{ readonly name: string; readonly I: number }> => [
   ...Array.from({ length: s.nLayer }, (_, i) => {
     const wn = blockWeightNames(s, i);
-    return [{ name: wn.qkv, I: s.nEmbd }, { name: wn.proj, I: qDim(s) }, { name: wn.up, I: s.nEmbd }, { name: wn.down, I: ffnDim(s) }];
+    return [{ name: wn.qkv, I: s.nEmbd }, { name: wn.proj, I: qDim(s) }, { name: wn.up, I: s.nEmbd }, {
+      name: wn.down,
+      I: ffnDim(s),
+    }];
   }).flat(),
   { name: headWeightNames(s).head, I: s.nEmbd },
 ];
 
-interface Piece { readonly view: TensorView<"f32">; readonly rows: number; readonly I: number; readonly wt: GpuTensor<"f32"> | undefined }
+interface Piece {
+  readonly view: TensorView<"f32">;
+  readonly rows: number;
+  readonly I: number;
+  readonly wt: GpuTensor<"f32"> | undefined;
+}
 
-const pieces = (device: GPUDevice, w: GpuTensor<"f32">, I: number, maxBinding: number, make: (rows: number) => GpuTensor<"f32"> | undefined): Piece[] =>
-  bindingViews(device, w, I, maxBinding).map(({ span, view }) =>
-    ({ view, rows: span.rows, I, wt: span.rows % 4 === 0 && span.firstRow % 4 === 0 ? make(span.rows) : undefined }));
+const pieces = (
+  device: GPUDevice,
+  w: GpuTensor<"f32">,
+  I: number,
+  maxBinding: number,
+  make: (rows: number) => GpuTensor<"f32"> | undefined,
+): Piece[] =>
+  bindingViews(device, w, I, maxBinding).map(({ span, view }) => ({
+    view,
+    rows: span.rows,
+    I,
+    wt: span.rows % 4 === 0 && span.firstRow % 4 === 0 ? make(span.rows) : undefined,
+  }));
 
-export const createTransposed = (device: GPUDevice, s: ModelSpec, w: DeviceWeights, maxBinding: number): E.Either<GpuError, TransposedWeights> => {
+export const createTransposed = (
+  device: GPUDevice,
+  s: ModelSpec,
+  w: DeviceWeights,
+  maxBinding: number,
+): E.Either<GpuError, TransposedWeights> => {
   const out: Record<string, Array<GpuTensor<"f32"> | undefined>> = {};
   const made: GpuTensor[] = [];
   for (const { name, I } of linearWeights(s)) {
     let failed: E.Left<GpuError> | undefined;
     const ps = pieces(device, w[name]!, I, maxBinding, (rows) => {
       const t = createTensor(device, `transposed ${name}`, [I, rows], "f32");
-      if (E.isLeft(t)) { failed = t; return undefined; }
+      if (E.isLeft(t)) {
+        failed = t;
+        return undefined;
+      }
       made.push(t.right);
       return t.right;
     });
@@ -50,7 +76,15 @@ export const createTransposed = (device: GPUDevice, s: ModelSpec, w: DeviceWeigh
 };
 
 /** Records Wᵀ ← W for every transposed piece. */
-export const recordTransposes = (device: GPUDevice, k: ForwardKernels, s: ModelSpec, w: DeviceWeights, wt: TransposedWeights, maxBinding: number, batch: Batch): void => {
+export const recordTransposes = (
+  device: GPUDevice,
+  k: ForwardKernels,
+  s: ModelSpec,
+  w: DeviceWeights,
+  wt: TransposedWeights,
+  maxBinding: number,
+  batch: Batch,
+): void => {
   for (const { name, I } of linearWeights(s)) {
     const have = wt[name] ?? [];
     pieces(device, w[name]!, I, maxBinding, () => undefined).forEach((p, idx) => {

@@ -28,10 +28,25 @@ export const deviceArrays = (s: ModelSpec, w: Weights): ReadonlyArray<readonly [
     const B = (n: string) => T(blockName(i, n));
     const own = (names: string[]) => names.map((n) => [blockName(i, n), B(n)] as const);
     return s._tag === "gpt2"
-      ? own(["ln1w", "ln1b", "qkvw", "qkvb", "attprojw", "attprojb", "ln2w", "ln2b", "fcw", "fcb", "fcprojw", "fcprojb"])
-      : [...own(["attnnorm", "wo", "ffnnorm", "w2"]),
+      ? own([
+        "ln1w",
+        "ln1b",
+        "qkvw",
+        "qkvb",
+        "attprojw",
+        "attprojb",
+        "ln2w",
+        "ln2b",
+        "fcw",
+        "fcb",
+        "fcprojw",
+        "fcprojb",
+      ])
+      : [
+        ...own(["attnnorm", "wo", "ffnnorm", "w2"]),
         [blockName(i, "wqkv"), concatRows(B("wq"), B("wk"), B("wv"))] as const,
-        [blockName(i, "w13"), concatRows(B("w1"), B("w3"))] as const];
+        [blockName(i, "w13"), concatRows(B("w1"), B("w3"))] as const,
+      ];
   }).flat();
   return [...globals, ...blocks, ...ropeTables(s)];
 };
@@ -95,12 +110,39 @@ export const deviceDecays = (s: ModelSpec, name: string): boolean =>
 export const blockWeightNames = (s: ModelSpec, i: number) => {
   const n = (name: string) => blockName(i, name);
   return s._tag === "gpt2"
-    ? { norm1: n("ln1w"), norm1b: n("ln1b"), qkv: n("qkvw"), qkvb: n("qkvb"), proj: n("attprojw"), projb: n("attprojb"),
-      norm2: n("ln2w"), norm2b: n("ln2b"), up: n("fcw"), upb: n("fcb"), down: n("fcprojw"), downb: n("fcprojb") }
-    : { norm1: n("attnnorm"), norm1b: undefined, qkv: n("wqkv"), qkvb: undefined, proj: n("wo"), projb: undefined,
-      norm2: n("ffnnorm"), norm2b: undefined, up: n("w13"), upb: undefined, down: n("w2"), downb: undefined };
+    ? {
+      norm1: n("ln1w"),
+      norm1b: n("ln1b"),
+      qkv: n("qkvw"),
+      qkvb: n("qkvb"),
+      proj: n("attprojw"),
+      projb: n("attprojb"),
+      norm2: n("ln2w"),
+      norm2b: n("ln2b"),
+      up: n("fcw"),
+      upb: n("fcb"),
+      down: n("fcprojw"),
+      downb: n("fcprojb"),
+    }
+    : {
+      norm1: n("attnnorm"),
+      norm1b: undefined,
+      qkv: n("wqkv"),
+      qkvb: undefined,
+      proj: n("wo"),
+      projb: undefined,
+      norm2: n("ffnnorm"),
+      norm2b: undefined,
+      up: n("w13"),
+      upb: undefined,
+      down: n("w2"),
+      downb: undefined,
+    };
 };
 
 /** The device names of the final norm and the LM head. */
-export const headWeightNames = (s: ModelSpec) =>
-  ({ norm: s._tag === "gpt2" ? "lnfw" : "normf", normb: s._tag === "gpt2" ? "lnfb" : undefined, head: isTied(s) ? "wte" : "lmhead" });
+export const headWeightNames = (s: ModelSpec) => ({
+  norm: s._tag === "gpt2" ? "lnfw" : "normf",
+  normb: s._tag === "gpt2" ? "lnfb" : undefined,
+  head: isTied(s) ? "wte" : "lmhead",
+});

@@ -20,14 +20,22 @@ export interface TrainBuffers {
   readonly acts: Activations;
   readonly stream: ReadonlyArray<GpuTensor<"f32">>;
   readonly blocks: ReadonlyArray<BlockBuffers>;
-  readonly d: Readonly<Record<"dA" | "dB" | "dmid" | "dxn" | "datt" | "dqkv" | "dh" | "dg" | "delta", GpuTensor<"f32">>>;
+  readonly d: Readonly<
+    Record<"dA" | "dB" | "dmid" | "dxn" | "datt" | "dqkv" | "dh" | "dg" | "delta", GpuTensor<"f32">>
+  >;
   readonly uniq: GpuTensor<"i32">;
   readonly start: GpuTensor<"i32">;
   readonly rows: GpuTensor<"i32">;
   readonly all: ReadonlyArray<GpuTensor>;
 }
 
-export const createTrainBuffers = (device: GPUDevice, s: ModelSpec, B: number, T: number, logitBinding: number): E.Either<GpuError, TrainBuffers> => {
+export const createTrainBuffers = (
+  device: GPUDevice,
+  s: ModelSpec,
+  B: number,
+  T: number,
+  logitBinding: number,
+): E.Either<GpuError, TrainBuffers> => {
   const maxBinding = device.limits.maxStorageBufferBindingSize;
   const acts = createActivations(device, s, B, T, false, logitBinding, maxBinding);
   if (E.isLeft(acts)) return acts;
@@ -43,18 +51,52 @@ export const createTrainBuffers = (device: GPUDevice, s: ModelSpec, B: number, T
   try {
     const big = [["(N, W)", N * W], ["(N, H)", N * H]] as const;
     const over = big.find(([, n]) => 4 * n > maxBinding);
-    if (over) throw { _tag: "GpuFailure", kind: "TooLarge", message: `Cannot hold a ${over[0]} activation of ${4 * over[1]} bytes for batch ${B} × ${T}`, hint: "use a smaller --batch or --ctx" };
+    if (over) {
+      throw {
+        _tag: "GpuFailure",
+        kind: "TooLarge",
+        message: `Cannot hold a ${over[0]} activation of ${4 * over[1]} bytes for batch ${B} × ${T}`,
+        hint: "use a smaller --batch or --ctx",
+      };
+    }
     const stream = Array.from({ length: s.nLayer + 1 }, (_, k) => f(`stream[${k}]`, N * C));
     const blocks = Array.from({ length: s.nLayer }, (_, i): BlockBuffers => ({
-      xin: stream[i]!, mid: f(`mid[${i}]`, N * C), xout: stream[i + 1]!, xn1: f(`xn1[${i}]`, N * C), mean1: f(`mean1[${i}]`, N),
-      rstd1: f(`rstd1[${i}]`, N), qkv: f(`qkv[${i}]`, N * W), att: f(`att[${i}]`, N * Q), lse: f(`lse[${i}]`, N * s.nHead),
-      xn2: f(`xn2[${i}]`, N * C), mean2: f(`mean2[${i}]`, N), rstd2: f(`rstd2[${i}]`, N), h: f(`h[${i}]`, N * H), g: f(`g[${i}]`, N * F),
+      xin: stream[i]!,
+      mid: f(`mid[${i}]`, N * C),
+      xout: stream[i + 1]!,
+      xn1: f(`xn1[${i}]`, N * C),
+      mean1: f(`mean1[${i}]`, N),
+      rstd1: f(`rstd1[${i}]`, N),
+      qkv: f(`qkv[${i}]`, N * W),
+      att: f(`att[${i}]`, N * Q),
+      lse: f(`lse[${i}]`, N * s.nHead),
+      xn2: f(`xn2[${i}]`, N * C),
+      mean2: f(`mean2[${i}]`, N),
+      rstd2: f(`rstd2[${i}]`, N),
+      h: f(`h[${i}]`, N * H),
+      g: f(`g[${i}]`, N * F),
     }));
     const d = {
-      dA: f("dA", N * C), dB: f("dB", N * C), dmid: f("dmid", N * C), dxn: f("dxn", N * C), datt: f("datt", N * Q),
-      dqkv: f("dqkv", N * W), dh: f("dh", N * H), dg: f("dg", N * F), delta: f("delta", N * s.nHead),
+      dA: f("dA", N * C),
+      dB: f("dB", N * C),
+      dmid: f("dmid", N * C),
+      dxn: f("dxn", N * C),
+      datt: f("datt", N * Q),
+      dqkv: f("dqkv", N * W),
+      dh: f("dh", N * H),
+      dg: f("dg", N * F),
+      delta: f("delta", N * s.nHead),
     };
-    return E.right({ acts: acts.right, stream, blocks, d, uniq: make("uniq", N, "i32"), start: make("start", N + 1, "i32"), rows: make("rows", N, "i32"), all: made });
+    return E.right({
+      acts: acts.right,
+      stream,
+      blocks,
+      d,
+      uniq: make("uniq", N, "i32"),
+      start: make("start", N + 1, "i32"),
+      rows: make("rows", N, "i32"),
+      all: made,
+    });
   } catch (e) {
     made.forEach(destroyTensor);
     destroyActivations(acts.right);

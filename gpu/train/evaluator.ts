@@ -15,8 +15,12 @@ import type { KernelProfile } from "../kernels/profile.ts";
 import { createGpuModel, type GpuModel } from "../model/model.ts";
 
 /** An Evaluator of fixed weights on the device, in the adapter's kernel family ("cpu" when left out). */
-export const createGpuEvaluator = (cache: KernelCache, spec: ModelSpec, weights: Weights,
-  opts: { readonly profile?: KernelProfile } = {}): TE.TaskEither<GpuError, Evaluator> =>
+export const createGpuEvaluator = (
+  cache: KernelCache,
+  spec: ModelSpec,
+  weights: Weights,
+  opts: { readonly profile?: KernelProfile } = {},
+): TE.TaskEither<GpuError, Evaluator> =>
   TE.map((model: GpuModel): Evaluator => ({
     spec,
     evalLoss: (batch, B, T) => model.loss(batch.tokens, batch.targets, B, T),

@@ -43,35 +43,84 @@ export const recordLinearBackward = (cx: BackwardContext, batch: Batch, a: Linea
   const w = weight(cx, a.w), g = grad(cx, a.w), fast = a.I % 4 === 0;
   bindingViews(cx.device, w, a.I, cx.maxBinding).forEach(({ span, view }, idx) => {
     if (a.dx) {
-      const u = { N: a.N, I: a.I, O: span.rows, ldy: a.ldy, dyOff: span.firstRow, dxRow0: a.xRow0 ?? 0, accumulate: idx > 0 || a.dxAccumulate ? 1 : 0 };
+      const u = {
+        N: a.N,
+        I: a.I,
+        O: span.rows,
+        ldy: a.ldy,
+        dyOff: span.firstRow,
+        dxRow0: a.xRow0 ?? 0,
+        accumulate: idx > 0 || a.dxAccumulate ? 1 : 0,
+      };
       if (fast) batch.dispatch(cx.k.matmulBxFast, { dy: a.dy, w: view, dx: a.dx }, u);
       else batch.dispatch(cx.k.matmulBx, { dy: a.dy, w: view, dx: a.dx }, u);
     }
     const u = { N: a.N, I: a.I, O: span.rows, ldy: a.ldy, dyOff: span.firstRow, xRow0: a.xRow0 ?? 0 };
-    if (fast && a.ldy % 4 === 0 && span.firstRow % 4 === 0) batch.dispatch(cx.k.matmulBwRows, { dy: a.dy, x: a.x, dw: viewOf(g, span) }, u);
-    else if (fast) batch.dispatch(cx.k.matmulBwFast, { dy: a.dy, x: a.x, dw: viewOf(g, span) }, u);
+    if (fast && a.ldy % 4 === 0 && span.firstRow % 4 === 0) {
+      batch.dispatch(cx.k.matmulBwRows, { dy: a.dy, x: a.x, dw: viewOf(g, span) }, u);
+    } else if (fast) batch.dispatch(cx.k.matmulBwFast, { dy: a.dy, x: a.x, dw: viewOf(g, span) }, u);
     else batch.dispatch(cx.k.matmulBw, { dy: a.dy, x: a.x, dw: viewOf(g, span) }, u);
   });
-  if (a.b) batch.dispatch(cx.k.biasB, { dy: a.dy, db: grad(cx, a.b) }, { N: a.N, O: w.size / a.I, ldy: a.ldy, dyOff: 0, bOff: 0 });
+  if (a.b) {
+    batch.dispatch(cx.k.biasB, { dy: a.dy, db: grad(cx, a.b) }, {
+      N: a.N,
+      O: w.size / a.I,
+      ldy: a.ldy,
+      dyOff: 0,
+      bOff: 0,
+    });
+  }
 };
 
 /** dx = norm'(x)ᵀ·dy (+ dres); gain (and bias) gradients accumulate. */
-export const recordNormBackward = (cx: BackwardContext, batch: Batch, N: number, dy: GpuTensor<"f32">, x: GpuTensor<"f32">,
-  mean: GpuTensor<"f32">, rstd: GpuTensor<"f32">, w: string, b: string | undefined, dres: GpuTensor<"f32"> | undefined, dx: GpuTensor<"f32">): void => {
+export const recordNormBackward = (
+  cx: BackwardContext,
+  batch: Batch,
+  N: number,
+  dy: GpuTensor<"f32">,
+  x: GpuTensor<"f32">,
+  mean: GpuTensor<"f32">,
+  rstd: GpuTensor<"f32">,
+  w: string,
+  b: string | undefined,
+  dres: GpuTensor<"f32"> | undefined,
+  dx: GpuTensor<"f32">,
+): void => {
   const C = cx.spec.nEmbd, useRes = dres ? 1 : 0;
   if (b !== undefined) {
-    batch.dispatch(cx.k.layerNormBx, { dy, x, w: weight(cx, w), mean, rstd, dres: dres ?? cx.dummy, dx }, { N, C, useRes });
+    batch.dispatch(cx.k.layerNormBx, { dy, x, w: weight(cx, w), mean, rstd, dres: dres ?? cx.dummy, dx }, {
+      N,
+      C,
+      useRes,
+    });
     batch.dispatch(cx.k.layerNormBw, { dy, x, mean, rstd, dw: grad(cx, w), db: grad(cx, b) }, { N, C });
   } else {
-    batch.dispatch(cx.k.rmsNormBx, { dy, x, w: weight(cx, w), mean: cx.dummy, rstd, dres: dres ?? cx.dummy, dx }, { N, C, useRes });
+    batch.dispatch(cx.k.rmsNormBx, { dy, x, w: weight(cx, w), mean: cx.dummy, rstd, dres: dres ?? cx.dummy, dx }, {
+      N,
+      C,
+      useRes,
+    });
     batch.dispatch(cx.k.rmsNormBw, { dy, x, rstd, dw: grad(cx, w) }, { N, C });
   }
 };
 
 /** Block i backward: dOut = ∂loss/∂xout → dIn = ∂loss/∂xin. */
-export const recordBlockBackward = (cx: BackwardContext, batch: Batch, tb: TrainBuffers, i: number, dOut: GpuTensor<"f32">, dIn: GpuTensor<"f32">): void => {
+export const recordBlockBackward = (
+  cx: BackwardContext,
+  batch: Batch,
+  tb: TrainBuffers,
+  i: number,
+  dOut: GpuTensor<"f32">,
+  dIn: GpuTensor<"f32">,
+): void => {
   const s = cx.spec, { B, T, N } = tb.acts, bb: BlockBuffers = tb.blocks[i]!, d = tb.d, wn = blockWeightNames(s, i);
-  const C = s.nEmbd, Q = qDim(s), F = ffnDim(s), KV = kvDim(s), W = Q + 2 * KV, D = headDim(s), H = s._tag === "gpt2" ? F : 2 * F;
+  const C = s.nEmbd,
+    Q = qDim(s),
+    F = ffnDim(s),
+    KV = kvDim(s),
+    W = Q + 2 * KV,
+    D = headDim(s),
+    H = s._tag === "gpt2" ? F : 2 * F;
   // MLP: xout = mid + down(act(up(norm2(mid))))
   recordLinearBackward(cx, batch, { dy: dOut, ldy: C, x: bb.g, N, I: F, w: wn.down, b: wn.downb, dx: d.dg });
   if (s._tag === "gpt2") batch.dispatch(cx.k.geluB, { dy: d.dg, x: bb.h, dx: d.dh }, { n: N * F });
@@ -82,21 +131,48 @@ export const recordBlockBackward = (cx: BackwardContext, batch: Batch, tb: Train
   // att and datt (N, Q); the kernels' uniform C is Q, as in the forward (gpu/model/record_forward.ts).
   recordLinearBackward(cx, batch, { dy: d.dmid, ldy: C, x: bb.att, N, I: Q, w: wn.proj, b: wn.projb, dx: d.datt });
   const head = { B, T, NH: s.nHead, NKV: s._tag === "gpt2" ? s.nHead : s.nKvHead, D, W, C: Q, scale: 1 / Math.sqrt(D) };
-  batch.dispatch(cx.k.attnBq, { qkv: bb.qkv, out: bb.att, dout: d.datt, lse: bb.lse, dqkv: d.dqkv, delta: d.delta }, head);
+  batch.dispatch(
+    cx.k.attnBq,
+    { qkv: bb.qkv, out: bb.att, dout: d.datt, lse: bb.lse, dqkv: d.dqkv, delta: d.delta },
+    head,
+  );
   batch.dispatch(cx.k.attnBkv, { qkv: bb.qkv, dout: d.datt, lse: bb.lse, delta: d.delta, dqkv: d.dqkv }, head);
   if (s._tag === "llama") {
-    batch.dispatch(cx.k.rope, { qkv: d.dqkv, cosT: weight(cx, "rope.cos"), sinT: weight(cx, "rope.sin") },
-      { N, T, pos0: 0, NH: s.nHead, NKV: s.nKvHead, D, W, C: Q, half: s.ropeStyle === "half" ? 1 : 0, sign: -1 });
+    batch.dispatch(cx.k.rope, { qkv: d.dqkv, cosT: weight(cx, "rope.cos"), sinT: weight(cx, "rope.sin") }, {
+      N,
+      T,
+      pos0: 0,
+      NH: s.nHead,
+      NKV: s.nKvHead,
+      D,
+      W,
+      C: Q,
+      half: s.ropeStyle === "half" ? 1 : 0,
+      sign: -1,
+    });
   }
   recordLinearBackward(cx, batch, { dy: d.dqkv, ldy: W, x: bb.xn1, N, I: C, w: wn.qkv, b: wn.qkvb, dx: d.dxn });
   recordNormBackward(cx, batch, N, d.dxn, bb.xin, bb.mean1, bb.rstd1, wn.norm1, wn.norm1b, d.dmid, dIn);
 };
 
 /** Token (and position) embedding backward from ∂loss/∂stream[0]; tb.uniq/start/rows hold the grouping. */
-export const recordEmbedBackward = (cx: BackwardContext, batch: Batch, tb: TrainBuffers, dx: GpuTensor<"f32">, U: number): void => {
+export const recordEmbedBackward = (
+  cx: BackwardContext,
+  batch: Batch,
+  tb: TrainBuffers,
+  dx: GpuTensor<"f32">,
+  U: number,
+): void => {
   const C = cx.spec.nEmbd, g = grad(cx, "wte");
   for (const { span } of bindingViews(cx.device, g, C, cx.maxBinding)) {
-    batch.dispatch(cx.k.embedB, { dx, uniq: tb.uniq, start: tb.start, rows: tb.rows, dwte: viewOf(g, span) }, { U, C, v0: span.firstRow, vCount: span.rows });
+    batch.dispatch(cx.k.embedB, { dx, uniq: tb.uniq, start: tb.start, rows: tb.rows, dwte: viewOf(g, span) }, {
+      U,
+      C,
+      v0: span.firstRow,
+      vCount: span.rows,
+    });
   }
-  if (cx.spec._tag === "gpt2") batch.dispatch(cx.k.posB, { dx, dwpe: grad(cx, "wpe") }, { B: tb.acts.B, T: tb.acts.T, C });
+  if (cx.spec._tag === "gpt2") {
+    batch.dispatch(cx.k.posB, { dx, dwpe: grad(cx, "wpe") }, { B: tb.acts.B, T: tb.acts.T, C });
+  }
 };

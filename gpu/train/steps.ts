@@ -11,14 +11,19 @@ import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import type { Hyper, MicroBatch, StepResult } from "../../core/train/trainer.ts";
 import { type Batch, createBatch } from "../engine/batch.ts";
-import { gpuError, type GpuError } from "../engine/errors.ts";
+import { type GpuError, gpuError } from "../engine/errors.ts";
 import { type GpuTensor, upload } from "../engine/tensor.ts";
 import { SUMSQ_CHUNK } from "../kernels/adamw.ts";
 import { headWeightNames, recordBlock, recordEmbed, recordLinear, recordNorm } from "../model/record_forward.ts";
 import { recordTransposes } from "../model/transposed.ts";
 import { createTrainBuffers, groupRowsByToken, type TrainBuffers } from "./buffers.ts";
 import type { DeviceTeacher, TrainContext } from "./context.ts";
-import { recordBlockBackward, recordEmbedBackward, recordLinearBackward, recordNormBackward } from "./record_backward.ts";
+import {
+  recordBlockBackward,
+  recordEmbedBackward,
+  recordLinearBackward,
+  recordNormBackward,
+} from "./record_backward.ts";
 
 /** The buffers of a (B, T) shape, made once. */
 export const trainBuffers = (cx: TrainContext, B: number, T: number): E.Either<GpuError, TrainBuffers> => {
@@ -55,30 +60,55 @@ export const recordForward = (cx: TrainContext, batch: Batch, tb: TrainBuffers):
 };
 
 /** The loss per row and, scaled, its gradient in place of each logits chunk: cross-entropy, or distillation. */
-export const recordLoss = (cx: TrainContext, batch: Batch, tb: TrainBuffers, mb: MicroBatch,
-  scale: number): E.Either<GpuError, void> => {
+export const recordLoss = (
+  cx: TrainContext,
+  batch: Batch,
+  tb: TrainBuffers,
+  mb: MicroBatch,
+  scale: number,
+): E.Either<GpuError, void> => {
   const { acts } = tb, V = cx.spec.vocabSize;
   if (cx.teacher !== undefined) return recordDistillLoss(cx, cx.teacher, batch, tb, mb, scale);
   for (const c of acts.logits) {
-    batch.dispatch(cx.k.ceB, { logits: c.tensor, targets: acts.targets, losses: acts.f32.losses },
-      { N: c.rows, V, row0: c.firstRow, scale });
+    batch.dispatch(cx.k.ceB, { logits: c.tensor, targets: acts.targets, losses: acts.f32.losses }, {
+      N: c.rows,
+      V,
+      row0: c.firstRow,
+      scale,
+    });
   }
   return E.right(undefined);
 };
 
 /** Cross-entropy mixed with the softened logits of the teacher's forward on the same tokens (core/ops/distill.ts). */
-const recordDistillLoss = (cx: TrainContext, teacher: DeviceTeacher, batch: Batch, tb: TrainBuffers, mb: MicroBatch,
-  scale: number): E.Either<GpuError, void> => {
+const recordDistillLoss = (
+  cx: TrainContext,
+  teacher: DeviceTeacher,
+  batch: Batch,
+  tb: TrainBuffers,
+  mb: MicroBatch,
+  scale: number,
+): E.Either<GpuError, void> => {
   const { acts } = tb, V = cx.spec.vocabSize, { weight, temperature: tau } = teacher.kd;
   return E.chain((soft: ReadonlyArray<{ readonly rows: number; readonly tensor: GpuTensor<"f32"> }>) => {
     // Same N and V, and the same binding limit: the teacher's logits come in the same row chunks.
     if (soft.length !== acts.logits.length || soft.some((c, i) => c.rows !== acts.logits[i]!.rows)) {
-      return E.left(gpuError("Validation", "Cannot distil: the teacher's logits are chunked unlike the trainee's",
-        "give both models the same vocabulary"));
+      return E.left(
+        gpuError(
+          "Validation",
+          "Cannot distil: the teacher's logits are chunked unlike the trainee's",
+          "give both models the same vocabulary",
+        ),
+      );
     }
-    acts.logits.forEach((c, i) => batch.dispatch(cx.k.distill,
-      { logits: c.tensor, teacher: soft[i]!.tensor, targets: acts.targets, losses: acts.f32.losses },
-      { N: c.rows, V, row0: c.firstRow, scale, weight, tau }));
+    acts.logits.forEach((c, i) =>
+      batch.dispatch(cx.k.distill, {
+        logits: c.tensor,
+        teacher: soft[i]!.tensor,
+        targets: acts.targets,
+        losses: acts.f32.losses,
+      }, { N: c.rows, V, row0: c.firstRow, scale, weight, tau })
+    );
     return E.right(undefined);
   })(teacher.model.recordLogits(batch, mb.tokens, acts.B, acts.T));
 };
@@ -119,18 +149,32 @@ export const recordUpdate = (cx: TrainContext, batch: Batch, hp: Hyper): void =>
   const bc1 = 1 - hp.beta1 ** live.t, bc2 = 1 - hp.beta2 ** live.t;
   for (const n of cx.names) {
     const grad = cx.grads[n]!;
-    batch.dispatch(cx.k.adamw, { param: cx.w[n]!, grad, m: opt.m[n]!, v: opt.v[n]!, stats: opt.stats },
-      { n: grad.size, lr: hp.lr, beta1: hp.beta1, beta2: hp.beta2, eps: hp.eps, wd: opt.decay(n) ? hp.weightDecay : 0,
-        bc1, bc2 });
+    batch.dispatch(cx.k.adamw, { param: cx.w[n]!, grad, m: opt.m[n]!, v: opt.v[n]!, stats: opt.stats }, {
+      n: grad.size,
+      lr: hp.lr,
+      beta1: hp.beta1,
+      beta2: hp.beta2,
+      eps: hp.eps,
+      wd: opt.decay(n) ? hp.weightDecay : 0,
+      bc1,
+      bc2,
+    });
   }
   live.staleWt = true;
 };
 
 /** Micro-batch k of K in a batch of its own: zeroed gradients first (k = 0), the update last (k = K − 1). */
-const recordMicroStep = (cx: TrainContext, tb: TrainBuffers, mb: MicroBatch, k: number, K: number, hp: Hyper,
-  scale: number): E.Either<GpuError, Batch> => {
+const recordMicroStep = (
+  cx: TrainContext,
+  tb: TrainBuffers,
+  mb: MicroBatch,
+  k: number,
+  K: number,
+  hp: Hyper,
+  scale: number,
+): E.Either<GpuError, Batch> => {
   const batch = createBatch(cx.device, `train step micro ${k}`, { timestamps: cx.timestamps });
-  if (k === 0) for (const n of cx.names) batch.dispatch(cx.k.zero, { out: cx.grads[n]! }, { n: cx.grads[n]!.size });
+  if (k === 0) { for (const n of cx.names) batch.dispatch(cx.k.zero, { out: cx.grads[n]! }, { n: cx.grads[n]!.size }); }
   const U = uploadBatch(cx, tb, mb);
   recordForward(cx, batch, tb);
   const loss = recordLoss(cx, batch, tb, mb, scale);
@@ -141,8 +185,13 @@ const recordMicroStep = (cx: TrainContext, tb: TrainBuffers, mb: MicroBatch, k: 
 };
 
 /** One optimizer step over K micro-batches of (B, T): a submit and a small readback per micro-batch. */
-export const trainStep = async (cx: TrainContext, mbs: ReadonlyArray<MicroBatch>, B: number, T: number,
-  hp: Hyper): Promise<E.Either<GpuError, StepResult>> => {
+export const trainStep = async (
+  cx: TrainContext,
+  mbs: ReadonlyArray<MicroBatch>,
+  B: number,
+  T: number,
+  hp: Hyper,
+): Promise<E.Either<GpuError, StepResult>> => {
   const tb = trainBuffers(cx, B, T), K = mbs.length;
   if (E.isLeft(tb)) return tb;
   let lossSum = 0;
@@ -157,21 +206,29 @@ export const trainStep = async (cx: TrainContext, mbs: ReadonlyArray<MicroBatch>
     lossSum += r.right.get(hl).reduce((a, b) => a + b, 0);
     if (hs) return E.right({ loss: lossSum / (B * T * K), gradNorm: r.right.get(hs)[1]! });
   }
-  return E.left(gpuError("Validation", "Cannot take a training step: no micro-batches",
-    "pass at least one micro-batch"));
+  return E.left(
+    gpuError("Validation", "Cannot take a training step: no micro-batches", "pass at least one micro-batch"),
+  );
 };
 
 /** Mean cross-entropy of one batch, no update: the row losses summed in index order on the host, over B·T. */
-export const evalLoss = async (cx: TrainContext, mb: MicroBatch, B: number, T: number):
-  Promise<E.Either<GpuError, number>> => {
+export const evalLoss = async (
+  cx: TrainContext,
+  mb: MicroBatch,
+  B: number,
+  T: number,
+): Promise<E.Either<GpuError, number>> => {
   const tb = trainBuffers(cx, B, T);
   if (E.isLeft(tb)) return tb;
   uploadBatch(cx, tb.right, mb);
   const batch = createBatch(cx.device, "eval"), { acts } = tb.right;
   recordForward(cx, batch, tb.right);
   for (const c of acts.logits) {
-    batch.dispatch(cx.k.crossEntropy, { logits: c.tensor, targets: acts.targets, losses: acts.f32.losses },
-      { N: c.rows, V: cx.spec.vocabSize, row0: c.firstRow });
+    batch.dispatch(cx.k.crossEntropy, { logits: c.tensor, targets: acts.targets, losses: acts.f32.losses }, {
+      N: c.rows,
+      V: cx.spec.vocabSize,
+      row0: c.firstRow,
+    });
   }
   const h = batch.read(acts.f32.losses);
   return pipe(await batch.submit()(), E.map((r) => r.get(h).reduce((a, b) => a + b, 0) / (B * T)));

@@ -12,44 +12,84 @@ import type { GpuError } from "../engine/errors.ts";
 import { compileAll, compileForwardKernels, type ForwardKernels } from "../model/forward_kernels.ts";
 import { geluBackward, swigluBackward } from "../kernels/activations_backward.ts";
 import { headDimVariant } from "../kernels/attention/attention.ts";
-import { attentionBackwardKV, attentionBackwardKVLanes, attentionBackwardQ, attentionBackwardQLanes } from "../kernels/attention/attention_backward.ts";
+import {
+  attentionBackwardKV,
+  attentionBackwardKVLanes,
+  attentionBackwardQ,
+  attentionBackwardQLanes,
+} from "../kernels/attention/attention_backward.ts";
 import { crossEntropyBackward } from "../kernels/cross_entropy_backward.ts";
 import { distillBackward } from "../kernels/distill.ts";
 import { embedBackward, positionBackward } from "../kernels/embed_backward.ts";
 import { biasBackward, matmulBackwardW, matmulBackwardX } from "../kernels/matmul/matmul_backward.ts";
 import { matmulBackwardWLanes, matmulBackwardXLanes } from "../kernels/matmul/matmul_lanes.ts";
 import { matmulBackwardWVec4, matmulBackwardWVec4Rows, matmulBackwardXVec4 } from "../kernels/matmul/matmul_vec4.ts";
-import { layerNormBackwardW, layerNormBackwardX, rmsNormBackwardW, rmsNormBackwardX } from "../kernels/norms/norms_backward.ts";
+import {
+  layerNormBackwardW,
+  layerNormBackwardX,
+  rmsNormBackwardW,
+  rmsNormBackwardX,
+} from "../kernels/norms/norms_backward.ts";
 import { adamw, clipScale, fillZero, sumsqPartial } from "../kernels/adamw.ts";
 import type { KernelProfile } from "../kernels/profile.ts";
 
 export const BACKWARD_KERNELS = {
-  matmulBx: matmulBackwardX, matmulBw: matmulBackwardW, biasB: biasBackward,
-  matmulBxFast: matmulBackwardXVec4, matmulBwFast: matmulBackwardWVec4, matmulBwRows: matmulBackwardWVec4Rows,
-  layerNormBx: layerNormBackwardX, layerNormBw: layerNormBackwardW, rmsNormBx: rmsNormBackwardX, rmsNormBw: rmsNormBackwardW,
-  geluB: geluBackward, swigluB: swigluBackward, attnBq: attentionBackwardQ, attnBkv: attentionBackwardKV,
-  ceB: crossEntropyBackward, distill: distillBackward, embedB: embedBackward, posB: positionBackward,
-  zero: fillZero, sumsq: sumsqPartial, clip: clipScale, adamw,
+  matmulBx: matmulBackwardX,
+  matmulBw: matmulBackwardW,
+  biasB: biasBackward,
+  matmulBxFast: matmulBackwardXVec4,
+  matmulBwFast: matmulBackwardWVec4,
+  matmulBwRows: matmulBackwardWVec4Rows,
+  layerNormBx: layerNormBackwardX,
+  layerNormBw: layerNormBackwardW,
+  rmsNormBx: rmsNormBackwardX,
+  rmsNormBw: rmsNormBackwardW,
+  geluB: geluBackward,
+  swigluB: swigluBackward,
+  attnBq: attentionBackwardQ,
+  attnBkv: attentionBackwardKV,
+  ceB: crossEntropyBackward,
+  distill: distillBackward,
+  embedB: embedBackward,
+  posB: positionBackward,
+  zero: fillZero,
+  sumsq: sumsqPartial,
+  clip: clipScale,
+  adamw,
 } as const;
 
 /** The "lanes" profile's own: the linear backward (one dW kernel for aligned and unaligned dy rows) and attention's lanes builds. */
 const LANES_BACKWARD = {
-  matmulBxFast: matmulBackwardXLanes, matmulBwFast: matmulBackwardWLanes, matmulBwRows: matmulBackwardWLanes,
-  attnBq: attentionBackwardQLanes, attnBkv: attentionBackwardKVLanes,
+  matmulBxFast: matmulBackwardXLanes,
+  matmulBwFast: matmulBackwardWLanes,
+  matmulBwRows: matmulBackwardWLanes,
+  attnBq: attentionBackwardQLanes,
+  attnBkv: attentionBackwardKVLanes,
 } as const;
 
 /** The backward kernel records of a profile. */
-export const backwardKernels = (profile: KernelProfile) => (profile === "lanes" ? { ...BACKWARD_KERNELS, ...LANES_BACKWARD } : BACKWARD_KERNELS);
+export const backwardKernels = (
+  profile: KernelProfile,
+) => (profile === "lanes" ? { ...BACKWARD_KERNELS, ...LANES_BACKWARD } : BACKWARD_KERNELS);
 
 type Records = ReturnType<typeof backwardKernels>;
 export type BackwardKernels = { readonly [K in keyof Records]: CompiledKernel<Records[K]> };
 export type TrainKernels = ForwardKernels & BackwardKernels;
 
 /** The training kernels of a profile, attention specialised to head dim D (any D when left out). */
-export const compileTrainKernels = (cache: KernelCache, profile: KernelProfile = "cpu", D?: number): TE.TaskEither<GpuError, TrainKernels> => {
+export const compileTrainKernels = (
+  cache: KernelCache,
+  profile: KernelProfile = "cpu",
+  D?: number,
+): TE.TaskEither<GpuError, TrainKernels> => {
   const attention = headDimVariant(D ?? 0);
   return pipe(
     compileForwardKernels(cache, profile, D),
-    TE.chain((fwd) => pipe(compileAll(cache, backwardKernels(profile), { attnBq: attention, attnBkv: attention }), TE.map((bwd): TrainKernels => ({ ...fwd, ...bwd })))),
+    TE.chain((fwd) =>
+      pipe(
+        compileAll(cache, backwardKernels(profile), { attnBq: attention, attnBkv: attention }),
+        TE.map((bwd): TrainKernels => ({ ...fwd, ...bwd })),
+      )
+    ),
   );
 };

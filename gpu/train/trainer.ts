@@ -13,9 +13,9 @@ import { pipe } from "fp-ts/lib/function.js";
 import { headDim, type ModelSpec } from "../../core/model/spec.ts";
 import type { Weights } from "../../core/model/tensors.ts";
 import type { OptimizerState, Teacher, Trainer } from "../../core/train/trainer.ts";
-import { createBatch, type KernelTime, type ReadHandle, type Readbacks } from "../engine/batch.ts";
+import { createBatch, type KernelTime, type Readbacks, type ReadHandle } from "../engine/batch.ts";
 import type { KernelCache } from "../engine/compile.ts";
-import { gpuError, type GpuError } from "../engine/errors.ts";
+import { type GpuError, gpuError } from "../engine/errors.ts";
 import type { KernelProfile } from "../kernels/profile.ts";
 import { createTensor, destroyTensor, type GpuTensor, upload } from "../engine/tensor.ts";
 import { SUMSQ_CHUNK } from "../kernels/adamw.ts";
@@ -46,8 +46,12 @@ export interface GpuTrainerOptions {
 type Init = OptimizerState | { readonly weights: Weights };
 
 /** A GPU trainer from weights (fresh moments, t = 0) or from a checkpoint's full optimizer state. */
-export const createGpuTrainer = (cache: KernelCache, spec: ModelSpec, init: Init, opts: GpuTrainerOptions = {}):
-  TE.TaskEither<GpuError, GpuTrainer> =>
+export const createGpuTrainer = (
+  cache: KernelCache,
+  spec: ModelSpec,
+  init: Init,
+  opts: GpuTrainerOptions = {},
+): TE.TaskEither<GpuError, GpuTrainer> =>
   pipe(
     TE.Do,
     TE.apS("k", compileTrainKernels(cache, opts.profile, headDim(spec))),
@@ -56,8 +60,10 @@ export const createGpuTrainer = (cache: KernelCache, spec: ModelSpec, init: Init
   );
 
 /** The teacher on the device, or none. */
-const teacherModel = (cache: KernelCache, opts: GpuTrainerOptions):
-  TE.TaskEither<GpuError, DeviceTeacher | undefined> => {
+const teacherModel = (
+  cache: KernelCache,
+  opts: GpuTrainerOptions,
+): TE.TaskEither<GpuError, DeviceTeacher | undefined> => {
   const t = opts.teacher;
   if (t === undefined) return TE.right(undefined);
   const model = createGpuModel(cache, t.spec, t.weights, { profile: opts.profile ?? "cpu" });
@@ -87,8 +93,12 @@ const uploadState = (device: GPUDevice, spec: ModelSpec, init: Init): E.Either<G
   const zeros = () => trainable.map(([n, a]) => [n, new Float32Array(a.length)] as const);
   const moments = (w: Weights | undefined): Named => (w === undefined ? zeros() : trainableOf(w));
   const [m, v] = "m" in init ? [init.m, init.v] : [undefined, undefined];
-  const parts = [uploadAll(device, "weight", dev), uploadAll(device, "grad", zeros()),
-    uploadAll(device, "adam m", moments(m)), uploadAll(device, "adam v", moments(v))];
+  const parts = [
+    uploadAll(device, "weight", dev),
+    uploadAll(device, "grad", zeros()),
+    uploadAll(device, "adam m", moments(m)),
+    uploadAll(device, "adam v", moments(v)),
+  ];
   const bad = parts.find(E.isLeft);
   if (bad !== undefined) return (freeAll(parts.filter(E.isRight).map((p) => p.right)), bad);
   return E.right(parts.map((p) => (p as E.Right<Tensors>).right));
@@ -97,16 +107,25 @@ const uploadState = (device: GPUDevice, spec: ModelSpec, init: Init): E.Either<G
 /** The small tensors: a stand-in for unused inputs, the clip's partial sums of g² and its two stats. */
 const allocateScratch = (device: GPUDevice, grads: Tensors): E.Either<GpuError, readonly GpuTensor<"f32">[]> => {
   const partialCount = Object.values(grads).reduce((n, g) => n + Math.ceil(g.size / SUMSQ_CHUNK), 0);
-  const small = [createTensor(device, "unused input", [4], "f32"),
-    createTensor(device, "grad partials", [partialCount], "f32"), createTensor(device, "clip stats", [2], "f32")];
+  const small = [
+    createTensor(device, "unused input", [4], "f32"),
+    createTensor(device, "grad partials", [partialCount], "f32"),
+    createTensor(device, "clip stats", [2], "f32"),
+  ];
   if (small.every(E.isRight)) return E.right(small.map((t) => t.right));
   small.forEach((t) => E.isRight(t) && destroyTensor(t.right));
   return E.left(gpuError("TooLarge", "Cannot allocate the optimizer's scratch", "use a smaller model"));
 };
 
 /** Everything on the device; on a failure, whatever was made so far goes back. */
-const trainContext = (device: GPUDevice, spec: ModelSpec, init: Init, k: TrainKernels,
-  teacher: DeviceTeacher | undefined, opts: GpuTrainerOptions): E.Either<GpuError, TrainContext> => {
+const trainContext = (
+  device: GPUDevice,
+  spec: ModelSpec,
+  init: Init,
+  k: TrainKernels,
+  teacher: DeviceTeacher | undefined,
+  opts: GpuTrainerOptions,
+): E.Either<GpuError, TrainContext> => {
   const st = uploadState(device, spec, init);
   if (E.isLeft(st)) return (teacher?.model.destroy(), st);
   const [w, grads, m, v] = st.right as [Tensors, Tensors, Tensors, Tensors];
@@ -117,15 +136,29 @@ const trainContext = (device: GPUDevice, spec: ModelSpec, init: Init, k: TrainKe
   const maxBinding = device.limits.maxStorageBufferBindingSize, wt = createTransposed(device, spec, w, maxBinding);
   if (E.isLeft(wt)) return (free(), scratch.right.forEach(destroyTensor), wt);
   return E.right({
-    device, spec, k, w, wt: wt.right, dummy, maxBinding, grads, names: Object.keys(grads), teacher, shapes: new Map(),
-    opt: { m, v, partials, stats, decay: (n) => deviceDecays(spec, n) }, timestamps: opts.timestamps === true,
+    device,
+    spec,
+    k,
+    w,
+    wt: wt.right,
+    dummy,
+    maxBinding,
+    grads,
+    names: Object.keys(grads),
+    teacher,
+    shapes: new Map(),
+    opt: { m, v, partials, stats, decay: (n) => deviceDecays(spec, n) },
+    timestamps: opts.timestamps === true,
     live: { t: "t" in init ? init.t : 0, staleWt: true, kernelTimes: [] },
   });
 };
 
 /** Reads tensors of the trainable names back, by core name (gpu/model/weights.ts hostArrays). */
-const readNamed = async (cx: TrainContext, label: string, sets: ReadonlyArray<Tensors>):
-  Promise<E.Either<GpuError, Weights[]>> => {
+const readNamed = async (
+  cx: TrainContext,
+  label: string,
+  sets: ReadonlyArray<Tensors>,
+): Promise<E.Either<GpuError, Weights[]>> => {
   const batch = createBatch(cx.device, label);
   const hs = sets.map((ts) => cx.names.map((n) => batch.read(ts[n]!)));
   const host = (r: Readbacks) => (h: ReadonlyArray<ReadHandle<"f32">>) =>

@@ -29,7 +29,12 @@ export const arbLlamaSpec: fc.Arbitrary<LlamaSpec> = fc.record({
   ropeStyle: fc.constantFrom("interleaved" as const, "half" as const),
   tiedHead: fc.boolean(),
 }).map(({ group, halfHeadDim, ...r }) => ({
-  _tag: "llama", ...r, nHead: r.nKvHead * group, nEmbd: r.nKvHead * group * 2 * halfHeadDim, normEps: 1e-5, ropeTheta: 10000,
+  _tag: "llama",
+  ...r,
+  nHead: r.nKvHead * group,
+  nEmbd: r.nKvHead * group * 2 * halfHeadDim,
+  normEps: 1e-5,
+  ropeTheta: 10000,
 }));
 
 export const arbSpec: fc.Arbitrary<ModelSpec> = fc.oneof(arbGpt2Spec, arbLlamaSpec);
@@ -38,10 +43,12 @@ export const arbSpec: fc.Arbitrary<ModelSpec> = fc.oneof(arbGpt2Spec, arbLlamaSp
  * A spec whose heads may have a width of their own, as after head pruning (core/surgery/heads.ts): headSize
  * D with NH·D ≠ C about half the time (even for Llama's rotary pairs), else the spec as drawn.
  */
-export const arbHeadSizedSpec: fc.Arbitrary<ModelSpec> = arbSpec.chain((s) => fc.oneof(
-  fc.constant(s),
-  fc.integer({ min: 1, max: 3 }).map((k): ModelSpec => ({ ...s, headSize: s._tag === "llama" ? 2 * k : 2 * k - 1 })),
-));
+export const arbHeadSizedSpec: fc.Arbitrary<ModelSpec> = arbSpec.chain((s) =>
+  fc.oneof(
+    fc.constant(s),
+    fc.integer({ min: 1, max: 3 }).map((k): ModelSpec => ({ ...s, headSize: s._tag === "llama" ? 2 * k : 2 * k - 1 })),
+  )
+);
 
 /** A seeded stream of uniform numbers in [−1, 1) (mulberry32): weights like a random init. */
 const uniforms = (seed: number) => {
@@ -62,25 +69,37 @@ const uniforms = (seed: number) => {
 export const arbWeights = (s: ModelSpec): fc.Arbitrary<Weights> =>
   fc.integer().map((seed) => {
     const next = uniforms(seed);
-    return Object.fromEntries(allTensors(s).map((t) => {
-      const bias = t.shape.length === 1 && /b$/.test(t.name), gain = t.shape.length === 1 && !bias;
-      const scale = gain ? 0.5 : bias ? 0.1 : 1 / Math.sqrt(t.shape[t.shape.length - 1]!);
-      return [t.name, Float32Array.from({ length: numel(t.shape) }, () => (gain ? 1 : 0) + scale * next())];
-    }));
+    return Object.fromEntries(
+      allTensors(s).map((t) => {
+        const bias = t.shape.length === 1 && /b$/.test(t.name), gain = t.shape.length === 1 && !bias;
+        const scale = gain ? 0.5 : bias ? 0.1 : 1 / Math.sqrt(t.shape[t.shape.length - 1]!);
+        return [t.name, Float32Array.from({ length: numel(t.shape) }, () => (gain ? 1 : 0) + scale * next())];
+      }),
+    );
   });
 
 /** A selection: the first n blocks, or any ordered list of distinct blocks. */
 export const arbSelection = (L: number): fc.Arbitrary<Selection> =>
   fc.oneof(
     fc.integer({ min: 1, max: L }).map((n) => ({ _tag: "first" as const, n })),
-    fc.shuffledSubarray(Array.from({ length: L }, (_, i) => i), { minLength: 1 }).map((indices) => ({ _tag: "blocks" as const, indices })),
+    fc.shuffledSubarray(Array.from({ length: L }, (_, i) => i), { minLength: 1 }).map((indices) => ({
+      _tag: "blocks" as const,
+      indices,
+    })),
   );
 
 export const arbTokens = (s: ModelSpec): fc.Arbitrary<{ B: number; T: number; tokens: Int32Array }> =>
   fc.record({ B: fc.integer({ min: 1, max: 2 }), T: fc.integer({ min: 1, max: s.blockSize }) }).chain(({ B, T }) =>
     fc.array(fc.integer({ min: 0, max: s.vocabSize - 1 }), { minLength: B * T, maxLength: B * T })
-      .map((xs) => ({ B, T, tokens: Int32Array.from(xs) })));
+      .map((xs) => ({ B, T, tokens: Int32Array.from(xs) }))
+  );
 
 /** A reference model with its weights, a selection and a token batch. */
 export const arbInheritanceCase = arbSpec.chain((ref) =>
-  fc.record({ ref: fc.constant(ref), weights: arbWeights(ref), selection: arbSelection(ref.nLayer), batch: arbTokens(ref) }));
+  fc.record({
+    ref: fc.constant(ref),
+    weights: arbWeights(ref),
+    selection: arbSelection(ref.nLayer),
+    batch: arbTokens(ref),
+  })
+);

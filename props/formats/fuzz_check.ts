@@ -12,13 +12,17 @@ const MAX_BUFFERS = 512 << 20;
 
 export const checkLoad = async (load: () => Promise<E.Either<AppError, unknown>>): Promise<"loaded" | "refused"> => {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const hang = new Promise<"hang">((res) => { timer = setTimeout(() => res("hang"), BOUND_MS); });
+  const hang = new Promise<"hang">((res) => {
+    timer = setTimeout(() => res("hang"), BOUND_MS);
+  });
   const r = await Promise.race([load(), hang]).finally(() => clearTimeout(timer));
   if (r === "hang") throw new Error(`the load did not settle within ${BOUND_MS} ms`);
   const held = process.memoryUsage().arrayBuffers;
   if (held > MAX_BUFFERS) throw new Error(`array buffers hold ${held} bytes after the load`);
   if (E.isRight(r)) return "loaded";
   if (!/^Cannot /.test(r.left.message)) throw new Error(`the error "${r.left.message}" is not one of ours`);
-  if (typeof r.left.hint !== "string" || r.left.hint === "") throw new Error(`the error "${r.left.message}" has no hint`);
+  if (typeof r.left.hint !== "string" || r.left.hint === "") {
+    throw new Error(`the error "${r.left.message}" has no hint`);
+  }
   return "refused";
 };

@@ -28,7 +28,15 @@ import type { Tokenizer } from "../../core/text/tokenizer.ts";
 import { seedRng } from "../../core/rng.ts";
 import { STORIES_TOK, TINY656K_DIR, TINYSTORIES_TEXT } from "../../test/assets.ts";
 import { TINY, tinySettings, tinyWeights } from "../../test/training_fixtures.ts";
-import { arbBytesDamage, arbJsonDamage, arbJsonFileDamage, arbOneOf, arbSafetensorsDamage, type Damage, reheader } from "./fuzz_damage.ts";
+import {
+  arbBytesDamage,
+  arbJsonDamage,
+  arbJsonFileDamage,
+  arbOneOf,
+  arbSafetensorsDamage,
+  type Damage,
+  reheader,
+} from "./fuzz_damage.ts";
 
 export interface FuzzFormat {
   readonly name: string;
@@ -43,7 +51,9 @@ const utf8 = new TextEncoder();
 /** A llama2.c v0 file of the tiny spec: 7 int32 (vocab negative: untied), then the floats. */
 const tinyV0 = (): Uint8Array => {
   const b = new Uint8Array(expectedBytes(TINY)), v = new DataView(b.buffer);
-  [TINY.nEmbd, TINY.hiddenDim, TINY.nLayer, TINY.nHead, TINY.nKvHead, -TINY.vocabSize, TINY.blockSize].forEach((x, i) => v.setInt32(4 * i, x, true));
+  [TINY.nEmbd, TINY.hiddenDim, TINY.nLayer, TINY.nHead, TINY.nKvHead, -TINY.vocabSize, TINY.blockSize].forEach((x, i) =>
+    v.setInt32(4 * i, x, true)
+  );
   for (let o = 28; o < b.length; o += 4) v.setFloat32(o, Math.sin(o), true);
   return b;
 };
@@ -53,7 +63,9 @@ const tinyAk42 = (version: 1 | 2): Uint8Array => {
   const b = new Uint8Array(expectedAk42Bytes(TINY, version, 4)), v = new DataView(b.buffer);
   v.setUint32(0, AK42_MAGIC, true);
   v.setInt32(4, version, true);
-  [TINY.nEmbd, TINY.hiddenDim, TINY.nLayer, TINY.nHead, TINY.nKvHead, TINY.vocabSize, TINY.blockSize].forEach((x, i) => v.setInt32(8 + 4 * i, x, true));
+  [TINY.nEmbd, TINY.hiddenDim, TINY.nLayer, TINY.nHead, TINY.nKvHead, TINY.vocabSize, TINY.blockSize].forEach((x, i) =>
+    v.setInt32(8 + 4 * i, x, true)
+  );
   b[36] = 0; // untied
   if (version === 2) v.setInt32(37, 4, true);
   for (let o = 256; o + 4 <= b.length; o += 4) v.setFloat32(o, 0.01 * Math.cos(o), true);
@@ -62,27 +74,45 @@ const tinyAk42 = (version: 1 | 2): Uint8Array => {
 
 /** GPT-2 style files: the 256 byte pieces, a few merges, <|endoftext|>. */
 const tinyGpt2 = (): { enc: string; bpe: string } => {
-  const pieces = [...bytesToUnicode()], merges = [["t", "h"], ["th", "e"], ["\u0120", "th"], ["o", "n"], ["\u0120", "c"], ["a", "t"]];
+  const pieces = [...bytesToUnicode()],
+    merges = [["t", "h"], ["th", "e"], ["\u0120", "th"], ["o", "n"], ["\u0120", "c"], ["a", "t"]];
   for (const [a, b] of merges) pieces.push(a! + b!);
   pieces.push("<|endoftext|>");
-  return { enc: JSON.stringify(Object.fromEntries(pieces.map((p, i) => [p, i]))), bpe: ["#version: 0.2", ...merges.map((m) => m.join(" "))].join("\n") + "\n" };
+  return {
+    enc: JSON.stringify(Object.fromEntries(pieces.map((p, i) => [p, i]))),
+    bpe: ["#version: 0.2", ...merges.map((m) => m.join(" "))].join("\n") + "\n",
+  };
 };
 
 /** tinystories656K's tokenizer.json cut to its first 400 ids (and the merges among them): the same kinds of part, cheaper to build. */
 const smallTokenizerJson = (): Uint8Array => {
-  const j = JSON.parse(readFileSync(join(TINY656K_DIR, "tokenizer.json"), "utf8")) as { model: { vocab: Record<string, number>; merges: string[] } };
+  const j = JSON.parse(readFileSync(join(TINY656K_DIR, "tokenizer.json"), "utf8")) as {
+    model: { vocab: Record<string, number>; merges: string[] };
+  };
   const vocab = Object.fromEntries(Object.entries(j.model.vocab).filter(([, id]) => id < 400));
-  const merges = j.model.merges.filter((m) => { const [a, b] = m.split(" "); return a! in vocab && b! in vocab && a! + b! in vocab; });
+  const merges = j.model.merges.filter((m) => {
+    const [a, b] = m.split(" ");
+    return a! in vocab && b! in vocab && a! + b! in vocab;
+  });
   return utf8.encode(JSON.stringify({ ...j, model: { ...j.model, vocab, merges } }));
 };
 
-const inMemory = (name: string, seed: Uint8Array, decode: (b: Uint8Array) => E.Either<AppError, unknown>): FuzzFormat =>
-  ({ name, arb: arbBytesDamage(seed.length), load: async (d) => decode((d as Damage)(seed)) });
+const inMemory = (
+  name: string,
+  seed: Uint8Array,
+  decode: (b: Uint8Array) => E.Either<AppError, unknown>,
+): FuzzFormat => ({ name, arb: arbBytesDamage(seed.length), load: async (d) => decode((d as Damage)(seed)) });
 
 /** A directory of seed files, rewritten (one file damaged) before each load. */
-const onDisk = (name: string, dir: string, seeds: Readonly<Record<string, Uint8Array>>, arbs: ReadonlyArray<readonly [string, fc.Arbitrary<Damage>]>,
-  load: () => Promise<E.Either<AppError, unknown>>): FuzzFormat => ({
-  name, arb: arbOneOf(arbs),
+const onDisk = (
+  name: string,
+  dir: string,
+  seeds: Readonly<Record<string, Uint8Array>>,
+  arbs: ReadonlyArray<readonly [string, fc.Arbitrary<Damage>]>,
+  load: () => Promise<E.Either<AppError, unknown>>,
+): FuzzFormat => ({
+  name,
+  arb: arbOneOf(arbs),
   load: async (c) => {
     const { file, damage } = c as { file: string; damage: Damage };
     for (const [f, b] of Object.entries(seeds)) writeFileSync(join(dir, f), f === file ? damage(b) : b);
@@ -90,54 +120,130 @@ const onDisk = (name: string, dir: string, seeds: Readonly<Record<string, Uint8A
   },
 });
 
-const filesOf = (dir: string, names: ReadonlyArray<string>) => Object.fromEntries(names.map((n) => [n, new Uint8Array(readFileSync(join(dir, n)))]));
-const fresh = (root: string, name: string) => { const d = join(root, name); rmSync(d, { recursive: true, force: true }); mkdirSync(d, { recursive: true }); return d; };
-const must = <A>(e: E.Either<AppError, A>): A => { if (E.isLeft(e)) throw new Error(e.left.message); return e.right; };
+const filesOf = (dir: string, names: ReadonlyArray<string>) =>
+  Object.fromEntries(names.map((n) => [n, new Uint8Array(readFileSync(join(dir, n)))]));
+const fresh = (root: string, name: string) => {
+  const d = join(root, name);
+  rmSync(d, { recursive: true, force: true });
+  mkdirSync(d, { recursive: true });
+  return d;
+};
+const must = <A>(e: E.Either<AppError, A>): A => {
+  if (E.isLeft(e)) throw new Error(e.left.message);
+  return e.right;
+};
 
 /** A training checkpoint's record (JSON in the header's metadata) damaged field by field. */
 const arbRecordDamage = (b: Uint8Array): fc.Arbitrary<Damage> => {
   const n = Number(new DataView(b.buffer, b.byteOffset).getBigUint64(0, true));
-  const meta = (JSON.parse(new TextDecoder().decode(b.subarray(8, 8 + n))) as { __metadata__: Record<string, string> }).__metadata__;
+  const meta = (JSON.parse(new TextDecoder().decode(b.subarray(8, 8 + n))) as { __metadata__: Record<string, string> })
+    .__metadata__;
   const key = "inheritune_checkpoint", record = JSON.parse(meta[key]!) as unknown;
-  return arbJsonDamage(record).map((f): Damage => (x) => reheader(x, (h) => ({ ...(h as object), __metadata__: { ...meta, [key]: JSON.stringify(f(record)) } })));
+  return arbJsonDamage(record).map((f): Damage => (x) =>
+    reheader(x, (h) => ({ ...(h as object), __metadata__: { ...meta, [key]: JSON.stringify(f(record)) } }))
+  );
 };
 
 /** Build every seed under `root` and return the formats. */
 export const fuzzFormats = async (root: string): Promise<ReadonlyArray<FuzzFormat>> => {
   const tok512 = new Uint8Array(readFileSync(STORIES_TOK)), gpt2 = tinyGpt2();
   const tok = must(await loadLlama2cTokenizer(STORIES_TOK, 512)());
-  const single = fresh(root, "single"), sharded = fresh(root, "sharded"), hfTok = fresh(root, "hftok"), ck = fresh(root, "ck"), text = fresh(root, "text");
+  const single = fresh(root, "single"),
+    sharded = fresh(root, "sharded"),
+    hfTok = fresh(root, "hftok"),
+    ck = fresh(root, "ck"),
+    text = fresh(root, "text");
   const tokens = join(root, "tokens"), model = { spec: TINY, weights: tinyWeights(3), dtype: "F32" as const };
   rmSync(tokens, { recursive: true, force: true });
   must(await saveHfModel(single, model)());
-  const shardNames = must(await saveHfModel(sharded, { ...model, maxShardBytes: 1200 })()).filter((f) => f.endsWith(".json") || f.endsWith(".safetensors"));
+  const shardNames = must(await saveHfModel(sharded, { ...model, maxShardBytes: 1200 })()).filter((f) =>
+    f.endsWith(".json") || f.endsWith(".safetensors")
+  );
   writeFileSync(join(hfTok, "tokenizer.json"), smallTokenizerJson());
   writeFileSync(join(text, "a.txt"), readFileSync(TINYSTORIES_TEXT, "utf8").slice(0, 6000));
-  const m = must(await tokenizeCorpus(must(await listCorpus(join(text, "a.txt"))), tok, tokens, { field: "text", split: "paragraph", boundary: "bos", valFraction: 0.2, shardTokens: 600, tokenizerSource: STORIES_TOK })());
+  const m = must(
+    await tokenizeCorpus(must(await listCorpus(join(text, "a.txt"))), tok, tokens, {
+      field: "text",
+      split: "paragraph",
+      boundary: "bos",
+      valFraction: 0.2,
+      shardTokens: 600,
+      tokenizerSource: STORIES_TOK,
+    })(),
+  );
   const progress = { step: 3, tokens: 48, rng: seedRng(5), valLossInitial: 2.5 };
-  must(await saveCheckpoint(join(ck, CHECKPOINT_FILE), { spec: TINY, state: initialState(TINY, { weights: tinyWeights(4) }), progress, settings: tinySettings(9) })());
+  must(
+    await saveCheckpoint(join(ck, CHECKPOINT_FILE), {
+      spec: TINY,
+      state: initialState(TINY, { weights: tinyWeights(4) }),
+      progress,
+      settings: tinySettings(9),
+    })(),
+  );
   const ckBytes = new Uint8Array(readFileSync(join(ck, CHECKPOINT_FILE)));
-  const hf = filesOf(single, ["config.json", "model.safetensors"]), sh = filesOf(sharded, shardNames), tk = filesOf(tokens, ["tokens.json", ...m.shards.map((s) => s.file)]);
-  const json = (f: string, b: Uint8Array) => [f, arbJsonFileDamage(b)] as const, st = (f: string, b: Uint8Array) => [f, arbSafetensorsDamage(b)] as const;
-  const usable = <A extends Pick<Tokenizer, "encode">>(r: E.Either<AppError, A>) => (E.isRight(r) && r.right.encode(SAMPLE, { bos: true, eos: true }), r);
+  const hf = filesOf(single, ["config.json", "model.safetensors"]),
+    sh = filesOf(sharded, shardNames),
+    tk = filesOf(tokens, ["tokens.json", ...m.shards.map((s) => s.file)]);
+  const json = (f: string, b: Uint8Array) => [f, arbJsonFileDamage(b)] as const,
+    st = (f: string, b: Uint8Array) => [f, arbSafetensorsDamage(b)] as const;
+  const usable = <A extends Pick<Tokenizer, "encode">>(
+    r: E.Either<AppError, A>,
+  ) => (E.isRight(r) && r.right.encode(SAMPLE, { bos: true, eos: true }), r);
   return [
     inMemory("llama2.c v0 checkpoint", tinyV0(), (b) => decodeLlama2c(b, "fuzz.bin")),
     inMemory("llama2.c ak42 v1 checkpoint", tinyAk42(1), (b) => decodeAk42(b, "fuzz.bin")),
     inMemory("llama2.c ak42 v2 (Q8_0) checkpoint", tinyAk42(2), (b) => decodeAk42(b, "fuzz.bin")),
-    inMemory("llama2.c tokenizer.bin", tok512, (b) => usable(decodeLlama2cTokenizer(b, b.length % 2 === 0 ? 512 : undefined, "tok.bin"))),
-    { name: "GPT-2 encoder.json + vocab.bpe", arb: arbOneOf([json("encoder.json", utf8.encode(gpt2.enc)), ["vocab.bpe", arbBytesDamage(gpt2.bpe.length, gpt2.bpe.length)]]),
+    inMemory(
+      "llama2.c tokenizer.bin",
+      tok512,
+      (b) => usable(decodeLlama2cTokenizer(b, b.length % 2 === 0 ? 512 : undefined, "tok.bin")),
+    ),
+    {
+      name: "GPT-2 encoder.json + vocab.bpe",
+      arb: arbOneOf([json("encoder.json", utf8.encode(gpt2.enc)), [
+        "vocab.bpe",
+        arbBytesDamage(gpt2.bpe.length, gpt2.bpe.length),
+      ]]),
       load: async (c) => {
-        const { file, damage } = c as { file: string; damage: Damage }, t = (f: string, s: string) => (file === f ? new TextDecoder().decode(damage(utf8.encode(s))) : s);
+        const { file, damage } = c as { file: string; damage: Damage },
+          t = (f: string, s: string) => (file === f ? new TextDecoder().decode(damage(utf8.encode(s))) : s);
         return usable(decodeGpt2Tokenizer(t("encoder.json", gpt2.enc), t("vocab.bpe", gpt2.bpe), "encoder.json"));
-      } },
-    onDisk("HF tokenizer.json", hfTok, filesOf(hfTok, ["tokenizer.json"]), [json("tokenizer.json", filesOf(hfTok, ["tokenizer.json"])["tokenizer.json"]!)],
-      async () => usable(await loadTokenizerFiles({ _tag: "hf", files: [join(hfTok, "tokenizer.json")] }, undefined)())),
-    onDisk("safetensors model (model.safetensors)", single, hf, [st("model.safetensors", hf["model.safetensors"]!)], () => loadModel(single)()),
+      },
+    },
+    onDisk(
+      "HF tokenizer.json",
+      hfTok,
+      filesOf(hfTok, ["tokenizer.json"]),
+      [json("tokenizer.json", filesOf(hfTok, ["tokenizer.json"])["tokenizer.json"]!)],
+      async () => usable(await loadTokenizerFiles({ _tag: "hf", files: [join(hfTok, "tokenizer.json")] }, undefined)()),
+    ),
+    onDisk(
+      "safetensors model (model.safetensors)",
+      single,
+      hf,
+      [st("model.safetensors", hf["model.safetensors"]!)],
+      () => loadModel(single)(),
+    ),
     onDisk("HF config.json", single, hf, [json("config.json", hf["config.json"]!)], () => loadModel(single)()),
-    onDisk("sharded safetensors (index + shards)", sharded, sh, shardNames.filter((f) => f !== "config.json").map((f) => (f.endsWith(".json") ? json(f, sh[f]!) : st(f, sh[f]!))), () => loadModel(sharded)()),
-    onDisk("token shards (tokenize output)", tokens, tk, Object.entries(tk).map(([f, b]) => (f.endsWith(".json") ? json(f, b) : [f, arbBytesDamage(b.length, 32)] as const)),
-      () => loadTrainingData(tokens, tok)()),
-    onDisk("training checkpoint", ck, { [CHECKPOINT_FILE]: ckBytes }, [st(CHECKPOINT_FILE, ckBytes), [CHECKPOINT_FILE, arbRecordDamage(ckBytes)]],
-      () => loadCheckpoint(join(ck, CHECKPOINT_FILE))()),
+    onDisk(
+      "sharded safetensors (index + shards)",
+      sharded,
+      sh,
+      shardNames.filter((f) => f !== "config.json").map((f) => (f.endsWith(".json") ? json(f, sh[f]!) : st(f, sh[f]!))),
+      () => loadModel(sharded)(),
+    ),
+    onDisk(
+      "token shards (tokenize output)",
+      tokens,
+      tk,
+      Object.entries(tk).map((
+        [f, b],
+      ) => (f.endsWith(".json") ? json(f, b) : [f, arbBytesDamage(b.length, 32)] as const)),
+      () => loadTrainingData(tokens, tok)(),
+    ),
+    onDisk("training checkpoint", ck, { [CHECKPOINT_FILE]: ckBytes }, [st(CHECKPOINT_FILE, ckBytes), [
+      CHECKPOINT_FILE,
+      arbRecordDamage(ckBytes),
+    ]], () => loadCheckpoint(join(ck, CHECKPOINT_FILE))()),
   ];
 };

@@ -21,10 +21,13 @@ describe("damaged files: our error or a value, never a throw, a hang or a huge a
   for (const f of formats) {
     test(`for any damage to a ${f.name}, loading it answers within the bound with a value or "Cannot …" (${CASES} cases)`, async () => {
       let refused = 0;
-      await fc.assert(fc.asyncProperty(f.arb, async (d) => {
-        const r = await checkLoad(() => f.load(d));
-        if (r === "refused") refused++;
-      }), { numRuns: CASES, seed: 20240411 });
+      await fc.assert(
+        fc.asyncProperty(f.arb, async (d) => {
+          const r = await checkLoad(() => f.load(d));
+          if (r === "refused") refused++;
+        }),
+        { numRuns: CASES, seed: 20240411 },
+      );
       expect(refused).toBeGreaterThan(CASES / 4); // the damage mostly lands (a no-op damage would prove nothing)
     });
   }

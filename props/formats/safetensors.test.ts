@@ -20,7 +20,8 @@ const nearestBy = (x: number, decode: (h: number) => number, inf: number): numbe
   let lo = 0, hi = inf;
   while (hi - lo > 1) {
     const mid = (lo + hi) >>> 1;
-    if (decode(mid) <= a) lo = mid; else hi = mid;
+    if (decode(mid) <= a) lo = mid;
+    else hi = mid;
   }
   const dLo = a - decode(lo), dHi = decode(hi) - a;
   return sign | (dLo < dHi ? lo : dHi < dLo ? hi : lo % 2 === 0 ? lo : hi);
@@ -39,23 +40,34 @@ describe("16-bit floats", () => {
   test.prop([arbF32])("for any f32, f32ToBf16 picks the nearest bfloat16, ties to even", (x) => {
     expect(f32ToBf16(x)).toBe(refBf16(x));
   });
-  test.prop([fc.integer({ min: 0, max: 0xffff })])("for any 16-bit pattern that is not NaN, widening then narrowing gives it back", (h) => {
-    if (!Number.isNaN(f16ToF32(h))) expect(f32ToF16(f16ToF32(h))).toBe(h);
-    if (!Number.isNaN(bf16ToF32(h))) expect(f32ToBf16(bf16ToF32(h))).toBe(h);
-  });
+  test.prop([fc.integer({ min: 0, max: 0xffff })])(
+    "for any 16-bit pattern that is not NaN, widening then narrowing gives it back",
+    (h) => {
+      if (!Number.isNaN(f16ToF32(h))) expect(f32ToF16(f16ToF32(h))).toBe(h);
+      if (!Number.isNaN(bf16ToF32(h))) expect(f32ToBf16(bf16ToF32(h))).toBe(h);
+    },
+  );
   test.prop([fc.constantFrom(NaN)])("NaN stays NaN in both formats", (x) => {
     expect(Number.isNaN(f16ToF32(f32ToF16(x)))).toBe(true);
     expect(Number.isNaN(bf16ToF32(f32ToBf16(x)))).toBe(true);
   });
 });
 
-const arbTensors = fc.uniqueArray(fc.string({ minLength: 1, maxLength: 12 }).filter((s) => s !== "__metadata__"), { minLength: 1, maxLength: 6 })
-  .chain((names) => fc.tuple(...names.map((name) => fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 3 }).chain((shape) => {
-    const n = shape.reduce((a, b) => a * b, 1);
-    return fc.float32Array({ minLength: n, maxLength: n, noNaN: true }).map((data) => ({ name, shape, data }));
-  }))));
+const arbTensors = fc.uniqueArray(fc.string({ minLength: 1, maxLength: 12 }).filter((s) => s !== "__metadata__"), {
+  minLength: 1,
+  maxLength: 6,
+})
+  .chain((names) =>
+    fc.tuple(...names.map((name) =>
+      fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 3 }).chain((shape) => {
+        const n = shape.reduce((a, b) => a * b, 1);
+        return fc.float32Array({ minLength: n, maxLength: n, noNaN: true }).map((data) => ({ name, shape, data }));
+      })
+    ))
+  );
 const arbDtype = fc.constantFrom<Dtype>("F32", "F16", "BF16");
-const expected = (x: Float32Array, d: Dtype) => d === "F32" ? x : x.map((v) => d === "F16" ? f16ToF32(f32ToF16(v)) : bf16ToF32(f32ToBf16(v)));
+const expected = (x: Float32Array, d: Dtype) =>
+  d === "F32" ? x : x.map((v) => d === "F16" ? f16ToF32(f32ToF16(v)) : bf16ToF32(f32ToBf16(v)));
 
 describe("safetensors write then read", () => {
   const dir = freshDir();
@@ -70,7 +82,8 @@ describe("safetensors write then read", () => {
         expect(r.tensors.get(t.name)!.shape).toEqual(t.shape);
         expect(r.tensors.get(t.name)!.data).toEqual(expected(t.data, dtype));
       }
-    });
+    },
+  );
   test.prop([arbTensors, arbDtype, fc.integer({ min: 1, max: 64 })], { numRuns: 25 })(
     "for any shard size, a sharded directory with its index reads back the same tensors",
     async (tensors, dtype, maxShard) => {
@@ -79,18 +92,33 @@ describe("safetensors write then read", () => {
       const r = right(await loadDirTensors(d)());
       expect(r.files.length).toBe(files.length === 1 ? 1 : files.length - 1);
       for (const t of tensors) expect(r.tensors.get(t.name)!.data).toEqual(expected(t.data, dtype));
-    });
+    },
+  );
 });
 
 describe("corrupted safetensors files", () => {
   const dir = freshDir();
   const good = join(dir, "good.safetensors");
   const base = async () => {
-    right(await saveSafetensors(good, [{ name: "a", shape: [3, 4], data: new Float32Array(12).fill(1.5) }, { name: "b", shape: [5], data: new Float32Array(5) }], "F32", { k: "v" })());
+    right(
+      await saveSafetensors(
+        good,
+        [{ name: "a", shape: [3, 4], data: new Float32Array(12).fill(1.5) }, {
+          name: "b",
+          shape: [5],
+          data: new Float32Array(5),
+        }],
+        "F32",
+        { k: "v" },
+      )(),
+    );
     return new Uint8Array(readFileSync(good));
   };
   const arbDamage = fc.oneof(
-    fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }).map((flips) => ({ _tag: "flip" as const, flips })),
+    fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }).map((flips) => ({
+      _tag: "flip" as const,
+      flips,
+    })),
     fc.nat().map((at) => ({ _tag: "cut" as const, at })),
     fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map((n) => ({ _tag: "length" as const, n })),
   );
@@ -99,16 +127,20 @@ describe("corrupted safetensors files", () => {
     async (damage) => {
       const b = await base().then((x) => x.slice());
       let bytes: Uint8Array = b;
-      if (damage._tag === "flip") for (const [at, v] of damage.flips) b[at % b.length] = v;
+      if (damage._tag === "flip") { for (const [at, v] of damage.flips) b[at % b.length] = v; }
       if (damage._tag === "cut") bytes = b.subarray(0, damage.at % b.length);
       if (damage._tag === "length") new DataView(b.buffer).setBigUint64(0, damage.n, true);
       const f = join(dir, "bad.safetensors");
       writeFileSync(f, bytes);
-      const r = await Promise.race([loadSafetensors(f)(), new Promise<"hang">((res) => setTimeout(() => res("hang"), 10_000))]);
+      const r = await Promise.race([
+        loadSafetensors(f)(),
+        new Promise<"hang">((res) => setTimeout(() => res("hang"), 10_000)),
+      ]);
       expect(r).not.toBe("hang");
       if (r !== "hang" && E.isLeft(r)) {
         expect(r.left._tag).toBe("BadFile");
         expect(r.left.message).toMatch(/^Cannot read safetensors file /);
       }
-    });
+    },
+  );
 });

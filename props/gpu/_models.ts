@@ -7,7 +7,7 @@ import { expect } from "vitest";
 import type { ModelSpec } from "../../core/model/spec.ts";
 import type { Weights } from "../../core/model/tensors.ts";
 import { createGpuModel, type GpuModel, type GpuModelOptions } from "../../gpu/model/model.ts";
-import { unwrap, type TestGpu } from "../../test/gpu/_device.ts";
+import { type TestGpu, unwrap } from "../../test/gpu/_device.ts";
 
 export const gpuModel = async (gpu: TestGpu, s: ModelSpec, w: Weights, opts?: GpuModelOptions): Promise<GpuModel> =>
   unwrap(await createGpuModel(gpu.kernels, s, w, opts)());

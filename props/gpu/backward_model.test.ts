@@ -20,13 +20,19 @@ import { arbHeadSizedSpec, arbTokens, arbWeights } from "../core/arbitraries.ts"
 const gpu = useGpu();
 const frozen = { lr: 0, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0, gradClip: 0 };
 let worst = 0;
-afterAll(() => { if (process.env.KERNEL_REPORT) console.log(`gradients: worst ${(100 * worst).toFixed(2)}% of allowance`); });
+afterAll(() => {
+  if (process.env.KERNEL_REPORT) console.log(`gradients: worst ${(100 * worst).toFixed(2)}% of allowance`);
+});
 
 describe.each(KERNEL_PROFILES)("the GPU backward of a whole model, %s kernels", (profile) => {
   // Widths of at least 4: a LayerNorm over C = 2 values outputs ±1 whatever they are, and its backward
   // scales f32 rounding by rstd, unbounded as the two values meet; no f32 kernel can track float64 there.
   // Head widths of their own (Q = NH·D ≠ C, as after --heads) about half the time: the trainer's buffers and offsets follow Q.
-  test.prop([arbHeadSizedSpec.filter((s) => s.nEmbd >= 4).chain((s) => fc.record({ s: fc.constant(s), w: arbWeights(s), batch: arbTokens(s), shift: fc.nat(1000) }))], { numRuns: Number(process.env.RUNS ?? 20) })(
+  test.prop([
+    arbHeadSizedSpec.filter((s) => s.nEmbd >= 4).chain((s) =>
+      fc.record({ s: fc.constant(s), w: arbWeights(s), batch: arbTokens(s), shift: fc.nat(1000) })
+    ),
+  ], { numRuns: Number(process.env.RUNS ?? 20) })(
     "for any model and batch, every GPU gradient is within 64·(L+1)·K ulps of the largest CPU gradient, and the loss agrees",
     async ({ s, w, batch: { B, T, tokens }, shift }) => {
       const targets = tokens.map((t, i) => (t + shift + i) % s.vocabSize);
@@ -46,5 +52,6 @@ describe.each(KERNEL_PROFILES)("the GPU backward of a whole model, %s kernels", 
       } finally {
         trainer.destroy();
       }
-    });
+    },
+  );
 });

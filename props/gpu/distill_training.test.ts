@@ -26,14 +26,33 @@ const gpu = useGpu();
 const hp = { lr: 1e-2, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, gradClip: 1 };
 
 /** A trainee (widths ≥ 4, as the other whole-model properties), a teacher, a batch and soft-loss settings. */
-const arbCase = arbSpec.filter((s) => s.nEmbd >= 4).chain((s) => fc.record({
-  s: fc.constant(s), w: arbWeights(s), batch: arbTokens(s), shift: fc.nat(1000),
-  teacher: fc.integer({ min: 0, max: 1 }).map((extra) => withDepth(s, s.nLayer + extra)).chain((ts: ModelSpec) => fc.record({ spec: fc.constant(ts), weights: arbWeights(ts) })),
-  weight: fc.double({ min: 0.05, max: 1, noNaN: true }).map(Math.fround), temperature: fc.double({ min: 0.5, max: 4, noNaN: true }).map(Math.fround),
-}));
+const arbCase = arbSpec.filter((s) => s.nEmbd >= 4).chain((s) =>
+  fc.record({
+    s: fc.constant(s),
+    w: arbWeights(s),
+    batch: arbTokens(s),
+    shift: fc.nat(1000),
+    teacher: fc.integer({ min: 0, max: 1 }).map((extra) => withDepth(s, s.nLayer + extra)).chain((ts: ModelSpec) =>
+      fc.record({ spec: fc.constant(ts), weights: arbWeights(ts) })
+    ),
+    weight: fc.double({ min: 0.05, max: 1, noNaN: true }).map(Math.fround),
+    temperature: fc.double({ min: 0.5, max: 4, noNaN: true }).map(Math.fround),
+  })
+);
 
-const oneStep = async (s: ModelSpec, w: Weights, teacher: Teacher | undefined, profile: (typeof KERNEL_PROFILES)[number], tokens: Int32Array, targets: Int32Array, B: number, T: number) => {
-  const trainer = unwrap(await createGpuTrainer(gpu().kernels, s, { weights: w }, { profile, ...(teacher ? { teacher } : {}) })());
+const oneStep = async (
+  s: ModelSpec,
+  w: Weights,
+  teacher: Teacher | undefined,
+  profile: (typeof KERNEL_PROFILES)[number],
+  tokens: Int32Array,
+  targets: Int32Array,
+  B: number,
+  T: number,
+) => {
+  const trainer = unwrap(
+    await createGpuTrainer(gpu().kernels, s, { weights: w }, { profile, ...(teacher ? { teacher } : {}) })(),
+  );
   try {
     const r = unwrap(await trainer.step([{ tokens, targets }], B, T, hp)());
     return { loss: r.loss, grads: unwrap(await trainer.gradients()()), state: unwrap(await trainer.state()()) };
@@ -51,23 +70,36 @@ describe.each(KERNEL_PROFILES)("distillation in a GPU training step, %s kernels"
       const kd = await oneStep(s, w, { ...teacher, kd: { weight: 0, temperature } }, profile, tokens, targets, B, T);
       expect(kd.loss).toBe(plain.loss);
       for (const [name, g] of Object.entries(plain.grads)) expectBitEqual(`gradient ${name}`, kd.grads[name]!, g);
-      for (const [name, p] of Object.entries(plain.state.weights)) expectBitEqual(`weight ${name}`, kd.state.weights[name]!, p);
-      for (const [name, m] of Object.entries(plain.state.v)) expectBitEqual(`second moment ${name}`, kd.state.v[name]!, m);
-    });
+      for (const [name, p] of Object.entries(plain.state.weights)) {
+        expectBitEqual(`weight ${name}`, kd.state.weights[name]!, p);
+      }
+      for (const [name, m] of Object.entries(plain.state.v)) {
+        expectBitEqual(`second moment ${name}`, kd.state.v[name]!, m);
+      }
+    },
+  );
 
   test.prop([arbCase], { numRuns: Number(process.env.RUNS ?? 15) })(
     "for any weight and temperature, every GPU gradient is within 64·(L+1)·K ulps of the largest CPU gradient, and the mixed loss agrees",
     async ({ s, w, batch: { B, T, tokens }, shift, teacher, weight, temperature }) => {
       const targets = tokens.map((t, i) => (t + shift + i) % s.vocabSize), kd = { weight, temperature };
       const got = await oneStep(s, w, { ...teacher, kd }, profile, tokens, targets, B, T);
-      const want = lossAndGrads(s, w, tokens, targets, B, T, { logits: forward(teacher.spec, teacher.weights, tokens, B, T).logits, kd });
+      const want = lossAndGrads(s, w, tokens, targets, B, T, {
+        logits: forward(teacher.spec, teacher.weights, tokens, B, T).logits,
+        kd,
+      });
       const K = Math.max(s.nEmbd, ffnDim(s), T, s.vocabSize, B * T), ulps = 64 * (teacher.spec.nLayer + 1) * K;
       const scale = Object.values(want.grads).reduce((m, g) => g.reduce((a, x) => Math.max(a, Math.abs(x)), m), 0);
       for (const [name, g] of Object.entries(want.grads)) {
         const res = worstRatio(got.grads[name]!, g, new Float64Array(g.length).fill(scale), ulps);
-        expect(res.ratio, `${name}[${res.at}]: GPU ${got.grads[name]![res.at]}, CPU ${g[res.at]}`).toBeLessThanOrEqual(1);
+        expect(res.ratio, `${name}[${res.at}]: GPU ${got.grads[name]![res.at]}, CPU ${g[res.at]}`).toBeLessThanOrEqual(
+          1,
+        );
       }
       // The loss sums B·T row losses of size up to ln V + τ²·(soft term): the same ulps of their scale.
-      expect(Math.abs(got.loss - want.loss)).toBeLessThanOrEqual(ulps * 2 ** -24 * Math.max(1, want.loss) * (1 + temperature * temperature));
-    });
+      expect(Math.abs(got.loss - want.loss)).toBeLessThanOrEqual(
+        ulps * 2 ** -24 * Math.max(1, want.loss) * (1 + temperature * temperature),
+      );
+    },
+  );
 });

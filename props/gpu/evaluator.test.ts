@@ -17,9 +17,15 @@ import { arbHeadSizedSpec, arbTokens, arbWeights } from "../core/arbitraries.ts"
 const gpu = useGpu();
 const hyper = (lr: number) => ({ lr, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, gradClip: 1 });
 
-const arbCase = arbHeadSizedSpec.chain((s) => fc.record({
-  s: fc.constant(s), w: arbWeights(s), batch: arbTokens(s), shift: fc.nat(1000), steps: fc.integer({ min: 0, max: 1 }),
-}));
+const arbCase = arbHeadSizedSpec.chain((s) =>
+  fc.record({
+    s: fc.constant(s),
+    w: arbWeights(s),
+    batch: arbTokens(s),
+    shift: fc.nat(1000),
+    steps: fc.integer({ min: 0, max: 1 }),
+  })
+);
 
 describe.each(KERNEL_PROFILES)("the GPU evaluator, %s kernels", (profile) => {
   test.prop([arbCase], { numRuns: Number(process.env.RUNS ?? 12) })(
@@ -40,5 +46,6 @@ describe.each(KERNEL_PROFILES)("the GPU evaluator, %s kernels", (profile) => {
       } finally {
         trainer.destroy();
       }
-    });
+    },
+  );
 });

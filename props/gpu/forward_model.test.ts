@@ -20,12 +20,17 @@ const gpu = useGpu();
 const arbModel = arbSpec.chain((s) => fc.record({ s: fc.constant(s), w: arbWeights(s), batch: arbTokens(s) }));
 // Widths of at least 4 for the tolerance property: a LayerNorm over C = 2 values outputs ±1 whatever
 // they are, with rstd unbounded as the two meet, so it magnifies any f32 rounding without limit.
-const arbWellConditioned = arbSpec.filter((s) => s.nEmbd >= 4).chain((s) => fc.record({ s: fc.constant(s), w: arbWeights(s), batch: arbTokens(s) }));
+const arbWellConditioned = arbSpec.filter((s) => s.nEmbd >= 4).chain((s) =>
+  fc.record({ s: fc.constant(s), w: arbWeights(s), batch: arbTokens(s) })
+);
 let worst = 0;
-afterAll(() => { if (process.env.KERNEL_REPORT) console.log(`model logits: worst ${(100 * worst).toFixed(2)}% of allowance`); });
+afterAll(() => {
+  if (process.env.KERNEL_REPORT) console.log(`model logits: worst ${(100 * worst).toFixed(2)}% of allowance`);
+});
 
 describe.each(KERNEL_PROFILES)("the GPU forward of a whole model, %s kernels", (profile) => {
-  test.prop([arbWellConditioned], { numRuns: Number(process.env.RUNS ?? 20) })("for any model (C ≥ 4) and tokens, GPU logits are within 64·(L+1)·max(C, F, T) ulps of the CPU reference's, and the loss agrees",
+  test.prop([arbWellConditioned], { numRuns: Number(process.env.RUNS ?? 20) })(
+    "for any model (C ≥ 4) and tokens, GPU logits are within 64·(L+1)·max(C, F, T) ulps of the CPU reference's, and the loss agrees",
     async ({ s, w, batch: { B, T, tokens } }) => {
       const targets = tokens.map((t) => (t + 1) % s.vocabSize);
       const m = await gpuModel(gpu(), s, w, { profile });
@@ -42,11 +47,16 @@ describe.each(KERNEL_PROFILES)("the GPU forward of a whole model, %s kernels", (
       } finally {
         m.destroy();
       }
-    });
+    },
+  );
 
-  test.prop([arbModel], { numRuns: 8 })("for any model, splitting every weight into 512-byte binding views (aligned groups of rows of at most 96 bytes fit) gives the same logits bit for bit",
+  test.prop([arbModel], { numRuns: 8 })(
+    "for any model, splitting every weight into 512-byte binding views (aligned groups of rows of at most 96 bytes fit) gives the same logits bit for bit",
     async ({ s, w, batch: { B, T, tokens } }) => {
-      const [whole, split] = [await gpuModel(gpu(), s, w, { profile }), await gpuModel(gpu(), s, w, { profile, splitBytes: 512 })];
+      const [whole, split] = [
+        await gpuModel(gpu(), s, w, { profile }),
+        await gpuModel(gpu(), s, w, { profile, splitBytes: 512 }),
+      ];
       try {
         const a = unwrap(await whole.forward(tokens, B, T)()), b = unwrap(await split.forward(tokens, B, T)());
         expectBitEqual("logits", b.logits, a.logits);
@@ -54,5 +64,6 @@ describe.each(KERNEL_PROFILES)("the GPU forward of a whole model, %s kernels", (
         whole.destroy();
         split.destroy();
       }
-    });
+    },
+  );
 });

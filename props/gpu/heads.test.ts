@@ -20,9 +20,10 @@ import { arbHeadSizedSpec, arbTokens, arbWeights } from "../core/arbitraries.ts"
 import { gpuModel } from "./_models.ts";
 
 const gpu = useGpu();
-const arbHeads = (s: ModelSpec) => kvHeads(s) < s.nHead
-  ? fc.integer({ min: 1, max: s.nHead / kvHeads(s) }).map((m) => m * kvHeads(s))
-  : fc.integer({ min: 1, max: s.nHead });
+const arbHeads = (s: ModelSpec) =>
+  kvHeads(s) < s.nHead
+    ? fc.integer({ min: 1, max: s.nHead / kvHeads(s) }).map((m) => m * kvHeads(s))
+    : fc.integer({ min: 1, max: s.nHead });
 /** A model (C ≥ 4) pruned to h heads by calibration on its own batch. */
 const arbPruned = arbHeadSizedSpec.filter((s) => s.nEmbd >= 4)
   .chain((s) => fc.record({ s: fc.constant(s), w: arbWeights(s), batch: arbTokens(s), h: arbHeads(s) }))
@@ -39,17 +40,25 @@ const expectTracks = (got: Float32Array, want: Float32Array, s: ModelSpec, T: nu
 };
 
 describe.each(KERNEL_PROFILES)("a head-pruned model on the GPU, %s kernels", (profile) => {
-  test.prop([arbPruned], { numRuns: 12 })("for any model (C ≥ 4) pruned to h heads, GPU logits are within 64·(L+1)·max(C, F, T) ulps of the CPU reference's",
+  test.prop([arbPruned], { numRuns: 12 })(
+    "for any model (C ≥ 4) pruned to h heads, GPU logits are within 64·(L+1)·max(C, F, T) ulps of the CPU reference's",
     async ({ spec, weights, batch: { B, T, tokens } }) => {
       const m = await gpuModel(gpu(), spec, weights, { profile });
       try {
-        expectTracks(unwrap(await m.forward(tokens, B, T)()).logits, forward(spec, weights, tokens, B, T).logits, spec, T);
+        expectTracks(
+          unwrap(await m.forward(tokens, B, T)()).logits,
+          forward(spec, weights, tokens, B, T).logits,
+          spec,
+          T,
+        );
       } finally {
         m.destroy();
       }
-    });
+    },
+  );
 
-  test.prop([arbPruned], { numRuns: 6 })("for any pruned model, decoding token by token with the GPU KV cache tracks the CPU decode",
+  test.prop([arbPruned], { numRuns: 6 })(
+    "for any pruned model, decoding token by token with the GPU KV cache tracks the CPU decode",
     async ({ spec, weights, batch: { T, tokens } }) => {
       const m = await gpuModel(gpu(), spec, weights, { profile }), decoder = unwrap(m.decoder());
       try {
@@ -63,5 +72,6 @@ describe.each(KERNEL_PROFILES)("a head-pruned model on the GPU, %s kernels", (pr
         decoder.destroy();
         m.destroy();
       }
-    });
+    },
+  );
 });

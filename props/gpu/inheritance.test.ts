@@ -20,7 +20,10 @@ describe.each(KERNEL_PROFILES)("inherited blocks on the GPU, %s kernels", (profi
     async ({ ref, weights, selection, batch: { B, T, tokens } }) => {
       const plan = planInheritance(ref, selection);
       if (E.isLeft(plan)) throw new Error(plan.left.message);
-      const [reference, target] = [await gpuModel(gpu(), ref, weights, { profile }), await gpuModel(gpu(), plan.right.target, inheritWeights(plan.right, weights), { profile })];
+      const [reference, target] = [
+        await gpuModel(gpu(), ref, weights, { profile }),
+        await gpuModel(gpu(), plan.right.target, inheritWeights(plan.right, weights), { profile }),
+      ];
       try {
         const got = unwrap(await target.forward(tokens, B, T, { stream: true })());
         for (const [k, j] of plan.right.blocks.entries()) {
@@ -33,7 +36,8 @@ describe.each(KERNEL_PROFILES)("inherited blocks on the GPU, %s kernels", (profi
         reference.destroy();
         target.destroy();
       }
-    });
+    },
+  );
 
   test.prop([arbInheritanceCase], { numRuns: 10 })(
     "for any reference and n, the first-n target's residual stream is the reference's first n + 1 entries, bit for bit",
@@ -41,7 +45,10 @@ describe.each(KERNEL_PROFILES)("inherited blocks on the GPU, %s kernels", (profi
       const n = selection._tag === "first" ? selection.n : selection.indices.length;
       const plan = planInheritance(ref, { _tag: "first", n });
       if (E.isLeft(plan)) throw new Error(plan.left.message);
-      const [reference, target] = [await gpuModel(gpu(), ref, weights, { profile }), await gpuModel(gpu(), plan.right.target, inheritWeights(plan.right, weights), { profile })];
+      const [reference, target] = [
+        await gpuModel(gpu(), ref, weights, { profile }),
+        await gpuModel(gpu(), plan.right.target, inheritWeights(plan.right, weights), { profile }),
+      ];
       try {
         const mine = unwrap(await target.forward(tokens, B, T, { stream: true })());
         const theirs = unwrap(await reference.forward(tokens, B, T, { stream: true })());
@@ -50,5 +57,6 @@ describe.each(KERNEL_PROFILES)("inherited blocks on the GPU, %s kernels", (profi
         reference.destroy();
         target.destroy();
       }
-    });
+    },
+  );
 });

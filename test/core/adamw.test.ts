@@ -16,9 +16,13 @@ describe("AdamW on the CPU", () => {
     const d = adamwStep(p, g, z, z, 1, hp, true);
     expect(Array.from(d.m)).toEqual(Array.from(f32([0.05, -0.4, 0])));
     expect(Array.from(d.v)).toEqual(Array.from(f32([0.0125, 0.8, 0])));
-    expect(Array.from(d.param)).toEqual(Array.from(f32([1 - 0.1 * (0.5 / (0.5 + 1e-8) + 0.1), -2 - 0.1 * (-4 / (4 + 1e-8) - 0.2), 0.5 - 0.1 * 0.05])));
+    expect(Array.from(d.param)).toEqual(
+      Array.from(f32([1 - 0.1 * (0.5 / (0.5 + 1e-8) + 0.1), -2 - 0.1 * (-4 / (4 + 1e-8) - 0.2), 0.5 - 0.1 * 0.05])),
+    );
     const n = adamwStep(p, g, z, z, 1, hp, false);
-    expect(Array.from(n.param)).toEqual(Array.from(f32([1 - 0.1 * (0.5 / (0.5 + 1e-8)), -2 - 0.1 * (-4 / (4 + 1e-8)), 0.5])));
+    expect(Array.from(n.param)).toEqual(
+      Array.from(f32([1 - 0.1 * (0.5 / (0.5 + 1e-8)), -2 - 0.1 * (-4 / (4 + 1e-8)), 0.5])),
+    );
     expect(Array.from(p)).toEqual([1, -2, 0.5]); // inputs untouched
   });
   test("a second step uses bias corrections 1 − β^2 and the stored moments", () => {
@@ -30,10 +34,18 @@ describe("AdamW on the CPU", () => {
   });
   test("the gradient scale multiplies the gradient before the moments (clipping)", () => {
     const z = f32([0]);
-    expect(adamwStep(f32([1]), f32([2]), z, z, 1, hp, false, 0.25)).toEqual(adamwStep(f32([1]), f32([0.5]), z, z, 1, hp, false));
+    expect(adamwStep(f32([1]), f32([2]), z, z, 1, hp, false, 0.25)).toEqual(
+      adamwStep(f32([1]), f32([0.5]), z, z, 1, hp, false),
+    );
   });
   test("the global norm spans every tensor, and the clip scale is min(1, clip/‖g‖) with 0 meaning off", () => {
     expect(globalNorm({ a: f32([3]), b: f32([0, 4]) })).toBe(5);
-    expect([clipScale(5, 1), clipScale(5, 0), clipScale(0.5, 1), clipScale(1, 1), clipScale(0, 1)]).toEqual([0.2, 1, 1, 1, 1]);
+    expect([clipScale(5, 1), clipScale(5, 0), clipScale(0.5, 1), clipScale(1, 1), clipScale(0, 1)]).toEqual([
+      0.2,
+      1,
+      1,
+      1,
+      1,
+    ]);
   });
 });

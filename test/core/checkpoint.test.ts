@@ -14,7 +14,8 @@ import { bits, TINY, tinySettings, tinyWeights } from "../training_fixtures.ts";
 import { freshDir, right } from "../tmp.ts";
 
 const checkpoint = (seed: number): Checkpoint => ({
-  spec: TINY, settings: tinySettings(10),
+  spec: TINY,
+  settings: tinySettings(10),
   state: { weights: tinyWeights(seed), m: tinyWeights(seed + 1), v: tinyWeights(seed + 2), t: 3 + seed },
   progress: { step: 3 + seed, tokens: 48 * (3 + seed), rng: 0xfedcba9876543210n + BigInt(seed), valLossInitial: 2.75 },
 });
@@ -31,7 +32,11 @@ describe("training checkpoints", () => {
   });
   test("a head-pruned model's checkpoint (heads of their own width, NH·D ≠ C) reads back with its head size", async () => {
     const spec = { ...TINY, nHead: 1, headSize: 4 }, path = join(freshDir(), "c.safetensors");
-    const c: Checkpoint = { ...checkpoint(0), spec, state: { weights: tinyWeights(0, spec), m: tinyWeights(1, spec), v: tinyWeights(2, spec), t: 3 } };
+    const c: Checkpoint = {
+      ...checkpoint(0),
+      spec,
+      state: { weights: tinyWeights(0, spec), m: tinyWeights(1, spec), v: tinyWeights(2, spec), t: 3 },
+    };
     right(await saveCheckpoint(path, c)());
     sameCheckpoint(right(await loadCheckpoint(path)()), c);
   });
@@ -41,7 +46,10 @@ describe("training checkpoints", () => {
     const bytes = readFileSync(path);
     const last = allTensors(TINY).at(-1)!.name, next = checkpoint(1);
     // The last second-moment tensor is short: the writer fails after the header and most tensors are written.
-    const broken: Checkpoint = { ...next, state: { ...next.state, v: { ...next.state.v, [last]: next.state.v[last]!.subarray(1) } } };
+    const broken: Checkpoint = {
+      ...next,
+      state: { ...next.state, v: { ...next.state.v, [last]: next.state.v[last]!.subarray(1) } },
+    };
     const r = await saveCheckpoint(path, broken)();
     expect(E.isLeft(r) && r.left._tag).toBe("IoFailure");
     expect(readFileSync(path)).toEqual(bytes);
@@ -52,10 +60,23 @@ describe("training checkpoints", () => {
     const dir = freshDir(), path = join(dir, "c.safetensors");
     right(await saveCheckpoint(path, checkpoint(0))());
     const size = readFileSync(path).length;
-    const variant = (name: string, f: (p: string) => void) => (copyFileSync(path, join(dir, name)), f(join(dir, name)), join(dir, name));
+    const variant = (
+      name: string,
+      f: (p: string) => void,
+    ) => (copyFileSync(path, join(dir, name)), f(join(dir, name)), join(dir, name));
     const cases: Array<[string, RegExp]> = [
-      [variant("short", (p) => truncateSync(p, size - 100)), /Cannot resume from checkpoint .*short: .*(ended|claims|outside)/],
-      [variant("flip", (p) => { const b = readFileSync(p); b[size - 5] = b[size - 5]! ^ 0x40; writeFileSync(p, b); }), /do not match their checksum/],
+      [
+        variant("short", (p) => truncateSync(p, size - 100)),
+        /Cannot resume from checkpoint .*short: .*(ended|claims|outside)/,
+      ],
+      [
+        variant("flip", (p) => {
+          const b = readFileSync(p);
+          b[size - 5] = b[size - 5]! ^ 0x40;
+          writeFileSync(p, b);
+        }),
+        /do not match their checksum/,
+      ],
       [join(dir, "absent"), /no such file/],
     ];
     right(await saveSafetensors(join(dir, "model"), [{ name: "wte", shape: [2], data: new Float32Array(2) }], "F32")());

@@ -9,7 +9,9 @@ import { rope } from "../../core/ops/rope.ts";
 const f32 = (xs: number[]) => Float32Array.from(xs);
 // Known answers are compared after rounding to f32: 1 ulp of slack where a value is not exact in f32.
 const closeF32 = (got: ArrayLike<number>, want: number[]) =>
-  want.forEach((w, i) => expect(Math.abs(got[i]! - w)).toBeLessThanOrEqual(Math.abs(Math.fround(w)) * 2 ** -23 + 1e-30));
+  want.forEach((w, i) =>
+    expect(Math.abs(got[i]! - w)).toBeLessThanOrEqual(Math.abs(Math.fround(w)) * 2 ** -23 + 1e-30)
+  );
 
 describe("CPU reference ops, known answers", () => {
   test("linear computes x·Wᵀ + b with W stored (out, in)", () => {
@@ -37,7 +39,9 @@ describe("CPU reference ops, known answers", () => {
   });
   test("attention at the first position returns that position's value, for every query head of a kv group", () => {
     const q = f32([5, -3, 2, 7]), k = f32([1, 1]), v = f32([0.5, -2]); // NH = 2, NKV = 1, D = 2
-    expect(causalAttention(q, k, v, { T: 1, pos0: 0, nHead: 2, nKvHead: 1, headDim: 2 })).toEqual(f32([0.5, -2, 0.5, -2]));
+    expect(causalAttention(q, k, v, { T: 1, pos0: 0, nHead: 2, nKvHead: 1, headDim: 2 })).toEqual(
+      f32([0.5, -2, 0.5, -2]),
+    );
   });
   test("attention with equal keys averages the values it may see", () => {
     const k = f32([0.3, 0.3, 0.3]), v = f32([1, 2, 6]); // T = 3, one head, D = 1

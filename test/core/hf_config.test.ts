@@ -4,10 +4,25 @@ import { describe, expect, test } from "vitest";
 import { decodeHfConfig } from "../../core/codecs/hf_config.ts";
 import { paramCount } from "../../core/model/tensors.ts";
 
-const tinyStories = JSON.parse(readFileSync(new URL("../../assets/tinystories656K/config.json", import.meta.url), "utf8"));
+const tinyStories = JSON.parse(
+  readFileSync(new URL("../../assets/tinystories656K/config.json", import.meta.url), "utf8"),
+);
 // The config.json of Hugging Face's "gpt2" (124M), as published.
-const gpt2 = { activation_function: "gelu_new", architectures: ["GPT2LMHeadModel"], model_type: "gpt2", n_ctx: 1024, n_embd: 768, n_head: 12,
-  n_layer: 12, n_positions: 1024, layer_norm_epsilon: 1e-5, vocab_size: 50257, resid_pdrop: 0.1, embd_pdrop: 0.1, attn_pdrop: 0.1 };
+const gpt2 = {
+  activation_function: "gelu_new",
+  architectures: ["GPT2LMHeadModel"],
+  model_type: "gpt2",
+  n_ctx: 1024,
+  n_embd: 768,
+  n_head: 12,
+  n_layer: 12,
+  n_positions: 1024,
+  layer_norm_epsilon: 1e-5,
+  vocab_size: 50257,
+  resid_pdrop: 0.1,
+  embd_pdrop: 0.1,
+  attn_pdrop: 0.1,
+};
 
 const decoded = (json: unknown) => decodeHfConfig(json, "config.json");
 const message = (json: unknown) => {
@@ -17,12 +32,32 @@ const message = (json: unknown) => {
 
 describe("Hugging Face config.json decoding", () => {
   test("the bundled TinyStories-656K config reads as a 2-block GQA Llama with a tied head and half-split rotary", () => {
-    expect(decoded(tinyStories)).toEqual(E.right({ _tag: "llama", nLayer: 2, nEmbd: 128, nHead: 8, nKvHead: 4, hiddenDim: 384, vocabSize: 2048,
-      blockSize: 512, normEps: 1e-6, ropeTheta: 10000, ropeStyle: "half", tiedHead: true }));
+    expect(decoded(tinyStories)).toEqual(
+      E.right({
+        _tag: "llama",
+        nLayer: 2,
+        nEmbd: 128,
+        nHead: 8,
+        nKvHead: 4,
+        hiddenDim: 384,
+        vocabSize: 2048,
+        blockSize: 512,
+        normEps: 1e-6,
+        ropeTheta: 10000,
+        ropeStyle: "half",
+        tiedHead: true,
+      }),
+    );
   });
   test("GPT-2 small's config reads with a 4C MLP and has the published 124M parameters", () => {
     const s = decoded(gpt2);
-    expect(E.isRight(s) && s.right).toMatchObject({ _tag: "gpt2", nLayer: 12, nEmbd: 768, nInner: 3072, blockSize: 1024 });
+    expect(E.isRight(s) && s.right).toMatchObject({
+      _tag: "gpt2",
+      nLayer: 12,
+      nEmbd: 768,
+      nInner: 3072,
+      blockSize: 1024,
+    });
     expect(E.isRight(s) && paramCount(s.right)).toBe(124_439_808);
   });
   test("an unknown model_type is refused, naming it and the supported ones", () => {

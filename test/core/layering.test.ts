@@ -12,7 +12,11 @@ const files = (dir: string): string[] =>
     return statSync(join(root, p)).isDirectory() ? files(p) : p.endsWith(".ts") ? [p] : [];
   });
 const importsOf = (file: string): string[] =>
-  [...readFileSync(join(root, file), "utf8").matchAll(/(?:import|export)[^"']*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g)]
+  [
+    ...readFileSync(join(root, file), "utf8").matchAll(
+      /(?:import|export)[^"']*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g,
+    ),
+  ]
     .map((m) => m[1] ?? m[2]!);
 const layerOf = (file: string) => layers.findIndex((l) => file.startsWith(`${l}/`));
 
@@ -41,8 +45,13 @@ describe("the import arrow", () => {
     }
   });
   test("only cli/ prints or exits", () => {
-    for (const layer of ["core", "gpu", "adapters"])
-      for (const f of files(layer)) expect(readFileSync(join(root, f), "utf8"), f).not.toMatch(/console\.|process\.exit|Deno\.exit|process\.stdout/);
+    for (const layer of ["core", "gpu", "adapters"]) {
+      for (const f of files(layer)) {
+        expect(readFileSync(join(root, f), "utf8"), f).not.toMatch(
+          /console\.|process\.exit|Deno\.exit|process\.stdout/,
+        );
+      }
+    }
   });
   test("no file imports itself through others: the import graph has no cycle, type-only imports included", () => {
     expect(findCycles(importGraph(root)).map((c) => c.join(" ↔ "))).toEqual([]);
@@ -51,8 +60,13 @@ describe("the import arrow", () => {
 
 /** STYLE.md: one concern per folder, about 15 source files at its top level, a mod.ts front door. */
 describe("the rooms", () => {
-  const folders = (dir: string): string[] =>
-    [dir, ...readdirSync(join(root, dir)).map((f) => join(dir, f)).filter((p) => statSync(join(root, p)).isDirectory()).flatMap(folders)];
+  const folders = (
+    dir: string,
+  ): string[] => [
+    dir,
+    ...readdirSync(join(root, dir)).map((f) => join(dir, f)).filter((p) => statSync(join(root, p)).isDirectory())
+      .flatMap(folders),
+  ];
   const sources = (dir: string) => readdirSync(join(root, dir)).filter((f) => f.endsWith(".ts") && f !== "mod.ts");
   // The runtime shims import their own device file, so neither runtime loads the other's (adapters/devices/mod.ts).
   const notFronted = new Set(["adapters/devices/webgpu_deno.ts", "adapters/devices/webgpu_node.ts"]);

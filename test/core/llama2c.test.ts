@@ -22,7 +22,17 @@ const leftMessage = (bytes: Uint8Array) => {
 describe("the bundled stories260K through the llama2.c loaders", () => {
   test("the checkpoint reads as a 5-block Llama with GQA, a tied head and interleaved rotary", async () => {
     const { spec } = right(await loadLlama2c(STORIES_BIN)());
-    expect(spec).toMatchObject({ nLayer: 5, nEmbd: 64, nHead: 8, nKvHead: 4, hiddenDim: 172, vocabSize: 512, blockSize: 512, tiedHead: true, ropeStyle: "interleaved" });
+    expect(spec).toMatchObject({
+      nLayer: 5,
+      nEmbd: 64,
+      nHead: 8,
+      nKvHead: 4,
+      hiddenDim: 172,
+      vocabSize: 512,
+      blockSize: 512,
+      tiedHead: true,
+      ropeStyle: "interleaved",
+    });
   });
 
   test("greedy decoding from BOS on the CPU reference reproduces run.c's 256 ids and text exactly", async () => {

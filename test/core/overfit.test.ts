@@ -10,7 +10,10 @@ import { lcg, TINY, tinyWeights } from "../training_fixtures.ts";
 
 describe("overfitting one batch", () => {
   test("a tiny model trained on one batch of random tokens drives its loss from about ln V to near zero", () => {
-    const B = 2, T = 8, next = lcg(5), ids = Int32Array.from({ length: B * T + 1 }, () => Math.floor(next() * TINY.vocabSize));
+    const B = 2,
+      T = 8,
+      next = lcg(5),
+      ids = Int32Array.from({ length: B * T + 1 }, () => Math.floor(next() * TINY.vocabSize));
     const batch: MicroBatch = { tokens: ids.subarray(0, B * T), targets: ids.subarray(1) };
     const spec = { ...TINY, nEmbd: 16, nHead: 2, nKvHead: 2, hiddenDim: 32 };
     const hp: Hyper = { lr: 1e-2, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0, gradClip: 1 };

@@ -12,13 +12,17 @@ const fakeDevice = () => ({}) as GPUDevice;
 /** Whether `p` has settled once `ms` of fake time have passed. */
 const settledAfter = async (p: Promise<number>, ms: number): Promise<boolean> => {
   let done = false;
-  void p.then(() => { done = true; });
+  void p.then(() => {
+    done = true;
+  });
   await vi.advanceTimersByTimeAsync(ms);
   return done;
 };
 
 describe("pacing a device's waits", () => {
-  afterEach(() => { vi.useRealTimers(); });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
 
   test("an unpaced device, or a paced one's first batch of a label, does not sleep", async () => {
     vi.useFakeTimers();

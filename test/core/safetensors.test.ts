@@ -26,14 +26,20 @@ const failure = async (header: unknown, dataBytes: number, declared?: bigint) =>
   expect(E.isLeft(r)).toBe(true);
   return E.isLeft(r) ? `${r.left._tag}: ${r.left.message} / ${r.left.hint}` : "";
 };
-const t = (dtype: string, shape: number[], begin: number, end: number) => ({ dtype, shape, data_offsets: [begin, end] });
+const t = (dtype: string, shape: number[], begin: number, end: number) => ({
+  dtype,
+  shape,
+  data_offsets: [begin, end],
+});
 
 describe("bad safetensors files: one clear error each", () => {
   test("a header length past the end of the file", async () => {
     expect(await failure({}, 0, 1n << 40n)).toMatch(/BadFile: .*header claims 1099511627776 bytes but only 2 follow/);
   });
   test("a tensor whose byte range lies outside the data", async () => {
-    expect(await failure({ a: t("F32", [4], 0, 16) }, 8)).toMatch(/tensor a has bytes \[0, 16\) outside the 8 bytes of data/);
+    expect(await failure({ a: t("F32", [4], 0, 16) }, 8)).toMatch(
+      /tensor a has bytes \[0, 16\) outside the 8 bytes of data/,
+    );
   });
   test("two tensors whose byte ranges overlap", async () => {
     expect(await failure({ a: t("F32", [4], 0, 16), b: t("F32", [2], 8, 16) }, 16)).toMatch(/tensors a and b overlap/);
@@ -47,17 +53,35 @@ describe("bad safetensors files: one clear error each", () => {
   test("a header that is not JSON, and a file shorter than 8 bytes", async () => {
     const f = join(dir, "junk.safetensors");
     writeFileSync(f, new Uint8Array([4, 0, 0, 0, 0, 0, 0, 0, 0x7b, 0x7b, 0x7b, 0x7b]));
-    expect(E.isLeft(await loadSafetensors(f)()) && (await loadSafetensors(f)() as E.Left<{ message: string }>).left.message).toMatch(/not valid JSON/);
+    expect(
+      E.isLeft(await loadSafetensors(f)()) && (await loadSafetensors(f)() as E.Left<{ message: string }>).left.message,
+    ).toMatch(/not valid JSON/);
     writeFileSync(f, new Uint8Array(5));
-    expect((await loadSafetensors(f)() as E.Left<{ message: string }>).left.message).toMatch(/fewer than the 8-byte header length/);
+    expect((await loadSafetensors(f)() as E.Left<{ message: string }>).left.message).toMatch(
+      /fewer than the 8-byte header length/,
+    );
   });
   test("a sharded checkpoint whose index names a missing shard", async () => {
     const d = freshDir();
-    right(await saveDirTensors(d, [{ name: "a", shape: [4], data: new Float32Array(4) }, { name: "b", shape: [4], data: new Float32Array(4) }], "F32", {}, 16)());
-    expect(readdirSync(d).sort()).toEqual(["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", "model.safetensors.index.json"]);
+    right(
+      await saveDirTensors(
+        d,
+        [{ name: "a", shape: [4], data: new Float32Array(4) }, { name: "b", shape: [4], data: new Float32Array(4) }],
+        "F32",
+        {},
+        16,
+      )(),
+    );
+    expect(readdirSync(d).sort()).toEqual([
+      "model-00001-of-00002.safetensors",
+      "model-00002-of-00002.safetensors",
+      "model.safetensors.index.json",
+    ]);
     rmSync(join(d, "model-00002-of-00002.safetensors"));
     const r = await loadDirTensors(d)();
-    expect(E.isLeft(r) && r.left.message).toMatch(/shard model-00002-of-00002\.safetensors, named in model\.safetensors\.index\.json, is missing/);
+    expect(E.isLeft(r) && r.left.message).toMatch(
+      /shard model-00002-of-00002\.safetensors, named in model\.safetensors\.index\.json, is missing/,
+    );
   });
 });
 
@@ -79,19 +103,30 @@ describe("bad model directories and tokenizers", () => {
     return d;
   };
   test("a config whose shapes disagree with the tensors names the tensor and both shapes", async () => {
-    const r = await loadModel(copyOf656K((c) => { c.intermediate_size = 256; }))();
-    expect(E.isLeft(r) && r.left.message).toMatch(/tensor model\.layers\.0\.mlp\.gate_proj\.weight has shape \[384, 128\] but the config implies \[256, 128\]/);
+    const r = await loadModel(copyOf656K((c) => {
+      c.intermediate_size = 256;
+    }))();
+    expect(E.isLeft(r) && r.left.message).toMatch(
+      /tensor model\.layers\.0\.mlp\.gate_proj\.weight has shape \[384, 128\] but the config implies \[256, 128\]/,
+    );
   });
   test("a config with fewer layers than the checkpoint says which tensors have no place", async () => {
-    const r = await loadModel(copyOf656K((c) => { c.num_hidden_layers = 1; }))();
+    const r = await loadModel(copyOf656K((c) => {
+      c.num_hidden_layers = 1;
+    }))();
     expect(E.isLeft(r) && r.left.message).toMatch(/tensors the config has no place for \(model\.layers\.1\./);
   });
   test("a tokenizer.json of an unsupported model type is refused, naming the type and the supported ones", async () => {
     const d = freshDir();
     const json = JSON.parse(readFileSync(join(TINY656K_DIR, "tokenizer.json"), "utf8"));
-    writeFileSync(join(d, "tokenizer.json"), JSON.stringify({ ...json, model: { type: "Unigram", vocab: [["a", 0]] } }));
+    writeFileSync(
+      join(d, "tokenizer.json"),
+      JSON.stringify({ ...json, model: { type: "Unigram", vocab: [["a", 0]] } }),
+    );
     const r = await findTokenizer(undefined, undefined, d)();
-    expect(E.isLeft(r) && `${r.left.message} / ${r.left.hint}`).toMatch(/model type "Unigram" is not supported \/ supported: BPE/);
+    expect(E.isLeft(r) && `${r.left.message} / ${r.left.hint}`).toMatch(
+      /model type "Unigram" is not supported \/ supported: BPE/,
+    );
   });
   test("a failed export leaves nothing behind, and an existing non-empty directory is refused", async () => {
     const m = right(await loadModel(TINY656K_DIR)());

@@ -18,12 +18,22 @@ import { bits, TINY, tinyData, tinySettings, tinyWeights } from "../training_fix
 import { freshDir, right } from "../tmp.ts";
 
 const run = (out: string, extra: Partial<TrainRun> = {}): TrainRun => ({
-  spec: TINY, weights: tinyWeights(1), data: tinyData(2), settings: tinySettings(7), out, resume: false,
-  makeTrainer: (s, init) => TE.right(createCpuTrainer(s, init)), ...extra,
+  spec: TINY,
+  weights: tinyWeights(1),
+  data: tinyData(2),
+  settings: tinySettings(7),
+  out,
+  resume: false,
+  makeTrainer: (s, init) => TE.right(createCpuTrainer(s, init)),
+  ...extra,
 });
 const metricsOf = (out: string) =>
-  readFileSync(join(out, METRICS_FILE), "utf8").trim().split("\n").map((l) => ({ ...(JSON.parse(l) as Metrics), tokens_per_s: null }));
-const finalWeights = async (out: string) => bits(right(await loadCheckpoint(join(out, CHECKPOINT_FILE))()).state.weights);
+  readFileSync(join(out, METRICS_FILE), "utf8").trim().split("\n").map((l) => ({
+    ...(JSON.parse(l) as Metrics),
+    tokens_per_s: null,
+  }));
+const finalWeights = async (out: string) =>
+  bits(right(await loadCheckpoint(join(out, CHECKPOINT_FILE))()).state.weights);
 
 describe("the training loop", () => {
   test("a run interrupted after step 3 and resumed ends bit for bit where an uninterrupted run ends, with the same metrics", async () => {
@@ -32,10 +42,16 @@ describe("the training loop", () => {
     expect(whole).toMatchObject({ steps: 7, tokens: 7 * 2 * 2 * 4, val_loss: expect.any(Number), resumed_from: null });
     const ctl = new AbortController();
     const stopped = await runTraining(run(b, { signal: ctl.signal, onMetrics: (m) => m.step === 3 && ctl.abort() }))();
-    expect(E.isLeft(stopped) && [stopped.left._tag, stopped.left.message]).toEqual(["Interrupted", "Cannot finish training: interrupted after step 3 of 7"]);
+    expect(E.isLeft(stopped) && [stopped.left._tag, stopped.left.message]).toEqual([
+      "Interrupted",
+      "Cannot finish training: interrupted after step 3 of 7",
+    ]);
     expect(right(await loadCheckpoint(join(b, CHECKPOINT_FILE))()).progress.step).toBe(3);
     const resumed = right(await runTraining(run(b, { resume: true }))());
-    expect({ ...resumed, out: a, model: whole.model, tokens_per_s: null, resumed_from: null }).toEqual({ ...whole, tokens_per_s: null });
+    expect({ ...resumed, out: a, model: whole.model, tokens_per_s: null, resumed_from: null }).toEqual({
+      ...whole,
+      tokens_per_s: null,
+    });
     expect(resumed.resumed_from).toBe(3);
     expect(await finalWeights(b)).toEqual(await finalWeights(a));
     expect(metricsOf(b)).toEqual(metricsOf(a));
@@ -45,10 +61,19 @@ describe("the training loop", () => {
     const out = join(freshDir(), "nan");
     const poisoned = (t: Trainer, at: number): Trainer => {
       let n = 0;
-      return { ...t, step: (...xs) => TE.map((r: { loss: number; gradNorm: number }) => (++n === at ? { ...r, loss: NaN } : r))(t.step(...xs)) };
+      return {
+        ...t,
+        step: (...xs) =>
+          TE.map((r: { loss: number; gradNorm: number }) => (++n === at ? { ...r, loss: NaN } : r))(t.step(...xs)),
+      };
     };
-    const r = await runTraining(run(out, { makeTrainer: (s, init) => TE.right(poisoned(createCpuTrainer(s, init), 5)) }))();
-    expect(E.isLeft(r) && [r.left._tag, r.left.message]).toEqual(["Diverged", "Cannot continue training: the loss is NaN at step 5"]);
+    const r = await runTraining(
+      run(out, { makeTrainer: (s, init) => TE.right(poisoned(createCpuTrainer(s, init), 5)) }),
+    )();
+    expect(E.isLeft(r) && [r.left._tag, r.left.message]).toEqual([
+      "Diverged",
+      "Cannot continue training: the loss is NaN at step 5",
+    ]);
     expect(E.isLeft(r) && r.left.hint).toMatch(/last good checkpoint is kept in .*checkpoint\.safetensors/);
     expect(right(await loadCheckpoint(join(out, CHECKPOINT_FILE))()).progress.step).toBe(4);
   });

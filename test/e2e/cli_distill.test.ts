@@ -17,8 +17,28 @@ const excerpt = (() => {
   return p;
 })();
 const train = (...more: string[]) =>
-  runCli(["train", STORIES_BIN, "--layers", "3", "--data", excerpt, "--out", join(freshDir(), "run"), "--backend", "cpu",
-    "--steps", "2", "--batch", "2", "--ctx", "32", "--eval-tokens", "512", "--json", ...more]);
+  runCli([
+    "train",
+    STORIES_BIN,
+    "--layers",
+    "3",
+    "--data",
+    excerpt,
+    "--out",
+    join(freshDir(), "run"),
+    "--backend",
+    "cpu",
+    "--steps",
+    "2",
+    "--batch",
+    "2",
+    "--ctx",
+    "32",
+    "--eval-tokens",
+    "512",
+    "--json",
+    ...more,
+  ]);
 const metrics = (out: string) => out.trim().split("\n").map((l) => JSON.parse(l));
 const oneError = (r: { code: number; err: string }, why: RegExp) => {
   expect(r.code).not.toBe(0);
@@ -28,19 +48,25 @@ const oneError = (r: { code: number; err: string }, why: RegExp) => {
 
 describe("train --distill-from on the CPU", () => {
   test("distilling from the reference records the teacher; weight 0 gives plain training's metrics exactly, weight 0.5 another training loss", async () => {
-    const plain = await train(), zero = await train("--distill-from", STORIES_BIN, "--kd-weight", "0"), half = await train("--distill-from", STORIES_BIN);
+    const plain = await train(),
+      zero = await train("--distill-from", STORIES_BIN, "--kd-weight", "0"),
+      half = await train("--distill-from", STORIES_BIN);
     for (const r of [plain, zero, half]) expect(r.err).toBe("");
     const [p, z, h] = [metrics(plain.out), metrics(zero.out), metrics(half.out)];
     expect(h.at(-1)).toMatchObject({ distill: { from: STORIES_BIN, weight: 0.5, temperature: 2 } });
     expect(p.at(-1).distill).toBeNull();
-    const strip = (ms: Array<Record<string, unknown>>) => ms.map(({ tokens_per_s: _, seconds: __, out: ___, model: ____, distill: _____, ...rest }) => rest);
+    const strip = (ms: Array<Record<string, unknown>>) =>
+      ms.map(({ tokens_per_s: _, seconds: __, out: ___, model: ____, distill: _____, ...rest }) => rest);
     expect(strip(z)).toEqual(strip(p));
     expect(h[1].train_loss).not.toBe(p[1].train_loss);
     expect(h[0].val_loss).toBe(p[0].val_loss); // evaluation stays plain cross-entropy
   });
 
   test("a teacher with another vocabulary, a weight outside 0..1, a zero temperature, or --kd-weight without a teacher: one error line", async () => {
-    oneError(await train("--distill-from", TINY656K_DIR), /^error: Cannot distil: the teacher .* has a vocabulary of \d+, the trained model 512$/);
+    oneError(
+      await train("--distill-from", TINY656K_DIR),
+      /^error: Cannot distil: the teacher .* has a vocabulary of \d+, the trained model 512$/,
+    );
     oneError(await train("--distill-from", STORIES_BIN, "--kd-weight", "1.5"), /--kd-weight 1\.5 is outside 0\.\.1/);
     oneError(await train("--distill-from", STORIES_BIN, "--kd-temperature", "0"), /--kd-temperature 0 is not positive/);
     oneError(await train("--kd-weight", "0.3"), /--kd-weight and --kd-temperature need a teacher/);

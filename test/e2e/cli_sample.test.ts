@@ -14,13 +14,26 @@ const oneErrorLine = (err: string) => {
 
 describe("inheritune sample", () => {
   test("greedy sampling of the bundled stories260K prints run.c's golden text", async () => {
-    const r = await runCli(["sample", STORIES_BIN, "--tokenizer", STORIES_TOK, "--temperature", "0", "--max-new-tokens", "256", "--backend", "cpu"]);
+    const r = await runCli([
+      "sample",
+      STORIES_BIN,
+      "--tokenizer",
+      STORIES_TOK,
+      "--temperature",
+      "0",
+      "--max-new-tokens",
+      "256",
+      "--backend",
+      "cpu",
+    ]);
     expect(r).toEqual({ code: 0, out: readFileSync(STORIES_GOLDEN, "utf8"), err: "" });
   });
   test("without --backend and without an adapter, it says so on stderr and samples on the CPU", async () => {
     const r = await runCli(["sample", STORIES_BIN, "--temperature", "0", "--max-new-tokens", "5"]);
     expect(r.code).toBe(0);
-    expect(r.err).toMatch(/^note: no WebGPU adapter \(Cannot get a WebGPU adapter: none in this test\); computing on the CPU reference\n$/);
+    expect(r.err).toMatch(
+      /^note: no WebGPU adapter \(Cannot get a WebGPU adapter: none in this test\); computing on the CPU reference\n$/,
+    );
     expect(r.out).toMatch(/^Once upon a time/);
   });
   test("--backend webgpu without an adapter is an error that names the Mesa package", async () => {
@@ -29,13 +42,26 @@ describe("inheritune sample", () => {
     expect(r.err).toMatch(/mesa-vulkan-drivers/);
   });
   test("the tokenizer beside the model is found without --tokenizer, and a prompt is echoed first", async () => {
-    const r = await runCli(["sample", STORIES_BIN, "--prompt", "Once upon a time", "--temperature", "0", "--max-new-tokens", "11", "--backend", "cpu"]);
+    const r = await runCli([
+      "sample",
+      STORIES_BIN,
+      "--prompt",
+      "Once upon a time",
+      "--temperature",
+      "0",
+      "--max-new-tokens",
+      "11",
+      "--backend",
+      "cpu",
+    ]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^Once upon a time, there was a little girl named Lily\.\n$/);
   });
   test("the same seed gives the same sample, another seed usually another", async () => {
     const args = ["sample", STORIES_BIN, "--max-new-tokens", "30", "--temperature", "1", "--backend", "cpu"];
-    const a = await runCli([...args, "--seed", "1"]), b = await runCli([...args, "--seed", "1"]), c = await runCli([...args, "--seed", "2"]);
+    const a = await runCli([...args, "--seed", "1"]),
+      b = await runCli([...args, "--seed", "1"]),
+      c = await runCli([...args, "--seed", "2"]);
     expect(a.out).toBe(b.out);
     expect(a.out).not.toBe(c.out);
   });
@@ -65,7 +91,14 @@ describe("bad input to sample: one clear line and a hint, non-zero exit", () => 
     expect(r.err).toMatch(/unknown model_type "bloom"/);
   });
   test("an unknown flag, a bad value, a missing model and an unknown command", async () => {
-    for (const argv of [["sample", STORIES_BIN, "--temp", "0"], ["sample", STORIES_BIN, "--temperature", "-1"], ["sample"], ["smaple"]]) {
+    for (
+      const argv of [
+        ["sample", STORIES_BIN, "--temp", "0"],
+        ["sample", STORIES_BIN, "--temperature", "-1"],
+        ["sample"],
+        ["smaple"],
+      ]
+    ) {
       const r = await runCli(argv);
       expect(r.code).toBe(2);
       oneErrorLine(r.err);

@@ -27,29 +27,104 @@ const oneError = (r: { code: number; out: string; err: string }, why: RegExp) =>
 describe("train and eval on the CPU", () => {
   test("train --layers 3 --backend cpu --json: metrics lines, a summary last, a lower validation loss, and eval of the result agrees", async () => {
     const out = join(freshDir(), "run");
-    const r = await runCli(["train", STORIES_BIN, "--layers", "3", "--data", excerpt, "--out", out, "--backend", "cpu",
-      "--steps", "4", "--batch", "4", "--ctx", "64", "--eval-every", "2", "--json"]);
+    const r = await runCli([
+      "train",
+      STORIES_BIN,
+      "--layers",
+      "3",
+      "--data",
+      excerpt,
+      "--out",
+      out,
+      "--backend",
+      "cpu",
+      "--steps",
+      "4",
+      "--batch",
+      "4",
+      "--ctx",
+      "64",
+      "--eval-every",
+      "2",
+      "--json",
+    ]);
     expect(r.err).toBe("");
     const lines = r.out.trim().split("\n").map((l) => JSON.parse(l));
     const summary = lines.at(-1);
-    expect(summary).toMatchObject({ steps: 4, tokens: 4 * 4 * 64, out, backend: "cpu", train_loss: expect.any(Number), tokens_per_s: expect.any(Number) });
+    expect(summary).toMatchObject({
+      steps: 4,
+      tokens: 4 * 4 * 64,
+      out,
+      backend: "cpu",
+      train_loss: expect.any(Number),
+      tokens_per_s: expect.any(Number),
+    });
     expect(summary.val_loss).toBeLessThan(summary.val_loss_initial);
-    expect(lines.slice(0, -1).map((m) => [m.step, m.val_loss === null])).toEqual([[0, false], [1, true], [2, false], [3, true], [4, false]]);
-    expect(readFileSync(join(out, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l))).toEqual(lines.slice(0, -1));
-    const e = await runCli(["eval", summary.model, "--data", excerpt, "--ctx", "64", "--batch", "4", "--backend", "cpu", "--json"]);
+    expect(lines.slice(0, -1).map((m) => [m.step, m.val_loss === null])).toEqual([[0, false], [1, true], [2, false], [
+      3,
+      true,
+    ], [4, false]]);
+    expect(readFileSync(join(out, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l))).toEqual(
+      lines.slice(0, -1),
+    );
+    const e = await runCli([
+      "eval",
+      summary.model,
+      "--data",
+      excerpt,
+      "--ctx",
+      "64",
+      "--batch",
+      "4",
+      "--backend",
+      "cpu",
+      "--json",
+    ]);
     expect(e.err).toBe("");
-    expect(JSON.parse(e.out)).toMatchObject({ loss: expect.closeTo(summary.val_loss, 9), perplexity: expect.closeTo(Math.exp(summary.val_loss), 6), tokens: expect.any(Number) });
-    const again = await runCli(["train", STORIES_BIN, "--layers", "3", "--data", excerpt, "--out", out, "--backend", "cpu", "--steps", "4"]);
+    expect(JSON.parse(e.out)).toMatchObject({
+      loss: expect.closeTo(summary.val_loss, 9),
+      perplexity: expect.closeTo(Math.exp(summary.val_loss), 6),
+      tokens: expect.any(Number),
+    });
+    const again = await runCli([
+      "train",
+      STORIES_BIN,
+      "--layers",
+      "3",
+      "--data",
+      excerpt,
+      "--out",
+      out,
+      "--backend",
+      "cpu",
+      "--steps",
+      "4",
+    ]);
     oneError(again, /it holds an earlier run/);
   });
   test("a missing corpus, a corpus smaller than one window, --layers 9 of 5 blocks, or --tokens with --steps: one error line and a non-zero exit", async () => {
     const tiny = join(freshDir(), "tiny.txt");
     writeFileSync(tiny, "Once upon a time.\n\nThe end.\n");
-    const base = (data: string, ...more: string[]) => ["train", STORIES_BIN, "--data", data, "--out", join(freshDir(), "o"), "--backend", "cpu", ...more];
-    oneError(await runCli(base("/no/such/corpus.txt", "--layers", "3")), /^error: Cannot read corpus \/no\/such\/corpus\.txt: no such file or directory$/);
-    oneError(await runCli(base(tiny, "--layers", "3")), /^error: Cannot train: the training split has \d+ tokens, fewer than one window of 257$/);
-    oneError(await runCli(base(excerpt, "--layers", "9")), /^error: Cannot inherit the first 9 blocks: the reference has 5 blocks$/);
+    const base = (
+      data: string,
+      ...more: string[]
+    ) => ["train", STORIES_BIN, "--data", data, "--out", join(freshDir(), "o"), "--backend", "cpu", ...more];
+    oneError(
+      await runCli(base("/no/such/corpus.txt", "--layers", "3")),
+      /^error: Cannot read corpus \/no\/such\/corpus\.txt: no such file or directory$/,
+    );
+    oneError(
+      await runCli(base(tiny, "--layers", "3")),
+      /^error: Cannot train: the training split has \d+ tokens, fewer than one window of 257$/,
+    );
+    oneError(
+      await runCli(base(excerpt, "--layers", "9")),
+      /^error: Cannot inherit the first 9 blocks: the reference has 5 blocks$/,
+    );
     oneError(await runCli(base(excerpt, "--tokens", "10k", "--steps", "3")), /--tokens and --steps both/);
-    oneError(await runCli(["eval", STORIES_BIN, "--data", tiny, "--backend", "cpu"]), /^error: Cannot evaluate: the validation split has \d+ tokens/);
+    oneError(
+      await runCli(["eval", STORIES_BIN, "--data", tiny, "--backend", "cpu"]),
+      /^error: Cannot evaluate: the validation split has \d+ tokens/,
+    );
   });
 });

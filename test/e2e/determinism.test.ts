@@ -16,8 +16,29 @@ beforeAll(async () => {
   expect((await buildNodeCli()).code).toBe(0);
 });
 
-const ARGS = ["train", STORIES_BIN, "--layers", "2", "--data", TINYSTORIES_TEXT, "--tokens", "2k", "--batch", "2", "--ctx", "64",
-  "--eval-every", "4", "--eval-tokens", "1k", "--seed", "11", "--backend", "webgpu", "--json"];
+const ARGS = [
+  "train",
+  STORIES_BIN,
+  "--layers",
+  "2",
+  "--data",
+  TINYSTORIES_TEXT,
+  "--tokens",
+  "2k",
+  "--batch",
+  "2",
+  "--ctx",
+  "64",
+  "--eval-every",
+  "4",
+  "--eval-tokens",
+  "1k",
+  "--seed",
+  "11",
+  "--backend",
+  "webgpu",
+  "--json",
+];
 
 /** The run's loss curve as text: every metrics line without tokens_per_s. */
 const curve = async (cli: typeof nodeCli): Promise<string> => {
@@ -27,11 +48,15 @@ const curve = async (cli: typeof nodeCli): Promise<string> => {
     .map((l) => JSON.stringify({ ...JSON.parse(l), tokens_per_s: undefined })).join("\n");
 };
 
-test("the same seed gives the same loss curve bit for bit: twice under Node, twice under Deno, and Node and Deno agree", async () => {
-  const [node1, deno1] = await Promise.all([curve(nodeCli), curve(denoCli)]);
-  const [node2, deno2] = await Promise.all([curve(nodeCli), curve(denoCli)]);
-  expect(node1.split("\n")).toHaveLength(17); // step 0 and 16 steps
-  expect(node2).toBe(node1);
-  expect(deno2).toBe(deno1);
-  expect(deno1).toBe(node1);
-}, 300_000);
+test(
+  "the same seed gives the same loss curve bit for bit: twice under Node, twice under Deno, and Node and Deno agree",
+  async () => {
+    const [node1, deno1] = await Promise.all([curve(nodeCli), curve(denoCli)]);
+    const [node2, deno2] = await Promise.all([curve(nodeCli), curve(denoCli)]);
+    expect(node1.split("\n")).toHaveLength(17); // step 0 and 16 steps
+    expect(node2).toBe(node1);
+    expect(deno2).toBe(deno1);
+    expect(deno1).toBe(node1);
+  },
+  300_000,
+);

@@ -33,7 +33,27 @@ const interruptAfter = (args: ReadonlyArray<string>, steps: number) =>
   });
 
 test("SIGINT during train saves a checkpoint and exits non-zero; --resume continues to the uninterrupted run's weights", async () => {
-  const base = ["train", STORIES_BIN, "--layers", "2", "--data", TINYSTORIES_TEXT, "--tokens", "4k", "--batch", "2", "--ctx", "64", "--eval-every", "0", "--eval-tokens", "1k", "--backend", "webgpu", "--json"];
+  const base = [
+    "train",
+    STORIES_BIN,
+    "--layers",
+    "2",
+    "--data",
+    TINYSTORIES_TEXT,
+    "--tokens",
+    "4k",
+    "--batch",
+    "2",
+    "--ctx",
+    "64",
+    "--eval-every",
+    "0",
+    "--eval-tokens",
+    "1k",
+    "--backend",
+    "webgpu",
+    "--json",
+  ];
   const cut = join(freshDir(), "run"), whole = join(freshDir(), "run");
   const r = await interruptAfter([...base, "--out", cut], 3);
   expect(r.code).toBe(1);
@@ -46,6 +66,7 @@ test("SIGINT during train saves a checkpoint and exits non-zero; --resume contin
   expect(summary).toMatchObject({ steps: 32, resumed_from: step });
   const straight = await nodeCli([...base, "--out", whole]);
   expect(straight.code, straight.stderr).toBe(0);
-  const a = readFileSync(join(cut, "model", "model.safetensors")), b = readFileSync(join(whole, "model", "model.safetensors"));
+  const a = readFileSync(join(cut, "model", "model.safetensors")),
+    b = readFileSync(join(whole, "model", "model.safetensors"));
   expect(Buffer.compare(a, b)).toBe(0);
 });

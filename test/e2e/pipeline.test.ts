@@ -26,7 +26,18 @@ describe.each([["Node", nodeCli], ["Deno", denoCli]] as const)("the pipeline und
     expect(inh.code, inh.stderr).toBe(0);
     expect(JSON.parse(readFileSync(join(target, "config.json"), "utf8")).num_hidden_layers).toBe(3);
 
-    const tr = await cli(["train", target, "--data", TINYSTORIES_TEXT, "--out", run, "--tokens", "6k", ...small, "--json"]);
+    const tr = await cli([
+      "train",
+      target,
+      "--data",
+      TINYSTORIES_TEXT,
+      "--out",
+      run,
+      "--tokens",
+      "6k",
+      ...small,
+      "--json",
+    ]);
     expect(tr.code, tr.stderr).toBe(0);
     const lines = tr.stdout.trim().split("\n").map((l) => JSON.parse(l));
     const summary = lines.pop();
@@ -35,20 +46,56 @@ describe.each([["Node", nodeCli], ["Deno", denoCli]] as const)("the pipeline und
     const metrics = readFileSync(join(run, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
     expect(metrics).toEqual(lines);
 
-    const ev = await cli(["eval", summary.model, "--data", TINYSTORIES_TEXT, "--ctx", "64", "--batch", "4", "--tokens", "2k", "--backend", "webgpu", "--json"]);
+    const ev = await cli([
+      "eval",
+      summary.model,
+      "--data",
+      TINYSTORIES_TEXT,
+      "--ctx",
+      "64",
+      "--batch",
+      "4",
+      "--tokens",
+      "2k",
+      "--backend",
+      "webgpu",
+      "--json",
+    ]);
     expect(ev.code, ev.stderr).toBe(0);
     const e = lastJson(ev);
     expect(e.loss).toBeCloseTo(summary.val_loss, 10); // the same windows of the same held-out split, the same kernels
     expect(e.perplexity).toBeCloseTo(Math.exp(e.loss), 10);
 
-    const sa = await cli(["sample", summary.model, "--temperature", "0", "--max-new-tokens", "20", "--backend", "webgpu"]);
+    const sa = await cli([
+      "sample",
+      summary.model,
+      "--temperature",
+      "0",
+      "--max-new-tokens",
+      "20",
+      "--backend",
+      "webgpu",
+    ]);
     expect(sa.code, sa.stderr).toBe(0);
     expect(sa.stdout.length).toBeGreaterThan(20);
   });
 
   test("compare writes a report whose numbers are the runs' metrics, and an SVG that parses", async () => {
     const out = join(freshDir(), "cmp");
-    const r = await cli(["compare", STORIES_BIN, "--layers", "3", "--data", TINYSTORIES_TEXT, "--tokens", "2k", "--out", out, ...small, "--json"]);
+    const r = await cli([
+      "compare",
+      STORIES_BIN,
+      "--layers",
+      "3",
+      "--data",
+      TINYSTORIES_TEXT,
+      "--tokens",
+      "2k",
+      "--out",
+      out,
+      ...small,
+      "--json",
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(readFileSync(join(out, "report.json"), "utf8"));
     expect(lastJson(r)).toEqual(report);

@@ -26,14 +26,16 @@ const greedy = (m: Pick<Model, "spec" | "weights">, bos: number, n: number): num
 const text = (tok: Tokenizer, ids: number[]) => decodeText(tok, ids, tok.bos);
 
 describe("tinystories656K from its Hugging Face directory", () => {
-  test("it loads as the config says, finds its own tokenizer.json, and greedy sampling matches an independent forward: coherent English from \"Once upon a time\"", async () => {
+  test('it loads as the config says, finds its own tokenizer.json, and greedy sampling matches an independent forward: coherent English from "Once upon a time"', async () => {
     const m = right(await loadModel(TINY656K_DIR)());
     expect(m.disk).toEqual({ format: "safetensors (model.safetensors)", dtype: "F32" });
     const tok = right(await loadTokenizer(m, undefined)());
     expect([tok.vocabSize, tok.bos, tok.eos]).toEqual([2048, 1, 2]);
     const ids = greedy(m, tok.bos, 40);
     expect(ids.slice(0, TINY656K_GREEDY_PREFIX.length)).toEqual(TINY656K_GREEDY_PREFIX);
-    expect(text(tok, ids)).toMatch(/^Once upon a time, there was a little girl named Lily\. She had a toy car that she loved very much\./);
+    expect(text(tok, ids)).toMatch(
+      /^Once upon a time, there was a little girl named Lily\. She had a toy car that she loved very much\./,
+    );
   });
   test("its tokenizer encodes as the library does (the extra leading ▁ included) and decodes back", async () => {
     const m = right(await loadModel(TINY656K_DIR)());
@@ -71,7 +73,10 @@ describe("llama2.c ak42 checkpoints", () => {
     expect(q.disk.dtype).toBe("Q8_0 int8, groups of 32");
     for (const t of allTensors(f.spec)) {
       const a = q.weights[t.name]!, b = f.weights[t.name]!;
-      if (t.shape.length === 1) { expect(a, t.name).toEqual(b); continue; } // norms are stored in f32
+      if (t.shape.length === 1) {
+        expect(a, t.name).toEqual(b);
+        continue;
+      } // norms are stored in f32
       let worst = 0; // |dequantised − f32| / scale, over the tensor
       for (let g = 0; g < a.length; g += 32) {
         const scale = Math.max(...a.subarray(g, g + 32).map(Math.abs)) / 127; // the group's max maps to ±127
@@ -86,10 +91,16 @@ describe("llama2.c ak42 checkpoints", () => {
     const f = right(await loadModel(STORIES_BIN)());
     const s = f.spec, L = s.nLayer, w = f.weights;
     const head = new Uint8Array(256), v = new DataView(head.buffer);
-    [0x616b3432, 1, s.nEmbd, 172, L, s.nHead, 4, s.vocabSize, s.blockSize].forEach((x, i) => v.setInt32(4 * i, x, true));
+    [0x616b3432, 1, s.nEmbd, 172, L, s.nHead, 4, s.vocabSize, s.blockSize].forEach((x, i) =>
+      v.setInt32(4 * i, x, true)
+    );
     head[36] = 1;
-    const order = [...["attnnorm", "ffnnorm"].flatMap((n) => Array.from({ length: L }, (_, l) => `h.${l}.${n}`)), "normf", "wte",
-      ...["wq", "wk", "wv", "wo", "w1", "w2", "w3"].flatMap((n) => Array.from({ length: L }, (_, l) => `h.${l}.${n}`))];
+    const order = [
+      ...["attnnorm", "ffnnorm"].flatMap((n) => Array.from({ length: L }, (_, l) => `h.${l}.${n}`)),
+      "normf",
+      "wte",
+      ...["wq", "wk", "wv", "wo", "w1", "w2", "w3"].flatMap((n) => Array.from({ length: L }, (_, l) => `h.${l}.${n}`)),
+    ];
     const parts = [head, ...order.map((n) => new Uint8Array(w[n]!.slice().buffer))];
     const bytes = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
     parts.reduce((o, p) => (bytes.set(p, o), o + p.length), 0);

@@ -4,10 +4,22 @@ import { STORIES_BIN, STORIES_GOLDEN, STORIES_TOK } from "../assets.ts";
 import { buildNodeCli, denoCli, denoTask, nodeCli } from "../runtimes.ts";
 
 const golden = readFileSync(STORIES_GOLDEN, "utf8");
-const greedy = ["sample", STORIES_BIN, "--tokenizer", STORIES_TOK, "--temperature", "0", "--max-new-tokens", "256", "--backend", "cpu"];
+const greedy = [
+  "sample",
+  STORIES_BIN,
+  "--tokenizer",
+  STORIES_TOK,
+  "--temperature",
+  "0",
+  "--max-new-tokens",
+  "256",
+  "--backend",
+  "cpu",
+];
 const onGpu = [...greedy.slice(0, -1), "webgpu"];
 // Dawn prints these two lines on every requestDevice; they are not ours.
-const ours = (stderr: string) => stderr.split("\n").filter((l) => l !== "" && !/^Warning: maxDynamic\w+ artificially reduced/.test(l));
+const ours = (stderr: string) =>
+  stderr.split("\n").filter((l) => l !== "" && !/^Warning: maxDynamic\w+ artificially reduced/.test(l));
 
 describe("sample through both runtimes' entry points", () => {
   beforeAll(async () => {
@@ -36,14 +48,18 @@ describe("sample through both runtimes' entry points", () => {
   });
   test("the central property holds under Deno's WebGPU too (deno task test)", async () => {
     const r = await denoTask(["test"]);
-    expect(r.stdout).toMatch(/ok: \d+ random references, every inherited block and the early exit bit for bit under Deno/);
+    expect(r.stdout).toMatch(
+      /ok: \d+ random references, every inherited block and the early exit bit for bit under Deno/,
+    );
     expect(r.code).toBe(0);
   });
   test("bad input exits non-zero with one error line under both runtimes", async () => {
     for (const run of [nodeCli, denoCli]) {
       const r = await run(["sample", "no/such/model.bin"]);
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/^error: Cannot load model no\/such\/model\.bin: no such file\n---> HINT: check the path\n$/);
+      expect(r.stderr).toMatch(
+        /^error: Cannot load model no\/such\/model\.bin: no such file\n---> HINT: check the path\n$/,
+      );
     }
   });
 });

@@ -9,10 +9,12 @@ import { getNodeDevice } from "../../adapters/devices/webgpu_node.ts";
 import { type AcquiredDevice } from "../../adapters/devices/webgpu_device.ts";
 import { createKernelCache, type KernelCache } from "../../gpu/mod.ts";
 
-export interface TestGpu extends AcquiredDevice { readonly kernels: KernelCache }
+export interface TestGpu extends AcquiredDevice {
+  readonly kernels: KernelCache;
+}
 
 /** Call at the top of a test file; the returned getter works inside tests. */
-export const useGpu = (): (() => TestGpu) => {
+export const useGpu = (): () => TestGpu => {
   let gpu: TestGpu | undefined;
   beforeAll(async () => {
     const r = await getNodeDevice()();

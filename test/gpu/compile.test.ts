@@ -22,7 +22,11 @@ const broken = defineFixture({
 test("a shader the compiler rejects is a Left that names the kernel, the variant and the bad line", async () => {
   const r = await gpu().kernels.compile(broken)();
   expect(E.isLeft(r) && r.left.kind).toBe("KernelRejected");
-  if (E.isLeft(r)) expect(r.left.message).toMatch(/^Cannot compile kernel test_broken\[default\]: .*undefined_thing.*line \d+: `out\[0\] = undefined_thing;`/s);
+  if (E.isLeft(r)) {
+    expect(r.left.message).toMatch(
+      /^Cannot compile kernel test_broken\[default\]: .*undefined_thing.*line \d+: `out\[0\] = undefined_thing;`/s,
+    );
+  }
 });
 
 test("an unknown variant is a Left listing the known ones", async () => {
@@ -42,13 +46,23 @@ test("two kernel records under one name are refused", async () => {
 });
 
 test("a binding the body never touches still binds (explicit layout, not 'auto')", async () => {
-  const r = await gpu().kernels.compile(defineKernel({ ...residualAdd, name: "test_ignores_b", wgsl: "  if (gid.x < params.n) { out[gid.x] = a[gid.x]; }" }))();
+  const r = await gpu().kernels.compile(
+    defineKernel({
+      ...residualAdd,
+      name: "test_ignores_b",
+      wgsl: "  if (gid.x < params.n) { out[gid.x] = a[gid.x]; }",
+    }),
+  )();
   expect(unwrap(r).layout).toBeDefined();
 });
 
 const quad = defineFixture({
   name: "test_vec4_double",
-  bindings: [{ name: "a", access: "read", type: "vec4<f32>" }, { name: "out", access: "read_write", type: "vec4<f32>" }],
+  bindings: [{ name: "a", access: "read", type: "vec4<f32>" }, {
+    name: "out",
+    access: "read_write",
+    type: "vec4<f32>",
+  }],
   uniforms: { n4: "u32" },
   workgroupSize: 8,
   grid: ({ n4 }, [wx]) => [Math.ceil(n4 / wx), 1, 1],
@@ -64,6 +78,8 @@ test("a vec4<f32> binding takes an f32 tensor four elements at a time, and refus
   batch.dispatch(k, { a: a!, out: out! }, { n4: 2 });
   const h = batch.read(out!);
   expect(Array.from(unwrap(await batch.submit()()).get(h))).toEqual([0, 2, 4, 6, 8, 10, 12, 14]);
-  expect(() => createBatch(device, "odd").dispatch(k, { a: odd!, out: out! }, { n4: 1 })).toThrow(/as vec4<f32>: size and offset must be multiples of 16 bytes/);
+  expect(() => createBatch(device, "odd").dispatch(k, { a: odd!, out: out! }, { n4: 1 })).toThrow(
+    /as vec4<f32>: size and offset must be multiples of 16 bytes/,
+  );
   [a, out, odd].forEach((t) => t!.buffer.destroy());
 });

@@ -19,26 +19,37 @@ const unwrap = <A>(r: E.Either<{ readonly message: string; readonly hint?: strin
 };
 const same = (what: string, got: Float32Array, want: Float32Array): void => {
   const bad = want.findIndex((x, i) => !Object.is(x, got[i]));
-  if (got.length !== want.length || bad !== -1) throw new Error(`${what}: [${bad}] = ${got[bad]}, expected ${want[bad]}`);
+  if (got.length !== want.length || bad !== -1) {
+    throw new Error(`${what}: [${bad}] = ${got[bad]}, expected ${want[bad]}`);
+  }
 };
 
 const gpu = unwrap(await getDenoDevice()());
 const kernels = createKernelCache(gpu.device);
 const runs = Number(globalThis.process?.argv?.[2] ?? 20);
 try {
-  await fc.assert(fc.asyncProperty(arbInheritanceCase, async ({ ref, weights, selection, batch: { B, T, tokens } }) => {
-    const plan = unwrap(planInheritance(ref, selection));
-    const reference = unwrap(await createGpuModel(kernels, ref, weights)());
-    const target = unwrap(await createGpuModel(kernels, plan.target, inheritWeights(plan, weights))());
-    try {
-      const got = unwrap(await target.forward(tokens, B, T, { stream: true })());
-      for (const [k, j] of plan.blocks.entries()) same(`block ${k} ← ${j}`, got.stream![k + 1]!, unwrap(await reference.blockForward(j, got.stream![k]!, B, T)()));
-      same("early exit", got.logits, unwrap(await reference.headLogits(got.stream![plan.blocks.length]!, B, T)()));
-    } finally {
-      reference.destroy();
-      target.destroy();
-    }
-  }), { numRuns: runs });
+  await fc.assert(
+    fc.asyncProperty(arbInheritanceCase, async ({ ref, weights, selection, batch: { B, T, tokens } }) => {
+      const plan = unwrap(planInheritance(ref, selection));
+      const reference = unwrap(await createGpuModel(kernels, ref, weights)());
+      const target = unwrap(await createGpuModel(kernels, plan.target, inheritWeights(plan, weights))());
+      try {
+        const got = unwrap(await target.forward(tokens, B, T, { stream: true })());
+        for (const [k, j] of plan.blocks.entries()) {
+          same(
+            `block ${k} ← ${j}`,
+            got.stream![k + 1]!,
+            unwrap(await reference.blockForward(j, got.stream![k]!, B, T)()),
+          );
+        }
+        same("early exit", got.logits, unwrap(await reference.headLogits(got.stream![plan.blocks.length]!, B, T)()));
+      } finally {
+        reference.destroy();
+        target.destroy();
+      }
+    }),
+    { numRuns: runs },
+  );
   console.log(`ok: ${runs} random references, every inherited block and the early exit bit for bit under Deno`);
 } finally {
   gpu.release();

@@ -19,7 +19,9 @@ const unwrap = <A>(r: E.Either<{ readonly message: string; readonly hint: string
 
 const same = (what: string, got: Float32Array, want: Float32Array): void => {
   const bad = want.findIndex((x, i) => !Object.is(x, got[i]));
-  if (got.length !== want.length || bad !== -1) throw new Error(`${what}: out[${bad}] = ${got[bad]}, twin ${want[bad]}`);
+  if (got.length !== want.length || bad !== -1) {
+    throw new Error(`${what}: out[${bad}] = ${got[bad]}, twin ${want[bad]}`);
+  }
   console.log(`ok ${what}`);
 };
 
@@ -52,7 +54,9 @@ try {
   same("test_mul[tiny] over a folded grid", r.get(hp), x.map((v, i) => v * y[i]!));
   same("test_block_sum", r.get(hr), blockSumTwin(twinSum, 64));
   const rejected = await kernels.compile({ ...residualAdd, name: "smoke_broken", wgsl: "  out[0] = nope;" })();
-  if (!E.isLeft(rejected) || !/smoke_broken/.test(rejected.left.message)) throw new Error("a bad shader was not a Left");
+  if (!E.isLeft(rejected) || !/smoke_broken/.test(rejected.left.message)) {
+    throw new Error("a bad shader was not a Left");
+  }
   console.log(`ok naga rejects bad WGSL as a Left: ${rejected.left.message.split("\n")[0]}`);
 } finally {
   gpu.release();

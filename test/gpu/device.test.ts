@@ -57,7 +57,10 @@ test("a device is asked for every adapter limit and only the wanted features the
   const adapter = {
     features: new Set(["shader-f16", "texture-compression-bc"]),
     limits: { maxBufferSize: 4096, maxStorageBufferBindingSize: 1024 },
-    requestDevice: (d: GPUDeviceDescriptor) => { asked = d; return Promise.reject(new Error("stop here")); },
+    requestDevice: (d: GPUDeviceDescriptor) => {
+      asked = d;
+      return Promise.reject(new Error("stop here"));
+    },
   };
   await acquireDevice(fakeGpu(() => Promise.resolve(adapter as unknown as GPUAdapter)))();
   expect(asked?.requiredFeatures).toEqual(["shader-f16"]);
@@ -85,8 +88,16 @@ describe("without a usable adapter", () => {
   });
 
   test("a requestDevice() that rejects is a RequestFailed Left carrying the reason", async () => {
-    const adapter = { features: new Set<string>(), limits: {}, info: {}, requestDevice: () => Promise.reject(new Error("driver says no")) };
+    const adapter = {
+      features: new Set<string>(),
+      limits: {},
+      info: {},
+      requestDevice: () => Promise.reject(new Error("driver says no")),
+    };
     const r = await acquireDevice(fakeGpu(() => Promise.resolve(adapter as unknown as GPUAdapter)))();
-    expect(E.isLeft(r) && [r.left.reason, r.left.message]).toEqual(["RequestFailed", "Cannot get a WebGPU device: Error: driver says no"]);
+    expect(E.isLeft(r) && [r.left.reason, r.left.message]).toEqual([
+      "RequestFailed",
+      "Cannot get a WebGPU device: Error: driver says no",
+    ]);
   });
 });

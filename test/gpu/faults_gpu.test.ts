@@ -22,13 +22,24 @@ import { TINY, tinyData, tinySettings, tinyWeights } from "../training_fixtures.
 import { freshDir, right } from "../tmp.ts";
 
 const run = (device: GPUDevice, out: string, extra: Partial<TrainRun> = {}): TrainRun => ({
-  spec: TINY, weights: tinyWeights(1), data: tinyData(2), settings: { ...tinySettings(8), evalEvery: 2, checkpointEvery: 2 }, out, resume: false,
-  makeTrainer: (s, init) => createGpuTrainer(createKernelCache(device), s, init), ...extra,
+  spec: TINY,
+  weights: tinyWeights(1),
+  data: tinyData(2),
+  settings: { ...tinySettings(8), evalEvery: 2, checkpointEvery: 2 },
+  out,
+  resume: false,
+  makeTrainer: (s, init) => createGpuTrainer(createKernelCache(device), s, init),
+  ...extra,
 });
 
 /** The device seen through lower limits: what the code reads is smaller, every call goes to the real one. */
-const withLimits = (device: GPUDevice, lower: Partial<Record<"maxBufferSize" | "maxStorageBufferBindingSize", number>>): GPUDevice => {
-  const limits = new Proxy(device.limits, { get: (t, k) => (k in lower ? lower[k as keyof typeof lower] : Reflect.get(t, k)) });
+const withLimits = (
+  device: GPUDevice,
+  lower: Partial<Record<"maxBufferSize" | "maxStorageBufferBindingSize", number>>,
+): GPUDevice => {
+  const limits = new Proxy(device.limits, {
+    get: (t, k) => (k in lower ? lower[k as keyof typeof lower] : Reflect.get(t, k)),
+  });
   return new Proxy(device, {
     get: (t, k) => {
       if (k === "limits") return limits;
@@ -48,10 +59,15 @@ describe("device faults", () => {
 
   test("a device lost after step 3 ends the run with one GpuFailure, and the step-2 checkpoint stays", async () => {
     const out = join(freshDir(), "run");
-    const makeTrainer: TrainRun["makeTrainer"] = (s, init) => TE.map((t: Trainer) => watchDeviceLoss(lost.lost, t))(createGpuTrainer(createKernelCache(lost.device), s, init));
-    const r = await runTraining(run(lost.device, out, { makeTrainer, onMetrics: (m) => void (m.step === 3 && lost.release()) }))();
+    const makeTrainer: TrainRun["makeTrainer"] = (s, init) =>
+      TE.map((t: Trainer) => watchDeviceLoss(lost.lost, t))(createGpuTrainer(createKernelCache(lost.device), s, init));
+    const r = await runTraining(
+      run(lost.device, out, { makeTrainer, onMetrics: (m) => void (m.step === 3 && lost.release()) }),
+    )();
     expect(E.isLeft(r) && r.left._tag).toBe("GpuFailure");
-    expect(E.isLeft(r) && r.left.message).toMatch(/^Cannot continue on the GPU: the device was lost \(destroyed[^)]*\)$/);
+    expect(E.isLeft(r) && r.left.message).toMatch(
+      /^Cannot continue on the GPU: the device was lost \(destroyed[^)]*\)$/,
+    );
     expect(E.isLeft(r) && r.left.hint).toMatch(/last checkpoint is kept: run the same command with --resume$/);
     expect(right(await loadCheckpoint(join(out, CHECKPOINT_FILE))()).progress.step).toBe(2);
     expect((await lost.lost).destroyed).toBe(true);
@@ -59,22 +75,32 @@ describe("device faults", () => {
 
   test("a NaN in one weight on the GPU stops step 1, naming the first gradient tensor that holds one (read back from the device)", async () => {
     const w = tinyWeights(1), out = join(freshDir(), "run");
-    const r = await runTraining(run(spare.device, out, { weights: { ...w, "h.1.w1": w["h.1.w1"]!.map((x, i) => (i === 5 ? NaN : x)) } }))();
-    expect(E.isLeft(r) && r.left.message).toMatch(/^Cannot continue training: the loss is NaN \(the first non-finite gradient is \S+'s, NaN\) at step 1$/);
+    const r = await runTraining(
+      run(spare.device, out, { weights: { ...w, "h.1.w1": w["h.1.w1"]!.map((x, i) => (i === 5 ? NaN : x)) } }),
+    )();
+    expect(E.isLeft(r) && r.left.message).toMatch(
+      /^Cannot continue training: the loss is NaN \(the first non-finite gradient is \S+'s, NaN\) at step 1$/,
+    );
   });
 
   test("a model whose tensor exceeds maxBufferSize is one TooLarge error naming the tensor", async () => {
     const small = withLimits(spare.device, { maxBufferSize: 256, maxStorageBufferBindingSize: 256 });
     const r = await runTraining(run(small, join(freshDir(), "run")))();
     expect(E.isLeft(r) && [r.left._tag, (r.left as { kind?: string }).kind]).toEqual(["GpuFailure", "TooLarge"]);
-    expect(E.isLeft(r) && r.left.message).toMatch(/^Cannot create tensor \w+ [\w.]+: \d+ bytes exceed maxBufferSize 256$/);
+    expect(E.isLeft(r) && r.left.message).toMatch(
+      /^Cannot create tensor \w+ [\w.]+: \d+ bytes exceed maxBufferSize 256$/,
+    );
     expect(E.isLeft(r) && r.left.hint).toMatch(/smaller model/);
   });
 
   test("activations over maxStorageBufferBindingSize are one TooLarge error naming the activation and the flags to lower", async () => {
     const small = withLimits(spare.device, { maxStorageBufferBindingSize: 512 });
-    const r = await runTraining(run(small, join(freshDir(), "run"), { settings: { ...tinySettings(2), batch: 8, ctx: 8 } }))();
+    const r = await runTraining(
+      run(small, join(freshDir(), "run"), { settings: { ...tinySettings(2), batch: 8, ctx: 8 } }),
+    )();
     expect(E.isLeft(r) && r.left._tag).toBe("GpuFailure");
-    expect(E.isLeft(r) && `${r.left.message} ---> ${r.left.hint}`).toMatch(/^Cannot hold .* ---> .*(--batch|--ctx|smaller)/);
+    expect(E.isLeft(r) && `${r.left.message} ---> ${r.left.hint}`).toMatch(
+      /^Cannot hold .* ---> .*(--batch|--ctx|smaller)/,
+    );
   });
 });

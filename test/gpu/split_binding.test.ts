@@ -26,7 +26,9 @@ test.prop([arbMatrix], { numRuns: 15 })(
     const n = rows * cols;
     const a = Float32Array.from({ length: n }, (_, i) => i * 0.5);
     const b = Float32Array.from({ length: n }, (_, i) => 1 - i);
-    const [ta, tb, out] = ["a", "b", "out"].map((l) => unwrap(createTensor(device, l, [rows, cols], "f32"))) as GpuTensor<"f32">[] as [GpuTensor<"f32">, GpuTensor<"f32">, GpuTensor<"f32">];
+    const [ta, tb, out] = ["a", "b", "out"].map((l) =>
+      unwrap(createTensor(device, l, [rows, cols], "f32"))
+    ) as GpuTensor<"f32">[] as [GpuTensor<"f32">, GpuTensor<"f32">, GpuTensor<"f32">];
     upload(device, ta, a);
     upload(device, tb, b);
     fill(device, out, NaN);
@@ -49,5 +51,7 @@ test("binding a tensor past the device's binding limit throws, naming the tensor
   const add = unwrap(await kernels.compile(residualAdd)());
   const t = unwrap(createTensor(device, "big", [3, 64], "f32"));
   const view = { _kind: "TensorView" as const, tensor: t, offsetBytes: 4, sizeBytes: 256 };
-  expect(() => createBatch(device, "bad").dispatch(add, { a: view, b: t, out: t }, { n: 64 })).toThrow(/Cannot bind big bytes \[4, 260\).*bindingViews/);
+  expect(() => createBatch(device, "bad").dispatch(add, { a: view, b: t, out: t }, { n: 64 })).toThrow(
+    /Cannot bind big bytes \[4, 260\).*bindingViews/,
+  );
 });

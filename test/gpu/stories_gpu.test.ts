@@ -4,7 +4,7 @@
  * @module
  */
 import { beforeAll, describe, expect, test } from "vitest";
-import { loadLlama2c, type LoadedModel } from "../../adapters/formats/llama2c.ts";
+import { type LoadedModel, loadLlama2c } from "../../adapters/formats/llama2c.ts";
 import { forward } from "../../core/model/forward.ts";
 import { meanCrossEntropy } from "../../core/ops/cross_entropy.ts";
 import { argmax } from "../../core/generate/sample.ts";
@@ -35,7 +35,9 @@ describe("stories260K on the GPU", () => {
     const tokens = Int32Array.from([1, ...GOLDEN_IDS.slice(0, 39)]), V = model.spec.vocabSize;
     const full = unwrap(await onGpu.forward(tokens, 1, tokens.length)()).logits;
     const decoder = unwrap(onGpu.decoder());
-    for (let t = 0; t < tokens.length; t++) expectBitEqual(`position ${t}`, unwrap(await decoder.step(tokens[t]!)()), full.slice(t * V, (t + 1) * V));
+    for (let t = 0; t < tokens.length; t++) {
+      expectBitEqual(`position ${t}`, unwrap(await decoder.step(tokens[t]!)()), full.slice(t * V, (t + 1) * V));
+    }
     decoder.destroy();
   });
 
@@ -49,6 +51,8 @@ describe("stories260K on the GPU", () => {
     expect(worstRatio(got.logits, want, rowMax, 64 * (model.spec.nLayer + 1) * T).ratio).toBeLessThanOrEqual(1);
     // The loss: a mean of B·T row losses, each within (V + 8) ulps of its terms on top of the logits' error.
     const cpuLoss = meanCrossEntropy(want, targets, B * T, V);
-    expect(Math.abs(got.loss! - cpuLoss)).toBeLessThanOrEqual(64 * (model.spec.nLayer + 1) * T * 2 ** -24 * rowMax.reduce((a, b) => Math.max(a, b), 0) * 2);
+    expect(Math.abs(got.loss! - cpuLoss)).toBeLessThanOrEqual(
+      64 * (model.spec.nLayer + 1) * T * 2 ** -24 * rowMax.reduce((a, b) => Math.max(a, b), 0) * 2,
+    );
   });
 });

@@ -33,7 +33,9 @@ describe("tinystories656K on the GPU", () => {
     const decoder = unwrap(onGpu.decoder());
     const ids: number[] = [];
     let token = 1;
-    for (let i = 0; i < TINY656K_GREEDY_PREFIX.length; i++) ids.push(token = argmax(unwrap(await decoder.step(token)())));
+    for (let i = 0; i < TINY656K_GREEDY_PREFIX.length; i++) {
+      ids.push(token = argmax(unwrap(await decoder.step(token)())));
+    }
     decoder.destroy();
     expect(ids).toEqual(TINY656K_GREEDY_PREFIX);
   });

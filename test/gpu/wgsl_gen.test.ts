@@ -3,12 +3,24 @@
  * @module
  */
 import { describe, expect, test } from "vitest";
-import { ceilDiv, defineFixture, defineKernel, kernelHeader, kernelSource, resolveDefines, uniformLayout, workgroupSizeOf } from "../../gpu/mod.ts";
+import {
+  ceilDiv,
+  defineFixture,
+  defineKernel,
+  kernelHeader,
+  kernelSource,
+  resolveDefines,
+  uniformLayout,
+  workgroupSizeOf,
+} from "../../gpu/mod.ts";
 import { residualAdd } from "../../gpu/kernels/residual_add.ts";
 
 const scaled = defineFixture({
   name: "scaled_copy",
-  bindings: [{ name: "src", access: "read" }, { name: "ids", access: "read", type: "i32" }, { name: "dst", access: "read_write" }],
+  bindings: [{ name: "src", access: "read" }, { name: "ids", access: "read", type: "i32" }, {
+    name: "dst",
+    access: "read_write",
+  }],
   uniforms: { n: "u32", shift: "i32", alpha: "f32" },
   defines: { WG: 64, EPS: 0.5, FAST: false },
   variants: { lavapipe: { WG: 8, FAST: true } },
@@ -38,13 +50,28 @@ fn wg_linear_index(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
   });
 
   test("declares a vec4<f32> binding as array<vec4<f32>>", () => {
-    const k = defineKernel({ ...residualAdd, name: "vec4_add", bindings: [{ name: "a", access: "read", type: "vec4<f32>" }, { name: "out", access: "read_write", type: "vec4<f32>" }] });
-    expect(kernelHeader(k, {})).toContain("@group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;\n@group(0) @binding(1) var<storage, read_write> out: array<vec4<f32>>;");
+    const k = defineKernel({
+      ...residualAdd,
+      name: "vec4_add",
+      bindings: [{ name: "a", access: "read", type: "vec4<f32>" }, {
+        name: "out",
+        access: "read_write",
+        type: "vec4<f32>",
+      }],
+    });
+    expect(kernelHeader(k, {})).toContain(
+      "@group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;\n@group(0) @binding(1) var<storage, read_write> out: array<vec4<f32>>;",
+    );
   });
 
   test("lays out u32, i32 and f32 uniforms as consecutive 4-byte fields after the hidden grid", () => {
     expect(uniformLayout(scaled).map((f) => `${f.name}:${f.type}@${f.offset}`)).toEqual([
-      "_grid_x:u32@0", "_grid_y:u32@4", "_grid_z:u32@8", "n:u32@12", "shift:i32@16", "alpha:f32@20",
+      "_grid_x:u32@0",
+      "_grid_y:u32@4",
+      "_grid_z:u32@8",
+      "n:u32@12",
+      "shift:i32@16",
+      "alpha:f32@20",
     ]);
   });
 
@@ -65,8 +92,17 @@ fn wg_linear_index(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
 
   test("refuses a name that is not a WGSL identifier, or one the generated code uses", () => {
     const base = { uniforms: {}, workgroupSize: 1, grid: () => [1, 1, 1] as const, wgsl: "" };
-    expect(() => defineFixture({ ...base, name: "bad-name", bindings: [] }, "refused")).toThrow(/not a plain WGSL identifier/);
-    expect(() => defineFixture({ ...base, name: "k", bindings: [{ name: "gid", access: "read" }] }, "refused")).toThrow(/reserved/);
-    expect(() => defineFixture({ ...base, name: "k", bindings: [{ name: "x", access: "read" }, { name: "x", access: "read" }] }, "refused")).toThrow(/twice/);
+    expect(() => defineFixture({ ...base, name: "bad-name", bindings: [] }, "refused")).toThrow(
+      /not a plain WGSL identifier/,
+    );
+    expect(() => defineFixture({ ...base, name: "k", bindings: [{ name: "gid", access: "read" }] }, "refused")).toThrow(
+      /reserved/,
+    );
+    expect(() =>
+      defineFixture(
+        { ...base, name: "k", bindings: [{ name: "x", access: "read" }, { name: "x", access: "read" }] },
+        "refused",
+      )
+    ).toThrow(/twice/);
   });
 });

@@ -18,7 +18,14 @@ export interface AttentionShape {
 }
 
 /** Attention probabilities of one query row (q at offset qo, key s at ko(s)): length pos+1, in float64. */
-export const probabilities = (q: Floats, qo: number, k: Floats, ko: (s: number) => number, pos: number, D: number): Float64Array => {
+export const probabilities = (
+  q: Floats,
+  qo: number,
+  k: Floats,
+  ko: (s: number) => number,
+  pos: number,
+  D: number,
+): Float64Array => {
   const p = new Float64Array(pos + 1);
   const scale = 1 / Math.sqrt(D);
   let max = -Infinity;

@@ -20,7 +20,13 @@ export interface AttentionGrads<A extends Floats> {
   readonly dv: A;
 }
 
-export const causalAttentionBackward = <A extends Floats>(dout: A, q: A, k: A, v: A, sh: AttentionShape): AttentionGrads<A> => {
+export const causalAttentionBackward = <A extends Floats>(
+  dout: A,
+  q: A,
+  k: A,
+  v: A,
+  sh: AttentionShape,
+): AttentionGrads<A> => {
   const { T, pos0, nHead: NH, nKvHead: NKV, headDim: D } = sh;
   const group = NH / NKV, scale = 1 / Math.sqrt(D);
   const dq = new Float64Array(q.length), dk = new Float64Array(k.length), dv = new Float64Array(v.length);

@@ -13,7 +13,14 @@ export interface LinearGrads<A extends Floats> {
   readonly db: A; // (O): the bias gradient, whether or not the layer has a bias
 }
 
-export const linearBackward = <A extends Floats>(dy: A, x: A, w: A, N: number, I: number, O: number): LinearGrads<A> => {
+export const linearBackward = <A extends Floats>(
+  dy: A,
+  x: A,
+  w: A,
+  N: number,
+  I: number,
+  O: number,
+): LinearGrads<A> => {
   const dx = new Float64Array(N * I), dw = new Float64Array(O * I), db = new Float64Array(O);
   for (let n = 0; n < N; n++) {
     const xo = n * I;

@@ -7,7 +7,12 @@
 import { alloc, type Floats } from "../../model/floats.ts";
 
 /** Mean and 1/√(var + ε) of row x[o .. o + C), the biased variance as PyTorch; the backward recomputes them with this. */
-export const layerNormStats = (x: Floats, o: number, C: number, eps: number): { readonly mean: number; readonly rstd: number } => {
+export const layerNormStats = (
+  x: Floats,
+  o: number,
+  C: number,
+  eps: number,
+): { readonly mean: number; readonly rstd: number } => {
   let mean = 0;
   for (let c = 0; c < C; c++) mean += x[o + c]!;
   mean /= C;

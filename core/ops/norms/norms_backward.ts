@@ -14,7 +14,14 @@ export interface NormGrads<A extends Floats> {
   readonly dw: A; // (C)
 }
 
-export const layerNormBackward = <A extends Floats>(dy: A, x: A, w: A, N: number, C: number, eps: number): NormGrads<A> & { readonly db: A } => {
+export const layerNormBackward = <A extends Floats>(
+  dy: A,
+  x: A,
+  w: A,
+  N: number,
+  C: number,
+  eps: number,
+): NormGrads<A> & { readonly db: A } => {
   const dx = new Float64Array(N * C), dw = new Float64Array(C), db = new Float64Array(C), xhat = new Float64Array(C);
   for (let n = 0; n < N; n++) {
     const o = n * C, { mean, rstd } = layerNormStats(x, o, C, eps);
@@ -34,7 +41,14 @@ export const layerNormBackward = <A extends Floats>(dy: A, x: A, w: A, N: number
   return { dx: fromSums(dy, dx), dw: fromSums(dy, dw), db: fromSums(dy, db) };
 };
 
-export const rmsNormBackward = <A extends Floats>(dy: A, x: A, w: A, N: number, C: number, eps: number): NormGrads<A> => {
+export const rmsNormBackward = <A extends Floats>(
+  dy: A,
+  x: A,
+  w: A,
+  N: number,
+  C: number,
+  eps: number,
+): NormGrads<A> => {
   const dx = new Float64Array(N * C), dw = new Float64Array(C);
   for (let n = 0; n < N; n++) {
     const o = n * C, r = rmsScale(x, o, C, eps);

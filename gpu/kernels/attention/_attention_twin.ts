@@ -8,7 +8,12 @@
  * @module
  */
 import { columns } from "../../../core/model/forward.ts";
-import { attentionLse, type AttentionShape, causalAttention, probabilities } from "../../../core/ops/attention/attention.ts";
+import {
+  attentionLse,
+  type AttentionShape,
+  causalAttention,
+  probabilities,
+} from "../../../core/ops/attention/attention.ts";
 import { attentionDelta, causalAttentionBackward } from "../../../core/ops/attention/attention_backward.ts";
 import { type DimValues, type Inputs, overwrite, wide } from "../../engine/twin.ts";
 

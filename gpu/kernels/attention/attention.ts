@@ -35,7 +35,9 @@ export const DEFAULT_QUERY_BLOCK = 1;
 export const HEAD_DIMS = [8, 16, 32, 64, 128] as const;
 export const HEAD_DIM_VARIANTS = Object.fromEntries(HEAD_DIMS.map((d) => [`d${d}`, { DV: d, QB: queryBlock(d) }]));
 /** The attention variant for head dim D: "d<D>" where one exists, else "default". */
-export const headDimVariant = (D: number): string => ((HEAD_DIMS as readonly number[]).includes(D) ? `d${D}` : "default");
+export const headDimVariant = (
+  D: number,
+): string => ((HEAD_DIMS as readonly number[]).includes(D) ? `d${D}` : "default");
 
 /**
  * WGSL shared by the attention kernels: D from the variant or the uniform, the per-lane vectors
@@ -107,7 +109,11 @@ export type AttentionBuild = "plain" | "lanes";
  * What a build changes in a kernel: the name, the extension, the loaders of the rows the loop
  * shares ([function, binding] pairs) and the line that records the lane for them.
  */
-export const attentionBuild = (build: AttentionBuild, name: string, shared: ReadonlyArray<readonly [string, string]>) => ({
+export const attentionBuild = (
+  build: AttentionBuild,
+  name: string,
+  shared: ReadonlyArray<readonly [string, string]>,
+) => ({
   name: build === "lanes" ? `${name}_lanes` : name,
   enables: build === "lanes" ? (["subgroups"] as const) : ([] as const),
   loaders: [
@@ -123,12 +129,25 @@ const attentionForwardBuild = (build: AttentionBuild) => {
     name: b.name,
     enables: b.enables,
     bindings: [
-      { name: "qkv", access: "read" }, { name: "kv", access: "read" },
-      { name: "out", access: "read_write" }, { name: "lse", access: "read_write" },
+      { name: "qkv", access: "read" },
+      { name: "kv", access: "read" },
+      { name: "out", access: "read_write" },
+      { name: "lse", access: "read_write" },
     ],
     uniforms: {
-      B: "u32", T: "u32", NH: "u32", NKV: "u32", D: "u32", W: "u32", C: "u32", scale: "f32",
-      S: "u32", kvW: "u32", kOff: "u32", vOff: "u32", pos0: "u32",
+      B: "u32",
+      T: "u32",
+      NH: "u32",
+      NKV: "u32",
+      D: "u32",
+      W: "u32",
+      C: "u32",
+      scale: "f32",
+      S: "u32",
+      kvW: "u32",
+      kOff: "u32",
+      vOff: "u32",
+      pos0: "u32",
     },
     defines: { MAX_D: MAX_HEAD_DIM, DV: 0, QB: DEFAULT_QUERY_BLOCK },
     variants: HEAD_DIM_VARIANTS,
@@ -163,19 +182,29 @@ const attentionForwardBuild = (build: AttentionBuild) => {
     }
     for (var s = 0u; s <= wgLast; s++) {
       let k = kv_row(k0 + s * params.kvW, D);
-      ${perRow(QB, `
+      ${
+      perRow(
+        QB,
+        `
         let dot = head_dot(q[i], k, D);
-        m[i] = select(m[i], max(m[i], dot * params.scale), s <= last[i]);`)}
+        m[i] = select(m[i], max(m[i], dot * params.scale), s <= last[i]);`,
+      )
+    }
     }
     var acc: array<array<vec4<f32>, ACC_N4>, QB>;
     var sum: array<f32, QB>;
     for (var s = 0u; s <= wgLast; s++) {
       let k = kv_row(k0 + s * params.kvW, D);
       let v = kv_row(v0 + s * params.kvW, D);
-      ${perRow(QB, `
+      ${
+      perRow(
+        QB,
+        `
         let e = select(0.0, exp(head_dot(q[i], k, D) * params.scale - m[i]), s <= last[i]);
         sum[i] += e;
-        for (var j = 0u; j < D4; j++) { acc[i][j] += e * v[j]; }`)}
+        for (var j = 0u; j < D4; j++) { acc[i][j] += e * v[j]; }`,
+      )
+    }
     }
     for (var i = 0u; i < QB; i++) {
       let t = t0 + 8u * i + lid.x;

@@ -15,7 +15,17 @@
  */
 import { ceilDiv, defineKernel } from "../../engine/kernel.ts";
 import { keyCase, queryCase } from "./_attention_backward_twin.ts";
-import { type AttentionBuild, attentionBuild, DEFAULT_QUERY_BLOCK, HEAD_DIM_PRELUDE, HEAD_DIM_VARIANTS, HEAD_DIMS, MAX_HEAD_DIM, perRow, rowLoader } from "./attention.ts";
+import {
+  type AttentionBuild,
+  attentionBuild,
+  DEFAULT_QUERY_BLOCK,
+  HEAD_DIM_PRELUDE,
+  HEAD_DIM_VARIANTS,
+  HEAD_DIMS,
+  MAX_HEAD_DIM,
+  perRow,
+  rowLoader,
+} from "./attention.ts";
 
 /**
  * Key rows per lane in the key kernel, by head dim. It keeps four arrays of QB·D per lane (k, v and
@@ -27,7 +37,8 @@ const keyBlock = (d: number): number => (d <= 16 ? 4 : d <= 64 ? 2 : 1);
 const KEY_VARIANTS = Object.fromEntries(HEAD_DIMS.map((d) => [`d${d}`, { DV: d, QB: keyBlock(d) }]));
 
 /** The prelude of a build: the per-lane row loaders, and the loaders of the rows the loop shares. */
-const prelude = (loaders: string): string => `${HEAD_DIM_PRELUDE}
+const prelude = (loaders: string): string =>
+  `${HEAD_DIM_PRELUDE}
 ${rowLoader("qkv_row", "qkv")}
 ${rowLoader("dout_row", "dout")}
 ${loaders}`;
@@ -40,8 +51,12 @@ const attentionBackwardQBuild = (build: AttentionBuild) => {
     name: b.name,
     enables: b.enables,
     bindings: [
-      { name: "qkv", access: "read" }, { name: "out", access: "read" }, { name: "dout", access: "read" }, { name: "lse", access: "read" },
-      { name: "dqkv", access: "read_write" }, { name: "delta", access: "read_write" },
+      { name: "qkv", access: "read" },
+      { name: "out", access: "read" },
+      { name: "dout", access: "read" },
+      { name: "lse", access: "read" },
+      { name: "dqkv", access: "read_write" },
+      { name: "delta", access: "read_write" },
     ],
     uniforms,
     defines: { MAX_D: MAX_HEAD_DIM, DV: 0, QB: DEFAULT_QUERY_BLOCK },
@@ -83,11 +98,16 @@ const attentionBackwardQBuild = (build: AttentionBuild) => {
       let sr = (b * params.T + s) * params.W;
       let k = qkv_shared(sr + params.C + g * D, D);
       let v = qkv_shared(sr + params.C + kvd + g * D, D);
-      ${perRow(QB, `
+      ${
+      perRow(
+        QB,
+        `
         let dp = head_dot(dO[i], v, D);
         let sc = head_dot(q[i], k, D);
         let ds = select(0.0, exp(sc * params.scale - l[i]) * (dp - dl[i]) * params.scale, s <= tq[i]);
-        for (var j = 0u; j < (D + 3u) / 4u; j++) { acc[i][j] += ds * k[j]; }`)}
+        for (var j = 0u; j < (D + 3u) / 4u; j++) { acc[i][j] += ds * k[j]; }`,
+      )
+    }
     }
     for (var i = 0u; i < QB; i++) {
       let t = t0 + 8u * i + lid.x;
@@ -110,7 +130,10 @@ const attentionBackwardKVBuild = (build: AttentionBuild) => {
     name: b.name,
     enables: b.enables,
     bindings: [
-      { name: "qkv", access: "read" }, { name: "dout", access: "read" }, { name: "lse", access: "read" }, { name: "delta", access: "read" },
+      { name: "qkv", access: "read" },
+      { name: "dout", access: "read" },
+      { name: "lse", access: "read" },
+      { name: "delta", access: "read" },
       { name: "dqkv", access: "read_write" },
     ],
     uniforms,
@@ -151,12 +174,17 @@ const attentionBackwardKVBuild = (build: AttentionBuild) => {
         let dO = dout_shared(row * params.C + h * D, D);
         let lt = lse[li];
         let dt = delta[li];
-        ${perRow(QB, `
+        ${
+      perRow(
+        QB,
+        `
           let sc = head_dot(kk[i], q, D);
           let dp = head_dot(vv[i], dO, D);
           let p = select(0.0, exp(sc * params.scale - lt), t >= sk[i]);
           let ds = select(0.0, p * (dp - dt) * params.scale, t >= sk[i]);
-          for (var j = 0u; j < (D + 3u) / 4u; j++) { dk[i][j] += ds * q[j]; dv[i][j] += p * dO[j]; }`)}
+          for (var j = 0u; j < (D + 3u) / 4u; j++) { dk[i][j] += ds * q[j]; dv[i][j] += p * dO[j]; }`,
+      )
+    }
       }
     }
     for (var i = 0u; i < QB; i++) {

@@ -16,10 +16,23 @@ import { forwardTwin } from "./_matmul_twin.ts";
 export const matmulForward = defineKernel({
   name: "matmul_forward",
   bindings: [
-    { name: "x", access: "read" }, { name: "w", access: "read" }, { name: "b", access: "read" },
-    { name: "res", access: "read" }, { name: "y", access: "read_write" },
+    { name: "x", access: "read" },
+    { name: "w", access: "read" },
+    { name: "b", access: "read" },
+    { name: "res", access: "read" },
+    { name: "y", access: "read_write" },
   ],
-  uniforms: { N: "u32", I: "u32", O: "u32", ldy: "u32", yOff: "u32", bOff: "u32", useBias: "u32", useRes: "u32", xRow0: "u32" },
+  uniforms: {
+    N: "u32",
+    I: "u32",
+    O: "u32",
+    ldy: "u32",
+    yOff: "u32",
+    bOff: "u32",
+    useBias: "u32",
+    useRes: "u32",
+    xRow0: "u32",
+  },
   twin: forwardTwin("w", 1),
   workgroupSize: 16,
   // x: tiles of 4 outputs, y: tiles of 4 rows

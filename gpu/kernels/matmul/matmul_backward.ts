@@ -105,11 +105,21 @@ export const biasBackward = elementwise({
     of: "core/ops/matmul/matmul_backward.ts linearBackward (db)",
     dims: { N: [1, 13], O: [1, 100], off: [0, 3], pad: [0, 3], bOff: [0, 3] },
     uniforms: ({ N, O, off, pad, bOff }) => ({ N, O, ldy: off + O + pad, dyOff: off, bOff }),
-    inputs: { dy: { _tag: "f32", length: ({ N, O, off, pad }) => N * (off + O + pad) }, db: { _tag: "f32", length: ({ O, bOff }) => bOff + O } },
+    inputs: {
+      dy: { _tag: "f32", length: ({ N, O, off, pad }) => N * (off + O + pad) },
+      db: { _tag: "f32", length: ({ O, bOff }) => bOff + O },
+    },
     outputs: { db: ({ O, bOff }) => bOff + O },
     run: (d, a) => ({ db: biasGrad(d, a, wide) }),
     // the value there and N terms added in order: γ_(N+1)
-    tolerance: { db: { _tag: "ulps", text: "(N + 2) ulps of |db| + Σ|dy|", ulps: ({ N }) => N + 2, scale: ({ d, a }) => biasGrad(d, a, abs) } },
+    tolerance: {
+      db: {
+        _tag: "ulps",
+        text: "(N + 2) ulps of |db| + Σ|dy|",
+        ulps: ({ N }) => N + 2,
+        scale: ({ d, a }) => biasGrad(d, a, abs),
+      },
+    },
   },
   body: /* wgsl */ `
   var s = 0.0;

@@ -19,7 +19,16 @@
  * @module
  */
 import { defineKernel } from "../../engine/kernel.ts";
-import { addDwTile, backwardW, backwardXOnW, forwardOnWt, storeDxTile, storeForwardTile, TILE, type TileAt } from "./matmul_vec4.ts";
+import {
+  addDwTile,
+  backwardW,
+  backwardXOnW,
+  forwardOnWt,
+  storeDxTile,
+  storeForwardTile,
+  TILE,
+  type TileAt,
+} from "./matmul_vec4.ts";
 
 /** Lanes per workgroup, all in one subgroup; each owns RN / LANES of the tile's rows. */
 export const LANES = 8;
@@ -37,7 +46,9 @@ const laneStart = (cols4: string, nRows: string, rowBase: string): string => /* 
   var col: array<u32, CV>;
   for (var c = 0u; c < CV; c++) { col[c] = min(c0 + c, ${cols4} - 1u); }
   var own: array<u32, ${OWN}>;
-  for (var t = 0u; t < ${OWN}u; t++) { own[t] = ${rowBase.replace("ROW", `min(r0 + t * ${LANES}u + lidx, ${nRows} - 1u)`)}; }`;
+  for (var t = 0u; t < ${OWN}u; t++) { own[t] = ${
+  rowBase.replace("ROW", `min(r0 + t * ${LANES}u + lidx, ${nRows} - 1u)`)
+}; }`;
 
 /** acc[r][c] += A(r, k)·B(k, c): each lane loads its own rows' A (aAt, with OWN for own[t]), row r comes from lane r % LANES. */
 const laneLoop = (count: string, aAt: string, bAt: string): string => /* wgsl */ `
@@ -46,7 +57,13 @@ const laneLoop = (count: string, aAt: string, bAt: string): string => /* wgsl */
     var bv: array<vec4<f32>, CV>;
     for (var c = 0u; c < CV; c++) { bv[c] = ${bAt}; }
     ${own.map((t) => `let m${t} = ${aAt.replace("OWN", `own[${t}]`)};`).join(" ")}
-    ${rows.map((r) => `{ let a = subgroupBroadcast(m${Math.floor(r / LANES)}, ${r % LANES}u); for (var c = 0u; c < CV; c++) { acc[${r}][c] += a * bv[c]; } }`).join("\n    ")}
+    ${
+  rows.map((r) =>
+    `{ let a = subgroupBroadcast(m${Math.floor(r / LANES)}, ${
+      r % LANES
+    }u); for (var c = 0u; c < CV; c++) { acc[${r}][c] += a * bv[c]; } }`
+  ).join("\n    ")
+}
   }`;
 
 const inArray: TileAt = (r, c) => `acc[${r}][${c}]`;
@@ -76,7 +93,11 @@ export const matmulBackwardXLanes = defineKernel({
 
 export const matmulBackwardWLanes = defineKernel({
   name: "matmul_backward_w_lanes",
-  bindings: [{ name: "dy", access: "read" }, { name: "x", access: "read", type: "vec4<f32>" }, { name: "dw", access: "read_write", type: "vec4<f32>" }],
+  bindings: [{ name: "dy", access: "read" }, { name: "x", access: "read", type: "vec4<f32>" }, {
+    name: "dw",
+    access: "read_write",
+    type: "vec4<f32>",
+  }],
   ...backwardW,
   ...lanes,
   wgsl: /* wgsl */ `

@@ -39,7 +39,9 @@ const flatLoop = (count: string, a: (r: number) => string, b: (c: number) => str
   ${ROWS.flatMap((r) => COLS.map((c) => `var ${named(r, c)} = vec4<f32>(0.0);`)).join(" ")}
   for (var k = 0u; k < ${count}; k++) {
     ${COLS.map((c) => `let b${c} = ${b(c)};`).join(" ")}
-    ${ROWS.map((r) => `{ let a = ${a(r)}; ${COLS.map((c) => `${named(r, c)} += a * b${c};`).join(" ")} }`).join("\n    ")}
+    ${
+  ROWS.map((r) => `{ let a = ${a(r)}; ${COLS.map((c) => `${named(r, c)} += a * b${c};`).join(" ")} }`).join("\n    ")
+}
   }`;
 
 /** Tile origin (r0 rows, c0 vec4 columns) and each column's clamp (col0, col1, …), so edge tiles read in bounds. */
@@ -50,22 +52,27 @@ const tileOrigin = (cols4: string): string => /* wgsl */ `
   ${COLS.map((c) => `let col${c} = min(c0 + ${c}u, ${cols4} - 1u);`).join(" ")}`;
 
 /** tileOrigin, and each row's clamped base (base0, base1, …; ROW in rowBase stands for the row). */
-const tileStart = (cols4: string, rows: string, rowBase: string): string => /* wgsl */ `${tileOrigin(cols4)}
+const tileStart = (cols4: string, rows: string, rowBase: string): string =>
+  /* wgsl */ `${tileOrigin(cols4)}
   ${ROWS.map((r) => `let base${r} = ${rowBase.replace("ROW", `min(r0 + ${r}u, ${rows} - 1u)`)};`).join("\n  ")}`;
 
 /** Each (r, c) of the tile that lies inside rows × cols4, as guarded WGSL blocks over \`at\`'s value v. */
 const eachInside = (rows: string, cols4: string, body: (r: number, c: number) => string): string =>
-  ROWS.flatMap((r) => COLS.map((c) => `
+  ROWS.flatMap((r) =>
+    COLS.map((c) => `
   if (r0 + ${r}u < ${rows} && c0 + ${c}u < ${cols4}) {${body(r, c)}
-  }`)).join("");
+  }`)
+  ).join("");
 
 /** dW's tile added into dw (O, I/4 vec4), rows past O and columns past I4 left out. */
-export const addDwTile = (acc: TileAt): string => eachInside("params.O", "I4", (r, c) => `
+export const addDwTile = (acc: TileAt): string =>
+  eachInside("params.O", "I4", (r, c) => `
     let at = (r0 + ${r}u) * I4 + c0 + ${c}u;
     dw[at] = dw[at] + ${acc(r, c)};`);
 
 /** The forward's tile written to y (N, ldy) at yOff, with bias and residual; rows past N and columns past O4 left out. */
-export const storeForwardTile = (acc: TileAt): string => eachInside("params.N", "O4", (r, c) => `
+export const storeForwardTile = (acc: TileAt): string =>
+  eachInside("params.N", "O4", (r, c) => `
     var v = ${acc(r, c)};
     if (params.useBias != 0u) { v += b[params.bOff / 4u + c0 + ${c}u]; }
     let at = ((r0 + ${r}u) * params.ldy + params.yOff) / 4u + c0 + ${c}u;
@@ -73,7 +80,8 @@ export const storeForwardTile = (acc: TileAt): string => eachInside("params.N", 
     y[at] = v;`);
 
 /** dx's tile written (or added) at rows dxRow0 + n; rows past N and columns past I4 left out. */
-export const storeDxTile = (acc: TileAt): string => eachInside("params.N", "I4", (r, c) => `
+export const storeDxTile = (acc: TileAt): string =>
+  eachInside("params.N", "I4", (r, c) => `
     let at = (params.dxRow0 + r0 + ${r}u) * I4 + c0 + ${c}u;
     if (params.accumulate != 0u) { dx[at] = dx[at] + ${acc(r, c)}; } else { dx[at] = ${acc(r, c)}; }`);
 
@@ -81,26 +89,48 @@ export const storeDxTile = (acc: TileAt): string => eachInside("params.N", "I4",
  * The tile, the workgroup of 8, and the grid over (cols/4 in CV vec4 columns, rows in RN rows),
  * named by the two uniforms that hold cols and rows.
  */
-const tileGrid = <C extends string, R extends string>(cols: C, rows: R) => ({
-  defines: TILE,
-  workgroupSize: 8,
-  grid: (u: Readonly<Record<C | R, number>>, [wx]: Vec3, { RN, CV }: typeof TILE): Vec3 => [ceilDiv(ceilDiv(u[cols] / 4, CV), wx), ceilDiv(u[rows], RN), 1],
-}) as const;
+const tileGrid = <C extends string, R extends string>(cols: C, rows: R) =>
+  ({
+    defines: TILE,
+    workgroupSize: 8,
+    grid: (
+      u: Readonly<Record<C | R, number>>,
+      [wx]: Vec3,
+      { RN, CV }: typeof TILE,
+    ): Vec3 => [ceilDiv(ceilDiv(u[cols] / 4, CV), wx), ceilDiv(u[rows], RN), 1],
+  }) as const;
 
 /** The forward's bindings, uniforms and grid, in every fast forward on Wᵀ with this tile. */
 export const forwardOnWt = {
   bindings: [
-    { name: "x", access: "read" }, { name: "wt", access: "read", type: "vec4<f32>" }, { name: "b", access: "read", type: "vec4<f32>" },
-    { name: "res", access: "read", type: "vec4<f32>" }, { name: "y", access: "read_write", type: "vec4<f32>" },
+    { name: "x", access: "read" },
+    { name: "wt", access: "read", type: "vec4<f32>" },
+    { name: "b", access: "read", type: "vec4<f32>" },
+    { name: "res", access: "read", type: "vec4<f32>" },
+    { name: "y", access: "read_write", type: "vec4<f32>" },
   ],
-  uniforms: { N: "u32", I: "u32", O: "u32", ldy: "u32", yOff: "u32", bOff: "u32", useBias: "u32", useRes: "u32", xRow0: "u32" },
+  uniforms: {
+    N: "u32",
+    I: "u32",
+    O: "u32",
+    ldy: "u32",
+    yOff: "u32",
+    bOff: "u32",
+    useBias: "u32",
+    useRes: "u32",
+    xRow0: "u32",
+  },
   twin: forwardTwin("wt", 4),
   ...tileGrid("O", "N"),
 } as const;
 
 /** dx's bindings, uniforms and grid, in every fast dx kernel. */
 export const backwardXOnW = {
-  bindings: [{ name: "dy", access: "read" }, { name: "w", access: "read", type: "vec4<f32>" }, { name: "dx", access: "read_write", type: "vec4<f32>" }],
+  bindings: [{ name: "dy", access: "read" }, { name: "w", access: "read", type: "vec4<f32>" }, {
+    name: "dx",
+    access: "read_write",
+    type: "vec4<f32>",
+  }],
   uniforms: { N: "u32", I: "u32", O: "u32", ldy: "u32", dyOff: "u32", dxRow0: "u32", accumulate: "u32" },
   twin: backwardXTwin(4),
   ...tileGrid("I", "N"),
@@ -135,7 +165,11 @@ export const matmulBackwardXVec4 = defineKernel({
 
 export const matmulBackwardWVec4 = defineKernel({
   name: "matmul_backward_w_vec4",
-  bindings: [{ name: "dy", access: "read" }, { name: "x", access: "read", type: "vec4<f32>" }, { name: "dw", access: "read_write", type: "vec4<f32>" }],
+  bindings: [{ name: "dy", access: "read" }, { name: "x", access: "read", type: "vec4<f32>" }, {
+    name: "dw",
+    access: "read_write",
+    type: "vec4<f32>",
+  }],
   ...backwardW,
   wgsl: /* wgsl */ `
   let I4 = params.I / 4u;
@@ -153,7 +187,11 @@ export const matmulBackwardWVec4 = defineKernel({
  */
 export const matmulBackwardWVec4Rows = defineKernel({
   name: "matmul_backward_w_vec4_rows",
-  bindings: [{ name: "dy", access: "read", type: "vec4<f32>" }, { name: "x", access: "read", type: "vec4<f32>" }, { name: "dw", access: "read_write", type: "vec4<f32>" }],
+  bindings: [{ name: "dy", access: "read", type: "vec4<f32>" }, { name: "x", access: "read", type: "vec4<f32>" }, {
+    name: "dw",
+    access: "read_write",
+    type: "vec4<f32>",
+  }],
   ...backwardW,
   twin: backwardWTwin(4, true),
   wgsl: /* wgsl */ `
@@ -163,7 +201,15 @@ export const matmulBackwardWVec4Rows = defineKernel({
   for (var k = 0u; k < params.N; k++) {
     ${COLS.map((c) => `let b${c} = x[(params.xRow0 + k) * I4 + col${c}];`).join(" ")}
     let a0 = (k * params.ldy + params.dyOff + r0) / 4u; // rows past O read neighbours or zeros; never written
-    ${ROWS.filter((r) => r % 4 === 0).map((r) => `{ let a = dy[a0 + ${r / 4}u]; ${ROWS.slice(r, r + 4).flatMap((rr) => COLS.map((c) => `${named(rr, c)} += a.${"xyzw"[rr - r]} * b${c};`)).join(" ")} }`).join("\n    ")}
+    ${
+    ROWS.filter((r) => r % 4 === 0).map((r) =>
+      `{ let a = dy[a0 + ${r / 4}u]; ${
+        ROWS.slice(r, r + 4).flatMap((rr) => COLS.map((c) => `${named(rr, c)} += a.${"xyzw"[rr - r]} * b${c};`)).join(
+          " ",
+        )
+      } }`
+    ).join("\n    ")
+  }
   }
   ${addDwTile(named)}`,
 });

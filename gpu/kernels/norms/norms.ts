@@ -20,7 +20,8 @@ export const rowStats = (x: Float32Array, N: number, C: number) =>
     const { mean, rstd } = layerNormStats(wide(x), n * C, C, NORM_EPS);
     return { mean, rstd, big: x.subarray(n * C, (n + 1) * C).reduce((m, v) => Math.max(m, Math.abs(v)), 0) };
   });
-const stat = (x: Float32Array, N: number, C: number, f: (s: ReturnType<typeof rowStats>[number]) => number) => Float64Array.from(rowStats(x, N, C), f);
+const stat = (x: Float32Array, N: number, C: number, f: (s: ReturnType<typeof rowStats>[number]) => number) =>
+  Float64Array.from(rowStats(x, N, C), f);
 const x4 = { _tag: "f32", length: ({ N, C }: { N: number; C: number }) => N * C, min: -4, max: 4 } as const;
 const perC = { _tag: "f32", length: ({ C }: { C: number }) => C } as const;
 
@@ -39,8 +40,12 @@ const layerNormScale = ({ d: { N, C }, a }: { d: { N: number; C: number }; a: In
 export const layerNormForward = rowwise({
   name: "layer_norm_forward",
   bindings: [
-    { name: "x", access: "read" }, { name: "w", access: "read" }, { name: "b", access: "read" },
-    { name: "out", access: "read_write" }, { name: "mean", access: "read_write" }, { name: "rstd", access: "read_write" },
+    { name: "x", access: "read" },
+    { name: "w", access: "read" },
+    { name: "b", access: "read" },
+    { name: "out", access: "read_write" },
+    { name: "mean", access: "read_write" },
+    { name: "rstd", access: "read_write" },
   ],
   uniforms: { N: "u32", C: "u32", eps: "f32" },
   count: ["params.N", ({ N }) => N],
@@ -52,15 +57,35 @@ export const layerNormForward = rowwise({
     outputs: { out: ({ N, C }) => N * C, mean: ({ N }) => N, rstd: ({ N }) => N },
     run: ({ N, C }, a) => ({
       out: layerNorm(wide(a.f32("x")), wide(a.f32("w")), wide(a.f32("b")), N, C, NORM_EPS),
-      mean: stat(a.f32("x"), N, C, (s) => s.mean), rstd: stat(a.f32("x"), N, C, (s) => s.rstd),
+      mean: stat(a.f32("x"), N, C, (s) => s.mean),
+      rstd: stat(a.f32("x"), N, C, (s) => s.rstd),
     }),
     // two sums of C terms (γ_C each), then a few operations: out (2C + 8) ulps of its terms; mean
     // (C + 2) ulps of mean|x|; var's error C·u·(big·sd + var) becomes half that relative in rstd:
     // (2C + 8) ulps of rstd·(1 + big·rstd)
     tolerance: {
-      out: { _tag: "ulps", text: "(2C + 8) ulps of (|x − μ| + max|x|)·rstd·|w| + |b|", ulps: ({ C }) => 2 * C + 8, scale: layerNormScale },
-      mean: { _tag: "ulps", text: "(C + 2) ulps of mean|x|", ulps: ({ C }) => C + 2, scale: ({ d: { N, C }, a }) => Float64Array.from({ length: N }, (_, n) => abs(a.f32("x").subarray(n * C, (n + 1) * C)).reduce((s, v) => s + v, 0) / C) },
-      rstd: { _tag: "ulps", text: "(2C + 8) ulps of rstd·(1 + max|x|·rstd)", ulps: ({ C }) => 2 * C + 8, scale: ({ d: { N, C }, a }) => stat(a.f32("x"), N, C, (s) => s.rstd * (1 + s.big * s.rstd)) },
+      out: {
+        _tag: "ulps",
+        text: "(2C + 8) ulps of (|x − μ| + max|x|)·rstd·|w| + |b|",
+        ulps: ({ C }) => 2 * C + 8,
+        scale: layerNormScale,
+      },
+      mean: {
+        _tag: "ulps",
+        text: "(C + 2) ulps of mean|x|",
+        ulps: ({ C }) => C + 2,
+        scale: ({ d: { N, C }, a }) =>
+          Float64Array.from(
+            { length: N },
+            (_, n) => abs(a.f32("x").subarray(n * C, (n + 1) * C)).reduce((s, v) => s + v, 0) / C,
+          ),
+      },
+      rstd: {
+        _tag: "ulps",
+        text: "(2C + 8) ulps of rstd·(1 + max|x|·rstd)",
+        ulps: ({ C }) => 2 * C + 8,
+        scale: ({ d: { N, C }, a }) => stat(a.f32("x"), N, C, (s) => s.rstd * (1 + s.big * s.rstd)),
+      },
     },
   },
   body: /* wgsl */ `
@@ -79,8 +104,10 @@ export const layerNormForward = rowwise({
 export const rmsNormForward = rowwise({
   name: "rms_norm_forward",
   bindings: [
-    { name: "x", access: "read" }, { name: "w", access: "read" },
-    { name: "out", access: "read_write" }, { name: "rstd", access: "read_write" },
+    { name: "x", access: "read" },
+    { name: "w", access: "read" },
+    { name: "out", access: "read_write" },
+    { name: "rstd", access: "read_write" },
   ],
   uniforms: { N: "u32", C: "u32", eps: "f32" },
   count: ["params.N", ({ N }) => N],
@@ -96,7 +123,12 @@ export const rmsNormForward = rowwise({
     }),
     // a sum of C squares (γ_C, every term ≥ 0), √ and ÷, then two products
     tolerance: {
-      out: { _tag: "ulps", text: "(C + 8) ulps of |out|", ulps: ({ C }) => C + 8, scale: ({ want }) => abs(want("out")) },
+      out: {
+        _tag: "ulps",
+        text: "(C + 8) ulps of |out|",
+        ulps: ({ C }) => C + 8,
+        scale: ({ want }) => abs(want("out")),
+      },
       rstd: { _tag: "ulps", text: "(C + 8) ulps of rstd", ulps: ({ C }) => C + 8, scale: ({ want }) => want("rstd") },
     },
   },

@@ -9,11 +9,24 @@
  * @module
  */
 import { rowwise } from "../../engine/elementwise.ts";
-import { layerNormGrads, lnDxScale, lnDwScale, rmsDxScale, rmsDwScale, rmsNormGrads, twinCases } from "./_norms_twin.ts";
+import {
+  layerNormGrads,
+  lnDwScale,
+  lnDxScale,
+  rmsDwScale,
+  rmsDxScale,
+  rmsNormGrads,
+  twinCases,
+} from "./_norms_twin.ts";
 
 const rowBindings = [
-  { name: "dy", access: "read" }, { name: "x", access: "read" }, { name: "w", access: "read" },
-  { name: "mean", access: "read" }, { name: "rstd", access: "read" }, { name: "dres", access: "read" }, { name: "dx", access: "read_write" },
+  { name: "dy", access: "read" },
+  { name: "x", access: "read" },
+  { name: "w", access: "read" },
+  { name: "mean", access: "read" },
+  { name: "rstd", access: "read" },
+  { name: "dres", access: "read" },
+  { name: "dx", access: "read_write" },
 ] as const;
 
 export const layerNormBackwardX = rowwise({
@@ -27,7 +40,14 @@ export const layerNormBackwardX = rowwise({
     run: (d, a) => ({ dx: layerNormGrads(d, a).dx }),
     // two sums of C terms, then x̂ from the saved f32 mean and rstd (the mean's error is the row's
     // largest |x|·u, so x̂'s is big·rstd·u), and a cancellation: (2C + 16) ulps of the terms
-    tolerance: { dx: { _tag: "ulps", text: "(2C + 16) ulps of rstd·(|g| + mean|g| + (|x̂| + max|x|·rstd)·mean(|g|(|x̂| + max|x|·rstd))) + |dres|", ulps: ({ C }) => 2 * C + 16, scale: lnDxScale } },
+    tolerance: {
+      dx: {
+        _tag: "ulps",
+        text: "(2C + 16) ulps of rstd·(|g| + mean|g| + (|x̂| + max|x|·rstd)·mean(|g|(|x̂| + max|x|·rstd))) + |dres|",
+        ulps: ({ C }) => 2 * C + 16,
+        scale: lnDxScale,
+      },
+    },
   },
   body: /* wgsl */ `
   let o = n * params.C;
@@ -52,8 +72,12 @@ export const layerNormBackwardX = rowwise({
 export const layerNormBackwardW = rowwise({
   name: "layer_norm_backward_w",
   bindings: [
-    { name: "dy", access: "read" }, { name: "x", access: "read" }, { name: "mean", access: "read" }, { name: "rstd", access: "read" },
-    { name: "dw", access: "read_write" }, { name: "db", access: "read_write" },
+    { name: "dy", access: "read" },
+    { name: "x", access: "read" },
+    { name: "mean", access: "read" },
+    { name: "rstd", access: "read" },
+    { name: "dw", access: "read_write" },
+    { name: "db", access: "read_write" },
   ],
   uniforms: { N: "u32", C: "u32" },
   index: "c",
@@ -67,8 +91,18 @@ export const layerNormBackwardW = rowwise({
     },
     // the column's value and N terms added in order (γ_(N+1)); x̂ as in the x kernel
     tolerance: {
-      dw: { _tag: "ulps", text: "(N + 4) ulps of |dw| + Σ|dy|(|x̂| + max|x|·rstd)", ulps: ({ N }) => N + 4, scale: lnDwScale },
-      db: { _tag: "ulps", text: "(N + 2) ulps of |db| + Σ|dy|", ulps: ({ N }) => N + 2, scale: (c) => lnDwScale(c, "db") },
+      dw: {
+        _tag: "ulps",
+        text: "(N + 4) ulps of |dw| + Σ|dy|(|x̂| + max|x|·rstd)",
+        ulps: ({ N }) => N + 4,
+        scale: lnDwScale,
+      },
+      db: {
+        _tag: "ulps",
+        text: "(N + 2) ulps of |db| + Σ|dy|",
+        ulps: ({ N }) => N + 2,
+        scale: (c) => lnDwScale(c, "db"),
+      },
     },
   },
   body: /* wgsl */ `
@@ -93,7 +127,14 @@ export const rmsNormBackwardX = rowwise({
     ...twinCases.rmsX,
     run: (d, a) => ({ dx: rmsNormGrads(d, a).dx }),
     // a sum of C terms (γ_C) and a cancellation of its two terms: (C + 8) ulps of their magnitudes
-    tolerance: { dx: { _tag: "ulps", text: "(C + 8) ulps of rstd·(|w·dy| + |x|·rstd²·mean|w·dy·x|) + |dres|", ulps: ({ C }) => C + 8, scale: rmsDxScale } },
+    tolerance: {
+      dx: {
+        _tag: "ulps",
+        text: "(C + 8) ulps of rstd·(|w·dy| + |x|·rstd²·mean|w·dy·x|) + |dres|",
+        ulps: ({ C }) => C + 8,
+        scale: rmsDxScale,
+      },
+    },
   },
   body: /* wgsl */ `
   let o = n * params.C;
@@ -110,7 +151,10 @@ export const rmsNormBackwardX = rowwise({
 
 export const rmsNormBackwardW = rowwise({
   name: "rms_norm_backward_w",
-  bindings: [{ name: "dy", access: "read" }, { name: "x", access: "read" }, { name: "rstd", access: "read" }, { name: "dw", access: "read_write" }],
+  bindings: [{ name: "dy", access: "read" }, { name: "x", access: "read" }, { name: "rstd", access: "read" }, {
+    name: "dw",
+    access: "read_write",
+  }],
   uniforms: { N: "u32", C: "u32" },
   index: "c",
   count: ["params.C", ({ C }) => C],
@@ -119,7 +163,9 @@ export const rmsNormBackwardW = rowwise({
     ...twinCases.rmsW,
     run: (d, a) => ({ dw: rmsNormGrads(d, a).dw }),
     // the column's value and N products added in order: γ_(N+1), and two products each
-    tolerance: { dw: { _tag: "ulps", text: "(N + 4) ulps of |dw| + Σ|dy·x·rstd|", ulps: ({ N }) => N + 4, scale: rmsDwScale } },
+    tolerance: {
+      dw: { _tag: "ulps", text: "(N + 4) ulps of |dw| + Σ|dy·x·rstd|", ulps: ({ N }) => N + 4, scale: rmsDwScale },
+    },
   },
   body: /* wgsl */ `
   var s = 0.0;

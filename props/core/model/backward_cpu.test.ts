@@ -21,9 +21,17 @@ const arbCase = (specs: fc.Arbitrary<ModelSpec>) =>
   specs.map((s) => withDepth(s, Math.min(s.nLayer, 2))).chain((s) =>
     fc.record({ s: fc.constant(s), w: arbWeights(s), batch: arbTokens(s), seed: fc.integer() }).chain((c) =>
       fc.array(fc.nat(s.vocabSize - 1), { minLength: c.batch.tokens.length, maxLength: c.batch.tokens.length })
-        .map((targets) => ({ ...c, targets: Int32Array.from(targets) }))));
+        .map((targets) => ({ ...c, targets: Int32Array.from(targets) }))
+    )
+  );
 
-type Case = { s: ModelSpec; w: FloatWeights<Float32Array>; batch: { B: number; T: number; tokens: Int32Array }; targets: Int32Array; seed: number };
+type Case = {
+  s: ModelSpec;
+  w: FloatWeights<Float32Array>;
+  batch: { B: number; T: number; tokens: Int32Array };
+  targets: Int32Array;
+  seed: number;
+};
 
 /**
  * Per tensor: two random coordinates, and the derivative along a random direction over the whole
@@ -54,15 +62,18 @@ const expectGradsMatchFd = ({ s, w, batch: { B, T, tokens }, targets, seed }: Ca
 describe("the CPU reference backward", () => {
   test.prop([arbCase(arbGpt2Spec)], { numRuns: 40 })(
     "for any GPT-2 model and batch, every tensor's gradient matches central differences of the forward in float64",
-    expectGradsMatchFd);
+    expectGradsMatchFd,
+  );
 
   test.prop([arbCase(arbLlamaSpec)], { numRuns: 40 })(
     "for any Llama model (grouped-query, tied or untied, either rotary pairing) and batch, every tensor's gradient matches central differences in float64",
-    expectGradsMatchFd);
+    expectGradsMatchFd,
+  );
 
   test.prop([arbCase(arbHeadSizedSpec)], { numRuns: 20 })(
     "for any model whose heads have a width of their own (attention width NH·D ≠ C, as after head pruning), every tensor's gradient matches central differences in float64",
-    expectGradsMatchFd);
+    expectGradsMatchFd,
+  );
 
   test.prop([arbCase(arbSpec)], { numRuns: 50 })(
     "for any model and batch, the backward's loss is the forward's mean cross-entropy bit for bit, in f32 and in float64",
@@ -71,6 +82,9 @@ describe("the CPU reference backward", () => {
       expect(f32.loss).toBe(meanCrossEntropy(forward(s, w, tokens, B, T).logits, targets, B * T, s.vocabSize));
       expect(Object.values(f32.grads).every((g) => g instanceof Float32Array && g.every(Number.isFinite))).toBe(true);
       const w64: FloatWeights<Float64Array> = toFloat64(w);
-      expect(lossAndGrads(s, w64, tokens, targets, B, T).loss).toBe(meanCrossEntropy(forward(s, w64, tokens, B, T).logits, targets, B * T, s.vocabSize));
-    });
+      expect(lossAndGrads(s, w64, tokens, targets, B, T).loss).toBe(
+        meanCrossEntropy(forward(s, w64, tokens, B, T).logits, targets, B * T, s.vocabSize),
+      );
+    },
+  );
 });

@@ -7,7 +7,7 @@
 import fc from "fast-check";
 
 /** A seeded stream of uniform numbers in [−1, 1) (mulberry32, as props/core/arbitraries.ts). */
-export const uniforms = (seed: number): (() => number) => {
+export const uniforms = (seed: number): () => number => {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -6,7 +6,9 @@ import { rope } from "../../../core/ops/rope.ts";
 import { arbHeadSizedSpec, arbSpec, arbTokens, arbWeights } from "../arbitraries.ts";
 
 describe("the CPU reference forward", () => {
-  test.prop([arbHeadSizedSpec.chain((s) => fc.record({ s: fc.constant(s), w: arbWeights(s), batch: arbTokens(s) }))], { numRuns: 100 })(
+  test.prop([arbHeadSizedSpec.chain((s) => fc.record({ s: fc.constant(s), w: arbWeights(s), batch: arbTokens(s) }))], {
+    numRuns: 100,
+  })(
     "for any model (heads of C / NH or of their own width), decoding token by token with the KV cache gives the full forward's logits bit for bit",
     ({ s, w, batch: { T, tokens } }) => {
       const full = forward(s, w, tokens.subarray(0, T), 1, T).logits;
@@ -16,33 +18,62 @@ describe("the CPU reference forward", () => {
         st = r.state;
         expect(r.logits).toEqual(full.slice(t * s.vocabSize, (t + 1) * s.vocabSize));
       }
-    });
+    },
+  );
 
-  test.prop([arbSpec.chain((s) => fc.record({ s: fc.constant(s), w: arbWeights(s), batch: arbTokens(s) }))], { numRuns: 50 })(
+  test.prop([arbSpec.chain((s) => fc.record({ s: fc.constant(s), w: arbWeights(s), batch: arbTokens(s) }))], {
+    numRuns: 50,
+  })(
     "for any model and tokens, every logit is finite and sequences of a batch do not see each other",
     ({ s, w, batch: { B, T, tokens } }) => {
       const all = forward(s, w, tokens, B, T).logits;
       expect(all.every(Number.isFinite)).toBe(true);
       const V = s.vocabSize;
-      for (let b = 0; b < B; b++)
-        expect(all.slice(b * T * V, (b + 1) * T * V)).toEqual(forward(s, w, tokens.slice(b * T, (b + 1) * T), 1, T).logits);
-    });
+      for (let b = 0; b < B; b++) {
+        expect(all.slice(b * T * V, (b + 1) * T * V)).toEqual(
+          forward(s, w, tokens.slice(b * T, (b + 1) * T), 1, T).logits,
+        );
+      }
+    },
+  );
 
   // Independent of how rope.ts pairs indices: the half-split rotation is the interleaved one
   // applied to a head whose dimensions are permuted so that (j, j + D/2) sit at (2j, 2j + 1).
-  test.prop([fc.record({ T: fc.integer({ min: 1, max: 5 }), H: fc.integer({ min: 1, max: 3 }), half: fc.integer({ min: 1, max: 4 }), pos0: fc.nat(20) })
-    .chain((r) => fc.record({ r: fc.constant(r), x: fc.float32Array({ minLength: r.T * r.H * 2 * r.half, maxLength: r.T * r.H * 2 * r.half, noNaN: true, min: -4, max: 4 }) }))])(
+  test.prop([
+    fc.record({
+      T: fc.integer({ min: 1, max: 5 }),
+      H: fc.integer({ min: 1, max: 3 }),
+      half: fc.integer({ min: 1, max: 4 }),
+      pos0: fc.nat(20),
+    })
+      .chain((r) =>
+        fc.record({
+          r: fc.constant(r),
+          x: fc.float32Array({
+            minLength: r.T * r.H * 2 * r.half,
+            maxLength: r.T * r.H * 2 * r.half,
+            noNaN: true,
+            min: -4,
+            max: 4,
+          }),
+        })
+      ),
+  ])(
     "rotary on halves equals rotary on interleaved pairs of the permuted head",
     ({ r: { T, H, half, pos0 }, x }) => {
       const D = 2 * half;
       const perm = (j: number) => (j < half ? 2 * j : 2 * (j - half) + 1); // half index → interleaved index
       const permute = (a: Float32Array, inverse: boolean) => {
         const y = new Float32Array(a.length);
-        for (let row = 0; row < T * H; row++)
-          for (let j = 0; j < D; j++) inverse ? (y[row * D + j] = a[row * D + perm(j)]!) : (y[row * D + perm(j)] = a[row * D + j]!);
+        for (let row = 0; row < T * H; row++) {
+          for (let j = 0; j < D; j++) {
+            inverse ? (y[row * D + j] = a[row * D + perm(j)]!) : (y[row * D + perm(j)] = a[row * D + j]!);
+          }
+        }
         return y;
       };
       const viaInterleaved = permute(rope(permute(x, false), T, H, D, pos0, 10000, "interleaved"), true);
       expect(rope(x, T, H, D, pos0, 10000, "half")).toEqual(viaInterleaved);
-    });
+    },
+  );
 });

@@ -11,10 +11,13 @@ import { arbHeadSizedSpec } from "../arbitraries.ts";
 
 const fieldOf = (s: ModelSpec) => fc.constantFrom(...Object.keys(s).filter((k) => k !== "headSize"));
 
-test.prop([arbHeadSizedSpec])("for any spec, its JSON decodes back to the same spec (headSize only when given)", (spec) => {
-  const back = ModelSpec.decode(JSON.parse(JSON.stringify(spec)));
-  expect(back).toEqual(E.right(spec));
-});
+test.prop([arbHeadSizedSpec])(
+  "for any spec, its JSON decodes back to the same spec (headSize only when given)",
+  (spec) => {
+    const back = ModelSpec.decode(JSON.parse(JSON.stringify(spec)));
+    expect(back).toEqual(E.right(spec));
+  },
+);
 
 test.prop([arbHeadSizedSpec.chain((s) => fieldOf(s).map((k) => ({ s, k })))])(
   "a spec without one of its required fields does not decode",

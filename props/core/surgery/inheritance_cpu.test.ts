@@ -25,9 +25,13 @@ describe("inherited blocks on the CPU reference", () => {
       });
       // The target's logits are the reference's early-exit readout of the same residual.
       const last = got.stream![blocks.length]!, V = ref.vocabSize;
-      for (let b = 0; b < B; b++)
-        expect(got.logits.slice(b * T * V, (b + 1) * T * V)).toEqual(headLogits(ref, weights, last.slice(b * T * C, (b + 1) * T * C)));
-    });
+      for (let b = 0; b < B; b++) {
+        expect(got.logits.slice(b * T * V, (b + 1) * T * V)).toEqual(
+          headLogits(ref, weights, last.slice(b * T * C, (b + 1) * T * C)),
+        );
+      }
+    },
+  );
 
   test.prop([arbInheritanceCase], { numRuns: 100 })(
     "for any reference and n, the first-n target's residual stream equals the reference's first n + 1 stream entries bit for bit",
@@ -38,5 +42,6 @@ describe("inherited blocks on the CPU reference", () => {
       const mine = forward(plan.right.target, inheritWeights(plan.right, weights), tokens, B, T, { stream: true });
       const theirs = forward(ref, weights, tokens, B, T, { stream: true });
       for (let k = 0; k <= n; k++) expect(mine.stream![k]).toEqual(theirs.stream![k]);
-    });
+    },
+  );
 });

@@ -12,9 +12,15 @@ import { arbHeadSizedSpec, arbTokens, arbWeights } from "../arbitraries.ts";
 
 const hyper = (lr: number) => ({ lr, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, gradClip: 1 });
 
-const arbCase = arbHeadSizedSpec.chain((s) => fc.record({
-  s: fc.constant(s), w: arbWeights(s), batch: arbTokens(s), shift: fc.nat(1000), steps: fc.integer({ min: 0, max: 2 }),
-}));
+const arbCase = arbHeadSizedSpec.chain((s) =>
+  fc.record({
+    s: fc.constant(s),
+    w: arbWeights(s),
+    batch: arbTokens(s),
+    shift: fc.nat(1000),
+    steps: fc.integer({ min: 0, max: 2 }),
+  })
+);
 
 test.prop([arbCase], { numRuns: Number(process.env.RUNS ?? 30) })(
   "for any model and batch, the CPU evaluator's loss is the CPU trainer's evalLoss, bit for bit (before, after steps)",
@@ -25,4 +31,5 @@ test.prop([arbCase], { numRuns: Number(process.env.RUNS ?? 30) })(
     const weights = right(await trainer.state()()).weights;
     const want = right(await trainer.evalLoss(mb, B, T)());
     expect(right(await createCpuEvaluator(s, weights).evalLoss(mb, B, T)())).toBe(want);
-  });
+  },
+);

@@ -73,21 +73,26 @@ const files = (dir: string): string[] =>
   });
 /** The twin files a kernel file may name: its own stem; the fast linear kernels, the scalar ones' twins. */
 const twinStems = (file: string): string[] =>
-  /\/matmul_(vec4|lanes|tiled)\.ts$/.test(file) ? ["matmul", "matmul_backward"] : [file.replace(/^.*\//, "").replace(/\.ts$/, "")];
+  /\/matmul_(vec4|lanes|tiled)\.ts$/.test(file)
+    ? ["matmul", "matmul_backward"]
+    : [file.replace(/^.*\//, "").replace(/\.ts$/, "")];
 const isKernel = (v: unknown): v is AnyKernel => (v as AnyKernel | undefined)?._kind === "Kernel";
 
 describe("the op table", () => {
   const name = "holds every kernel record of gpu/kernels/, once each, with a twin in core/ops/<its stem>.ts";
   test(name, async () => {
-    const found = await Promise.all(files("gpu/kernels").map(async (f) => {
-      const m = (await import(join(root, f))) as Record<string, unknown>;
-      return Object.values(m).filter(isKernel).map((k) => ({ f, k }));
-    }));
+    const found = await Promise.all(
+      files("gpu/kernels").map(async (f) => {
+        const m = (await import(join(root, f))) as Record<string, unknown>;
+        return Object.values(m).filter(isKernel).map((k) => ({ f, k }));
+      }),
+    );
     const records = found.flat();
     expect(records.map((r) => r.k.name).sort()).toEqual(ALL_KERNELS.map((k) => k.name).sort());
     expect(new Set(ALL_KERNELS.map((k) => k.name)).size).toBe(ALL_KERNELS.length);
     for (const { f, k } of records) {
-      const of = hasTwin(k.twin) ? k.twin.of : `none (${k.twin.none})`, stem = /^core\/ops\/(?:\w+\/)?(\w+)\.ts /.exec(of)?.[1];
+      const of = hasTwin(k.twin) ? k.twin.of : `none (${k.twin.none})`,
+        stem = /^core\/ops\/(?:\w+\/)?(\w+)\.ts /.exec(of)?.[1];
       expect(twinStems(f), `${k.name} (${f}) names its twin "${of}"`).toContain(stem);
     }
   });

@@ -15,8 +15,17 @@ import { linear } from "../../../core/ops/matmul/matmul.ts";
 import { matmulForward } from "../../../gpu/kernels/matmul/matmul.ts";
 import { matmulBackwardW, matmulBackwardX } from "../../../gpu/kernels/matmul/matmul_backward.ts";
 import { matmulForwardTiled } from "../../../gpu/kernels/matmul/matmul_tiled.ts";
-import { matmulBackwardWLanes, matmulBackwardXLanes, matmulForwardLanes } from "../../../gpu/kernels/matmul/matmul_lanes.ts";
-import { matmulBackwardWVec4, matmulBackwardWVec4Rows, matmulBackwardXVec4, matmulForwardVec4 } from "../../../gpu/kernels/matmul/matmul_vec4.ts";
+import {
+  matmulBackwardWLanes,
+  matmulBackwardXLanes,
+  matmulForwardLanes,
+} from "../../../gpu/kernels/matmul/matmul_lanes.ts";
+import {
+  matmulBackwardWVec4,
+  matmulBackwardWVec4Rows,
+  matmulBackwardXVec4,
+  matmulForwardVec4,
+} from "../../../gpu/kernels/matmul/matmul_vec4.ts";
 import { transpose } from "../../../gpu/kernels/transpose.ts";
 import { useGpu } from "../../../test/gpu/_device.ts";
 import { runKernel, worstRatio } from "../../../test/gpu/_run_kernel.ts";
@@ -24,14 +33,31 @@ import { expectBitEqual } from "../_models.ts";
 
 const gpu = useGpu();
 const floats = (n: number) =>
-  fc.float32Array({ minLength: n, maxLength: n, min: -2, max: 2, noNaN: true, noDefaultInfinity: true }).map((a) => a.map((v) => (Math.abs(v) < 2 ** -60 ? 0.5 : v)));
+  fc.float32Array({ minLength: n, maxLength: n, min: -2, max: 2, noNaN: true, noDefaultInfinity: true }).map((a) =>
+    a.map((v) => (Math.abs(v) < 2 ** -60 ? 0.5 : v))
+  );
 const abs = (a: Float32Array) => a.map(Math.abs);
 
 // N rows of y (N, ldy) at column yOff, from rows xRow0.. of x; O, ldy, yOff multiples of 4 (O4, pad4, off4 in vec4s).
-const arbForward = fc.record({ N: fc.integer({ min: 1, max: 70 }), I: fc.integer({ min: 1, max: 20 }), O4: fc.integer({ min: 1, max: 18 }),
-  off4: fc.integer({ min: 0, max: 2 }), pad4: fc.integer({ min: 0, max: 2 }), xRow0: fc.integer({ min: 0, max: 3 }), useBias: fc.boolean(), useRes: fc.boolean() })
-  .chain((d) => fc.record({ d: fc.constant(d), x: floats((d.N + d.xRow0) * d.I), w: floats(4 * d.O4 * d.I), b: floats(4 * (d.O4 + d.off4)),
-    res: floats(d.N * 4 * (d.O4 + d.off4 + d.pad4)) }));
+const arbForward = fc.record({
+  N: fc.integer({ min: 1, max: 70 }),
+  I: fc.integer({ min: 1, max: 20 }),
+  O4: fc.integer({ min: 1, max: 18 }),
+  off4: fc.integer({ min: 0, max: 2 }),
+  pad4: fc.integer({ min: 0, max: 2 }),
+  xRow0: fc.integer({ min: 0, max: 3 }),
+  useBias: fc.boolean(),
+  useRes: fc.boolean(),
+})
+  .chain((d) =>
+    fc.record({
+      d: fc.constant(d),
+      x: floats((d.N + d.xRow0) * d.I),
+      w: floats(4 * d.O4 * d.I),
+      b: floats(4 * (d.O4 + d.off4)),
+      res: floats(d.N * 4 * (d.O4 + d.off4 + d.pad4)),
+    })
+  );
 
 describe("the fast linear kernels", () => {
   test.prop([arbForward], { numRuns: 12 })(
@@ -39,48 +65,104 @@ describe("the fast linear kernels", () => {
     async ({ d, x, w, b, res }) => {
       const O = 4 * d.O4, yOff = 4 * d.off4, ldy = O + yOff + 4 * d.pad4, N = d.N, I = d.I;
       const wt = (await runKernel(gpu(), transpose, { w }, { wt: w.length }, { R: O, I })).wt!;
-      const u = { N, I, O, ldy, yOff, bOff: yOff, useBias: d.useBias ? 1 : 0, useRes: d.useRes ? 1 : 0, xRow0: d.xRow0 };
+      const u = {
+        N,
+        I,
+        O,
+        ldy,
+        yOff,
+        bOff: yOff,
+        useBias: d.useBias ? 1 : 0,
+        useRes: d.useRes ? 1 : 0,
+        xRow0: d.xRow0,
+      };
       const scalar = (await runKernel(gpu(), matmulForward, { x, w, b, res, y: res.slice() }, { y: res.length }, u)).y!;
       for (const k of [matmulForwardVec4, matmulForwardLanes, matmulForwardTiled]) {
-        expectBitEqual(k.name, (await runKernel(gpu(), k, { x, wt, b, res, y: res.slice() }, { y: res.length }, u)).y!, scalar);
+        expectBitEqual(
+          k.name,
+          (await runKernel(gpu(), k, { x, wt, b, res, y: res.slice() }, { y: res.length }, u)).y!,
+          scalar,
+        );
       }
-      const xs = x.subarray(d.xRow0 * I), lin = linear(xs, w, d.useBias ? b.subarray(yOff, yOff + O) : undefined, N, I, O);
+      const xs = x.subarray(d.xRow0 * I),
+        lin = linear(xs, w, d.useBias ? b.subarray(yOff, yOff + O) : undefined, N, I, O);
       const scale = linear(abs(xs), abs(w), d.useBias ? abs(b.subarray(yOff, yOff + O)) : undefined, N, I, O);
       const at = (i: number) => Math.floor(i / O) * ldy + yOff + (i % O);
-      const want = lin.map((v, i) => v + (d.useRes ? res[at(i)]! : 0)), got = Float32Array.from(lin, (_, i) => scalar[at(i)]!);
+      const want = lin.map((v, i) => v + (d.useRes ? res[at(i)]! : 0)),
+        got = Float32Array.from(lin, (_, i) => scalar[at(i)]!);
       const r = worstRatio(got, want, scale.map((v, i) => v + (d.useRes ? Math.abs(res[at(i)]!) : 0)), I + 4);
       expect(r.ratio, `y[${r.at}]`).toBeLessThanOrEqual(1);
-    });
+    },
+  );
 
-  test.prop([fc.record({ N: fc.integer({ min: 1, max: 36 }), I4: fc.integer({ min: 1, max: 6 }), O: fc.integer({ min: 1, max: 36 }),
-    off: fc.integer({ min: 0, max: 3 }), row0: fc.integer({ min: 0, max: 3 }), accumulate: fc.boolean() })
-    .chain((d) => fc.record({ d: fc.constant(d), dy: floats(d.N * (d.O + d.off)), w: floats(d.O * 4 * d.I4), x: floats((d.N + d.row0) * 4 * d.I4), acc: floats((d.N + d.row0) * 4 * d.I4) }))],
-  { numRuns: 10 })(
+  test.prop([
+    fc.record({
+      N: fc.integer({ min: 1, max: 36 }),
+      I4: fc.integer({ min: 1, max: 6 }),
+      O: fc.integer({ min: 1, max: 36 }),
+      off: fc.integer({ min: 0, max: 3 }),
+      row0: fc.integer({ min: 0, max: 3 }),
+      accumulate: fc.boolean(),
+    })
+      .chain((d) =>
+        fc.record({
+          d: fc.constant(d),
+          dy: floats(d.N * (d.O + d.off)),
+          w: floats(d.O * 4 * d.I4),
+          x: floats((d.N + d.row0) * 4 * d.I4),
+          acc: floats((d.N + d.row0) * 4 * d.I4),
+        })
+      ),
+  ], { numRuns: 10 })(
     "for any I in multiples of 4, matmul_backward_x_vec4, _x_lanes, _w_vec4 and _w_lanes give the scalar kernels' bits",
     async ({ d, dy, w, x, acc }) => {
-      const I = 4 * d.I4, ldy = d.O + d.off, ux = { N: d.N, I, O: d.O, ldy, dyOff: d.off, dxRow0: d.row0, accumulate: d.accumulate ? 1 : 0 };
-      const bx = [matmulBackwardX, matmulBackwardXVec4, matmulBackwardXLanes].map((k) => runKernel(gpu(), k, { dy, w, dx: acc.slice() }, { dx: acc.length }, ux));
+      const I = 4 * d.I4,
+        ldy = d.O + d.off,
+        ux = { N: d.N, I, O: d.O, ldy, dyOff: d.off, dxRow0: d.row0, accumulate: d.accumulate ? 1 : 0 };
+      const bx = [matmulBackwardX, matmulBackwardXVec4, matmulBackwardXLanes].map((k) =>
+        runKernel(gpu(), k, { dy, w, dx: acc.slice() }, { dx: acc.length }, ux)
+      );
       const [sx, vx, lx] = await Promise.all(bx);
       expectBitEqual("dx vec4", vx!.dx!, sx!.dx!);
       expectBitEqual("dx lanes", lx!.dx!, sx!.dx!);
       const uw = { N: d.N, I, O: d.O, ldy, dyOff: d.off, xRow0: d.row0 }, dw0 = acc.subarray(0, w.length).slice();
-      const bw = [matmulBackwardW, matmulBackwardWVec4, matmulBackwardWLanes].map((k) => runKernel(gpu(), k, { dy, x, dw: dw0.slice() }, { dw: dw0.length }, uw));
+      const bw = [matmulBackwardW, matmulBackwardWVec4, matmulBackwardWLanes].map((k) =>
+        runKernel(gpu(), k, { dy, x, dw: dw0.slice() }, { dw: dw0.length }, uw)
+      );
       const [sw, vw, lw] = await Promise.all(bw);
       expectBitEqual("dw vec4", vw!.dw!, sw!.dw!);
       expectBitEqual("dw lanes", lw!.dw!, sw!.dw!);
-    });
+    },
+  );
 
-  test.prop([fc.record({ N: fc.integer({ min: 1, max: 36 }), I4: fc.integer({ min: 1, max: 6 }), O: fc.integer({ min: 1, max: 36 }),
-    off4: fc.integer({ min: 0, max: 2 }), pad: fc.integer({ min: 0, max: 7 }), row0: fc.integer({ min: 0, max: 3 }) })
-    .chain((d) => {
-      const ldy = 4 * Math.ceil((4 * d.off4 + d.O + d.pad) / 4);
-      return fc.record({ d: fc.constant({ ...d, ldy }), dy: floats(d.N * ldy), x: floats((d.N + d.row0) * 4 * d.I4), dw: floats(d.O * 4 * d.I4) });
-    })],
-  { numRuns: 10 })(
+  test.prop([
+    fc.record({
+      N: fc.integer({ min: 1, max: 36 }),
+      I4: fc.integer({ min: 1, max: 6 }),
+      O: fc.integer({ min: 1, max: 36 }),
+      off4: fc.integer({ min: 0, max: 2 }),
+      pad: fc.integer({ min: 0, max: 7 }),
+      row0: fc.integer({ min: 0, max: 3 }),
+    })
+      .chain((d) => {
+        const ldy = 4 * Math.ceil((4 * d.off4 + d.O + d.pad) / 4);
+        return fc.record({
+          d: fc.constant({ ...d, ldy }),
+          dy: floats(d.N * ldy),
+          x: floats((d.N + d.row0) * 4 * d.I4),
+          dw: floats(d.O * 4 * d.I4),
+        });
+      }),
+  ], { numRuns: 10 })(
     "for dy rows aligned to vec4 (ldy and the column offset multiples of 4), matmul_backward_w_vec4_rows gives the scalar kernel's bits, whatever lies past O",
     async ({ d, dy, x, dw }) => {
       const u = { N: d.N, I: 4 * d.I4, O: d.O, ldy: d.ldy, dyOff: 4 * d.off4, xRow0: d.row0 };
-      const [s, v] = await Promise.all([matmulBackwardW, matmulBackwardWVec4Rows].map((k) => runKernel(gpu(), k, { dy, x, dw: dw.slice() }, { dw: dw.length }, u)));
+      const [s, v] = await Promise.all(
+        [matmulBackwardW, matmulBackwardWVec4Rows].map((k) =>
+          runKernel(gpu(), k, { dy, x, dw: dw.slice() }, { dw: dw.length }, u)
+        ),
+      );
       expectBitEqual("dw", v!.dw!, s!.dw!);
-    });
+    },
+  );
 });
