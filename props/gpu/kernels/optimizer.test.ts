@@ -1,7 +1,8 @@
 /**
  * The optimizer kernels against their CPU twins (core/ops/adamw.ts), outputs poisoned with NaN.
  * AdamW: each output is a handful of f32 operations on exact inputs, so a few ulps of the
- * magnitude of its terms: m within 4 ulps of β1|m| + (1−β1)|g|, v within 4 ulps of β2·v + (1−β2)·g²,
+ * magnitude of its terms: m within 4 ulps of β1|m| + (1−β1)|g|, v within 5 ulps of β2·v + (1−β2)·g²
+ * (the clipped g is rounded once and squaring doubles that: 2, then the two products and the sum),
  * param within 8 ulps of |p| + lr·(m̂'s terms/(√v̂ + ε) + wd·|p|) (the √ and the division add one each).
  * Norm: the sum of n squares in f32 chunks, so within (n + 4) ulps of the sum (Higham's bound).
  * @module
@@ -73,7 +74,7 @@ describe("optimizer kernels on lavapipe", () => {
         "m",
       ).toBeLessThanOrEqual(1);
       expect(
-        worstRatio(r.v!, want.v, Array.from(v, (x, i) => hp.beta2 * x + (1 - hp.beta2) * gs[i]! ** 2), 4).ratio,
+        worstRatio(r.v!, want.v, Array.from(v, (x, i) => hp.beta2 * x + (1 - hp.beta2) * gs[i]! ** 2), 5).ratio,
         "v",
       ).toBeLessThanOrEqual(1);
       const c1 = 1 - hp.beta1 ** t, c2 = 1 - hp.beta2 ** t;
