@@ -16,7 +16,8 @@ export interface Ran {
   readonly stderr: string;
 }
 
-export const runFile = (file: string, args: ReadonlyArray<string>, timeoutMs = 120_000): Promise<Ran> =>
+/** A process as a user runs it; 10 minutes at most (a first run on a cold shader cache compiles every kernel). */
+export const runFile = (file: string, args: ReadonlyArray<string>, timeoutMs = 600_000): Promise<Ran> =>
   new Promise((resolve) => {
     execFile(
       file,
