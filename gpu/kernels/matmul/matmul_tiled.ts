@@ -10,29 +10,14 @@
  * @module
  */
 import { ceilDiv, defineKernel } from "../../engine/kernel.ts";
-import { forwardTwin } from "./_matmul_twin.ts";
+import { forwardOnWt } from "./matmul_vec4.ts";
 
 export const matmulForwardTiled = defineKernel({
   name: "matmul_forward_tiled",
-  bindings: [
-    { name: "x", access: "read" },
-    { name: "wt", access: "read", type: "vec4<f32>" },
-    { name: "b", access: "read", type: "vec4<f32>" },
-    { name: "res", access: "read", type: "vec4<f32>" },
-    { name: "y", access: "read_write", type: "vec4<f32>" },
-  ],
-  uniforms: {
-    N: "u32",
-    I: "u32",
-    O: "u32",
-    ldy: "u32",
-    yOff: "u32",
-    bOff: "u32",
-    useBias: "u32",
-    useRes: "u32",
-    xRow0: "u32",
-  },
-  twin: forwardTwin("wt", 4),
+  // The same bindings, uniforms and twin as every fast forward on Wᵀ; its own grid (BK-deep workgroup tiles).
+  bindings: forwardOnWt.bindings,
+  uniforms: forwardOnWt.uniforms,
+  twin: forwardOnWt.twin,
   defines: { BK: 16 },
   workgroupSize: [16, 16, 1],
   // x: blocks of 16 vec4 columns, y: blocks of 64 rows
