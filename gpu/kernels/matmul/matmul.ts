@@ -13,6 +13,23 @@
 import { ceilDiv, defineKernel } from "../../engine/kernel.ts";
 import { forwardTwin } from "./_matmul_twin.ts";
 
+/**
+ * The uniforms of every linear forward, whatever its family (matmul_vec4, _lanes, _tiled take the
+ * same), so gpu/model/record_forward.ts dispatches them all with one record: y (N, O) at row
+ * stride ldy and column yOff, bias from bOff, the residual added when useRes, x from row xRow0.
+ */
+export const FORWARD_UNIFORMS = {
+  N: "u32",
+  I: "u32",
+  O: "u32",
+  ldy: "u32",
+  yOff: "u32",
+  bOff: "u32",
+  useBias: "u32",
+  useRes: "u32",
+  xRow0: "u32",
+} as const;
+
 export const matmulForward = defineKernel({
   name: "matmul_forward",
   bindings: [
@@ -22,17 +39,7 @@ export const matmulForward = defineKernel({
     { name: "res", access: "read" },
     { name: "y", access: "read_write" },
   ],
-  uniforms: {
-    N: "u32",
-    I: "u32",
-    O: "u32",
-    ldy: "u32",
-    yOff: "u32",
-    bOff: "u32",
-    useBias: "u32",
-    useRes: "u32",
-    xRow0: "u32",
-  },
+  uniforms: FORWARD_UNIFORMS,
   twin: forwardTwin("w", 1),
   workgroupSize: 16,
   // x: tiles of 4 outputs, y: tiles of 4 rows

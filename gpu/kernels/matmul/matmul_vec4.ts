@@ -18,6 +18,7 @@
  */
 import { ceilDiv, defineKernel, type Vec3 } from "../../engine/kernel.ts";
 import { backwardWTwin, backwardXTwin, forwardTwin } from "./_matmul_twin.ts";
+import { FORWARD_UNIFORMS } from "./matmul.ts";
 
 /** Rows and vec4 columns of the tile one invocation keeps: 16 × 8 outputs, the best on lavapipe. */
 export const TILE = { RN: 16, CV: 2 } as const;
@@ -109,17 +110,7 @@ export const forwardOnWt = {
     { name: "res", access: "read", type: "vec4<f32>" },
     { name: "y", access: "read_write", type: "vec4<f32>" },
   ],
-  uniforms: {
-    N: "u32",
-    I: "u32",
-    O: "u32",
-    ldy: "u32",
-    yOff: "u32",
-    bOff: "u32",
-    useBias: "u32",
-    useRes: "u32",
-    xRow0: "u32",
-  },
+  uniforms: FORWARD_UNIFORMS,
   twin: forwardTwin("wt", 4),
   ...tileGrid("O", "N"),
 } as const;
