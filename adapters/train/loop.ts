@@ -81,13 +81,13 @@ export const stepOnce = async (
 
 /** Mean loss over the evaluation windows (each batch weighted by its rows). */
 export const evaluate = async (
-  trainer: Evaluator,
+  evaluator: Evaluator,
   val: TokenArray,
   s: Pick<TrainSettings, "batch" | "ctx" | "evalTokens">,
 ): Promise<E.Either<AppError, number>> => {
   let sum = 0, rows = 0;
   for (const b of evalBatches(val, s.batch, s.ctx, s.evalTokens > 0 ? s.evalTokens : Infinity)) {
-    const l = await trainer.evalLoss(b.batch, b.rows, s.ctx)();
+    const l = await evaluator.evalLoss(b.batch, b.rows, s.ctx)();
     if (E.isLeft(l)) return l;
     sum += l.right * b.rows;
     rows += b.rows;
