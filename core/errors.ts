@@ -13,6 +13,7 @@ export type ErrorTag =
   | "BadInput" // a prompt or token outside the vocabulary
   | "NoDevice" // no WebGPU adapter or device
   | "GpuFailure" // a shader rejected, a device lost
+  | "OutOfMemory" // a run's memory plan does not fit the device, or the device ran out
   | "IoFailure" // the file system refused a write
   | "Diverged" // training produced a NaN or infinite loss or gradient
   | "Interrupted"; // a run stopped on request (SIGINT), its state saved
@@ -34,6 +35,7 @@ const TAGS: ReadonlySet<string> = new Set<ErrorTag>([
   "BadInput",
   "NoDevice",
   "GpuFailure",
+  "OutOfMemory",
   "IoFailure",
   "Diverged",
   "Interrupted",

@@ -16,6 +16,8 @@ import type { Evaluator, Teacher, Trainer } from "../../core/train/trainer.ts";
 import { createKernelCache, type KernelCache, type KernelProfile, probeLanes, profileFor } from "../../gpu/mod.ts";
 import { createGpuEvaluator } from "../../gpu/train/evaluator.ts";
 import { createGpuTrainer } from "../../gpu/train/trainer.ts";
+import type { MemoryPlan } from "../../gpu/train/memory_plan.ts";
+import { guardOutOfMemory } from "./memory_fit.ts";
 import type { TrainerFactory } from "../train/loop.ts";
 import { watchDeviceLoss, watchEvaluatorLoss } from "./device_loss.ts";
 import type { AcquiredDevice, DeviceError } from "./webgpu_device.ts";
@@ -62,13 +64,20 @@ export const withBackend = async <A>(
   }
 };
 
-/** Trainers of a backend; with a teacher, every step distils from it (train --distill-from). */
-export const trainerFactory = (b: Backend, teacher?: Teacher): TrainerFactory =>
+/**
+ * Trainers of a backend; with a teacher, every step distils from it (train --distill-from). On the GPU the
+ * allocations run in an out-of-memory scope whose error names `plan` (adapters/devices/memory_fit.ts).
+ */
+export const trainerFactory = (b: Backend, teacher?: Teacher, plan?: MemoryPlan): TrainerFactory =>
   b._tag === "cpu"
     ? (spec, init) => TE.right(createCpuTrainer(spec, init, teacher))
     : (spec, init) =>
       TE.map((t: Trainer) => watchDeviceLoss(b.acquired.lost, t))(
-        createGpuTrainer(b.kernels, spec, init, { profile: b.profile, ...(teacher ? { teacher } : {}) }),
+        guardOutOfMemory(
+          b.acquired.device,
+          createGpuTrainer(b.kernels, spec, init, { profile: b.profile, ...(teacher ? { teacher } : {}) }),
+          plan,
+        ),
       );
 
 /** Makes an Evaluator of fixed weights: a model's loss without a trainer's gradients and moments. */

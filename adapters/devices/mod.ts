@@ -6,5 +6,6 @@
  */
 export * from "./backend.ts";
 export * from "./device_loss.ts";
+export * from "./memory_fit.ts";
 export * from "./webgpu_device.ts";
 export * from "./webgpu_info.ts";

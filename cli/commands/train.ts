@@ -18,7 +18,18 @@ import { inheritWeights } from "../../core/surgery/plan.ts";
 import type { ModelSpec } from "../../core/model/spec.ts";
 import type { Weights } from "../../core/model/tensors.ts";
 import { backendFlag, type CommandSpec, NonNegIntArg, NumberArg, PosIntArg } from "../args.ts";
-import { BackendArg, evaluatorFactory, trainerFactory, withBackend } from "../../adapters/devices/backend.ts";
+import {
+  type Backend,
+  BackendArg,
+  evaluatorFactory,
+  trainerFactory,
+  withBackend,
+} from "../../adapters/devices/backend.ts";
+import { planFits } from "../../adapters/devices/memory_fit.ts";
+import { describeAdapter } from "../../adapters/devices/webgpu_info.ts";
+import { evalStarts } from "../../core/train/batches.ts";
+import { type MemoryPlan, trainingMemoryPlan } from "../../gpu/train/memory_plan.ts";
+import { planTable } from "../memory_plan.ts";
 import { devicesOf, type Io } from "../io.ts";
 import { progressLine } from "../progress.ts";
 import { distillFlags, type DistillInfo, teacherOf } from "../distill.ts";
@@ -114,6 +125,22 @@ export const settingsOf = (a: TrainArgs, spec: ModelSpec): E.Either<AppError, Tr
     seed: a.seed,
   }, spec);
 
+/** On the GPU, the run's memory plan, refused when it cannot fit the adapter; none on the CPU reference. */
+const memoryPlanOf = (
+  b: Backend,
+  spec: ModelSpec,
+  st: TrainSettings,
+  valTokens: number,
+  teacher: ModelSpec | undefined,
+): E.Either<AppError, MemoryPlan | undefined> => {
+  if (b._tag === "cpu") return E.right(undefined);
+  const windows = evalStarts(valTokens, st.ctx, st.evalTokens > 0 ? st.evalTokens : Infinity).length;
+  const tail = windows % st.batch, evalTail = windows < st.batch ? windows : tail === 0 ? undefined : tail;
+  const shapes = { batch: st.batch, ctx: st.ctx, ...(evalTail !== undefined && evalTail > 0 ? { evalTail } : {}) };
+  const plan = trainingMemoryPlan(spec, shapes, b.acquired.device.limits, teacher);
+  return E.map(() => plan)(planFits(plan, b.acquired.info));
+};
+
 /** The model to train: <model> itself, or the target --layers inherits from it (any strategy of core/surgery/strategies.ts). */
 const trainee = async (
   m: Model,
@@ -185,7 +212,12 @@ export const runTrain = async (a: TrainArgs, io: Io): Promise<E.Either<AppError,
   const t0 = io.now();
   const summary = await withBackend(devicesOf(io), a.backend, (b) =>
     interruptible(async (signal) => {
-      const makeTrainer = trainerFactory(b, kd.right?.teacher);
+      const plan = memoryPlanOf(b, target.right.spec, settings.right, p.right.data.val.length, kd.right?.teacher.spec);
+      if (E.isLeft(plan)) return plan;
+      if (plan.right !== undefined && !a.json && b._tag === "webgpu") {
+        io.out(planTable(plan.right, describeAdapter(b.acquired.info)));
+      }
+      const makeTrainer = trainerFactory(b, kd.right?.teacher, plan.right);
       const refLoss = layers === undefined
         ? E.right(undefined)
         : await referenceLoss(evaluatorFactory(b), p.right, settings.right);
@@ -216,6 +248,7 @@ export const runTrain = async (a: TrainArgs, io: Io): Promise<E.Either<AppError,
         backend: b._tag,
         reference_val_loss: refLoss.right ?? null,
         distill: kd.right?.info ?? null,
+        memory_plan: plan.right === undefined ? null : { total_bytes: plan.right.total, parts: plan.right.parts },
         seconds: (io.now() - t0) / 1000,
       }))(r);
     }));
@@ -225,6 +258,7 @@ export const runTrain = async (a: TrainArgs, io: Io): Promise<E.Either<AppError,
 };
 
 type Done = TrainSummary & {
+  readonly memory_plan: { readonly total_bytes: number } | null;
   readonly reference_val_loss: number | null;
   readonly distill: DistillInfo | null;
   readonly seconds: number;
@@ -246,6 +280,9 @@ const human = (x: Done): string => {
     ["tokens used", x.tokens.toLocaleString("en-US")],
     ["time", `${x.seconds.toFixed(1)} s`],
     ["training tokens/s", x.tokens_per_s === null ? "-" : x.tokens_per_s.toFixed(0)],
+    ...(x.memory_plan === null
+      ? []
+      : [["device memory (plan)", `${(x.memory_plan.total_bytes / 2 ** 20).toFixed(1)} MiB`] as [string, string]]),
     ["model", x.model],
   ];
   const w = Math.max(...rows.map((r) => r[0].length));

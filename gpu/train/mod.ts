@@ -9,3 +9,4 @@ export * from "./trainer.ts";
 export * from "./context.ts";
 export * from "./evaluator.ts";
 export * from "./steps.ts";
+export * from "./memory_plan.ts";

@@ -1,0 +1,31 @@
+/**
+ * The memory plan of a GPU training run (gpu/train/memory_plan.ts) as the table `train` prints
+ * before its first step, so a user sees where the device's memory goes before it is spent.
+ * @module
+ */
+import type { MemoryPlan } from "../gpu/train/memory_plan.ts";
+
+const size = (n: number) =>
+  n >= 2 ** 30
+    ? `${(n / 2 ** 30).toFixed(2)} GiB`
+    : n >= 2 ** 20
+    ? `${(n / 2 ** 20).toFixed(1)} MiB`
+    : `${(n / 1024).toFixed(1)} KiB`;
+
+/** `memory plan (device): …` then one row per part and the total; `limits` names the adapter's. */
+export const planTable = (p: MemoryPlan, limits: string): string => {
+  const w = Math.max(...p.parts.map((x) => x.part.length), "total".length);
+  const rows = p.parts.map((x) =>
+    `  ${x.part.padEnd(w)}  ${size(x.bytes).padStart(10)}  ${String(x.buffers).padStart(5)} buffers, largest ${
+      size(x.largest).padStart(10)
+    }  ${x.detail}`
+  );
+  return [
+    `memory plan (device), against ${limits}:`,
+    ...rows,
+    `  ${"total".padEnd(w)}  ${size(p.total).padStart(10)}  largest buffer ${
+      size(p.largest.bytes)
+    } (${p.largest.part})`,
+    "",
+  ].join("\n") + "\n";
+};
