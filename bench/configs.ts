@@ -72,16 +72,7 @@ export const loadConfigs = async (): Promise<E.Either<AppError, BenchConfig[]>> 
   ]);
 };
 
-/** Parameters that take part in a matmul: every block's linear weights and the LM head. */
-export const matmulParams = (s: ModelSpec): number => {
-  const C = s.nEmbd, F = ffnDim(s), up = s._tag === "gpt2" ? F : 2 * F;
-  return s.nLayer * (C * (C + 2 * kvDim(s)) + C * C + C * up + F * C) + s.vocabSize * C;
-};
-
-export const trainFlopsPerToken = (s: ModelSpec, T: number): number =>
-  6 * matmulParams(s) + 12 * s.nLayer * s.nEmbd * T;
-export const forwardFlopsPerToken = (s: ModelSpec, T: number): number =>
-  2 * matmulParams(s) + 4 * s.nLayer * s.nEmbd * T;
+export { forwardFlopsPerToken, matmulParams, trainFlopsPerToken } from "../core/model/flops.ts";
 
 /** The linear shapes (N rows, I in, O out) one forward of a config multiplies. */
 export const linearShapes = (

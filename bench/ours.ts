@@ -21,7 +21,7 @@ import { forwardKernels } from "../gpu/model/forward_kernels.ts";
 import { createGpuModel } from "../gpu/model/model.ts";
 import { createGpuTrainer } from "../gpu/train/trainer.ts";
 import { type BenchConfig } from "./configs.ts";
-import type { MemoryMeter } from "./memory.ts";
+import type { MemoryMeter } from "../adapters/devices/buffer_meter.ts";
 
 /** The run defaults' optimizer (adapters/train/settings.ts) at the peak learning rate. */
 export const HYPER: Hyper = {

@@ -15,7 +15,7 @@ import { createKernelCache, KERNEL_PROFILES, type KernelProfile, probeLanes, pro
 import { blasGflops, type BlasResult } from "./blas.ts";
 import { tileCeilingGflops } from "./ceiling.ts";
 import { type BenchConfig, linearShapes, loadConfigs, trainFlopsPerToken } from "./configs.ts";
-import { meterBuffers } from "./memory.ts";
+import { meterBuffers } from "../adapters/devices/buffer_meter.ts";
 import { HYPER, matmulGflops, measureConfig, randomBatch, timeIt, type TrainMeasure } from "./ours.ts";
 import { createPeer, type PeerBackend } from "./peer_tfjs.ts";
 

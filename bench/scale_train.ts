@@ -1,6 +1,6 @@
 /**
  * An inherited target at real size on the device: its memory plan (gpu/train/memory_plan.ts) beside the
- * bytes the trainer really asked for (bench/memory.ts), one evaluation pass (the validation loss of one
+ * bytes the trainer really asked for (adapters/devices/buffer_meter.ts), one evaluation pass (the validation loss of one
  * batch), and training steps: the first (compiling and allocating) and the steady ones, as tokens/s and
  * model TFLOP/s (bench/configs.ts counts: 6 per multiplied weight per token, plus attention).
  * @module
@@ -15,7 +15,7 @@ import { planFits } from "../adapters/devices/memory_fit.ts";
 import type { AdapterReport } from "../adapters/devices/webgpu_info.ts";
 import { trainingMemoryPlan } from "../gpu/train/memory_plan.ts";
 import { trainFlopsPerToken } from "./configs.ts";
-import type { MemoryMeter } from "./memory.ts";
+import type { MemoryMeter } from "../adapters/devices/buffer_meter.ts";
 import { HYPER, randomBatch } from "./ours.ts";
 
 export interface ScaleTrainMeasure {
@@ -76,7 +76,9 @@ export const measureScaleTraining = async (
     const times: number[] = [];
     let loss = NaN;
     for (let i = 0; i < steps; i++) {
-      const [r, dt] = await seconds(() => trainer.step([randomBatch(spec.vocabSize, batch * ctx)], batch, ctx, HYPER)());
+      const [r, dt] = await seconds(() =>
+        trainer.step([randomBatch(spec.vocabSize, batch * ctx)], batch, ctx, HYPER)()
+      );
       if (E.isLeft(r)) fail(r.left);
       else loss = r.right.loss;
       times.push(dt);
@@ -103,4 +105,3 @@ export const measureScaleTraining = async (
     trainer.destroy();
   }
 };
-

@@ -18,6 +18,7 @@ import { createGpuEvaluator } from "../../gpu/train/evaluator.ts";
 import { createGpuTrainer } from "../../gpu/train/trainer.ts";
 import type { MemoryPlan } from "../../gpu/train/memory_plan.ts";
 import { guardOutOfMemory } from "./memory_fit.ts";
+import { type MemoryMeter, meterBuffers } from "./buffer_meter.ts";
 import type { TrainerFactory } from "../train/loop.ts";
 import { watchDeviceLoss, watchEvaluatorLoss } from "./device_loss.ts";
 import type { AcquiredDevice, DeviceError } from "./webgpu_device.ts";
@@ -32,6 +33,8 @@ export type Backend =
     readonly acquired: AcquiredDevice;
     readonly kernels: KernelCache;
     readonly profile: KernelProfile;
+    /** The device's live and peak buffer bytes, counted from the backend's start (WebGPU has no memory query). */
+    readonly meter: MemoryMeter;
   };
 
 /** Where a device comes from (the runtime's shim) and where a fallback note goes (stderr). */
@@ -56,9 +59,9 @@ export const withBackend = async <A>(
   try {
     // The kernel family is chosen once, from the adapter: register-blocked on CPU adapters (sharing
     // rows through subgroups where the probe allows), tiled on GPUs.
-    const kernels = createKernelCache(dev.right.device), info = dev.right.info;
+    const meter = meterBuffers(dev.right.device), kernels = createKernelCache(dev.right.device), info = dev.right.info;
     const profile = profileFor(info, info.isCpu && await probeLanes(kernels));
-    return await body({ _tag: "webgpu", acquired: dev.right, kernels, profile });
+    return await body({ _tag: "webgpu", acquired: dev.right, kernels, profile, meter });
   } finally {
     dev.right.release();
   }

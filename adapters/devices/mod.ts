@@ -5,6 +5,7 @@
  * @module
  */
 export * from "./backend.ts";
+export * from "./buffer_meter.ts";
 export * from "./device_loss.ts";
 export * from "./memory_fit.ts";
 export * from "./webgpu_device.ts";

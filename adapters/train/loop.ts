@@ -59,6 +59,14 @@ export interface TrainRun {
   readonly onMetrics?: (m: Metrics) => void;
   readonly signal?: AbortSignal;
   readonly export?: Pick<HfExport, "bos" | "eos" | "extraFiles">; // tokenizer ids and files for <out>/model
+  readonly gauge?: Gauge;
+}
+
+/** What the metrics lines measure beyond the loop's own clock: MFU's yardstick and the device's memory. */
+export interface Gauge {
+  readonly flopsPerToken: number; // core/model/flops.ts trainFlopsPerToken at the run's context
+  readonly peakFlops: number | null; // the adapter's measured peak, FLOP/s; null on the CPU reference
+  readonly deviceBytes: () => number | null;
 }
 
 /** One optimizer step: the next K micro-batches from the RNG, this step's lr, and the new progress. */
@@ -152,12 +160,17 @@ const begin = async (
   const p = { step: 0, tokens: 0, rng: seedRng(r.settings.seed), valLossInitial: v0.right };
   await w.emit({
     step: 0,
+    steps: r.settings.steps,
     tokens: 0,
     lr: null,
     train_loss: null,
     val_loss: v0.right,
     grad_norm: null,
+    ms_per_step: null,
     tokens_per_s: null,
+    mfu: null,
+    eta_s: null,
+    device_bytes: r.gauge?.deviceBytes() ?? null,
   });
   return E.map(() => p)(await w.save(p));
 };
@@ -181,6 +194,7 @@ const loop = async (
   const start = ck === undefined ? await begin(r, trainer, w) : E.right(ck.progress);
   if (E.isLeft(start)) return start;
   let p = start.right, lastTrain: number | null = null, lastVal: number | null = null, ms = 0, tokens = 0;
+  const t0Loop = performance.now(), step0 = p.step;
   while (p.step < s.steps) {
     await yieldToEvents();
     if (r.signal?.aborted) return E.chain(() => E.left(interrupted(s, p, r.out)))(await w.save(p));
@@ -196,14 +210,20 @@ const loop = async (
         : E.right(null);
     if (E.isLeft(val)) return val;
     lastVal = val.right ?? lastVal;
+    const perStep = (performance.now() - t0Loop) / (p.step - step0), tps = n / (dt / 1000);
     await w.emit({
       step: p.step,
+      steps: s.steps,
       tokens: p.tokens,
       lr: st.right.lr,
       train_loss: lastTrain,
       val_loss: val.right,
       grad_norm: st.right.result.gradNorm,
-      tokens_per_s: n / (dt / 1000),
+      ms_per_step: dt,
+      tokens_per_s: tps,
+      mfu: r.gauge?.peakFlops ? (tps * r.gauge.flopsPerToken) / r.gauge.peakFlops : null,
+      eta_s: ((s.steps - p.step) * perStep) / 1000,
+      device_bytes: r.gauge?.deviceBytes() ?? null,
     });
     const saved = last || (s.checkpointEvery > 0 && p.step % s.checkpointEvery === 0)
       ? await w.save(p)

@@ -124,10 +124,26 @@ export interface TrainData {
 /** One line of metrics.jsonl; null where a step has no such value (step 0 has no training loss). */
 export interface Metrics {
   readonly step: number;
+  readonly steps: number; // the run's total
   readonly tokens: number;
   readonly lr: number | null;
   readonly train_loss: number | null;
   readonly val_loss: number | null;
   readonly grad_norm: number | null;
+  readonly ms_per_step: number | null; // this step's optimizer step, evaluation excluded
   readonly tokens_per_s: number | null;
+  /** Model FLOPs per second over the adapter's measured peak (core/model/flops.ts; gpu/model/linear_peak.ts). */
+  readonly mfu: number | null;
+  readonly eta_s: number | null; // wall time left at this run's pace so far, evaluations included
+  readonly device_bytes: number | null; // the device buffers live now (adapters/devices/buffer_meter.ts)
 }
+
+/** The metrics fields that measure the machine rather than the run: two identical runs differ only in these. */
+export const TIMING_FIELDS = ["ms_per_step", "tokens_per_s", "mfu", "eta_s", "device_bytes"] as const;
+
+/** A metrics line (or a summary) without its timing fields, for comparing runs. */
+export const withoutTimings = <T extends object>(m: T): Omit<T, (typeof TIMING_FIELDS)[number]> => {
+  const out = { ...m } as Record<string, unknown>;
+  for (const k of TIMING_FIELDS) delete out[k];
+  return out as Omit<T, (typeof TIMING_FIELDS)[number]>;
+};

@@ -10,7 +10,7 @@ import * as TE from "fp-ts/lib/TaskEither.js";
 import * as t from "io-ts";
 import { basename } from "node:path";
 import type { Model } from "../../adapters/formats/models.ts";
-import { runTraining, type TrainSummary } from "../../adapters/train/loop.ts";
+import { type Gauge, runTraining, type TrainSummary } from "../../adapters/train/loop.ts";
 import { type Metrics, settingsFor, type TrainSettings } from "../../adapters/train/settings.ts";
 import { type AppError, appError } from "../../core/errors.ts";
 import type { TokenArray } from "../../core/train/batches.ts";
@@ -29,6 +29,8 @@ import { planFits } from "../../adapters/devices/memory_fit.ts";
 import { describeAdapter } from "../../adapters/devices/webgpu_info.ts";
 import { evalStarts } from "../../core/train/batches.ts";
 import { type MemoryPlan, trainingMemoryPlan } from "../../gpu/train/memory_plan.ts";
+import { linearPeakGflops } from "../../gpu/model/linear_peak.ts";
+import { trainFlopsPerToken } from "../../core/model/flops.ts";
 import { planTable } from "../memory_plan.ts";
 import { devicesOf, type Io } from "../io.ts";
 import { progressLine } from "../progress.ts";
@@ -141,6 +143,14 @@ const memoryPlanOf = (
   return E.map(() => plan)(planFits(plan, b.acquired.info));
 };
 
+/** MFU's yardstick, measured on the adapter (gpu/model/linear_peak.ts), and the device's live bytes. */
+const gaugeOf = async (b: Backend, spec: ModelSpec, ctx: number): Promise<Gauge> => {
+  const flopsPerToken = trainFlopsPerToken(spec, ctx);
+  if (b._tag === "cpu") return { flopsPerToken, peakFlops: null, deviceBytes: () => null };
+  const peak = await linearPeakGflops(b.kernels, b.profile)();
+  return { flopsPerToken, peakFlops: E.isRight(peak) ? peak.right * 1e9 : null, deviceBytes: () => b.meter.live() };
+};
+
 /** The model to train: <model> itself, or the target --layers inherits from it (any strategy of core/surgery/strategies.ts). */
 const trainee = async (
   m: Model,
@@ -154,17 +164,27 @@ const trainee = async (
 };
 
 const num = (x: number | null, d: number) => (x === null ? "" : x.toFixed(d));
+const clock = (s: number | null): string => {
+  if (s === null) return "";
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = Math.round(s % 60);
+  return h > 0 ? `${h}h${String(m).padStart(2, "0")}m` : m > 0 ? `${m}m${String(r).padStart(2, "0")}s` : `${r}s`;
+};
+export const mib = (b: number | null): string => (b === null ? "" : `${(b / 2 ** 20).toFixed(0)} MiB`);
+/** One metrics line as litgpt and llm.c print them: step/steps, losses, lr, |grad|, ms/step, tok/s, MFU, ETA, memory. */
 const row = (m: Metrics) =>
   [
-    String(m.step).padStart(6),
-    String(m.tokens).padStart(10),
-    m.lr === null ? "".padStart(9) : m.lr.toExponential(2).padStart(9),
+    `${m.step}/${m.steps}`.padStart(11),
     num(m.train_loss, 4).padStart(8),
     num(m.val_loss, 4).padStart(8),
+    m.lr === null ? "".padStart(9) : m.lr.toExponential(2).padStart(9),
     num(m.grad_norm, 3).padStart(8),
-    num(m.tokens_per_s, 0).padStart(9),
+    num(m.ms_per_step, 0).padStart(8),
+    num(m.tokens_per_s, 0).padStart(8),
+    (m.mfu === null ? "" : `${(100 * m.mfu).toFixed(1)}%`).padStart(6),
+    clock(m.eta_s).padStart(7),
+    mib(m.device_bytes).padStart(9),
   ].join(" ") + "\n";
-const HEADER = "  step     tokens        lr    train      val   |grad|    tok/s\n";
+const HEADER = "       step    train      val        lr   |grad|  ms/step    tok/s    MFU     ETA    device\n";
 
 /** Where the run's inputs come from: the flags, or the embedded default when no model is named. */
 const inputsOf = (
@@ -218,6 +238,7 @@ export const runTrain = async (a: TrainArgs, io: Io): Promise<E.Either<AppError,
         io.out(planTable(plan.right, describeAdapter(b.acquired.info)));
       }
       const makeTrainer = trainerFactory(b, kd.right?.teacher, plan.right);
+      const gauge = await gaugeOf(b, target.right.spec, settings.right.ctx);
       const refLoss = layers === undefined
         ? E.right(undefined)
         : await referenceLoss(evaluatorFactory(b), p.right, settings.right);
@@ -241,6 +262,7 @@ export const runTrain = async (a: TrainArgs, io: Io): Promise<E.Either<AppError,
           );
         },
         export: { bos: p.right.tok.bos, eos: p.right.tok.eos, extraFiles: p.right.copies },
+        gauge,
       })();
       bar.end();
       return E.map((x: TrainSummary) => ({
@@ -249,6 +271,9 @@ export const runTrain = async (a: TrainArgs, io: Io): Promise<E.Either<AppError,
         reference_val_loss: refLoss.right ?? null,
         distill: kd.right?.info ?? null,
         memory_plan: plan.right === undefined ? null : { total_bytes: plan.right.total, parts: plan.right.parts },
+        device_peak_bytes: b._tag === "webgpu" ? b.meter.peak() : null,
+        adapter: b._tag === "webgpu" ? `${describeAdapter(b.acquired.info)}; kernels ${b.profile}` : "cpu reference",
+        peak_gflops: gauge.peakFlops === null ? null : gauge.peakFlops / 1e9,
         seconds: (io.now() - t0) / 1000,
       }))(r);
     }));
@@ -259,6 +284,8 @@ export const runTrain = async (a: TrainArgs, io: Io): Promise<E.Either<AppError,
 
 type Done = TrainSummary & {
   readonly memory_plan: { readonly total_bytes: number } | null;
+  readonly device_peak_bytes: number | null;
+  readonly adapter: string;
   readonly reference_val_loss: number | null;
   readonly distill: DistillInfo | null;
   readonly seconds: number;
@@ -280,9 +307,11 @@ const human = (x: Done): string => {
     ["tokens used", x.tokens.toLocaleString("en-US")],
     ["time", `${x.seconds.toFixed(1)} s`],
     ["training tokens/s", x.tokens_per_s === null ? "-" : x.tokens_per_s.toFixed(0)],
-    ...(x.memory_plan === null
-      ? []
-      : [["device memory (plan)", `${(x.memory_plan.total_bytes / 2 ** 20).toFixed(1)} MiB`] as [string, string]]),
+    ...(x.memory_plan === null ? [] : [
+      ["device memory, planned", mib(x.memory_plan.total_bytes)] as [string, string],
+      ["device memory, peak", mib(x.device_peak_bytes)] as [string, string],
+    ]),
+    ["adapter", x.adapter],
     ["model", x.model],
   ];
   const w = Math.max(...rows.map((r) => r[0].length));

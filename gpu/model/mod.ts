@@ -7,6 +7,7 @@ export * from "./activations.ts";
 export * from "./decode.ts";
 export * from "./decoder.ts";
 export * from "./forward_kernels.ts";
+export * from "./linear_peak.ts";
 export * from "./model.ts";
 export * from "./record_forward.ts";
 export * from "./transposed.ts";

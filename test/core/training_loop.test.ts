@@ -16,6 +16,7 @@ import { createCpuTrainer } from "../../core/train/cpu_trainer.ts";
 import type { Trainer } from "../../core/train/trainer.ts";
 import { bits, TINY, tinyData, tinySettings, tinyWeights } from "../training_fixtures.ts";
 import { freshDir, right } from "../tmp.ts";
+import { withoutTimings } from "../../adapters/train/settings.ts";
 
 const run = (out: string, extra: Partial<TrainRun> = {}): TrainRun => ({
   spec: TINY,
@@ -28,10 +29,7 @@ const run = (out: string, extra: Partial<TrainRun> = {}): TrainRun => ({
   ...extra,
 });
 const metricsOf = (out: string) =>
-  readFileSync(join(out, METRICS_FILE), "utf8").trim().split("\n").map((l) => ({
-    ...(JSON.parse(l) as Metrics),
-    tokens_per_s: null,
-  }));
+  readFileSync(join(out, METRICS_FILE), "utf8").trim().split("\n").map((l) => withoutTimings(JSON.parse(l) as Metrics));
 const finalWeights = async (out: string) =>
   bits(right(await loadCheckpoint(join(out, CHECKPOINT_FILE))()).state.weights);
 

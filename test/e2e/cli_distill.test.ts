@@ -10,6 +10,7 @@ import { describe, expect, test } from "vitest";
 import { STORIES_BIN, TINY656K_DIR, TINYSTORIES_TEXT } from "../assets.ts";
 import { runCli } from "../cli_io.ts";
 import { freshDir } from "../tmp.ts";
+import { withoutTimings } from "../../adapters/train/settings.ts";
 
 const excerpt = (() => {
   const p = join(freshDir(), "stories.txt");
@@ -56,7 +57,7 @@ describe("train --distill-from on the CPU", () => {
     expect(h.at(-1)).toMatchObject({ distill: { from: STORIES_BIN, weight: 0.5, temperature: 2 } });
     expect(p.at(-1).distill).toBeNull();
     const strip = (ms: Array<Record<string, unknown>>) =>
-      ms.map(({ tokens_per_s: _, seconds: __, out: ___, model: ____, distill: _____, ...rest }) => rest);
+      ms.map(({ seconds: _, out: __, model: ___, distill: ____, memory_plan: _____, ...rest }) => withoutTimings(rest));
     expect(strip(z)).toEqual(strip(p));
     expect(h[1].train_loss).not.toBe(p[1].train_loss);
     expect(h[0].val_loss).toBe(p[0].val_loss); // evaluation stays plain cross-entropy

@@ -11,6 +11,7 @@ import { beforeAll, expect, test } from "vitest";
 import { STORIES_BIN, TINYSTORIES_TEXT } from "../assets.ts";
 import { buildNodeCli, denoCli, nodeCli } from "../runtimes.ts";
 import { freshDir } from "../tmp.ts";
+import { withoutTimings } from "../../adapters/train/settings.ts";
 
 beforeAll(async () => {
   expect((await buildNodeCli()).code).toBe(0);
@@ -40,12 +41,12 @@ const ARGS = [
   "--json",
 ];
 
-/** The run's loss curve as text: every metrics line without tokens_per_s. */
+/** The run's loss curve as text: every metrics line without its timing fields. */
 const curve = async (cli: typeof nodeCli): Promise<string> => {
   const out = join(freshDir(), "run"), r = await cli([...ARGS, "--out", out]);
   expect(r.code, r.stderr).toBe(0);
   return readFileSync(join(out, "metrics.jsonl"), "utf8").trim().split("\n")
-    .map((l) => JSON.stringify({ ...JSON.parse(l), tokens_per_s: undefined })).join("\n");
+    .map((l) => JSON.stringify(withoutTimings(JSON.parse(l)))).join("\n");
 };
 
 test(
