@@ -82,9 +82,8 @@ const llama2cVocab = (path: string) => {
 };
 
 describe("llama2.c's score BPE, fast against the reference", () => {
-  const cases = [["stories260K's tok512.bin", STORIES_TOK] as const].concat(
-    SHARED === undefined ? [] : [["Llama 2's tokenizer.bin", join(SHARED, "llama2c.tokenizer.bin")] as const],
-  );
+  const cases: Array<readonly [string, string]> = [["stories260K's tok512.bin", STORIES_TOK]];
+  if (SHARED !== undefined) cases.push(["Llama 2's tokenizer.bin", join(SHARED, "llama2c.tokenizer.bin")]);
   for (const [name, path] of cases) {
     const vocab = llama2cVocab(path), fast = scoreBpeEncoder(vocab), ref = scoreBpeReference(vocab);
     test.prop([arbText], { numRuns: 200 })(`${name}: for any string, the fast encoder gives the reference's ids`, (s) => {
@@ -102,13 +101,10 @@ describe("llama2.c's score BPE, fast against the reference", () => {
 });
 
 describe("tokenizer.json through the library, memoized against the library alone", () => {
-  const files = [["tinystories656K", join(TINY656K_DIR, "tokenizer.json")] as const].concat(
-    SHARED === undefined
-      ? []
-      : ["tinyllama-1.1b-chat-v0.6", "smollm2-instruct", "pythia", "gpt2"].map((n) =>
-        [n, join(SHARED, `${n}.tokenizer.json`)] as const
-      ),
-  );
+  const files: Array<readonly [string, string]> = [["tinystories656K", join(TINY656K_DIR, "tokenizer.json")]];
+  for (const n of SHARED === undefined ? [] : ["tinyllama-1.1b-chat-v0.6", "smollm2-instruct", "pythia", "gpt2"]) {
+    files.push([n, join(SHARED!, `${n}.tokenizer.json`)]);
+  }
   for (const [name, path] of files) {
     const json = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
     const ours = right(decodeHfTokenizer(json, {}, path));
