@@ -10,7 +10,12 @@
  * end_of_word_suffix, continuing_subword_suffix and ignore_merges look at the whole pre-token.
  * @module
  */
+import * as library from "@huggingface/tokenizers";
 import type { Tokenizer as HfTokenizer } from "@huggingface/tokenizers";
+
+// Exported by the library's module, though not by its type declarations.
+const ByteLevelPreTokenizer = (library as unknown as { ByteLevelPreTokenizer: abstract new (...a: never[]) => unknown })
+  .ByteLevelPreTokenizer;
 
 const MEMO_LIMIT = 1 << 18;
 const MARKERS = ["\u2581", "\u0120"]; // ▁, Ġ
@@ -49,8 +54,43 @@ const cutter = (blocked: Map<string, Set<string>>) => (s: string): string[] => {
   return words;
 };
 
-/** Memoize the library tokenizer's model in place (same pieces for every input); returns it. */
+interface ByteLevelPre {
+  pre_tokenize_text: (text: string, options?: unknown) => string[];
+  tokenizers?: ReadonlyArray<ByteLevelPre | null>; // a Sequence's parts
+  add_prefix_space?: boolean;
+  use_regex?: boolean;
+  pattern?: RegExp;
+  byte_encoder?: Record<number, string>;
+}
+
+/**
+ * The ByteLevel pre-tokenizers (alone or in a Sequence), with each regex piece's byte-character
+ * form memoized: the library's own steps (prefix space, its regex, UTF-8 bytes to its characters),
+ * the last of which was most of its time.
+ */
+const memoizeByteLevel = (pre: ByteLevelPre | null | undefined): void => {
+  if (pre === null || pre === undefined) return;
+  for (const part of pre.tokenizers ?? []) memoizeByteLevel(part);
+  const { pattern, byte_encoder: table } = pre;
+  if (!(pre instanceof ByteLevelPreTokenizer) || !(pattern instanceof RegExp) || table === undefined) return;
+  const utf8 = new TextEncoder(), memo = new Map<string, string>();
+  const chars = (piece: string): string => {
+    let got = memo.get(piece);
+    if (got === undefined) {
+      if (memo.size >= MEMO_LIMIT) memo.clear();
+      memo.set(piece, got = Array.from(utf8.encode(piece), (b) => table[b]).join(""));
+    }
+    return got;
+  };
+  pre.pre_tokenize_text = (text) => {
+    const t = pre.add_prefix_space === true && !text.startsWith(" ") ? " " + text : text;
+    return (pre.use_regex !== false ? t.match(pattern) ?? [] : [t]).map(chars);
+  };
+};
+
+/** Memoize the library tokenizer's model and byte-level pre-tokenizer in place (same pieces for every input). */
 export const memoizeBpeModel = (hf: HfTokenizer): HfTokenizer => {
+  memoizeByteLevel((hf as unknown as { pre_tokenizer: ByteLevelPre | null }).pre_tokenizer);
   const model = (hf as unknown as { model: BpeModel }).model;
   if (typeof model?.encode !== "function" || !Array.isArray(model.merges)) return hf;
   const whole = Boolean(model.end_of_word_suffix) || Boolean(model.continuing_subword_suffix) ||
