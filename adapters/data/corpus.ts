@@ -62,7 +62,10 @@ export type DocEvent = { readonly _tag: "doc"; readonly text: string; readonly b
 export async function* documents(c: CorpusFiles, o: CorpusOptions): AsyncGenerator<DocEvent> {
   let bytes = 0;
   for (const file of c.files) {
-    const lines = createInterface({ input: createReadStream(file, { encoding: "utf8", highWaterMark: o.readBytes ?? 1 << 16 }), crlfDelay: Infinity });
+    const lines = createInterface({
+      input: createReadStream(file, { encoding: "utf8", highWaterMark: o.readBytes ?? 1 << 16 }),
+      crlfDelay: Infinity,
+    });
     const jsonl = file.endsWith(".jsonl");
     let para: string[] = [], n = 0;
     const flush = function* (): Generator<DocEvent> {

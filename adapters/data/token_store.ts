@@ -69,7 +69,9 @@ export const tokenizeCorpus =
         ),
       );
     }
-    const tmp = tempBeside(out), width = widthFor(tok.vocabSize), encoder = o.encoder ?? inThreadEncoder(tok, o.boundary);
+    const tmp = tempBeside(out),
+      width = widthFor(tok.vocabSize),
+      encoder = o.encoder ?? inThreadEncoder(tok, o.boundary);
     const shards = shardWriter(tmp, width, o.shardTokens, o.bufferTokens), starts = docStartLog(join(tmp, DOC_STARTS));
     const inFlight: Array<{ readonly done: Promise<EncodedDocs>; readonly bytes: number }> = [];
     let total = 0, docs = 0, batch: string[] = [], chars = 0;

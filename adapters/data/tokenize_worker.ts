@@ -18,7 +18,10 @@ else {
   port.on("message", ({ seq, docs }: { seq: number; docs: string[] }) => {
     try {
       const r = encodeChunk(tok.right, setup.boundary, docs);
-      reply({ _tag: "done", seq, ids: r.ids, counts: r.counts }, [r.ids.buffer as ArrayBuffer, r.counts.buffer as ArrayBuffer]);
+      reply({ _tag: "done", seq, ids: r.ids, counts: r.counts }, [
+        r.ids.buffer as ArrayBuffer,
+        r.counts.buffer as ArrayBuffer,
+      ]);
     } catch (e) {
       reply({ _tag: "failed", message: e instanceof Error ? e.message : String(e) });
     }

@@ -24,10 +24,52 @@ import { right } from "../tmp.ts";
 
 const none = { bos: false, eos: false };
 const PARTS = [
-  "the", " the", "Once", " upon", " a", " time", ",", ".", "!", "'s", "'ll", " don't", "42", " 3.14", "  ", "   ",
-  " ", "\n", "\n\n", "\t", " \n ", "\r\n", "é", "naïve", " café", "日本語", "🤗", "🚀🚀", "\u2581", "\u2581\u2581",
-  "\u0120", "Ġthe", "<s>", "</s>", "<unk>", "<|endoftext|>", "<|im_start|>", "<0x41>", "<0x0A>", "\ud800", "\udfff",
-  "a\u0301", "\u00a0", "\u3000", "\u200b", "x".repeat(40),
+  "the",
+  " the",
+  "Once",
+  " upon",
+  " a",
+  " time",
+  ",",
+  ".",
+  "!",
+  "'s",
+  "'ll",
+  " don't",
+  "42",
+  " 3.14",
+  "  ",
+  "   ",
+  " ",
+  "\n",
+  "\n\n",
+  "\t",
+  " \n ",
+  "\r\n",
+  "é",
+  "naïve",
+  " café",
+  "日本語",
+  "🤗",
+  "🚀🚀",
+  "\u2581",
+  "\u2581\u2581",
+  "\u0120",
+  "Ġthe",
+  "<s>",
+  "</s>",
+  "<unk>",
+  "<|endoftext|>",
+  "<|im_start|>",
+  "<0x41>",
+  "<0x0A>",
+  "\ud800",
+  "\udfff",
+  "a\u0301",
+  "\u00a0",
+  "\u3000",
+  "\u200b",
+  "x".repeat(40),
 ];
 const arbText = fc.oneof(
   fc.array(fc.constantFrom(...PARTS), { maxLength: 24 }).map((p) => p.join("")),
@@ -86,17 +128,24 @@ describe("llama2.c's score BPE, fast against the reference", () => {
   if (SHARED !== undefined) cases.push(["Llama 2's tokenizer.bin", join(SHARED, "llama2c.tokenizer.bin")]);
   for (const [name, path] of cases) {
     const vocab = llama2cVocab(path), fast = scoreBpeEncoder(vocab), ref = scoreBpeReference(vocab);
-    test.prop([arbText], { numRuns: 200 })(`${name}: for any string, the fast encoder gives the reference's ids`, (s) => {
-      expect(fast(s)).toEqual(ref(s));
-    });
+    test.prop([arbText], { numRuns: 200 })(
+      `${name}: for any string, the fast encoder gives the reference's ids`,
+      (s) => {
+        expect(fast(s)).toEqual(ref(s));
+      },
+    );
     test(`${name}: on the bundled text, paragraph by paragraph, the same ids`, () => {
       for (const p of paragraphs.slice(0, 60)) expect(fast(p)).toEqual(ref(p));
     });
   }
   test("a vocabulary with a piece holding a space after a letter is not cut there, and still agrees", () => {
-    const pieces = ["<unk>", "<s>", "</s>", " ", "a", "b", "a ", "a b", " a", "b a"].map((s) => new TextEncoder().encode(s));
+    const pieces = ["<unk>", "<s>", "</s>", " ", "a", "b", "a ", "a b", " a", "b a"].map((s) =>
+      new TextEncoder().encode(s)
+    );
     const vocab = { pieces, scores: pieces.map((_, i) => i) };
-    for (const s of ["a b", "ab a b", "a  b a", "b a b"]) expect(scoreBpeEncoder(vocab)(s)).toEqual(scoreBpeReference(vocab)(s));
+    for (const s of ["a b", "ab a b", "a  b a", "b a b"]) {
+      expect(scoreBpeEncoder(vocab)(s)).toEqual(scoreBpeReference(vocab)(s));
+    }
   });
 });
 

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { listCorpus } from "../../adapters/data/corpus.ts";
 import { workerEncoder } from "../../adapters/data/doc_encoder.ts";
-import { type TokenizeOptions, tokenizeCorpus } from "../../adapters/data/token_store.ts";
+import { tokenizeCorpus, type TokenizeOptions } from "../../adapters/data/token_store.ts";
 import { findTokenizerFiles, loadTokenizerFiles } from "../../adapters/tokenizers/load.ts";
 import { STORIES_TOK, TINY656K_DIR, TINYSTORIES_TEXT } from "../assets.ts";
 import { buildNodeCli } from "../runtimes.ts";
