@@ -58,7 +58,8 @@ export type WorkerReply =
 
 export const defaultWorkers = (): number => availableParallelism();
 
-const workerEntry = async (): Promise<URL | undefined> => {
+/** The worker's entry file, if one is there to start. */
+export const workerEntry = async (): Promise<URL | undefined> => {
   const candidates = [
     new URL("./tokenize_worker.mjs", import.meta.url), // beside the bundle
     ...("Deno" in globalThis ? [new URL("./tokenize_worker.ts", import.meta.url)] : []),

@@ -12,7 +12,7 @@ import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import { listCorpus } from "../../adapters/data/corpus.ts";
 import { saveSubset, tokenizeCorpus } from "../../adapters/data/token_store.ts";
-import { defaultWorkers, workerEncoder } from "../../adapters/data/doc_encoder.ts";
+import { defaultWorkers, workerEncoder, workerEntry } from "../../adapters/data/doc_encoder.ts";
 import { findTokenizerFiles, loadTokenizerFiles } from "../../adapters/tokenizers/load.ts";
 import { type AppError, appError } from "../../core/errors.ts";
 import { rangeTokens, selectSubset } from "../../core/train/token_shards.ts";
@@ -91,7 +91,8 @@ export const runTokenize = async (a: TokenizeArgs, io: Io): Promise<E.Either<App
   if (E.isLeft(files)) return files;
   const tok = await loadTokenizerFiles(files.right, undefined)();
   if (E.isLeft(tok)) return tok;
-  const boundary = a.boundary ?? "bos", workers = a.workers ?? defaultWorkers();
+  // Without a built worker entry (running from source under Node), the same encoding runs in this thread.
+  const boundary = a.boundary ?? "bos", workers = (await workerEntry()) ? a.workers ?? defaultWorkers() : 0;
   const encoder = workers > 0
     ? await workerEncoder({ files: files.right, vocabSize: undefined, boundary }, workers)
     : E.right(undefined);
