@@ -14,7 +14,7 @@ await build({
 });
 // The tokenizer worker thread that bench/tokenize.ts starts (adapters/data/doc_encoder.ts looks beside the bundle).
 await build({
-  entryPoints: ["adapters/data/tokenize_worker.ts"],
+  entryPoints: ["adapters/data/_tokenize_worker.ts"],
   outfile: "dist/tokenize_worker.mjs",
   bundle: true,
   platform: "node",

@@ -22,7 +22,7 @@ await build({
 await chmod(outfile, 0o755);
 // The tokenizer worker thread's own entry (adapters/data/doc_encoder.ts looks for it beside the CLI).
 await build({
-  entryPoints: ["adapters/data/tokenize_worker.ts"],
+  entryPoints: ["adapters/data/_tokenize_worker.ts"],
   outfile: "dist/tokenize_worker.mjs",
   bundle: true,
   platform: "node",

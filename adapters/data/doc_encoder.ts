@@ -1,10 +1,10 @@
 /**
- * Encoding documents in chunks, in this thread or in worker threads (tokenize_worker.ts), with the
+ * Encoding documents in chunks, in this thread or in worker threads (_tokenize_worker.ts), with the
  * same result: a chunk of documents gives its ids concatenated and each document's count, BOS/EOS
  * placed as the boundary asks. Workers get chunks round-robin and answer in the order they were
  * sent (each handles its own in order), so the caller sees results in document order.
  * The worker entry is `tokenize_worker.mjs` beside the bundle (dist/, built by scripts/build.mjs)
- * or, from source, `tokenize_worker.ts` under Deno (which runs TypeScript) and dist/'s under Node.
+ * or, from source, `_tokenize_worker.ts` under Deno (which runs TypeScript) and dist/'s under Node.
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
@@ -62,7 +62,7 @@ export const defaultWorkers = (): number => availableParallelism();
 export const workerEntry = async (): Promise<URL | undefined> => {
   const candidates = [
     new URL("./tokenize_worker.mjs", import.meta.url), // beside the bundle
-    ...("Deno" in globalThis ? [new URL("./tokenize_worker.ts", import.meta.url)] : []),
+    ...("Deno" in globalThis ? [new URL("./_tokenize_worker.ts", import.meta.url)] : []),
     new URL("../../dist/tokenize_worker.mjs", import.meta.url), // from source under Node
   ];
   for (const u of candidates) if (await isFile(fileURLToPath(u))) return u;
