@@ -17,6 +17,8 @@ export type DocSplit = "paragraph" | "line" | "file";
 export interface CorpusOptions {
   readonly field: string;
   readonly split: DocSplit;
+  /** Bytes per read from a file (default 64 KiB, the stream's own). */
+  readonly readBytes?: number;
 }
 export interface CorpusFiles {
   readonly files: ReadonlyArray<string>;
@@ -60,7 +62,10 @@ export type DocEvent = { readonly _tag: "doc"; readonly text: string; readonly b
 export async function* documents(c: CorpusFiles, o: CorpusOptions): AsyncGenerator<DocEvent> {
   let bytes = 0;
   for (const file of c.files) {
-    const lines = createInterface({ input: createReadStream(file, { encoding: "utf8" }), crlfDelay: Infinity });
+    const lines = createInterface({
+      input: createReadStream(file, { encoding: "utf8", highWaterMark: o.readBytes ?? 1 << 16 }),
+      crlfDelay: Infinity,
+    });
     const jsonl = file.endsWith(".jsonl");
     let para: string[] = [], n = 0;
     const flush = function* (): Generator<DocEvent> {

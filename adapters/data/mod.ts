@@ -6,3 +6,5 @@
 export * from "./corpus.ts";
 export * from "./token_store.ts";
 export * from "./training_data.ts";
+export * from "./doc_encoder.ts";
+export * from "./shard_writer.ts";

@@ -1,7 +1,7 @@
 /**
  * A tokenized corpus on disk: token shards (core/train/token_shards.ts) plus `tokens.json`, the manifest:
  * tokenizer, width, shards and their counts, documents, the train/validation split and an optional
- * default subset. Written once, into a temporary directory renamed into place; read back as
+ * default subset. Written once, streaming, into a temporary directory renamed into place; read back as
  * streamed chunks of any token ranges, through file handles (never the whole corpus in memory).
  * @module
  */
@@ -13,19 +13,16 @@ import { join } from "node:path";
 import { describeErrors } from "../../core/codecs/report.ts";
 import { type AppError, appError } from "../../core/errors.ts";
 import type { Tokenizer } from "../../core/text/tokenizer.ts";
-import {
-  decodeShardHeader,
-  encodeShardHeader,
-  type Range,
-  SHARD_HEADER_BYTES,
-  validationStart,
-  widthFor,
-} from "../../core/train/token_shards.ts";
+import { decodeShardHeader, type Range, SHARD_HEADER_BYTES, widthFor } from "../../core/train/token_shards.ts";
 import { ioFailure, tempBeside, writeBytesAtomic } from "../fs/atomic_write.ts";
 import { type CorpusFiles, type CorpusOptions, documents } from "./corpus.ts";
+import { type Boundary, type DocEncoder, type EncodedDocs, inThreadEncoder } from "./doc_encoder.ts";
+import { docStartLog, shardWriter } from "./shard_writer.ts";
 import { readExactly, readText } from "../fs/files.ts";
 
 export const MANIFEST = "tokens.json";
+const DOC_STARTS = "doc_starts.tmp"; // scratch, removed before the directory is renamed into place
+const MAX_IN_FLIGHT = 8; // chunks sent and not yet written: enough to keep every worker busy
 const RangeC = t.tuple([t.number, t.number]);
 export const Manifest = t.type({
   format: t.literal("inheritune-tokens"),
@@ -43,14 +40,24 @@ export const Manifest = t.type({
 export type Manifest = t.TypeOf<typeof Manifest>;
 
 export interface TokenizeOptions extends CorpusOptions {
-  readonly boundary: "bos" | "eos" | "both";
+  readonly boundary: Boundary;
   readonly valFraction: number;
   readonly shardTokens: number;
   readonly tokenizerSource: string;
   readonly onProgress?: (bytesDone: number, bytesTotal: number) => void;
+  /** Where documents are encoded (worker threads); default: this thread, with `tok`. */
+  readonly encoder?: DocEncoder;
+  /** Characters of text per chunk sent to the encoder (default 1M); tokens buffered per shard write (default 1M). */
+  readonly chunkChars?: number;
+  readonly bufferTokens?: number;
 }
 
-/** Tokenize a corpus into `out` (which must not exist); returns the manifest (subset null). */
+/**
+ * Tokenize a corpus into `out` (which must not exist); returns the manifest (subset null). Streams:
+ * documents are read, sent in chunks to the encoder with a few chunks in flight, and written in
+ * document order as they come back, so memory stays bounded whatever the corpus's size, and the
+ * bytes written are the same for any encoder, worker count and chunk size.
+ */
 export const tokenizeCorpus =
   (c: CorpusFiles, tok: Tokenizer, out: string, o: TokenizeOptions): TE.TaskEither<AppError, Manifest> => async () => {
     if (await stat(out).catch(() => undefined)) {
@@ -62,37 +69,40 @@ export const tokenizeCorpus =
         ),
       );
     }
-    const tmp = tempBeside(out), width = widthFor(tok.vocabSize);
-    const Arr = width === 2 ? Uint16Array : Uint32Array;
-    let buf = new Arr(o.shardTokens), fill = 0, total = 0, docs = 0;
-    const shards: Array<{ file: string; tokens: number }> = [], docStarts: number[] = [];
-    const flush = async () => {
-      if (fill === 0) return;
-      const file = `shard_${String(shards.length).padStart(5, "0")}.tok`,
-        body = new Uint8Array(buf.buffer, 0, fill * width);
-      const bytes = new Uint8Array(SHARD_HEADER_BYTES + body.length);
-      bytes.set(encodeShardHeader(width, fill));
-      bytes.set(body, SHARD_HEADER_BYTES);
-      const r = await writeBytesAtomic(join(tmp, file), "token shard", bytes)();
-      if (E.isLeft(r)) throw r.left;
-      shards.push({ file, tokens: fill });
-      [buf, fill] = [new Arr(o.shardTokens), 0];
+    const tmp = tempBeside(out),
+      width = widthFor(tok.vocabSize),
+      encoder = o.encoder ?? inThreadEncoder(tok, o.boundary);
+    const shards = shardWriter(tmp, width, o.shardTokens, o.bufferTokens), starts = docStartLog(join(tmp, DOC_STARTS));
+    const inFlight: Array<{ readonly done: Promise<EncodedDocs>; readonly bytes: number }> = [];
+    let total = 0, docs = 0, batch: string[] = [], chars = 0;
+    const write = async ({ done, bytes }: (typeof inFlight)[number]) => {
+      const r = await done;
+      for (const n of r.counts) await starts.add(total), total += n, docs++;
+      await shards.push(r.ids);
+      o.onProgress?.(bytes, c.bytes);
+    };
+    const send = async (bytes: number) => {
+      if (batch.length === 0) return;
+      const done = encoder.encodeDocs(batch);
+      done.catch(() => undefined); // awaited in order below; this only marks a failure while queued as handled
+      inFlight.push({ done, bytes });
+      [batch, chars] = [[], 0];
+      if (inFlight.length > MAX_IN_FLIGHT) await write(inFlight.shift()!);
     };
     try {
       await mkdir(tmp, { recursive: true });
+      let bytes = 0;
       for await (const ev of documents(c, o)) {
         if (ev._tag === "error") throw ev.error;
-        docStarts.push(total);
-        docs++;
-        for (const id of tok.encode(ev.text, { bos: o.boundary !== "eos", eos: o.boundary !== "bos" })) {
-          buf[fill++] = id;
-          total++;
-          if (fill === o.shardTokens) await flush();
-        }
-        o.onProgress?.(ev.bytes, c.bytes);
+        batch.push(ev.text);
+        [chars, bytes] = [chars + ev.text.length, ev.bytes];
+        if (chars >= (o.chunkChars ?? 1 << 20)) await send(bytes);
       }
-      await flush();
-      const cut = validationStart(docStarts, total, o.valFraction);
+      await send(bytes);
+      while (inFlight.length > 0) await write(inFlight.shift()!);
+      await shards.end();
+      const cut = await starts.validationStart(total, o.valFraction);
+      await starts.remove();
       const manifest: Manifest = {
         format: "inheritune-tokens",
         version: 1,
@@ -102,7 +112,7 @@ export const tokenizeCorpus =
         sources: [...c.files],
         documents: docs,
         total_tokens: total,
-        shards,
+        shards: shards.shards,
         split: { train: [0, cut], val: [cut, total], val_fraction: o.valFraction },
         subset: null,
       };
@@ -110,6 +120,9 @@ export const tokenizeCorpus =
       await rename(tmp, out);
       return E.right(manifest);
     } catch (e) {
+      await Promise.allSettled(inFlight.map((f) => f.done));
+      await shards.abort();
+      await starts.remove();
       await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
       return E.left(typeof e === "object" && e !== null && "_tag" in e ? (e as AppError) : ioFailure("tokens", out, e));
     }

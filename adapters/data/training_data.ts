@@ -56,15 +56,23 @@ const fromStore = async (dir: string, tok: Tokenizer): Promise<E.Either<AppError
 const fromText = async (path: string, tok: Tokenizer, valFraction: number): Promise<E.Either<AppError, TrainData>> => {
   const c = await listCorpus(path);
   if (E.isLeft(c)) return c;
-  const ids: number[] = [], starts: number[] = [];
+  // A typed buffer grown by doubling, not a number[] (8+ bytes a token): the stream is held anyway.
+  let all: Uint16Array | Uint32Array = tok.vocabSize <= 65536 ? new Uint16Array(1 << 16) : new Uint32Array(1 << 16);
+  let n = 0;
+  const starts: number[] = [];
   for await (const ev of documents(c.right, { field: "text", split: "paragraph" })) {
     if (ev._tag === "error") return E.left(ev.error);
-    starts.push(ids.length);
-    for (const id of tok.encode(ev.text, { bos: true, eos: false })) ids.push(id);
+    starts.push(n);
+    const ids = tok.encode(ev.text, { bos: true, eos: false });
+    if (n + ids.length > all.length) {
+      const grown = new (all.constructor as Uint16ArrayConstructor)(Math.max(2 * all.length, n + ids.length));
+      grown.set(all.subarray(0, n));
+      all = grown;
+    }
+    for (let i = 0; i < ids.length; i++) all[n++] = ids[i]!;
   }
-  const all = tok.vocabSize <= 65536 ? Uint16Array.from(ids) : Uint32Array.from(ids);
-  const cut = validationStart(starts, all.length, valFraction);
-  return E.right({ train: all.subarray(0, cut), val: all.subarray(cut) });
+  const cut = validationStart(starts, n, valFraction);
+  return E.right({ train: all.slice(0, cut), val: all.slice(cut, n) });
 };
 
 export const loadTrainingData =

@@ -50,6 +50,8 @@ export const decodeGpt2Tokenizer = (
     );
   }
   const vocab = new Map(entries as Array<[string, number]>);
+  const shared = sharedId(entries as Array<[string, number]>);
+  if (shared !== undefined) return E.left(bad(`pieces ${shared} share one id`));
   const lines = vocabBpe.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("#version"));
   const merges = lines.map((l) => l.trim().split(/\s+/));
   const badMerge = merges.findIndex((m) => m.length !== 2 || !vocab.has(m[0]! + m[1]!));
@@ -64,6 +66,17 @@ export const decodeGpt2Tokenizer = (
   }
   const end = vocab.get(END) ?? entries.reduce((m, [, v]) => Math.max(m, v as number), 0);
   return E.right(byteBpeTokenizer({ vocab, merges: merges as Array<[string, string]>, bos: end, eos: end }));
+};
+
+/** Two pieces with the same id, quoted, if any (the encoder looks pieces up by id). */
+const sharedId = (entries: ReadonlyArray<readonly [string, number]>): string | undefined => {
+  const byId = new Map<number, string>();
+  for (const [piece, id] of entries) {
+    const other = byId.get(id);
+    if (other !== undefined) return `${JSON.stringify(other)} and ${JSON.stringify(piece)}`;
+    byId.set(id, piece);
+  }
+  return undefined;
 };
 
 export const loadGpt2Tokenizer = (encoderPath: string, bpePath: string): TE.TaskEither<AppError, Tokenizer> =>

@@ -1,6 +1,7 @@
 /**
  * Hugging Face `tokenizer.json` (+ `tokenizer_config.json`) through @huggingface/tokenizers, which
- * runs the file's normalizer, pre-tokenizer, model and decoder in pure JS. Supported model type:
+ * runs the file's normalizer, pre-tokenizer, model and decoder in pure JS, with a memo in front of its
+ * model (hf_memo.ts). Supported model type:
  * BPE, both byte-level (GPT-2 style: ByteLevel pre-tokenizer/decoder) and SentencePiece style
  * (▁ for spaces, `<0xXX>` byte fallback, one leading space stripped, as Llama and tinystories656K).
  * Streaming detokenization (pieceBytes) follows the same decoder, piece by piece.
@@ -12,6 +13,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { bytesToUnicode } from "../../core/text/byte_bpe.ts";
 import { type AppError, appError } from "../../core/errors.ts";
 import type { Tokenizer } from "../../core/text/tokenizer.ts";
+import { memoizeBpeModel } from "./hf_memo.ts";
 
 export const SUPPORTED_MODELS = ["BPE"] as const;
 const PROBE = "Once upon a time, 3 cats said: \u00e9\u00e8 \u{1F600}!\n";
@@ -87,7 +89,7 @@ export const decodeHfTokenizer = (json: unknown, config: unknown, source: string
   const cfg = isObj(config) ? config : {};
   let hf: HfTokenizer;
   try { // a damaged part may pass the constructor and throw on first use: use it once here
-    hf = new HfTokenizer(json, cfg);
+    hf = memoizeBpeModel(new HfTokenizer(json, cfg));
     hf.decode(hf.encode(PROBE, { add_special_tokens: false }).ids, { skip_special_tokens: true });
   } catch (e) {
     return E.left(bad(`the tokenizer library rejects it (${e instanceof Error ? e.message : String(e)})`));

@@ -7,3 +7,4 @@ export * from "./gpt2.ts";
 export * from "./hf.ts";
 export * from "./llama2c.ts";
 export * from "./load.ts";
+export * from "./hf_memo.ts";

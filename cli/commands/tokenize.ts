@@ -3,14 +3,17 @@
  * directory of them once into token shards (adapters/data/token_store.ts), with BOS (and/or EOS) at
  * document boundaries, the last --val-fraction of tokens held out (from a document start), and
  * optionally a default training subset by --tokens or --fraction with --seed (core/train/token_shards.ts).
- * A progress bar appears on stderr when tokenizing takes longer than a second.
+ * Documents are encoded by --workers worker threads (default: the cores), streaming; the shards are
+ * the same bytes for any worker count. A progress bar appears on stderr when tokenizing takes longer
+ * than a second.
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import { listCorpus } from "../../adapters/data/corpus.ts";
 import { saveSubset, tokenizeCorpus } from "../../adapters/data/token_store.ts";
-import { findTokenizer } from "../../adapters/tokenizers/load.ts";
+import { defaultWorkers, workerEncoder, workerEntry } from "../../adapters/data/doc_encoder.ts";
+import { findTokenizerFiles, loadTokenizerFiles } from "../../adapters/tokenizers/load.ts";
 import { type AppError, appError } from "../../core/errors.ts";
 import { rangeTokens, selectSubset } from "../../core/train/token_shards.ts";
 import { type CommandSpec, NonNegIntArg, NumberArg, PosIntArg } from "../args.ts";
@@ -30,6 +33,7 @@ const TokenizeArgs = t.intersection([
     seed: NonNegIntArg,
     "shard-tokens": PosIntArg,
     chunk: PosIntArg,
+    workers: NonNegIntArg,
     json: t.boolean,
   }),
 ]);
@@ -38,7 +42,7 @@ type TokenizeArgs = t.TypeOf<typeof TokenizeArgs>;
 export const tokenizeCommand: CommandSpec<TokenizeArgs> = {
   name: "tokenize",
   usage:
-    "tokenize <corpus> --tokenizer <t> --out <dir> [--split paragraph|line|file] [--field F] [--val-fraction F] [--tokens N | --fraction F] [--seed N]",
+    "tokenize <corpus> --tokenizer <t> --out <dir> [--split paragraph|line|file] [--field F] [--val-fraction F] [--tokens N | --fraction F] [--seed N] [--workers N]",
   summary: "Tokenize .txt/.jsonl text once into token shards with a validation split and an optional subset.",
   positionals: ["corpus"],
   flags: {
@@ -53,6 +57,7 @@ export const tokenizeCommand: CommandSpec<TokenizeArgs> = {
     seed: { type: "string", help: "seed for the subset (default 0)" },
     chunk: { type: "string", help: "subset granularity in tokens (default 4096)" },
     "shard-tokens": { type: "string", help: "tokens per shard file (default 16M)" },
+    workers: { type: "string", help: "tokenizer worker threads (default: the cores; 0 encodes in this thread)" },
     json: { type: "boolean", help: "print the manifest as JSON" },
   },
   codec: TokenizeArgs,
@@ -82,18 +87,28 @@ export const runTokenize = async (a: TokenizeArgs, io: Io): Promise<E.Either<App
   }
   const corpus = await listCorpus(a.corpus);
   if (E.isLeft(corpus)) return corpus;
-  const tok = await findTokenizer(undefined, undefined, a.tokenizer)();
+  const files = await findTokenizerFiles(undefined, undefined, a.tokenizer);
+  if (E.isLeft(files)) return files;
+  const tok = await loadTokenizerFiles(files.right, undefined)();
   if (E.isLeft(tok)) return tok;
+  // Without a built worker entry (running from source under Node), the same encoding runs in this thread.
+  const boundary = a.boundary ?? "bos", workers = (await workerEntry()) ? a.workers ?? defaultWorkers() : 0;
+  const encoder = workers > 0
+    ? await workerEncoder({ files: files.right, vocabSize: undefined, boundary }, workers)
+    : E.right(undefined);
+  if (E.isLeft(encoder)) return encoder;
   const bar = progressBar(io);
   const made = await tokenizeCorpus(corpus.right, tok.right, a.out, {
     field: a.field ?? "text",
     split: a.split ?? "paragraph",
-    boundary: a.boundary ?? "bos",
+    boundary,
     valFraction: a["val-fraction"] ?? 0.1,
     shardTokens: a["shard-tokens"] ?? 16 << 20,
     tokenizerSource: a.tokenizer,
     onProgress: bar.tick,
+    encoder: encoder.right,
   })();
+  await encoder.right?.close();
   bar.end();
   if (E.isLeft(made)) return made;
   let m = made.right;

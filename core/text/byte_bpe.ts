@@ -1,14 +1,18 @@
 /**
- * GPT-2's byte-level BPE (Radford et al. 2019; openai/gpt-2 src/encoder.py), written from the
- * algorithm: split text with GPT-2's regex, map each UTF-8 byte to a printable stand-in character
- * (bytes_to_unicode), then merge adjacent symbols by the rank of the pair in vocab.bpe until no
- * ranked pair is left, and look the symbols up in encoder.json. Decoding maps the characters back
- * to bytes, so decode(encode(s)) = s for every string of whole code points.
+ * GPT-2's byte-level BPE (Radford et al. 2019; openai/gpt-2 src/encoder.py), fast: split text with
+ * GPT-2's regex, map each UTF-8 byte to its vocabulary id (bytes_to_unicode's stand-in character),
+ * then merge adjacent ids by the rank of the pair in vocab.bpe, every occurrence of the best pair at
+ * once, until no ranked pair is left. Pairs are looked up as integers (a·V + b), and each distinct
+ * piece's ids are memoized: natural text repeats its pieces, so most pieces cost one Map lookup.
+ * byte_bpe_reference.ts is the same algorithm over strings, the oracle of the tests.
+ * Decoding maps the characters back to bytes, so decode(encode(s)) = s for every string of whole code points.
  * @module
  */
 import { joinPieces, type Tokenizer } from "./tokenizer.ts";
 
-const PATTERN = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
+export const GPT2_PATTERN = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
+/** Pieces memoized at most; past it the memo starts again (the ids never depend on it). */
+const MEMO_LIMIT = 1 << 18;
 
 /** GPT-2's reversible byte → character table: printable bytes stand for themselves, the rest map to 256+. */
 export const bytesToUnicode = (): ReadonlyArray<string> => {
@@ -18,48 +22,67 @@ export const bytesToUnicode = (): ReadonlyArray<string> => {
 };
 
 export interface ByteBpeFiles {
-  readonly vocab: ReadonlyMap<string, number>; // encoder.json
-  readonly merges: ReadonlyArray<readonly [string, string]>; // vocab.bpe, in rank order
+  readonly vocab: ReadonlyMap<string, number>; // encoder.json, ids distinct
+  readonly merges: ReadonlyArray<readonly [string, string]>; // vocab.bpe, in rank order; joins are pieces
   readonly bos: number;
   readonly eos: number;
 }
 
-export const byteBpeTokenizer = ({ vocab, merges, bos, eos }: ByteBpeFiles): Tokenizer => {
-  const byteChar = bytesToUnicode();
+/**
+ * The merges as integer pairs: (a·V + b) → rank, with the merged id at that rank. A later duplicate
+ * wins, as in a Map built in rank order; a merge naming a part outside the vocabulary can never
+ * apply (every symbol is a byte's piece or a merge's join), so it is left out.
+ */
+const mergeTable = ({ vocab, merges }: ByteBpeFiles, V: number) => {
+  const rank = new Map<number, number>(), left = new Int32Array(merges.length), right = new Int32Array(merges.length);
+  const joined = new Int32Array(merges.length);
+  merges.forEach(([a, b], r) => {
+    const ia = vocab.get(a), ib = vocab.get(b), m = vocab.get(a + b);
+    if (ia === undefined || ib === undefined || m === undefined) return;
+    [left[r], right[r], joined[r]] = [ia, ib, m];
+    rank.set(ia * V + ib, r);
+  });
+  return { rank, left, right, joined };
+};
+
+export const byteBpeTokenizer = (files: ByteBpeFiles): Tokenizer => {
+  const { vocab, bos, eos } = files, byteChar = bytesToUnicode();
   const charByte = new Map(byteChar.map((c, b) => [c, b]));
-  const rank = new Map(merges.map(([a, b], i) => [`${a} ${b}`, i])); // no symbol holds a space (0x20 maps to Ġ)
   const pieces: string[] = [];
   vocab.forEach((id, piece) => {
     pieces[id] = piece;
   });
-  const cache = new Map<string, ReadonlyArray<string>>();
-  const bpe = (word: string): ReadonlyArray<string> => {
-    const hit = cache.get(word);
-    if (hit !== undefined) return hit;
-    let parts = Array.from(word);
+  const V = pieces.length, table = mergeTable(files, V), byteId = byteChar.map((c) => vocab.get(c)!);
+  const utf8 = new TextEncoder(), memo = new Map<string, ReadonlyArray<number>>();
+  /** One piece's ids: its bytes' ids, merged best rank first (all occurrences, left to right). */
+  const bpe = (piece: string): ReadonlyArray<number> => {
+    const s = Array.from(utf8.encode(piece), (b) => byteId[b]!);
+    let n = s.length;
     for (;;) {
-      let best = Infinity, at = -1;
-      for (let i = 0; i + 1 < parts.length; i++) {
-        const r = rank.get(`${parts[i]} ${parts[i + 1]}`);
-        if (r !== undefined && r < best) [best, at] = [r, i];
+      let best = Infinity;
+      for (let i = 0; i + 1 < n; i++) {
+        const r = table.rank.get(s[i]! * V + s[i + 1]!);
+        if (r !== undefined && r < best) best = r;
       }
-      if (at < 0) break;
-      const [a, b] = [parts[at]!, parts[at + 1]!], next: string[] = [];
-      for (let i = 0; i < parts.length; i++) {
-        if (i + 1 < parts.length && parts[i] === a && parts[i + 1] === b) next.push(a + b), i++;
-        else next.push(parts[i]!);
+      if (best === Infinity) break;
+      const a = table.left[best]!, b = table.right[best]!, m = table.joined[best]!;
+      let w = 0;
+      for (let i = 0; i < n; i++) {
+        if (i + 1 < n && s[i] === a && s[i + 1] === b) s[w++] = m, i++;
+        else s[w++] = s[i]!;
       }
-      parts = next;
+      n = w;
     }
-    if (cache.size < 100_000) cache.set(word, parts);
-    return parts;
+    s.length = n;
+    if (memo.size >= MEMO_LIMIT) memo.clear();
+    memo.set(piece, s);
+    return s;
   };
-  const utf8 = new TextEncoder();
   const encode = (text: string, opts: { readonly bos: boolean; readonly eos: boolean }): number[] => {
     const ids: number[] = opts.bos ? [bos] : [];
-    for (const [m] of text.matchAll(PATTERN)) {
-      const word = Array.from(utf8.encode(m), (b) => byteChar[b]!).join("");
-      for (const p of bpe(word)) ids.push(vocab.get(p)!); // every single byte char is in GPT-2's vocabulary
+    for (const piece of text.match(GPT2_PATTERN) ?? []) {
+      const got = memo.get(piece) ?? bpe(piece);
+      for (let i = 0; i < got.length; i++) ids.push(got[i]!);
     }
     if (opts.eos) ids.push(eos);
     return ids;
