@@ -11,7 +11,7 @@ import type { LlamaSpec } from "../core/model/spec.ts";
 import { allTensors, numel, type Weights } from "../core/model/tensors.ts";
 import type { Tokenizer } from "../core/text/tokenizer.ts";
 
-export const ALPHABET = " abcdefghijklmnopqrstuvwxyz:\nAQ?";
+export const ALPHABET = " abcdefghijklmnopqrstuvwxyz:\nAQ?."; // V = 34: an even head for rotary
 const V = ALPHABET.length + 1, EPS = 1e-5, GAIN = 0.25;
 
 export const nextLetterSpec: LlamaSpec = {
