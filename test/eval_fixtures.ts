@@ -7,6 +7,10 @@
  * whatever came before u. Its tokenizer maps each character of ALPHABET to its index + 1 (BOS = 0).
  * @module
  */
+import * as E from "fp-ts/lib/Either.js";
+import { type EvalDoc, metricsOf, type TaskType } from "../core/eval/requests.ts";
+import { scoreTask } from "../core/eval/score_task.ts";
+import type { Scorer } from "../core/eval/scorer.ts";
 import type { LlamaSpec } from "../core/model/spec.ts";
 import { allTensors, numel, type Weights } from "../core/model/tensors.ts";
 import type { Tokenizer } from "../core/text/tokenizer.ts";
@@ -64,4 +68,16 @@ export const letterTokenizer: Tokenizer = {
   encode: (text, o) => [...(o.bos ? [0] : []), ...[...text].map(idOf)],
   pieceBytes: (_prev, t) => new TextEncoder().encode(t === 0 ? "" : ALPHABET[t - 1]!),
   decode: (ids) => ids.filter((t) => t !== 0).map((t) => ALPHABET[t - 1]!).join(""),
+};
+
+/** Documents of one task type scored on a scorer with the letter tokenizer, 4 rows a pass. */
+export const scoreWith = async (scorer: Scorer, type: TaskType, docs: EvalDoc[]) => {
+  const r = await scoreTask(scorer, metricsOf(type), docs, {
+    encode: (s) => letterTokenizer.encode(s, { bos: false, eos: false }),
+    bos: 0,
+    rows: 4,
+    maxTokens: 256,
+  });
+  if (E.isLeft(r)) throw new Error(r.left.message);
+  return r.right;
 };

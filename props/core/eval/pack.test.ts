@@ -52,7 +52,7 @@ describe("packing requests into batches", () => {
           if (q > 0) expect(p).toBeGreaterThanOrEqual(b.queries[2 * (q - 1)]!);
           expect(row).toBeLessThan(b.live);
           const h = hash(b.tokens.subarray(row * b.T, p + 1), b.queries[2 * q + 1]!);
-          ll[b.owner[q]!] += -h / 10;
+          ll[b.owner[q]!] = ll[b.owner[q]!]! - h / 10;
           greedy[b.owner[q]!] &&= h % 2 === 0;
         }
       }

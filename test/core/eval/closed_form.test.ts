@@ -5,24 +5,11 @@
  * Allowance 1e-5 relative: the f32 forward rounds a and the norms, a few ulps of each logit.
  * @module
  */
-import * as E from "fp-ts/lib/Either.js";
 import { describe, expect, test } from "vitest";
 import { meanStderr } from "../../../core/eval/metrics.ts";
-import { completionDoc, type EvalDoc, mcDoc, metricsOf, partialDoc, type TaskType } from "../../../core/eval/requests.ts";
-import { scoreTask } from "../../../core/eval/score_task.ts";
-import { createCpuScorer, type Scorer } from "../../../core/eval/scorer.ts";
-import { A, closedFormLl, L, letterTokenizer, nextLetterSpec, nextLetterWeights } from "../../eval_fixtures.ts";
-
-export const scoreWith = async (scorer: Scorer, type: TaskType, docs: EvalDoc[]) => {
-  const r = await scoreTask(scorer, metricsOf(type), docs, {
-    encode: (s) => letterTokenizer.encode(s, { bos: false, eos: false }),
-    bos: 0,
-    rows: 4,
-    maxTokens: 256,
-  });
-  if (E.isLeft(r)) throw new Error(r.left.message);
-  return r.right;
-};
+import { completionDoc, mcDoc, partialDoc } from "../../../core/eval/requests.ts";
+import { createCpuScorer } from "../../../core/eval/scorer.ts";
+import { A, closedFormLl, L, nextLetterSpec, nextLetterWeights, scoreWith } from "../../eval_fixtures.ts";
 
 const close = (got: number, want: number) => expect(Math.abs(got - want)).toBeLessThanOrEqual(1e-5 * Math.abs(want));
 const cpu = createCpuScorer(nextLetterSpec, nextLetterWeights());
