@@ -34,14 +34,16 @@ export const nextLetterSpec: LlamaSpec = {
 };
 
 export const nextLetterWeights = (): Weights =>
-  Object.fromEntries(allTensors(nextLetterSpec).map((t) => {
-    const w = new Float32Array(numel(t.shape));
-    if (t.name === "wte") for (let v = 0; v < V; v++) w[v * V + v] = 1;
-    if (t.name === "lmhead") for (let v = 0; v < V; v++) w[v * V + ((v + V - 1) % V)] = 1;
-    if (t.name === "normf") w.fill(GAIN);
-    if (/norm$/.test(t.name) && t.name !== "normf") w.fill(1);
-    return [t.name, w];
-  }));
+  Object.fromEntries(
+    allTensors(nextLetterSpec).map((t) => {
+      const w = new Float32Array(numel(t.shape));
+      if (t.name === "wte") { for (let v = 0; v < V; v++) w[v * V + v] = 1; }
+      if (t.name === "lmhead") { for (let v = 0; v < V; v++) w[v * V + ((v + V - 1) % V)] = 1; }
+      if (t.name === "normf") w.fill(GAIN);
+      if (/norm$/.test(t.name) && t.name !== "normf") w.fill(1);
+      return [t.name, w];
+    }),
+  );
 
 /** The closed form: a, L, and the log-probability of `next` after `prev`. */
 export const A = GAIN / Math.sqrt(1 / V + EPS);
@@ -57,7 +59,8 @@ export const idOf = (c: string): number => {
 /** Loglikelihood of a continuation's text after the context's last character (BOS when empty). */
 export const closedFormLl = (contextLast: string | null, continuation: string): number =>
   [...continuation].reduce(
-    (s, c, i) => s + logp(i === 0 ? (contextLast === null ? 0 : idOf(contextLast)) : idOf(continuation[i - 1]!), idOf(c)),
+    (s, c, i) =>
+      s + logp(i === 0 ? (contextLast === null ? 0 : idOf(contextLast)) : idOf(continuation[i - 1]!), idOf(c)),
     0,
   );
 

@@ -38,7 +38,10 @@ describe("the _encode_pair rule", () => {
 
   test("a context ending in a space scores the space with the continuation: ' a' merges again", () => {
     // "x " + "ab": moved to "x" + " ab"; encode("x ab") = [x, " a", b], encode("x") = [x].
-    expect(encodePair(greedy, { context: "x ", continuation: "ab" })).toEqual({ ctx: [id("x")], cont: [id(" a"), id("b")] });
+    expect(encodePair(greedy, { context: "x ", continuation: "ab" })).toEqual({
+      ctx: [id("x")],
+      cont: [id(" a"), id("b")],
+    });
   });
 
   test("a token merged across the boundary belongs to the context by position (whole[len(ctx):])", () => {

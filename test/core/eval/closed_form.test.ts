@@ -32,7 +32,10 @@ describe("downstream scores of a model known in closed form, on the CPU referenc
   });
 
   test("a query ending in a newline gets 'Answer:' alone", async () => {
-    const [a, b] = [await scoreWith(cpu, "mc", [mcDoc("Q\n", ["a"], 0)]), await scoreWith(cpu, "mc", [mcDoc("Q", ["a"], 0)])];
+    const [a, b] = [
+      await scoreWith(cpu, "mc", [mcDoc("Q\n", ["a"], 0)]),
+      await scoreWith(cpu, "mc", [mcDoc("Q", ["a"], 0)]),
+    ];
     close(a.docs[0]!.loglikelihoods[0]!, closedFormLl(":", " a"));
     close(b.docs[0]!.loglikelihoods[0]!, a.docs[0]!.loglikelihoods[0]!);
   });

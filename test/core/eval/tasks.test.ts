@@ -21,7 +21,9 @@ const ASSETS = new URL("../../../assets/", import.meta.url).pathname;
 describe("the bundled tasks", () => {
   test("each decodes to its published number of documents (assets/eval/README.md)", async () => {
     const counts: Record<string, number> = {};
-    for (const t of right(bundledTasks(BUNDLED_TASKS.join(","), ASSETS))) counts[t.name] = right(await loadTask(t)).length;
+    for (const t of right(bundledTasks(BUNDLED_TASKS.join(","), ASSETS))) {
+      counts[t.name] = right(await loadTask(t)).length;
+    }
     expect(counts).toEqual({
       arc_easy: 2376,
       arc_challenge: 1172,
@@ -52,7 +54,9 @@ describe("the bundled tasks", () => {
     expect(arc!.requests[0]!.context).toBe(
       "Question: Which statement best explains why photosynthesis is the foundation of most food webs?\nAnswer:",
     );
-    expect(piqa!.requests[0]!.context).toBe("Question: How do I ready a guinea pig cage for it's new occupants?\nAnswer:");
+    expect(piqa!.requests[0]!.context).toBe(
+      "Question: How do I ready a guinea pig cage for it's new occupants?\nAnswer:",
+    );
   });
 });
 
@@ -61,9 +65,19 @@ describe("a bad task file is one error naming the file, the line and the field",
   const cases: ReadonlyArray<[string, "mc" | "partial" | "completion", string, RegExp]> = [
     ["not JSON", "mc", `{"query": "q", "choices": ["a", "b"], "gold": 0}\n{oops\n`, /line 2: not JSON/],
     ["a missing field", "mc", `{"query": "q", "choices": ["a", "b"]}\n`, /line 1: field gold: expected Int/],
-    ["gold out of range", "mc", `{"query": "q", "choices": ["a", "b"], "gold": 2}\n`, /line 1: field gold: 2 is not an index/],
+    [
+      "gold out of range",
+      "mc",
+      `{"query": "q", "choices": ["a", "b"], "gold": 2}\n`,
+      /line 1: field gold: 2 is not an index/,
+    ],
     ["one option", "partial", `{"context_options": ["a"], "continuation": "b", "gold": 0}\n`, /field context_options/],
-    ["a number for text", "completion", `\n{"context": "a", "continuation": 3}\n`, /line 2: field continuation: expected string/],
+    [
+      "a number for text",
+      "completion",
+      `\n{"context": "a", "continuation": 3}\n`,
+      /line 2: field continuation: expected string/,
+    ],
     ["no rows", "completion", "\n", /no rows/],
   ];
   for (const [what, type, text, want] of cases) {
@@ -104,7 +118,19 @@ describe("inheritune eval --tasks on stories260K (CPU reference, first 2 documen
   const three = ["arc_easy", "winogrande", "lambada_openai"]; // one of each task type, short documents
   test("--json gives one object with the harness's metric names, and the samples log a line per document", async () => {
     const dir = freshDir("inheritune-samples-");
-    const r = await runCli(["eval", STORIES_BIN, "--tasks", three.join(","), "--limit", "2", "--backend", "cpu", "--json", "--log-samples", dir]);
+    const r = await runCli([
+      "eval",
+      STORIES_BIN,
+      "--tasks",
+      three.join(","),
+      "--limit",
+      "2",
+      "--backend",
+      "cpu",
+      "--json",
+      "--log-samples",
+      dir,
+    ]);
     expect(r.code, r.err).toBe(0);
     const o = JSON.parse(r.out) as { model: string; results: Record<string, Record<string, number>> };
     expect(o.model).toBe(STORIES_BIN);
@@ -112,15 +138,22 @@ describe("inheritune eval --tasks on stories260K (CPU reference, first 2 documen
     expect(Object.keys(o.results.arc_easy!)).toEqual(["acc", "acc_stderr", "acc_norm", "acc_norm_stderr", "n"]);
     expect(Object.keys(o.results.winogrande!)).toEqual(["acc", "acc_stderr", "n"]);
     expect(Object.keys(o.results.lambada_openai!)).toEqual(["acc", "acc_stderr", "ppl", "n"]);
-    const lines = readFileSync(join(dir, "samples_arc_easy.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const lines = readFileSync(join(dir, "samples_arc_easy.jsonl"), "utf8").trim().split("\n").map((l) =>
+      JSON.parse(l)
+    );
     expect(lines.map((l) => l.doc)).toEqual([0, 1]);
     expect(lines[0].loglikelihoods).toHaveLength(4);
     expect(lines[0].is_greedy).toHaveLength(4);
     expect(lines.map((l) => l.gold)).toEqual([0, 1]);
     const acc = lines.filter((l) => l.pred === l.gold).length / 2;
     expect(o.results.arc_easy!.acc).toBe(acc);
-    const lam = readFileSync(join(dir, "samples_lambada_openai.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
-    expect(o.results.lambada_openai!.ppl).toBeCloseTo(Math.exp(-(lam[0].loglikelihoods[0] + lam[1].loglikelihoods[0]) / 2), 9);
+    const lam = readFileSync(join(dir, "samples_lambada_openai.jsonl"), "utf8").trim().split("\n").map((l) =>
+      JSON.parse(l)
+    );
+    expect(o.results.lambada_openai!.ppl).toBeCloseTo(
+      Math.exp(-(lam[0].loglikelihoods[0] + lam[1].loglikelihoods[0]) / 2),
+      9,
+    );
   });
 
   test("without --json, a table: task, metric, value, ± stderr, n", async () => {
