@@ -24,9 +24,19 @@ import { devicesOf, type Io } from "../io.ts";
 import { interruptible, prepare, referenceLoss } from "../run_setup.ts";
 import { selectBlocks } from "../select.ts";
 import { settingsOf } from "./train.ts";
+import { type Downstream } from "../../adapters/train/compare_files.ts";
+import { type TaskSource } from "../../adapters/eval/bundled.ts";
+import { evaluateTasks } from "../../adapters/eval/evaluate.ts";
+import { scorerFactory } from "../../adapters/eval/scorer.ts";
+import { loadModel } from "../../adapters/formats/models.ts";
+import type { Tokenizer } from "../../core/text/tokenizer.ts";
+import type { ModelResults } from "../../core/eval/report.ts";
+import type { Backend } from "../../adapters/devices/backend.ts";
+import { TaskArgs, taskFlags, taskSources, wantsTasks } from "./eval_tasks.ts";
 
 const CompareArgs = t.intersection([
   t.type({ reference: t.string, data: t.string, out: t.string }),
+  TaskArgs,
   t.partial({
     layers: t.string,
     strategies: t.string,
@@ -47,7 +57,7 @@ const s = (help: string) => ({ type: "string", help }) as const;
 export const compareCommand: CommandSpec<CompareArgs> = {
   name: "compare",
   usage:
-    "compare <reference> (--layers <strategy> | --strategies s1,s2,…,scratch) --data <corpus> --out <dir> [--tokens N] [--batch B] [--ctx T] [--seed S] [--eval-every N] [--eval-tokens N] [--backend webgpu|cpu] [--json]",
+    "compare <reference> (--layers <strategy> | --strategies s1,s2,…,scratch) --data <corpus> --out <dir> [--tokens N] [--batch B] [--ctx T] [--seed S] [--eval-every N] [--eval-tokens N] [--tasks t1,t2,… [--limit N]] [--backend webgpu|cpu] [--json]",
   summary:
     "Train inherited targets (one per strategy) and a same-shape target from scratch on the same tokens; report them against the reference.",
   positionals: ["reference"],
@@ -65,6 +75,10 @@ export const compareCommand: CommandSpec<CompareArgs> = {
     "eval-every": s("evaluate every N steps (default: 10 times a run)"),
     "eval-tokens": s("validation tokens per evaluation, 0 = all (default 0)"),
     tokenizer: s("tokenizer file, when none sits beside the model"),
+    tasks: { ...taskFlags.tasks, help: `${taskFlags.tasks.help}: the reference and every target, after training` },
+    "task-file": taskFlags["task-file"],
+    "task-type": taskFlags["task-type"],
+    limit: taskFlags.limit,
     backend: backendFlag,
     json: { type: "boolean", help: "print report.json's content on stdout" },
   },
@@ -140,6 +154,38 @@ const armResult = async (arm: Arm, r: TrainSummary): Promise<E.Either<AppError, 
     out: r.out,
   }))(await readCurve(r.out));
 
+/** The reference's and each trained target's results on the tasks (each target loaded from its saved model/). */
+const downstreamOf = async (
+  b: Backend,
+  tasks: ReadonlyArray<TaskSource>,
+  reference: Model,
+  tok: Tokenizer,
+  arms: ReadonlyArray<{ readonly name: string; readonly model: string }>,
+  limit: number | undefined,
+  now: () => number,
+): Promise<E.Either<AppError, Downstream>> => {
+  const models: ModelResults[] = [];
+  for (
+    const [name, m] of [
+      ["reference", E.right(reference)] as const,
+      ...await Promise.all(
+        arms.map(async (a) => [a.name, await loadModel(a.model)()] as const),
+      ),
+    ]
+  ) {
+    if (E.isLeft(m)) return m;
+    const runs = await evaluateTasks(scorerFactory(b), m.right, tok, tasks, {
+      rows: 32,
+      ...(limit !== undefined ? { limit } : {}),
+      now,
+    });
+    if (E.isLeft(runs)) return runs;
+    models.push({ name, results: Object.fromEntries(Object.entries(runs.right).map(([k, r]) => [k, r.metrics])) });
+  }
+  const chance = Object.fromEntries(tasks.flatMap((t) => (t.chance === undefined ? [] : [[t.name, t.chance]])));
+  return E.right({ models, chance });
+};
+
 export const runCompare = async (a: CompareArgs, io: Io): Promise<E.Either<AppError, void>> => {
   const p = await prepare(a.reference, a.data, a.tokenizer);
   if (E.isLeft(p)) return p;
@@ -157,6 +203,8 @@ export const runCompare = async (a: CompareArgs, io: Io): Promise<E.Either<AppEr
       ),
     );
   }
+  const tasks = wantsTasks(a) ? taskSources(a, io) : E.right([]);
+  if (E.isLeft(tasks)) return tasks;
   const arms = await armsFor(p.right.model, wanted, p.right.data.val);
   if (E.isLeft(arms)) return arms;
   const shape = arms.right[0]!.plan.target;
@@ -168,7 +216,7 @@ export const runCompare = async (a: CompareArgs, io: Io): Promise<E.Either<AppEr
       const ref = await referenceLoss(evaluatorFactory(b), p.right, settings.right);
       if (E.isLeft(ref)) return ref;
       if (!a.json) io.out(`reference (${p.right.model.spec.nLayer} blocks): validation loss ${ref.right.toFixed(4)}\n`);
-      const results: ArmResult[] = [];
+      const results: ArmResult[] = [], saved: Array<{ name: string; model: string }> = [];
       for (const arm of arms.right) {
         const r = await runTraining({
           spec: arm.plan.target,
@@ -185,6 +233,7 @@ export const runCompare = async (a: CompareArgs, io: Io): Promise<E.Either<AppEr
         const res = await armResult(arm, r.right);
         if (E.isLeft(res)) return res;
         results.push(res.right);
+        saved.push({ name: arm.name, model: r.right.model });
         if (!a.json) {
           io.out(
             `${arm.name}: validation loss ${r.right.val_loss_initial.toFixed(4)} → ${r.right.val_loss.toFixed(4)} (${
@@ -205,12 +254,22 @@ export const runCompare = async (a: CompareArgs, io: Io): Promise<E.Either<AppEr
           backend: b._tag,
         },
       };
-      const w = await writeReport(a.out, report);
+      const downstream = tasks.right.length === 0
+        ? undefined
+        : await downstreamOf(b, tasks.right, p.right.model, p.right.tok, saved, a.limit, io.now);
+      if (downstream !== undefined && E.isLeft(downstream)) return downstream;
+      const w = await writeReport(a.out, report, downstream?.right);
       if (E.isLeft(w)) return w;
       io.out(
         a.json
-          ? JSON.stringify(report) + "\n"
-          : `report: ${join(a.out, "report.md")}, chart: ${join(a.out, "curves.svg")}\n`,
+          ? JSON.stringify(
+            downstream === undefined
+              ? report
+              : { ...report, downstream: Object.fromEntries(downstream.right.models.map((m) => [m.name, m.results])) },
+          ) + "\n"
+          : `report: ${join(a.out, "report.md")}, chart: ${join(a.out, "curves.svg")}${
+            downstream === undefined ? "" : `, tasks: ${join(a.out, "tasks.svg")}`
+          }\n`,
       );
       return E.right(undefined);
     }));

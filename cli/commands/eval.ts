@@ -2,6 +2,9 @@
  * `inheritune eval <model> --data <corpus>`: mean next-token loss and perplexity of a model on the
  * validation split of a corpus (the last 10% of tokens of a text corpus, or a `tokenize` output's
  * recorded split), scored as `train` scores it: consecutive windows of --ctx tokens (core/train/batches.ts).
+ * `inheritune eval <model> --tasks arc_easy,piqa,…` (or `--task-file F --task-type mc|partial|completion`):
+ * zero-shot downstream accuracy as lm-evaluation-harness 0.4 scores it (core/eval, adapters/eval),
+ * a table or, with --json, {"model", "results": {task: {acc, acc_stderr, …, n}}, "seconds"}.
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
@@ -12,10 +15,13 @@ import { backendFlag, type CommandSpec, PosIntArg } from "../args.ts";
 import { BackendArg, evaluatorFactory, withBackend } from "../../adapters/devices/backend.ts";
 import { devicesOf, type Io } from "../io.ts";
 import { loadModelAndData, scoreModel } from "../run_setup.ts";
+import { runTasks, TaskArgs, taskFlags, wantsTasks } from "./eval_tasks.ts";
 
 const EvalArgs = t.intersection([
-  t.type({ model: t.string, data: t.string }),
+  t.type({ model: t.string }),
+  TaskArgs,
   t.partial({
+    data: t.string,
     tokens: PosIntArg,
     ctx: PosIntArg,
     batch: PosIntArg,
@@ -29,14 +35,16 @@ type EvalArgs = t.TypeOf<typeof EvalArgs>;
 export const evalCommand: CommandSpec<EvalArgs> = {
   name: "eval",
   usage:
-    "eval <model> --data <corpus> [--tokens N] [--ctx T] [--batch B] [--tokenizer F] [--backend webgpu|cpu] [--json]",
-  summary: "Mean loss and perplexity of a model on a corpus's validation split.",
+    "eval <model> (--data <corpus> [--tokens N] [--ctx T] | --tasks t1,t2,… | --task-file F.jsonl --task-type mc|partial|completion) [--limit N] [--batch B] [--log-samples DIR] [--tokenizer F] [--backend webgpu|cpu] [--json]",
+  summary:
+    "Mean loss and perplexity on a corpus's validation split, or zero-shot accuracy on downstream tasks as lm-evaluation-harness scores it.",
   positionals: ["model"],
   flags: {
-    data: { type: "string", help: "corpus, as for train (required)" },
+    data: { type: "string", help: "corpus, as for train: its validation loss and perplexity" },
+    ...taskFlags,
     tokens: { type: "string", help: "score at most about N tokens (default: the whole validation split)" },
     ctx: { type: "string", help: "tokens per window (default 256, at most the model's context), as train's --ctx" },
-    batch: { type: "string", help: "windows per forward pass (default 16)" },
+    batch: { type: "string", help: "windows (--data) or requests (--tasks) per forward pass (default 16, 32)" },
     tokenizer: { type: "string", help: "tokenizer file, when none sits beside the model" },
     backend: backendFlag,
     json: { type: "boolean", help: "print one JSON object" },
@@ -45,6 +53,27 @@ export const evalCommand: CommandSpec<EvalArgs> = {
 };
 
 export const runEval = async (a: EvalArgs, io: Io): Promise<E.Either<AppError, void>> => {
+  if (wantsTasks(a)) {
+    if (a.data !== undefined) {
+      return E.left(
+        appError(
+          "BadArgs",
+          "Cannot evaluate on --data and on tasks at once",
+          "run eval once with --data, once with --tasks",
+        ),
+      );
+    }
+    return runTasks(a, io);
+  }
+  if (a.data === undefined) {
+    return E.left(
+      appError(
+        "BadArgs",
+        "Cannot run eval: give --data <corpus>, --tasks <names> or --task-file <F.jsonl>",
+        "e.g. eval model.bin --tasks arc_easy,piqa, or eval model.bin --data corpus.txt",
+      ),
+    );
+  }
   const p = await loadModelAndData(a.model, a.data, a.tokenizer);
   if (E.isLeft(p)) return p;
   const data = p.right.data;

@@ -1,0 +1,89 @@
+/**
+ * Packing (core/eval/pack.ts) loses nothing: for any requests, scoring the packed batches (a shared
+ * row for an input that is a prefix of another, padding, sorted queries) gives each request the same
+ * loglikelihood and greedy flag as scoring it alone, under a model whose answer at a position depends
+ * on every token before it (a hash of the prefix), so a query read from the wrong row or position fails.
+ * @module
+ */
+import { fc, test } from "@fast-check/vitest";
+import { describe, expect } from "vitest";
+import { bucketLength, packBatches } from "../../../core/eval/pack.ts";
+import type { TokenRequest } from "../../../core/eval/encode_pair.ts";
+
+/** A "model": log p(target | prefix) = −(hash of prefix and target mod 97) / 10; greedy when the hash is even. */
+const hash = (prefix: ArrayLike<number>, target: number): number => {
+  let h = 17;
+  for (let i = 0; i < prefix.length; i++) h = (h * 31 + prefix[i]! + 1) % 1_000_003;
+  return (h * 31 + target) % 97;
+};
+
+const alone = (r: TokenRequest) => {
+  let ll = 0, greedy = true;
+  r.cont.forEach((t, j) => {
+    const h = hash(r.input.subarray(0, r.input.length - r.cont.length + j + 1), t);
+    ll += -h / 10;
+    greedy &&= h % 2 === 0;
+  });
+  return { ll, greedy };
+};
+
+const arbRequests = fc.array(
+  fc.tuple(
+    fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 10 }),
+    fc.integer({ min: 0, max: 3 }),
+  ).map(([input, k]): TokenRequest => {
+    const contLen = Math.min(k, input.length);
+    return { input: Int32Array.from(input), cont: Int32Array.from({ length: contLen }, (_, j) => (input[j] ?? 0) + 1) };
+  }),
+  { minLength: 1, maxLength: 14 },
+);
+
+describe("packing requests into batches", () => {
+  test.prop([arbRequests, fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 64 })])(
+    "for any requests, rows and token budget, every request's packed score equals its score alone",
+    (reqs, rows, maxTokens) => {
+      const ll = new Float64Array(reqs.length), greedy = reqs.map(() => true);
+      const batches = packBatches(reqs, { rows, maxTokens, blockSize: 10 });
+      for (const b of batches) {
+        expect(b.B * b.T <= Math.max(maxTokens, b.T)).toBe(true);
+        expect(b.live).toBeLessThanOrEqual(b.B);
+        for (let q = 0; q < b.owner.length; q++) {
+          const p = b.queries[2 * q]!, row = Math.floor(p / b.T);
+          if (q > 0) expect(p).toBeGreaterThanOrEqual(b.queries[2 * (q - 1)]!);
+          expect(row).toBeLessThan(b.live);
+          const h = hash(b.tokens.subarray(row * b.T, p + 1), b.queries[2 * q + 1]!);
+          ll[b.owner[q]!] = ll[b.owner[q]!]! - h / 10;
+          greedy[b.owner[q]!] &&= h % 2 === 0;
+        }
+      }
+      reqs.forEach((r, i) => {
+        expect(ll[i]).toBeCloseTo(alone(r).ll, 9);
+        expect(greedy[i]).toBe(alone(r).greedy);
+      });
+    },
+  );
+
+  test("requests with the same input share one row: the context is scored once", () => {
+    const ctx = [5, 6, 7];
+    const reqs = [1, 2, 3, 4].map((c): TokenRequest => ({ input: Int32Array.from(ctx), cont: Int32Array.of(c) }));
+    const [b, ...rest] = packBatches(reqs, { rows: 8, maxTokens: 1024, blockSize: 64 });
+    expect(rest).toEqual([]);
+    expect(b!.live).toBe(1);
+    expect(Array.from(b!.queries)).toEqual([2, 1, 2, 2, 2, 3, 2, 4]);
+  });
+
+  test("row lengths round up to 16, 32, 48, 64, 96, 128, 192, 256, … and never past the context", () => {
+    expect([1, 16, 17, 49, 65, 97, 129, 200, 300].map((n) => bucketLength(n, 1024))).toEqual([
+      16,
+      16,
+      32,
+      64,
+      96,
+      128,
+      192,
+      256,
+      384,
+    ]);
+    expect(bucketLength(300, 260)).toBe(260);
+  });
+});
