@@ -133,7 +133,10 @@ export interface HfExport {
 export interface HfTensorsExport extends Omit<HfExport, "weights" | "dtype"> {
   readonly tensors: ReadonlyArray<TensorOut>;
   readonly torchDtype: Dtype; // config.json's torch_dtype
+  /** Files known only once the tensors are written (e.g. a provenance record whose hash ran meanwhile). */
+  readonly lateFiles?: () => Promise<E.Either<AppError, ReadonlyArray<ExtraFile>>>;
 }
+type ExtraFile = { readonly name: string; readonly bytes: Uint8Array };
 
 const TORCH: Readonly<Record<Dtype, TorchDtype>> = { F32: "float32", F16: "float16", BF16: "bfloat16" };
 const jsonBytes = (x: unknown) => new TextEncoder().encode(JSON.stringify(x, null, 2) + "\n");
@@ -169,6 +172,14 @@ const hfOuts = (spec: ModelSpec, w: Weights, dtype: Dtype): ReadonlyArray<Tensor
 export const saveHfModel = (dir: string, m: HfExport): TE.TaskEither<AppError, ReadonlyArray<string>> =>
   saveHfTensors(dir, { ...m, tensors: hfOuts(m.spec, m.weights, m.dtype), torchDtype: m.dtype });
 
+/** Small files into a directory, each atomically; the first failure is thrown (saveHfTensors catches it). */
+const writeFiles = async (dir: string, files: ReadonlyArray<ExtraFile>): Promise<void> => {
+  for (const f of files) {
+    const r = await writeBytesAtomic(join(dir, f.name), f.name, f.bytes)();
+    if (E.isLeft(r)) throw r.left;
+  }
+};
+
 /** Write an HF directory from streamed tensors: everything goes to a temporary directory renamed into place. */
 export const saveHfTensors =
   (dir: string, m: HfTensorsExport): TE.TaskEither<AppError, ReadonlyArray<string>> => async () => {
@@ -188,15 +199,15 @@ export const saveHfTensors =
     ];
     try {
       await mkdir(tmp, { recursive: true });
-      for (const f of small) {
-        const r = await writeBytesAtomic(join(tmp, f.name), f.name, f.bytes)();
-        if (E.isLeft(r)) throw r.left;
-      }
+      await writeFiles(tmp, small);
       const w = await writeDirTensors(tmp, m.tensors, { format: "pt" }, m.maxShardBytes ?? DEFAULT_MAX_SHARD_BYTES)();
       if (E.isLeft(w)) throw w.left;
+      const late = m.lateFiles === undefined ? E.right([]) : await m.lateFiles();
+      if (E.isLeft(late)) throw late.left;
+      await writeFiles(tmp, late.right);
       if (exists.right) await rmdir(dir);
       await rename(tmp, dir);
-      return E.right([...small.map((f) => f.name), ...w.right]);
+      return E.right([...small.map((f) => f.name), ...late.right.map((f) => f.name), ...w.right]);
     } catch (e) {
       await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
       return E.left(

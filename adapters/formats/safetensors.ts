@@ -175,7 +175,15 @@ export const outFromF32 = (x: NamedTensor, dtype: Dtype): TensorOut => ({
   },
 });
 
-/** Write tensors in the given order, each in its own dtype, atomically; metadata is kept verbatim. */
+/** Every piece of every tensor, in order, tagged with its tensor's index. */
+async function* allPieces(tensors: ReadonlyArray<TensorOut>): AsyncGenerator<readonly [number, Uint8Array]> {
+  for (let k = 0; k < tensors.length; k++) for await (const b of tensors[k]!.pieces()) yield [k, b];
+}
+
+/**
+ * Write tensors in the given order, each in its own dtype, atomically; metadata is kept verbatim. The next
+ * piece is made (read, converted) while the current one is written, so at most two pieces are held.
+ */
 export const writeSafetensors = (
   path: string,
   tensors: ReadonlyArray<TensorOut>,
@@ -183,16 +191,27 @@ export const writeSafetensors = (
 ): TE.TaskEither<AppError, void> =>
   writeFileAtomic(path, "safetensors file", async (fh) => {
     await writeAll(fh, encodeStHeader(tensors, metadata).bytes);
-    for (const x of tensors) {
-      let n = 0;
-      for await (const b of x.pieces()) {
-        await writeAll(fh, b);
-        n += b.length;
-      }
-      if (n !== bytesOf(x)) {
-        throw new Error(`tensor ${x.name} gave ${n} bytes but ${x.dtype} [${x.shape.join(", ")}] needs ${bytesOf(x)}`);
-      }
+    const sizes = new Array<number>(tensors.length).fill(0),
+      check = (k: number) => {
+        const x = tensors[k]!;
+        if (sizes[k] !== bytesOf(x)) {
+          throw new Error(
+            `tensor ${x.name} gave ${sizes[k]} bytes but ${x.dtype} [${x.shape.join(", ")}] needs ${bytesOf(x)}`,
+          );
+        }
+      };
+    const it = allPieces(tensors);
+    let next = it.next(), done = 0;
+    next.catch(() => undefined); // a failed write must not leave this rejection unhandled; awaiting it still throws
+    for (let cur = await next; !cur.done; cur = await next) {
+      const [k, b] = cur.value;
+      next = it.next(); // made while this piece is written
+      next.catch(() => undefined);
+      for (; done < k; done++) check(done);
+      sizes[k] = sizes[k]! + b.length;
+      await writeAll(fh, b);
     }
+    for (; done < tensors.length; done++) check(done);
   });
 
 /** Write f32 tensors (in the given order) in one dtype, atomically; metadata is kept verbatim. */

@@ -119,9 +119,8 @@ export const inheritCommand: CommandSpec<InheritArgs> = {
 };
 
 /** sha256 of the reference: a file's own; for a directory, of its sha256sum-style listing of config and weights. */
-const referenceHashes = async (
-  m: ModelHandle,
-): Promise<E.Either<AppError, { sha256: string; files: Array<{ name: string; sha256: string }> }>> => {
+type Hashes = { sha256: string; files: Array<{ name: string; sha256: string }> };
+const referenceHashes = async (m: ModelHandle): Promise<E.Either<AppError, Hashes>> => {
   const paths = (await isDirectory(m.source))
     ? (await readdir(m.source)).filter((f) => f === "config.json" || /\.safetensors(\.index\.json)?$/.test(f)).sort()
       .map((f) => join(m.source, f))
@@ -303,15 +302,19 @@ export const runInherit = async (a: InheritArgs, io: Io): Promise<E.Either<AppEr
   const plain = hf !== undefined && !needsDiagnostics(st.right) && a.ffn === undefined && a.heads === undefined;
   const target = plain ? streamedTarget(a, m.right, hf, st.right) : await f32Target(a, m.right, data.right?.val);
   if (E.isLeft(target)) return target;
-  const hashes = await referenceHashes(m.right);
-  if (E.isLeft(hashes)) return hashes;
+  const hashing = referenceHashes(m.right); // read while the target is written: one is disk-bound, one CPU-bound
+  hashing.catch(() => undefined);
   const copies = await tokenizerCopies(tokFiles.right.files);
   if (E.isLeft(copies)) return copies;
   const t = target.right, plan = t.chosen.plan;
-  const record = {
-    ...provenance(a, m.right, t.chosen, hashes.right, t, tokFiles.right.files),
-    ...(t.width ? { width: t.width } : {}),
+  const record = async () => {
+    const hashes = await hashing;
+    return E.map((h: Hashes) => ({
+      ...provenance(a, m.right, t.chosen, h, t, tokFiles.right.files),
+      ...(t.width ? { width: t.width } : {}),
+    }))(hashes);
   };
+  let recorded: unknown;
   const shard = a["max-shard-size"] ?? a["shard-size"];
   const written = await saveHfTensors(a.out, {
     spec: t.spec,
@@ -320,15 +323,17 @@ export const runInherit = async (a: InheritArgs, io: Io): Promise<E.Either<AppEr
     bos: tok.right.bos,
     eos: tok.right.eos,
     ...(shard !== undefined ? { maxShardBytes: shard } : {}),
-    extraFiles: [...copies.right, {
-      name: "inheritune.json",
-      bytes: new TextEncoder().encode(JSON.stringify(record, null, 2) + "\n"),
-    }],
+    extraFiles: copies.right,
+    lateFiles: async () =>
+      E.map((r: unknown) => {
+        recorded = r;
+        return [{ name: "inheritune.json", bytes: new TextEncoder().encode(JSON.stringify(r, null, 2) + "\n") }];
+      })(await record()),
   })();
   if (E.isLeft(written)) return written;
   io.out(
     a.json
-      ? JSON.stringify(record, null, 2) + "\n"
+      ? JSON.stringify(recorded, null, 2) + "\n"
       : `${a.out}: ${plan.target.nLayer} of ${plan.reference.nLayer} blocks (${plan.blocks.join(",")}), ` +
         `${paramCount(t.spec).toLocaleString("en-US")} parameters, ${t.dtypes}; wrote ${written.right.join(", ")}\n`,
   );
