@@ -4,6 +4,7 @@
  * @module
  */
 export * from "./hf_checkpoint.ts";
+export * from "./hf_inherit.ts";
 export * from "./llama2c.ts";
 export * from "./llama2c_ak42.ts";
 export * from "./models.ts";

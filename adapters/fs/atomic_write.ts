@@ -14,6 +14,10 @@ let counter = 0;
 export const tempBeside = (path: string): string =>
   `${path}.tmp-${Date.now().toString(36)}-${(counter++).toString(36)}`;
 
+/** An AppError thrown through code that only knows exceptions (e.g. a tensor source read while writing). */
+export const isAppError = (e: unknown): e is AppError =>
+  typeof e === "object" && e !== null && "_tag" in e && "message" in e && "hint" in e;
+
 export const ioFailure = (what: string, path: string, e: unknown): AppError =>
   appError(
     "IoFailure",
@@ -72,7 +76,7 @@ export const writeFileAtomic =
     } catch (e) {
       await fh?.close().catch(() => undefined);
       await rm(tmp, { force: true }).catch(() => undefined);
-      return E.left(ioFailure(what, path, e));
+      return E.left(isAppError(e) ? e : ioFailure(what, path, e)); // a failed read while filling keeps its own error
     }
   };
 

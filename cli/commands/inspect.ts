@@ -1,11 +1,14 @@
 /**
  * `inheritune inspect <model> [--json]`: what a checkpoint is, without running it: family, depth,
- * widths, heads, kv heads, vocabulary, context, parameters by part, dtype on disk, tying, rotary.
+ * widths, heads, kv heads, vocabulary, context, parameters by part, dtype on disk, tying, rotary. A Hugging Face
+ * directory is described from config.json and the safetensors headers alone, so any size costs the same; a
+ * file whose data ends before its header says is still described, with a TRUNCATED line (and `truncated` in
+ * the JSON) naming the file and tensor, since that is what someone inspecting a half-copied download needs.
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
-import { loadModel, type Model } from "../../adapters/formats/models.ts";
+import { type ModelHandle, openModel } from "../../adapters/formats/models.ts";
 import type { AppError } from "../../core/errors.ts";
 import { ffnDim, headDim, isTied, kvHeads } from "../../core/model/spec.ts";
 import { blockParams, globalTensors, numel, paramCount } from "../../core/model/tensors.ts";
@@ -24,7 +27,7 @@ export const inspectCommand: CommandSpec<t.TypeOf<typeof InspectArgs>> = {
 };
 
 /** The facts, with the JSON keys the issue names (nanoGPT's names). */
-export const describeModel = (m: Model) => {
+export const describeModel = (m: Pick<ModelHandle, "source" | "spec" | "disk" | "truncated">) => {
   const s = m.spec,
     part = (names: ReadonlyArray<string>) =>
       globalTensors(s).filter((x) => names.includes(x.name)).reduce((n, x) => n + numel(x.shape), 0);
@@ -52,6 +55,7 @@ export const describeModel = (m: Model) => {
       head: part(["lmhead"]),
     },
     disk: m.disk,
+    ...(m.truncated !== undefined ? { truncated: m.truncated } : {}),
   };
 };
 
@@ -83,12 +87,13 @@ const table = (d: ReturnType<typeof describeModel>): string => {
     ["  LM head", d.tied_head ? "0 (tied)" : n(d.params.head)],
     ["format on disk", d.disk.format],
     ["dtype on disk", d.disk.dtype],
+    ...(d.truncated !== undefined ? [["TRUNCATED", `${d.truncated}; loading it will fail`] as [string, string]] : []),
   ];
   return `${d.source}\n${rows.map(([k, v]) => `  ${k.padEnd(22)}${v}`).join("\n")}\n`;
 };
 
 export const runInspect = async (a: t.TypeOf<typeof InspectArgs>, io: Io): Promise<E.Either<AppError, void>> => {
-  const m = await loadModel(a.model)();
+  const m = await openModel(a.model)(); // config and headers only: no tensor is read
   if (E.isLeft(m)) return m;
   const d = describeModel(m.right);
   io.out(a.json ? JSON.stringify(d, null, 2) + "\n" : table(d));

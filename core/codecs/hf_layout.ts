@@ -102,34 +102,43 @@ const IGNORED = /(^|\.)attn\.(bias|masked_bias)$|rotary_emb\.inv_freq$/;
 const canonical = (s: ModelSpec, name: string): string =>
   s._tag === "gpt2" && !name.startsWith("transformer.") && name !== "lm_head.weight" ? `transformer.${name}` : name;
 
-/** Our weights from HF tensors; shapes must match what the config implies, and nothing unknown may be left. */
-export const fromHfTensors = (
+/** Where each slot's values are stored: the stored tensor's key (a tied Llama may store wte as lm_head). */
+export interface SlotMatch {
+  readonly slot: HfSlot;
+  readonly key: string; // the name as stored in the file
+}
+
+/**
+ * Match a spec's slots to stored tensors by name and shape, values unread (the stored map may hold only
+ * headers); shapes must match what the config implies, and nothing unknown may be left.
+ */
+export const matchHfSlots = (
   s: ModelSpec,
-  stored: ReadonlyMap<string, { readonly shape: Shape; readonly data: Float32Array }>,
+  stored: ReadonlyMap<string, { readonly shape: Shape }>,
   source: string,
-): E.Either<AppError, Weights> => {
+): E.Either<AppError, ReadonlyArray<SlotMatch>> => {
   const bad = (why: string) =>
     appError(
       "BadConfig",
       `Cannot load ${source}: ${why}`,
       "the config.json does not describe these weights; use the config that came with the checkpoint",
     );
-  const byName = new Map([...stored].map(([k, v]) => [canonical(s, k), v]));
+  const byName = new Map([...stored].map(([k, v]) => [canonical(s, k), { key: k, shape: v.shape }]));
   const tiedAlias = s._tag === "llama" && s.tiedHead && !byName.has("model.embed_tokens.weight")
     ? "lm_head.weight"
     : undefined;
-  const w: Record<string, Float32Array> = {}, used = new Set<string>();
+  const matches: SlotMatch[] = [], used = new Set<string>();
   for (const slot of hfSlots(s)) {
-    const key = slot.ours === "wte" && tiedAlias !== undefined ? tiedAlias : slot.hf;
-    const x = byName.get(key);
+    const name = slot.ours === "wte" && tiedAlias !== undefined ? tiedAlias : slot.hf;
+    const x = byName.get(name);
     if (x === undefined) return E.left(bad(`tensor ${slot.hf} is missing`));
     if (x.shape.length !== slot.hfShape.length || x.shape.some((d, i) => d !== slot.hfShape[i])) {
       return E.left(
-        bad(`tensor ${key} has shape [${x.shape.join(", ")}] but the config implies [${slot.hfShape.join(", ")}]`),
+        bad(`tensor ${name} has shape [${x.shape.join(", ")}] but the config implies [${slot.hfShape.join(", ")}]`),
       );
     }
-    w[slot.ours] = apply(s, slot, x.data, false);
-    used.add(key);
+    matches.push({ slot, key: x.key });
+    used.add(name);
   }
   const tiedCopy = (k: string) => k === "lm_head.weight" && (s._tag === "gpt2" || (s._tag === "llama" && s.tiedHead));
   const extra = [...byName.keys()].filter((k) => !used.has(k) && !IGNORED.test(k) && !tiedCopy(k));
@@ -142,5 +151,21 @@ export const fromHfTensors = (
       ),
     );
   }
-  return E.right(w);
+  return E.right(matches);
 };
+
+/** One slot's values from our layout into HF's (a copy where values move; the same array where they do not). */
+export const toHfLayout = (s: ModelSpec, slot: HfSlot, x: Float32Array): Float32Array => apply(s, slot, x, true);
+
+/** One slot's values from HF layout into ours (a copy where values move; the same array where they do not). */
+export const fromHfLayout = (s: ModelSpec, slot: HfSlot, x: Float32Array): Float32Array => apply(s, slot, x, false);
+
+/** Our weights from HF tensors, matched by matchHfSlots. */
+export const fromHfTensors = (
+  s: ModelSpec,
+  stored: ReadonlyMap<string, { readonly shape: Shape; readonly data: Float32Array }>,
+  source: string,
+): E.Either<AppError, Weights> =>
+  E.map((ms: ReadonlyArray<SlotMatch>) =>
+    Object.fromEntries(ms.map(({ slot, key }) => [slot.ours, apply(s, slot, stored.get(key)!.data, false)]))
+  )(matchHfSlots(s, stored, source));

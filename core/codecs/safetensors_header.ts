@@ -73,7 +73,10 @@ const decodeEntry = (
   return E.right({ name, dtype, shape, begin, end });
 };
 
-/** Decode the header's JSON text; `dataBytes` is what the file holds after the header. */
+/**
+ * Decode the header's JSON text; `dataBytes` is what the file holds after the header (Infinity to read the
+ * header of a file that may be truncated, then ask pastTheEnd).
+ */
 export const decodeStHeader = (text: string, dataBytes: number, source: string): E.Either<AppError, StHeader> => {
   let json: unknown;
   try {
@@ -102,6 +105,10 @@ export const decodeStHeader = (text: string, dataBytes: number, source: string):
   }
   return E.right({ tensors, metadata: m.right });
 };
+
+/** The first tensor, in file order, whose bytes run past the `dataBytes` a file holds: the file is truncated. */
+export const pastTheEnd = (h: StHeader, dataBytes: number): TensorEntry | undefined =>
+  h.tensors.find((e) => e.end > dataBytes);
 
 /** Lay out tensors contiguously in the given order: the header bytes (length prefix included) and the entries. */
 export const encodeStHeader = (
