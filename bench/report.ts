@@ -5,6 +5,7 @@
  * @module
  */
 import type { BenchResult } from "./run.ts";
+import { scaleTable } from "./scale_report.ts";
 
 const f = (
   x: number | null | undefined,

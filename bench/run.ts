@@ -18,6 +18,7 @@ import { type BenchConfig, linearShapes, loadConfigs, trainFlopsPerToken } from 
 import { meterBuffers } from "../adapters/devices/buffer_meter.ts";
 import { HYPER, matmulGflops, measureConfig, randomBatch, timeIt, type TrainMeasure } from "./ours.ts";
 import { createPeer, type PeerBackend } from "./peer_tfjs.ts";
+import { runScaleBench, type ScaleResult } from "./scale.ts";
 
 export interface BenchOptions {
   readonly peers: ReadonlyArray<PeerBackend>;
@@ -25,6 +26,8 @@ export interface BenchOptions {
   readonly profile?: KernelProfile;
   readonly minMs: number;
   readonly log: (line: string) => void;
+  /** Also the real-size bench (bench/scale.ts): random checkpoints of real shapes, minutes and gigabytes. */
+  readonly scale?: boolean;
 }
 
 /** A --profile value, decoded: one of gpu/kernels/profile.ts's KERNEL_PROFILES. */
@@ -35,13 +38,19 @@ export const ProfileArg = t.keyof(
 
 /** The bench's options from its flags, shared by `npm run bench` (bench/node.ts) and `inheritune bench`. */
 export const benchOptions = (
-  flags: { readonly quick?: boolean; readonly noPeers?: boolean; readonly profile?: KernelProfile },
+  flags: {
+    readonly quick?: boolean;
+    readonly noPeers?: boolean;
+    readonly profile?: KernelProfile;
+    readonly scale?: boolean;
+  },
   log: (line: string) => void,
 ): BenchOptions => ({
   peers: flags.noPeers ? [] : flags.quick ? ["webgpu", "wasm"] : ["webgpu", "wasm", "cpu"],
   minMs: flags.quick ? 500 : 2000,
   log,
   ...(flags.profile === undefined ? {} : { profile: flags.profile }),
+  ...(flags.scale ? { scale: true } : {}),
 });
 
 export interface PeerResult {
@@ -82,6 +91,7 @@ export interface BenchResult {
   >;
   readonly blas: BlasResult & { readonly n: number };
   readonly train: ReadonlyArray<TrainRow>;
+  readonly scale?: ScaleResult;
 }
 
 const peerRun = async (backend: PeerBackend, c: BenchConfig, minMs: number): Promise<PeerResult> => {
@@ -169,6 +179,9 @@ export const runBench = async (
       peers,
     });
   }
+  const scale = o.scale
+    ? await runScaleBench({ gpu: { kernels: cache, profile, info: acquired.info, meter }, log: o.log, torch: true })
+    : undefined;
   return E.right({
     adapter: describeAdapter(acquired.info),
     profile,
@@ -179,5 +192,6 @@ export const runBench = async (
     matmul_shapes: shapes,
     blas,
     train,
+    ...(scale === undefined ? {} : { scale }),
   });
 };

@@ -1,0 +1,115 @@
+/**
+ * `bench --scale`: the project at real size, on random-weight checkpoints of real shapes written on the fly into
+ * a temporary folder (bench/random_checkpoint.ts; shapes, dtypes and file layouts are what scale depends on):
+ * GPT-2 124M and 355M (f32, as the published files), TinyLlama-1.1B (bf16) and an OpenLLaMA-3B shape (bf16, for
+ * the file paths only). For each: writing it, `inspect`, `inherit` at half depth (the paper's cut) as child
+ * processes with their time and peak memory, then, for the targets that fit, one evaluation pass and training
+ * steps on the device with the memory plan beside what was allocated; `analyze` at the paper's 100 × 100 on GPT-2
+ * 124M's target; `tokenize` throughput on a generated corpus; and the PyTorch peer training GPT-2 124M's
+ * half-depth shape (bench/peer_torch.py). Every folder is removed as soon as its model is measured.
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { measureProcess, type ProcessMeasure } from "./measure_process.ts";
+import { runTorchPeer, type TorchResult } from "./peer_torch.ts";
+import { REAL_CONFIGS, writeRandomHfCheckpoint } from "./random_checkpoint.ts";
+import { measureScaleTraining, type ScaleGpu, type ScaleTrainMeasure } from "./scale_train.ts";
+
+/** A real shape: its dtype on disk, the half-depth cut, and the training shape when its target is trained here. */
+interface ScaleModel {
+  readonly name: string;
+  readonly dtype: "f32" | "bf16";
+  readonly half: number;
+  readonly train?: { readonly batch: number; readonly ctx: number; readonly steps: number };
+}
+
+export const SCALE_MODELS: ReadonlyArray<ScaleModel> = [
+  { name: "gpt2-124m", dtype: "f32", half: 6, train: { batch: 4, ctx: 256, steps: 3 } },
+  { name: "gpt2-355m", dtype: "f32", half: 12, train: { batch: 4, ctx: 256, steps: 2 } },
+  { name: "tinyllama-1.1b", dtype: "bf16", half: 11, train: { batch: 1, ctx: 256, steps: 2 } },
+  { name: "openllama-3b", dtype: "bf16", half: 13 },
+];
+
+export interface ScaleRow {
+  readonly model: string;
+  readonly dtype: string;
+  readonly half: number;
+  readonly file_bytes: number;
+  readonly write_s: number;
+  readonly inspect: ProcessMeasure;
+  readonly inherit: ProcessMeasure;
+  readonly train?: ScaleTrainMeasure | { readonly error: string };
+}
+
+export interface ScaleResult {
+  readonly rows: ReadonlyArray<ScaleRow>;
+  readonly torch: TorchResult | null;
+}
+
+export interface ScaleOptions {
+  /** The Node CLI bundle the commands run as (default dist/inheritune.mjs: `npm run build` makes it). */
+  readonly cli?: string;
+  readonly gpu: ScaleGpu;
+  readonly log: (line: string) => void;
+  readonly torch: boolean;
+  /** Only these models (names of SCALE_MODELS); all when left out. */
+  readonly only?: ReadonlyArray<string>;
+}
+
+const dirBytes = async (dir: string, files: ReadonlyArray<string>): Promise<number> =>
+  (await Promise.all(files.map((f) => stat(join(dir, f)).then((s) => s.size)))).reduce((a, b) => a + b, 0);
+
+const lean = (p: ProcessMeasure): ProcessMeasure => ({ ...p, stdout: p.stdout.length > 2000 ? "" : p.stdout });
+
+const measureModel = async (m: ScaleModel, tmp: string, o: ScaleOptions & { readonly cli: string }): Promise<ScaleRow> => {
+  const dir = join(tmp, m.name), half = join(tmp, `${m.name}-half`);
+  try {
+    o.log(`scale: writing a random ${m.name} (${m.dtype})`);
+    const t0 = performance.now();
+    const files = await writeRandomHfCheckpoint(dir, REAL_CONFIGS[m.name]!, { dtype: m.dtype, seed: 1 })();
+    if (E.isLeft(files)) throw new Error(files.left.message);
+    const write_s = (performance.now() - t0) / 1000, file_bytes = await dirBytes(dir, files.right);
+    o.log(`scale: inspect and inherit --layers ${m.half} of ${m.name}`);
+    const inspect = lean(await measureProcess(o.cli, ["inspect", dir, "--json"]));
+    const inherit = lean(await measureProcess(o.cli, ["inherit", dir, "--layers", String(m.half), "--out", half]));
+    await rm(dir, { recursive: true, force: true }); // the reference is no longer needed: disk for the target
+    const row = { model: m.name, dtype: m.dtype, half: m.half, file_bytes, write_s, inspect, inherit };
+    if (m.train === undefined || inherit.exit_code !== 0) return row;
+    o.log(`scale: an eval pass and ${m.train.steps} training steps of ${m.name}'s ${m.half}-block target`);
+    const train = await measureScaleTraining(o.gpu, half, m.train.batch, m.train.ctx, m.train.steps).catch((
+      e: Error,
+    ) => ({ error: e.message }));
+    return { ...row, train };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+    await rm(half, { recursive: true, force: true });
+  }
+};
+
+/** The PyTorch peer on GPT-2 124M's half-depth shape: 6 × 768, 12 heads, context 256, vocab 50257, batch 4. */
+const TORCH_SHAPE = { layers: 6, embd: 768, heads: 12, ctx: 256, vocab: 50257, batch: 4, steps: 3 } as const;
+
+/** The bundle beside this module's: src bench/ → dist/, and dist/*.mjs → itself. */
+const DEFAULT_CLI = fileURLToPath(new URL("../dist/inheritune.mjs", import.meta.url));
+
+export const runScaleBench = async (opts: ScaleOptions): Promise<ScaleResult> => {
+  const o = { ...opts, cli: opts.cli ?? DEFAULT_CLI };
+  if (!existsSync(o.cli)) throw new Error(`Cannot run bench --scale: no CLI bundle at ${o.cli}; run npm run build first`);
+  const tmp = await mkdtemp(join(tmpdir(), "inheritune-scale-"));
+  try {
+    const rows: ScaleRow[] = [];
+    for (const m of SCALE_MODELS.filter((x) => o.only === undefined || o.only.includes(x.name))) {
+      rows.push(await measureModel(m, tmp, o));
+    }
+    o.log("scale: the PyTorch peer");
+    const torch = o.torch ? await runTorchPeer(TORCH_SHAPE) : null;
+    return { rows, torch };
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+};
