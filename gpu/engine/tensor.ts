@@ -8,7 +8,14 @@
 import * as E from "fp-ts/lib/Either.js";
 import { BufferUsage, roundUp } from "./_usage.ts";
 import { type GpuError, gpuError } from "./errors.ts";
-import { type BindingSpan, type ElementSpan, splitElements, splitForBinding, unsplittable, unsplittableElements } from "./split.ts";
+import {
+  type BindingSpan,
+  type ElementSpan,
+  splitElements,
+  splitForBinding,
+  unsplittable,
+  unsplittableElements,
+} from "./split.ts";
 
 export type DType = "f32" | "i32" | "u32";
 export type ArrayOf<D extends DType> = D extends "f32" ? Float32Array : D extends "i32" ? Int32Array : Uint32Array;
@@ -151,7 +158,13 @@ export const viewsError = (
 ): GpuError | undefined => {
   const offsetAlignment = device.limits.minStorageBufferOffsetAlignment, bytesPerElement = BYTES_PER_ELEMENT;
   const why = flat
-    ? unsplittableElements({ elements: size, unitElements: rowElements, bytesPerElement, maxBindingBytes, offsetAlignment })
+    ? unsplittableElements({
+      elements: size,
+      unitElements: rowElements,
+      bytesPerElement,
+      maxBindingBytes,
+      offsetAlignment,
+    })
     : unsplittable({ rows: size / rowElements, rowElements, bytesPerElement, maxBindingBytes, offsetAlignment });
   return why === undefined ? undefined : gpuError(
     "TooLarge",

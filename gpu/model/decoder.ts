@@ -31,7 +31,9 @@ export const createDecoder = (cx: ForwardContext, acts: Activations): E.Either<G
     return E.left(
       gpuError(
         "TooLarge",
-        `Cannot hold a KV cache of ${P} positions × ${KV2} values (${4 * P * KV2} bytes) in one binding of ${max} bytes`,
+        `Cannot hold a KV cache of ${P} positions × ${KV2} values (${
+          4 * P * KV2
+        } bytes) in one binding of ${max} bytes`,
         "decode with a model of a shorter context, or on a device with a larger maxStorageBufferBindingSize",
       ),
     );

@@ -114,7 +114,10 @@ const training = async (c: Case, limit: number | undefined, teacher?: Teacher) =
     unwrap(await createGpuTrainer(gpu().kernels, c.s, init, { ...opts, ...(teacher ? { teacher } : {}) })());
   const mbs = microBatches(c, 6), tr = await make({ weights: c.w });
   try {
-    const steps = [unwrap(await tr.step(mbs.slice(0, 2), B, c.T, hp)()), unwrap(await tr.step(mbs.slice(2, 4), B, c.T, hp)())];
+    const steps = [
+      unwrap(await tr.step(mbs.slice(0, 2), B, c.T, hp)()),
+      unwrap(await tr.step(mbs.slice(2, 4), B, c.T, hp)()),
+    ];
     const evalLoss = unwrap(await tr.evalLoss(mbs[0]!, B, c.T)()), saved = unwrap(await tr.state()());
     const resumed = await make(saved);
     try {
@@ -164,7 +167,11 @@ describe("a binding limit forced down to 1 KiB", () => {
   })(
     "gives the same distillation from a one-block-deeper teacher, bit for bit",
     async ({ c, tw }) => {
-      const teacher: Teacher = { spec: withDepth(c.s, c.s.nLayer + 1), weights: tw, kd: { weight: 0.5, temperature: 2 } };
+      const teacher: Teacher = {
+        spec: withDepth(c.s, c.s.nLayer + 1),
+        weights: tw,
+        kd: { weight: 0.5, temperature: 2 },
+      };
       expectSameTraining(await training(c, forcedLimit(), teacher), await training(c, undefined, teacher));
     },
   );
