@@ -12,7 +12,7 @@ export { kernelEntry, kernelHeader, kernelSource, type UniformField, uniformLayo
 export { type Dispatch, foldGrid, unfoldWorkgroup } from "./grid.ts";
 export { type CompiledKernel, createKernelCache, type KernelCache } from "./compile.ts";
 export * from "./tensor.ts";
-export { type BindingSpan, rowsPerBinding, splitForBinding, type SplitRequest } from "./split.ts";
+export * from "./split.ts";
 export {
   type Batch,
   type BatchOptions,

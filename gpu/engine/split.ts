@@ -8,6 +8,9 @@
  * once per view, in the same batch, with the view's first row as a uniform (`row0`), so the
  * kernel indexes `view[(row - row0) * C + c]`. Row-wise kernels (matmul over rows, embedding
  * lookups, softmax over vocab rows of the head's output) need no other change.
+ * Flat element-wise kernels (zeroing, AdamW, the clip's sums of g²) see a tensor as a run of
+ * elements instead: `splitElements` cuts it at multiples of a unit (the clip's chunk), so each
+ * view is dispatched with its own element count and the per-chunk results stay where they were.
  * @module
  */
 
@@ -40,6 +43,13 @@ export const rowsPerBinding = (r: SplitRequest): number => {
   return Math.floor(Math.floor(r.maxBindingBytes / rowBytes) / step) * step;
 };
 
+/** Why the rows cannot be split, or undefined when they can (into one view or several). */
+export const unsplittable = (r: SplitRequest): string | undefined => {
+  const rowBytes = r.rowElements * r.bytesPerElement;
+  if (r.rows * rowBytes <= r.maxBindingBytes || rowsPerBinding(r) > 0) return undefined;
+  return `Cannot split ${r.rows} rows of ${rowBytes} bytes into bindings of ${r.maxBindingBytes} bytes aligned to ${r.offsetAlignment}`;
+};
+
 /**
  * The views covering all rows, in order, without gaps or overlaps. Throws when the rows cannot be
  * split at all (a row group larger than a binding): the model does not fit this device.
@@ -49,14 +59,55 @@ export const splitForBinding = (r: SplitRequest): readonly BindingSpan[] => {
   if (r.rows * rowBytes <= r.maxBindingBytes) {
     return [{ firstRow: 0, rows: r.rows, offsetBytes: 0, sizeBytes: r.rows * rowBytes }];
   }
-  const per = rowsPerBinding(r);
-  if (per === 0) {
-    throw new Error(
-      `Cannot split ${r.rows} rows of ${rowBytes} bytes into bindings of ${r.maxBindingBytes} bytes aligned to ${r.offsetAlignment}`,
-    );
-  }
+  const per = rowsPerBinding(r), why = unsplittable(r);
+  if (why !== undefined) throw new Error(why);
   return Array.from({ length: Math.ceil(r.rows / per) }, (_, i) => {
     const rows = Math.min(per, r.rows - i * per);
     return { firstRow: i * per, rows, offsetBytes: i * per * rowBytes, sizeBytes: rows * rowBytes };
+  });
+};
+
+export interface ElementRequest {
+  readonly elements: number;
+  /** Views start at multiples of this many elements (every view but the last holds whole units). */
+  readonly unitElements: number;
+  readonly bytesPerElement: number;
+  readonly maxBindingBytes: number;
+  readonly offsetAlignment: number;
+}
+
+/** A run of elements [first, first + count) of a flat tensor, bound on its own. */
+export interface ElementSpan {
+  readonly first: number;
+  readonly count: number;
+  readonly offsetBytes: number;
+  readonly sizeBytes: number;
+}
+
+const unitsOf = (r: ElementRequest): SplitRequest => ({
+  rows: Math.ceil(r.elements / r.unitElements),
+  rowElements: r.unitElements,
+  bytesPerElement: r.bytesPerElement,
+  maxBindingBytes: r.maxBindingBytes,
+  offsetAlignment: r.offsetAlignment,
+});
+
+/** Why the elements cannot be split, or undefined when they can. */
+export const unsplittableElements = (r: ElementRequest): string | undefined =>
+  r.elements * r.bytesPerElement <= r.maxBindingBytes ? undefined : unsplittable(unitsOf(r));
+
+/**
+ * The element runs covering a flat tensor, in order: one when it fits a binding, else runs of the
+ * most whole units that fit at aligned offsets, the last one short. Throws when one unit does not fit.
+ */
+export const splitElements = (r: ElementRequest): readonly ElementSpan[] => {
+  const bytes = r.elements * r.bytesPerElement;
+  if (bytes <= r.maxBindingBytes) return [{ first: 0, count: r.elements, offsetBytes: 0, sizeBytes: bytes }];
+  const why = unsplittableElements(r);
+  if (why !== undefined) throw new Error(why);
+  const per = rowsPerBinding(unitsOf(r)) * r.unitElements;
+  return Array.from({ length: Math.ceil(r.elements / per) }, (_, i) => {
+    const count = Math.min(per, r.elements - i * per);
+    return { first: i * per, count, offsetBytes: i * per * r.bytesPerElement, sizeBytes: count * r.bytesPerElement };
   });
 };

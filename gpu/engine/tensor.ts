@@ -8,7 +8,14 @@
 import * as E from "fp-ts/lib/Either.js";
 import { BufferUsage, roundUp } from "./_usage.ts";
 import { type GpuError, gpuError } from "./errors.ts";
-import { type BindingSpan, splitForBinding } from "./split.ts";
+import {
+  type BindingSpan,
+  type ElementSpan,
+  splitElements,
+  splitForBinding,
+  unsplittable,
+  unsplittableElements,
+} from "./split.ts";
 
 export type DType = "f32" | "i32" | "u32";
 export type ArrayOf<D extends DType> = D extends "f32" ? Float32Array : D extends "i32" ? Int32Array : Uint32Array;
@@ -83,8 +90,11 @@ export const fill = (device: GPUDevice, t: GpuTensor, value: number): void => {
   device.queue.writeBuffer(t.buffer, 0, new Ctor(t.size).fill(value));
 };
 
-/** A view of whole rows of a 2-D (rows × rowElements) tensor. */
-export const viewOf = <D extends DType>(t: GpuTensor<D>, span: BindingSpan): TensorView<D> => ({
+/** A view of a byte range of a tensor: whole rows (a BindingSpan) or a run of elements (an ElementSpan). */
+export const viewOf = <D extends DType>(
+  t: GpuTensor<D>,
+  span: Pick<BindingSpan | ElementSpan, "offsetBytes" | "sizeBytes">,
+): TensorView<D> => ({
   _kind: "TensorView",
   tensor: t,
   offsetBytes: span.offsetBytes,
@@ -108,5 +118,59 @@ export const bindingViews = <D extends DType>(
     maxBindingBytes,
     offsetAlignment: device.limits.minStorageBufferOffsetAlignment,
   }).map((span) => ({ span, view: viewOf(t, span) }));
+
+/**
+ * The largest binding a model's big tensors (weights, Wᵀ, gradients, moments, logits) are bound in:
+ * the caller's, clamped to the device's `maxStorageBufferBindingSize`; the device's when not given.
+ */
+export const bindingLimit = (device: GPUDevice, requested?: number): number =>
+  Math.min(requested ?? Infinity, device.limits.maxStorageBufferBindingSize);
+
+/**
+ * The element runs a flat tensor is bound as for an element-wise kernel: one when it fits, else runs
+ * starting at multiples of `unitElements` (gpu/engine/split.ts splitElements).
+ */
+export const elementViews = <D extends DType>(
+  device: GPUDevice,
+  t: GpuTensor<D>,
+  unitElements: number,
+  maxBindingBytes = device.limits.maxStorageBufferBindingSize,
+): readonly { readonly span: ElementSpan; readonly view: TensorView<D> }[] =>
+  splitElements({
+    elements: t.size,
+    unitElements,
+    bytesPerElement: BYTES_PER_ELEMENT,
+    maxBindingBytes,
+    offsetAlignment: device.limits.minStorageBufferOffsetAlignment,
+  }).map((span) => ({ span, view: viewOf(t, span) }));
+
+/**
+ * A TooLarge error when a tensor of `size` elements cannot be bound as views of whole rows (or, with
+ * `flat`, runs of whole units) of `rowElements` within `maxBindingBytes`; else undefined.
+ */
+export const viewsError = (
+  device: GPUDevice,
+  label: string,
+  size: number,
+  rowElements: number,
+  maxBindingBytes: number,
+  flat = false,
+): GpuError | undefined => {
+  const offsetAlignment = device.limits.minStorageBufferOffsetAlignment, bytesPerElement = BYTES_PER_ELEMENT;
+  const why = flat
+    ? unsplittableElements({
+      elements: size,
+      unitElements: rowElements,
+      bytesPerElement,
+      maxBindingBytes,
+      offsetAlignment,
+    })
+    : unsplittable({ rows: size / rowElements, rowElements, bytesPerElement, maxBindingBytes, offsetAlignment });
+  return why === undefined ? undefined : gpuError(
+    "TooLarge",
+    `Cannot bind ${label}: ${why}`,
+    "one row (or aligned group of rows) must fit a binding: use a device with a larger maxStorageBufferBindingSize, a larger maxBindingBytes, or a narrower model",
+  );
+};
 
 export const destroyTensor = (t: GpuTensor): void => t.buffer.destroy();

@@ -25,6 +25,19 @@ export interface GpuDecoder {
 export const createDecoder = (cx: ForwardContext, acts: Activations): E.Either<GpuError, GpuDecoder> => {
   const P = cx.spec.blockSize, KV2 = 2 * kvDim(cx.spec);
   const caches: GpuTensor<"f32">[] = [];
+  // Attention reads every cached position of a block in one dispatch, so a cache is bound whole.
+  const max = cx.device.limits.maxStorageBufferBindingSize;
+  if (4 * P * KV2 > max) {
+    return E.left(
+      gpuError(
+        "TooLarge",
+        `Cannot hold a KV cache of ${P} positions × ${KV2} values (${
+          4 * P * KV2
+        } bytes) in one binding of ${max} bytes`,
+        "decode with a model of a shorter context, or on a device with a larger maxStorageBufferBindingSize",
+      ),
+    );
+  }
   for (let i = 0; i < cx.spec.nLayer; i++) {
     const t = createTensor(cx.device, `kv cache ${i}`, [P, KV2], "f32");
     if (E.isLeft(t)) {

@@ -19,10 +19,10 @@ import type { KernelCache } from "../engine/compile.ts";
 import { type GpuError, gpuError } from "../engine/errors.ts";
 import { createDecoder, type GpuDecoder } from "./decoder.ts";
 import { compileForwardKernels } from "./forward_kernels.ts";
-import { uploadWeights } from "./weights.ts";
+import { type DeviceWeights, uploadWeights } from "./weights.ts";
 import { type ForwardContext, recordBlock, recordEmbed, recordHead, sharedBlockBuffers } from "./record_forward.ts";
 import type { KernelProfile } from "../kernels/profile.ts";
-import { createTensor, destroyTensor, upload } from "../engine/tensor.ts";
+import { bindingLimit, createTensor, destroyTensor, upload } from "../engine/tensor.ts";
 import { createTransposed, destroyTransposed, recordTransposes } from "./transposed.ts";
 
 export interface GpuForward {
@@ -57,7 +57,13 @@ export interface GpuModel {
 export interface GpuModelOptions {
   /** The adapter's kernel family (gpu/kernels/profile.ts profileFor); "cpu" when left out. */
   readonly profile?: KernelProfile;
-  /** Largest binding for weights and logits chunks; tests pass a small one to exercise the splits. Default: the device's. */
+  /**
+   * The largest binding, in bytes, for the model-sized tensors (weights, Wᵀ, logits chunks), which are
+   * bound as views within it; clamped to the device's maxStorageBufferBindingSize, which is the default.
+   * Tests force a small one to exercise every split.
+   */
+  readonly maxBindingBytes?: number;
+  /** @deprecated the old name of maxBindingBytes, still honoured when that is not given. */
   readonly splitBytes?: number;
 }
 
@@ -65,6 +71,12 @@ const concat = (parts: ReadonlyArray<Float32Array>): Float32Array => {
   const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
   parts.reduce((o, p) => (out.set(p, o), o + p.length), 0);
   return out;
+};
+
+/** The weights go back when what was built from them failed. */
+const freeOnLeft = <A>(w: DeviceWeights, r: E.Either<GpuError, A>): E.Either<GpuError, A> => {
+  if (E.isLeft(r)) Object.values(w).forEach(destroyTensor);
+  return r;
 };
 
 export const createGpuModel = (
@@ -77,11 +89,11 @@ export const createGpuModel = (
     compileForwardKernels(cache, opts.profile, headDim(spec)),
     TE.chainEitherK((k) => {
       const device = cache.device;
-      const maxBinding = Math.min(opts.splitBytes ?? Infinity, device.limits.maxStorageBufferBindingSize);
+      const maxBinding = bindingLimit(device, opts.maxBindingBytes ?? opts.splitBytes);
       return pipe(
         E.Do,
         E.apS("w", uploadWeights(device, spec, weights)),
-        E.bind("wt", ({ w }) => createTransposed(device, spec, w, maxBinding)),
+        E.bind("wt", ({ w }) => freeOnLeft(w, createTransposed(device, spec, w, maxBinding))),
         E.apS("dummy", createTensor(device, "unused input", [4], "f32")),
         E.map(({ w, wt, dummy }): ForwardContext => ({ device, spec, k, w, wt, dummy, maxBinding })),
       );

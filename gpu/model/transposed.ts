@@ -12,7 +12,14 @@ import type { Batch } from "../engine/batch.ts";
 import type { GpuError } from "../engine/errors.ts";
 import type { ForwardKernels } from "./forward_kernels.ts";
 import { blockWeightNames, type DeviceWeights, headWeightNames } from "./weights.ts";
-import { bindingViews, createTensor, destroyTensor, type GpuTensor, type TensorView } from "../engine/tensor.ts";
+import {
+  bindingViews,
+  createTensor,
+  destroyTensor,
+  type GpuTensor,
+  type TensorView,
+  viewsError,
+} from "../engine/tensor.ts";
 
 /** By weight name, one entry per binding view of W: its Wᵀ, or undefined where the scalar kernel serves. */
 export type TransposedWeights = Readonly<Record<string, ReadonlyArray<GpuTensor<"f32"> | undefined>>>;
@@ -50,12 +57,29 @@ const pieces = (
     wt: span.rows % 4 === 0 && span.firstRow % 4 === 0 ? make(span.rows) : undefined,
   }));
 
+/**
+ * A TooLarge error when a weight bound in row views (every linear W, and wte, whose rows the
+ * embedding looks up) has a row, or aligned group of rows, larger than `maxBinding`.
+ */
+export const weightViewsError = (
+  device: GPUDevice,
+  s: ModelSpec,
+  w: DeviceWeights,
+  maxBinding: number,
+): GpuError | undefined =>
+  [...linearWeights(s), { name: "wte", I: s.nEmbd }].map(({ name, I }) =>
+    viewsError(device, `weight ${name}`, w[name]!.size, I, maxBinding)
+  ).find((e) => e !== undefined);
+
+/** Wᵀ pieces for every linear weight; a Left when a weight cannot be split for `maxBinding` or a piece not made. */
 export const createTransposed = (
   device: GPUDevice,
   s: ModelSpec,
   w: DeviceWeights,
   maxBinding: number,
 ): E.Either<GpuError, TransposedWeights> => {
+  const unbindable = weightViewsError(device, s, w, maxBinding);
+  if (unbindable !== undefined) return E.left(unbindable);
   const out: Record<string, Array<GpuTensor<"f32"> | undefined>> = {};
   const made: GpuTensor[] = [];
   for (const { name, I } of linearWeights(s)) {

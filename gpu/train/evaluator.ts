@@ -11,18 +11,20 @@ import type { Weights } from "../../core/model/tensors.ts";
 import type { Evaluator } from "../../core/train/trainer.ts";
 import type { KernelCache } from "../engine/compile.ts";
 import type { GpuError } from "../engine/errors.ts";
-import type { KernelProfile } from "../kernels/profile.ts";
-import { createGpuModel, type GpuModel } from "../model/model.ts";
+import { createGpuModel, type GpuModel, type GpuModelOptions } from "../model/model.ts";
 
-/** An Evaluator of fixed weights on the device, in the adapter's kernel family ("cpu" when left out). */
+/**
+ * An Evaluator of fixed weights on the device, in the adapter's kernel family ("cpu" when left out),
+ * its model-sized tensors bound in views of at most `maxBindingBytes` (gpu/model/model.ts; the device's limit by default).
+ */
 export const createGpuEvaluator = (
   cache: KernelCache,
   spec: ModelSpec,
   weights: Weights,
-  opts: { readonly profile?: KernelProfile } = {},
+  opts: Pick<GpuModelOptions, "profile" | "maxBindingBytes"> = {},
 ): TE.TaskEither<GpuError, Evaluator> =>
   TE.map((model: GpuModel): Evaluator => ({
     spec,
     evalLoss: (batch, B, T) => model.loss(batch.tokens, batch.targets, B, T),
     destroy: () => model.destroy(),
-  }))(createGpuModel(cache, spec, weights, { profile: opts.profile ?? "cpu" }));
+  }))(createGpuModel(cache, spec, weights, { ...opts, profile: opts.profile ?? "cpu" }));

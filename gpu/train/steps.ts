@@ -12,7 +12,7 @@ import { pipe } from "fp-ts/lib/function.js";
 import type { Hyper, MicroBatch, StepResult } from "../../core/train/trainer.ts";
 import { type Batch, createBatch } from "../engine/batch.ts";
 import { type GpuError, gpuError } from "../engine/errors.ts";
-import { type GpuTensor, upload } from "../engine/tensor.ts";
+import { elementViews, type GpuTensor, upload, viewOf } from "../engine/tensor.ts";
 import { SUMSQ_CHUNK } from "../kernels/adamw.ts";
 import { headWeightNames, recordBlock, recordEmbed, recordLinear, recordNorm } from "../model/record_forward.ts";
 import { recordTransposes } from "../model/transposed.ts";
@@ -130,12 +130,32 @@ export const recordBackward = (cx: TrainContext, batch: Batch, tb: TrainBuffers,
   recordEmbedBackward(cx, batch, tb, dOut, U);
 };
 
+/**
+ * A trainable tensor's element runs for the optimizer's element-wise kernels: the whole tensor when
+ * it fits a binding (one dispatch, as ever), else views starting at multiples of SUMSQ_CHUNK, so the
+ * clip's partial sums are the same chunks in the same slots. Weight, gradient and moments share them.
+ */
+const flatViews = (cx: TrainContext, n: string) => elementViews(cx.device, cx.grads[n]!, SUMSQ_CHUNK, cx.maxBinding);
+
+/** Zeroes every gradient, view by view. */
+const recordZeroGrads = (cx: TrainContext, batch: Batch): void => {
+  for (const n of cx.names) {
+    const g = cx.grads[n]!;
+    for (const { span } of flatViews(cx, n)) batch.dispatch(cx.k.zero, { out: viewOf(g, span) }, { n: span.count });
+  }
+};
+
 /** Global-norm clipping: g² summed in chunks, then ‖g‖ and the scale min(1, clip / ‖g‖) into opt.stats. */
 const recordClip = (cx: TrainContext, batch: Batch, hp: Hyper): void => {
   let p0 = 0;
   for (const n of cx.names) {
     const g = cx.grads[n]!;
-    batch.dispatch(cx.k.sumsq, { g, partials: cx.opt.partials }, { n: g.size, p0 });
+    for (const { span } of flatViews(cx, n)) {
+      batch.dispatch(cx.k.sumsq, { g: viewOf(g, span), partials: cx.opt.partials }, {
+        n: span.count,
+        p0: p0 + span.first / SUMSQ_CHUNK,
+      });
+    }
     p0 += Math.ceil(g.size / SUMSQ_CHUNK);
   }
   batch.dispatch(cx.k.clip, { partials: cx.opt.partials, stats: cx.opt.stats }, { count: p0, clip: hp.gradClip });
@@ -148,17 +168,20 @@ export const recordUpdate = (cx: TrainContext, batch: Batch, hp: Hyper): void =>
   live.t += 1;
   const bc1 = 1 - hp.beta1 ** live.t, bc2 = 1 - hp.beta2 ** live.t;
   for (const n of cx.names) {
-    const grad = cx.grads[n]!;
-    batch.dispatch(cx.k.adamw, { param: cx.w[n]!, grad, m: opt.m[n]!, v: opt.v[n]!, stats: opt.stats }, {
-      n: grad.size,
-      lr: hp.lr,
-      beta1: hp.beta1,
-      beta2: hp.beta2,
-      eps: hp.eps,
-      wd: opt.decay(n) ? hp.weightDecay : 0,
-      bc1,
-      bc2,
-    });
+    const wd = opt.decay(n) ? hp.weightDecay : 0;
+    for (const { span } of flatViews(cx, n)) {
+      const [param, grad, m, v] = [cx.w[n]!, cx.grads[n]!, opt.m[n]!, opt.v[n]!].map((t) => viewOf(t, span));
+      batch.dispatch(cx.k.adamw, { param: param!, grad: grad!, m: m!, v: v!, stats: opt.stats }, {
+        n: span.count,
+        lr: hp.lr,
+        beta1: hp.beta1,
+        beta2: hp.beta2,
+        eps: hp.eps,
+        wd,
+        bc1,
+        bc2,
+      });
+    }
   }
   live.staleWt = true;
 };
@@ -174,7 +197,7 @@ const recordMicroStep = (
   scale: number,
 ): E.Either<GpuError, Batch> => {
   const batch = createBatch(cx.device, `train step micro ${k}`, { timestamps: cx.timestamps });
-  if (k === 0) { for (const n of cx.names) batch.dispatch(cx.k.zero, { out: cx.grads[n]! }, { n: cx.grads[n]!.size }); }
+  if (k === 0) recordZeroGrads(cx, batch);
   const U = uploadBatch(cx, tb, mb);
   recordForward(cx, batch, tb);
   const loss = recordLoss(cx, batch, tb, mb, scale);

@@ -17,7 +17,7 @@ import { createBatch, type KernelTime, type Readbacks, type ReadHandle } from ".
 import type { KernelCache } from "../engine/compile.ts";
 import { type GpuError, gpuError } from "../engine/errors.ts";
 import type { KernelProfile } from "../kernels/profile.ts";
-import { createTensor, destroyTensor, type GpuTensor, upload } from "../engine/tensor.ts";
+import { bindingLimit, createTensor, destroyTensor, type GpuTensor, upload, viewsError } from "../engine/tensor.ts";
 import { SUMSQ_CHUNK } from "../kernels/adamw.ts";
 import { createGpuModel, type GpuModel } from "../model/model.ts";
 import { createTransposed, destroyTransposed } from "../model/transposed.ts";
@@ -41,6 +41,11 @@ export interface GpuTrainerOptions {
   readonly timestamps?: boolean;
   /** Distil from this frozen reference: its forward runs in the step's batch, the loss is distill_backward's. */
   readonly teacher?: Teacher;
+  /**
+   * The largest binding, in bytes, for the model-sized tensors (weights, Wᵀ, gradients, moments, logits,
+   * and the teacher's), bound as views within it; clamped to the device's limit, which is the default.
+   */
+  readonly maxBindingBytes?: number;
 }
 
 type Init = OptimizerState | { readonly weights: Weights };
@@ -66,7 +71,10 @@ const teacherModel = (
 ): TE.TaskEither<GpuError, DeviceTeacher | undefined> => {
   const t = opts.teacher;
   if (t === undefined) return TE.right(undefined);
-  const model = createGpuModel(cache, t.spec, t.weights, { profile: opts.profile ?? "cpu" });
+  const model = createGpuModel(cache, t.spec, t.weights, {
+    profile: opts.profile ?? "cpu",
+    ...(opts.maxBindingBytes === undefined ? {} : { maxBindingBytes: opts.maxBindingBytes }),
+  });
   return TE.map((m: GpuModel) => ({ model: m, kd: t.kd }))(model);
 };
 
@@ -104,9 +112,27 @@ const uploadState = (device: GPUDevice, spec: ModelSpec, init: Init): E.Either<G
   return E.right(parts.map((p) => (p as E.Right<Tensors>).right));
 };
 
+/**
+ * A TooLarge error when a gradient (and so its weight and moments, of its size) cannot be bound as
+ * runs of whole SUMSQ_CHUNKs within `maxBinding`: the optimizer's element-wise kernels go view by view.
+ */
+const flatViewsError = (device: GPUDevice, grads: Tensors, maxBinding: number): GpuError | undefined =>
+  Object.entries(grads).map(([n, g]) => viewsError(device, `gradient ${n}`, g.size, SUMSQ_CHUNK, maxBinding, true))
+    .find((e) => e !== undefined);
+
 /** The small tensors: a stand-in for unused inputs, the clip's partial sums of g² and its two stats. */
 const allocateScratch = (device: GPUDevice, grads: Tensors): E.Either<GpuError, readonly GpuTensor<"f32">[]> => {
   const partialCount = Object.values(grads).reduce((n, g) => n + Math.ceil(g.size / SUMSQ_CHUNK), 0);
+  // clip_scale sums every partial in order in one invocation, so they are bound whole: one per 256 values
+  if (4 * partialCount > device.limits.maxStorageBufferBindingSize) {
+    return E.left(
+      gpuError(
+        "TooLarge",
+        `Cannot bind the clip's ${partialCount} partial sums: they exceed one binding of ${device.limits.maxStorageBufferBindingSize} bytes`,
+        "use a smaller model, or a device with a larger maxStorageBufferBindingSize",
+      ),
+    );
+  }
   const small = [
     createTensor(device, "unused input", [4], "f32"),
     createTensor(device, "grad partials", [partialCount], "f32"),
@@ -130,10 +156,12 @@ const trainContext = (
   if (E.isLeft(st)) return (teacher?.model.destroy(), st);
   const [w, grads, m, v] = st.right as [Tensors, Tensors, Tensors, Tensors];
   const free = () => (freeAll(st.right), teacher?.model.destroy());
+  const maxBinding = bindingLimit(device, opts.maxBindingBytes), flat = flatViewsError(device, grads, maxBinding);
+  if (flat !== undefined) return (free(), E.left(flat));
   const scratch = allocateScratch(device, grads);
   if (E.isLeft(scratch)) return (free(), scratch);
   const [dummy, partials, stats] = scratch.right as [GpuTensor<"f32">, GpuTensor<"f32">, GpuTensor<"f32">];
-  const maxBinding = device.limits.maxStorageBufferBindingSize, wt = createTransposed(device, spec, w, maxBinding);
+  const wt = createTransposed(device, spec, w, maxBinding);
   if (E.isLeft(wt)) return (free(), scratch.right.forEach(destroyTensor), wt);
   return E.right({
     device,

@@ -1,7 +1,7 @@
 /**
  * Device faults in GPU training (Node, Dawn): the device lost mid-run (destroyed through the
  * acquired device's release(), as a driver reset would) ends the run with one GpuFailure naming the
- * step, and the last checkpoint stays whole; a model too large for the adapter's limits (limits
+ * step, and the last checkpoint stays whole; a model too large for the adapter's limits or a binding limit its tensors cannot split into (limits
  * lowered by a view of the device, so nothing large is allocated) is one TooLarge error that names
  * the tensor and says what to do.
  * @module
@@ -93,8 +93,18 @@ describe("device faults", () => {
     expect(E.isLeft(r) && r.left.hint).toMatch(/smaller model/);
   });
 
-  test("activations over maxStorageBufferBindingSize are one TooLarge error naming the activation and the flags to lower", async () => {
+  test("a binding limit below one aligned run of the clip's 256-value chunks is one TooLarge error naming the gradient", async () => {
     const small = withLimits(spare.device, { maxStorageBufferBindingSize: 512 });
+    const r = await runTraining(run(small, join(freshDir(), "run")))();
+    expect(E.isLeft(r) && [r.left._tag, (r.left as { kind?: string }).kind]).toEqual(["GpuFailure", "TooLarge"]);
+    expect(E.isLeft(r) && `${r.left.message} ---> ${r.left.hint}`).toMatch(
+      /^Cannot bind gradient \S+: Cannot split .* bindings of 512 bytes .* ---> .*maxStorageBufferBindingSize/,
+    );
+  });
+
+  test("activations over maxStorageBufferBindingSize are one TooLarge error naming the activation and the flags to lower", async () => {
+    // 1 KiB: the weights and the optimizer's 256-value chunks still split into views; the activations do not
+    const small = withLimits(spare.device, { maxStorageBufferBindingSize: 1024 });
     const r = await runTraining(
       run(small, join(freshDir(), "run"), { settings: { ...tinySettings(2), batch: 8, ctx: 8 } }),
     )();

@@ -1,6 +1,8 @@
 /**
  * Linear backward (forward: y = x·Wᵀ + b, gpu/kernels/matmul/matmul.ts), deterministic without atomics:
- * every output element is owned by one invocation and sums in index order.
+ * every output element is owned by one invocation and sums in index order, starting at the output's
+ * value where it adds to it (dW; dx when accumulating), so a sum split over dispatches (W's row views,
+ * the logits' row chunks) is the same chain of additions as one dispatch's: the same bits.
  *   dx[dxRow0 + n, i] (+)= Σ_o dy[n, dyOff + o]·W[o, i]      (accumulate across W's row views)
  *   dW[o, i] += Σ_n dy[n, dyOff + o]·x[xRow0 + n, i]          (gradients accumulate over micro-batches)
  *   db[bOff + o] += Σ_n dy[n, dyOff + o]
@@ -27,7 +29,14 @@ export const matmulBackwardX = defineKernel({
   let i0 = gid.x * 4u;
   let n0 = wg.y * 4u;
   if (i0 >= params.I) { return; }
-  var acc: array<vec4<f32>, 4>; // acc[r][k]: row n0 + r, column i0 + k
+  var acc: array<vec4<f32>, 4>; // acc[r][k]: row n0 + r, column i0 + k; from dx when accumulating
+  for (var r = 0u; r < 4u; r++) {
+    for (var k = 0u; k < 4u; k++) {
+      if (params.accumulate != 0u && n0 + r < params.N && i0 + k < params.I) {
+        acc[r][k] = dx[(params.dxRow0 + n0 + r) * params.I + i0 + k];
+      }
+    }
+  }
   let lastN = params.N - 1u;
   let rows = vec4<u32>(min(n0, lastN), min(n0 + 1u, lastN), min(n0 + 2u, lastN), min(n0 + 3u, lastN)) * params.ldy + params.dyOff;
   let cols = vec4<u32>(i0, min(i0 + 1u, params.I - 1u), min(i0 + 2u, params.I - 1u), min(i0 + 3u, params.I - 1u));
@@ -46,7 +55,7 @@ export const matmulBackwardX = defineKernel({
       let i = i0 + k;
       if (i >= params.I) { break; }
       let at = (params.dxRow0 + n) * params.I + i;
-      if (params.accumulate != 0u) { dx[at] = dx[at] + acc[r][k]; } else { dx[at] = acc[r][k]; }
+      dx[at] = acc[r][k];
     }
   }`,
 });
@@ -62,7 +71,12 @@ export const matmulBackwardW = defineKernel({
   let i0 = gid.x * 4u;
   let o0 = wg.y * 4u;
   if (i0 >= params.I) { return; }
-  var acc: array<vec4<f32>, 4>; // acc[r][k]: output o0 + r, input i0 + k
+  var acc: array<vec4<f32>, 4>; // acc[r][k]: output o0 + r, input i0 + k, from dw
+  for (var r = 0u; r < 4u; r++) {
+    for (var k = 0u; k < 4u; k++) {
+      if (o0 + r < params.O && i0 + k < params.I) { acc[r][k] = dw[(o0 + r) * params.I + i0 + k]; }
+    }
+  }
   let lastO = params.O - 1u;
   let os = vec4<u32>(min(o0, lastO), min(o0 + 1u, lastO), min(o0 + 2u, lastO), min(o0 + 3u, lastO)) + params.dyOff;
   let cols = vec4<u32>(i0, min(i0 + 1u, params.I - 1u), min(i0 + 2u, params.I - 1u), min(i0 + 3u, params.I - 1u));
@@ -82,7 +96,7 @@ export const matmulBackwardW = defineKernel({
       let i = i0 + k;
       if (i >= params.I) { break; }
       let at = o * params.I + i;
-      dw[at] = dw[at] + acc[r][k];
+      dw[at] = acc[r][k];
     }
   }`,
 });

@@ -20,10 +20,12 @@
  */
 import { defineKernel } from "../../engine/kernel.ts";
 import {
-  addDwTile,
   backwardW,
   backwardXOnW,
   forwardOnWt,
+  startAtDwTile,
+  startAtDxTile,
+  storeDwTile,
   storeDxTile,
   storeForwardTile,
   TILE,
@@ -51,8 +53,8 @@ const laneStart = (cols4: string, nRows: string, rowBase: string): string => /* 
 }; }`;
 
 /** acc[r][c] += A(r, k)·B(k, c): each lane loads its own rows' A (aAt, with OWN for own[t]), row r comes from lane r % LANES. */
-const laneLoop = (count: string, aAt: string, bAt: string): string => /* wgsl */ `
-  var acc: array<array<vec4<f32>, CV>, RN>;
+const laneLoop = (count: string, aAt: string, bAt: string, start = ""): string => /* wgsl */ `
+  var acc: array<array<vec4<f32>, CV>, RN>;${start}
   for (var k = 0u; k < ${count}; k++) {
     var bv: array<vec4<f32>, CV>;
     for (var c = 0u; c < CV; c++) { bv[c] = ${bAt}; }
@@ -87,7 +89,7 @@ export const matmulBackwardXLanes = defineKernel({
   wgsl: /* wgsl */ `
   let I4 = params.I / 4u;
   ${laneStart("I4", "params.N", "ROW * params.ldy + params.dyOff")}
-  ${laneLoop("params.O", "dy[OWN + k]", "w[k * I4 + col[c]]")}
+  ${laneLoop("params.O", "dy[OWN + k]", "w[k * I4 + col[c]]", startAtDxTile(inArray))}
   ${storeDxTile(inArray)}`,
 });
 
@@ -103,6 +105,6 @@ export const matmulBackwardWLanes = defineKernel({
   wgsl: /* wgsl */ `
   let I4 = params.I / 4u;
   ${laneStart("I4", "params.O", "params.dyOff + ROW")}
-  ${laneLoop("params.N", "dy[k * params.ldy + OWN]", "x[(params.xRow0 + k) * I4 + col[c]]")}
-  ${addDwTile(inArray)}`,
+  ${laneLoop("params.N", "dy[k * params.ldy + OWN]", "x[(params.xRow0 + k) * I4 + col[c]]", startAtDwTile(inArray))}
+  ${storeDwTile(inArray)}`,
 });

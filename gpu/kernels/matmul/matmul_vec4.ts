@@ -10,6 +10,8 @@
  *   forward:    y[n, yOff + o] = Σ_i x[xRow0 + n, i]·Wᵀ[i, o] (+ b[bOff + o]) (+ res[n, yOff + o])
  *   backward x: dx[dxRow0 + n, i] (+)= Σ_o dy[n, dyOff + o]·W[o, i]
  *   backward W: dW[o, i] += Σ_n dy[n, dyOff + o]·x[xRow0 + n, i]
+ * A backward sum that adds to its output starts at the output's value (dW, and dx when accumulating),
+ * so a sum split over dispatches (binding views, logits chunks) is the same chain of additions.
  * Every output sums its products in index order, as the scalar kernels of matmul.ts and
  * matmul_backward.ts do, so both give the same bits. Needs O, ldy, yOff, bOff (forward) or I
  * (backward) divisible by 4; recordLinear falls back to the scalar kernels otherwise.
@@ -36,8 +38,8 @@ const named: TileAt = (r, c) => `acc${r}_${c}`;
  * acc[r][c] arrays 4× slower there (4.0 against 16.3 GFLOP/s at 1024² in a raw harness); Tint
  * compiles both alike.
  */
-const flatLoop = (count: string, a: (r: number) => string, b: (c: number) => string): string => /* wgsl */ `
-  ${ROWS.flatMap((r) => COLS.map((c) => `var ${named(r, c)} = vec4<f32>(0.0);`)).join(" ")}
+const flatLoop = (count: string, a: (r: number) => string, b: (c: number) => string, start = ""): string => /* wgsl */ `
+  ${ROWS.flatMap((r) => COLS.map((c) => `var ${named(r, c)} = vec4<f32>(0.0);`)).join(" ")}${start}
   for (var k = 0u; k < ${count}; k++) {
     ${COLS.map((c) => `let b${c} = ${b(c)};`).join(" ")}
     ${
@@ -65,11 +67,19 @@ const eachInside = (rows: string, cols4: string, body: (r: number, c: number) =>
   }`)
   ).join("");
 
-/** dW's tile added into dw (O, I/4 vec4), rows past O and columns past I4 left out. */
-export const addDwTile = (acc: TileAt): string =>
+/**
+ * The accumulators start at dw's tile (O, I/4 vec4), and the sum runs on from there: dW += Σ_n as one
+ * chain of additions, so rows n split over dispatches (logits chunks, micro-batches) give the same
+ * bits as one dispatch over all of them. Rows past O and columns past I4 stay zero.
+ */
+export const startAtDwTile = (acc: TileAt): string =>
   eachInside("params.O", "I4", (r, c) => `
-    let at = (r0 + ${r}u) * I4 + c0 + ${c}u;
-    dw[at] = dw[at] + ${acc(r, c)};`);
+    ${acc(r, c)} = dw[(r0 + ${r}u) * I4 + c0 + ${c}u];`);
+
+/** dW's tile written back into dw (its sum started at dw: startAtDwTile), rows past O and columns past I4 left out. */
+export const storeDwTile = (acc: TileAt): string =>
+  eachInside("params.O", "I4", (r, c) => `
+    dw[(r0 + ${r}u) * I4 + c0 + ${c}u] = ${acc(r, c)};`);
 
 /** The forward's tile written to y (N, ldy) at yOff, with bias and residual; rows past N and columns past O4 left out. */
 export const storeForwardTile = (acc: TileAt): string =>
@@ -80,11 +90,18 @@ export const storeForwardTile = (acc: TileAt): string =>
     if (params.useRes != 0u) { v += res[at]; }
     y[at] = v;`);
 
-/** dx's tile written (or added) at rows dxRow0 + n; rows past N and columns past I4 left out. */
+/**
+ * With \`accumulate\`, the accumulators start at dx's tile (rows dxRow0 + n) and the sum over o runs on
+ * from there, so W's rows split into binding views (dispatched in order) give one dispatch's bits.
+ */
+export const startAtDxTile = (acc: TileAt): string =>
+  eachInside("params.N", "I4", (r, c) => `
+    if (params.accumulate != 0u) { ${acc(r, c)} = dx[(params.dxRow0 + r0 + ${r}u) * I4 + c0 + ${c}u]; }`);
+
+/** dx's tile written at rows dxRow0 + n (its sum started at dx when accumulating); rows past N and columns past I4 left out. */
 export const storeDxTile = (acc: TileAt): string =>
   eachInside("params.N", "I4", (r, c) => `
-    let at = (params.dxRow0 + r0 + ${r}u) * I4 + c0 + ${c}u;
-    if (params.accumulate != 0u) { dx[at] = dx[at] + ${acc(r, c)}; } else { dx[at] = ${acc(r, c)}; }`);
+    dx[(params.dxRow0 + r0 + ${r}u) * I4 + c0 + ${c}u] = ${acc(r, c)};`);
 
 /**
  * The tile, the workgroup of 8, and the grid over (cols/4 in CV vec4 columns, rows in RN rows),
@@ -150,7 +167,7 @@ export const matmulBackwardXVec4 = defineKernel({
   wgsl: /* wgsl */ `
   let I4 = params.I / 4u;
   ${tileStart("I4", "params.N", "ROW * params.ldy + params.dyOff")}
-  ${flatLoop("params.O", (r) => `dy[base${r} + k]`, (c) => `w[k * I4 + col${c}]`)}
+  ${flatLoop("params.O", (r) => `dy[base${r} + k]`, (c) => `w[k * I4 + col${c}]`, startAtDxTile(named))}
   ${storeDxTile(named)}`,
 });
 
@@ -165,8 +182,15 @@ export const matmulBackwardWVec4 = defineKernel({
   wgsl: /* wgsl */ `
   let I4 = params.I / 4u;
   ${tileStart("I4", "params.O", "params.dyOff + ROW")}
-  ${flatLoop("params.N", (r) => `dy[k * params.ldy + base${r}]`, (c) => `x[(params.xRow0 + k) * I4 + col${c}]`)}
-  ${addDwTile(named)}`,
+  ${
+    flatLoop(
+      "params.N",
+      (r) => `dy[k * params.ldy + base${r}]`,
+      (c) => `x[(params.xRow0 + k) * I4 + col${c}]`,
+      startAtDwTile(named),
+    )
+  }
+  ${storeDwTile(named)}`,
 });
 
 /**
@@ -188,7 +212,7 @@ export const matmulBackwardWVec4Rows = defineKernel({
   wgsl: /* wgsl */ `
   let I4 = params.I / 4u;
   ${tileOrigin("I4")}
-  ${ROWS.flatMap((r) => COLS.map((c) => `var ${named(r, c)} = vec4<f32>(0.0);`)).join(" ")}
+  ${ROWS.flatMap((r) => COLS.map((c) => `var ${named(r, c)} = vec4<f32>(0.0);`)).join(" ")}${startAtDwTile(named)}
   for (var k = 0u; k < params.N; k++) {
     ${COLS.map((c) => `let b${c} = x[(params.xRow0 + k) * I4 + col${c}];`).join(" ")}
     let a0 = (k * params.ldy + params.dyOff + r0) / 4u; // rows past O read neighbours or zeros; never written
@@ -202,5 +226,5 @@ export const matmulBackwardWVec4Rows = defineKernel({
     ).join("\n    ")
   }
   }
-  ${addDwTile(named)}`,
+  ${storeDwTile(named)}`,
 });
