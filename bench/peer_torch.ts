@@ -32,7 +32,12 @@ const PYTHON = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
 
 export const runTorchPeer = (s: TorchShape, threads = 2): Promise<TorchResult> =>
   new Promise((resolve) => {
-    const args = [SCRIPT, ...Object.entries(s).flatMap(([k, v]) => [`--${k}`, String(v)]), "--threads", String(threads)];
+    const args = [
+      SCRIPT,
+      ...Object.entries(s).flatMap(([k, v]) => [`--${k}`, String(v)]),
+      "--threads",
+      String(threads),
+    ];
     const env = { ...process.env, OMP_WAIT_POLICY: "PASSIVE", OMP_NUM_THREADS: String(threads) };
     const child = spawn(PYTHON, args, { env, stdio: ["ignore", "pipe", "pipe"] });
     let out = "", err = "";

@@ -76,7 +76,9 @@ export const measureScaleTraining = async (
     const times: number[] = [];
     let loss = NaN;
     for (let i = 0; i < steps; i++) {
-      const [r, dt] = await seconds(() => trainer.step([randomBatch(spec.vocabSize, batch * ctx)], batch, ctx, HYPER)());
+      const [r, dt] = await seconds(() =>
+        trainer.step([randomBatch(spec.vocabSize, batch * ctx)], batch, ctx, HYPER)()
+      );
       if (E.isLeft(r)) fail(r.left);
       else loss = r.right.loss;
       times.push(dt);
@@ -103,4 +105,3 @@ export const measureScaleTraining = async (
     trainer.destroy();
   }
 };
-
