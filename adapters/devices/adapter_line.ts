@@ -30,7 +30,10 @@ export const adapterName = (r: AdapterReport): string =>
 export const apiText = (r: AdapterReport): string =>
   r.api.name === "unknown" ? "API unknown (`inheritune doctor` finds it)" : r.api.name;
 
-/** `device: Node v20.19.4 + Dawn · mesa llvmpipe: Mesa 25.0.7 (LLVM 15.0.6) · Vulkan · software adapter · kernels lanes · …`. */
+/**
+ * `device: Node v20.19.4 + Dawn · mesa llvmpipe: Mesa 25.0.7 (LLVM 15.0.6) · Vulkan · software adapter ·
+ * kernels lanes · binding 128 MiB, buffer 4096 MiB`.
+ */
 export const adapterLine = (runtime: string, r: AdapterReport, profile: KernelProfile): string =>
   [
     `device: ${runtime}`,
@@ -65,7 +68,8 @@ export const installNote = (
     ? `${runtime.webgpu} runs WebGPU on OpenGL, a fallback that trains several times slower than Vulkan`
     : `${runtime.name} found no WebGPU adapter`;
   if (!facts.debian || facts.packages === undefined) {
-    return `note: ${what}; install your distribution's Mesa Vulkan driver (lavapipe, Mesa >= 24) or your GPU's Vulkan driver, then run \`inheritune doctor\``;
+    return `note: ${what}; install your distribution's Mesa Vulkan driver (lavapipe, Mesa >= 24)` +
+      " or your GPU's Vulkan driver, then run `inheritune doctor`";
   }
   const mesa = facts.packages["mesa-vulkan-drivers"] ?? null, loader = facts.packages["libvulkan1"] ?? null;
   if (mesa === null || loader === null) {
@@ -74,7 +78,9 @@ export const installNote = (
       ` (Debian 12: ${BACKPORTS}, for the Mesa >= 24 Dawn needs; .ci/install-system.sh does both)`;
   }
   if (runtime.webgpu === "Dawn" && major(mesa) < 24) {
-    return `note: ${what}; Mesa ${mesa} is older than the 24 Dawn needs: ${BACKPORTS} (.ci/install-system.sh adds the suite)`;
+    return `note: ${what}; Mesa ${mesa} is older than the 24 Dawn needs: ${BACKPORTS}` +
+      " (.ci/install-system.sh adds the suite)";
   }
-  return `note: ${what}, though mesa-vulkan-drivers ${mesa} is installed; \`vulkaninfo --summary\` and \`inheritune doctor\` show what each runtime sees`;
+  return `note: ${what}, though mesa-vulkan-drivers ${mesa} is installed;` +
+    " `vulkaninfo --summary` and `inheritune doctor` show what each runtime sees";
 };

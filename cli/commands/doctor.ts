@@ -69,7 +69,8 @@ const runtimeText = (r: RuntimeSeen): string[] => {
       has("timestamp-query")
     }`,
     `  limits    binding ${mib(l.maxStorageBufferBindingSize)}, buffer ${mib(l.maxBufferSize)}, ` +
-    `${l.maxComputeInvocationsPerWorkgroup} invocations/workgroup, ${l.maxComputeWorkgroupStorageSize} B workgroup memory, ` +
+    `${l.maxComputeInvocationsPerWorkgroup} invocations/workgroup, ` +
+    `${l.maxComputeWorkgroupStorageSize} B workgroup memory, ` +
     `${l.maxStorageBuffersPerShaderStage} storage buffers/stage`,
     `  kernels   ${r.kernels} (lanes probe: ${r.lanes === null ? "not run" : yes(r.lanes)})`,
   ];
