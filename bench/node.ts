@@ -7,6 +7,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { getNodeDevice } from "../adapters/devices/webgpu_node.ts";
+import { runtimeLabel } from "../adapters/devices/adapter_line.ts";
 import { benchTable } from "./report.ts";
 import { benchOptions, ProfileArg, runBench } from "./run.ts";
 
@@ -33,7 +34,7 @@ try {
   };
   const result = await runBench(
     dev.right,
-    `node ${process.version}`,
+    runtimeLabel({ name: "Node", version: process.version, webgpu: "Dawn" }),
     benchOptions(flags, (line) => void process.stderr.write(`${line}\n`)),
   );
   if (E.isLeft(result)) throw new Error(`${result.left.message}\n---> HINT: ${result.left.hint}`);

@@ -9,6 +9,7 @@ import * as t from "io-ts";
 import { loadavg } from "node:os";
 import type { AcquiredDevice } from "../adapters/devices/webgpu_device.ts";
 import { describeAdapter } from "../adapters/devices/webgpu_info.ts";
+import { adapterLine } from "../adapters/devices/adapter_line.ts";
 import { type AppError, appError } from "../core/errors.ts";
 import type { Gpt2Spec } from "../core/model/spec.ts";
 import { createKernelCache, KERNEL_PROFILES, type KernelProfile, probeLanes, profileFor } from "../gpu/mod.ts";
@@ -132,7 +133,7 @@ export const runBench = async (
   }
   const configs = await loadConfigs(), load0 = loadavg()[0]!;
   if (E.isLeft(configs)) return configs;
-  o.log(`adapter: ${describeAdapter(acquired.info)}; kernels: ${profile}`);
+  o.log(adapterLine(runtime, acquired.info, profile));
   const matmul = [];
   for (const n of [256, 512, 1024]) {
     matmul.push({ n, gflops: await matmulGflops(cache, profile, n, n, n, o.minMs) });

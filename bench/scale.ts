@@ -66,7 +66,11 @@ const dirBytes = async (dir: string, files: ReadonlyArray<string>): Promise<numb
 
 const lean = (p: ProcessMeasure): ProcessMeasure => ({ ...p, stdout: p.stdout.length > 2000 ? "" : p.stdout });
 
-const measureModel = async (m: ScaleModel, tmp: string, o: ScaleOptions & { readonly cli: string }): Promise<ScaleRow> => {
+const measureModel = async (
+  m: ScaleModel,
+  tmp: string,
+  o: ScaleOptions & { readonly cli: string },
+): Promise<ScaleRow> => {
   const dir = join(tmp, m.name), half = join(tmp, `${m.name}-half`);
   try {
     o.log(`scale: writing a random ${m.name} (${m.dtype})`);
@@ -99,7 +103,9 @@ const DEFAULT_CLI = fileURLToPath(new URL("../dist/inheritune.mjs", import.meta.
 
 export const runScaleBench = async (opts: ScaleOptions): Promise<ScaleResult> => {
   const o = { ...opts, cli: opts.cli ?? DEFAULT_CLI };
-  if (!existsSync(o.cli)) throw new Error(`Cannot run bench --scale: no CLI bundle at ${o.cli}; run npm run build first`);
+  if (!existsSync(o.cli)) {
+    throw new Error(`Cannot run bench --scale: no CLI bundle at ${o.cli}; run npm run build first`);
+  }
   const tmp = await mkdtemp(join(tmpdir(), "inheritune-scale-"));
   try {
     const rows: ScaleRow[] = [];

@@ -4,6 +4,8 @@
  * @module
  */
 import { getDenoDevice } from "../adapters/devices/webgpu_deno.ts";
+import { systemFacts } from "../adapters/devices/system_probe.ts";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Io } from "./io.ts";
 import { main } from "./main.ts";
@@ -14,13 +16,26 @@ const writeAll = (w: { writeSync(p: Uint8Array): number }, s: string) => {
   while (b.length > 0) b = b.subarray(w.writeSync(b));
 };
 
+const root = fileURLToPath(new URL("../", import.meta.url)), bundle = `${root}dist/inheritune.mjs`;
+
 const io: Io = {
   out: (s) => writeAll(Deno.stdout, s),
   err: (s) => writeAll(Deno.stderr, s),
   now: () => Date.now(),
   getDevice: () => getDenoDevice(),
-  assets: fileURLToPath(new URL("../assets/", import.meta.url)),
+  assets: `${root}assets/`,
   isTTY: Deno.stdout.isTerminal(),
+  runtime: { name: "Deno", version: Deno.version.deno, webgpu: "wgpu" },
+  facts: systemFacts,
+  self: () => ({
+    present: true,
+    name: "Deno",
+    argv: [Deno.execPath(), "run", "--allow-all", fileURLToPath(import.meta.url)],
+  }),
+  peer: () =>
+    existsSync(bundle)
+      ? { present: true, name: "Node", argv: ["node", bundle] }
+      : { present: false, name: "Node", why: `${bundle} is not built (npm run build)` },
 };
 
 Deno.exit(await main(Deno.args, io));

@@ -16,6 +16,7 @@ import { runTokenize, tokenizeCommand } from "./commands/tokenize.ts";
 import { runTrain, trainCommand } from "./commands/train.ts";
 import { evalCommand, runEval } from "./commands/eval.ts";
 import { benchCommand, runBenchCommand } from "./commands/bench.ts";
+import { doctorCommand, runDoctorCommand } from "./commands/doctor.ts";
 import type { Io } from "./io.ts";
 
 interface Command {
@@ -34,6 +35,7 @@ const commands: ReadonlyArray<Command> = [
   { spec: compareCommand as CommandSpec<unknown>, run: runCompare },
   { spec: growCommand as CommandSpec<unknown>, run: runGrow },
   { spec: analyzeCommand as CommandSpec<unknown>, run: runAnalyze },
+  { spec: doctorCommand as CommandSpec<unknown>, run: runDoctorCommand },
 ];
 
 const overview = (): string =>

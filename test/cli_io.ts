@@ -17,6 +17,11 @@ export const runCli = async (argv: ReadonlyArray<string>) => {
     getDevice: () => async () => E.left(deviceError("NoAdapter", "Cannot get a WebGPU adapter: none in this test")),
     assets: fileURLToPath(new URL("../assets/", import.meta.url)),
     isTTY: false,
+    runtime: { name: "Node", version: "test", webgpu: "Dawn" },
+    // a machine with nothing to install, so no install note joins the no-adapter note
+    facts: async () => ({ platform: "test", debian: false, packages: undefined }),
+    self: () => ({ present: false, name: "Node", why: "in-process test" }),
+    peer: () => ({ present: false, name: "Deno", why: "in-process test" }),
   };
   const code = await main(argv, io);
   return { code, out, err };

@@ -22,6 +22,9 @@ import { type MemoryMeter, meterBuffers } from "./buffer_meter.ts";
 import type { TrainerFactory } from "../train/loop.ts";
 import { watchDeviceLoss, watchEvaluatorLoss } from "./device_loss.ts";
 import type { AcquiredDevice, DeviceError } from "./webgpu_device.ts";
+import { adapterLine, installNote, noAdapterLine, type RuntimeInfo, runtimeLabel } from "./adapter_line.ts";
+import type { SystemFacts } from "./system_probe.ts";
+import type { AdapterReport } from "./webgpu_info.ts";
 
 export const BackendArg = t.keyof({ webgpu: null, cpu: null }, "webgpu | cpu");
 export type BackendArg = t.TypeOf<typeof BackendArg>;
@@ -37,13 +40,27 @@ export type Backend =
     readonly meter: MemoryMeter;
   };
 
-/** Where a device comes from (the runtime's shim) and where a fallback note goes (stderr). */
+/**
+ * Where a device comes from (the runtime's shim), which runtime it is, where the adapter line and notes
+ * go (stderr), and the system facts an install note needs (asked only when one may be due).
+ */
 export interface DeviceSource {
   readonly getDevice: () => TE.TaskEither<DeviceError, AcquiredDevice>;
   readonly note: (line: string) => void;
+  readonly runtime: RuntimeInfo;
+  readonly facts: () => Promise<SystemFacts>;
 }
 
-/** Runs `body` on the chosen backend and releases the device afterwards, whatever happens. */
+const noteInstall = async (src: DeviceSource, found: AdapterReport | "none"): Promise<void> => {
+  const line = installNote(src.runtime, found, await src.facts());
+  if (line !== undefined) src.note(`${line}\n`);
+};
+
+/**
+ * Runs `body` on the chosen backend and releases the device afterwards, whatever happens. Before it,
+ * one line names the runtime, adapter, API, kernel family and limits (adapter_line.ts), or says that
+ * there is no adapter; a note follows when a faster adapter could be installed.
+ */
 export const withBackend = async <A>(
   src: DeviceSource,
   wanted: BackendArg | undefined,
@@ -53,7 +70,8 @@ export const withBackend = async <A>(
   const dev = await src.getDevice()();
   if (E.isLeft(dev)) {
     if (wanted === "webgpu") return dev;
-    src.note(`note: no WebGPU adapter (${dev.left.message}); computing on the CPU reference\n`);
+    src.note(`${noAdapterLine(runtimeLabel(src.runtime), dev.left.message)}\n`);
+    await noteInstall(src, "none");
     return body({ _tag: "cpu" });
   }
   try {
@@ -61,6 +79,8 @@ export const withBackend = async <A>(
     // rows through subgroups where the probe allows), tiled on GPUs.
     const meter = meterBuffers(dev.right.device), kernels = createKernelCache(dev.right.device), info = dev.right.info;
     const profile = profileFor(info, info.isCpu && await probeLanes(kernels));
+    src.note(`${adapterLine(runtimeLabel(src.runtime), info, profile)}\n`);
+    await noteInstall(src, info);
     return await body({ _tag: "webgpu", acquired: dev.right, kernels, profile, meter });
   } finally {
     dev.right.release();

@@ -1,9 +1,10 @@
 /**
  * What adapter we run on: vendor, architecture, device, description, whether it is a CPU
  * (fallback) adapter such as Mesa's lavapipe (llvmpipe), the features we turned on, and the
- * limits that shape the engine.
+ * limits that shape the engine, and the native API under it (graphics_api.ts; the runtime shims fill it in).
  * @module
  */
+import { type ApiFinding, unknownApi } from "./graphics_api.ts";
 
 export const KEY_LIMITS = [
   "maxStorageBufferBindingSize",
@@ -28,7 +29,13 @@ export interface AdapterReport {
   readonly isCpu: boolean;
   /** adapter.info.isFallbackAdapter (or the older adapter.isFallbackAdapter); undefined when neither exists. */
   readonly isFallbackAdapter: boolean | undefined;
+  /** The features turned on for our device (those of DEFAULT_FEATURES the adapter has). */
   readonly features: readonly string[];
+  /** Every feature the adapter offers. */
+  readonly adapterFeatures: readonly string[];
+  /** adapter.info's subgroup size range, where the runtime gives one. */
+  readonly subgroupSizes: { readonly min: number; readonly max: number } | undefined;
+  readonly api: ApiFinding;
   readonly limits: Readonly<Record<KeyLimit, number>>;
 }
 
@@ -40,6 +47,8 @@ interface InfoLike {
   device?: string;
   description?: string;
   isFallbackAdapter?: boolean;
+  subgroupMinSize?: number;
+  subgroupMaxSize?: number;
 }
 
 /** Reads the adapter's info and the device's granted features and limits. */
@@ -58,6 +67,11 @@ export const reportAdapter = (adapter: GPUAdapter, device: GPUDevice): AdapterRe
     isCpu: fallback === true || CPU_NAMES.test(`${dev} ${description} ${architecture}`),
     isFallbackAdapter: fallback,
     features: [...device.features].map(String).sort(),
+    adapterFeatures: [...adapter.features].map(String).sort(),
+    subgroupSizes: typeof info.subgroupMinSize === "number" && typeof info.subgroupMaxSize === "number"
+      ? { min: info.subgroupMinSize, max: info.subgroupMaxSize }
+      : undefined,
+    api: unknownApi("the runtime's adapter info does not say"),
     limits,
   };
 };

@@ -11,6 +11,7 @@ import { benchOptions, ProfileArg, runBench } from "../../bench/run.ts";
 import type { AppError } from "../../core/errors.ts";
 import type { CommandSpec } from "../args.ts";
 import type { Io } from "../io.ts";
+import { runtimeLabel } from "../../adapters/devices/adapter_line.ts";
 
 const BenchArgs = t.partial({ json: t.boolean, quick: t.boolean, "no-peers": t.boolean, profile: ProfileArg });
 
@@ -32,7 +33,7 @@ export const runBenchCommand = async (a: t.TypeOf<typeof BenchArgs>, io: Io): Pr
   const dev = await io.getDevice()();
   if (E.isLeft(dev)) return dev;
   try {
-    const runtime = "Deno" in globalThis ? "deno" : `node ${typeof process === "undefined" ? "" : process.version}`;
+    const runtime = runtimeLabel(io.runtime);
     const flags = {
       quick: a.quick === true,
       noPeers: a["no-peers"] === true,

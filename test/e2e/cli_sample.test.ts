@@ -32,7 +32,7 @@ describe("inheritune sample", () => {
     const r = await runCli(["sample", STORIES_BIN, "--temperature", "0", "--max-new-tokens", "5"]);
     expect(r.code).toBe(0);
     expect(r.err).toMatch(
-      /^note: no WebGPU adapter \(Cannot get a WebGPU adapter: none in this test\); computing on the CPU reference\n$/,
+      /^note: Node test \+ Dawn has no WebGPU adapter \(Cannot get a WebGPU adapter: none in this test\); computing on the CPU reference\n$/,
     );
     expect(r.out).toMatch(/^Once upon a time/);
   });

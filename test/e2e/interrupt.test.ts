@@ -57,7 +57,9 @@ test("SIGINT during train saves a checkpoint and exits non-zero; --resume contin
   const cut = join(freshDir(), "run"), whole = join(freshDir(), "run");
   const r = await interruptAfter([...base, "--out", cut], 3);
   expect(r.code).toBe(1);
-  const err = r.stderr.split("\n").filter((l) => l !== "" && !l.startsWith("Warning: maxDynamic"));
+  const err = r.stderr.split("\n").filter((l) =>
+    l !== "" && !l.startsWith("Warning: maxDynamic") && !l.startsWith("device: ")
+  );
   expect(err[0]).toMatch(/^error: Cannot finish training: interrupted after step (\d+) of 32$/);
   const step = Number(/after step (\d+)/.exec(err[0]!)![1]);
   const resumed = await nodeCli([...base, "--out", cut, "--resume"]);
