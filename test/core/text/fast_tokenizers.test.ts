@@ -12,15 +12,15 @@ import gpt3 from "gpt-3-encoder";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect } from "vitest";
-import { decodeGpt2Tokenizer } from "../../adapters/tokenizers/gpt2.ts";
-import { decodeHfTokenizer } from "../../adapters/tokenizers/hf.ts";
-import { byteBpeReference } from "../../core/text/byte_bpe_reference.ts";
-import { byteBpeTokenizer } from "../../core/text/byte_bpe.ts";
-import { scoreBpeEncoder } from "../../core/text/score_bpe.ts";
-import { scoreBpeReference } from "../../core/text/score_bpe_reference.ts";
-import { STORIES_TOK, TINY656K_DIR, TINYSTORIES_TEXT } from "../assets.ts";
-import { ROOT } from "../runtimes.ts";
-import { right } from "../tmp.ts";
+import { decodeGpt2Tokenizer } from "../../../adapters/tokenizers/gpt2.ts";
+import { decodeHfTokenizer } from "../../../adapters/tokenizers/hf.ts";
+import { byteBpeReference } from "../../../core/text/byte_bpe_reference.ts";
+import { byteBpeTokenizer } from "../../../core/text/byte_bpe.ts";
+import { scoreBpeEncoder } from "../../../core/text/score_bpe.ts";
+import { scoreBpeReference } from "../../../core/text/score_bpe_reference.ts";
+import { STORIES_TOK, TINY656K_DIR, TINYSTORIES_TEXT } from "../../assets.ts";
+import { ROOT } from "../../runtimes.ts";
+import { right } from "../../tmp.ts";
 
 const none = { bos: false, eos: false };
 const PARTS = [

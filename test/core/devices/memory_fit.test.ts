@@ -8,11 +8,11 @@
 import * as E from "fp-ts/lib/Either.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { describe, expect, it } from "vitest";
-import { guardOutOfMemory, planFits } from "../../adapters/devices/memory_fit.ts";
-import type { AdapterReport } from "../../adapters/devices/webgpu_info.ts";
-import type { Trainer } from "../../core/train/trainer.ts";
-import { trainingMemoryPlan } from "../../gpu/train/memory_plan.ts";
-import type { ModelSpec } from "../../core/model/spec.ts";
+import { guardOutOfMemory, planFits } from "../../../adapters/devices/memory_fit.ts";
+import type { AdapterReport } from "../../../adapters/devices/webgpu_info.ts";
+import type { Trainer } from "../../../core/train/trainer.ts";
+import { trainingMemoryPlan } from "../../../gpu/train/memory_plan.ts";
+import type { ModelSpec } from "../../../core/model/spec.ts";
 
 const limits = { maxBufferSize: 2 ** 31, maxStorageBufferBindingSize: 2 ** 27, minStorageBufferOffsetAlignment: 256 };
 const spec: ModelSpec = { // GPT-2 124M's first 6 blocks

