@@ -12,7 +12,7 @@ import { Tokenizer as HfTokenizer } from "@huggingface/tokenizers";
 import * as E from "fp-ts/lib/Either.js";
 import { bytesToUnicode } from "../../core/text/byte_bpe.ts";
 import { type AppError, appError } from "../../core/errors.ts";
-import { type HfBpeSpec, hfBpeEncoder } from "../../core/text/hf_bpe.ts";
+import { hfBpeEncoder, type HfBpeSpec } from "../../core/text/hf_bpe.ts";
 import { encodeViaSink, type IdSink, type SinkEncoder, type Tokenizer } from "../../core/text/tokenizer.ts";
 import { decodeHfBpeSpec } from "./hf_spec.ts";
 import { memoizeBpeModel } from "./hf_memo.ts";
@@ -93,12 +93,12 @@ const ownEngine = (json: Json, cfg: Json, spec: HfBpeSpec): E.Either<string, Eng
   for (const t of spec.added) pieces[t.id] = t.content;
   const vocab = new Map<string, number>();
   pieces.forEach((p, id) => vocab.set(p, id));
-  let hf: HfTokenizer | undefined;
+  let hf: HfTokenizer | undefined, encoder: ((text: string, sink: IdSink) => void) | undefined;
   return E.right({
     vocab,
     pieceOf: (id) => pieces[id],
     special: new Set(spec.added.filter((t) => t.special).map((t) => t.id)),
-    encodeText: hfBpeEncoder(spec),
+    encodeText: (text, sink) => (encoder ??= hfBpeEncoder(spec))(text, sink), // built on first use: not in the CLI's thread
     decodeIds: (ids) => libraryDecode(hf ??= new HfTokenizer(json, cfg))(ids),
   });
 };

@@ -38,7 +38,9 @@ const normalizerSpec = (n: unknown): Got<NormalizerSpec | null> => {
     case "StripAccents":
       return E.right({ kind: "strip_accents" });
     case "Prepend":
-      return typeof n.prepend === "string" ? E.right({ kind: "prepend", prepend: n.prepend }) : E.left("normalizer Prepend without a prepend string");
+      return typeof n.prepend === "string"
+        ? E.right({ kind: "prepend", prepend: n.prepend })
+        : E.left("normalizer Prepend without a prepend string");
     case "Strip":
       return E.right({ kind: "strip", left: n.strip_left === true, right: n.strip_right === true });
     case "Replace":

@@ -11,6 +11,7 @@
  */
 import { mergeByRank, pairTable } from "./pair_merge.ts";
 import { scanGpt2 } from "./pre_tokenize.ts";
+import { SpanMemo } from "./span_memo.ts";
 import { encodeViaSink, IdSink, joinPieces, type SinkEncoder, type Tokenizer } from "./tokenizer.ts";
 
 export const GPT2_PATTERN = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
@@ -31,16 +32,9 @@ export interface ByteBpeFiles {
   readonly eos: number;
 }
 
-/** A memo of piece → ids that starts again when full (the ids never depend on it). */
-export const pieceMemo = <V>() => {
-  const memo = new Map<string, V>();
-  return {
-    get: (k: string) => memo.get(k),
-    set: (k: string, v: V) => {
-      if (memo.size >= MEMO_LIMIT) memo.clear();
-      memo.set(k, v);
-    },
-  };
+const lazy = <A>(make: () => A): () => A => {
+  let a: A | undefined;
+  return () => (a ??= make());
 };
 
 export const byteBpeTokenizer = (files: ByteBpeFiles): Tokenizer => {
@@ -52,21 +46,20 @@ export const byteBpeTokenizer = (files: ByteBpeFiles): Tokenizer => {
   });
   const V = pieces.length, byteId = byteChar.map((c) => vocab.get(c)!);
   // A merge naming a part outside the vocabulary can never apply (every symbol is a byte's piece or a join).
-  const table = pairTable(V, files.merges.map(([a, b]) => [vocab.get(a) ?? -1, vocab.get(b) ?? -1, vocab.get(a + b) ?? -1]));
-  const utf8 = new TextEncoder(), memo = pieceMemo<Int32Array>();
+  const table = lazy(() =>
+    pairTable(V, files.merges.map(([a, b]) => [vocab.get(a) ?? -1, vocab.get(b) ?? -1, vocab.get(a + b) ?? -1]))
+  ); // built on first use: a thread that only hands documents to workers never needs it
+  const utf8 = new TextEncoder(), memo = new SpanMemo<Int32Array>(MEMO_LIMIT);
   /** One piece's ids: its bytes' ids, merged best rank first (all occurrences, left to right). */
-  const bpe = (piece: string): Int32Array => {
-    const bytes = utf8.encode(piece), s = new Int32Array(bytes.length);
+  const bpe = (text: string, a: number, b: number): Int32Array => {
+    const bytes = utf8.encode(text.slice(a, b)), s = new Int32Array(bytes.length);
     for (let i = 0; i < bytes.length; i++) s[i] = byteId[bytes[i]!]!;
-    const out = s.slice(0, mergeByRank(table, s, s.length, true));
-    memo.set(piece, out);
+    const out = s.slice(0, mergeByRank(table(), s, s.length, true));
+    memo.set(text, a, b, out);
     return out;
   };
   let sink = new IdSink();
-  const emit = (s: string, a: number, b: number) => {
-    const piece = s.slice(a, b);
-    sink.pushAll(memo.get(piece) ?? bpe(piece));
-  };
+  const emit = (s: string, a: number, b: number) => sink.pushAll(memo.get(s, a, b) ?? bpe(s, a, b));
   const encodeInto: SinkEncoder["encodeInto"] = (text, opts, into) => {
     sink = into;
     if (opts.bos) into.push(bos);

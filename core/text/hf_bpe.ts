@@ -14,9 +14,10 @@
  * the same merges in the same order on its own.
  * @module
  */
-import { bytesToUnicode, pieceMemo } from "./byte_bpe.ts";
+import { bytesToUnicode, MEMO_LIMIT } from "./byte_bpe.ts";
 import { mergeByRank, pairTable } from "./pair_merge.ts";
 import { type Emit, scanDigits, scanGpt2 } from "./pre_tokenize.ts";
+import { SpanMemo } from "./span_memo.ts";
 import type { IdSink } from "./tokenizer.ts";
 
 export type NormalizerSpec =
@@ -233,7 +234,9 @@ const bpeModel = (spec: HfBpeSpec, tokensToIds: ReadonlyMap<string, number>, fin
     if (bytes) {
       const b = utf8.encode(word);
       s = new Int32Array(b.length);
-      for (let i = 0; i < b.length; i++) s[i] = byteSym[b[i]!]! >= 0 ? byteSym[b[i]!]! : -1 - unknown.push(byteChar[b[i]!]!) + 1;
+      for (let i = 0; i < b.length; i++) {
+        s[i] = byteSym[b[i]!]! >= 0 ? byteSym[b[i]!]! : -unknown.push(byteChar[b[i]!]!);
+      }
     } else {
       const chars = Array.from(word);
       s = new Int32Array(chars.length);
@@ -265,7 +268,7 @@ export const hfBpeEncoder = (spec: HfBpeSpec): (text: string, sink: IdSink) => v
   const finalId = (t: string) => addedBy.get(t)?.id ?? tokensToIds.get(t)!;
   const model = bpeModel(spec, tokensToIds, finalId);
   const splitRaw = splitter(raw), splitNormalized = splitter(normalized);
-  const bytes = endsInByteLevel(spec.preTokenizer), memo = pieceMemo<Int32Array>();
+  const bytes = endsInByteLevel(spec.preTokenizer), memo = new SpanMemo<Int32Array>(MEMO_LIMIT);
   const pre = spec.preTokenizer === null ? null : stageOf(spec.preTokenizer);
   const wordCuts = !bytes && !spec.ignoreMerges ? markerCuts(spec) : null;
 
@@ -273,22 +276,28 @@ export const hfBpeEncoder = (spec: HfBpeSpec): (text: string, sink: IdSink) => v
   const put = (ids: Int32Array) => {
     for (let i = 0; i < ids.length; i++) {
       const v = ids[i]!;
-      if (v < UNK_BIT) [lastUnk] = [false, sink.push(v)];
-      else if (!(spec.fuseUnk && lastUnk)) [lastUnk] = [true, sink.push(v - UNK_BIT)];
+      if (v < UNK_BIT) {
+        sink.push(v);
+        lastUnk = false;
+      } else if (!(spec.fuseUnk && lastUnk)) {
+        sink.push(v - UNK_BIT);
+        lastUnk = true;
+      }
     }
   };
-  const word = (w: string) => {
-    let ids = memo.get(w);
-    if (ids === undefined) memo.set(w, ids = model.merge(w, bytes));
+  const word = (s: string, a: number, b: number) => {
+    let ids = memo.get(s, a, b);
+    if (ids === undefined) memo.set(s, a, b, ids = model.merge(s.slice(a, b), bytes));
     put(ids);
   };
   const piece = (s: string, a: number, b: number) => {
     if (b <= a) return;
     if (spec.ignoreMerges) {
-      const p = s.slice(a, b), whole = bytes ? Array.from(new TextEncoder().encode(p), (x) => BYTE_CHARS[x]).join("") : p;
+      const p = s.slice(a, b),
+        whole = bytes ? Array.from(new TextEncoder().encode(p), (x) => BYTE_CHARS[x]).join("") : p;
       if (tokensToIds.has(whole)) return put(Int32Array.of(model.emitted(whole)));
     }
-    if (wordCuts === null || b - a < CUT_MIN) return word(s.slice(a, b));
+    if (wordCuts === null || b - a < CUT_MIN) return word(s, a, b);
     wordCuts(s, a, b, word);
   };
   const encodeSection = (text: string, section: number) => {
@@ -335,22 +344,30 @@ const markerCuts = (spec: HfBpeSpec) => {
     if (p?.kind === "sequence") p.parts.forEach(visit);
   };
   visit(spec.preTokenizer);
-  const blocked = new Map<number, Set<number>>([...markers].map((m) => [m, new Set<number>()]));
+  // which[c] = 1 + the marker's index when code unit c is a marker; blocked[k] holds the characters a
+  // merge joins to marker k from the left (a flag per BMP character, a set for the rest)
+  const which = new Uint8Array(65536), list = [...markers];
+  list.forEach((m, k) => (which[m] = k + 1));
+  const blocked = list.map(() => ({ bmp: new Uint8Array(65536), astral: new Set<number>() }));
   for (const [a, b] of spec.merges) {
-    const set = blocked.get(b.charCodeAt(0));
-    if (set !== undefined && a.length > 0) set.add(a.codePointAt(a.length - (isLowSurrogate(a, a.length - 1) ? 2 : 1))!);
+    const k = which[b.charCodeAt(0)]!;
+    if (k === 0 || a.length === 0) continue;
+    const cp = a.codePointAt(a.length - (isLowSurrogate(a, a.length - 1) ? 2 : 1))!;
+    if (cp < 65536) blocked[k - 1]!.bmp[cp] = 1;
+    else blocked[k - 1]!.astral.add(cp);
   }
-  return (s: string, a: number, b: number, word: (w: string) => void) => {
+  return (s: string, a: number, b: number, word: (s: string, a: number, b: number) => void) => {
     let start = a;
     for (let i = a + 1; i < b; i++) {
-      const set = blocked.get(s.charCodeAt(i));
-      if (set === undefined) continue;
-      const prev = s.codePointAt(i - (isLowSurrogate(s, i - 1) && i - 2 >= start ? 2 : 1))!;
-      if (set.has(prev)) continue;
-      word(s.slice(start, i));
+      const k = which[s.charCodeAt(i)]!;
+      if (k === 0) continue;
+      const prev = s.codePointAt(i - (isLowSurrogate(s, i - 1) && i - 2 >= a ? 2 : 1))!;
+      const set = blocked[k - 1]!;
+      if (prev < 65536 ? set.bmp[prev] === 1 : set.astral.has(prev)) continue;
+      word(s, start, i);
       start = i;
     }
-    word(s.slice(start, b));
+    word(s, start, b);
   };
 };
 

@@ -89,7 +89,7 @@ export const scanDigits = (individual: boolean) => (s: string, start: number, en
     const digit = (x: number) => x >= 0x30 && x <= 0x39;
     const d = digit(s.charCodeAt(i));
     let q = i + 1;
-    if (!d || !individual) while (q < end && digit(s.charCodeAt(q)) === d) q++;
+    if (!d || !individual) { while (q < end && digit(s.charCodeAt(q)) === d) q++; }
     emit(s, i, q);
     i = q;
   }

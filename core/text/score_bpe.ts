@@ -13,7 +13,7 @@
  * score_bpe_reference.ts is the plain algorithm, the oracle of the tests.
  * @module
  */
-import { pieceMemo } from "./byte_bpe.ts";
+import { SpanMemo } from "./span_memo.ts";
 import { IdSink } from "./tokenizer.ts";
 
 export const BYTE0 = 3; // <0x00> is id 3 in llama2.c vocabularies
@@ -55,7 +55,7 @@ export const scoreBpeSinkEncoder = (v: ScoredVocab): (text: string, sink: IdSink
     if (!ids.has(pieceKey(p))) ids.set(pieceKey(p), id);
   });
   const adjacent = adjacentBytes(pieces), utf8 = new TextEncoder();
-  const charMemo = new Map<string, ReadonlyArray<number>>(), wordMemo = pieceMemo<Int32Array>();
+  const charMemo = new Map<string, ReadonlyArray<number>>(), wordMemo = new SpanMemo<Int32Array>(MEMO_LIMIT);
   const pairMemo = new Map<number, number>();
   const charTokens = (ch: string): ReadonlyArray<number> => {
     let got = charMemo.get(ch);
@@ -80,11 +80,11 @@ export const scoreBpeSinkEncoder = (v: ScoredVocab): (text: string, sink: IdSink
     const pl = pieces[l]!, pr = pieces[r]!;
     return pl.length > 0 && pr.length > 0 && adjacent[pl[pl.length - 1]! * 256 + pr[0]!] === 0;
   };
-  const word = (w: string): Int32Array => {
+  const word = (s: string, a: number, b: number): Int32Array => {
     const init: number[] = [];
-    for (const ch of w) for (const t of charTokens(ch)) init.push(t);
+    for (const ch of s.slice(a, b)) for (const t of charTokens(ch)) init.push(t);
     const out = mergeByScore(init, scores, joinOf);
-    wordMemo.set(w, out);
+    wordMemo.set(s, a, b, out);
     return out;
   };
   const prefix = ids.has(" ");
@@ -103,12 +103,10 @@ export const scoreBpeSinkEncoder = (v: ScoredVocab): (text: string, sink: IdSink
     let start = 0;
     for (let i = 1; i < s.length; i++) {
       if (s.charCodeAt(i) !== 0x20 || s.charCodeAt(i - 1) === 0x20 || !cutAfter(s, i)) continue;
-      const w = s.slice(start, i);
-      sink.pushAll(wordMemo.get(w) ?? word(w));
+      sink.pushAll(wordMemo.get(s, start, i) ?? word(s, start, i));
       start = i;
     }
-    const w = s.slice(start);
-    sink.pushAll(wordMemo.get(w) ?? word(w));
+    sink.pushAll(wordMemo.get(s, start, s.length) ?? word(s, start, s.length));
   };
 };
 
