@@ -350,7 +350,7 @@ const markerCuts = (spec: HfBpeSpec) => {
   list.forEach((m, k) => (which[m] = k + 1));
   const blocked = list.map(() => ({ bmp: new Uint8Array(65536), astral: new Set<number>() }));
   for (const [a, b] of spec.merges) {
-    const k = which[b.charCodeAt(0)]!;
+    const k = b.length > 0 ? which[b.charCodeAt(0)]! : 0;
     if (k === 0 || a.length === 0) continue;
     const cp = a.codePointAt(a.length - (isLowSurrogate(a, a.length - 1) ? 2 : 1))!;
     if (cp < 65536) blocked[k - 1]!.bmp[cp] = 1;
