@@ -12,7 +12,9 @@ import { Tokenizer as HfTokenizer } from "@huggingface/tokenizers";
 import * as E from "fp-ts/lib/Either.js";
 import { bytesToUnicode } from "../../core/text/byte_bpe.ts";
 import { type AppError, appError } from "../../core/errors.ts";
-import type { Tokenizer } from "../../core/text/tokenizer.ts";
+import { hfBpeEncoder, type HfBpeSpec } from "../../core/text/hf_bpe.ts";
+import { encodeViaSink, type IdSink, type SinkEncoder, type Tokenizer } from "../../core/text/tokenizer.ts";
+import { decodeHfBpeSpec } from "./hf_spec.ts";
 import { memoizeBpeModel } from "./hf_memo.ts";
 
 export const SUPPORTED_MODELS = ["BPE"] as const;
@@ -66,6 +68,58 @@ const idProblem = (json: Json): string | undefined => {
     : `token ${JSON.stringify(wrong[0])} has id ${JSON.stringify(wrong[1])}, not an integer in 0..${n - 1}`;
 };
 
+const REQUIRED = ["model", "decoder", "post_processor", "pre_tokenizer", "normalizer"];
+
+/** What the Tokenizer is built on: our encoder (hf_bpe.ts) or the library's, with the library decoding. */
+interface Engine {
+  readonly vocab: ReadonlyMap<string, number>; // every piece (added tokens included) → id
+  readonly pieceOf: (id: number) => string | undefined;
+  readonly special: ReadonlySet<number>;
+  readonly encodeText: (text: string, sink: IdSink) => void;
+  readonly decodeIds: (ids: ReadonlyArray<number>) => string;
+}
+
+const rejected = (e: unknown) => `the tokenizer library rejects it (${e instanceof Error ? e.message : String(e)})`;
+const libraryDecode = (hf: HfTokenizer) => (ids: ReadonlyArray<number>) =>
+  ids.length === 0 ? "" : hf.decode([...ids], { skip_special_tokens: true, clean_up_tokenization_spaces: false });
+
+/**
+ * Our encoder; the library is built only when a text is decoded (workers never decode, and building
+ * it costs a second copy of the vocabulary and merges).
+ */
+const ownEngine = (json: Json, cfg: Json, spec: HfBpeSpec): E.Either<string, Engine> => {
+  const pieces: string[] = [];
+  for (const [piece, id] of spec.vocab) pieces[id] = piece;
+  for (const t of spec.added) pieces[t.id] = t.content;
+  const vocab = new Map<string, number>();
+  pieces.forEach((p, id) => vocab.set(p, id));
+  let hf: HfTokenizer | undefined, encoder: ((text: string, sink: IdSink) => void) | undefined;
+  return E.right({
+    vocab,
+    pieceOf: (id) => pieces[id],
+    special: new Set(spec.added.filter((t) => t.special).map((t) => t.id)),
+    encodeText: (text, sink) => (encoder ??= hfBpeEncoder(spec))(text, sink), // built on first use: not in the CLI's thread
+    decodeIds: (ids) => libraryDecode(hf ??= new HfTokenizer(json, cfg))(ids),
+  });
+};
+
+const libraryEngine = (json: Json, cfg: Json): E.Either<string, Engine> => {
+  let hf: HfTokenizer;
+  try { // a damaged part may pass the constructor and throw on first use: use it once here
+    hf = memoizeBpeModel(new HfTokenizer(json, cfg));
+    hf.decode(hf.encode(PROBE, { add_special_tokens: false }).ids, { skip_special_tokens: true });
+  } catch (e) {
+    return E.left(rejected(e));
+  }
+  return E.right({
+    vocab: hf.get_vocab(true),
+    pieceOf: (id) => hf.id_to_token(id),
+    special: new Set([...hf.get_added_tokens_decoder()].filter(([, t]) => t.special).map(([id]) => id)),
+    encodeText: (text, sink) => sink.pushAll(hf.encode(text, { add_special_tokens: false }).ids),
+    decodeIds: libraryDecode(hf),
+  });
+};
+
 /** Build a tokenizer from parsed tokenizer.json and (possibly empty) tokenizer_config.json. */
 export const decodeHfTokenizer = (json: unknown, config: unknown, source: string): E.Either<AppError, Tokenizer> => {
   const bad = (why: string, hint = "use the tokenizer.json that came with the model") =>
@@ -86,15 +140,16 @@ export const decodeHfTokenizer = (json: unknown, config: unknown, source: string
   }
   const ids = idProblem(json);
   if (ids !== undefined) return E.left(bad(ids));
+  const missing = REQUIRED.find((k) => !(k in json));
+  if (missing !== undefined) return E.left(bad(`it has no "${missing}" entry (null when unused)`));
   const cfg = isObj(config) ? config : {};
-  let hf: HfTokenizer;
-  try { // a damaged part may pass the constructor and throw on first use: use it once here
-    hf = memoizeBpeModel(new HfTokenizer(json, cfg));
-    hf.decode(hf.encode(PROBE, { add_special_tokens: false }).ids, { skip_special_tokens: true });
-  } catch (e) {
-    return E.left(bad(`the tokenizer library rejects it (${e instanceof Error ? e.message : String(e)})`));
-  }
-  const vocab = hf.get_vocab(true);
+  const spec = decodeHfBpeSpec(json, cfg);
+  const engine = E.isRight(spec) ? ownEngine(json, cfg, spec.right) : libraryEngine(json, cfg);
+  if (E.isLeft(engine)) return E.left(bad(engine.left));
+  const { vocab, pieceOf, special, encodeText, decodeIds } = engine.right;
+  const note = E.isLeft(spec)
+    ? `tokenizer ${source}: the fast encoder does not implement its ${spec.left}; the slower library encodes it`
+    : undefined;
   let vocabSize = 0; // a loop, not Math.max(...ids): spreading a 128k vocabulary overflows the stack
   for (const id of vocab.values()) vocabSize = Math.max(vocabSize, id + 1);
   if (vocabSize === 0) return E.left(bad("its vocabulary is empty"));
@@ -106,27 +161,26 @@ export const decodeHfTokenizer = (json: unknown, config: unknown, source: string
   if (bos === undefined || eos === undefined) {
     return E.left(bad("it names no BOS token", "put tokenizer_config.json (with bos_token) beside tokenizer.json"));
   }
-  const special = new Set([...hf.get_added_tokens_decoder()].filter(([, t]) => t.special).map(([id]) => id));
   const codec = pieceCodec(json);
   const pieceBytes = (prev: number, token: number): Uint8Array => {
-    const piece = hf.id_to_token(token);
+    const piece = pieceOf(token);
     if (piece === undefined || special.has(token)) return new Uint8Array(0);
     const b = codec.bytes(piece);
     return codec.strip && prev === bos && b[0] === 0x20 ? b.subarray(1) : b;
+  };
+  const encodeInto: SinkEncoder["encodeInto"] = (text, opts, sink) => {
+    if (opts.bos) sink.push(bos);
+    encodeText(text, sink);
+    if (opts.eos) sink.push(eos);
   };
   return E.right({
     vocabSize,
     bos,
     eos,
     pieceBytes,
-    encode: (
-      text,
-      opts,
-    ) => [
-      ...(opts.bos ? [bos] : []),
-      ...hf.encode(text, { add_special_tokens: false }).ids,
-      ...(opts.eos ? [eos] : []),
-    ],
-    decode: (ids) => hf.decode([...ids], { skip_special_tokens: true, clean_up_tokenization_spaces: false }),
+    encode: encodeViaSink(encodeInto),
+    encodeInto,
+    decode: decodeIds,
+    ...(note !== undefined ? { note } : {}),
   });
 };

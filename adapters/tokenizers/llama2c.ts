@@ -10,8 +10,8 @@ import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { type AppError, appError } from "../../core/errors.ts";
-import { scoreBpeEncoder } from "../../core/text/score_bpe.ts";
-import { joinPieces, type Tokenizer } from "../../core/text/tokenizer.ts";
+import { scoreBpeSinkEncoder } from "../../core/text/score_bpe.ts";
+import { encodeViaSink, joinPieces, type SinkEncoder, type Tokenizer } from "../../core/text/tokenizer.ts";
 import { readBytes } from "../fs/files.ts";
 
 const BOS = 1, EOS = 2;
@@ -53,15 +53,14 @@ export const decodeLlama2cTokenizer = (
 };
 
 const makeTokenizer = (pieces: ReadonlyArray<Uint8Array>, scores: ReadonlyArray<number>): Tokenizer => {
-  const encodeText = scoreBpeEncoder({ pieces, scores });
+  const encodeText = scoreBpeSinkEncoder({ pieces, scores });
   const byteOf = pieces.map((p) =>
     /^<0x[0-9A-Fa-f]{2}>$/.test(latin1.decode(p)) ? parseInt(latin1.decode(p).slice(3, 5), 16) : -1
   );
-  const encode = (text: string, opts: { readonly bos: boolean; readonly eos: boolean }): number[] => {
-    const ids = encodeText(text);
-    if (opts.bos) ids.unshift(BOS);
-    if (opts.eos) ids.push(EOS);
-    return ids;
+  const encodeInto: SinkEncoder["encodeInto"] = (text, opts, sink) => {
+    if (opts.bos) sink.push(BOS);
+    encodeText(text, sink);
+    if (opts.eos) sink.push(EOS);
   };
   const pieceBytes = (prev: number, token: number): Uint8Array => {
     const p = pieces[token];
@@ -73,7 +72,8 @@ const makeTokenizer = (pieces: ReadonlyArray<Uint8Array>, scores: ReadonlyArray<
     vocabSize: pieces.length,
     bos: BOS,
     eos: EOS,
-    encode,
+    encode: encodeViaSink(encodeInto),
+    encodeInto,
     pieceBytes,
     decode: (ids) => joinPieces(tok, ids.filter((i) => i !== BOS && i !== EOS), BOS),
   };

@@ -8,3 +8,4 @@ export * from "./hf.ts";
 export * from "./llama2c.ts";
 export * from "./load.ts";
 export * from "./hf_memo.ts";
+export * from "./hf_spec.ts";

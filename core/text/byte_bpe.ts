@@ -1,18 +1,22 @@
 /**
  * GPT-2's byte-level BPE (Radford et al. 2019; openai/gpt-2 src/encoder.py), fast: split text with
- * GPT-2's regex, map each UTF-8 byte to its vocabulary id (bytes_to_unicode's stand-in character),
- * then merge adjacent ids by the rank of the pair in vocab.bpe, every occurrence of the best pair at
- * once, until no ranked pair is left. Pairs are looked up as integers (a·V + b), and each distinct
- * piece's ids are memoized: natural text repeats its pieces, so most pieces cost one Map lookup.
+ * GPT-2's pattern (scanGpt2, the regex written out as a scanner), map each UTF-8 byte to its
+ * vocabulary id (bytes_to_unicode's stand-in character), then merge adjacent ids by the rank of the
+ * pair in vocab.bpe, every occurrence of the best pair at once, until no ranked pair is left
+ * (pair_merge.ts). Each distinct piece's ids are memoized: natural text repeats its pieces, so most
+ * pieces cost one Map lookup, and ids are written into a sink, not a number[] per document.
  * byte_bpe_reference.ts is the same algorithm over strings, the oracle of the tests.
  * Decoding maps the characters back to bytes, so decode(encode(s)) = s for every string of whole code points.
  * @module
  */
-import { joinPieces, type Tokenizer } from "./tokenizer.ts";
+import { mergeByRank, pairTable } from "./pair_merge.ts";
+import { scanGpt2 } from "./pre_tokenize.ts";
+import { SpanMemo } from "./span_memo.ts";
+import { encodeViaSink, IdSink, joinPieces, type SinkEncoder, type Tokenizer } from "./tokenizer.ts";
 
 export const GPT2_PATTERN = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
 /** Pieces memoized at most; past it the memo starts again (the ids never depend on it). */
-const MEMO_LIMIT = 1 << 18;
+export const MEMO_LIMIT = 1 << 18;
 
 /** GPT-2's reversible byte → character table: printable bytes stand for themselves, the rest map to 256+. */
 export const bytesToUnicode = (): ReadonlyArray<string> => {
@@ -28,21 +32,9 @@ export interface ByteBpeFiles {
   readonly eos: number;
 }
 
-/**
- * The merges as integer pairs: (a·V + b) → rank, with the merged id at that rank. A later duplicate
- * wins, as in a Map built in rank order; a merge naming a part outside the vocabulary can never
- * apply (every symbol is a byte's piece or a merge's join), so it is left out.
- */
-const mergeTable = ({ vocab, merges }: ByteBpeFiles, V: number) => {
-  const rank = new Map<number, number>(), left = new Int32Array(merges.length), right = new Int32Array(merges.length);
-  const joined = new Int32Array(merges.length);
-  merges.forEach(([a, b], r) => {
-    const ia = vocab.get(a), ib = vocab.get(b), m = vocab.get(a + b);
-    if (ia === undefined || ib === undefined || m === undefined) return;
-    [left[r], right[r], joined[r]] = [ia, ib, m];
-    rank.set(ia * V + ib, r);
-  });
-  return { rank, left, right, joined };
+const lazy = <A>(make: () => A): () => A => {
+  let a: A | undefined;
+  return () => (a ??= make());
 };
 
 export const byteBpeTokenizer = (files: ByteBpeFiles): Tokenizer => {
@@ -52,40 +44,27 @@ export const byteBpeTokenizer = (files: ByteBpeFiles): Tokenizer => {
   vocab.forEach((id, piece) => {
     pieces[id] = piece;
   });
-  const V = pieces.length, table = mergeTable(files, V), byteId = byteChar.map((c) => vocab.get(c)!);
-  const utf8 = new TextEncoder(), memo = new Map<string, ReadonlyArray<number>>();
+  const V = pieces.length, byteId = byteChar.map((c) => vocab.get(c)!);
+  // A merge naming a part outside the vocabulary can never apply (every symbol is a byte's piece or a join).
+  const table = lazy(() =>
+    pairTable(V, files.merges.map(([a, b]) => [vocab.get(a) ?? -1, vocab.get(b) ?? -1, vocab.get(a + b) ?? -1]))
+  ); // built on first use: a thread that only hands documents to workers never needs it
+  const utf8 = new TextEncoder(), memo = new SpanMemo<Int32Array>(MEMO_LIMIT);
   /** One piece's ids: its bytes' ids, merged best rank first (all occurrences, left to right). */
-  const bpe = (piece: string): ReadonlyArray<number> => {
-    const s = Array.from(utf8.encode(piece), (b) => byteId[b]!);
-    let n = s.length;
-    for (;;) {
-      let best = Infinity;
-      for (let i = 0; i + 1 < n; i++) {
-        const r = table.rank.get(s[i]! * V + s[i + 1]!);
-        if (r !== undefined && r < best) best = r;
-      }
-      if (best === Infinity) break;
-      const a = table.left[best]!, b = table.right[best]!, m = table.joined[best]!;
-      let w = 0;
-      for (let i = 0; i < n; i++) {
-        if (i + 1 < n && s[i] === a && s[i + 1] === b) s[w++] = m, i++;
-        else s[w++] = s[i]!;
-      }
-      n = w;
-    }
-    s.length = n;
-    if (memo.size >= MEMO_LIMIT) memo.clear();
-    memo.set(piece, s);
-    return s;
+  const bpe = (text: string, a: number, b: number): Int32Array => {
+    const bytes = utf8.encode(text.slice(a, b)), s = new Int32Array(bytes.length);
+    for (let i = 0; i < bytes.length; i++) s[i] = byteId[bytes[i]!]!;
+    const out = s.slice(0, mergeByRank(table(), s, s.length, true));
+    memo.set(text, a, b, out);
+    return out;
   };
-  const encode = (text: string, opts: { readonly bos: boolean; readonly eos: boolean }): number[] => {
-    const ids: number[] = opts.bos ? [bos] : [];
-    for (const piece of text.match(GPT2_PATTERN) ?? []) {
-      const got = memo.get(piece) ?? bpe(piece);
-      for (let i = 0; i < got.length; i++) ids.push(got[i]!);
-    }
-    if (opts.eos) ids.push(eos);
-    return ids;
+  let sink = new IdSink();
+  const emit = (s: string, a: number, b: number) => sink.pushAll(memo.get(s, a, b) ?? bpe(s, a, b));
+  const encodeInto: SinkEncoder["encodeInto"] = (text, opts, into) => {
+    sink = into;
+    if (opts.bos) into.push(bos);
+    scanGpt2(text, 0, text.length, emit);
+    if (opts.eos) into.push(eos);
   };
   const pieceBytes = (_prev: number, token: number): Uint8Array => {
     const p = pieces[token];
@@ -95,7 +74,8 @@ export const byteBpeTokenizer = (files: ByteBpeFiles): Tokenizer => {
     vocabSize: pieces.length,
     bos,
     eos,
-    encode,
+    encode: encodeViaSink(encodeInto),
+    encodeInto,
     pieceBytes,
     decode: (ids) => joinPieces({ pieceBytes }, ids.filter((i) => i !== bos && i !== eos), -1),
   };

@@ -8,3 +8,7 @@ export * from "./byte_bpe_reference.ts";
 export * from "./score_bpe.ts";
 export * from "./score_bpe_reference.ts";
 export * from "./tokenizer.ts";
+export * from "./hf_bpe.ts";
+export * from "./pair_merge.ts";
+export * from "./pre_tokenize.ts";
+export * from "./span_memo.ts";

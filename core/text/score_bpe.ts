@@ -13,6 +13,8 @@
  * score_bpe_reference.ts is the plain algorithm, the oracle of the tests.
  * @module
  */
+import { SpanMemo } from "./span_memo.ts";
+import { IdSink } from "./tokenizer.ts";
 
 export const BYTE0 = 3; // <0x00> is id 3 in llama2.c vocabularies
 const MEMO_LIMIT = 1 << 18;
@@ -36,13 +38,24 @@ const adjacentBytes = (pieces: ReadonlyArray<Uint8Array>): Uint8Array => {
   return seen;
 };
 
+/** Token ids of `text` without BOS/EOS (the plain form of scoreBpeSinkEncoder). */
 export const scoreBpeEncoder = (v: ScoredVocab): (text: string) => number[] => {
+  const into = scoreBpeSinkEncoder(v);
+  return (text) => {
+    const sink = new IdSink(text.length + 1);
+    into(text, sink);
+    return Array.from(sink.ids.subarray(0, sink.length));
+  };
+};
+
+/** Token ids of `text` without BOS/EOS, written into a sink. */
+export const scoreBpeSinkEncoder = (v: ScoredVocab): (text: string, sink: IdSink) => void => {
   const { pieces, scores } = v, V = pieces.length, ids = new Map<string, number>();
   pieces.forEach((p, id) => {
     if (!ids.has(pieceKey(p))) ids.set(pieceKey(p), id);
   });
   const adjacent = adjacentBytes(pieces), utf8 = new TextEncoder();
-  const charMemo = new Map<string, ReadonlyArray<number>>(), wordMemo = new Map<string, ReadonlyArray<number>>();
+  const charMemo = new Map<string, ReadonlyArray<number>>(), wordMemo = new SpanMemo<Int32Array>(MEMO_LIMIT);
   const pairMemo = new Map<number, number>();
   const charTokens = (ch: string): ReadonlyArray<number> => {
     let got = charMemo.get(ch);
@@ -67,30 +80,33 @@ export const scoreBpeEncoder = (v: ScoredVocab): (text: string) => number[] => {
     const pl = pieces[l]!, pr = pieces[r]!;
     return pl.length > 0 && pr.length > 0 && adjacent[pl[pl.length - 1]! * 256 + pr[0]!] === 0;
   };
-  const word = (w: string): ReadonlyArray<number> => {
+  const word = (s: string, a: number, b: number): Int32Array => {
     const init: number[] = [];
-    for (const ch of w) for (const t of charTokens(ch)) init.push(t);
+    for (const ch of s.slice(a, b)) for (const t of charTokens(ch)) init.push(t);
     const out = mergeByScore(init, scores, joinOf);
-    if (wordMemo.size >= MEMO_LIMIT) wordMemo.clear();
-    wordMemo.set(w, out);
+    wordMemo.set(s, a, b, out);
     return out;
   };
-  return (text) => {
-    if (text.length === 0) return [];
-    const s = ids.has(" ") ? " " + text : text, out: number[] = [];
+  const prefix = ids.has(" ");
+  // Whether a cut before a space is safe after the character whose last code unit is `c` (ASCII memoized).
+  const asciiCut = new Int8Array(128).fill(-1);
+  const cutAfter = (s: string, i: number): boolean => {
+    const c = s.charCodeAt(i - 1);
+    if (c < 128 && asciiCut[c]! >= 0) return asciiCut[c] === 1;
+    const before = charTokens(lastChar(s, i)), ok = cuttable(before[before.length - 1]!, space[0]!);
+    if (c < 128) asciiCut[c] = ok ? 1 : 0;
+    return ok;
+  };
+  return (text, sink) => {
+    if (text.length === 0) return;
+    const s = prefix ? " " + text : text;
     let start = 0;
-    const flush = (end: number) => {
-      const w = s.slice(start, end), got = wordMemo.get(w) ?? word(w);
-      for (let i = 0; i < got.length; i++) out.push(got[i]!);
-      start = end;
-    };
     for (let i = 1; i < s.length; i++) {
-      if (s.charCodeAt(i) !== 0x20 || s.charCodeAt(i - 1) === 0x20) continue;
-      const before = charTokens(lastChar(s, i));
-      if (cuttable(before[before.length - 1]!, space[0]!)) flush(i);
+      if (s.charCodeAt(i) !== 0x20 || s.charCodeAt(i - 1) === 0x20 || !cutAfter(s, i)) continue;
+      sink.pushAll(wordMemo.get(s, start, i) ?? word(s, start, i));
+      start = i;
     }
-    flush(s.length);
-    return out;
+    sink.pushAll(wordMemo.get(s, start, s.length) ?? word(s, start, s.length));
   };
 };
 
@@ -109,7 +125,7 @@ const mergeByScore = (
   init: ReadonlyArray<number>,
   scores: ReadonlyArray<number>,
   joinOf: (a: number, b: number) => number,
-): ReadonlyArray<number> => {
+): Int32Array => {
   const n = init.length, tok = Int32Array.from(init), next = new Int32Array(n), prev = new Int32Array(n);
   for (let i = 0; i < n; i++) [next[i], prev[i]] = [i + 1 < n ? i + 1 : -1, i - 1];
   const heap = new PairHeap();
@@ -133,7 +149,7 @@ const mergeByScore = (
   }
   const out: number[] = [];
   for (let i = n > 0 ? 0 : -1; i >= 0; i = next[i]!) out.push(tok[i]!);
-  return out;
+  return Int32Array.from(out);
 };
 
 interface PairEntry {

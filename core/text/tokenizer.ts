@@ -15,6 +15,10 @@ export interface Tokenizer {
   readonly pieceBytes: (prev: number, token: number) => Uint8Array;
   /** The text of a whole id sequence (special tokens dropped), as the format's own decoder gives it. */
   readonly decode: (ids: ReadonlyArray<number>) => string;
+  /** The same ids as `encode`, written into a sink (fast encoders have it). */
+  readonly encodeInto?: SinkEncoder["encodeInto"];
+  /** Something the caller may want to print, e.g. that a slower fallback encodes this file. */
+  readonly note?: string;
 }
 
 /** A lone control byte (not whitespace) is not printed, as llama2.c's safe_printf. */
@@ -51,4 +55,44 @@ export const joinPieces = (tok: Pick<Tokenizer, "pieceBytes">, ids: ReadonlyArra
   const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   parts.reduce((off, p) => (all.set(p, off), off + p.length), 0);
   return new TextDecoder("utf-8", { fatal: false }).decode(all);
+};
+
+/**
+ * A growing buffer of ids, what the fast encoders write into (no number[] per document): `ids`
+ * holds `length` ids; `take` hands over a right-sized copy.
+ */
+export class IdSink {
+  ids: Uint32Array;
+  length = 0;
+  constructor(capacity = 1 << 12) {
+    this.ids = new Uint32Array(Math.max(capacity, 16));
+  }
+  private grow(need: number): void {
+    const next = new Uint32Array(Math.max(need, this.ids.length * 2));
+    next.set(this.ids.subarray(0, this.length));
+    this.ids = next;
+  }
+  push(id: number): void {
+    if (this.length === this.ids.length) this.grow(this.length + 1);
+    this.ids[this.length++] = id;
+  }
+  pushAll(ids: ArrayLike<number>): void {
+    if (this.length + ids.length > this.ids.length) this.grow(this.length + ids.length);
+    for (let i = 0; i < ids.length; i++) this.ids[this.length++] = ids[i]!;
+  }
+  take(): Uint32Array {
+    return this.ids.slice(0, this.length);
+  }
+}
+
+/** An encoder that writes into a sink (the fast path of `encodeChunk`), alongside `encode`. */
+export interface SinkEncoder {
+  readonly encodeInto: (text: string, opts: { readonly bos: boolean; readonly eos: boolean }, sink: IdSink) => void;
+}
+
+/** `encode` through `encodeInto`, for the Tokenizer interface. */
+export const encodeViaSink = (into: SinkEncoder["encodeInto"]): Tokenizer["encode"] => (text, opts) => {
+  const sink = new IdSink(text.length + 2);
+  into(text, opts, sink);
+  return Array.from(sink.ids.subarray(0, sink.length));
 };

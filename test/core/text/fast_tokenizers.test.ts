@@ -1,7 +1,7 @@
 /**
  * The fast encoders give exactly the ids of the plain references: GPT-2's byte BPE against
  * core/text/byte_bpe_reference.ts, llama2.c's score BPE against core/text/score_bpe_reference.ts,
- * and the memoized tokenizer.json model against @huggingface/tokenizers without the memo; on random
+ * GPT-2's regex scanner against the regex, and our tokenizer.json encoder against @huggingface/tokenizers; on random
  * strings built from the hard parts (unicode, whitespace runs, special-token text, byte-fallback
  * lookalikes, word markers) and on the bundled TinyStories text. The real tokenizers of
  * assets/tokenizers (copied with attribution) are checked on every machine.
@@ -15,7 +15,8 @@ import { describe, expect } from "vitest";
 import { decodeGpt2Tokenizer } from "../../../adapters/tokenizers/gpt2.ts";
 import { decodeHfTokenizer } from "../../../adapters/tokenizers/hf.ts";
 import { byteBpeReference } from "../../../core/text/byte_bpe_reference.ts";
-import { byteBpeTokenizer } from "../../../core/text/byte_bpe.ts";
+import { byteBpeTokenizer, GPT2_PATTERN } from "../../../core/text/byte_bpe.ts";
+import { scanGpt2 } from "../../../core/text/pre_tokenize.ts";
 import { scoreBpeEncoder } from "../../../core/text/score_bpe.ts";
 import { scoreBpeReference } from "../../../core/text/score_bpe_reference.ts";
 import { STORIES_TOK, TINY656K_DIR, TINYSTORIES_TEXT } from "../../assets.ts";
@@ -148,7 +149,21 @@ describe("llama2.c's score BPE, fast against the reference", () => {
   });
 });
 
-describe("tokenizer.json through the library, memoized against the library alone", () => {
+describe("GPT-2's pattern as a scanner", () => {
+  const spans = (t: string) => {
+    const out: string[] = [];
+    scanGpt2(t, 0, t.length, (x, a, b) => out.push(x.slice(a, b)));
+    return out;
+  };
+  test.prop([fc.oneof(arbText, fc.string({ unit: "binary" }))], { numRuns: 1000 })(
+    "for any string, the scanner's pieces are the regex's matches",
+    (t) => {
+      expect(spans(t)).toEqual(t.match(GPT2_PATTERN) ?? []);
+    },
+  );
+});
+
+describe("tokenizer.json through our encoder, against the library", () => {
   const files: Array<readonly [string, string]> = [["tinystories656K", join(TINY656K_DIR, "tokenizer.json")]];
   for (const n of ["tinyllama-1.1b-chat-v0.6", "smollm2-instruct", "pythia", "gpt2"]) {
     files.push([n, join(REAL, `${n}.tokenizer.json`)]);
@@ -158,11 +173,60 @@ describe("tokenizer.json through the library, memoized against the library alone
     const ours = right(decodeHfTokenizer(json, {}, path));
     const lib = new HfTokenizer(json, {});
     const libIds = (s: string) => lib.encode(s, { add_special_tokens: false }).ids;
+    test(`${name}: our encoder takes it (no fallback note)`, () => {
+      expect(ours.note).toBeUndefined();
+    });
     test.prop([arbText], { numRuns: 150 })(`${name}: for any string, the same ids as the library`, (s) => {
       expect(ours.encode(s, none)).toEqual(libIds(s));
     });
-    test(`${name}: on the bundled text, paragraph by paragraph, the same ids`, () => {
-      for (const p of paragraphs.slice(0, 100)) expect(ours.encode(p, none)).toEqual(libIds(p));
+    test.prop([arbText], { numRuns: 30 })(`${name}: with BOS and EOS asked, they wrap the library's ids`, (s) => {
+      expect(ours.encode(s, { bos: true, eos: true })).toEqual([ours.bos, ...libIds(s), ours.eos]);
+      expect(ours.encode(s, { bos: true, eos: false })).toEqual([ours.bos, ...libIds(s)]);
+    });
+    test(`${name}: on the bundled text, paragraph by paragraph, the same ids, and the library's decode`, () => {
+      for (const p of paragraphs.slice(0, 100)) {
+        const ids = ours.encode(p, none);
+        expect(ids).toEqual(libIds(p));
+        if (ids.length > 0) {
+          expect(ours.decode(ids)).toBe(
+            lib.decode([...ids], { skip_special_tokens: true, clean_up_tokenization_spaces: false }),
+          );
+        }
+      }
     });
   }
+  const tiny = (merges: unknown, extra: Record<string, unknown> = {}) => ({
+    normalizer: null,
+    pre_tokenizer: null,
+    post_processor: null,
+    decoder: null,
+    added_tokens: [{ id: 0, content: "<s>", special: true }],
+    model: {
+      type: "BPE",
+      vocab: { "<s>": 0, a: 1, b: 2, c: 3, ab: 4, bc: 5, abc: 6, aba: 7 },
+      merges,
+      unk_token: null,
+    },
+    ...extra,
+  });
+  test("a merge list ranked out of order, in either form, merges one pair at a time as the library does", () => {
+    // "ab a" ranked first: after the first "a b" merges, "ab a" applies before the second "a b" does
+    const lists = [["a bc", "b c", "a b", "ab c"], [["a", "bc"], ["b", "c"], ["a", "b"], ["ab", "c"]], ["ab a", "a b"]];
+    for (const merges of lists) {
+      const json = tiny(merges), ours = right(decodeHfTokenizer(json, {}, "tiny.json"));
+      const lib = new HfTokenizer(json, {});
+      for (const s of ["abc", "abcabc", "ababcbc", "cab", "bcbc<s>abc", "abab", "ababab"]) {
+        expect(ours.encode(s, none)).toEqual(lib.encode(s, { add_special_tokens: false }).ids);
+      }
+    }
+  });
+  test("a component we do not implement falls back to the library, with a note naming the file and the component", () => {
+    const json = tiny(["a b"], { normalizer: { type: "BertNormalizer", lowercase: true } });
+    const ours = right(decodeHfTokenizer(json, {}, "bert.json"));
+    expect(ours.note).toMatch(
+      /^tokenizer bert\.json: the fast encoder does not implement its normalizer "BertNormalizer"/,
+    );
+    const lib = new HfTokenizer(json, {});
+    expect(ours.encode("ABcab", none)).toEqual(lib.encode("ABcab", { add_special_tokens: false }).ids);
+  });
 });
