@@ -91,4 +91,10 @@ export const helpText = (cmd: CommandSpec<unknown>): string => {
     .join("\n");
 };
 
+/** A run directory's latest checkpoint instead of its exported model/ (adapters/train/run_dir.ts). */
+export const checkpointFlag = {
+  type: "boolean",
+  help: "with a run directory (train --out): its latest checkpoint instead of its finished model/",
+} as const;
+
 export const backendFlag = { type: "string", help: "webgpu | cpu (default: webgpu when an adapter exists)" } as const;

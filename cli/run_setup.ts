@@ -9,7 +9,8 @@ import * as TE from "fp-ts/lib/TaskEither.js";
 import process from "node:process";
 import { basename, join } from "node:path";
 import { readBytes } from "../adapters/fs/files.ts";
-import { loadModel, loadTokenizer, type Model } from "../adapters/formats/models.ts";
+import { loadTokenizer, type Model } from "../adapters/formats/models.ts";
+import { loadModelOrCheckpoint } from "../adapters/train/run_dir.ts";
 import { findTokenizerFiles } from "../adapters/tokenizers/load.ts";
 import { loadTrainingData } from "../adapters/data/training_data.ts";
 import type { EvaluatorFactory } from "../adapters/devices/backend.ts";
@@ -64,8 +65,9 @@ export const loadModelAndData = async (
   modelPath: string,
   dataPath: string,
   tokenizer: string | undefined,
+  checkpoint = false,
 ): Promise<E.Either<AppError, Omit<Prepared, "copies">>> => {
-  const model = await loadModel(modelPath)();
+  const model = await loadModelOrCheckpoint(modelPath, checkpoint)();
   if (E.isLeft(model)) return model;
   const tok = await loadTokenizer(model.right, tokenizer)();
   if (E.isLeft(tok)) return tok;
@@ -79,8 +81,9 @@ export const prepare = async (
   modelPath: string,
   dataPath: string,
   tokenizer: string | undefined,
+  checkpoint = false,
 ): Promise<E.Either<AppError, Prepared>> => {
-  const p = await loadModelAndData(modelPath, dataPath, tokenizer);
+  const p = await loadModelAndData(modelPath, dataPath, tokenizer, checkpoint);
   if (E.isLeft(p)) return p;
   const copies = await tokenizerCopies(p.right.model, tokenizer);
   return E.map((c: Prepared["copies"]) => ({ ...p.right, copies: c }))(copies);

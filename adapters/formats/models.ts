@@ -10,7 +10,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
-import { basename, dirname } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { type AppError, appError } from "../../core/errors.ts";
 import type { ModelSpec } from "../../core/model/spec.ts";
 import type { Weights } from "../../core/model/tensors.ts";
@@ -20,6 +20,7 @@ import { type HfHandle, openHfModel, readHfWeights } from "./hf_checkpoint.ts";
 import { decodeLlama2c } from "./llama2c.ts";
 import { AK42_MAGIC, decodeAk42 } from "./llama2c_ak42.ts";
 import { findTokenizer } from "../tokenizers/load.ts";
+import { CHECKPOINT_FILE, MODEL_DIR } from "../train/settings.ts";
 
 /** How the weights were stored: e.g. "safetensors" / "F32", "llama2.c v2" / "Q8_0 (groups of 32)". */
 export interface DiskFormat {
@@ -68,17 +69,36 @@ const loadBin = (path: string): TE.TaskEither<AppError, Model> => async () => {
   );
 };
 
-/** What a path names: an HF directory (a config.json or .safetensors inside one means the directory) or a file. */
+/**
+ * What a path names: an HF directory (a config.json or .safetensors inside one means the directory), a run
+ * directory of `train --out` (its exported model/), or a file.
+ */
 const resolve = async (path: string): Promise<E.Either<AppError, { dir?: string }>> => {
   const dir = (await isFile(path)) &&
       (basename(path) === "config.json" || path.endsWith(".safetensors") || path.endsWith(".safetensors.index.json"))
     ? dirname(path)
     : path;
-  if (await isDirectory(dir)) return E.right({ dir });
+  if (await isDirectory(dir)) return runModel(dir);
   if (!(await isFile(path))) {
     return E.left(appError("BadFile", `Cannot load model ${path}: no such file`, "check the path"));
   }
   return E.right({});
+};
+
+/** A run directory holds its exported model in model/ (adapters/train/settings.ts MODEL_DIR), once the run ends. */
+const runModel = async (dir: string): Promise<E.Either<AppError, { dir: string }>> => {
+  if (await isFile(join(dir, "config.json"))) return E.right({ dir });
+  if (await isFile(join(dir, MODEL_DIR, "config.json"))) return E.right({ dir: join(dir, MODEL_DIR) });
+  if (await isFile(join(dir, CHECKPOINT_FILE))) {
+    return E.left(
+      appError(
+        "BadFile",
+        `Cannot load the model of run ${dir}: it has a checkpoint but no ${MODEL_DIR}/ yet (the run has not finished)`,
+        "pass --checkpoint to use its latest checkpoint, or --resume the run to its end",
+      ),
+    );
+  }
+  return E.right({ dir });
 };
 
 const hfDisk = (h: HfHandle): DiskFormat => ({

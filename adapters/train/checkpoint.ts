@@ -18,7 +18,7 @@ import type { RngState } from "../../core/rng.ts";
 import { ModelSpec, specProblems } from "../../core/model/spec.ts";
 import { allTensors, paramCount, weightProblems, type Weights } from "../../core/model/tensors.ts";
 import type { OptimizerState } from "../../core/train/trainer.ts";
-import { loadSafetensors, type NamedTensor, saveSafetensors } from "../formats/safetensors.ts";
+import { loadSafetensors, loadSafetensorsHeader, type NamedTensor, saveSafetensors } from "../formats/safetensors.ts";
 import { CHECKPOINT_FILE, TrainSettings } from "./settings.ts";
 
 export { CHECKPOINT_FILE, TrainSettings } from "./settings.ts";
@@ -155,4 +155,28 @@ export const loadCheckpoint = (path: string): TE.TaskEither<AppError, Checkpoint
     loadSafetensors(path),
     TE.mapLeft((e) => bad(path, e.message.replace(/^Cannot read safetensors file [^:]*: /, ""))),
     TE.chainEitherK((f) => pipe(decodeRecord(path, f.header.metadata), E.chain((r) => assemble(path, r, f.tensors)))),
+  );
+
+/** A checkpoint's record without its tensors (the header alone): what `inspect <run>` shows. */
+export interface CheckpointRecord {
+  readonly spec: ModelSpec;
+  readonly settings: TrainSettings;
+  readonly step: number;
+  readonly tokens: number;
+  readonly valLossInitial: number;
+}
+
+export const readCheckpointRecord = (path: string): TE.TaskEither<AppError, CheckpointRecord> =>
+  pipe(
+    loadSafetensorsHeader(path),
+    TE.mapLeft((e) => bad(path, e.message.replace(/^Cannot read safetensors file [^:]*: /, ""))),
+    TE.chainEitherK((h) =>
+      E.map((r: t.TypeOf<typeof Record_>) => ({
+        spec: r.spec,
+        settings: r.settings,
+        step: r.step,
+        tokens: r.tokens,
+        valLossInitial: r.val_loss_initial,
+      }))(decodeRecord(path, h.metadata))
+    ),
   );

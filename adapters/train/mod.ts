@@ -7,5 +7,6 @@ export * from "./checkpoint.ts";
 export * from "./compare_files.ts";
 export * from "./faults.ts";
 export * from "./loop.ts";
+export * from "./run_dir.ts";
 export * from "./settings.ts";
 export * from "./setup.ts";

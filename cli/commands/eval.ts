@@ -11,7 +11,7 @@ import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import { evalStarts } from "../../core/train/batches.ts";
 import { type AppError, appError } from "../../core/errors.ts";
-import { backendFlag, type CommandSpec, PosIntArg } from "../args.ts";
+import { backendFlag, checkpointFlag, type CommandSpec, PosIntArg } from "../args.ts";
 import { BackendArg, evaluatorFactory, withBackend } from "../../adapters/devices/backend.ts";
 import { devicesOf, type Io } from "../io.ts";
 import { loadModelAndData, scoreModel } from "../run_setup.ts";
@@ -28,6 +28,7 @@ const EvalArgs = t.intersection([
     tokenizer: t.string,
     backend: BackendArg,
     json: t.boolean,
+    checkpoint: t.boolean,
   }),
 ]);
 type EvalArgs = t.TypeOf<typeof EvalArgs>;
@@ -35,7 +36,7 @@ type EvalArgs = t.TypeOf<typeof EvalArgs>;
 export const evalCommand: CommandSpec<EvalArgs> = {
   name: "eval",
   usage:
-    "eval <model> (--data <corpus> [--tokens N] [--ctx T] | --tasks t1,t2,… | --task-file F.jsonl --task-type mc|partial|completion) [--limit N] [--batch B] [--log-samples DIR] [--tokenizer F] [--backend webgpu|cpu] [--json]",
+    "eval <model> (--data <corpus> [--tokens N] [--ctx T] | --tasks t1,t2,… | --task-file F.jsonl --task-type mc|partial|completion) [--limit N] [--batch B] [--log-samples DIR] [--tokenizer F] [--backend webgpu|cpu] [--checkpoint] [--json]",
   summary:
     "Mean loss and perplexity on a corpus's validation split, or zero-shot accuracy on downstream tasks as lm-evaluation-harness scores it.",
   positionals: ["model"],
@@ -47,6 +48,7 @@ export const evalCommand: CommandSpec<EvalArgs> = {
     batch: { type: "string", help: "windows (--data) or requests (--tasks) per forward pass (default 16, 32)" },
     tokenizer: { type: "string", help: "tokenizer file, when none sits beside the model" },
     backend: backendFlag,
+    checkpoint: checkpointFlag,
     json: { type: "boolean", help: "print one JSON object" },
   },
   codec: EvalArgs,
@@ -74,7 +76,7 @@ export const runEval = async (a: EvalArgs, io: Io): Promise<E.Either<AppError, v
       ),
     );
   }
-  const p = await loadModelAndData(a.model, a.data, a.tokenizer);
+  const p = await loadModelAndData(a.model, a.data, a.tokenizer, a.checkpoint);
   if (E.isLeft(p)) return p;
   const data = p.right.data;
   const { spec, weights } = p.right.model,

@@ -10,7 +10,8 @@ import { BackendArg, withBackend } from "../../adapters/devices/backend.ts";
 import { bundledTasks, fileTask, type TaskSource } from "../../adapters/eval/bundled.ts";
 import { evaluateTasks, type TaskRun } from "../../adapters/eval/evaluate.ts";
 import { scorerFactory } from "../../adapters/eval/scorer.ts";
-import { loadModel, loadTokenizer } from "../../adapters/formats/models.ts";
+import { loadTokenizer } from "../../adapters/formats/models.ts";
+import { loadModelOrCheckpoint } from "../../adapters/train/run_dir.ts";
 import { type AppError, appError } from "../../core/errors.ts";
 import { resultsTable } from "../../core/eval/report.ts";
 import { PosIntArg } from "../args.ts";
@@ -64,12 +65,13 @@ export const runTasks = async (
     readonly batch?: number;
     readonly backend?: BackendArg;
     readonly json?: boolean;
+    readonly checkpoint?: boolean;
   },
   io: Io,
 ): Promise<E.Either<AppError, void>> => {
   const tasks = taskSources(a, io);
   if (E.isLeft(tasks)) return tasks;
-  const model = await loadModel(a.model)();
+  const model = await loadModelOrCheckpoint(a.model, a.checkpoint)();
   if (E.isLeft(model)) return model;
   const tok = await loadTokenizer(model.right, a.tokenizer)();
   if (E.isLeft(tok)) return tok;

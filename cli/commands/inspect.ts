@@ -12,17 +12,21 @@ import { type ModelHandle, openModel } from "../../adapters/formats/models.ts";
 import type { AppError } from "../../core/errors.ts";
 import { ffnDim, headDim, isTied, kvHeads } from "../../core/model/spec.ts";
 import { blockParams, globalTensors, numel, paramCount } from "../../core/model/tensors.ts";
-import type { CommandSpec } from "../args.ts";
+import { checkpointFlag, type CommandSpec } from "../args.ts";
+import { openModelOrCheckpoint, type RunInfo, runInfo } from "../../adapters/train/run_dir.ts";
 import type { Io } from "../io.ts";
 
-const InspectArgs = t.intersection([t.type({ model: t.string }), t.partial({ json: t.boolean })]);
+const InspectArgs = t.intersection([
+  t.type({ model: t.string }),
+  t.partial({ json: t.boolean, checkpoint: t.boolean }),
+]);
 
 export const inspectCommand: CommandSpec<t.TypeOf<typeof InspectArgs>> = {
   name: "inspect",
-  usage: "inspect <model> [--json]",
+  usage: "inspect <model | run dir> [--checkpoint] [--json]",
   summary: "Describe a model (llama2.c .bin or Hugging Face directory): shapes, parameters, storage.",
   positionals: ["model"],
-  flags: { json: { type: "boolean", help: "print one JSON object instead of a table" } },
+  flags: { json: { type: "boolean", help: "print one JSON object instead of a table" }, checkpoint: checkpointFlag },
   codec: InspectArgs,
 };
 
@@ -92,10 +96,57 @@ const table = (d: ReturnType<typeof describeModel>): string => {
   return `${d.source}\n${rows.map(([k, v]) => `  ${k.padEnd(22)}${v}`).join("\n")}\n`;
 };
 
+/** A run directory's settings and how far it got (adapters/train/run_dir.ts), for the table and the JSON. */
+const runFacts = (r: RunInfo) => ({
+  run: r.run,
+  finished: r.finished,
+  step: r.checkpoint.step,
+  steps: r.checkpoint.settings.steps,
+  tokens: r.checkpoint.tokens,
+  val_loss_initial: r.checkpoint.valLossInitial,
+  last_metrics: r.last,
+  settings: r.checkpoint.settings,
+});
+
+const runTable = (f: ReturnType<typeof runFacts>): string => {
+  const s = f.settings as Readonly<Record<string, unknown>>;
+  const rows: Array<[string, string]> = [
+    [
+      "progress",
+      `step ${f.step} of ${f.steps}, ${f.tokens.toLocaleString("en-US")} tokens${f.finished ? ", finished" : ""}`,
+    ],
+    [
+      "val loss",
+      `${f.val_loss_initial.toFixed(4)} at step 0${
+        f.last_metrics?.val_loss != null ? `, ${f.last_metrics.val_loss.toFixed(4)} at step ${f.last_metrics.step}` : ""
+      }`,
+    ],
+    ["settings", Object.entries(s).map(([k, v]) => `${k} ${v}`).join(", ")],
+  ];
+  return `run ${f.run}\n${rows.map(([k, v]) => `  ${k.padEnd(22)}${v}`).join("\n")}\n`;
+};
+
 export const runInspect = async (a: t.TypeOf<typeof InspectArgs>, io: Io): Promise<E.Either<AppError, void>> => {
-  const m = await openModel(a.model)(); // config and headers only: no tensor is read
+  const run = await runInfo(a.model);
+  if (E.isLeft(run)) return run;
+  const r = run.right;
+  // A run's model is described from its model/ (or its checkpoint's record when asked for, or not finished).
+  const m = r !== undefined && (a.checkpoint === true || !r.finished)
+    ? E.right({
+      source: `${a.model} (checkpoint)`,
+      spec: r.checkpoint.spec,
+      disk: { format: "inheritune checkpoint", dtype: "F32" },
+    })
+    : a.checkpoint === true
+    ? await openModelOrCheckpoint(a.model, true)() // not a run: its error
+    : await openModel(a.model)(); // config and headers only: no tensor is read
   if (E.isLeft(m)) return m;
   const d = describeModel(m.right);
-  io.out(a.json ? JSON.stringify(d, null, 2) + "\n" : table(d));
+  const facts = r === undefined ? undefined : runFacts(r);
+  io.out(
+    a.json
+      ? JSON.stringify(facts === undefined ? d : { ...d, run: facts }, null, 2) + "\n"
+      : table(d) + (facts === undefined ? "" : runTable(facts)),
+  );
   return E.right(undefined);
 };

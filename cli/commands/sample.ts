@@ -5,7 +5,8 @@
  */
 import * as t from "io-ts";
 import * as E from "fp-ts/lib/Either.js";
-import { loadModel, loadTokenizer } from "../../adapters/formats/models.ts";
+import { loadTokenizer } from "../../adapters/formats/models.ts";
+import { loadModelOrCheckpoint } from "../../adapters/train/run_dir.ts";
 import type { Model } from "../../adapters/formats/models.ts";
 import { type DecodeState, decodeStep, startDecoding } from "../../core/generate/decode.ts";
 import { type AppError, isAppError } from "../../core/errors.ts";
@@ -14,7 +15,7 @@ import { gpuDecodeStep } from "../../gpu/model/decode.ts";
 import { createGpuModel } from "../../gpu/model/model.ts";
 import { type Backend, BackendArg, withBackend } from "../../adapters/devices/backend.ts";
 import { textStream } from "../../core/text/tokenizer.ts";
-import { backendFlag, type CommandSpec, NonNegIntArg, NumberArg } from "../args.ts";
+import { backendFlag, checkpointFlag, type CommandSpec, NonNegIntArg, NumberArg } from "../args.ts";
 import { devicesOf, type Io } from "../io.ts";
 
 const Probability = t.refinement(NumberArg, (p) => p > 0 && p <= 1, "number in (0, 1]");
@@ -30,13 +31,14 @@ const SampleArgs = t.intersection([
     "top-p": Probability,
     seed: NonNegIntArg,
     backend: BackendArg,
+    checkpoint: t.boolean,
   }),
 ]);
 
 export const sampleCommand: CommandSpec<t.TypeOf<typeof SampleArgs>> = {
   name: "sample",
   usage:
-    "sample <model> [--tokenizer F] [--prompt S] [--max-new-tokens N] [--temperature T] [--top-p P] [--seed N] [--backend webgpu|cpu]",
+    "sample <model> [--tokenizer F] [--prompt S] [--max-new-tokens N] [--temperature T] [--top-p P] [--seed N] [--backend webgpu|cpu] [--checkpoint]",
   summary: "Generate text from a model (a llama2.c .bin). Temperature 0 is greedy.",
   positionals: ["model"],
   flags: {
@@ -47,6 +49,7 @@ export const sampleCommand: CommandSpec<t.TypeOf<typeof SampleArgs>> = {
     "top-p": { type: "string", help: "nucleus sampling mass (default 0.9)" },
     seed: { type: "string", help: "random seed (default: the clock)" },
     backend: backendFlag,
+    checkpoint: checkpointFlag,
   },
   codec: SampleArgs,
 };
@@ -76,7 +79,7 @@ const stepper = async (
 };
 
 export const runSample = async (a: t.TypeOf<typeof SampleArgs>, io: Io): Promise<E.Either<AppError, void>> => {
-  const model = await loadModel(a.model)();
+  const model = await loadModelOrCheckpoint(a.model, a.checkpoint)();
   if (E.isLeft(model)) return model;
   const tok = await loadTokenizer(model.right, a.tokenizer)();
   if (E.isLeft(tok)) return tok;
