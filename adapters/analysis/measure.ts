@@ -36,6 +36,8 @@ export interface GpuBackend {
 export interface AnalysisOptions {
   readonly sequences: number;
   readonly T: number;
+  /** Windows whose early exits are measured: the first ones (default all). The LM head after every block costs more than the blocks. */
+  readonly exitSequences?: number;
   /** The bytes one run of windows may hold (default RUN_BUDGET_BYTES); tests pass a small one to run window by window. */
   readonly runBytes?: number;
 }
@@ -46,6 +48,7 @@ export interface AnalysisSeconds {
   readonly runs: number; // waiting for the device (or the CPU reference's forward), net of the overlap
   readonly measures: number; // the host's spectra, column shares, influences and losses
   readonly windowsPerRun: number;
+  readonly exitSequences: number;
 }
 
 /** The bytes a run may hold: its logits, probabilities and stream (gpu/model/attention_probs.ts windowsPerRun). */
@@ -60,7 +63,13 @@ interface RunResult {
 
 interface Prober {
   readonly windowsPerRun: number;
-  run(tokens: Int32Array, targets: Int32Array, B: number, T: number): Promise<E.Either<AppError, RunResult>>;
+  run(
+    tokens: Int32Array,
+    targets: Int32Array,
+    B: number,
+    T: number,
+    exits: boolean,
+  ): Promise<E.Either<AppError, RunResult>>;
   destroy(): void;
 }
 
@@ -90,14 +99,14 @@ const cpuProber = (s: ModelSpec, w: Weights, T: number, budget: number): Prober 
     1,
     Math.floor(budget / (8 * s.nLayer * s.nHead * T * T + 4 * (s.nLayer + 1) * T * s.nEmbd)),
   ),
-  run: (tokens, targets, B, T) => {
+  run: (tokens, targets, B, T, exits) => {
     const st = forward(s, w, tokens, B, T, { stream: true }).stream!, C = s.nEmbd;
     const probs = st.slice(0, s.nLayer).map((x, k) => {
       const out = new Float64Array(B * s.nHead * T * T);
       attentionMatrices(s, w, k, x, B, T).forEach((P, i) => out.set(P, i * T * T));
       return out;
     });
-    const exitLossSums = st.slice(1).map((x) =>
+    const exitLossSums = st.slice(exits ? 1 : st.length).map((x) =>
       Array.from({ length: B }, (_, b) => {
         const logits = headLogits(s, w, x.subarray(b * T * C, (b + 1) * T * C));
         return sum(crossEntropyRows(logits, targets.subarray(b * T, (b + 1) * T), T, s.vocabSize));
@@ -111,26 +120,29 @@ const cpuProber = (s: ModelSpec, w: Weights, T: number, budget: number): Prober 
 const gpuProber = async (s: ModelSpec, w: Weights, T: number, budget: number, gpu: GpuBackend) =>
   E.map((probe: GpuBlockProbe): Prober => ({
     windowsPerRun: probe.windowsPerRun(T, budget),
-    run: async (tokens, targets, B, T) =>
+    run: async (tokens, targets, B, T, exits) =>
       E.map((r: BlockProbes): RunResult => ({
         stream: r.stream,
         probs: r.probs,
         exitLossSums: r.exitLosses.map(sum), // in index order, as the model's loss
-      }))(await probe.run(tokens, targets, B, T)()),
+      }))(await probe.run(tokens, targets, B, T, exits)()),
     destroy: probe.destroy,
   }))(await createBlockProbe(gpu.kernels, s, w, gpu.profile)());
 
 /** The per-block sums of every run so far. */
 const blockSums = (s: ModelSpec) =>
-  Array.from({ length: s.nLayer }, () => ({ attention: attentionSums(s.nHead), influence: 0, loss: 0, rows: 0 }));
+  Array.from(
+    { length: s.nLayer },
+    () => ({ attention: attentionSums(s.nHead), influence: 0, loss: 0, rows: 0, lossRows: 0 }),
+  );
 
 const addRun = (s: ModelSpec, sums: ReturnType<typeof blockSums>, r: RunResult, T: number): void =>
   sums.forEach((b, k) => {
     const rows = r.stream[k]!.length / s.nEmbd;
     addAttention(b.attention, r.probs[k]!, T);
     b.influence += rows * blockInfluence(r.stream[k]!, r.stream[k + 1]!, s.nEmbd);
-    b.loss += r.exitLossSums[k]!;
     b.rows += rows;
+    if (r.exitLossSums.length > 0) (b.loss += r.exitLossSums[k]!, b.lossRows += rows);
   });
 
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
@@ -158,19 +170,22 @@ export const analyzeBlocksTimed = async (
   const p = gpu === undefined ? E.right(cpuProber(s, w, T, budget)) : await gpuProber(s, w, T, budget, gpu);
   if (E.isLeft(p)) return p;
   const probe = p.right, per = probe.windowsPerRun, sums = blockSums(s), setup = seconds(t0);
-  const start = (b0: number) => {
-    const n = Math.min(per, B - b0);
-    return probe.run(tokens.subarray(b0 * T, (b0 + n) * T), targets.subarray(b0 * T, (b0 + n) * T), n, T);
+  // Runs of `per` windows, cut where the early exits stop.
+  const X = Math.min(B, Math.max(1, o.exitSequences ?? B)), starts: number[] = [];
+  for (let b0 = 0; b0 < B; b0 = Math.min(b0 + per, b0 < X ? X : B)) starts.push(b0);
+  const start = (j: number) => {
+    const b0 = starts[j]!, n = (starts[j + 1] ?? B) - b0;
+    return probe.run(tokens.subarray(b0 * T, (b0 + n) * T), targets.subarray(b0 * T, (b0 + n) * T), n, T, b0 < X);
   };
   let runs = 0, measures = 0;
   try {
     // The next run is submitted before this one is counted: the device computes while the host counts.
     let pending = start(0);
-    for (let b0 = 0; b0 < B; b0 += per) {
+    for (let j = 0; j < starts.length; j++) {
       const tw = performance.now(), r = await pending;
       runs += seconds(tw);
       if (E.isLeft(r)) return r;
-      if (b0 + per < B) pending = start(b0 + per);
+      if (j + 1 < starts.length) pending = start(j + 1);
       const tm = performance.now();
       addRun(s, sums, r.right, T);
       measures += seconds(tm);
@@ -182,9 +197,9 @@ export const analyzeBlocksTimed = async (
     block: k,
     ...attentionSummary(b.attention),
     influence: b.influence / b.rows,
-    earlyExitLoss: b.loss / b.rows,
+    earlyExitLoss: b.loss / b.lossRows,
   }));
-  return E.right({ blocks, seconds: { setup, runs, measures, windowsPerRun: per } });
+  return E.right({ blocks, seconds: { setup, runs, measures, windowsPerRun: per, exitSequences: X } });
 };
 
 export const analyzeBlocks = async (

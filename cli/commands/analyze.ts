@@ -27,6 +27,7 @@ const AnalyzeArgs = t.intersection([
   t.type({ model: t.string, data: t.string }),
   t.partial({
     tokens: PosIntArg,
+    "exit-tokens": PosIntArg,
     ctx: PosIntArg,
     out: t.string,
     tokenizer: t.string,
@@ -39,13 +40,17 @@ const s = (help: string) => ({ type: "string", help }) as const;
 
 export const analyzeCommand: CommandSpec<AnalyzeArgs> = {
   name: "analyze",
-  usage: "analyze <model> --data <corpus> [--tokens N] [--ctx T] [--out dir] [--backend webgpu|cpu] [--json]",
+  usage:
+    "analyze <model> --data <corpus> [--tokens N] [--exit-tokens N] [--ctx T] [--out dir] [--backend webgpu|cpu] [--json]",
   summary:
     "Measure every block: attention rank per head (lazy = 1), 90%-mass column share, block influence, early-exit loss.",
   positionals: ["model"],
   flags: {
     data: s("corpus whose held-out split is measured (required)"),
     tokens: s("held-out tokens to measure (default 3200: 32 sequences of 100)"),
+    "exit-tokens": s(
+      "of those, the first tokens whose early-exit loss is measured (default all; the LM head after every block costs more than the blocks)",
+    ),
     ctx: s("tokens per sequence (default 100, the paper's)"),
     out: s("folder for analysis.json and analysis.svg"),
     tokenizer: s("tokenizer file, when none sits beside the model"),
@@ -71,7 +76,7 @@ const table = (rows: ReadonlyArray<BlockReport>): string => {
 
 const timeLine = (backend: string, t: AnalysisSeconds): string =>
   `on ${backend}: setup ${t.setup.toFixed(1)} s, runs ${t.runs.toFixed(1)} s (${t.windowsPerRun} windows each), ` +
-  `host measures ${t.measures.toFixed(1)} s\n`;
+  `host measures ${t.measures.toFixed(1)} s; early exits on the first ${t.exitSequences} windows\n`;
 
 /** Two charts stacked: the attention and influence measures, then the early-exit loss. */
 export const analysisChart = (name: string, rows: ReadonlyArray<BlockReport>, T: number): string => {

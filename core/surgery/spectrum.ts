@@ -3,15 +3,15 @@
  * rank measure counts (core/surgery/diagnostics.ts rank90; Sanyal et al. 2024 v4, "the singular
  * values holding 90% of the energy Σσ²"). They are the eigenvalues of the Gram matrix G = P·Pᵀ
  * (P = UΣVᵀ gives G = UΣ²Uᵀ), which needs no singular vectors: G in T³/6 multiply-adds (row r of P
- * is zero past column r), Householder reduction of G to tridiagonal form (about 2T³), then the
- * implicit-shift QL iteration on the tridiagonal (O(T²)). An eigenvalue is then off by at most a
- * few T·u·σ₁² (backward stable; u = 2⁻⁵³), far below what moves a 90% share except at an exact tie.
- * About 8× faster than a full SVD by ml-matrix at T = 100 (adapters/analysis/attention_rank.ts,
- * the oracle it is checked against in props/core/spectrum.test.ts).
+ * is zero past column r), Householder reduction of G to tridiagonal form on its lower triangle
+ * (about (4/3)T³), then the implicit-shift QL iteration on the tridiagonal (O(T²)). An eigenvalue is
+ * then off by at most a few T·u·σ₁² (backward stable; u = 2⁻⁵³), far below what moves a 90% share
+ * except at an exact tie. Several times faster than ml-matrix's full SVD at T = 100
+ * (adapters/analysis/attention_rank.ts, the oracle props/core/spectrum.test.ts checks it against).
  * @module
  */
 
-/** G = P·Pᵀ of a lower-triangular P (T×T, row-major), in full symmetric storage. */
+/** The lower triangle of G = P·Pᵀ, P lower-triangular (T×T, row-major). */
 const causalGram = (P: ArrayLike<number>, T: number): Float64Array => {
   const G = new Float64Array(T * T);
   for (let r = 0; r < T; r++) {
@@ -19,14 +19,13 @@ const causalGram = (P: ArrayLike<number>, T: number): Float64Array => {
       let acc = 0;
       for (let k = 0; k <= c; k++) acc += P[r * T + k]! * P[c * T + k]!;
       G[r * T + c] = acc;
-      G[c * T + r] = acc;
     }
   }
   return G;
 };
 
 /**
- * Householder tridiagonalisation of the symmetric A (n×n, full storage, overwritten): step k maps
+ * Householder tridiagonalisation of the symmetric A (n×n, its lower triangle read and overwritten): step k maps
  * column k below the diagonal onto ±‖x‖·e₁ by H = I − β·v·vᵀ, applied as A ← H·A·H = A − v·wᵀ − w·vᵀ with
  * p = β·A·v, w = p − (β/2)(vᵀp)·v on the trailing block. Returns the diagonal d and the
  * sub-diagonal e (e[i] couples i and i + 1; e[n − 1] = 0).
@@ -47,18 +46,28 @@ const tridiagonalise = (A: Float64Array, n: number) => {
     v[k + 1] = x0 - alpha;
     for (let i = k + 2; i < n; i++) v[i] = A[i * n + k]!;
     const beta = 2 / vv;
+    // p = β·A·v from the lower triangle: each A[i][j], j < i, serves row i and row j
+    for (let i = k + 1; i < n; i++) w[i] = 0;
+    for (let i = k + 1; i < n; i++) {
+      const vi = v[i]!, row = i * n;
+      let acc = A[row + i]! * vi;
+      for (let j = k + 1; j < i; j++) {
+        const a = A[row + j]!;
+        acc += a * v[j]!;
+        w[j] = w[j]! + a * vi;
+      }
+      w[i] = w[i]! + acc;
+    }
     let vp = 0;
     for (let i = k + 1; i < n; i++) {
-      let acc = 0;
-      for (let j = k + 1; j < n; j++) acc += A[i * n + j]! * v[j]!;
-      w[i] = beta * acc;
+      w[i] = beta * w[i]!;
       vp += v[i]! * w[i]!;
     }
     const half = (beta / 2) * vp;
     for (let i = k + 1; i < n; i++) w[i] = w[i]! - half * v[i]!;
-    for (let i = k + 1; i < n; i++) {
-      const vi = v[i]!, wi = w[i]!;
-      for (let j = k + 1; j < n; j++) A[i * n + j] = A[i * n + j]! - vi * w[j]! - wi * v[j]!;
+    for (let i = k + 1; i < n; i++) { // the lower triangle of A − v·wᵀ − w·vᵀ
+      const vi = v[i]!, wi = w[i]!, row = i * n;
+      for (let j = k + 1; j <= i; j++) A[row + j] = A[row + j]! - vi * w[j]! - wi * v[j]!;
     }
   }
   if (n >= 2) {

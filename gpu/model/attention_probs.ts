@@ -35,7 +35,14 @@ export interface BlockProbes {
 }
 
 export interface GpuBlockProbe {
-  run(tokens: Int32Array, targets: Int32Array, B: number, T: number): TE.TaskEither<GpuError, BlockProbes>;
+  /** With exits false, no early exit runs (the LM head on every block costs more than the blocks) and exitLosses is empty. */
+  run(
+    tokens: Int32Array,
+    targets: Int32Array,
+    B: number,
+    T: number,
+    exits?: boolean,
+  ): TE.TaskEither<GpuError, BlockProbes>;
   /** The most windows of T tokens one run takes: probabilities within one binding, and `budgetBytes` for the rest. */
   windowsPerRun(T: number, budgetBytes: number): number;
   destroy(): void;
@@ -105,7 +112,7 @@ const prober = (cx: ForwardContext, probsKernel: ProbsKernel): GpuBlockProbe => 
     held = { a: a.right, probs: probs.right };
     return E.right(held);
   };
-  const run = (tokens: Int32Array, targets: Int32Array, B: number, T: number) =>
+  const run = (tokens: Int32Array, targets: Int32Array, B: number, T: number, exits = true) =>
     pipe(
       TE.fromEither(
         tokens.length !== B * T || targets.length !== B * T || T > s.blockSize
@@ -133,8 +140,10 @@ const prober = (cx: ForwardContext, probsKernel: ProbsKernel): GpuBlockProbe => 
           batch.dispatch(probsKernel, { qkv: a.f32.qkv, lse: a.f32.lse, probs }, u);
           hp.push(batch.read(probs));
           hs.push(batch.read(a.f32.x));
-          recordHead(cx, batch, a, true); // reads x, the block's output; the next block rewrites xn first
-          hl.push(batch.read(a.f32.losses));
+          if (exits) {
+            recordHead(cx, batch, a, true); // reads x, the block's output; the next block rewrites xn first
+            hl.push(batch.read(a.f32.losses));
+          }
         }
         return TE.map((r: Readbacks): BlockProbes => ({
           stream: hs.map((h) => r.get(h)),

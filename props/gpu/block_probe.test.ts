@@ -151,11 +151,16 @@ describe.each([["GPT-2", arbGpt2Spec], ["Llama", arbLlamaSpec]] as const)("block
   );
 
   test.prop([arbCase(spec)], { numRuns: 4 })(
-    "analyze on the device, run window by window, gives per-head ranks and column shares within the CPU analysis's tie intervals, and its influence and early-exit loss",
+    "analyze on the device, run window by window (early exits on all windows or the first), gives per-head ranks and column shares within the CPU analysis's tie intervals, and its influence and early-exit loss",
     async ({ s, w, B, T, val }) => {
       const lanes = await probeLanes(gpu().kernels), profile = lanes ? "lanes" : "cpu";
       const o = { sequences: B, T, runBytes: 1 }; // one window a run: the sums over runs are what is checked
       const dev = unwrap(await analyzeBlocks(s, w, val, o, { kernels: gpu().kernels, profile }));
+      // early exits on the first window only change nothing else
+      const fewer = unwrap(
+        await analyzeBlocks(s, w, val, { ...o, exitSequences: 1 }, { kernels: gpu().kernels, profile }),
+      );
+      expect(fewer.map(({ earlyExitLoss: _, ...r }) => r)).toEqual(dev.map(({ earlyExitLoss: _, ...r }) => r));
       const cpu = analyzeBlocks(s, w, val, { sequences: B, T });
       const want = (await cpu) as E.Either<never, typeof dev>;
       if (E.isLeft(want)) throw new Error("the CPU analysis failed");
