@@ -4,13 +4,16 @@
  * over sequences) and its max over heads, the share of key columns holding 90% of the attention
  * mass, the block influence 1 − cos(input, output), and the validation loss of an early exit after
  * the block. A table, JSON, and with --out analysis.json and analysis.svg (the measures by depth).
+ * On WebGPU the forward, the attention probabilities and the exits run on the device, a run of
+ * windows at a time (adapters/analysis/measure.ts); the host counts the ranks. The time it took is
+ * the table's last line and the JSON's "seconds".
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { analyzeBlocks } from "../../adapters/analysis/measure.ts";
+import { type AnalysisSeconds, analyzeBlocksTimed } from "../../adapters/analysis/measure.ts";
 import { writeBytesAtomic } from "../../adapters/fs/atomic_write.ts";
 import type { BlockReport } from "../../core/surgery/diagnostics.ts";
 import type { AppError } from "../../core/errors.ts";
@@ -24,6 +27,7 @@ const AnalyzeArgs = t.intersection([
   t.type({ model: t.string, data: t.string }),
   t.partial({
     tokens: PosIntArg,
+    "exit-tokens": PosIntArg,
     ctx: PosIntArg,
     out: t.string,
     tokenizer: t.string,
@@ -36,13 +40,17 @@ const s = (help: string) => ({ type: "string", help }) as const;
 
 export const analyzeCommand: CommandSpec<AnalyzeArgs> = {
   name: "analyze",
-  usage: "analyze <model> --data <corpus> [--tokens N] [--ctx T] [--out dir] [--backend webgpu|cpu] [--json]",
+  usage:
+    "analyze <model> --data <corpus> [--tokens N] [--exit-tokens N] [--ctx T] [--out dir] [--backend webgpu|cpu] [--json]",
   summary:
     "Measure every block: attention rank per head (lazy = 1), 90%-mass column share, block influence, early-exit loss.",
   positionals: ["model"],
   flags: {
     data: s("corpus whose held-out split is measured (required)"),
     tokens: s("held-out tokens to measure (default 3200: 32 sequences of 100)"),
+    "exit-tokens": s(
+      "of those, the first tokens whose early-exit loss is measured (default all; the LM head after every block costs more than the blocks)",
+    ),
     ctx: s("tokens per sequence (default 100, the paper's)"),
     out: s("folder for analysis.json and analysis.svg"),
     tokenizer: s("tokenizer file, when none sits beside the model"),
@@ -65,6 +73,10 @@ const table = (rows: ReadonlyArray<BlockReport>): string => {
     ),
   ].join("\n") + "\n";
 };
+
+const timeLine = (backend: string, t: AnalysisSeconds): string =>
+  `on ${backend}: setup ${t.setup.toFixed(1)} s, runs ${t.runs.toFixed(1)} s (${t.windowsPerRun} windows each), ` +
+  `host measures ${t.measures.toFixed(1)} s; early exits on the first ${t.exitSequences} windows\n`;
 
 /** Two charts stacked: the attention and influence measures, then the early-exit loss. */
 export const analysisChart = (name: string, rows: ReadonlyArray<BlockReport>, T: number): string => {
@@ -97,34 +109,37 @@ export const runAnalyze = async (a: AnalyzeArgs, io: Io): Promise<E.Either<AppEr
   const { model: m, data } = p.right;
   const T = a.ctx ?? 100, sequences = Math.max(1, Math.floor((a.tokens ?? 3200) / T));
   return withBackend(devicesOf(io), a.backend, async (b) => {
-    const rows = await analyzeBlocks(
+    const r = await analyzeBlocksTimed(
       m.spec,
       m.weights,
       data.val,
       { sequences, T },
       b._tag === "webgpu" ? b : undefined,
     );
-    if (E.isLeft(rows)) return rows;
+    if (E.isLeft(r)) return r;
+    const blocks = r.right.blocks, seconds = r.right.seconds;
     const result = {
       model: a.model,
       T: Math.min(T, m.spec.blockSize),
       sequences,
       heads: m.spec.nHead,
-      blocks: rows.right,
+      backend: b._tag,
+      blocks,
+      seconds,
     };
     if (a.out !== undefined) {
       await mkdir(a.out, { recursive: true });
       for (
         const [name, text] of [["analysis.json", JSON.stringify(result, null, 2) + "\n"], [
           "analysis.svg",
-          analysisChart(a.model, rows.right, result.T),
+          analysisChart(a.model, blocks, result.T),
         ]] as const
       ) {
         const w = await writeBytesAtomic(join(a.out, name), "analysis", new TextEncoder().encode(text))();
         if (E.isLeft(w)) return w;
       }
     }
-    io.out(a.json ? JSON.stringify(result) + "\n" : table(rows.right));
+    io.out(a.json ? JSON.stringify(result) + "\n" : table(blocks) + timeLine(b._tag, seconds));
     return E.right(undefined);
   });
 };

@@ -7,13 +7,15 @@
  *   looks at a few tokens, e.g. the first);
  * - block influence: 1 − cos(input row, output row), averaged over rows (0 = the block is identity);
  * - early exit: the loss of the final norm and LM head applied to the block's output.
- * Pure: the singular values come from a function the caller passes (adapters/analysis/attention_rank.ts).
+ * The energies σ² come from the Gram matrix's eigenvalues (core/surgery/spectrum.ts); the measures add
+ * up over runs of windows (attentionSums, addAttention), so a caller never holds every window at once.
  * @module
  */
 import { blockForwardSaved } from "../model/block_backward.ts";
 import type { FloatWeights } from "../model/floats.ts";
 import { probabilities } from "../ops/attention/attention.ts";
 import { headDim, kvHeads, type ModelSpec } from "../model/spec.ts";
+import { causalEnergies } from "./spectrum.ts";
 
 /** Attention matrices of block i for input x (B·T, C): one T×T row-major matrix per (sequence, head). */
 export const attentionMatrices = (
@@ -55,7 +57,7 @@ export const countHolding = (values: ArrayLike<number>, share: number): number =
 export const rank90 = (singular: ArrayLike<number>): number => countHolding(Array.from(singular, (x) => x * x), 0.9);
 
 /** Fraction of the T key columns that hold 90% of a T×T attention matrix's mass. */
-export const columnShare90 = (P: Float64Array, T: number): number => {
+export const columnShare90 = (P: ArrayLike<number>, T: number): number => {
   const cols = new Float64Array(T);
   for (let t = 0; t < T; t++) for (let s = 0; s <= t; s++) cols[s] = cols[s]! + P[t * T + s]!;
   return countHolding(cols, 0.9) / T;
@@ -87,19 +89,31 @@ export interface BlockReport {
   readonly earlyExitLoss: number;
 }
 
-/** Per-head mean rank and the mean column share of one block's matrices (sequence-major, head-minor). */
-export const summariseAttention = (
-  mats: ReadonlyArray<Float64Array>,
-  NH: number,
-  T: number,
-  singularValues: (P: Float64Array, T: number) => ArrayLike<number>,
-) => {
-  const ranks = new Float64Array(NH);
-  let share = 0;
-  mats.forEach((P, k) => {
-    ranks[k % NH] = ranks[k % NH]! + rank90(singularValues(P, T));
-    share += columnShare90(P, T);
-  });
-  const seqs = mats.length / NH, headRanks = Array.from(ranks, (r) => r / seqs);
-  return { headRanks, maxRank: Math.max(...headRanks), columnShare: share / mats.length };
+/** The attention measures of one block, summed over the matrices seen so far. */
+export interface AttentionSums {
+  readonly ranks: Float64Array; // per head, Σ over sequences of the rank
+  share: number; // Σ over matrices of the column share
+  matrices: number;
+}
+
+export const attentionSums = (NH: number): AttentionSums => ({ ranks: new Float64Array(NH), share: 0, matrices: 0 });
+
+/**
+ * Adds one run's matrices of a block: probs (B, NH, T, T), sequence-major and head-minor, each a
+ * causal T×T matrix (entries above the diagonal are not read by the rank).
+ */
+export const addAttention = (acc: AttentionSums, probs: Float32Array | Float64Array, T: number): void => {
+  const NH = acc.ranks.length, n = probs.length / (T * T);
+  for (let k = 0; k < n; k++) {
+    const P = probs.subarray(k * T * T, (k + 1) * T * T);
+    acc.ranks[k % NH] = acc.ranks[k % NH]! + countHolding(causalEnergies(P, T), 0.9);
+    acc.share += columnShare90(P, T);
+  }
+  acc.matrices += n;
+};
+
+/** Per-head mean rank, its max over heads, and the mean column share. */
+export const attentionSummary = (acc: AttentionSums) => {
+  const seqs = acc.matrices / acc.ranks.length, headRanks = Array.from(acc.ranks, (r) => r / seqs);
+  return { headRanks, maxRank: Math.max(...headRanks), columnShare: acc.share / acc.matrices };
 };

@@ -14,6 +14,7 @@ import { geluForward, swigluForward } from "./activations.ts";
 import { geluBackward, swigluBackward } from "./activations_backward.ts";
 import { adamw, clipScale, fillZero, sumsqPartial } from "./adamw.ts";
 import { attentionForward, attentionForwardLanes } from "./attention/attention.ts";
+import { attentionProbs, attentionProbsLanes } from "./attention/attention_probs.ts";
 import {
   attentionBackwardKV,
   attentionBackwardKVLanes,
@@ -59,6 +60,8 @@ export const ALL_KERNELS: readonly TwinnedKernel[] = [
   ropeForward,
   attentionForward,
   attentionForwardLanes,
+  attentionProbs,
+  attentionProbsLanes,
   kvAppend,
   geluForward,
   swigluForward,

@@ -4,3 +4,4 @@
  */
 export * from "./attention.ts";
 export * from "./attention_backward.ts";
+export * from "./attention_probs.ts";
