@@ -115,6 +115,8 @@ export const runTraining = (r: TrainRun): TE.TaskEither<AppError, TrainSummary> 
     await mkdir(r.out, { recursive: true });
     await (ck === undefined ? writeFile(metricsPath, "") : trimMetrics(metricsPath, ck.progress.step));
     await removeStaleTemps(r.out);
+    // The tokenizer beside the checkpoint too, so `--checkpoint` finds it before model/ exists (run_dir.ts).
+    for (const f of r.export?.extraFiles ?? []) await writeFile(join(r.out, f.name), f.bytes);
   } catch (e) {
     return E.left(ioFailure("training output", r.out, e));
   }

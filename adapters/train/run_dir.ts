@@ -25,12 +25,12 @@ const notARun = (path: string): AppError =>
     "give the --out directory of a train run, or leave --checkpoint out",
   );
 
-/** The run's checkpoint as a model handle with its weights; the tokenizer is looked for in model/, else the run. */
+/** The run's checkpoint as a model handle with its weights; the run directory holds its tokenizer (loop.ts). */
 const checkpointHandle = (run: string): TE.TaskEither<AppError, ModelHandle> => async () => {
   if (!(await isRunDir(run))) return E.left(notARun(run));
   const ck = await loadCheckpoint(join(run, CHECKPOINT_FILE))();
   if (E.isLeft(ck)) return ck;
-  const source = (await isFile(join(run, MODEL_DIR, "config.json"))) ? join(run, MODEL_DIR) : run;
+  const source = run;
   const disk = { format: `inheritune checkpoint (step ${ck.right.progress.step})`, dtype: "F32" };
   const model: Model = { source, spec: ck.right.spec, weights: ck.right.state.weights, disk };
   return E.right({ source, spec: model.spec, disk, bin: model });

@@ -18,7 +18,7 @@ import { writeBytesAtomic } from "../../adapters/fs/atomic_write.ts";
 import type { BlockReport } from "../../core/surgery/diagnostics.ts";
 import type { AppError } from "../../core/errors.ts";
 import { lineChart } from "../../core/report/svg_chart.ts";
-import { backendFlag, type CommandSpec, PosIntArg } from "../args.ts";
+import { backendFlag, checkpointFlag, type CommandSpec, PosIntArg } from "../args.ts";
 import { BackendArg, withBackend } from "../../adapters/devices/backend.ts";
 import { devicesOf, type Io } from "../io.ts";
 import { loadModelAndData } from "../run_setup.ts";
@@ -32,6 +32,7 @@ const AnalyzeArgs = t.intersection([
     out: t.string,
     tokenizer: t.string,
     backend: BackendArg,
+    checkpoint: t.boolean,
     json: t.boolean,
   }),
 ]);
@@ -55,6 +56,7 @@ export const analyzeCommand: CommandSpec<AnalyzeArgs> = {
     out: s("folder for analysis.json and analysis.svg"),
     tokenizer: s("tokenizer file, when none sits beside the model"),
     backend: backendFlag,
+    checkpoint: checkpointFlag,
     json: { type: "boolean", help: "print the measures as JSON" },
   },
   codec: AnalyzeArgs,
@@ -104,7 +106,7 @@ export const analysisChart = (name: string, rows: ReadonlyArray<BlockReport>, T:
 };
 
 export const runAnalyze = async (a: AnalyzeArgs, io: Io): Promise<E.Either<AppError, void>> => {
-  const p = await loadModelAndData(a.model, a.data, a.tokenizer);
+  const p = await loadModelAndData(a.model, a.data, a.tokenizer, a.checkpoint);
   if (E.isLeft(p)) return p;
   const { model: m, data } = p.right;
   const T = a.ctx ?? 100, sequences = Math.max(1, Math.floor((a.tokens ?? 3200) / T));

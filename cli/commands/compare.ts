@@ -18,7 +18,7 @@ import type { TokenArray } from "../../core/train/batches.ts";
 import { type AppError, appError } from "../../core/errors.ts";
 import { targetWeights } from "../../core/model/init.ts";
 import { type InheritancePlan, scratchPlan } from "../../core/surgery/plan.ts";
-import { backendFlag, type CommandSpec, NonNegIntArg, PosIntArg } from "../args.ts";
+import { backendFlag, checkpointFlag, type CommandSpec, NonNegIntArg, PosIntArg } from "../args.ts";
 import { BackendArg, evaluatorFactory, trainerFactory, withBackend } from "../../adapters/devices/backend.ts";
 import { devicesOf, type Io } from "../io.ts";
 import { interruptible, prepare, referenceLoss } from "../run_setup.ts";
@@ -48,6 +48,7 @@ const CompareArgs = t.intersection([
     "eval-tokens": NonNegIntArg,
     tokenizer: t.string,
     backend: BackendArg,
+    checkpoint: t.boolean,
     json: t.boolean,
   }),
 ]);
@@ -80,6 +81,7 @@ export const compareCommand: CommandSpec<CompareArgs> = {
     "task-type": taskFlags["task-type"],
     limit: taskFlags.limit,
     backend: backendFlag,
+    checkpoint: checkpointFlag,
     json: { type: "boolean", help: "print report.json's content on stdout" },
   },
   codec: CompareArgs,
@@ -187,7 +189,7 @@ const downstreamOf = async (
 };
 
 export const runCompare = async (a: CompareArgs, io: Io): Promise<E.Either<AppError, void>> => {
-  const p = await prepare(a.reference, a.data, a.tokenizer);
+  const p = await prepare(a.reference, a.data, a.tokenizer, a.checkpoint);
   if (E.isLeft(p)) return p;
   const wanted = a.strategies !== undefined
     ? a.strategies.split(",").map((x) => x.trim())

@@ -39,7 +39,8 @@ import {
   strategyName,
 } from "../../core/surgery/strategies.ts";
 import { paramCount } from "../../core/model/tensors.ts";
-import { type CommandSpec, PosIntArg } from "../args.ts";
+import { checkpointFlag, type CommandSpec, PosIntArg } from "../args.ts";
+import { openModelOrCheckpoint } from "../../adapters/train/run_dir.ts";
 import type { Io } from "../io.ts";
 import { type Chosen, selectBlocks } from "../select.ts";
 import { TOOL } from "../version.ts";
@@ -73,6 +74,7 @@ const InheritArgs = t.intersection([
     heads: PosIntArg,
     "max-shard-size": ByteSizeArg,
     "shard-size": ByteSizeArg,
+    checkpoint: t.boolean,
   }),
 ]);
 type InheritArgs = t.TypeOf<typeof InheritArgs>;
@@ -80,10 +82,11 @@ type InheritArgs = t.TypeOf<typeof InheritArgs>;
 export const inheritCommand: CommandSpec<InheritArgs> = {
   name: "inherit",
   usage:
-    "inherit <reference> --layers <n | first:n | every:k | influence:n | rank:n | i,j,k> --out <dir> [--data corpus] [--ffn f] [--heads h] [--dtype f32|f16|bf16] [--tokenizer F] [--max-shard-size 5GB] [--json]",
+    "inherit <reference> --layers <n | first:n | every:k | influence:n | rank:n | i,j,k> --out <dir> [--data corpus] [--ffn f] [--heads h] [--dtype f32|f16|bf16] [--tokenizer F] [--max-shard-size 5GB] [--checkpoint] [--json]",
   summary: "Make a target from the reference's first n (or chosen) blocks and write it as a Hugging Face directory.",
   positionals: ["reference"],
   flags: {
+    checkpoint: checkpointFlag,
     layers: {
       type: "string",
       help: "n | first:n | every:k | influence:n | rank:n | an ordered list like 0,1,4 (required); n, every:k " +
@@ -290,7 +293,7 @@ const tokenizerCopies = async (files: ReadonlyArray<string>) => {
 export const runInherit = async (a: InheritArgs, io: Io): Promise<E.Either<AppError, void>> => {
   const st = parseStrategy(a.layers);
   if (E.isLeft(st)) return st;
-  const m = await openModel(a.reference)(); // config and headers; weights stay on disk until needed
+  const m = await openModelOrCheckpoint(a.reference, a.checkpoint)(); // config and headers; weights stay on disk until needed
   if (E.isLeft(m)) return m;
   const tokFiles = await findTokenizerFiles(m.right.source, m.right.spec.vocabSize, a.tokenizer);
   if (E.isLeft(tokFiles)) return tokFiles;
