@@ -19,23 +19,34 @@ export interface ProcessMeasure {
 
 const RSS_SCRIPT = fileURLToPath(new URL("../bench/rss.mjs", import.meta.url));
 
-/** Runs `node <cli> ...args` under bench/rss.mjs; never rejects, a failure is in exit_code and error. */
-export const measureProcess = (cli: string, args: ReadonlyArray<string>): Promise<ProcessMeasure> =>
+/**
+ * Runs `node <cli> ...args` under bench/rss.mjs; never rejects, a failure is in exit_code and error. Past
+ * `timeoutMs` the child is killed and its error says so.
+ */
+export const measureProcess = (
+  cli: string,
+  args: ReadonlyArray<string>,
+  timeoutMs = 30 * 60_000,
+): Promise<ProcessMeasure> =>
   new Promise((resolve) => {
     const t0 = performance.now();
     const child = spawn(process.execPath, [RSS_SCRIPT, cli, ...args], { stdio: ["ignore", "pipe", "pipe", "pipe"] });
+    let late = false;
+    const timer = setTimeout(() => ((late = true), child.kill("SIGKILL")), timeoutMs);
     let out = "", err = "", rss = "";
     child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
     child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
     (child.stdio[3] as NodeJS.ReadableStream).on("data", (d: Buffer) => (rss += d.toString()));
     child.on("close", (code) => {
+      clearTimeout(timer);
+      if (late) err += `\nerror: did not finish within ${(timeoutMs / 1000).toFixed(0)} s`;
       const lines = err.trim().split("\n").filter((l) => l.startsWith("error:"));
       resolve({
         command: ["inheritune", ...args].join(" "),
         seconds: (performance.now() - t0) / 1000,
         max_rss_bytes: rss === "" ? null : Number(rss),
         exit_code: code,
-        ...(code === 0 ? {} : { error: lines[0] ?? err.trim().split("\n").at(-1) ?? "" }),
+        ...(code === 0 ? {} : { error: (late ? lines.at(-1) : lines[0]) ?? err.trim().split("\n").at(-1) ?? "" }),
         stdout: out,
       });
     });

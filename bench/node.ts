@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: the bench under Node on Dawn's adapter. Prints the table, writes the JSON to
  * runs/bench.json (or prints it alone with --json); --quick skips the slow tfjs cpu backend,
- * --no-peers all of tfjs, --profile cpu|lanes|gpu measures that kernel family instead of the adapter's.
+ * --no-peers all of tfjs, --profile cpu|lanes|gpu measures that kernel family instead of the adapter's, --scale
+ * adds the real-size bench (bench/scale.ts).
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
@@ -30,6 +31,7 @@ try {
   const flags = {
     quick: args.includes("--quick"),
     noPeers: args.includes("--no-peers"),
+    scale: args.includes("--scale"),
     ...(profile === undefined ? {} : { profile: profile.right }),
   };
   const result = await runBench(

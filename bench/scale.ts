@@ -11,7 +11,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,10 +26,12 @@ interface ScaleModel {
   readonly dtype: "f32" | "bf16";
   readonly half: number;
   readonly train?: { readonly batch: number; readonly ctx: number; readonly steps: number };
+  /** The paper's attention-rank measure, 100 windows of 100 tokens, on the half-depth target. */
+  readonly analyze?: boolean;
 }
 
 export const SCALE_MODELS: ReadonlyArray<ScaleModel> = [
-  { name: "gpt2-124m", dtype: "f32", half: 6, train: { batch: 4, ctx: 256, steps: 3 } },
+  { name: "gpt2-124m", dtype: "f32", half: 6, train: { batch: 4, ctx: 256, steps: 3 }, analyze: true },
   { name: "gpt2-355m", dtype: "f32", half: 12, train: { batch: 4, ctx: 256, steps: 2 } },
   { name: "tinyllama-1.1b", dtype: "bf16", half: 11, train: { batch: 1, ctx: 256, steps: 2 } },
   { name: "openllama-3b", dtype: "bf16", half: 13 },
@@ -44,10 +46,20 @@ export interface ScaleRow {
   readonly inspect: ProcessMeasure;
   readonly inherit: ProcessMeasure;
   readonly train?: ScaleTrainMeasure | { readonly error: string };
+  readonly analyze?: ProcessMeasure;
+}
+
+export interface TokenizeRow {
+  readonly tokenizer: string;
+  readonly corpus_bytes: number;
+  readonly tokens: number | null;
+  readonly tokens_per_s: number | null;
+  readonly run: ProcessMeasure;
 }
 
 export interface ScaleResult {
   readonly rows: ReadonlyArray<ScaleRow>;
+  readonly tokenize: ReadonlyArray<TokenizeRow>;
   readonly torch: TorchResult | null;
 }
 
@@ -82,7 +94,17 @@ const measureModel = async (
     const inspect = lean(await measureProcess(o.cli, ["inspect", dir, "--json"]));
     const inherit = lean(await measureProcess(o.cli, ["inherit", dir, "--layers", String(m.half), "--out", half]));
     await rm(dir, { recursive: true, force: true }); // the reference is no longer needed: disk for the target
-    const row = { model: m.name, dtype: m.dtype, half: m.half, file_bytes, write_s, inspect, inherit };
+    const analyze = m.analyze && inherit.exit_code === 0 ? await analyzeTarget(half, o) : undefined;
+    const row = {
+      model: m.name,
+      dtype: m.dtype,
+      half: m.half,
+      file_bytes,
+      write_s,
+      inspect,
+      inherit,
+      ...(analyze === undefined ? {} : { analyze }),
+    };
     if (m.train === undefined || inherit.exit_code !== 0) return row;
     o.log(`scale: an eval pass and ${m.train.steps} training steps of ${m.name}'s ${m.half}-block target`);
     const train = await measureScaleTraining(o.gpu, half, m.train.batch, m.train.ctx, m.train.steps).catch((
@@ -93,6 +115,51 @@ const measureModel = async (
     await rm(dir, { recursive: true, force: true });
     await rm(half, { recursive: true, force: true });
   }
+};
+
+const ASSETS = fileURLToPath(new URL("../assets/", import.meta.url));
+const TEXT = join(ASSETS, "text/tinystories_val_excerpt.txt");
+
+/** analyze at the paper's 100 × 100 (early exits on the first 10 windows), within 10 minutes. */
+const analyzeTarget = (dir: string, o: ScaleOptions & { readonly cli: string }): Promise<ProcessMeasure> => {
+  o.log("scale: analyze 100 windows of 100 tokens");
+  const tok = join(ASSETS, "tokenizers/gpt2.tokenizer.json");
+  const args = ["analyze", dir, "--data", TEXT, "--tokenizer", tok, "--tokens", "10000", "--ctx", "100"];
+  return measureProcess(o.cli, [...args, "--exit-tokens", "1000", "--json"], 600_000).then(lean);
+};
+
+/** A corpus of about `mb` MB: the bundled excerpt's paragraphs in a seeded shuffle, repeated. */
+const writeCorpus = async (path: string, mb: number): Promise<number> => {
+  const paras = (await readFile(TEXT, "utf8")).split(/\n\s*\n/).filter((p) => p.trim() !== "");
+  let seed = 12345, bytes = 0;
+  const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+  const out: string[] = [];
+  while (bytes < mb * 1e6) {
+    const p = paras[next() % paras.length]!;
+    out.push(p);
+    bytes += p.length + 2;
+  }
+  await writeFile(path, out.join("\n\n") + "\n");
+  return (await stat(path)).size;
+};
+
+/** tokenize's throughput and peak memory, as a user runs it (a child process, every core), per tokenizer path. */
+const tokenizeRows = async (tmp: string, o: ScaleOptions & { readonly cli: string }): Promise<TokenizeRow[]> => {
+  const corpus = join(tmp, "corpus.txt"), corpus_bytes = await writeCorpus(corpus, 30);
+  const rows: TokenizeRow[] = [];
+  for (const t of ["gpt2.tokenizer.json", "llama2c.tokenizer.bin", "tinyllama-1.1b-chat-v0.6.tokenizer.json"]) {
+    o.log(`scale: tokenize ${(corpus_bytes / 1e6).toFixed(0)} MB with ${t}`);
+    const out = join(tmp, `tokens-${t}`);
+    const run = lean(
+      await measureProcess(o.cli, ["tokenize", corpus, "--tokenizer", join(ASSETS, "tokenizers", t), "--out", out]),
+    );
+    const tokens = run.exit_code === 0
+      ? (JSON.parse(await readFile(join(out, "tokens.json"), "utf8")) as { total_tokens: number }).total_tokens
+      : null;
+    rows.push({ tokenizer: t, corpus_bytes, tokens, tokens_per_s: tokens === null ? null : tokens / run.seconds, run });
+    await rm(out, { recursive: true, force: true });
+  }
+  return rows;
 };
 
 /** The PyTorch peer on GPT-2 124M's half-depth shape: 6 × 768, 12 heads, context 256, vocab 50257, batch 4. */
@@ -112,9 +179,10 @@ export const runScaleBench = async (opts: ScaleOptions): Promise<ScaleResult> =>
     for (const m of SCALE_MODELS.filter((x) => o.only === undefined || o.only.includes(x.name))) {
       rows.push(await measureModel(m, tmp, o));
     }
+    const tokenize = await tokenizeRows(tmp, o);
     o.log("scale: the PyTorch peer");
     const torch = o.torch ? await runTorchPeer(TORCH_SHAPE) : null;
-    return { rows, torch };
+    return { rows, tokenize, torch };
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }

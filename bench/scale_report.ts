@@ -36,6 +36,16 @@ export const scaleTable = (r: ScaleResult): string => {
       } ${trainCells(x)}`,
     );
   }
+  for (const x of r.rows.filter((x) => x.analyze !== undefined)) {
+    lines.push(`analyze ${x.model} half depth, 100 windows × 100 tokens: ${proc(x.analyze!)}`);
+  }
+  for (const k of r.tokenize) {
+    lines.push(
+      `tokenize ${(k.corpus_bytes / 1e6).toFixed(0)} MB, ${k.tokenizer}: ${
+        k.tokens_per_s === null ? proc(k.run) : `${(k.tokens_per_s / 1e6).toFixed(2)}M tokens/s, ${proc(k.run)}`
+      }`,
+    );
+  }
   const t = r.torch;
   lines.push(
     t === null

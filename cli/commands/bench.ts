@@ -13,11 +13,17 @@ import type { CommandSpec } from "../args.ts";
 import type { Io } from "../io.ts";
 import { runtimeLabel } from "../../adapters/devices/adapter_line.ts";
 
-const BenchArgs = t.partial({ json: t.boolean, quick: t.boolean, "no-peers": t.boolean, profile: ProfileArg });
+const BenchArgs = t.partial({
+  json: t.boolean,
+  quick: t.boolean,
+  "no-peers": t.boolean,
+  profile: ProfileArg,
+  scale: t.boolean,
+});
 
 export const benchCommand: CommandSpec<t.TypeOf<typeof BenchArgs>> = {
   name: "bench",
-  usage: "bench [--json] [--quick] [--no-peers] [--profile cpu|lanes|gpu]",
+  usage: "bench [--json] [--quick] [--no-peers] [--profile cpu|lanes|gpu] [--scale]",
   summary: "Measure kernels, forward and training throughput against tfjs and OpenBLAS on this adapter.",
   positionals: [],
   flags: {
@@ -25,6 +31,11 @@ export const benchCommand: CommandSpec<t.TypeOf<typeof BenchArgs>> = {
     quick: { type: "boolean", help: "shorter timings, and no tfjs cpu backend (the slowest peer)" },
     "no-peers": { type: "boolean", help: "measure only ours, no tfjs" },
     profile: { type: "string", help: "kernel family to measure: cpu | lanes | gpu (default: the adapter's)" },
+    scale: {
+      type: "boolean",
+      help: "also the real-size bench (bench/scale.ts): random GPT-2 124M/355M, TinyLlama-1.1B, OpenLLaMA-3B shapes; " +
+        "needs `npm run build`, ~10 GB of /tmp and 20+ minutes on a CPU adapter",
+    },
   },
   codec: BenchArgs,
 };
@@ -37,6 +48,7 @@ export const runBenchCommand = async (a: t.TypeOf<typeof BenchArgs>, io: Io): Pr
     const flags = {
       quick: a.quick === true,
       noPeers: a["no-peers"] === true,
+      scale: a.scale === true,
       ...(a.profile === undefined ? {} : { profile: a.profile }),
     };
     const r = await runBench(dev.right, runtime, benchOptions(flags, (line) => io.err(`${line}\n`)));
