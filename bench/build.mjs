@@ -12,14 +12,4 @@ await build({
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   logLevel: "warning",
 });
-// The tokenizer worker thread that bench/tokenize.ts starts (adapters/data/doc_encoder.ts looks beside the bundle).
-await build({
-  entryPoints: ["adapters/data/_tokenize_worker.ts"],
-  outfile: "dist/tokenize_worker.mjs",
-  bundle: true,
-  platform: "node",
-  format: "esm",
-  target: "node20",
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-  logLevel: "warning",
-});
+// The tokenizer worker (dist/tokenize_worker.mjs) comes from scripts/build.mjs, which `npm run bench` runs first.

@@ -84,5 +84,6 @@ export const benchTable = (r: BenchResult): string => {
     "MFU = (6·P + 12·L·C·T)·tokens/s over our 1024² matmul (in brackets: over OpenBLAS's sgemm);",
     "memory = sum of the sizes of the buffers we created and had not destroyed (not what the driver holds).",
   );
+  if (r.scale !== undefined) lines.push("", "At real size (bench --scale):", scaleTable(r.scale));
   return `${lines.join("\n")}\n`;
 };

@@ -25,16 +25,21 @@ interface ScaleModel {
   readonly name: string;
   readonly dtype: "f32" | "bf16";
   readonly half: number;
+  /** The tokenizer.json written beside it (assets/tokenizers), of the same vocabulary: inherit copies it. */
+  readonly tokenizer: string;
   readonly train?: { readonly batch: number; readonly ctx: number; readonly steps: number };
   /** The paper's attention-rank measure, 100 windows of 100 tokens, on the half-depth target. */
   readonly analyze?: boolean;
 }
 
+const GPT2 = "gpt2.tokenizer.json", LLAMA = "tinyllama-1.1b-chat-v0.6.tokenizer.json";
+
 export const SCALE_MODELS: ReadonlyArray<ScaleModel> = [
-  { name: "gpt2-124m", dtype: "f32", half: 6, train: { batch: 4, ctx: 256, steps: 3 }, analyze: true },
-  { name: "gpt2-355m", dtype: "f32", half: 12, train: { batch: 4, ctx: 256, steps: 2 } },
-  { name: "tinyllama-1.1b", dtype: "bf16", half: 11, train: { batch: 1, ctx: 256, steps: 2 } },
-  { name: "openllama-3b", dtype: "bf16", half: 13 },
+  { name: "gpt2-124m", dtype: "f32", half: 6, tokenizer: GPT2, train: { batch: 4, ctx: 256, steps: 3 }, analyze: true },
+  { name: "gpt2-355m", dtype: "f32", half: 12, tokenizer: GPT2, train: { batch: 4, ctx: 256, steps: 2 } },
+  { name: "tinyllama-1.1b", dtype: "bf16", half: 11, tokenizer: LLAMA, train: { batch: 1, ctx: 256, steps: 2 } },
+  // OpenLLaMA's own tokenizer is not bundled; Llama 2's has the same 32000 entries, which is all a file path needs.
+  { name: "openllama-3b", dtype: "bf16", half: 13, tokenizer: LLAMA },
 ];
 
 export interface ScaleRow {
@@ -87,7 +92,8 @@ const measureModel = async (
   try {
     o.log(`scale: writing a random ${m.name} (${m.dtype})`);
     const t0 = performance.now();
-    const files = await writeRandomHfCheckpoint(dir, REAL_CONFIGS[m.name]!, { dtype: m.dtype, seed: 1 })();
+    const extraFiles = [{ name: "tokenizer.json", bytes: await readFile(join(ASSETS, "tokenizers", m.tokenizer)) }];
+    const files = await writeRandomHfCheckpoint(dir, REAL_CONFIGS[m.name]!, { dtype: m.dtype, seed: 1, extraFiles })();
     if (E.isLeft(files)) throw new Error(files.left.message);
     const write_s = (performance.now() - t0) / 1000, file_bytes = await dirBytes(dir, files.right);
     o.log(`scale: inspect and inherit --layers ${m.half} of ${m.name}`);

@@ -4,7 +4,7 @@
  * tokens written, the wall-clock seconds (tokenizer loading and worker start included), tokens/s
  * and the peak resident memory of this process while it ran (sampled every 20 ms; the workers are
  * threads of this process, so they are counted). Needs dist/tokenize_worker.mjs under Node
- * (`npm run build` or bench/build.mjs).
+ * (`npm run build`, which `npm run bench` runs).
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
