@@ -115,7 +115,11 @@ export const runAnalyze = async (a: AnalyzeArgs, io: Io): Promise<E.Either<AppEr
       m.spec,
       m.weights,
       data.val,
-      { sequences, T },
+      {
+        sequences,
+        T,
+        ...(a["exit-tokens"] === undefined ? {} : { exitSequences: Math.max(1, Math.floor(a["exit-tokens"] / T)) }),
+      },
       b._tag === "webgpu" ? b : undefined,
     );
     if (E.isLeft(r)) return r;
