@@ -24,7 +24,7 @@ const io: Io = {
   now: () => Date.now(),
   getDevice: () => getDenoDevice(),
   assets: `${root}assets/`,
-  isTTY: Deno.stdout.isTerminal(),
+  isTTY: Deno.stdout.isTerminal() && Deno.stderr.isTerminal(),
   runtime: { name: "Deno", version: Deno.version.deno, webgpu: "wgpu" },
   facts: systemFacts,
   self: () => ({

@@ -16,7 +16,7 @@ export interface Io {
   readonly now: () => number; // ms
   readonly getDevice: () => TE.TaskEither<DeviceError, AcquiredDevice>;
   readonly assets: string; // the bundled assets/ folder, for the embedded default run
-  readonly isTTY: boolean; // stdout is a terminal: progress bars are shown only then
+  readonly isTTY: boolean; // stdout and stderr are terminals: the progress line (stderr, redrawn with \r) shows only then
   readonly runtime: RuntimeInfo; // Node + Dawn or Deno + wgpu, named in the adapter line
   readonly facts: () => Promise<SystemFacts>; // what an install note needs (adapters/devices/system_probe.ts)
   readonly self: () => RuntimeCommand; // this program again, as a child (doctor limits wgpu to one API)

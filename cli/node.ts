@@ -20,7 +20,7 @@ const io: Io = {
   now: () => Date.now(),
   getDevice: () => getNodeDevice(),
   assets: `${root}assets/`,
-  isTTY: process.stdout.isTTY === true,
+  isTTY: process.stdout.isTTY === true && process.stderr.isTTY === true,
   runtime: { name: "Node", version: process.version, webgpu: "Dawn" },
   facts: systemFacts,
   self: () => ({ present: true, name: "Node", argv: [process.execPath, fileURLToPath(import.meta.url)] }),
