@@ -35,9 +35,10 @@ interface ScaleModel {
 const GPT2 = "gpt2.tokenizer.json", LLAMA = "tinyllama-1.1b-chat-v0.6.tokenizer.json";
 
 export const SCALE_MODELS: ReadonlyArray<ScaleModel> = [
+  // TinyLlama first: its target's 11.6 GiB plan needs the memory the later models' host copies would hold.
+  { name: "tinyllama-1.1b", dtype: "bf16", half: 11, tokenizer: LLAMA, train: { batch: 1, ctx: 256, steps: 2 } },
   { name: "gpt2-124m", dtype: "f32", half: 6, tokenizer: GPT2, train: { batch: 4, ctx: 256, steps: 3 }, analyze: true },
   { name: "gpt2-355m", dtype: "f32", half: 12, tokenizer: GPT2, train: { batch: 4, ctx: 256, steps: 2 } },
-  { name: "tinyllama-1.1b", dtype: "bf16", half: 11, tokenizer: LLAMA, train: { batch: 1, ctx: 256, steps: 2 } },
   // OpenLLaMA's own tokenizer is not bundled; Llama 2's has the same 32000 entries, which is all a file path needs.
   { name: "openllama-3b", dtype: "bf16", half: 13, tokenizer: LLAMA },
 ];

@@ -63,7 +63,7 @@ export const measureScaleTraining = async (
   const m = E.isLeft(loaded) ? fail(loaded.left) : loaded.right;
   const spec: ModelSpec = m.spec, device = gpu.kernels.device;
   const plan = trainingMemoryPlan(spec, { batch, ctx }, device.limits);
-  const fits = planFits(plan, gpu.info);
+  const fits = planFits(plan, gpu.info, undefined, false); // no checkpoint is saved here
   if (E.isLeft(fits)) fail(fits.left);
   gpu.meter.reset();
   const base = gpu.meter.live(); // what the bench held before this target

@@ -33,8 +33,16 @@ const doesNotFit = (what: string, p: MemoryPlan): AppError =>
 export const checkpointHostBytes = (p: MemoryPlan): number =>
   3 * (p.parts.find((x) => x.part === "gradients")?.bytes ?? 0);
 
-/** A Left when the plan cannot fit this adapter; `available` is the host's free memory (default: the OS's). */
-export const planFits = (p: MemoryPlan, a: AdapterReport, available = freemem()): E.Either<AppError, void> => {
+/**
+ * A Left when the plan cannot fit this adapter; `available` is the host's free memory (default: the OS's);
+ * `checkpoints` counts a checkpoint's host readback (a training run saves them; a bench's steps do not).
+ */
+export const planFits = (
+  p: MemoryPlan,
+  a: AdapterReport,
+  available = freemem(),
+  checkpoints = true,
+): E.Either<AppError, void> => {
   if (p.largest.bytes > a.limits.maxBufferSize) {
     return E.left(
       doesNotFit(
@@ -45,13 +53,13 @@ export const planFits = (p: MemoryPlan, a: AdapterReport, available = freemem())
       ),
     );
   }
-  const need = p.total + checkpointHostBytes(p);
+  const need = p.total + (checkpoints ? checkpointHostBytes(p) : 0);
   if (a.isCpu && need > available) {
     return E.left(
       doesNotFit(
-        `a CPU adapter's buffers live in this machine's memory, and ${
-          gib(need)
-        } with a checkpoint's readback exceeds the ${gib(available)} available`,
+        `a CPU adapter's buffers live in this machine's memory, and ${gib(need)}${
+          checkpoints ? " with a checkpoint's readback" : ""
+        } exceeds the ${gib(available)} available`,
         p,
       ),
     );
