@@ -39,14 +39,17 @@ const arbCase = arbSpec.chain((s) =>
     w: arbWeights(s),
     batch: arbTokens(s),
     tail: fc.integer({ min: 0, max: 2 }),
+    // The device's binding limit, or 1 KiB (the least that holds one run of the clip's chunks), where the
+    // embedding, the head's Wᵀ and the logits split into views and chunks.
+    binding: fc.constantFrom(undefined, 1024),
     teacher: fc.option(fc.integer({ min: 0, max: 1 }).chain((extra) => arbWeights(withDepth(s, s.nLayer + extra)))),
   })
 );
 
 describe("the training memory plan", () => {
   test.prop([arbCase], { numRuns: Number(process.env.RUNS ?? 12) })(
-    "for any model, batch, held-out tail and teacher, the plan's total is what the trainer allocates, to the byte",
-    async ({ s, w, batch: { B, T, tokens }, tail, teacher }) => {
+    "for any model, batch, held-out tail, teacher and binding limit, the plan's total is what the trainer allocates, to the byte",
+    async ({ s, w, batch: { B, T, tokens }, tail, teacher, binding }) => {
       const evalTail = Math.max(1, B - tail);
       const teacherSpec = teacher === null ? undefined : withDepth(s, layersOf(teacher));
       const { device, sizes } = watched(gpu().device);
@@ -56,9 +59,12 @@ describe("the training memory plan", () => {
           cache,
           s,
           { weights: w },
-          teacherSpec === undefined || teacher === null
-            ? {}
-            : { teacher: { spec: teacherSpec, weights: teacher, kd: { weight: 0.5, temperature: 2 } } },
+          {
+            ...(binding === undefined ? {} : { maxBindingBytes: binding }),
+            ...(teacherSpec === undefined || teacher === null
+              ? {}
+              : { teacher: { spec: teacherSpec, weights: teacher, kd: { weight: 0.5, temperature: 2 } } }),
+          },
         )(),
       );
       try {
@@ -70,7 +76,7 @@ describe("the training memory plan", () => {
       } finally {
         trainer.destroy();
       }
-      const plan = trainingMemoryPlan(s, { batch: B, ctx: T, evalTail }, device.limits, teacherSpec);
+      const plan = trainingMemoryPlan(s, { batch: B, ctx: T, evalTail }, device.limits, teacherSpec, binding);
       expect(plan.total).toBe(sizes.reduce((a, b) => a + b, 0));
       expect(plan.largest.bytes).toBe(Math.max(...sizes));
     },
