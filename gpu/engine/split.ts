@@ -21,6 +21,8 @@ export interface SplitRequest {
   readonly bytesPerElement: number;
   readonly maxBindingBytes: number;
   readonly offsetAlignment: number;
+  /** Rows per view a multiple of this too (weights: 4, so every view has a kept Wᵀ for the fast kernels). */
+  readonly rowMultiple?: number;
 }
 
 export interface BindingSpan {
@@ -39,7 +41,7 @@ const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
  */
 export const rowsPerBinding = (r: SplitRequest): number => {
   const rowBytes = r.rowElements * r.bytesPerElement;
-  const step = r.offsetAlignment / gcd(rowBytes, r.offsetAlignment); // rows per aligned group
+  const step = groupRows(r); // rows per aligned group: the alignment's and rowMultiple's least common multiple
   return Math.floor(Math.floor(r.maxBindingBytes / rowBytes) / step) * step;
 };
 
@@ -55,16 +57,32 @@ export const unsplittable = (r: SplitRequest): string | undefined => {
  * split at all (a row group larger than a binding): the model does not fit this device.
  */
 export const splitForBinding = (r: SplitRequest): readonly BindingSpan[] => {
-  const rowBytes = r.rowElements * r.bytesPerElement;
-  if (r.rows * rowBytes <= r.maxBindingBytes) {
+  const rowBytes = r.rowElements * r.bytesPerElement, m = r.rowMultiple ?? 1;
+  if (r.rows * rowBytes <= r.maxBindingBytes && r.rows % m === 0) {
     return [{ firstRow: 0, rows: r.rows, offsetBytes: 0, sizeBytes: r.rows * rowBytes }];
   }
-  const per = rowsPerBinding(r), why = unsplittable(r);
+  const why = unsplittable(r);
   if (why !== undefined) throw new Error(why);
-  return Array.from({ length: Math.ceil(r.rows / per) }, (_, i) => {
-    const rows = Math.min(per, r.rows - i * per);
-    return { firstRow: i * per, rows, offsetBytes: i * per * rowBytes, sizeBytes: rows * rowBytes };
-  });
+  // Views of `per` rows, then the rest as its largest multiple of the aligned group and a remainder under
+  // one group: with rowMultiple 4, only that remainder (at most a few rows) misses the fast kernels.
+  const per = rowsPerBinding(r), step = groupRows(r), spans: BindingSpan[] = [];
+  let first = 0;
+  const push = (rows: number) => {
+    spans.push({ firstRow: first, rows, offsetBytes: first * rowBytes, sizeBytes: rows * rowBytes });
+    first += rows;
+  };
+  while (per > 0 && r.rows - first > per) push(per);
+  const rest = r.rows - first, body = Math.floor(rest / step) * step;
+  if (body > 0 && body < rest) push(body);
+  if (r.rows - first > 0) push(r.rows - first);
+  return spans;
+};
+
+/** The smallest row count whose bytes are a multiple of the offset alignment and of rowMultiple rows. */
+const groupRows = (r: SplitRequest): number => {
+  const rowBytes = r.rowElements * r.bytesPerElement, m = r.rowMultiple ?? 1;
+  const aligned = r.offsetAlignment / gcd(rowBytes, r.offsetAlignment);
+  return (aligned * m) / gcd(aligned, m);
 };
 
 export interface ElementRequest {

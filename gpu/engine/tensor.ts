@@ -117,6 +117,7 @@ export const bindingViews = <D extends DType>(
     bytesPerElement: BYTES_PER_ELEMENT,
     maxBindingBytes,
     offsetAlignment: device.limits.minStorageBufferOffsetAlignment,
+    rowMultiple: 4, // every view of a weight then gets its Wᵀ (gpu/model/transposed.ts)
   }).map((span) => ({ span, view: viewOf(t, span) }));
 
 /**

@@ -83,6 +83,7 @@ const transposeSizes = (s: ModelSpec, l: PlanLimits, maxBinding: number): number
       bytesPerElement: F32,
       maxBindingBytes: maxBinding,
       offsetAlignment: l.minStorageBufferOffsetAlignment,
+      rowMultiple: 4, // as gpu/engine/tensor.ts bindingViews
     }).filter((v) => v.rows % 4 === 0 && v.firstRow % 4 === 0).map((v) => v.rows * I);
   });
 
