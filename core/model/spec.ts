@@ -39,6 +39,55 @@ export const Gpt2Spec = t.intersection([
 ], "Gpt2Spec");
 export type Gpt2Spec = t.TypeOf<typeof Gpt2Spec>;
 
+/** The Hugging Face families of the rotary decoder (`_tag: "llama"`); the model_type written on export. */
+export const Family = t.keyof({
+  llama: null, // Llama 2/3, TinyLlama, SmolLM2
+  mistral: null,
+  qwen2: null,
+  qwen3: null,
+  gemma: null,
+  gpt_neox: null, // Pythia
+  phi: null, // Phi-2
+});
+export type Family = t.TypeOf<typeof Family>;
+
+/** Rotary frequency scaling of long-context checkpoints (HF `rope_scaling`). */
+export const RopeScaling = t.union([
+  t.readonly(t.type({ kind: t.literal("linear"), factor: t.number })),
+  t.readonly(t.type({
+    kind: t.literal("llama3"),
+    factor: t.number,
+    lowFreqFactor: t.number,
+    highFreqFactor: t.number,
+    originalContext: t.number, // original_max_position_embeddings
+  })),
+], "RopeScaling");
+export type RopeScaling = t.TypeOf<typeof RopeScaling>;
+
+/**
+ * What a rotary decoder does beyond Llama 2; every field absent is Llama 2's choice, so older specs and
+ * checkpoints decode unchanged. Tensor names of each feature: core/model/tensors.ts.
+ */
+export const RotaryFeatures = t.readonly(
+  t.partial({
+    family: Family, // absent: llama
+    ropeScaling: RopeScaling, // Llama 3.x: scaled inverse frequencies
+    slidingWindow: t.number, // Mistral: a position attends to at most this many positions
+    qkNorm: t.boolean, // Qwen3: per-head RMSNorm of q and k (qnorm, knorm: D) before the rotary
+    normKind: t.keyof({ rms: null, rmsOffset: null, layer: null }), // rmsOffset: Gemma's (1 + w); layer: LayerNorm with bias
+    embedScale: t.boolean, // Gemma: the embedding times √C
+    mlpKind: t.keyof({ swiglu: null, geglu: null, geluTanh: null, geluErf: null }), // geglu: Gemma's tanh-GELU gate
+    qkvBias: t.boolean, // Qwen2, GPT-NeoX, Phi: biases bq bk bv
+    outBias: t.boolean, // GPT-NeoX, Phi: bias bo on the attention output
+    mlpBias: t.boolean, // GPT-NeoX, Phi: biases b1 (and b3 when gated), b2
+    headBias: t.boolean, // Phi-2: the LM head's bias lmheadb
+    rotaryDims: t.number, // GPT-NeoX rotary_pct, Phi partial_rotary_factor: the first R dims of each head rotate
+    residual: t.keyof({ sequential: null, parallel: null, parallelShared: null }), // NeoX: two norms; Phi: one
+  }),
+  "RotaryFeatures",
+);
+export type RotaryFeatures = t.TypeOf<typeof RotaryFeatures>;
+
 export const LlamaSpec = t.intersection([
   t.readonly(t.type({
     _tag: t.literal("llama"),
@@ -50,6 +99,7 @@ export const LlamaSpec = t.intersection([
     tiedHead: t.boolean, // LM head shares the token embedding
   })),
   HeadSize,
+  RotaryFeatures,
 ], "LlamaSpec");
 export type LlamaSpec = t.TypeOf<typeof LlamaSpec>;
 
@@ -93,8 +143,31 @@ export const specProblems = (s: ModelSpec): ReadonlyArray<string> => {
     problems.push(`head dim ${headDim(s)} must be even for rotary embedding`);
   }
   if (!(s.normEps > 0)) problems.push(`norm eps must be positive, got ${s.normEps}`);
+  if (s._tag === "llama") problems.push(...unsupportedFeatures(s));
   return problems;
 };
 
 /** A copy of the spec with another depth: surgery builds new specs, never edits the reference. */
 export const withDepth = <S extends ModelSpec>(s: S, nLayer: number): S => ({ ...s, nLayer });
+
+/**
+ * Features a spec may name that the forward and backward do not compute yet: refused by name, never
+ * silently run as Llama 2. Each entry leaves this list when its CPU and GPU paths land.
+ */
+const unsupportedFeatures = (s: LlamaSpec): ReadonlyArray<string> => {
+  const pending: ReadonlyArray<[string, boolean]> = [
+    ["rope_scaling", s.ropeScaling !== undefined],
+    ["sliding_window", s.slidingWindow !== undefined],
+    ["q_norm/k_norm", s.qkNorm === true],
+    [`norm ${s.normKind}`, s.normKind !== undefined && s.normKind !== "rms"],
+    ["embedding scale", s.embedScale === true],
+    [`mlp ${s.mlpKind}`, s.mlpKind !== undefined && s.mlpKind !== "swiglu"],
+    ["q/k/v biases", s.qkvBias === true],
+    ["attention output bias", s.outBias === true],
+    ["mlp biases", s.mlpBias === true],
+    ["lm head bias", s.headBias === true],
+    [`partial rotary (${s.rotaryDims} dims)`, s.rotaryDims !== undefined && s.rotaryDims !== headDim(s)],
+    [`${s.residual} residual`, s.residual !== undefined && s.residual !== "sequential"],
+  ];
+  return pending.filter(([, used]) => used).map(([what]) => `${what} is not supported yet`);
+};

@@ -5,6 +5,10 @@
  * Every matrix is stored row-major as (out_features, in_features), as PyTorch's Linear and llama2.c do.
  * Shapes: V vocab, C width, P context (block_size), F ffn width, Q = n_head * head_dim (C unless
  * heads were pruned), KV = n_kv_head * head_dim. GPT-2's fused qkvw stacks q | k | v rows: (3Q, C).
+ * A rotary decoder's features (core/model/spec.ts RotaryFeatures) add: bq (Q), bk bv (KV) for qkvBias;
+ * bo (C) for outBias; b1 (F), b3 (F, gated MLPs only), b2 (C) for mlpBias; qnorm knorm (D) for qkNorm;
+ * attnnormb ffnnormb normfb (C) for the LayerNorm kind; lmheadb (V) for headBias. An ungated MLP
+ * (geluTanh, geluErf) has w1 (F, C) and w2 (C, F) and no w3; the parallelShared residual has no ffnnorm.
  * @module
  */
 import { ffnDim, isTied, kvDim, type ModelSpec, qDim } from "./spec.ts";
