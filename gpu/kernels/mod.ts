@@ -10,8 +10,8 @@
  */
 import type { AnyKernel } from "../engine/kernel.ts";
 import type { AnyTwin } from "../engine/twin.ts";
-import { geluForward, swigluForward } from "./activations.ts";
-import { geluBackward, swigluBackward } from "./activations_backward.ts";
+import { erfForward, geluErfForward, geluForward, swigluForward } from "./activations.ts";
+import { geluBackward, geluErfBackward, swigluBackward } from "./activations_backward.ts";
 import { adamw, clipScale, fillZero, sumsqPartial } from "./adamw.ts";
 import { attentionForward, attentionForwardLanes } from "./attention/attention.ts";
 import { attentionProbs, attentionProbsLanes } from "./attention/attention_probs.ts";
@@ -64,6 +64,8 @@ export const ALL_KERNELS: readonly TwinnedKernel[] = [
   attentionProbsLanes,
   kvAppend,
   geluForward,
+  erfForward,
+  geluErfForward,
   swigluForward,
   residualAdd,
   crossEntropyForward,
@@ -83,6 +85,7 @@ export const ALL_KERNELS: readonly TwinnedKernel[] = [
   rmsNormBackwardX,
   rmsNormBackwardW,
   geluBackward,
+  geluErfBackward,
   swigluBackward,
   attentionBackwardQ,
   attentionBackwardQLanes,

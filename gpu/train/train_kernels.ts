@@ -10,7 +10,7 @@ import { pipe } from "fp-ts/lib/function.js";
 import type { CompiledKernel, KernelCache } from "../engine/compile.ts";
 import type { GpuError } from "../engine/errors.ts";
 import { compileAll, compileForwardKernels, type ForwardKernels } from "../model/forward_kernels.ts";
-import { geluBackward, swigluBackward } from "../kernels/activations_backward.ts";
+import { geluBackward, geluErfBackward, swigluBackward } from "../kernels/activations_backward.ts";
 import { headDimVariant } from "../kernels/attention/attention.ts";
 import {
   attentionBackwardKV,
@@ -45,6 +45,7 @@ export const BACKWARD_KERNELS = {
   rmsNormBx: rmsNormBackwardX,
   rmsNormBw: rmsNormBackwardW,
   geluB: geluBackward,
+  geluErfB: geluErfBackward,
   swigluB: swigluBackward,
   attnBq: attentionBackwardQ,
   attnBkv: attentionBackwardKV,
