@@ -36,7 +36,7 @@ import {
 } from "./matmul/matmul_vec4.ts";
 import { kvAppend } from "./kv_append.ts";
 import { matmulForward } from "./matmul/matmul.ts";
-import { biasBackward, matmulBackwardW, matmulBackwardX } from "./matmul/matmul_backward.ts";
+import { biasBackward, biasBackwardRunning, matmulBackwardW, matmulBackwardX } from "./matmul/matmul_backward.ts";
 import { layerNormForward, rmsNormForward } from "./norms/norms.ts";
 import { layerNormBackwardW, layerNormBackwardX, rmsNormBackwardW, rmsNormBackwardX } from "./norms/norms_backward.ts";
 import { residualAdd } from "./residual_add.ts";
@@ -75,6 +75,7 @@ export const ALL_KERNELS: readonly TwinnedKernel[] = [
   matmulBackwardX,
   matmulBackwardW,
   biasBackward,
+  biasBackwardRunning,
   matmulBackwardXVec4,
   matmulBackwardWVec4,
   matmulBackwardWVec4Rows,

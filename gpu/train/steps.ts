@@ -120,16 +120,12 @@ export const recordBackward = (cx: TrainContext, batch: Batch, tb: TrainBuffers,
   const f = tb.acts.f32;
   for (const c of tb.acts.logits) {
     const rows = { xRow0: c.firstRow, N: c.rows };
-    recordLinearBackward(cx, batch, {
-      dy: c.tensor,
-      ldy: V,
-      x: f.xn,
-      ...rows,
-      I: C,
-      w: hn.head,
-      b: hn.headb,
-      dx: tb.d.dxn,
-    });
+    recordLinearBackward(cx, batch, { dy: c.tensor, ldy: V, x: f.xn, ...rows, I: C, w: hn.head, dx: tb.d.dxn });
+    // the head bias's gradient added in place chunk after chunk: the same bits whatever the logits' chunking
+    if (hn.headb !== undefined) {
+      const u = { N: c.rows, O: V, ldy: V, dyOff: 0, bOff: 0 };
+      batch.dispatch(cx.k.biasBRunning, { dy: c.tensor, db: cx.grads[hn.headb]! }, u);
+    }
   }
   recordNormBackward(cx, batch, N, tb.d.dxn, tb.stream[L]!, f.mean, f.rstd, hn.norm, hn.normb, undefined, tb.d.dA);
   let [dOut, dIn] = [tb.d.dA, tb.d.dB];

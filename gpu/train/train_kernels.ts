@@ -21,7 +21,12 @@ import {
 import { crossEntropyBackward } from "../kernels/cross_entropy_backward.ts";
 import { distillBackward } from "../kernels/distill.ts";
 import { embedBackward, positionBackward } from "../kernels/embed_backward.ts";
-import { biasBackward, matmulBackwardW, matmulBackwardX } from "../kernels/matmul/matmul_backward.ts";
+import {
+  biasBackward,
+  biasBackwardRunning,
+  matmulBackwardW,
+  matmulBackwardX,
+} from "../kernels/matmul/matmul_backward.ts";
 import { matmulBackwardWLanes, matmulBackwardXLanes } from "../kernels/matmul/matmul_lanes.ts";
 import { matmulBackwardWVec4, matmulBackwardWVec4Rows, matmulBackwardXVec4 } from "../kernels/matmul/matmul_vec4.ts";
 import {
@@ -37,6 +42,7 @@ export const BACKWARD_KERNELS = {
   matmulBx: matmulBackwardX,
   matmulBw: matmulBackwardW,
   biasB: biasBackward,
+  biasBRunning: biasBackwardRunning,
   matmulBxFast: matmulBackwardXVec4,
   matmulBwFast: matmulBackwardWVec4,
   matmulBwRows: matmulBackwardWVec4Rows,
