@@ -6,7 +6,10 @@
  * `model.embed_tokens`, `model.layers.N.{input_layernorm, self_attn.{q,k,v,o}_proj,
  * post_attention_layernorm, mlp.{gate,up,down}_proj}` (gate → w1, up → w3, down → w2),
  * `model.norm`, `lm_head` (absent when tied). A spec with interleaved rotary has its q/k rows
- * permuted to HF's half split on the way out and back on the way in (core/model/relayout.ts).
+ * permuted to HF's half split on the way out and back on the way in (core/model/relayout.ts), and so its
+ * q/k biases. The rotary features' tensors (core/model/tensors.ts): `self_attn.{q,k,v,o}_proj.bias` (bq bk bv bo;
+ * Qwen2's q, k, v and Llama's attention_bias), `mlp.{gate,up,down}_proj.bias` (b1 b3 b2), the LayerNorm kind's
+ * `input_layernorm.bias`, `post_attention_layernorm.bias`, `model.norm.bias`, and `lm_head.bias` (lmheadb).
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
@@ -15,7 +18,7 @@ import { permuteRotaryRows, transpose, unpermuteRotaryRows } from "../model/rela
 import { headDim, kvHeads, type ModelSpec } from "../model/spec.ts";
 import { allTensors, type Shape, type Weights } from "../model/tensors.ts";
 
-type Move = "copy" | "transpose" | "rotaryQ" | "rotaryK";
+type Move = "copy" | "transpose" | "rotaryQ" | "rotaryK" | "rotaryQb" | "rotaryKb"; // …b: a bias, one value per row
 export interface HfSlot {
   readonly ours: string;
   readonly hf: string;
@@ -59,6 +62,17 @@ const LLAMA: Readonly<Record<string, readonly [string, Move]>> = {
   wte: ["model.embed_tokens.weight", "copy"],
   normf: ["model.norm.weight", "copy"],
   lmhead: ["lm_head.weight", "copy"],
+  bq: ["self_attn.q_proj.bias", "rotaryQb"],
+  bk: ["self_attn.k_proj.bias", "rotaryKb"],
+  bv: ["self_attn.v_proj.bias", "copy"],
+  bo: ["self_attn.o_proj.bias", "copy"],
+  b1: ["mlp.gate_proj.bias", "copy"],
+  b2: ["mlp.down_proj.bias", "copy"],
+  b3: ["mlp.up_proj.bias", "copy"],
+  attnnormb: ["input_layernorm.bias", "copy"],
+  ffnnormb: ["post_attention_layernorm.bias", "copy"],
+  normfb: ["model.norm.bias", "copy"],
+  lmheadb: ["lm_head.bias", "copy"],
 };
 
 /** The HF slot of every tensor of the spec, in our order. */
@@ -88,6 +102,10 @@ const apply = (s: ModelSpec, slot: HfSlot, x: Float32Array, out: boolean): Float
       return (out ? permuteRotaryRows : unpermuteRotaryRows)(x, s.nHead, D, C);
     case "rotaryK":
       return (out ? permuteRotaryRows : unpermuteRotaryRows)(x, kvHeads(s), D, C);
+    case "rotaryQb":
+      return (out ? permuteRotaryRows : unpermuteRotaryRows)(x, s.nHead, D, 1);
+    case "rotaryKb":
+      return (out ? permuteRotaryRows : unpermuteRotaryRows)(x, kvHeads(s), D, 1);
   }
 };
 

@@ -6,7 +6,8 @@
  */
 import fc from "fast-check";
 import type { Selection } from "../../core/surgery/plan.ts";
-import type { Gpt2Spec, LlamaSpec, ModelSpec } from "../../core/model/spec.ts";
+import { isBiasName } from "../../core/model/features.ts";
+import type { Gpt2Spec, LlamaSpec, ModelSpec, RotaryFeatures } from "../../core/model/spec.ts";
 import { allTensors, numel, type Weights } from "../../core/model/tensors.ts";
 
 export const arbGpt2Spec: fc.Arbitrary<Gpt2Spec> = fc.record({
@@ -18,7 +19,25 @@ export const arbGpt2Spec: fc.Arbitrary<Gpt2Spec> = fc.record({
   nInner: fc.integer({ min: 1, max: 20 }),
 }).map(({ headDim, ...r }) => ({ _tag: "gpt2", ...r, nEmbd: r.nHead * headDim, normEps: 1e-5 }));
 
-export const arbLlamaSpec: fc.Arbitrary<LlamaSpec> = fc.record({
+/**
+ * The rotary decoder's biases, norm kind and MLP kind (core/model/spec.ts RotaryFeatures), each on or off by
+ * itself: absent (Llama 2's choice) or named, so both spellings of the default are covered.
+ */
+export const arbBiasNormMlp: fc.Arbitrary<RotaryFeatures> = fc.record({
+  qkvBias: fc.boolean(),
+  outBias: fc.boolean(),
+  mlpBias: fc.boolean(),
+  headBias: fc.boolean(),
+  normKind: fc.constantFrom(undefined, "rms" as const, "layer" as const),
+  mlpKind: fc.constantFrom(undefined, "swiglu" as const, "geluTanh" as const, "geluErf" as const),
+}).map(({ normKind, mlpKind, ...b }) => ({
+  ...Object.fromEntries(Object.entries(b).filter(([, on]) => on)),
+  ...(normKind === undefined ? {} : { normKind }),
+  ...(mlpKind === undefined ? {} : { mlpKind }),
+}));
+
+/** Llama 2 as llama2.c and HF write it: no rotary features. */
+export const arbPlainLlamaSpec: fc.Arbitrary<LlamaSpec> = fc.record({
   nLayer: fc.integer({ min: 1, max: 4 }),
   nKvHead: fc.integer({ min: 1, max: 2 }),
   group: fc.integer({ min: 1, max: 3 }), // query heads per kv head: GQA when > 1
@@ -37,7 +56,28 @@ export const arbLlamaSpec: fc.Arbitrary<LlamaSpec> = fc.record({
   ropeTheta: 10000,
 }));
 
+/** A rotary decoder: Llama 2 with any mix of biases, LayerNorm and GELU MLPs. */
+export const arbLlamaSpec: fc.Arbitrary<LlamaSpec> = fc.tuple(arbPlainLlamaSpec, arbBiasNormMlp).map(([s, f]) => ({
+  ...s,
+  ...f,
+}));
+
 export const arbSpec: fc.Arbitrary<ModelSpec> = fc.oneof(arbGpt2Spec, arbLlamaSpec);
+
+/**
+ * A rotary decoder whose features a Hugging Face config.json can say: LlamaConfig's attention_bias (q, k, v and o
+ * biases together) and mlp_bias, or Qwen2 (q, k, v biases). The other features need their own families' configs.
+ */
+export const arbHfLlamaSpec: fc.Arbitrary<LlamaSpec> = fc.tuple(
+  arbPlainLlamaSpec,
+  fc.constantFrom<RotaryFeatures>(
+    {},
+    { qkvBias: true, outBias: true },
+    { mlpBias: true },
+    { qkvBias: true, outBias: true, mlpBias: true },
+    { family: "qwen2", qkvBias: true },
+  ),
+).map(([s, f]) => ({ ...s, ...f }));
 
 /**
  * A spec whose heads may have a width of their own, as after head pruning (core/surgery/heads.ts): headSize
@@ -71,7 +111,7 @@ export const arbWeights = (s: ModelSpec): fc.Arbitrary<Weights> =>
     const next = uniforms(seed);
     return Object.fromEntries(
       allTensors(s).map((t) => {
-        const bias = t.shape.length === 1 && /b$/.test(t.name), gain = t.shape.length === 1 && !bias;
+        const bias = t.shape.length === 1 && isBiasName(t.name), gain = t.shape.length === 1 && !bias;
         const scale = gain ? 0.5 : bias ? 0.1 : 1 / Math.sqrt(t.shape[t.shape.length - 1]!);
         return [t.name, Float32Array.from({ length: numel(t.shape) }, () => (gain ? 1 : 0) + scale * next())];
       }),
