@@ -5,7 +5,8 @@
  * BPE, both byte-level (GPT-2 style: ByteLevel pre-tokenizer/decoder) and SentencePiece style
  * (▁ for spaces, `<0xXX>` byte fallback, one leading space stripped, as Llama and tinystories656K).
  * Streaming detokenization (pieceBytes) follows the same decoder, piece by piece.
- * BOS/EOS come from tokenizer_config.json's bos_token/eos_token, else from well-known names.
+ * BOS/EOS come from tokenizer_config.json's bos_token/eos_token (hf_conventions.ts), else the post-processor's
+ * template token, else well-known names; whether a text starts with BOS from add_bos_token, else the template.
  * @module
  */
 import { Tokenizer as HfTokenizer } from "@huggingface/tokenizers";
@@ -16,6 +17,7 @@ import { hfBpeEncoder, type HfBpeSpec } from "../../core/text/hf_bpe.ts";
 import { encodeViaSink, type IdSink, type SinkEncoder, type Tokenizer } from "../../core/text/tokenizer.ts";
 import { decodeHfBpeSpec } from "./hf_spec.ts";
 import { memoizeBpeModel } from "./hf_memo.ts";
+import { decodeTokenizerConfig, templateBos } from "./hf_conventions.ts";
 
 export const SUPPORTED_MODELS = ["BPE"] as const;
 const PROBE = "Once upon a time, 3 cats said: \u00e9\u00e8 \u{1F600}!\n";
@@ -153,14 +155,17 @@ export const decodeHfTokenizer = (json: unknown, config: unknown, source: string
   let vocabSize = 0; // a loop, not Math.max(...ids): spreading a 128k vocabulary overflows the stack
   for (const id of vocab.values()) vocabSize = Math.max(vocabSize, id + 1);
   if (vocabSize === 0) return E.left(bad("its vocabulary is empty"));
-  const pick = (key: string, names: ReadonlyArray<string>) => {
-    const named = tokenName(cfg[key]);
-    return named !== undefined ? vocab.get(named) : names.map((n) => vocab.get(n)).find((id) => id !== undefined);
-  };
-  const bos = pick("bos_token", BOS_NAMES), eos = pick("eos_token", EOS_NAMES) ?? bos;
+  const conv = decodeTokenizerConfig(cfg, `beside ${source}`) // load.ts names the file itself;
+  if (E.isLeft(conv)) return conv;
+  const template = templateBos(json.post_processor);
+  const pick = (named: string | null | undefined, names: ReadonlyArray<string>) =>
+    typeof named === "string" ? vocab.get(named) : names.map((n) => vocab.get(n)).find((id) => id !== undefined);
+  const bos = pick(conv.right.bosToken ?? template, BOS_NAMES), eos = pick(conv.right.eosToken, EOS_NAMES) ?? bos;
   if (bos === undefined || eos === undefined) {
     return E.left(bad("it names no BOS token", "put tokenizer_config.json (with bos_token) beside tokenizer.json"));
   }
+  // transformers: add_bos_token where the config says (Llama's classes rebuild the template from it), else the template
+  const addsBos = conv.right.addBosToken ?? template !== undefined;
   const codec = pieceCodec(json);
   const pieceBytes = (prev: number, token: number): Uint8Array => {
     const piece = pieceOf(token);
@@ -177,6 +182,7 @@ export const decodeHfTokenizer = (json: unknown, config: unknown, source: string
     vocabSize,
     bos,
     eos,
+    addsBos,
     pieceBytes,
     encode: encodeViaSink(encodeInto),
     encodeInto,
