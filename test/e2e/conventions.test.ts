@@ -130,3 +130,19 @@ describe("tokenize marks documents by the same rule, and its manifest records it
     expect((await run(asset("stories260K/tok512.bin"), "l")).boundary).toBe("bos");
   });
 });
+
+describe("inspect names the family and the features a model uses", () => {
+  test("the bundled TinyStories-656K is family llama, with no features beyond Llama 2, in the table and the JSON", async () => {
+    const dir = asset("tinystories656K");
+    const j = JSON.parse((await runCli(["inspect", dir, "--json"])).out);
+    expect([j.family, j.features]).toEqual(["llama", {}]);
+    const table = (await runCli(["inspect", dir])).out;
+    expect(table).toMatch(/\n {2}family\s+Llama\n/);
+    expect(table).not.toMatch(/rope scaling|sliding window|biases|residual/);
+  });
+  test("a GPT-2 checkpoint is family gpt2 (GPT-2 in the table)", async () => {
+    const dir = await tinyModel(GPT2, "gpt2.tokenizer.json", "gpt2.tokenizer_config.json", { bos: 50256, eos: 50256 });
+    expect(JSON.parse((await runCli(["inspect", dir, "--json"])).out).family).toBe("gpt2");
+    expect((await runCli(["inspect", dir])).out).toMatch(/\n {2}family\s+GPT-2\n/);
+  });
+});
