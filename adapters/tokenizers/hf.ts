@@ -38,8 +38,14 @@ const typesIn = (x: unknown): ReadonlyArray<Json> =>
 const pieceCodec = (json: Json) => {
   const parts = [...typesIn(json.decoder), ...typesIn(json.pre_tokenizer)];
   if (parts.some((p) => p.type === "ByteLevel")) {
-    const byteOf = new Map(bytesToUnicode().map((c, b) => [c, b]));
-    return { strip: false, bytes: (piece: string) => Uint8Array.from(Array.from(piece), (c) => byteOf.get(c) ?? 0x3f) };
+    // A piece with a character outside the byte alphabet (an added token such as Pythia's runs of spaces) is
+    // its own UTF-8 text, as the tokenizers crate's ByteLevel decoder reads it.
+    const byteOf = new Map(bytesToUnicode().map((c, b) => [c, b])), utf8 = new TextEncoder();
+    const bytes = (piece: string) => {
+      const chars = Array.from(piece);
+      return chars.every((c) => byteOf.has(c)) ? Uint8Array.from(chars, (c) => byteOf.get(c)!) : utf8.encode(piece);
+    };
+    return { strip: false, bytes };
   }
   const strip = typesIn(json.decoder).some((p) => p.type === "Strip" && typeof p.start === "number" && p.start > 0);
   const utf8 = new TextEncoder();
