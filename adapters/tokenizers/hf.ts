@@ -17,7 +17,7 @@ import { hfBpeEncoder, type HfBpeSpec } from "../../core/text/hf_bpe.ts";
 import { encodeViaSink, type IdSink, type SinkEncoder, type Tokenizer } from "../../core/text/tokenizer.ts";
 import { decodeHfBpeSpec } from "./hf_spec.ts";
 import { memoizeBpeModel } from "./hf_memo.ts";
-import { decodeTokenizerConfig, templateBos } from "./hf_conventions.ts";
+import { decodeTokenizerConfig, templateBos, unsupportedComponent } from "./hf_conventions.ts";
 
 export const SUPPORTED_MODELS = ["BPE"] as const;
 const PROBE = "Once upon a time, 3 cats said: \u00e9\u00e8 \u{1F600}!\n";
@@ -150,6 +150,10 @@ export const decodeHfTokenizer = (json: unknown, config: unknown, source: string
   if (ids !== undefined) return E.left(bad(ids));
   const missing = REQUIRED.find((k) => !(k in json));
   if (missing !== undefined) return E.left(bad(`it has no "${missing}" entry (null when unused)`));
+  const component = unsupportedComponent(json);
+  if (component !== undefined) {
+    return E.left(bad(`its ${component} is not supported`, "use a BPE tokenizer.json of the GPT-2 or Llama kind"));
+  }
   const cfg = isObj(config) ? config : {};
   const spec = decodeHfBpeSpec(json, cfg);
   const engine = E.isRight(spec) ? ownEngine(json, cfg, spec.right) : libraryEngine(json, cfg);

@@ -103,3 +103,39 @@ export const templateBos = (postProcessor: unknown): string | undefined => {
   const special = isObject(first) && isObject(first.SpecialToken) ? first.SpecialToken : undefined;
   return typeof special?.id === "string" ? special.id : undefined;
 };
+
+const DECODERS = new Set(["ByteLevel", "Replace", "ByteFallback", "Fuse", "Strip", "Metaspace", "Sequence"]);
+
+/**
+ * What of tokenizer.json's post-processor or decoder we cannot follow, named, or undefined: a
+ * post-processor may be ByteLevel (it adds nothing), TemplateProcessing whose single text is `[BOS] $A`,
+ * or a Sequence of them; a decoder any of ByteLevel, Replace, ByteFallback, Fuse, Strip, Metaspace,
+ * Sequence (what hf.ts's pieces and the library's decode agree on).
+ */
+export const unsupportedComponent = (json: Json): string | undefined => {
+  const post = (p: unknown): string | undefined => {
+    if (p === null || p === undefined) return undefined;
+    if (!isObject(p)) return `post_processor ${JSON.stringify(p)}`;
+    if (p.type === "ByteLevel") return undefined;
+    if (p.type === "Sequence" && Array.isArray(p.processors)) return p.processors.map(post).find((x) => x);
+    if (p.type === "TemplateProcessing" && Array.isArray(p.single)) {
+      const parts = p.single.map((x) => (isObject(x) && isObject(x.SpecialToken) ? "special" : "text"));
+      const ok = parts.join(" ") === "text" || parts.join(" ") === "special text";
+      return ok ? undefined : `post_processor TemplateProcessing ${templateText(p.single)} (only "[BOS] $A" is)`;
+    }
+    return `post_processor ${JSON.stringify(p.type)}`;
+  };
+  const decoder = (d: unknown): string | undefined => {
+    if (d === null || d === undefined) return undefined;
+    if (!isObject(d) || !DECODERS.has(String(d.type))) return `decoder ${JSON.stringify(isObject(d) ? d.type : d)}`;
+    return Array.isArray(d.decoders) ? d.decoders.map(decoder).find((x) => x) : undefined;
+  };
+  return post(json.post_processor) ?? decoder(json.decoder);
+};
+
+const templateText = (single: ReadonlyArray<unknown>): string =>
+  JSON.stringify(
+    single.map((x) =>
+      isObject(x) && isObject(x.SpecialToken) ? String(x.SpecialToken.id) : isObject(x) && isObject(x.Sequence) ? "$A" : "?"
+    ).join(" "),
+  );

@@ -109,6 +109,23 @@ describe("BOS where transformers' tokenizer puts it", () => {
     const g = json(join(TOKENIZERS, "gpt2.tokenizer.json"));
     expect(right(decodeHfTokenizer(g, { add_bos_token: true }, "g")).addsBos).toBe(true);
   });
+  test("a post-processor or decoder we cannot follow is refused with one line naming it", () => {
+    const g = json(join(TOKENIZERS, "gpt2.tokenizer.json")) as Record<string, unknown>;
+    const refusal = (extra: Record<string, unknown>) => {
+      const r = decodeHfTokenizer({ ...g, ...extra }, {}, "t.json");
+      return E.isLeft(r) ? r.left.message : "loaded";
+    };
+    expect(refusal({ post_processor: { type: "RobertaProcessing" } })).toBe(
+      'Cannot load tokenizer t.json: its post_processor "RobertaProcessing" is not supported',
+    );
+    const eos = { type: "TemplateProcessing", single: [{ Sequence: { id: "A" } }, { SpecialToken: { id: "</s>" } }] };
+    expect(refusal({ post_processor: eos })).toBe(
+      'Cannot load tokenizer t.json: its post_processor TemplateProcessing "$A </s>" (only "[BOS] $A" is) is not supported',
+    );
+    expect(refusal({ decoder: { type: "Sequence", decoders: [{ type: "WordPiece" }] } })).toBe(
+      'Cannot load tokenizer t.json: its decoder "WordPiece" is not supported',
+    );
+  });
   test("a template inside a Sequence post-processor (Llama 3's layout) is found", () => {
     const template = { type: "TemplateProcessing", single: [{ SpecialToken: { id: "<|begin_of_text|>" } }] };
     expect(templateBos({ type: "Sequence", processors: [{ type: "ByteLevel" }, template] })).toBe("<|begin_of_text|>");
