@@ -165,7 +165,7 @@ export const decodeHfTokenizer = (json: unknown, config: unknown, source: string
   let vocabSize = 0; // a loop, not Math.max(...ids): spreading a 128k vocabulary overflows the stack
   for (const id of vocab.values()) vocabSize = Math.max(vocabSize, id + 1);
   if (vocabSize === 0) return E.left(bad("its vocabulary is empty"));
-  const conv = decodeTokenizerConfig(cfg, `beside ${source}`) // load.ts names the file itself;
+  const conv = decodeTokenizerConfig(cfg, `beside ${source}`); // load.ts names the file itself;
   if (E.isLeft(conv)) return conv;
   const template = templateBos(json.post_processor);
   const pick = (named: string | null | undefined, names: ReadonlyArray<string>) =>

@@ -136,6 +136,10 @@ export const unsupportedComponent = (json: Json): string | undefined => {
 const templateText = (single: ReadonlyArray<unknown>): string =>
   JSON.stringify(
     single.map((x) =>
-      isObject(x) && isObject(x.SpecialToken) ? String(x.SpecialToken.id) : isObject(x) && isObject(x.Sequence) ? "$A" : "?"
+      isObject(x) && isObject(x.SpecialToken)
+        ? String(x.SpecialToken.id)
+        : isObject(x) && isObject(x.Sequence)
+        ? "$A"
+        : "?"
     ).join(" "),
   );

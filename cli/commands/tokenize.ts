@@ -53,7 +53,8 @@ export const tokenizeCommand: CommandSpec<TokenizeArgs> = {
     field: { type: "string", help: ".jsonl: the field holding the text (default text)" },
     boundary: {
       type: "string",
-      help: "mark documents with bos, eos or both (default: bos when the tokenizer adds BOS, as Llama's; else eos, as GPT-2's)",
+      help:
+        "mark documents with bos, eos or both (default: bos when the tokenizer adds BOS, as Llama's; else eos, as GPT-2's)",
     },
     "val-fraction": { type: "string", help: "share of tokens held out at the end (default 0.1)" },
     tokens: { type: "string", help: "training subset: a token budget, e.g. 1M" },
@@ -96,7 +97,8 @@ export const runTokenize = async (a: TokenizeArgs, io: Io): Promise<E.Either<App
   const tok = await loadTokenizerFiles(files.right, undefined)();
   if (E.isLeft(tok)) return tok;
   // Without a built worker entry (running from source under Node), the same encoding runs in this thread.
-  const boundary = a.boundary ?? documentBoundary(tok.right), workers = (await workerEntry()) ? a.workers ?? defaultWorkers() : 0;
+  const boundary = a.boundary ?? documentBoundary(tok.right),
+    workers = (await workerEntry()) ? a.workers ?? defaultWorkers() : 0;
   const encoder = workers > 0
     ? await workerEncoder({ files: files.right, vocabSize: undefined, boundary }, workers)
     : E.right(undefined);

@@ -40,7 +40,12 @@ describe("inspect's family and features of a spec", () => {
       {},
       [],
     ]);
-    expect([familyOf(GPT2), familyTitle(GPT2), featuresJson(GPT2), featureRows(GPT2)]).toEqual(["gpt2", "GPT-2", {}, []]);
+    expect([familyOf(GPT2), familyTitle(GPT2), featuresJson(GPT2), featureRows(GPT2)]).toEqual([
+      "gpt2",
+      "GPT-2",
+      {},
+      [],
+    ]);
   });
   test("features set to Llama 2's own choices are not shown (rms norm, SwiGLU, sequential residual, full rotary)", () => {
     const same: LlamaSpec = { ...LLAMA2, normKind: "rms", mlpKind: "swiglu", residual: "sequential", rotaryDims: 16 };

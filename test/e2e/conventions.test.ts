@@ -80,10 +80,15 @@ describe("sample reads a prompt as the model's tokenizer convention says", () =>
     expect(echo.out.startsWith("Hello world")).toBe(true); // the first prompt token is echoed too
   });
   test("a TinyLlama prompt gets <s>: 'Hello world' is read as Llama 2's [1, 15043, 3186]", async () => {
-    const dir = await tinyModel(LLAMA, "tinyllama-1.1b-chat-v0.6.tokenizer.json", "tinyllama-1.1b-chat-v0.6.tokenizer_config.json", {
-      bos: 1,
-      eos: 2,
-    });
+    const dir = await tinyModel(
+      LLAMA,
+      "tinyllama-1.1b-chat-v0.6.tokenizer.json",
+      "tinyllama-1.1b-chat-v0.6.tokenizer_config.json",
+      {
+        bos: 1,
+        eos: 2,
+      },
+    );
     expect((await sampleJson(dir, "Hello world")).prompt_ids).toEqual([1, 15043, 3186]);
   });
   test("an empty prompt starts from BOS alone, as transformers' generate without input does", async () => {
@@ -97,7 +102,18 @@ describe("sample --json and stopping", () => {
     const dir = await tinyModel(GPT2, "gpt2.tokenizer.json", "gpt2.tokenizer_config.json", { bos: 50256, eos: 50256 });
     const free = await sampleJson(dir, "Once upon a time", 3);
     expect(free.ids).toHaveLength(3);
-    const again = await runCli(["sample", dir, "--prompt", "Once upon a time", "--temperature", "0", "--max-new-tokens", "3", "--backend", "cpu"]);
+    const again = await runCli([
+      "sample",
+      dir,
+      "--prompt",
+      "Once upon a time",
+      "--temperature",
+      "0",
+      "--max-new-tokens",
+      "3",
+      "--backend",
+      "cpu",
+    ]);
     expect(again.out).toBe(`Once upon a time${free.text}\n`); // the streamed text is the prompt then the JSON's text
     // the greedy ids are fixed, so naming the last as an EOS (in a list, as Qwen2.5 Instruct does) stops before
     // its first appearance

@@ -38,7 +38,9 @@ const splitAdded = (text: string, added: ReadonlyArray<{ id: number; content: st
   const out: Array<string | number> = [];
   let plain = "";
   for (let i = 0; i < text.length;) {
-    const hit = added.filter((t) => text.startsWith(t.content, i)).sort((a, b) => b.content.length - a.content.length)[0];
+    const hit = added.filter((t) =>
+      text.startsWith(t.content, i)
+    ).sort((a, b) => b.content.length - a.content.length)[0];
     if (hit === undefined) {
       plain += text[i++];
       continue;
@@ -122,16 +124,21 @@ describe("Pythia's tokenizer.json (GPT-NeoX-20B BPE)", () => {
     expect(p.tok.encode("<|endoftext|>", none)).toEqual([0]);
     expect(p.tok.encode("x<|padding|>y<|endoftext|>", none)).toEqual([x, 1, y, 0]);
   });
-  test.prop([arbPlain(p.added)], { numRuns: 150 })("for any text, decode(encode(s)) = NFC(s), whole and streamed", (s) => {
-    roundTrips(p.tok, s, s.normalize("NFC"));
-  });
+  test.prop([arbPlain(p.added)], { numRuns: 150 })(
+    "for any text, decode(encode(s)) = NFC(s), whole and streamed",
+    (s) => {
+      roundTrips(p.tok, s, s.normalize("NFC"));
+    },
+  );
 });
 
 describe("SmolLM2's tokenizer.json (Digits, then byte-level BPE)", () => {
   const m = load("smollm2-instruct.tokenizer.json");
   const digits = (s: string) => s.match(/\p{N}|\P{N}+/gu) ?? []; // Rust's Digits(individual_digits = true)
   const reference = (s: string) =>
-    splitAdded(s, m.added).flatMap((x) => (typeof x === "number" ? [x] : digits(x).flatMap((d) => m.bpe.encode(d, none))));
+    splitAdded(s, m.added).flatMap((
+      x,
+    ) => (typeof x === "number" ? [x] : digits(x).flatMap((d) => m.bpe.encode(d, none))));
   test.prop([arbText], { numRuns: 200 })("for any string, the ids of the plain reference built from the spec", (s) => {
     expect(m.tok.encode(s, none)).toEqual(reference(s));
   });

@@ -176,7 +176,9 @@ describe("tokenizer.json through our encoder, against the library", () => {
     const libIds = (s: string) => lib.encode(s, { add_special_tokens: false }).ids;
     // Digits splits on every numeric character, as the Rust original (family_tokenizers.test.ts); the library
     // on ASCII digits only: the comparison leaves the other numerics out, by construction
-    const arbText = name === "smollm2-instruct" ? arbAnyText.map((s) => s.replace(/(?![0-9])\p{N}/gu, "#")) : arbAnyText;
+    const arbText = name === "smollm2-instruct"
+      ? arbAnyText.map((s) => s.replace(/(?![0-9])\p{N}/gu, "#"))
+      : arbAnyText;
     test(`${name}: our encoder takes it (no fallback note)`, () => {
       expect(ours.note).toBeUndefined();
     });

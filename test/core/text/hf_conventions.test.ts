@@ -87,7 +87,11 @@ describe("every real tokenizer_config.json and generation_config.json decodes", 
 const FAMILIES: ReadonlyArray<readonly [string, string, { addsBos: boolean; bos: number; eos: number }]> = [
   ["gpt2.tokenizer.json", "gpt2.tokenizer_config.json", { addsBos: false, bos: 50256, eos: 50256 }],
   ["pythia.tokenizer.json", "pythia-70m.tokenizer_config.json", { addsBos: false, bos: 0, eos: 0 }],
-  ["smollm2-instruct.tokenizer.json", "smollm2-135m-instruct.tokenizer_config.json", { addsBos: false, bos: 1, eos: 2 }],
+  ["smollm2-instruct.tokenizer.json", "smollm2-135m-instruct.tokenizer_config.json", {
+    addsBos: false,
+    bos: 1,
+    eos: 2,
+  }],
   [
     "tinyllama-1.1b-chat-v0.6.tokenizer.json",
     "tinyllama-1.1b-chat-v0.6.tokenizer_config.json",
