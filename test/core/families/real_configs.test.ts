@@ -9,8 +9,8 @@ import * as E from "fp-ts/lib/Either.js";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { decodeHfConfig } from "../../core/codecs/hf_config.ts";
-import { ROOT } from "../runtimes.ts";
+import { decodeHfConfig } from "../../../core/codecs/hf_config.ts";
+import { ROOT } from "../../runtimes.ts";
 
 const CONFIGS = join(ROOT, "assets/configs");
 

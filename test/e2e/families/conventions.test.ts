@@ -7,12 +7,12 @@
 import { copyFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { saveHfModel } from "../../adapters/formats/hf_checkpoint.ts";
-import { initWeights } from "../../core/model/init.ts";
-import type { ModelSpec } from "../../core/model/spec.ts";
-import { runCli } from "../cli_io.ts";
-import { ROOT } from "../runtimes.ts";
-import { freshDir, right } from "../tmp.ts";
+import { saveHfModel } from "../../../adapters/formats/hf_checkpoint.ts";
+import { initWeights } from "../../../core/model/init.ts";
+import type { ModelSpec } from "../../../core/model/spec.ts";
+import { runCli } from "../../cli_io.ts";
+import { ROOT } from "../../runtimes.ts";
+import { freshDir, right } from "../../tmp.ts";
 
 const asset = (p: string) => join(ROOT, "assets", p);
 

@@ -4,8 +4,8 @@
  * features a model uses are shown, and a feature set to Llama 2's own choice is not one.
  */
 import { describe, expect, test } from "vitest";
-import type { LlamaSpec, ModelSpec } from "../../core/model/spec.ts";
-import { familyOf, familyTitle, featureRows, featuresJson } from "../../core/report/model_features.ts";
+import type { LlamaSpec, ModelSpec } from "../../../core/model/spec.ts";
+import { familyOf, familyTitle, featureRows, featuresJson } from "../../../core/report/model_features.ts";
 
 const LLAMA2: LlamaSpec = {
   _tag: "llama",
