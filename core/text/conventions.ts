@@ -29,7 +29,3 @@ export const documentBoundary = (tok: Conventions): "bos" | "eos" => (tok.addsBo
 /** The ids generation stops at (see the module note). */
 export const stopIds = (tok: Conventions, generationEos: ReadonlyArray<number>): ReadonlyArray<number> =>
   generationEos.length > 0 ? generationEos : tok.stops ?? [tok.eos];
-
-/** The convention in words, for a run's record: e.g. "BOS 1 starts each text" or "no BOS; EOS 50256 ends each document". */
-export const bosConvention = (tok: Conventions): string =>
-  tok.addsBos ? `BOS ${tok.bos} starts each text` : `no BOS; EOS ${tok.eos} ends each document`;
