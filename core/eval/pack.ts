@@ -12,8 +12,9 @@
  * MIN_SHARED tokens, since the prefix costs a forward pass of its own. A lone row has an empty prefix.
  * A group holds at most `rows` rows; groups are cut into batches of at most `rows` rows and
  * `maxTokens` positions read (or one group, when it alone reads more).
- * A query is one continuation token: (position in its row's rest, the token it should predict), the
- * queries of each row consecutive and in position order, rows in batch order; owner[q] is its request.
+ * A query is one continuation token: (position in its row's whole sequence, prefix + row, and the token
+ * it should predict), the queries of each row consecutive and in position order, rows in batch order;
+ * owner[q] is its request.
  * Pure.
  * @module
  */
@@ -28,7 +29,7 @@ export interface PrefixGroup {
 export interface PackedBatch {
   readonly groups: ReadonlyArray<PrefixGroup>;
   readonly tokens: number; // positions read: every prefix once and every row
-  readonly queries: Int32Array; // (Q, 2): position in its row, target token
+  readonly queries: Int32Array; // (Q, 2): position in prefix + row, target token
   readonly rowStart: Int32Array; // (R + 1): the queries of the batch's r-th row are rowStart[r] .. rowStart[r + 1]
   readonly owner: Int32Array; // (Q) request index
 }
@@ -139,7 +140,7 @@ export const packBatches = (reqs: ReadonlyArray<TokenRequest>, o: PackOptions): 
     for (const r of g.rows) {
       const at: Array<[number, number, number]> = [];
       for (const i of readers.get(r)!) {
-        const { input, cont } = reqs[i]!, q0 = input.length - cont.length - g.p;
+        const { input, cont } = reqs[i]!, q0 = input.length - cont.length;
         cont.forEach((t, j) => at.push([q0 + j, t, i]));
       }
       at.sort((a, b) => a[0] - b[0] || a[2] - b[2]);

@@ -45,9 +45,7 @@ export const createCpuScorer = (spec: ModelSpec, weights: Weights): Scorer => ({
     for (const g of b.groups) {
       for (const row of g.rows) {
         const q0 = b.rowStart[r]!, q1 = b.rowStart[r + 1]!, seq = wholeRow(g.prefix, row);
-        // The rest's logits start at row p of the whole sequence's; query positions count from there.
-        const z = forward(spec, weights, seq, 1, seq.length).logits.subarray(g.prefix.length * V);
-        const s = targetScores(z, b.queries, 0, q0, q1 - q0, V);
+        const s = targetScores(forward(spec, weights, seq, 1, seq.length).logits, b.queries, 0, q0, q1 - q0, V);
         logp.set(s.logp, q0);
         greedy.set(s.greedy, q0);
         r++;

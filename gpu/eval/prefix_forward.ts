@@ -1,15 +1,18 @@
 /**
- * A model on the device that reads a shared prefix once and each continuation after it: the prefix's
- * blocks write their keys and values into a KV cache (one (P, 2·KV) tensor per block, P the context),
- * and each row runs at positions p .. p + n − 1 against that cache (recordBlock's DecodeAt, the
- * decoder's path with n rows at once), so a multiple-choice context costs one pass, not one per choice.
+ * A model on the device that reads a shared prefix once and each continuation after it: a pass of n
+ * tokens at positions pos0 .. pos0 + n − 1 writes its keys and values into a KV cache (one (P, 2·KV)
+ * tensor per block, P the context) and attends to the cache's positions before it (recordBlock's
+ * DecodeAt, the decoder's path with n rows at once). A group's first pass reads its prefix and first
+ * row from position 0, each later row a pass at pos0 = p, so a multiple-choice context costs one pass'
+ * worth of positions, not one per choice.
  * Same bits as the full forward of prefix + row (props/gpu/eval/prefix_forward.test.ts): every kernel
  * computes a row from that row alone, rope reads its table at the same absolute positions, and
  * attention sums the same keys in the same order (the cache holds the very values the full pass
  * holds; keys past a query's position add +0 in both).
  * Several passes share a batch, one after another: each has its own token buffer (writeBuffer lands
  * before the submit) and uses the first n rows of activations sized for the batch's longest pass;
- * one row's cache writes past p are overwritten by the next row's before they are read.
+ * one row's cache writes past p are overwritten by the next row's before they are read. A token buffer
+ * is written (writeBuffer) when its pass is recorded: batches in flight at once need distinct slots.
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
@@ -38,10 +41,11 @@ export interface PrefixModel {
   readonly cx: ForwardContext;
   /** Activations for passes of up to n rows, kept per size (n rounded up to a power of two, at least 16). */
   activations(n: number): E.Either<GpuError, Activations>;
-  /** Records the prefix's blocks into the cache (positions 0 .. tokens.length − 1); no head. */
-  recordPrefix(batch: Batch, slot: number, a: Activations, tokens: Int32Array): E.Either<GpuError, void>;
-  /** Records a row at positions pos0 .. pos0 + n − 1 after the cached prefix; its logits chunks. */
-  recordRow(
+  /**
+   * Records a pass of n tokens at positions pos0 .. pos0 + n − 1 through token buffer `slot`, after the
+   * cache's first pos0 positions: its logits chunks (rows 0 .. n − 1, valid until the next pass).
+   */
+  recordPass(
     batch: Batch,
     slot: number,
     a: Activations,
@@ -131,8 +135,8 @@ const runner = (cx: ForwardContext, caches: GpuTensor<"f32">[]): PrefixModel => 
         ),
       )
       : E.right(undefined);
-  /** Embedding and blocks of `tokens` at pos0 into the cache, through the first n rows of a. */
-  const recordBlocks = (batch: Batch, i: number, a: Activations, tokens: Int32Array, pos0: number) =>
+  /** Embedding, blocks (into the cache) and head of `tokens` at pos0, through the first n rows of a. */
+  const recordPass = (batch: Batch, i: number, a: Activations, tokens: Int32Array, pos0: number) =>
     pipe(
       checked(tokens.length, pos0, a),
       E.chain(() => slot(i)),
@@ -141,7 +145,8 @@ const runner = (cx: ForwardContext, caches: GpuTensor<"f32">[]): PrefixModel => 
         const r = firstRows(a, tokens.length, t);
         recordEmbed(cx, batch, r, pos0);
         caches.forEach((cache, l) => recordBlock(cx, batch, r, sharedBlockBuffers(r), l, { cache, capacity: P, pos0 }));
-        return r;
+        recordHead(cx, batch, r, false);
+        return r.logits;
       }),
     );
   return {
@@ -154,9 +159,7 @@ const runner = (cx: ForwardContext, caches: GpuTensor<"f32">[]): PrefixModel => 
       const made = createActivations(cx.device, cx.spec, 1, size, false, cx.maxBinding, max);
       return E.map((a: Activations) => (sizes.set(size, a), a))(made);
     },
-    recordPrefix: (batch, i, a, tokens) => E.map(() => undefined)(recordBlocks(batch, i, a, tokens, 0)),
-    recordRow: (batch, i, a, tokens, pos0) =>
-      E.map((r: Activations) => (recordHead(cx, batch, r, false), r.logits))(recordBlocks(batch, i, a, tokens, pos0)),
+    recordPass,
     destroy: () => {
       sizes.forEach(destroyActivations);
       freeAll([...slots, ...caches, ...Object.values(cx.w), cx.dummy]);

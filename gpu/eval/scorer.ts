@@ -1,6 +1,6 @@
 /**
- * A Scorer (core/eval/scorer.ts) on the device: each group's prefix read once into the KV cache and
- * each row after it (gpu/eval/prefix_forward.ts), and after each row's head the target_scores kernel
+ * A Scorer (core/eval/scorer.ts) on the device: each group's prefix read once into the KV cache, with
+ * its first row, and each other row after it (gpu/eval/prefix_forward.ts), and after each pass's head the target_scores kernel
  * on its logits for the row's queries; the whole packed batch in one submit and a readback of 2·Q
  * numbers. Query buffers grow by powers of two and are kept, as the activations per size.
  * @module
@@ -9,7 +9,7 @@ import * as E from "fp-ts/lib/Either.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { pipe } from "fp-ts/lib/function.js";
 import type { PackedBatch } from "../../core/eval/pack.ts";
-import type { Scorer } from "../../core/eval/scorer.ts";
+import { type Scorer, wholeRow } from "../../core/eval/scorer.ts";
 import type { ModelSpec } from "../../core/model/spec.ts";
 import type { Weights } from "../../core/model/tensors.ts";
 import { type Batch, createBatch, type Readbacks } from "../engine/batch.ts";
@@ -49,7 +49,11 @@ const firstAt = (queries: Int32Array, lo: number, hi: number, p: number): number
 
 type Scored = Pick<PackedBatch, "groups" | "queries" | "rowStart">;
 
-/** Every prefix and row of b, in order, each row's head followed by its queries' scores. */
+/**
+ * Every group of b, in order: its prefix and first row in one pass from position 0 (which fills the
+ * cache), each other row a pass at pos0 = p; after each pass's head, its queries' scores. Query
+ * positions count in prefix + row, so a pass at pos0 holds position pos0 + i at logits row i.
+ */
 const recordBatch = (
   pm: PrefixModel,
   k: CompiledKernel<typeof targetScores>,
@@ -58,25 +62,25 @@ const recordBatch = (
   q: QueryBuffers,
   parity: number,
 ): E.Either<GpuError, void> => {
-  const longest = Math.max(...b.groups.flatMap((g) => [g.prefix.length, ...g.rows.map((r) => r.length)]));
+  const longest = Math.max(
+    ...b.groups.flatMap((g) => g.rows.map((r, i) => r.length + (i === 0 ? g.prefix.length : 0))),
+  );
   const acts = pm.activations(longest);
   if (E.isLeft(acts)) return acts;
   const a: Activations = acts.right, V = pm.cx.spec.vocabSize;
-  let pass = 0, r = 0;
+  let r = 0;
   for (const g of b.groups) {
-    if (g.prefix.length > 0) {
-      const done = pm.recordPrefix(batch, 2 * pass++ + parity, a, g.prefix);
-      if (E.isLeft(done)) return done;
-    }
-    for (const row of g.rows) {
-      const chunks = pm.recordRow(batch, 2 * pass++ + parity, a, row, g.prefix.length);
+    for (const [i, row] of g.rows.entries()) {
+      const pos0 = i === 0 ? 0 : g.prefix.length, tokens = i === 0 ? wholeRow(g.prefix, row) : row;
+      const chunks = pm.recordPass(batch, 2 * r + parity, a, tokens, pos0);
       if (E.isLeft(chunks)) return chunks;
       const lo = b.rowStart[r]!, hi = b.rowStart[r + 1]!;
       for (const c of chunks.right) {
-        const q0 = firstAt(b.queries, lo, hi, c.firstRow), q1 = firstAt(b.queries, q0, hi, c.firstRow + c.rows);
+        const row0 = pos0 + c.firstRow;
+        const q0 = firstAt(b.queries, lo, hi, row0), q1 = firstAt(b.queries, q0, hi, row0 + c.rows);
         if (q1 > q0) {
           const io = { logits: c.tensor, queries: q.queries, logp: q.logp, greedy: q.greedy };
-          batch.dispatch(k, io, { Q: q1 - q0, q0, V, row0: c.firstRow });
+          batch.dispatch(k, io, { Q: q1 - q0, q0, V, row0 });
         }
       }
       r++;

@@ -53,8 +53,9 @@ describe("packing requests into batches", () => {
           for (let q = b.rowStart[r]!; q < b.rowStart[r + 1]!; q++) {
             const p = b.queries[2 * q]!;
             if (q > b.rowStart[r]!) expect(p).toBeGreaterThanOrEqual(b.queries[2 * (q - 1)]!);
-            expect(p).toBeLessThan(row.length);
-            const h = hash([...prefix, ...row.subarray(0, p + 1)], b.queries[2 * q + 1]!);
+            expect(p).toBeGreaterThanOrEqual(prefix.length);
+            expect(p).toBeLessThan(prefix.length + row.length);
+            const h = hash([...prefix, ...row].slice(0, p + 1), b.queries[2 * q + 1]!);
             ll[b.owner[q]!] = ll[b.owner[q]!]! - h / 10;
             greedy[b.owner[q]!] &&= h % 2 === 0;
           }
