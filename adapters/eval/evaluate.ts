@@ -21,7 +21,7 @@ import { loadTask, type TaskSource } from "./bundled.ts";
 import type { ScorerFactory } from "./scorer.ts";
 
 export interface EvalTasksOptions {
-  readonly rows: number; // requests (rows) per forward pass
+  readonly rows: number; // rows per batch of forward passes (core/eval/pack.ts)
   readonly limit?: number; // the first N documents of each task
   readonly samplesDir?: string;
   readonly now: () => number; // ms
@@ -33,7 +33,7 @@ export interface TaskRun {
   readonly seconds: number;
 }
 
-/** Positions per forward pass: the (B·T, V) f32 logits within 128 MiB, at least one full context. */
+/** Positions read per batch: as many as 128 MiB of f32 logits hold, at least one full context (passes run one by one). */
 export const tokensPerPass = (s: ModelSpec): number => Math.max(s.blockSize, Math.floor(2 ** 27 / (4 * s.vocabSize)));
 
 export const samplesText = (r: TaskScores): string =>

@@ -45,7 +45,10 @@ export const evalCommand: CommandSpec<EvalArgs> = {
     ...taskFlags,
     tokens: { type: "string", help: "score at most about N tokens (default: the whole validation split)" },
     ctx: { type: "string", help: "tokens per window (default 256, at most the model's context), as train's --ctx" },
-    batch: { type: "string", help: "windows (--data) or requests (--tasks) per forward pass (default 16, 32)" },
+    batch: {
+      type: "string",
+      help: "windows per forward pass (--data), or rows per batch of passes (--tasks) (default 16, 32)",
+    },
     tokenizer: { type: "string", help: "tokenizer file, when none sits beside the model" },
     backend: backendFlag,
     checkpoint: checkpointFlag,

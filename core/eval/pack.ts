@@ -1,44 +1,55 @@
 /**
- * Packing requests into forward passes. A causal model's logits at a position depend only on the
- * tokens up to it, so a request whose input is a prefix of another's (the same context read before
- * different one-token choices, or equal inputs) is read from that request's row: the shared context is
- * scored once. Rows are sorted longest first and cut into batches of B rows of T positions, T the
- * longest row's length rounded up to a few bucket sizes and B fixed per T, so a device sees few
- * distinct (B, T) shapes (a GPU model keeps activations per shape). Rows end in padding (token 0),
- * which no query reads and no earlier position sees.
- * A query is one continuation token: (position in the flat B·T batch, the token it should predict),
- * sorted by position; owner[q] is its request. Pure.
+ * Packing requests into batches of forward passes that read each shared context once. A causal
+ * model's logits at a position depend only on the tokens up to it, so:
+ * - a request whose input is a prefix of another's (equal inputs, or one-token choices after the same
+ *   context) is read from that request's row (shareRows);
+ * - rows that start alike (a multiple-choice document's context, read before each choice) form a
+ *   group: their common prefix is read once (a backend keeps its keys and values: gpu/eval/scorer.ts),
+ *   then each row's rest at positions p, p + 1, …; the prefix stops before the group's first query.
+ * Rows are grouped in lexicographic order, where rows sharing a prefix are neighbours; a row joins
+ * the group before it when that reads fewer tokens than starting a group of its own (k rows sharing p
+ * tokens read (k − 1)·p fewer), and a second row joins a lone one only when they share more than
+ * MIN_SHARED tokens, since the prefix costs a forward pass of its own. A lone row has an empty prefix.
+ * A group holds at most `rows` rows; groups are cut into batches of at most `rows` rows and
+ * `maxTokens` positions read (or one group, when it alone reads more).
+ * A query is one continuation token: (position in its row's whole sequence, prefix + row, and the token
+ * it should predict), the queries of each row consecutive and in position order, rows in batch order;
+ * owner[q] is its request.
+ * Pure.
  * @module
  */
 import type { TokenRequest } from "./encode_pair.ts";
 
+/** Rows that share a prefix: prefix at positions 0 .. p − 1 (no query reads a logit there), each row after it. */
+export interface PrefixGroup {
+  readonly prefix: Int32Array; // (p)
+  readonly rows: ReadonlyArray<Int32Array>; // each (n ≥ 1), read at positions p .. p + n − 1
+}
+
 export interface PackedBatch {
-  readonly B: number;
-  readonly T: number;
-  readonly live: number; // rows holding tokens (the rest are padding rows)
-  readonly tokens: Int32Array; // (B, T)
-  readonly queries: Int32Array; // (Q, 2): flat position, target token
+  readonly groups: ReadonlyArray<PrefixGroup>;
+  readonly tokens: number; // positions read: every prefix once and every row
+  readonly queries: Int32Array; // (Q, 2): position in prefix + row, target token
+  readonly rowStart: Int32Array; // (R + 1): the queries of the batch's r-th row are rowStart[r] .. rowStart[r + 1]
   readonly owner: Int32Array; // (Q) request index
 }
 
 export interface PackOptions {
   readonly rows: number; // most rows in a batch
-  readonly maxTokens: number; // most B·T positions in a batch (bounds the (B·T, V) logits)
-  readonly blockSize: number;
+  readonly maxTokens: number; // most positions read in a batch
 }
-
-/** Row lengths a batch is padded to: 16, 32, 48, 64, then ×1.5 and ×2 steps (96, 128, 192, 256, …), capped. */
-export const bucketLength = (n: number, blockSize: number): number => {
-  let b = 16;
-  while (b < n) b = b < 64 ? b + 16 : (b & (b - 1)) === 0 ? (b * 3) / 2 : (b * 4) / 3;
-  return Math.min(b, blockSize);
-};
 
 const isPrefix = (a: Int32Array, b: Int32Array): boolean => a.length <= b.length && a.every((t, i) => t === b[i]);
 
 const lexCompare = (a: Int32Array, b: Int32Array): number => {
   for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
   return a.length - b.length;
+};
+
+const commonPrefix = (a: Int32Array, b: Int32Array): number => {
+  let n = 0;
+  while (n < a.length && n < b.length && a[n] === b[n]) n++;
+  return n;
 };
 
 /** Rows (the requests whose inputs no other input extends) and the row each request is read from. */
@@ -56,40 +67,87 @@ export const shareRows = (reqs: ReadonlyArray<TokenRequest>): { rows: number[]; 
   return { rows, rowOf };
 };
 
-export const packBatches = (reqs: ReadonlyArray<TokenRequest>, o: PackOptions): PackedBatch[] => {
-  const { rows, rowOf } = shareRows(reqs);
-  rows.sort((i, j) => reqs[j]!.input.length - reqs[i]!.input.length || i - j);
-  const readers = new Map<number, number[]>();
-  reqs.forEach((_, i) => {
-    const row = rowOf[i]!;
-    if (row >= 0) readers.has(row) ? readers.get(row)!.push(i) : readers.set(row, [i]);
-  });
-  const out: PackedBatch[] = [];
-  for (let start = 0; start < rows.length;) {
-    const T = bucketLength(reqs[rows[start]!]!.input.length, o.blockSize);
-    const full = Math.max(1, Math.min(o.rows, Math.floor(o.maxTokens / T)));
-    const live = Math.min(full, rows.length - start);
-    // A last, partial batch gets the next power of two rows, so its shape is one of few.
-    const B = live === full ? full : Math.min(full, 2 ** Math.ceil(Math.log2(live)));
-    const tokens = new Int32Array(B * T), qs: Array<[number, number, number]> = [];
-    for (let r = 0; r < live; r++) {
-      const row = rows[start + r]!;
-      tokens.set(reqs[row]!.input, r * T);
-      for (const i of readers.get(row)!) {
-        const { input, cont } = reqs[i]!, first = input.length - cont.length;
-        cont.forEach((t, j) => qs.push([r * T + first + j, t, i]));
+/**
+ * Shared tokens below which two rows are read whole rather than as a prefix and two rests: the
+ * prefix's own forward pass (some 50 dispatches, each with a fixed cost) outweighs a few positions.
+ */
+export const MIN_SHARED = 16;
+
+interface Group {
+  readonly rows: number[]; // request indices of the rows, in lexicographic order
+  p: number; // shared prefix length
+}
+
+/**
+ * Rows (in lexicographic order) into groups. `first[r]`: the earliest query position among the
+ * requests read from row r, which bounds the group's prefix.
+ */
+const groupRows = (
+  reqs: ReadonlyArray<TokenRequest>,
+  rows: ReadonlyArray<number>,
+  first: Int32Array,
+  most: number,
+): Group[] => {
+  const out: Group[] = [];
+  for (const r of rows) {
+    const g = out[out.length - 1], input = reqs[r]!.input;
+    if (g !== undefined && g.rows.length < most) {
+      const last = reqs[g.rows[g.rows.length - 1]!]!.input, k = g.rows.length;
+      const p = Math.min(commonPrefix(last, input), first[r]!, k === 1 ? first[g.rows[0]!]! : g.p);
+      // k rows at g.p read Σ len − (k − 1)·g.p; with r at p they read Σ len + len_r − k·p, alone len_r more.
+      if (k === 1 ? p > MIN_SHARED : k * p >= (k - 1) * g.p) {
+        g.rows.push(r);
+        g.p = p;
+        continue;
       }
     }
-    qs.sort((a, b) => a[0] - b[0] || a[2] - b[2]);
-    out.push({
-      B,
-      T,
-      live,
-      tokens,
-      queries: Int32Array.from(qs.flatMap(([p, t]) => [p, t])),
-      owner: Int32Array.from(qs.map((q) => q[2])),
-    });
-    start += live;
+    out.push({ rows: [r], p: 0 });
   }
+  return out;
+};
+
+export const packBatches = (reqs: ReadonlyArray<TokenRequest>, o: PackOptions): PackedBatch[] => {
+  const { rows, rowOf } = shareRows(reqs);
+  const readers = new Map<number, number[]>(rows.map((r) => [r, []]));
+  const first = new Int32Array(reqs.length).fill(2 ** 30);
+  reqs.forEach((q, i) => {
+    const row = rowOf[i]!;
+    if (row < 0) return;
+    readers.get(row)!.push(i);
+    first[row] = Math.min(first[row]!, q.input.length - q.cont.length);
+  });
+  const out: PackedBatch[] = [];
+  let groups: PrefixGroup[] = [], tokens = 0, nRows = 0, qs: number[] = [], owner: number[] = [], starts = [0];
+  const flush = () => {
+    if (groups.length === 0) return;
+    out.push({
+      groups,
+      tokens,
+      queries: Int32Array.from(qs),
+      rowStart: Int32Array.from(starts),
+      owner: Int32Array.from(owner),
+    });
+    [groups, tokens, nRows, qs, owner, starts] = [[], 0, 0, [], [], [0]];
+  };
+  const sorted = [...rows].sort((i, j) => lexCompare(reqs[i]!.input, reqs[j]!.input) || i - j);
+  for (const g of groupRows(reqs, sorted, first, Math.max(1, o.rows))) {
+    const read = g.p + g.rows.reduce((n, r) => n + reqs[r]!.input.length - g.p, 0);
+    if (nRows > 0 && (nRows + g.rows.length > o.rows || tokens + read > o.maxTokens)) flush();
+    const prefix = reqs[g.rows[0]!]!.input.slice(0, g.p);
+    groups.push({ prefix, rows: g.rows.map((r) => reqs[r]!.input.slice(g.p)) });
+    tokens += read;
+    nRows += g.rows.length;
+    for (const r of g.rows) {
+      const at: Array<[number, number, number]> = [];
+      for (const i of readers.get(r)!) {
+        const { input, cont } = reqs[i]!, q0 = input.length - cont.length;
+        cont.forEach((t, j) => at.push([q0 + j, t, i]));
+      }
+      at.sort((a, b) => a[0] - b[0] || a[2] - b[2]);
+      for (const [pos, t, i] of at) qs.push(pos, t), owner.push(i);
+      starts.push(owner.length);
+    }
+  }
+  flush();
   return out;
 };

@@ -1,6 +1,6 @@
 /**
  * Scoring a task's documents on a Scorer: every request tokenized (core/eval/encode_pair.ts), packed
- * into batches (core/eval/pack.ts), each batch scored, the queries' log-probabilities summed per
+ * into batches (core/eval/pack.ts: each shared context read once), each batch scored, the queries' log-probabilities summed per
  * request in continuation order (float64) and their greedy flags and-ed; then each document's scores
  * and the task's metrics (core/eval/metrics.ts).
  * @module
@@ -17,8 +17,8 @@ export interface ScoreOptions {
   readonly encode: Encode; // without BOS or EOS
   readonly bos: number;
   readonly addsBos?: boolean; // whether BOS precedes a non-empty context (the tokenizer's convention); absent: yes
-  readonly rows: number; // rows per forward pass
-  readonly maxTokens: number; // B·T per forward pass at most
+  readonly rows: number; // rows (requests not read from another's) per batch
+  readonly maxTokens: number; // positions read per batch at most
   readonly onBatch?: (done: number, total: number) => void;
 }
 
@@ -39,22 +39,29 @@ const tokenize = (docs: ReadonlyArray<EvalDoc>, o: ScoreOptions, blockSize: numb
   return E.right(reqs);
 };
 
-/** Loglikelihood and greedy flag of every request, in order. */
+/**
+ * Loglikelihood and greedy flag of every request, in order. The next batch is handed to the scorer
+ * before this one's scores are awaited, so a device runs one batch while the host records the next
+ * (a device queue runs them in order; the CPU scorer simply runs each at once).
+ */
 export const scoreRequests = async (
   scorer: Scorer,
   reqs: ReadonlyArray<TokenRequest>,
   o: ScoreOptions,
 ): Promise<E.Either<AppError, { ll: Float64Array; greedy: Uint8Array }>> => {
   const ll = new Float64Array(reqs.length), greedy = new Uint8Array(reqs.length).fill(1);
-  const batches = packBatches(reqs, { rows: o.rows, maxTokens: o.maxTokens, blockSize: scorer.spec.blockSize });
+  const batches = packBatches(reqs, { rows: o.rows, maxTokens: o.maxTokens });
+  const run = (k: number) => (k < batches.length ? scorer.score(batches[k]!)() : undefined);
+  let pending = run(0);
   for (const [k, b] of batches.entries()) {
-    const s = await scorer.score(b)();
-    if (E.isLeft(s)) return s;
+    const ahead = run(k + 1), s = await pending!;
+    if (E.isLeft(s)) return (await ahead, s);
     b.owner.forEach((i, q) => {
       ll[i] = ll[i]! + s.right.logp[q]!;
       if (s.right.greedy[q] !== 1) greedy[i] = 0;
     });
     o.onBatch?.(k + 1, batches.length);
+    pending = ahead;
   }
   return E.right({ ll, greedy });
 };

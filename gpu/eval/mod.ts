@@ -5,3 +5,4 @@
  */
 export * from "./scorer.ts";
 export * from "./target_scores.ts";
+export * from "./prefix_forward.ts";

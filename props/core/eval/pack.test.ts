@@ -1,13 +1,14 @@
 /**
  * Packing (core/eval/pack.ts) loses nothing: for any requests, scoring the packed batches (a shared
- * row for an input that is a prefix of another, padding, sorted queries) gives each request the same
+ * row for an input that is a prefix of another, a group's prefix read once before each of its rows,
+ * sorted queries) gives each request the same
  * loglikelihood and greedy flag as scoring it alone, under a model whose answer at a position depends
  * on every token before it (a hash of the prefix), so a query read from the wrong row or position fails.
  * @module
  */
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
-import { bucketLength, packBatches } from "../../../core/eval/pack.ts";
+import { packBatches } from "../../../core/eval/pack.ts";
 import type { TokenRequest } from "../../../core/eval/encode_pair.ts";
 
 /** A "model": log p(target | prefix) = −(hash of prefix and target mod 97) / 10; greedy when the hash is even. */
@@ -43,18 +44,22 @@ describe("packing requests into batches", () => {
     "for any requests, rows and token budget, every request's packed score equals its score alone",
     (reqs, rows, maxTokens) => {
       const ll = new Float64Array(reqs.length), greedy = reqs.map(() => true);
-      const batches = packBatches(reqs, { rows, maxTokens, blockSize: 10 });
-      for (const b of batches) {
-        expect(b.B * b.T <= Math.max(maxTokens, b.T)).toBe(true);
-        expect(b.live).toBeLessThanOrEqual(b.B);
-        for (let q = 0; q < b.owner.length; q++) {
-          const p = b.queries[2 * q]!, row = Math.floor(p / b.T);
-          if (q > 0) expect(p).toBeGreaterThanOrEqual(b.queries[2 * (q - 1)]!);
-          expect(row).toBeLessThan(b.live);
-          const h = hash(b.tokens.subarray(row * b.T, p + 1), b.queries[2 * q + 1]!);
-          ll[b.owner[q]!] = ll[b.owner[q]!]! - h / 10;
-          greedy[b.owner[q]!] &&= h % 2 === 0;
-        }
+      for (const b of packBatches(reqs, { rows, maxTokens })) {
+        const rowsIn = b.groups.flatMap((g) => g.rows.map((row) => ({ prefix: g.prefix, row })));
+        expect(b.rowStart.length).toBe(rowsIn.length + 1);
+        expect(rowsIn.length <= rows || b.groups.length === 1).toBe(true);
+        expect(b.tokens <= maxTokens || b.groups.length === 1).toBe(true);
+        rowsIn.forEach(({ prefix, row }, r) => {
+          for (let q = b.rowStart[r]!; q < b.rowStart[r + 1]!; q++) {
+            const p = b.queries[2 * q]!;
+            if (q > b.rowStart[r]!) expect(p).toBeGreaterThanOrEqual(b.queries[2 * (q - 1)]!);
+            expect(p).toBeGreaterThanOrEqual(prefix.length);
+            expect(p).toBeLessThan(prefix.length + row.length);
+            const h = hash([...prefix, ...row].slice(0, p + 1), b.queries[2 * q + 1]!);
+            ll[b.owner[q]!] = ll[b.owner[q]!]! - h / 10;
+            greedy[b.owner[q]!] &&= h % 2 === 0;
+          }
+        });
       }
       reqs.forEach((r, i) => {
         expect(ll[i]).toBeCloseTo(alone(r).ll, 9);
@@ -66,24 +71,30 @@ describe("packing requests into batches", () => {
   test("requests with the same input share one row: the context is scored once", () => {
     const ctx = [5, 6, 7];
     const reqs = [1, 2, 3, 4].map((c): TokenRequest => ({ input: Int32Array.from(ctx), cont: Int32Array.of(c) }));
-    const [b, ...rest] = packBatches(reqs, { rows: 8, maxTokens: 1024, blockSize: 64 });
+    const [b, ...rest] = packBatches(reqs, { rows: 8, maxTokens: 1024 });
     expect(rest).toEqual([]);
-    expect(b!.live).toBe(1);
+    expect(b!.groups.map((g) => [g.prefix.length, g.rows.length])).toEqual([[0, 1]]);
     expect(Array.from(b!.queries)).toEqual([2, 1, 2, 2, 2, 3, 2, 4]);
   });
 
-  test("row lengths round up to 16, 32, 48, 64, 96, 128, 192, 256, … and never past the context", () => {
-    expect([1, 16, 17, 49, 65, 97, 129, 200, 300].map((n) => bucketLength(n, 1024))).toEqual([
-      16,
-      16,
-      32,
-      64,
-      96,
-      128,
-      192,
-      256,
-      384,
-    ]);
-    expect(bucketLength(300, 260)).toBe(260);
+  test("choices after a long shared context read it once, as a prefix that stops before the first query", () => {
+    const ctx = Array.from({ length: 40 }, (_, i) => 1 + (i % 7));
+    const reqs = [[9, 8], [7, 6, 5], [4, 3]].map((c): TokenRequest => ({
+      input: Int32Array.from([...ctx, ...c.slice(0, -1)]),
+      cont: Int32Array.from(c),
+    }));
+    const [b, ...rest] = packBatches(reqs, { rows: 8, maxTokens: 1024 });
+    expect(rest).toEqual([]);
+    expect(b!.groups.map((g) => [g.prefix.length, g.rows.map((r) => r.length)])).toEqual([[39, [2, 3, 2]]]); // rows in lexicographic order
+    expect(b!.tokens).toBe(39 + 2 + 3 + 2);
+  });
+
+  test("rows sharing a short prefix, and lone rows, are read whole", () => {
+    const reqs = [[1, 2, 3, 4], [1, 2, 3, 5]].map((input): TokenRequest => ({
+      input: Int32Array.from(input),
+      cont: Int32Array.of(9),
+    }));
+    const [b] = packBatches(reqs, { rows: 8, maxTokens: 1024 });
+    expect(b!.groups.map((g) => g.prefix.length)).toEqual([0, 0]);
   });
 });

@@ -6,11 +6,13 @@
  *   twice: the target's logit and the log-sum-exp each move by at most that) plus the kernel's (V + 8)
  *   ulps of |logp| + that largest |logit|; and its greedy flag is the CPU's wherever every position's
  *   top-two logits are further apart than twice the forward's allowance (closer, f32 may order them either way);
+ * - the same for choices after a shared context, which the device reads once into its KV cache;
  * - the closed-form model gives the hand-checked scores on the device too.
  * @module
  */
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, test as plain } from "vitest";
+import { MIN_SHARED, packBatches, shareRows } from "../../../core/eval/pack.ts";
 import { scoreRequests } from "../../../core/eval/score_task.ts";
 import { createCpuScorer } from "../../../core/eval/scorer.ts";
 import { completionDoc, mcDoc } from "../../../core/eval/requests.ts";
@@ -43,6 +45,26 @@ const arbRequests = (s: ModelSpec) =>
     })),
     { minLength: 1, maxLength: 6 },
   );
+/**
+ * Choices after a shared context longer than MIN_SHARED, so the packer groups them and the device reads
+ * the context once (a longer context than arbSpec's, weights drawn for it).
+ */
+const arbGrouped = arbSpec.filter((s) => s.nEmbd >= 4).map((s): ModelSpec => ({ ...s, blockSize: 32 })).chain((s) => {
+  const tok = fc.integer({ min: 0, max: s.vocabSize - 1 });
+  return fc.record({
+    s: fc.constant(s),
+    w: arbWeights(s),
+    ctx: fc.array(tok, { minLength: MIN_SHARED + 2, maxLength: 24 }), // the prefix stops before ctx's last token
+    conts: fc.array(fc.array(tok, { minLength: 1, maxLength: 6 }), { minLength: 2, maxLength: 7 }),
+    rows: fc.integer({ min: 1, max: 4 }),
+  }).map(({ ctx, conts, ...r }) => ({
+    ...r,
+    reqs: conts.map((c): TokenRequest => ({
+      input: Int32Array.from([...ctx, ...c.slice(0, -1)]),
+      cont: Int32Array.from(c),
+    })),
+  }));
+});
 // C ≥ 4, as the forward property: a LayerNorm over 2 values magnifies rounding without bound.
 const arbCase = arbSpec.filter((s) => s.nEmbd >= 4).chain((s) =>
   fc.record({ s: fc.constant(s), w: arbWeights(s), reqs: arbRequests(s), rows: fc.integer({ min: 1, max: 4 }) })
@@ -75,6 +97,28 @@ describe("downstream scoring on the GPU", () => {
     "for any model and requests, GPU loglikelihoods are the CPU reference's within the forward's and the kernel's allowance, and the greedy flags agree where f32 decides them",
     async ({ s, w, reqs, rows }) => {
       const o = { encode: () => [], bos: 0, rows, maxTokens: 4 * s.blockSize };
+      const scorer = unwrap(await createGpuScorer(gpu().kernels, s, w)());
+      try {
+        const got = unwrap(await scoreRequests(scorer, reqs, o));
+        const want = unwrap(await scoreRequests(createCpuScorer(s, w), reqs, o));
+        reqs.forEach((r, i) => {
+          const a = allowance(s, w, r);
+          expect(Math.abs(got.ll[i]! - want.ll[i]!), `request ${i}`).toBeLessThanOrEqual(a.tol);
+          if (a.decidable) expect(got.greedy[i], `request ${i} greedy`).toBe(want.greedy[i]);
+        });
+      } finally {
+        scorer.destroy();
+      }
+    },
+  );
+
+  test.prop([arbGrouped], { numRuns: 12 })(
+    "for any model and choices after a shared context, the device's cached reading of the context gives the CPU reference's loglikelihoods within the same allowance",
+    async ({ s, w, reqs, rows }) => {
+      const o = { encode: () => [], bos: 0, rows, maxTokens: 4 * s.blockSize };
+      // The case is only worth running when the packer did group: some row is read after a cached prefix.
+      const grouped = packBatches(reqs, o).some((b) => b.groups.some((g) => g.prefix.length > 0 && g.rows.length > 1));
+      expect(grouped || shareRows(reqs).rows.length < 2 || rows === 1).toBe(true);
       const scorer = unwrap(await createGpuScorer(gpu().kernels, s, w)());
       try {
         const got = unwrap(await scoreRequests(scorer, reqs, o));
