@@ -11,3 +11,6 @@ export * from "./token_store.ts";
 export * from "./training_data.ts";
 export * from "./doc_encoder.ts";
 export * from "./shard_writer.ts";
+export * from "./doc_index.ts";
+export * from "./score_docs.ts";
+export * from "./choose_subset.ts";

@@ -6,3 +6,4 @@
 export * from "./doc_hash.ts";
 export * from "./doc_requests.ts";
 export * from "./select_docs.ts";
+export * from "./select_spec.ts";
