@@ -55,7 +55,9 @@ beforeAll(async () => {
 
 /** Every shard's bytes and the manifest's counts, for a corpus path; or the error. */
 const tokenize = async (path: string) => {
-  const tok = right(await loadTokenizerFiles(right(await findTokenizerFiles(undefined, undefined, STORIES_TOK)), undefined)());
+  const tok = right(
+    await loadTokenizerFiles(right(await findTokenizerFiles(undefined, undefined, STORIES_TOK)), undefined)(),
+  );
   const corpus = await listCorpus(path);
   if (E.isLeft(corpus)) return corpus;
   const out = join(freshDir(), "tokens");
