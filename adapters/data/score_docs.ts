@@ -19,7 +19,7 @@ export interface ScoreDocsOptions {
   readonly bos: number;
   readonly rows: number; // rows per forward pass
   readonly maxTokens: number; // B·T per forward pass at most
-  readonly groupDocs?: number; // documents per scoring group (default 4096)
+  readonly groupDocs?: number; // documents per scoring group (default 1024)
   readonly onProgress?: (done: number, total: number) => void;
 }
 
@@ -52,7 +52,7 @@ export const scoreDocuments = async (
       const s = t.starts[next]! - base, e = Math.min(t.ends[next]!, t.starts[next]! + window) - base;
       reqs.push(docRequest(buf.subarray(s, e), o.bos, scorer.spec.blockSize));
       next++;
-      if (reqs.length >= (o.groupDocs ?? 4096)) {
+      if (reqs.length >= (o.groupDocs ?? 1024)) {
         const f = await flush();
         if (E.isLeft(f)) return f;
       }

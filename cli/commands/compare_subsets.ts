@@ -78,12 +78,15 @@ export const runCompareSubsets = async (
   if (E.isLeft(made)) return made;
   const m = made.right, table = index.table(m.split.train[1], m.total_tokens);
   const budget = a["subset-tokens"] ?? Math.round(m.split.train[1] / 10);
+  const val = await readRanges(pool, m, [m.split.val]); // the held-out split every arm and the reference are scored on
+  if (E.isLeft(val)) return val;
   const scores = await scorePool(io, a.backend, p.right.model, pool, m, table);
   if (E.isLeft(scores)) return scores;
+  const prepared = { ...p.right, data: { train: p.right.data.train, val: val.right } };
   const subsets: Record<string, SubsetSummary> = {};
   return withBackend(devicesOf(io), a.backend, (b) =>
     interruptible(async (signal) => {
-      const ref = await referenceLoss(evaluatorFactory(b), p.right, settings.right);
+      const ref = await referenceLoss(evaluatorFactory(b), prepared, settings.right);
       if (E.isLeft(ref)) return ref;
       if (!a.json) io.out(`reference (${p.right.model.spec.nLayer} blocks): validation loss ${ref.right.toFixed(4)}\n`);
       const results: ArmResult[] = [], saved: Array<{ name: string; model: string }> = [];
@@ -101,7 +104,7 @@ export const runCompareSubsets = async (
         const r = await runTraining({
           spec: arm.plan.target,
           weights: targetWeights(arm.plan, p.right.model.weights, a.seed ?? 0),
-          data: { train: train.right, val: p.right.data.val },
+          data: { train: train.right, val: val.right },
           settings: settings.right,
           out: join(a.out, folder),
           resume: false,

@@ -12,9 +12,9 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { beforeAll, describe, expect, test } from "vitest";
-import { STORIES_BIN, STORIES_TOK, TINYSTORIES_TEXT } from "../assets.ts";
-import { buildNodeCli, denoCli, nodeCli } from "../runtimes.ts";
-import { freshDir } from "../tmp.ts";
+import { STORIES_BIN, STORIES_TOK, TINYSTORIES_TEXT } from "../../assets.ts";
+import { buildNodeCli, denoCli, nodeCli } from "../../runtimes.ts";
+import { freshDir } from "../../tmp.ts";
 
 const DOCS = readFileSync(TINYSTORIES_TEXT, "utf8").slice(0, 60_000).split(/\n\s*\n/).filter((d) => d.trim() !== "");
 const JSONL = DOCS.map((text) => JSON.stringify({ text })).join("\n") + "\n";
@@ -94,7 +94,7 @@ describe("subsets chosen by the reference", () => {
       );
       expect(r.code, r.stderr).toBe(0);
       const m = JSON.parse(r.stdout);
-      expect(m.subset.ranges.reduce((n: number, [a, b]: number[]) => n + b - a, 0)).toBe(6000);
+      expect(m.subset.ranges.reduce((n: number, r: number[]) => n + r[1]! - r[0]!, 0)).toBe(6000);
       expect(m.subset.selection).toMatchObject({ reference: STORIES_BIN, scored_tokens: 512 });
       sel[s] = m.subset.selection;
     }
