@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { beforeAll, describe, expect, test } from "vitest";
 import { listCorpus } from "../../../adapters/data/corpus.ts";
+import { globRegex } from "../../../adapters/data/corpus_files.ts";
 import { tokenizeCorpus } from "../../../adapters/data/token_store.ts";
 import { findTokenizerFiles, loadTokenizerFiles } from "../../../adapters/tokenizers/load.ts";
 import { STORIES_TOK, TINYSTORIES_TEXT } from "../../assets.ts";
@@ -100,6 +101,14 @@ describe("corpora in the formats datasets ship in", () => {
     const none = await listCorpus(join(DIR, "*.csv"));
     expect(E.isLeft(none) && none.left.message).toMatch(/holds no \.txt, \.jsonl or \.parquet file/);
   });
+});
+
+test("a glob's * and ? stay inside a path segment and ** crosses any number of them", () => {
+  const matches = (p: string, xs: string[]) => xs.filter((x) => globRegex(p).test(x));
+  expect(matches("**/*.parquet", ["a.parquet", "x/y/a.parquet", "a.jsonl"])).toEqual(["a.parquet", "x/y/a.parquet"]);
+  expect(matches("data/**", ["data/a", "data/b/c", "dat/a"])).toEqual(["data/a", "data/b/c"]);
+  expect(matches("c?.jsonl.gz", ["c1.jsonl.gz", "c12.jsonl.gz"])).toEqual(["c1.jsonl.gz"]);
+  expect(matches("a/*/b.txt", ["a/x/b.txt", "a/x/y/b.txt", "a/x.b.txt"])).toEqual(["a/x/b.txt"]);
 });
 
 describe("a damaged file gets one error naming it and where it broke, and nothing is written", () => {
