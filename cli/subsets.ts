@@ -2,7 +2,7 @@
  * What `tokenize --select` and `compare --subsets` share: the reference that scores documents (any
  * model the CLI loads, checked against the corpus's vocabulary before any work), and scoring every
  * training document on the chosen backend (the device's forward and scoring kernel in batches, as
- * `eval --tasks` does), with a progress line on stderr.
+ * `eval --tasks` does), with a progress line on a terminal's stderr.
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
@@ -16,6 +16,7 @@ import { loadModelOrCheckpoint } from "../adapters/train/run_dir.ts";
 import { type AppError, appError } from "../core/errors.ts";
 import type { DocTable } from "../core/select/select_docs.ts";
 import { devicesOf, type Io } from "./io.ts";
+import { progressLine } from "./progress.ts";
 
 /** The reference model, refused when its vocabulary is not the tokenizer's. */
 export const loadReference = async (path: string, vocabSize: number): Promise<E.Either<AppError, Model>> => {
@@ -44,21 +45,16 @@ export const scorePool = (
   withBackend(devicesOf(io), backend, async (b) => {
     const scorer = await scorerFactory(b)(reference.spec, reference.weights)();
     if (E.isLeft(scorer)) return scorer;
-    const start = io.now();
-    let last = 0;
+    const bar = progressLine(io, "scoring documents", t.starts.length);
     try {
       return await scoreDocuments(dir, m, t, scorer.right, {
         bos: m.tokenizer.bos,
         rows: 32,
         maxTokens: tokensPerPass(reference.spec),
-        onProgress: (done, total) => {
-          if (io.now() - start < 1000 || io.now() - last < 500) return;
-          last = io.now();
-          io.err(`\rscoring documents ${done.toLocaleString("en-US")} / ${total.toLocaleString("en-US")}`);
-        },
+        onProgress: (done) => bar.update(done, ""),
       });
     } finally {
-      if (last > 0) io.err("\n");
+      bar.end();
       scorer.right.destroy();
     }
   });
