@@ -17,6 +17,7 @@ import { decodeShardHeader, type Range, SHARD_HEADER_BYTES, widthFor } from "../
 import { ioFailure, tempBeside, writeBytesAtomic } from "../fs/atomic_write.ts";
 import { type CorpusFiles, type CorpusOptions, documents } from "./corpus.ts";
 import { type Boundary, type DocEncoder, type EncodedDocs, inThreadEncoder } from "./doc_encoder.ts";
+import type { DocIndex } from "./doc_index.ts";
 import { docStartLog, shardWriter } from "./shard_writer.ts";
 import { readExactly, readText } from "../fs/files.ts";
 
@@ -24,6 +25,21 @@ export const MANIFEST = "tokens.json";
 const DOC_STARTS = "doc_starts.tmp"; // scratch, removed before the directory is renamed into place
 const MAX_IN_FLIGHT = 8; // chunks sent and not yet written: enough to keep every worker busy
 const RangeC = t.tuple([t.number, t.number]);
+const SubsetC = t.type({ seed: t.number, budget: t.number, chunk: t.number, ranges: t.array(RangeC) });
+/** How a subset chosen by document was chosen (core/select/select_docs.ts), so runs can be compared. */
+const SelectionC = t.type({
+  strategy: t.keyof({ random: null, "ppl-low": null, "ppl-mid": null, "ppl-high": null }),
+  dedup: t.boolean,
+  reference: t.union([t.null, t.string]), // the model that scored the documents
+  scored_tokens: t.union([t.null, t.number]), // next-token predictions scored per document at most
+  documents: t.number, // chosen
+  candidates: t.number, // after dedup (and, for a band, with a score)
+  duplicates: t.number,
+  band: t.union([t.null, t.type({ quantiles: RangeC, nll: RangeC })]),
+  mean_nll: t.union([t.null, t.number]), // token-weighted mean reference loss of the chosen tokens
+  pool_mean_nll: t.union([t.null, t.number]), // the same over every scored training document
+});
+export type SelectionRecord = t.TypeOf<typeof SelectionC>;
 export const Manifest = t.type({
   format: t.literal("inheritune-tokens"),
   version: t.literal(1),
@@ -35,7 +51,7 @@ export const Manifest = t.type({
   total_tokens: t.number,
   shards: t.array(t.type({ file: t.string, tokens: t.number })),
   split: t.type({ train: RangeC, val: RangeC, val_fraction: t.number }),
-  subset: t.union([t.null, t.type({ seed: t.number, budget: t.number, chunk: t.number, ranges: t.array(RangeC) })]),
+  subset: t.union([t.null, t.intersection([SubsetC, t.partial({ selection: SelectionC })])]),
 }, "TokenManifest");
 export type Manifest = t.TypeOf<typeof Manifest>;
 
@@ -50,6 +66,8 @@ export interface TokenizeOptions extends CorpusOptions {
   /** Characters of text per chunk sent to the encoder (default 1M); tokens buffered per shard write (default 1M). */
   readonly chunkChars?: number;
   readonly bufferTokens?: number;
+  /** Collects each document's start and text hash, for choosing a subset by document. */
+  readonly docIndex?: DocIndex;
 }
 
 /**
@@ -77,7 +95,7 @@ export const tokenizeCorpus =
     let total = 0, docs = 0, batch: string[] = [], chars = 0;
     const write = async ({ done, bytes }: (typeof inFlight)[number]) => {
       const r = await done;
-      for (const n of r.counts) await starts.add(total), total += n, docs++;
+      for (const n of r.counts) o.docIndex?.start(total), await starts.add(total), total += n, docs++;
       await shards.push(r.ids);
       o.onProgress?.(bytes, c.bytes);
     };
@@ -95,6 +113,7 @@ export const tokenizeCorpus =
       for await (const ev of documents(c, o)) {
         if (ev._tag === "error") throw ev.error;
         batch.push(ev.text);
+        o.docIndex?.text(ev.text);
         [chars, bytes] = [chars + ev.text.length, ev.bytes];
         if (chars >= (o.chunkChars ?? 1 << 20)) await send(bytes);
       }

@@ -19,7 +19,8 @@ import { isFile } from "../fs/files.ts";
 import { checkShardFiles, loadManifest, MANIFEST, readTokens } from "./token_store.ts";
 import type { TrainData } from "../train/loop.ts";
 
-const gather = async (
+/** The tokens of `ranges` (sorted, within the corpus) gathered into one array. */
+export const readRanges = async (
   dir: string,
   m: Parameters<typeof readTokens>[1],
   ranges: ReadonlyArray<Range>,
@@ -48,9 +49,9 @@ const fromStore = async (dir: string, tok: Tokenizer): Promise<E.Either<AppError
   }
   const sized = await checkShardFiles(dir, m.right)();
   if (E.isLeft(sized)) return sized;
-  const train = await gather(dir, m.right, m.right.subset?.ranges ?? [m.right.split.train]);
+  const train = await readRanges(dir, m.right, m.right.subset?.ranges ?? [m.right.split.train]);
   if (E.isLeft(train)) return train;
-  const val = await gather(dir, m.right, [m.right.split.val]);
+  const val = await readRanges(dir, m.right, [m.right.split.val]);
   return E.map((v: TokenArray) => ({ train: train.right, val: v }))(val);
 };
 

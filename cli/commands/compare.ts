@@ -8,62 +8,36 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import * as t from "io-ts";
 import { join } from "node:path";
-import { readCurve, writeReport } from "../../adapters/train/compare_files.ts";
-import { runTraining, type TrainSummary } from "../../adapters/train/loop.ts";
+import { writeReport } from "../../adapters/train/compare_files.ts";
+import { runTraining } from "../../adapters/train/loop.ts";
 import type { ArmResult, CompareReport } from "../../core/report/compare_report.ts";
-import type { Model } from "../../adapters/formats/models.ts";
-import type { TokenArray } from "../../core/train/batches.ts";
 import { type AppError, appError } from "../../core/errors.ts";
 import { targetWeights } from "../../core/model/init.ts";
-import { type InheritancePlan, scratchPlan } from "../../core/surgery/plan.ts";
-import { backendFlag, checkpointFlag, type CommandSpec, NonNegIntArg, PosIntArg } from "../args.ts";
-import { BackendArg, evaluatorFactory, trainerFactory, withBackend } from "../../adapters/devices/backend.ts";
+import { backendFlag, checkpointFlag, type CommandSpec } from "../args.ts";
+import { evaluatorFactory, trainerFactory, withBackend } from "../../adapters/devices/backend.ts";
 import { devicesOf, type Io } from "../io.ts";
 import { interruptible, prepare, referenceLoss } from "../run_setup.ts";
-import { selectBlocks } from "../select.ts";
+import { armResult, armsFor, CompareArgs, downstreamOf } from "./compare_arms.ts";
+import { runCompareSubsets } from "./compare_subsets.ts";
 import { settingsOf } from "./train.ts";
-import { type Downstream } from "../../adapters/train/compare_files.ts";
-import { type TaskSource } from "../../adapters/eval/bundled.ts";
-import { evaluateTasks } from "../../adapters/eval/evaluate.ts";
-import { scorerFactory } from "../../adapters/eval/scorer.ts";
-import { loadModel } from "../../adapters/formats/models.ts";
-import type { Tokenizer } from "../../core/text/tokenizer.ts";
-import type { ModelResults } from "../../core/eval/report.ts";
-import type { Backend } from "../../adapters/devices/backend.ts";
-import { TaskArgs, taskFlags, taskSources, wantsTasks } from "./eval_tasks.ts";
+import { taskFlags, taskSources, wantsTasks } from "./eval_tasks.ts";
 
-const CompareArgs = t.intersection([
-  t.type({ reference: t.string, data: t.string, out: t.string }),
-  TaskArgs,
-  t.partial({
-    layers: t.string,
-    strategies: t.string,
-    tokens: PosIntArg,
-    batch: PosIntArg,
-    ctx: PosIntArg,
-    seed: NonNegIntArg,
-    "eval-every": NonNegIntArg,
-    "eval-tokens": NonNegIntArg,
-    tokenizer: t.string,
-    backend: BackendArg,
-    checkpoint: t.boolean,
-    json: t.boolean,
-  }),
-]);
-type CompareArgs = t.TypeOf<typeof CompareArgs>;
 const s = (help: string) => ({ type: "string", help }) as const;
 
 export const compareCommand: CommandSpec<CompareArgs> = {
   name: "compare",
   usage:
-    "compare <reference> (--layers <strategy> | --strategies s1,s2,…,scratch) --data <corpus> --out <dir> [--tokens N] [--batch B] [--ctx T] [--seed S] [--eval-every N] [--eval-tokens N] [--tasks t1,t2,… [--limit N]] [--backend webgpu|cpu] [--json]",
+    "compare <reference> (--layers <strategy> | --strategies s1,s2,…,scratch | --layers n --subsets random,ppl-low,… [--subset-tokens N]) --data <corpus> --out <dir> [--tokens N] [--batch B] [--ctx T] [--seed S] [--eval-every N] [--eval-tokens N] [--tasks t1,t2,… [--limit N]] [--backend webgpu|cpu] [--json]",
   summary:
     "Train inherited targets (one per strategy) and a same-shape target from scratch on the same tokens; report them against the reference.",
   positionals: ["reference"],
   flags: {
     layers: s("the blocks to inherit: n | first:n | every:k | influence:n | rank:n | i,j,k; compared with scratch"),
+    subsets: s(
+      "compare training subsets instead of blocks: random,ppl-low,ppl-mid,ppl-high,dedup (dedup+ppl-low for both); one --layers target",
+    ),
+    "subset-tokens": s("--subsets: tokens of each subset (default: 10% of the training split)"),
     strategies: s(
       "several selections, comma-separated, e.g. first:3,influence:3,every:2,scratch (a list inside: 0+2+4)",
     ),
@@ -87,108 +61,8 @@ export const compareCommand: CommandSpec<CompareArgs> = {
   codec: CompareArgs,
 };
 
-interface Arm {
-  readonly name: string;
-  readonly folder: string;
-  readonly plan: InheritancePlan;
-  readonly reason: string;
-}
-
-/** An arm per strategy, in the order given; "scratch" has the first inherited arm's shape. */
-const armsFor = async (
-  m: Model,
-  wanted: ReadonlyArray<string>,
-  val: TokenArray,
-): Promise<E.Either<AppError, Arm[]>> => {
-  const arms: Arm[] = [], cache = {};
-  for (const w of wanted.filter((x) => x !== "scratch")) {
-    const c = await selectBlocks(m, w, val, undefined, cache);
-    if (E.isLeft(c)) return c;
-    if (arms.length > 0 && c.right.plan.target.nLayer !== arms[0]!.plan.target.nLayer) {
-      return E.left(
-        appError(
-          "BadArgs",
-          `Cannot compare ${arms[0]!.name} with ${c.right.name}: they keep ${
-            arms[0]!.plan.target.nLayer
-          } and ${c.right.plan.target.nLayer} blocks`,
-          "compare selections of the same depth",
-        ),
-      );
-    }
-    arms.push({
-      name: c.right.name,
-      folder: c.right.name.replace(/[^\w.-]+/g, "_"),
-      plan: c.right.plan,
-      reason: c.right.reason,
-    });
-  }
-  if (arms.length === 0) {
-    return E.left(
-      appError(
-        "BadArgs",
-        "Cannot compare scratch alone: it takes its shape from an inherited target",
-        "add a selection, e.g. --strategies first:3,scratch",
-      ),
-    );
-  }
-  if (wanted.includes("scratch")) {
-    arms.push({
-      name: "scratch",
-      folder: "scratch",
-      plan: scratchPlan(arms[0]!.plan),
-      reason: "the same shape, randomly initialised (GPT-2 init)",
-    });
-  }
-  return E.right(arms);
-};
-
-const armResult = async (arm: Arm, r: TrainSummary): Promise<E.Either<AppError, ArmResult>> =>
-  E.map((curve: ReadonlyArray<readonly [number, number]>) => ({
-    name: arm.name,
-    reason: arm.reason,
-    blocks: arm.plan.entries.some((e) => e.fate._tag === "init") ? null : arm.plan.blocks,
-    valLossInitial: r.val_loss_initial,
-    valLoss: r.val_loss,
-    trainLoss: r.train_loss,
-    tokens: r.tokens,
-    tokensPerS: r.tokens_per_s,
-    curve,
-    out: r.out,
-  }))(await readCurve(r.out));
-
-/** The reference's and each trained target's results on the tasks (each target loaded from its saved model/). */
-const downstreamOf = async (
-  b: Backend,
-  tasks: ReadonlyArray<TaskSource>,
-  reference: Model,
-  tok: Tokenizer,
-  arms: ReadonlyArray<{ readonly name: string; readonly model: string }>,
-  limit: number | undefined,
-  now: () => number,
-): Promise<E.Either<AppError, Downstream>> => {
-  const models: ModelResults[] = [];
-  for (
-    const [name, m] of [
-      ["reference", E.right(reference)] as const,
-      ...await Promise.all(
-        arms.map(async (a) => [a.name, await loadModel(a.model)()] as const),
-      ),
-    ]
-  ) {
-    if (E.isLeft(m)) return m;
-    const runs = await evaluateTasks(scorerFactory(b), m.right, tok, tasks, {
-      rows: 32,
-      ...(limit !== undefined ? { limit } : {}),
-      now,
-    });
-    if (E.isLeft(runs)) return runs;
-    models.push({ name, results: Object.fromEntries(Object.entries(runs.right).map(([k, r]) => [k, r.metrics])) });
-  }
-  const chance = Object.fromEntries(tasks.flatMap((t) => (t.chance === undefined ? [] : [[t.name, t.chance]])));
-  return E.right({ models, chance });
-};
-
 export const runCompare = async (a: CompareArgs, io: Io): Promise<E.Either<AppError, void>> => {
+  if (a.subsets !== undefined) return runCompareSubsets({ ...a, subsets: a.subsets }, io);
   const p = await prepare(a.reference, a.data, a.tokenizer, a.checkpoint);
   if (E.isLeft(p)) return p;
   const wanted = a.strategies !== undefined

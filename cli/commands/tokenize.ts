@@ -1,8 +1,12 @@
 /**
  * `inheritune tokenize <corpus> --tokenizer <t> --out <dir>`: tokenize a .txt/.jsonl file or a
  * directory of them once into token shards (adapters/data/token_store.ts), with BOS (and/or EOS) at
- * document boundaries (by default the tokenizer's convention, core/text/conventions.ts; the manifest records it), the last --val-fraction of tokens held out (from a document start), and
- * optionally a default training subset by --tokens or --fraction with --seed (core/train/token_shards.ts).
+ * document boundaries (by default the tokenizer's convention, core/text/conventions.ts; the manifest records it),
+ * the last --val-fraction of tokens held out (from a document start), and
+ * optionally a default training subset by --tokens or --fraction with --seed (core/train/token_shards.ts),
+ * or, with --select, one chosen by document (core/select/select_docs.ts): random, dedup, or a band of
+ * the --reference model's per-document loss (ppl-low, ppl-mid, ppl-high), recorded in the manifest's
+ * `subset.selection` (cli/subsets.ts scores the documents on the device).
  * Documents are encoded by --workers worker threads (default: the cores), streaming; the shards are
  * the same bytes for any worker count. A progress bar appears on stderr when tokenizing takes longer
  * than a second.
@@ -11,14 +15,21 @@
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import { listCorpus } from "../../adapters/data/corpus.ts";
-import { saveSubset, tokenizeCorpus } from "../../adapters/data/token_store.ts";
+import { type Manifest, saveSubset, tokenizeCorpus } from "../../adapters/data/token_store.ts";
 import { defaultWorkers, workerEncoder, workerEntry } from "../../adapters/data/doc_encoder.ts";
 import { findTokenizerFiles, loadTokenizerFiles } from "../../adapters/tokenizers/load.ts";
 import { type AppError, appError } from "../../core/errors.ts";
 import { documentBoundary } from "../../core/text/conventions.ts";
 import { rangeTokens, selectSubset } from "../../core/train/token_shards.ts";
-import { type CommandSpec, NonNegIntArg, NumberArg, PosIntArg } from "../args.ts";
+import { backendFlag, type CommandSpec, NonNegIntArg, NumberArg, PosIntArg } from "../args.ts";
 import type { Io } from "../io.ts";
+import { BackendArg } from "../../adapters/devices/backend.ts";
+import { chooseSubset } from "../../adapters/data/choose_subset.ts";
+import { docIndex } from "../../adapters/data/doc_index.ts";
+import type { Model } from "../../adapters/formats/models.ts";
+import { decodeSelect, type SelectSpec } from "../../core/select/select_spec.ts";
+import { needsScores } from "../../core/select/select_docs.ts";
+import { loadReference, scorePool } from "../subsets.ts";
 
 const Fraction = t.refinement(NumberArg, (x) => x > 0 && x <= 1, "number in (0, 1]");
 const ValFraction = t.refinement(NumberArg, (x) => x >= 0 && x < 1, "number in [0, 1)");
@@ -35,6 +46,9 @@ const TokenizeArgs = t.intersection([
     "shard-tokens": PosIntArg,
     chunk: PosIntArg,
     workers: NonNegIntArg,
+    select: t.string,
+    reference: t.string,
+    backend: BackendArg,
     json: t.boolean,
   }),
 ]);
@@ -43,14 +57,15 @@ type TokenizeArgs = t.TypeOf<typeof TokenizeArgs>;
 export const tokenizeCommand: CommandSpec<TokenizeArgs> = {
   name: "tokenize",
   usage:
-    "tokenize <corpus> --tokenizer <t> --out <dir> [--split paragraph|line|file] [--field F] [--val-fraction F] [--tokens N | --fraction F] [--seed N] [--workers N]",
-  summary: "Tokenize .txt/.jsonl text once into token shards with a validation split and an optional subset.",
+    "tokenize <corpus> --tokenizer <t> --out <dir> [--split paragraph|line|file] [--field F] [--val-fraction F] [--tokens N | --fraction F] [--seed N] [--select random|dedup|ppl-low|ppl-mid|ppl-high [--reference <model>]] [--workers N]",
+  summary:
+    "Tokenize .txt/.jsonl/.parquet text (plain, .gz or .zst) once into token shards with a validation split and an optional subset.",
   positionals: ["corpus"],
   flags: {
     tokenizer: { type: "string", help: "tokenizer file or a model directory holding one (required)" },
     out: { type: "string", help: "directory to create for the shards (required)" },
     split: { type: "string", help: ".txt documents: paragraph (default; blank-line separated), line or file" },
-    field: { type: "string", help: ".jsonl: the field holding the text (default text)" },
+    field: { type: "string", help: ".jsonl and .parquet: the field or column holding the text (default text)" },
     boundary: {
       type: "string",
       help:
@@ -63,6 +78,12 @@ export const tokenizeCommand: CommandSpec<TokenizeArgs> = {
     chunk: { type: "string", help: "subset granularity in tokens (default 4096)" },
     "shard-tokens": { type: "string", help: "tokens per shard file (default 16M)" },
     workers: { type: "string", help: "tokenizer worker threads (default: the cores; 0 encodes in this thread)" },
+    select: {
+      type: "string",
+      help: "subset by document: random, dedup, ppl-low, ppl-mid, ppl-high (band of the reference's loss), dedup,ppl-…",
+    },
+    reference: { type: "string", help: "--select: the model whose per-token loss scores each document" },
+    backend: backendFlag,
     json: { type: "boolean", help: "print the manifest as JSON" },
   },
   codec: TokenizeArgs,
@@ -84,18 +105,65 @@ const progressBar = (io: Io) => {
   };
 };
 
-export const runTokenize = async (a: TokenizeArgs, io: Io): Promise<E.Either<AppError, void>> => {
-  if (a.tokens !== undefined && a.fraction !== undefined) {
-    return E.left(
-      appError("BadArgs", "Cannot run tokenize: --tokens and --fraction both choose the subset", "give one of them"),
+const bad = (why: string, hint: string) => E.left(appError("BadArgs", `Cannot run tokenize: ${why}`, hint));
+
+/** --select's strategy, checked against the flags it needs before any work. */
+const selectOf = (a: TokenizeArgs): E.Either<AppError, SelectSpec | undefined> => {
+  if (a.select === undefined) {
+    return a.reference === undefined
+      ? E.right(undefined)
+      : bad("--reference scores documents only for --select", "add --select ppl-mid, or drop --reference");
+  }
+  const s = decodeSelect(a.select);
+  if (E.isLeft(s)) return s;
+  if (a.tokens === undefined && a.fraction === undefined) {
+    return bad("--select needs a budget", "add --tokens N or --fraction F");
+  }
+  if (needsScores(s.right.strategy) && a.reference === undefined) {
+    return bad(
+      `--select ${a.select} ranks documents by a reference's loss`,
+      "add --reference <model> (e.g. assets/stories260K/stories260K.bin)",
     );
   }
+  return s;
+};
+
+const summary = (a: TokenizeArgs, m: Manifest): string => {
+  const n = (x: number) => x.toLocaleString("en-US"), sel = m.subset?.selection;
+  return `${a.out}: ${n(m.total_tokens)} tokens (uint${
+    8 * m.width
+  }) from ${m.documents} documents in ${m.sources.length} file(s); ` +
+    `train ${n(m.split.train[1])}, validation ${n(m.split.val[1] - m.split.val[0])}` +
+    (m.subset === null
+      ? ""
+      : `; subset ${n(rangeTokens(m.subset.ranges))} tokens` + (sel === undefined
+        ? ` (seed ${m.subset.seed})`
+        : ` (${sel.dedup ? "dedup, " : ""}${sel.strategy}: ${sel.documents} documents` +
+          (sel.mean_nll === null
+            ? ""
+            : `, mean reference loss ${sel.mean_nll.toFixed(4)} (pool ${sel.pool_mean_nll?.toFixed(4)})`) +
+          (sel.band === null ? "" : `, band ${sel.band.quantiles.map((q) => q.toFixed(2)).join("–")}`) + ")")) +
+    "\n";
+};
+
+export const runTokenize = async (a: TokenizeArgs, io: Io): Promise<E.Either<AppError, void>> => {
+  if (a.tokens !== undefined && a.fraction !== undefined) {
+    return bad("--tokens and --fraction both choose the subset", "give one of them");
+  }
+  const select = selectOf(a);
+  if (E.isLeft(select)) return select;
   const corpus = await listCorpus(a.corpus);
   if (E.isLeft(corpus)) return corpus;
   const files = await findTokenizerFiles(undefined, undefined, a.tokenizer);
   if (E.isLeft(files)) return files;
   const tok = await loadTokenizerFiles(files.right, undefined)();
   if (E.isLeft(tok)) return tok;
+  let reference: Model | undefined;
+  if (a.reference !== undefined) {
+    const r = await loadReference(a.reference, tok.right.vocabSize);
+    if (E.isLeft(r)) return r;
+    reference = r.right;
+  }
   // Without a built worker entry (running from source under Node), the same encoding runs in this thread.
   const boundary = a.boundary ?? documentBoundary(tok.right),
     workers = (await workerEntry()) ? a.workers ?? defaultWorkers() : 0;
@@ -103,7 +171,7 @@ export const runTokenize = async (a: TokenizeArgs, io: Io): Promise<E.Either<App
     ? await workerEncoder({ files: files.right, vocabSize: undefined, boundary }, workers)
     : E.right(undefined);
   if (E.isLeft(encoder)) return encoder;
-  const bar = progressBar(io);
+  const bar = progressBar(io), index = select.right === undefined ? undefined : docIndex();
   const made = await tokenizeCorpus(corpus.right, tok.right, a.out, {
     field: a.field ?? "text",
     split: a.split ?? "paragraph",
@@ -113,6 +181,7 @@ export const runTokenize = async (a: TokenizeArgs, io: Io): Promise<E.Either<App
     tokenizerSource: a.tokenizer,
     onProgress: bar.tick,
     encoder: encoder.right,
+    ...(index === undefined ? {} : { docIndex: index }),
   })();
   await encoder.right?.close();
   bar.end();
@@ -121,28 +190,30 @@ export const runTokenize = async (a: TokenizeArgs, io: Io): Promise<E.Either<App
   if (a.tokens !== undefined || a.fraction !== undefined) {
     const train = m.split.train[1], seed = a.seed ?? 0, chunk = a.chunk ?? 4096;
     const budget = a.tokens ?? Math.round(a.fraction! * train);
-    const saved = await saveSubset(a.out, m, {
+    let subset: Manifest["subset"] = {
       seed,
       budget,
       chunk,
       ranges: selectSubset(train, budget, seed, chunk).map(([x, y]) => [x, y]),
-    })();
+    };
+    if (select.right !== undefined) {
+      const table = index!.table(train, m.total_tokens);
+      const scores = reference === undefined
+        ? E.right(undefined)
+        : await scorePool(io, a.backend, reference, a.out, m, table);
+      if (E.isLeft(scores)) return scores;
+      subset = chooseSubset(table, scores.right, {
+        ...select.right,
+        budget,
+        seed,
+        reference: a.reference ?? null,
+        scoredTokens: reference?.spec.blockSize ?? null,
+      });
+    }
+    const saved = await saveSubset(a.out, m, subset)();
     if (E.isLeft(saved)) return saved;
     m = saved.right;
   }
-  io.out(
-    a.json
-      ? JSON.stringify(m, null, 1) + "\n"
-      : `${a.out}: ${m.total_tokens.toLocaleString("en-US")} tokens (uint${
-        8 * m.width
-      }) from ${m.documents} documents in ${m.sources.length} file(s); ` +
-        `train ${m.split.train[1].toLocaleString("en-US")}, validation ${
-          (m.split.val[1] - m.split.val[0]).toLocaleString("en-US")
-        }` +
-        (m.subset !== null
-          ? `; subset ${rangeTokens(m.subset.ranges).toLocaleString("en-US")} tokens (seed ${m.subset.seed})`
-          : "") +
-        "\n",
-  );
+  io.out(a.json ? JSON.stringify(m, null, 1) + "\n" : summary(a, m));
   return E.right(undefined);
 };

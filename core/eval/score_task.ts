@@ -47,7 +47,7 @@ const tokenize = (docs: ReadonlyArray<EvalDoc>, o: ScoreOptions, blockSize: numb
 export const scoreRequests = async (
   scorer: Scorer,
   reqs: ReadonlyArray<TokenRequest>,
-  o: ScoreOptions,
+  o: Pick<ScoreOptions, "rows" | "maxTokens" | "onBatch">,
 ): Promise<E.Either<AppError, { ll: Float64Array; greedy: Uint8Array }>> => {
   const ll = new Float64Array(reqs.length), greedy = new Uint8Array(reqs.length).fill(1);
   const batches = packBatches(reqs, { rows: o.rows, maxTokens: o.maxTokens });

@@ -23,7 +23,32 @@ export interface CompareReport {
   readonly reference: { readonly source: string; readonly nLayer: number; readonly valLoss: number };
   readonly arms: ReadonlyArray<ArmResult>;
   readonly settings: Readonly<Record<string, unknown>>;
+  /** `compare --subsets`: how each arm's training subset was chosen, by arm name. */
+  readonly subsets?: Readonly<Record<string, SubsetSummary>>;
 }
+
+/** A training subset chosen by document (adapters/data/choose_subset.ts's record, the fields shown). */
+export interface SubsetSummary {
+  readonly strategy: string;
+  readonly dedup: boolean;
+  readonly documents: number;
+  readonly mean_nll: number | null;
+  readonly pool_mean_nll: number | null;
+  readonly band: { readonly quantiles: readonly [number, number]; readonly nll: readonly [number, number] } | null;
+}
+
+const subsetTable = (subs: Readonly<Record<string, SubsetSummary>>): string[] => [
+  "| subset | documents | mean reference loss of its tokens | pool's | loss band (quantiles) |",
+  "| --- | ---: | ---: | ---: | --- |",
+  ...Object.entries(subs).map(([name, s]) =>
+    `| ${name} | ${s.documents} | ${f4(s.mean_nll)} | ${f4(s.pool_mean_nll)} | ${
+      s.band === null
+        ? "–"
+        : `${s.band.nll.map((x) => x.toFixed(3)).join("–")} (${s.band.quantiles.map((q) => q.toFixed(2)).join("–")})`
+    } |`
+  ),
+  "",
+];
 
 const f4 = (x: number | null) => (x === null ? "–" : x.toFixed(4));
 
@@ -59,6 +84,7 @@ export const reportMarkdown = (r: CompareReport): string => {
     "",
     ...r.arms.map((a) => `- ${a.name}: ${a.reason}`),
     "",
+    ...(r.subsets === undefined ? [] : subsetTable(r.subsets)),
     "![validation loss against tokens](curves.svg)",
     "",
   ].join("\n");
