@@ -15,11 +15,20 @@ import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import * as t from "io-ts";
 import { type AppError, appError } from "../errors.ts";
-import { hasDefaultHeadDim, headDim, type ModelSpec, specProblems } from "../model/spec.ts";
+import { hasDefaultHeadDim, headDim, type LlamaSpec, type ModelSpec, specProblems } from "../model/spec.ts";
 import { PositiveInt, PositiveNumber } from "./numbers.ts";
 import { describeErrors } from "./report.ts";
+import {
+  encodeNeoxPhiConfig,
+  isNeoxPhi,
+  NeoxConfig,
+  neoxPhiExportProblem,
+  neoxPhiSpec,
+  PhiConfig,
+  rotaryVariantExportProblem,
+} from "./hf_config_neox_phi.ts";
 
-export const KNOWN_MODEL_TYPES = ["gpt2", "llama"] as const;
+export const KNOWN_MODEL_TYPES = ["gpt2", "llama", "gpt_neox", "phi"] as const;
 
 const Gpt2Config = t.intersection([
   t.type({
@@ -102,12 +111,13 @@ export const decodeHfConfig = (json: unknown, source: string): E.Either<AppError
       `supported model_type values: ${KNOWN_MODEL_TYPES.join(", ")}; fix the file or convert the model`,
     );
   const type = typeof json === "object" && json !== null ? (json as { model_type?: unknown }).model_type : undefined;
-  const codec = type === "gpt2" ? Gpt2Config : type === "llama" ? LlamaConfig : undefined;
+  const neoxPhi = type === "gpt_neox" ? NeoxConfig : type === "phi" ? PhiConfig : undefined;
+  const codec = type === "gpt2" ? Gpt2Config : type === "llama" ? LlamaConfig : neoxPhi;
   if (codec === undefined) return E.left(bad(`unknown model_type ${JSON.stringify(type)}`));
   return pipe(
     (codec as t.Type<t.TypeOf<typeof Gpt2Config> | t.TypeOf<typeof LlamaConfig>, unknown, unknown>).decode(json),
     E.mapLeft((errs) => bad(describeErrors(errs))),
-    E.map(toSpec),
+    E.map((c) => (neoxPhi !== undefined ? neoxPhiSpec(c as unknown as t.TypeOf<typeof NeoxConfig>) : toSpec(c))),
     E.chain((spec) => (specProblems(spec).length === 0 ? E.right(spec) : E.left(bad(specProblems(spec).join("; "))))),
   );
 };
@@ -124,6 +134,7 @@ export const encodeHfConfig = (
     ...(ids.bos !== undefined ? { bos_token_id: ids.bos } : {}),
     ...(ids.eos !== undefined ? { eos_token_id: ids.eos } : {}),
   };
+  if (isNeoxPhi(s)) return encodeNeoxPhiConfig(s, tokens, dtype);
   if (s._tag === "gpt2") {
     return {
       architectures: ["GPT2LMHeadModel"],
@@ -168,7 +179,15 @@ export const encodeHfConfig = (
 
 /** The spec, when a config.json can describe it: GPT2Config ties the head width to n_embd / n_head. */
 export const hfExportable = (s: ModelSpec): E.Either<AppError, ModelSpec> =>
-  s._tag === "gpt2" && !hasDefaultHeadDim(s)
+  s._tag === "llama" && rotaryFamilyProblem(s) !== undefined
+    ? E.left(
+      appError(
+        "BadSpec",
+        `Cannot write a config.json for this model: ${rotaryFamilyProblem(s)}`,
+        "export a model of the family it was loaded as; surgery keeps a family's features",
+      ),
+    )
+    : s._tag === "gpt2" && !hasDefaultHeadDim(s)
     ? E.left(
       appError(
         "BadSpec",
@@ -179,3 +198,7 @@ export const hfExportable = (s: ModelSpec): E.Either<AppError, ModelSpec> =>
       ),
     )
     : E.right(s);
+
+/** What the family's config.json cannot say about a rotary spec (core/codecs/hf_config_neox_phi.ts). */
+const rotaryFamilyProblem = (s: LlamaSpec): string | undefined =>
+  isNeoxPhi(s) ? neoxPhiExportProblem(s) : rotaryVariantExportProblem(s);

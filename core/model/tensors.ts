@@ -11,7 +11,7 @@
  * (geluTanh, geluErf) has w1 (F, C) and w2 (C, F) and no w3; the parallelShared residual has no ffnnorm.
  * @module
  */
-import { ffnDim, isTied, kvDim, type ModelSpec, qDim } from "./spec.ts";
+import { ffnDim, isTied, kvDim, type ModelSpec, parallelResidual, qDim } from "./spec.ts";
 
 export type Shape = ReadonlyArray<number>;
 export interface TensorInfo {
@@ -44,7 +44,7 @@ export const blockTensors = (s: ModelSpec): ReadonlyArray<TensorInfo> => {
     ];
   }
   const KV = kvDim(s);
-  return [
+  return withoutSharedNorm(s, [
     { name: "attnnorm", shape: [C] },
     { name: "wq", shape: [Q, C] },
     { name: "wk", shape: [KV, C] },
@@ -54,8 +54,12 @@ export const blockTensors = (s: ModelSpec): ReadonlyArray<TensorInfo> => {
     { name: "w1", shape: [F, C] },
     { name: "w2", shape: [C, F] },
     { name: "w3", shape: [F, C] },
-  ];
+  ]);
 };
+
+/** Phi-2's parallelShared residual feeds the MLP from the attention's norm: no ffnnorm (nor its bias). */
+const withoutSharedNorm = (s: ModelSpec, ts: ReadonlyArray<TensorInfo>): ReadonlyArray<TensorInfo> =>
+  parallelResidual(s) === "parallelShared" ? ts.filter((t) => t.name !== "ffnnorm" && t.name !== "ffnnormb") : ts;
 
 /** Tensors outside the blocks: embeddings, final norm, and an untied LM head. */
 export const globalTensors = (s: ModelSpec): ReadonlyArray<TensorInfo> => {

@@ -7,7 +7,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { ropeAngle } from "../../core/ops/rope.ts";
-import { ffnDim, headDim, isTied, kvDim, type ModelSpec, qDim } from "../../core/model/spec.ts";
+import { ffnDim, isTied, kvDim, type ModelSpec, parallelResidual, qDim, rotaryDims } from "../../core/model/spec.ts";
 import { allTensors, blockName, unsafeTensor, type Weights } from "../../core/model/tensors.ts";
 import type { GpuError } from "../engine/errors.ts";
 import { createTensor, destroyTensor, type GpuTensor, upload } from "../engine/tensor.ts";
@@ -43,7 +43,7 @@ export const deviceArrays = (s: ModelSpec, w: Weights): ReadonlyArray<readonly [
         "fcprojb",
       ])
       : [
-        ...own(["attnnorm", "wo", "ffnnorm", "w2"]),
+        ...own(["attnnorm", "wo", "ffnnorm", "w2"].filter((n) => n !== "ffnnorm" || hasFfnNorm(s))),
         [blockName(i, "wqkv"), concatRows(B("wq"), B("wk"), B("wv"))] as const,
         [blockName(i, "w13"), concatRows(B("w1"), B("w3"))] as const,
       ];
@@ -51,14 +51,17 @@ export const deviceArrays = (s: ModelSpec, w: Weights): ReadonlyArray<readonly [
   return [...globals, ...blocks, ...ropeTables(s)];
 };
 
-/** cos and sin of every (position, pair) angle, (P, D/2) each; empty for GPT-2. */
+/** Phi-2's parallelShared residual has one norm per block (core/model/tensors.ts): no ffnnorm. */
+const hasFfnNorm = (s: ModelSpec): boolean => parallelResidual(s) !== "parallelShared";
+
+/** cos and sin of every (position, pair) angle, (P, R/2) each (R = D unless partial rotary); empty for GPT-2. */
 const ropeTables = (s: ModelSpec): ReadonlyArray<readonly [string, Float32Array]> => {
   if (s._tag !== "llama") return [];
-  const D = headDim(s), half = D / 2;
+  const R = rotaryDims(s), half = R / 2;
   const cos = new Float32Array(s.blockSize * half), sin = new Float32Array(s.blockSize * half);
   for (let p = 0; p < s.blockSize; p++) {
     for (let j = 0; j < half; j++) {
-      const a = ropeAngle(p, j, D, s.ropeTheta);
+      const a = ropeAngle(p, j, R, s.ropeTheta);
       cos[p * half + j] = Math.cos(a);
       sin[p * half + j] = Math.sin(a);
     }

@@ -11,7 +11,7 @@
  * Shapes: N = B·T, C, Q = NH·D, KV, F, V as in core/model/spec.ts.
  * @module
  */
-import { ffnDim, headDim, kvDim, type ModelSpec, qDim } from "../../core/model/spec.ts";
+import { ffnDim, kvDim, type ModelSpec, qDim, rotaryDims } from "../../core/model/spec.ts";
 import { allTensors, numel } from "../../core/model/tensors.ts";
 import { rowsPerBinding, splitForBinding } from "../engine/split.ts";
 import { SUMSQ_CHUNK } from "../kernels/adamw.ts";
@@ -69,7 +69,7 @@ export const deviceWeightSizes = (s: ModelSpec): { readonly trainable: number[];
     ? allTensors({ ...s, nLayer: 1 }).filter((t) => t.name.startsWith("h.0.")).map((t) => numel(t.shape))
     : [C, Q * C, C, F * C, (Q + 2 * KV) * C, 2 * F * C]; // attnnorm, wo, ffnnorm, w2, wqkv, w13
   const blocks = Array.from({ length: s.nLayer }, () => perBlock).flat();
-  const rope = s._tag === "llama" ? [1, 1].map(() => s.blockSize * (headDim(s) / 2)) : []; // cos, sin (P, D/2)
+  const rope = s._tag === "llama" ? [1, 1].map(() => s.blockSize * (rotaryDims(s) / 2)) : []; // cos, sin (P, R/2)
   return { trainable: [...globals, ...blocks], fixed: rope };
 };
 

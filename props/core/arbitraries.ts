@@ -40,6 +40,24 @@ export const arbLlamaSpec: fc.Arbitrary<LlamaSpec> = fc.record({
 export const arbSpec: fc.Arbitrary<ModelSpec> = fc.oneof(arbGpt2Spec, arbLlamaSpec);
 
 /**
+ * A rotary decoder with GPT-NeoX's and Phi-2's structural features on a Llama body: a partial rotary (the first
+ * R < D dims of each head rotate, R even) about half the time, and the sequential, parallel (two norms) or
+ * parallelShared (one norm) residual. Llama's config.json cannot say either, so these stay out of arbSpec's
+ * export round trips; the families themselves (their config, names, biases and norms) are arbNeoxSpec and arbPhiSpec.
+ */
+export const arbRotaryVariantSpec: fc.Arbitrary<LlamaSpec> = arbLlamaSpec.chain((s) =>
+  fc.record({
+    pairs: fc.integer({ min: 1, max: s.nEmbd / s.nHead / 2 }),
+    partial: fc.boolean(),
+    residual: fc.constantFrom("sequential" as const, "parallel" as const, "parallelShared" as const),
+  }).map(({ pairs, partial, residual }): LlamaSpec => ({
+    ...s,
+    ...(partial ? { rotaryDims: 2 * pairs } : {}),
+    residual,
+  }))
+);
+
+/**
  * A spec whose heads may have a width of their own, as after head pruning (core/surgery/heads.ts): headSize
  * D with NH·D ≠ C about half the time (even for Llama's rotary pairs), else the spec as drawn.
  */
@@ -94,12 +112,14 @@ export const arbTokens = (s: ModelSpec): fc.Arbitrary<{ B: number; T: number; to
       .map((xs) => ({ B, T, tokens: Int32Array.from(xs) }))
   );
 
-/** A reference model with its weights, a selection and a token batch. */
-export const arbInheritanceCase = arbSpec.chain((ref) =>
-  fc.record({
-    ref: fc.constant(ref),
-    weights: arbWeights(ref),
-    selection: arbSelection(ref.nLayer),
-    batch: arbTokens(ref),
-  })
-);
+/** A reference model of `specs` with its weights, a selection and a token batch. */
+export const arbInheritanceCaseOf = (specs: fc.Arbitrary<ModelSpec>) =>
+  specs.chain((ref) =>
+    fc.record({
+      ref: fc.constant(ref),
+      weights: arbWeights(ref),
+      selection: arbSelection(ref.nLayer),
+      batch: arbTokens(ref),
+    })
+  );
+export const arbInheritanceCase = arbInheritanceCaseOf(arbSpec);

@@ -3,13 +3,30 @@ import { describe, expect } from "vitest";
 import { decodeStep, startDecoding } from "../../../core/generate/decode.ts";
 import { forward } from "../../../core/model/forward.ts";
 import { rope } from "../../../core/ops/rope.ts";
-import { arbHeadSizedSpec, arbSpec, arbTokens, arbWeights } from "../arbitraries.ts";
+import { arbHeadSizedSpec, arbRotaryVariantSpec, arbSpec, arbTokens, arbWeights } from "../arbitraries.ts";
 
 describe("the CPU reference forward", () => {
   test.prop([arbHeadSizedSpec.chain((s) => fc.record({ s: fc.constant(s), w: arbWeights(s), batch: arbTokens(s) }))], {
     numRuns: 100,
   })(
     "for any model (heads of C / NH or of their own width), decoding token by token with the KV cache gives the full forward's logits bit for bit",
+    ({ s, w, batch: { T, tokens } }) => {
+      const full = forward(s, w, tokens.subarray(0, T), 1, T).logits;
+      let st = startDecoding(s);
+      for (let t = 0; t < T; t++) {
+        const r = decodeStep(s, w, st, tokens[t]!);
+        st = r.state;
+        expect(r.logits).toEqual(full.slice(t * s.vocabSize, (t + 1) * s.vocabSize));
+      }
+    },
+  );
+
+  test.prop([
+    arbRotaryVariantSpec.chain((s) => fc.record({ s: fc.constant(s), w: arbWeights(s), batch: arbTokens(s) })),
+  ], {
+    numRuns: 60,
+  })(
+    "for any rotary model with a partial rotary or a parallel residual, decoding with the KV cache gives the full forward's logits bit for bit",
     ({ s, w, batch: { T, tokens } }) => {
       const full = forward(s, w, tokens.subarray(0, T), 1, T).logits;
       let st = startDecoding(s);
@@ -74,6 +91,39 @@ describe("the CPU reference forward", () => {
       };
       const viaInterleaved = permute(rope(permute(x, false), T, H, D, pos0, 10000, "interleaved"), true);
       expect(rope(x, T, H, D, pos0, 10000, "half")).toEqual(viaInterleaved);
+    },
+  );
+
+  // Independent of how rope.ts handles R: a partial rotary is a full rotary of width R on each head's first R
+  // dims (a head of R dims, frequencies over R), the other D − R dims copied.
+  test.prop([
+    fc.record({
+      T: fc.integer({ min: 1, max: 4 }),
+      H: fc.integer({ min: 1, max: 3 }),
+      pairs: fc.integer({ min: 1, max: 3 }),
+      keep: fc.integer({ min: 0, max: 3 }),
+      pos0: fc.nat(20),
+      style: fc.constantFrom("interleaved" as const, "half" as const),
+    }).chain((r) =>
+      fc.record({
+        r: fc.constant(r),
+        x: fc.float32Array({
+          minLength: r.T * r.H * 2 * (r.pairs + r.keep),
+          maxLength: r.T * r.H * 2 * (r.pairs + r.keep),
+          noNaN: true,
+          min: -4,
+          max: 4,
+        }),
+      })
+    ),
+  ])(
+    "a partial rotary of R dims rotates each head's first R dims as a rotary of width R and passes the rest through",
+    ({ r: { T, H, pairs, keep, pos0, style }, x }) => {
+      const R = 2 * pairs, D = R + 2 * keep, heads = T * H;
+      const firstR = Float32Array.from({ length: heads * R }, (_, i) => x[Math.floor(i / R) * D + (i % R)]!);
+      const rotated = rope(firstR, T, H, R, pos0, 10000, style);
+      const want = Float32Array.from(x, (v, i) => (i % D < R ? rotated[Math.floor(i / D) * R + (i % D)]! : v));
+      expect(rope(x, T, H, D, pos0, 10000, style, R)).toEqual(want);
     },
   );
 });
