@@ -10,7 +10,7 @@ import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import { type ModelHandle, openModel } from "../../adapters/formats/models.ts";
 import type { AppError } from "../../core/errors.ts";
-import { ffnDim, headDim, isTied, kvHeads } from "../../core/model/spec.ts";
+import { ffnDim, headDim, isTied, kvHeads, rotaryDims } from "../../core/model/spec.ts";
 import { blockParams, globalTensors, numel, paramCount } from "../../core/model/tensors.ts";
 import { checkpointFlag, type CommandSpec } from "../args.ts";
 import { openModelOrCheckpoint, type RunInfo, runInfo } from "../../adapters/train/run_dir.ts";
@@ -48,7 +48,8 @@ export const describeModel = (m: Pick<ModelHandle, "source" | "spec" | "disk" | 
     block_size: s.blockSize,
     norm_eps: s.normEps,
     tied_head: isTied(s),
-    rope: s._tag === "llama" ? { style: s.ropeStyle, theta: s.ropeTheta } : null,
+    rope: s._tag === "llama" ? { style: s.ropeStyle, theta: s.ropeTheta, dims: rotaryDims(s) } : null,
+    residual: s._tag === "llama" ? s.residual ?? "sequential" : "sequential",
     params: {
       total: paramCount(s),
       embedding: part(["wte"]),
@@ -81,8 +82,14 @@ const table = (d: ReturnType<typeof describeModel>): string => {
         ? "none (learned positions)"
         : `${
           d.rope.style === "interleaved" ? "interleaved pairs (llama2.c)" : "half split (HF rotate_half)"
-        }, θ ${d.rope.theta}`,
+        }, θ ${d.rope.theta}${d.rope.dims < d.head_dim ? `, the first ${d.rope.dims} of ${d.head_dim} dims` : ""}`,
     ],
+    ...(d.residual !== "sequential"
+      ? [["residual", d.residual === "parallel" ? "parallel, two norms (GPT-NeoX)" : "parallel, one norm (Phi)"] as [
+        string,
+        string,
+      ]]
+      : []),
     ["parameters", n(d.params.total)],
     ["  embedding", n(d.params.embedding)],
     ...(d.params.positions > 0 ? [["  positions", n(d.params.positions)] as [string, string]] : []),

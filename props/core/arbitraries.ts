@@ -58,6 +58,71 @@ export const arbRotaryVariantSpec: fc.Arbitrary<LlamaSpec> = arbLlamaSpec.chain(
 );
 
 /**
+ * GPT-NeoX (Pythia): LayerNorm with bias, exact-erf GELU MLP with biases, attention biases (attention_bias) or none,
+ * a partial rotary (rotary_pct), parallel or sequential residual (use_parallel_residual), no GQA, untied or tied.
+ */
+export const arbNeoxSpec: fc.Arbitrary<LlamaSpec> = fc.record({
+  nLayer: fc.integer({ min: 1, max: 3 }),
+  nHead: fc.integer({ min: 1, max: 3 }),
+  halfHeadDim: fc.integer({ min: 1, max: 3 }),
+  rotaryPairs: fc.integer({ min: 1, max: 3 }),
+  vocabSize: fc.integer({ min: 2, max: 24 }),
+  blockSize: fc.integer({ min: 4, max: 12 }),
+  hiddenDim: fc.integer({ min: 1, max: 20 }),
+  attentionBias: fc.boolean(),
+  parallel: fc.boolean(),
+  tiedHead: fc.boolean(),
+}).map(({ halfHeadDim, rotaryPairs, attentionBias, parallel, ...r }): LlamaSpec => ({
+  _tag: "llama",
+  family: "gpt_neox",
+  ...r,
+  nKvHead: r.nHead,
+  nEmbd: r.nHead * 2 * halfHeadDim,
+  normEps: 1e-5,
+  ropeTheta: 10000,
+  ropeStyle: "half",
+  normKind: "layer",
+  mlpKind: "geluErf",
+  mlpBias: true,
+  ...(rotaryPairs < halfHeadDim ? { rotaryDims: 2 * rotaryPairs } : {}),
+  ...(attentionBias ? { qkvBias: true, outBias: true } : {}),
+  ...(parallel ? { residual: "parallel" as const } : {}),
+}));
+
+/**
+ * Phi-2: one LayerNorm per block feeding attention and MLP (parallelShared), tanh-GELU MLP, a bias on every linear
+ * and on the LM head, a partial rotary (partial_rotary_factor), grouped-query attention allowed.
+ */
+export const arbPhiSpec: fc.Arbitrary<LlamaSpec> = fc.record({
+  nLayer: fc.integer({ min: 1, max: 3 }),
+  nKvHead: fc.integer({ min: 1, max: 2 }),
+  group: fc.integer({ min: 1, max: 2 }),
+  halfHeadDim: fc.integer({ min: 1, max: 3 }),
+  rotaryPairs: fc.integer({ min: 1, max: 3 }),
+  vocabSize: fc.integer({ min: 2, max: 24 }),
+  blockSize: fc.integer({ min: 4, max: 12 }),
+  hiddenDim: fc.integer({ min: 1, max: 20 }),
+  tiedHead: fc.boolean(),
+}).map(({ group, halfHeadDim, rotaryPairs, ...r }): LlamaSpec => ({
+  _tag: "llama",
+  family: "phi",
+  ...r,
+  nHead: r.nKvHead * group,
+  nEmbd: r.nKvHead * group * 2 * halfHeadDim,
+  normEps: 1e-5,
+  ropeTheta: 10000,
+  ropeStyle: "half",
+  normKind: "layer",
+  mlpKind: "geluTanh",
+  qkvBias: true,
+  outBias: true,
+  mlpBias: true,
+  headBias: true,
+  residual: "parallelShared",
+  ...(rotaryPairs < halfHeadDim ? { rotaryDims: 2 * rotaryPairs } : {}),
+}));
+
+/**
  * A spec whose heads may have a width of their own, as after head pruning (core/surgery/heads.ts): headSize
  * D with NH·D ≠ C about half the time (even for Llama's rotary pairs), else the spec as drawn.
  */
