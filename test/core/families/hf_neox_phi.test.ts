@@ -8,21 +8,21 @@ import { fc, test } from "@fast-check/vitest";
 import * as E from "fp-ts/lib/Either.js";
 import { readFileSync } from "node:fs";
 import { describe, expect } from "vitest";
-import { hfExportable } from "../../core/codecs/hf_config.ts";
+import { hfExportable } from "../../../core/codecs/hf_config.ts";
 import {
   encodeNeoxPhiConfig,
   NeoxConfig,
   neoxPhiExportProblem,
   neoxPhiSpec,
   PhiConfig,
-} from "../../core/codecs/hf_config_neox_phi.ts";
-import { fuseQkv, splitQkv } from "../../core/codecs/hf_layout_neox_phi.ts";
-import type { LlamaSpec } from "../../core/model/spec.ts";
-import { linear } from "../../core/ops/matmul/matmul.ts";
-import { arbLlamaSpec, arbNeoxSpec, arbPhiSpec } from "../../props/core/arbitraries.ts";
+} from "../../../core/codecs/hf_config_neox_phi.ts";
+import { fuseQkv, splitQkv } from "../../../core/codecs/hf_layout_neox_phi.ts";
+import type { LlamaSpec } from "../../../core/model/spec.ts";
+import { linear } from "../../../core/ops/matmul/matmul.ts";
+import { arbLlamaSpec, arbNeoxSpec, arbPhiSpec } from "../../../props/core/arbitraries.ts";
 
 const config = (name: string): unknown =>
-  JSON.parse(readFileSync(new URL(`../../assets/configs/${name}.config.json`, import.meta.url), "utf8"));
+  JSON.parse(readFileSync(new URL(`../../../assets/configs/${name}.config.json`, import.meta.url), "utf8"));
 const spec = (json: unknown): LlamaSpec => {
   const neox = NeoxConfig.decode(json), phi = PhiConfig.decode(json);
   if (E.isRight(neox)) return neoxPhiSpec(neox.right);

@@ -153,3 +153,19 @@ export const hfReferenceLogits = (w: HfTensors, a: HfArch, ids: ReadonlyArray<nu
     ? lin(xf, T, C, get(w, "embed_out.weight"))
     : lin(xf, T, C, get(w, "lm_head.weight"), get(w, "lm_head.bias"));
 };
+
+/** The first largest entry (torch.argmax's choice on ties). */
+const firstMax = (x: ArrayLike<number>): number => {
+  let best = 0;
+  for (let i = 1; i < x.length; i++) if (x[i]! > x[best]!) best = i;
+  return best;
+};
+
+/** The greedy continuation of a prompt by `steps` tokens, a full forward per step. */
+export const hfReferenceGreedy = (w: HfTensors, a: HfArch, prompt: ReadonlyArray<number>, steps: number): number[] => {
+  const ids = [...prompt];
+  while (ids.length < prompt.length + steps) {
+    ids.push(firstMax(hfReferenceLogits(w, a, ids).subarray((ids.length - 1) * a.V)));
+  }
+  return ids.slice(prompt.length);
+};

@@ -8,12 +8,12 @@ import * as E from "fp-ts/lib/Either.js";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { outFromF32 } from "../../adapters/formats/safetensors.ts";
-import { writeDirTensors } from "../../adapters/formats/safetensors_index.ts";
+import { outFromF32 } from "../../../adapters/formats/safetensors.ts";
+import { writeDirTensors } from "../../../adapters/formats/safetensors_index.ts";
 import type { HfArch } from "./_hf_neox_phi_reference.ts";
 
 const asset = (name: string): Record<string, unknown> =>
-  JSON.parse(readFileSync(new URL(`../../assets/configs/${name}.config.json`, import.meta.url), "utf8"));
+  JSON.parse(readFileSync(new URL(`../../../assets/configs/${name}.config.json`, import.meta.url), "utf8"));
 
 /** C 16, 2 heads of 8 with 4 rotating (Phi: GQA 2/1), 2 layers, F 24, V 40, context 16. */
 const SIZES = { hidden_size: 16, num_attention_heads: 2, num_hidden_layers: 2, intermediate_size: 24, vocab_size: 40 };
