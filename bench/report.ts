@@ -6,6 +6,8 @@
  */
 import type { BenchResult } from "./run.ts";
 import { scaleTable } from "./scale_report.ts";
+import { mibText } from "../core/report/bytes.ts";
+const mib = (b: number): string => mibText(b, 1);
 
 const f = (
   x: number | null | undefined,
@@ -13,7 +15,6 @@ const f = (
 ): string => (x === null || x === undefined || Number.isNaN(x) ? "-" : x.toFixed(d));
 const pad = (cells: ReadonlyArray<string>, widths: ReadonlyArray<number>): string =>
   cells.map((c, i) => c.padEnd(widths[i]!)).join(" ");
-const mib = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
 
 export const benchTable = (r: BenchResult): string => {
   const lines = [

@@ -19,7 +19,7 @@ import { type BenchConfig, linearShapes, loadConfigs, trainFlopsPerToken } from 
 import { meterBuffers } from "../adapters/devices/buffer_meter.ts";
 import { HYPER, matmulGflops, measureConfig, randomBatch, timeIt, type TrainMeasure } from "./ours.ts";
 import { createPeer, type PeerBackend } from "./peer_tfjs.ts";
-import { runScaleBench, type ScaleResult } from "./scale.ts";
+import { runScaleBench, scaleBenchProblem, type ScaleResult } from "./scale.ts";
 
 export interface BenchOptions {
   readonly peers: ReadonlyArray<PeerBackend>;
@@ -120,6 +120,8 @@ export const runBench = async (
   runtime: string,
   o: BenchOptions,
 ): Promise<E.Either<AppError, BenchResult>> => {
+  const missingCli = o.scale ? scaleBenchProblem() : undefined;
+  if (missingCli !== undefined) return E.left(missingCli);
   const meter = meterBuffers(acquired.device), cache = createKernelCache(acquired.device);
   const lanesOk = await probeLanes(cache), profile = o.profile ?? profileFor(acquired.info, lanesOk);
   if (profile === "lanes" && !lanesOk) {

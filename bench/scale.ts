@@ -15,6 +15,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type AppError, appError } from "../core/errors.ts";
 import { measureProcess, type ProcessMeasure } from "./measure_process.ts";
 import { runTorchPeer, type TorchResult } from "./peer_torch.ts";
 import { REAL_CONFIGS, writeRandomHfCheckpoint } from "./random_checkpoint.ts";
@@ -175,11 +176,16 @@ const TORCH_SHAPE = { layers: 6, embd: 768, heads: 12, ctx: 256, vocab: 50257, b
 /** The bundle beside this module's: src bench/ → dist/, and dist/*.mjs → itself. */
 const DEFAULT_CLI = fileURLToPath(new URL("../dist/inheritune.mjs", import.meta.url));
 
+/** Why the scale bench cannot run its commands (no CLI bundle), checked before any other bench starts. */
+export const scaleBenchProblem = (cli: string = DEFAULT_CLI): AppError | undefined =>
+  existsSync(cli)
+    ? undefined
+    : appError("BadFile", `Cannot run bench --scale: no CLI bundle at ${cli}`, "run npm run build first");
+
 export const runScaleBench = async (opts: ScaleOptions): Promise<ScaleResult> => {
   const o = { ...opts, cli: opts.cli ?? DEFAULT_CLI };
-  if (!existsSync(o.cli)) {
-    throw new Error(`Cannot run bench --scale: no CLI bundle at ${o.cli}; run npm run build first`);
-  }
+  const missing = scaleBenchProblem(o.cli);
+  if (missing !== undefined) throw new Error(missing.message); // callers check scaleBenchProblem first
   const tmp = await mkdtemp(join(tmpdir(), "inheritune-scale-"));
   try {
     const rows: ScaleRow[] = [];

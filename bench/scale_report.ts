@@ -4,13 +4,9 @@
  * @module
  */
 import type { ScaleResult, ScaleRow } from "./scale.ts";
+import { bytesText } from "../core/report/bytes.ts";
 
-const gb = (b: number | null | undefined) =>
-  b === null || b === undefined
-    ? "-"
-    : b >= 2 ** 30
-    ? `${(b / 2 ** 30).toFixed(2)} GiB`
-    : `${(b / 2 ** 20).toFixed(0)} MiB`;
+const gb = (b: number | null | undefined) => (b === null || b === undefined ? "-" : bytesText(b));
 const sec = (s: number) => `${s.toFixed(s < 10 ? 2 : 1)} s`;
 const proc = (p: ScaleRow["inspect"]) =>
   p.exit_code === 0 ? `${sec(p.seconds)}, ${gb(p.max_rss_bytes)}` : `failed: ${p.error ?? p.exit_code}`;

@@ -4,13 +4,7 @@
  * @module
  */
 import type { MemoryPlan } from "../gpu/train/memory_plan.ts";
-
-const size = (n: number) =>
-  n >= 2 ** 30
-    ? `${(n / 2 ** 30).toFixed(2)} GiB`
-    : n >= 2 ** 20
-    ? `${(n / 2 ** 20).toFixed(1)} MiB`
-    : `${(n / 1024).toFixed(1)} KiB`;
+import { bytesText as size } from "../core/report/bytes.ts";
 
 /** `memory plan (device): …` then one row per part and the total; `limits` names the adapter's. */
 export const planTable = (p: MemoryPlan, limits: string): string => {

@@ -9,6 +9,7 @@
 import type { KernelProfile } from "../../gpu/mod.ts";
 import type { SystemFacts } from "./system_probe.ts";
 import type { AdapterReport } from "./webgpu_info.ts";
+import { mibText as mib } from "../../core/report/bytes.ts";
 
 export interface RuntimeInfo {
   readonly name: "Node" | "Deno";
@@ -17,8 +18,6 @@ export interface RuntimeInfo {
 }
 
 export const runtimeLabel = (r: RuntimeInfo): string => `${r.name} ${r.version} + ${r.webgpu}`;
-
-const mib = (n: number): string => `${(n / 2 ** 20).toFixed(0)} MiB`;
 
 /** wgpu gives the PCI vendor id in decimal ("65541"); hex is how vendors are known (0x10005: Mesa). */
 const vendorName = (v: string): string => (/^\d+$/.test(v) ? `vendor 0x${Number(v).toString(16)}` : v);

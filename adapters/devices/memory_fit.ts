@@ -15,8 +15,7 @@ import { type AppError, appError } from "../../core/errors.ts";
 import type { Trainer } from "../../core/train/trainer.ts";
 import type { MemoryPlan } from "../../gpu/train/memory_plan.ts";
 import type { AdapterReport } from "./webgpu_info.ts";
-
-const gib = (n: number) => (n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(2)} GiB` : `${(n / 2 ** 20).toFixed(1)} MiB`);
+import { bytesText as gib } from "../../core/report/bytes.ts";
 
 /** The plan in one clause: `1.52 GiB on the device (weights 310.0 MiB, …)`. */
 export const planSummary = (p: MemoryPlan): string =>

@@ -5,6 +5,7 @@
  * @module
  */
 import { type ApiFinding, unknownApi } from "./graphics_api.ts";
+import { mibText as mib } from "../../core/report/bytes.ts";
 
 export const KEY_LIMITS = [
   "maxStorageBufferBindingSize",
@@ -75,8 +76,6 @@ export const reportAdapter = (adapter: GPUAdapter, device: GPUDevice): AdapterRe
     limits,
   };
 };
-
-const mib = (n: number): string => `${(n / 2 ** 20).toFixed(0)} MiB`;
 
 /** One line for logs: `mesa llvmpipe: Mesa 25.0.7 (LLVM 15.0.6) [CPU] binding 128 MiB, buffer 4096 MiB, ...`. */
 export const describeAdapter = (r: AdapterReport): string =>

@@ -21,6 +21,7 @@ import { debianPackages, pythonPeers, vulkanDriverManifests, vulkanInfo } from "
 import { type AppError, appError } from "../../core/errors.ts";
 import type { CommandSpec } from "../args.ts";
 import type { Io } from "../io.ts";
+import { mibText as mib } from "../../core/report/bytes.ts";
 
 const DoctorArgs = t.partial({ json: t.boolean, self: t.boolean });
 
@@ -52,7 +53,6 @@ export const realProbes = (io: Io): DoctorProbes => ({
   facts: io.facts,
 });
 
-const mib = (n: number): string => `${(n / 2 ** 20).toFixed(0)} MiB`;
 const yes = (b: boolean): string => (b ? "yes" : "no");
 
 const runtimeText = (r: RuntimeSeen): string[] => {

@@ -37,6 +37,7 @@ import { progressLine } from "../progress.ts";
 import { distillFlags, type DistillInfo, teacherOf } from "../distill.ts";
 import { type Chosen, selectBlocks } from "../select.ts";
 import { defaultOut, embedded, interruptible, prepare, referenceLoss } from "../run_setup.ts";
+import { mibText } from "../../core/report/bytes.ts";
 
 const NonNeg = t.refinement(NumberArg, (x) => x >= 0, "number ≥ 0");
 const Positive = t.refinement(NumberArg, (x) => x > 0, "number > 0");
@@ -169,7 +170,7 @@ const clock = (s: number | null): string => {
   const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = Math.round(s % 60);
   return h > 0 ? `${h}h${String(m).padStart(2, "0")}m` : m > 0 ? `${m}m${String(r).padStart(2, "0")}s` : `${r}s`;
 };
-export const mib = (b: number | null): string => (b === null ? "" : `${(b / 2 ** 20).toFixed(0)} MiB`);
+export const mib = (b: number | null): string => (b === null ? "" : mibText(b));
 /** One metrics line as litgpt and llm.c print them: step/steps, losses, lr, |grad|, ms/step, tok/s, MFU, ETA, memory. */
 const row = (m: Metrics) =>
   [

@@ -9,6 +9,8 @@
  * Our own key `inheritune_rope: "interleaved"` marks a llama2.c model whose q/k rows we permuted to
  * the half split on export (core/codecs/hf_layout.ts): we un-permute on import, so the round trip is exact;
  * every other reader (transformers) ignores the key and runs the permuted weights with rotate_half.
+ * LlamaConfig's attention_bias (q, k, v and o biases) and mlp_bias (gate, up, down) decode to the spec's qkvBias and
+ * outBias, and mlpBias. Qwen2Config (model_type "qwen2"): core/codecs/hf_qwen2.ts.
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
@@ -16,6 +18,7 @@ import { pipe } from "fp-ts/lib/function.js";
 import * as t from "io-ts";
 import { type AppError, appError } from "../errors.ts";
 import { hasDefaultHeadDim, headDim, type LlamaSpec, type ModelSpec, specProblems } from "../model/spec.ts";
+import { encodeQwen2Config, Qwen2Config, qwen2Problems, qwen2ToSpec, qwen2Unsayable } from "./hf_qwen2.ts";
 import { PositiveInt, PositiveNumber } from "./numbers.ts";
 import { describeErrors } from "./report.ts";
 import {
@@ -28,7 +31,7 @@ import {
   rotaryVariantExportProblem,
 } from "./hf_config_neox_phi.ts";
 
-export const KNOWN_MODEL_TYPES = ["gpt2", "llama", "gpt_neox", "phi"] as const;
+export const KNOWN_MODEL_TYPES = ["gpt2", "llama", "qwen2", "gpt_neox", "phi"] as const;
 
 const Gpt2Config = t.intersection([
   t.type({
@@ -65,8 +68,8 @@ const LlamaConfig = t.intersection([
     tie_word_embeddings: t.boolean,
     hidden_act: t.literal("silu"),
     rope_scaling: t.null, // scaled rotary variants are not supported
-    attention_bias: t.literal(false),
-    mlp_bias: t.literal(false),
+    attention_bias: t.boolean,
+    mlp_bias: t.boolean,
     inheritune_rope: t.literal("interleaved"),
   }),
 ], "LlamaConfig");
@@ -96,6 +99,8 @@ const toSpec = (c: t.TypeOf<typeof Gpt2Config> | t.TypeOf<typeof LlamaConfig>): 
       ropeTheta: c.rope_theta ?? 10000,
       ropeStyle: c.inheritune_rope ?? "half",
       tiedHead: c.tie_word_embeddings ?? false,
+      ...(c.attention_bias === true ? { qkvBias: true, outBias: true } : {}),
+      ...(c.mlp_bias === true ? { mlpBias: true } : {}),
       // Only a head dim other than C / NH is kept: recent transformers writes head_dim always.
       ...(c.head_dim !== undefined && c.head_dim * c.num_attention_heads !== c.hidden_size
         ? { headSize: c.head_dim }
@@ -111,6 +116,7 @@ export const decodeHfConfig = (json: unknown, source: string): E.Either<AppError
       `supported model_type values: ${KNOWN_MODEL_TYPES.join(", ")}; fix the file or convert the model`,
     );
   const type = typeof json === "object" && json !== null ? (json as { model_type?: unknown }).model_type : undefined;
+  if (type === "qwen2") return decodeQwen2(json, bad);
   const neoxPhi = type === "gpt_neox" ? NeoxConfig : type === "phi" ? PhiConfig : undefined;
   const codec = type === "gpt2" ? Gpt2Config : type === "llama" ? LlamaConfig : neoxPhi;
   if (codec === undefined) return E.left(bad(`unknown model_type ${JSON.stringify(type)}`));
@@ -121,6 +127,16 @@ export const decodeHfConfig = (json: unknown, source: string): E.Either<AppError
     E.chain((spec) => (specProblems(spec).length === 0 ? E.right(spec) : E.left(bad(specProblems(spec).join("; "))))),
   );
 };
+
+const decodeQwen2 = (json: unknown, bad: (why: string) => AppError): E.Either<AppError, ModelSpec> =>
+  pipe(
+    Qwen2Config.decode(json),
+    E.mapLeft((errs) => bad(describeErrors(errs))),
+    E.chain((
+      c,
+    ) => (qwen2Problems(c).length === 0 ? E.right(qwen2ToSpec(c)) : E.left(bad(qwen2Problems(c).join("; "))))),
+    E.chain((spec) => (specProblems(spec).length === 0 ? E.right(spec) : E.left(bad(specProblems(spec).join("; "))))),
+  );
 
 export type TorchDtype = "float32" | "float16" | "bfloat16";
 
@@ -153,6 +169,7 @@ export const encodeHfConfig = (
       torch_dtype: dtype,
     };
   }
+  if (s.family === "qwen2") return encodeQwen2Config(s, tokens, dtype);
   return {
     architectures: ["LlamaForCausalLM"],
     model_type: "llama",
@@ -167,8 +184,8 @@ export const encodeHfConfig = (
     rope_theta: s.ropeTheta,
     rope_scaling: null,
     hidden_act: "silu",
-    attention_bias: false,
-    mlp_bias: false,
+    attention_bias: s.qkvBias === true,
+    mlp_bias: s.mlpBias === true,
     tie_word_embeddings: s.tiedHead,
     ...tokens,
     torch_dtype: dtype,
@@ -177,9 +194,31 @@ export const encodeHfConfig = (
   };
 };
 
+/** What of a rotary spec's biases, norms and MLP its family's config cannot say (LlamaConfig, Qwen2Config). */
+const unsayable = (s: LlamaSpec): ReadonlyArray<string> => {
+  if (s.family === "qwen2") return qwen2Unsayable(s);
+  if (s.family !== undefined && s.family !== "llama") return [];
+  return [
+    ["q/k/v biases without the output's (attention_bias is all four)", (s.qkvBias === true) !== (s.outBias === true)],
+    ["an LM head bias", s.headBias === true],
+    [`norm ${s.normKind}`, s.normKind !== undefined && s.normKind !== "rms"],
+    [`mlp ${s.mlpKind}`, s.mlpKind === "geluTanh" || s.mlpKind === "geluErf"],
+  ].filter(([, on]) => on).map(([what]) => what as string);
+};
+
 /** The spec, when a config.json can describe it: GPT2Config ties the head width to n_embd / n_head. */
 export const hfExportable = (s: ModelSpec): E.Either<AppError, ModelSpec> =>
-  s._tag === "llama" && rotaryFamilyProblem(s) !== undefined
+  s._tag === "llama" && unsayable(s).length > 0
+    ? E.left(
+      appError(
+        "BadSpec",
+        `Cannot write a ${s.family ?? "llama"} config.json for ${
+          unsayable(s).join(", ")
+        }: its config has no key for it`,
+        "export the model in its own family (the spec's family decides the config written)",
+      ),
+    )
+    : s._tag === "llama" && rotaryFamilyProblem(s) !== undefined
     ? E.left(
       appError(
         "BadSpec",

@@ -6,7 +6,10 @@
  * `model.embed_tokens`, `model.layers.N.{input_layernorm, self_attn.{q,k,v,o}_proj,
  * post_attention_layernorm, mlp.{gate,up,down}_proj}` (gate → w1, up → w3, down → w2),
  * `model.norm`, `lm_head` (absent when tied). A spec with interleaved rotary has its q/k rows
- * permuted to HF's half split on the way out and back on the way in (core/model/relayout.ts).
+ * permuted to HF's half split on the way out and back on the way in (core/model/relayout.ts), and so its
+ * q/k biases. The rotary features' tensors (core/model/tensors.ts): `self_attn.{q,k,v,o}_proj.bias` (bq bk bv bo;
+ * Qwen2's q, k, v and Llama's attention_bias), `mlp.{gate,up,down}_proj.bias` (b1 b3 b2), the LayerNorm kind's
+ * `input_layernorm.bias`, `post_attention_layernorm.bias`, `model.norm.bias`, and `lm_head.bias` (lmheadb).
  * GPT-NeoX and Phi: core/codecs/hf_layout_neox_phi.ts; GPT-NeoX's fused query_key_value is one HF tensor for three
  * of ours (wq wk wv, or bq bk bv): each is read from it, and hfOutSlots / hfOutData write it once, fused.
  * @module
@@ -19,7 +22,7 @@ import { allTensors, type Shape, unsafeTensor, type Weights } from "../model/ten
 import { isNeoxPhi } from "./hf_config_neox_phi.ts";
 import { fuseQkv, neoxPhiLayout, qkvParts, splitQkv } from "./hf_layout_neox_phi.ts";
 
-type Move = "copy" | "transpose" | "rotaryQ" | "rotaryK" | "qkv";
+type Move = "copy" | "transpose" | "rotaryQ" | "rotaryK" | "rotaryQb" | "rotaryKb" | "qkv"; // …b: a bias, one value per row
 export interface HfSlot {
   readonly ours: string;
   readonly hf: string;
@@ -65,6 +68,17 @@ const LLAMA: Readonly<Record<string, readonly [string, Move]>> = {
   wte: ["model.embed_tokens.weight", "copy"],
   normf: ["model.norm.weight", "copy"],
   lmhead: ["lm_head.weight", "copy"],
+  bq: ["self_attn.q_proj.bias", "rotaryQb"],
+  bk: ["self_attn.k_proj.bias", "rotaryKb"],
+  bv: ["self_attn.v_proj.bias", "copy"],
+  bo: ["self_attn.o_proj.bias", "copy"],
+  b1: ["mlp.gate_proj.bias", "copy"],
+  b2: ["mlp.down_proj.bias", "copy"],
+  b3: ["mlp.up_proj.bias", "copy"],
+  attnnormb: ["input_layernorm.bias", "copy"],
+  ffnnormb: ["post_attention_layernorm.bias", "copy"],
+  normfb: ["model.norm.bias", "copy"],
+  lmheadb: ["lm_head.bias", "copy"],
 };
 
 /** The HF slot of every tensor of the spec, in our order. */
@@ -98,6 +112,10 @@ const apply = (s: ModelSpec, slot: HfSlot, x: Float32Array, out: boolean): Float
       return (out ? permuteRotaryRows : unpermuteRotaryRows)(x, s.nHead, D, C, R);
     case "rotaryK":
       return (out ? permuteRotaryRows : unpermuteRotaryRows)(x, kvHeads(s), D, C, R);
+    case "rotaryQb":
+      return (out ? permuteRotaryRows : unpermuteRotaryRows)(x, s.nHead, D, 1, R);
+    case "rotaryKb":
+      return (out ? permuteRotaryRows : unpermuteRotaryRows)(x, kvHeads(s), D, 1, R);
     case "qkv": // one part in; out, the three are fused by hfOutData
       if (out) throw new Error(`Cannot write ${slot.ours} alone: it is part of the fused ${slot.hf}`);
       return splitQkv(x, slot.fused!.indexOf(slot.ours), s.nHead, D);
@@ -149,9 +167,9 @@ export const matchHfSlots = (
       "the config.json does not describe these weights; use the config that came with the checkpoint",
     );
   const byName = new Map([...stored].map(([k, v]) => [canonical(s, k), { key: k, shape: v.shape }]));
-  const tiedAlias = s._tag === "llama" && s.tiedHead && !byName.has("model.embed_tokens.weight")
-    ? "lm_head.weight"
-    : undefined;
+  const family = isNeoxPhi(s) ? neoxPhiLayout(s.family) : undefined;
+  const head = family?.head ?? "lm_head.weight", embedding = family?.table["wte"]![0] ?? "model.embed_tokens.weight";
+  const tiedAlias = s._tag === "llama" && s.tiedHead && !byName.has(embedding) ? head : undefined;
   const matches: SlotMatch[] = [], used = new Set<string>();
   for (const slot of hfSlots(s)) {
     const name = slot.ours === "wte" && tiedAlias !== undefined ? tiedAlias : slot.hf;
@@ -165,7 +183,6 @@ export const matchHfSlots = (
     matches.push({ slot, key: x.key });
     used.add(name);
   }
-  const head = isNeoxPhi(s) ? neoxPhiLayout(s.family).head : "lm_head.weight";
   const tiedCopy = (k: string) => k === head && (s._tag === "gpt2" || (s._tag === "llama" && s.tiedHead));
   const extra = [...byName.keys()].filter((k) => !used.has(k) && !IGNORED.test(k) && !tiedCopy(k));
   if (extra.length > 0) {

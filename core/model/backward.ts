@@ -10,7 +10,7 @@
  */
 import { blockBackward, blockForwardSaved, type BlockSaved, type GradSink, normBackward } from "./block_backward.ts";
 import { alloc, type Floats, type FloatWeights, unsafeTensorOf } from "./floats.ts";
-import { headMatrix, norm } from "./forward.ts";
+import { headBias, headMatrix, norm } from "./forward.ts";
 import { embed } from "../ops/embed.ts";
 import { embeddingBackward, positionBackward } from "../ops/embed_backward.ts";
 import { linear } from "../ops/matmul/matmul.ts";
@@ -74,7 +74,7 @@ export const lossAndGrads = <A extends Floats>(
     x = r.y;
   }
   const xf = norm(s, w, "final", x, N), head = headMatrix(s, w);
-  const logits = linear(xf, head, undefined, N, C, V);
+  const logits = linear(xf, head, headBias(s, w), N, C, V);
   const top = soft === undefined
     ? { loss: meanCrossEntropy(logits, targets, N, V), dz: crossEntropyBackward(logits, targets, N, V, 1 / N) }
     : distillLossAndGrad(logits, soft.logits, targets, N, V, soft.kd, 1 / N);
@@ -84,6 +84,7 @@ export const lossAndGrads = <A extends Floats>(
   let dx = normBackward(s, w, "final", dhead.dx, x, N, g);
   for (let i = s.nLayer - 1; i >= 0; i--) dx = blockBackward(s, w, i, saved[i]!, dx, d, g);
   if (!isTied(s)) g["lmhead"] = dhead.dw;
+  if (headBias(s, w) !== undefined) g["lmheadb"] = dhead.db;
   g["wte"] = embeddingBackward(dx, tokens, V, C, isTied(s) ? dhead.dw : undefined); // a tied head's gradient adds into wte
   if (s._tag === "gpt2") g["wpe"] = positionBackward(dx, B, T, s.blockSize, C);
   return { loss: top.loss, grads: ordered(s, g) };

@@ -8,10 +8,11 @@
  * @module
  */
 import { alloc, type Floats, type FloatWeights, unsafeTensorOf } from "./floats.ts";
-import { columns, mlpInput, norm, normNames, type NormSite } from "./forward.ts";
+import { columns, mlpInput, norm, normNames, type NormSite, optionalBias, ungatedActivation } from "./forward.ts";
+import { gatedMlp, mlpActivation, rotaryBiases } from "./features.ts";
 import { gelu, swiglu } from "../ops/activations.ts";
 import { add } from "../ops/residual_add.ts";
-import { geluBackward, swigluBackward } from "../ops/activations_backward.ts";
+import { geluBackward, geluErfBackward, swigluBackward } from "../ops/activations_backward.ts";
 import { causalAttention } from "../ops/attention/attention.ts";
 import { causalAttentionBackward } from "../ops/attention/attention_backward.ts";
 import { linear } from "../ops/matmul/matmul.ts";
@@ -34,8 +35,8 @@ export interface BlockSaved<A extends Floats> {
   readonly att: A; // attention output before its projection (N, Q)
   readonly h: A; // residual after the attention half (N, C)
   readonly xn2: A; // MLP pre-norm output (N, C): xn1 itself for the parallelShared residual
-  readonly pre: A; // GPT-2: fc output before GELU; Llama: gate, the w1 output (N, F)
-  readonly up: A; // Llama: the w3 output (N, F); GPT-2: unused, empty
+  readonly pre: A; // GPT-2: fc output before GELU; Llama: gate, the w1 output (N, F), or the ungated MLP's w1 output
+  readonly up: A; // gated MLPs: the w3 output (N, F); GPT-2 and ungated MLPs: unused, empty
   readonly act: A; // GELU(pre) or swiglu(gate, up) (N, F)
 }
 
@@ -97,9 +98,10 @@ export const blockForwardSaved = <A extends Floats>(
     const qkv = linear(xn1, W("qkvw"), W("qkvb"), N, C, 3 * Q);
     [q, k, v] = [columns(qkv, N, 3 * Q, 0, Q), columns(qkv, N, 3 * Q, Q, Q), columns(qkv, N, 3 * Q, 2 * Q, Q)];
   } else {
-    q = ropeRows(s, linear(xn1, W("wq"), undefined, N, C, Q), d, s.nHead, false);
-    k = ropeRows(s, linear(xn1, W("wk"), undefined, N, C, KV), d, kvHeads(s), false);
-    v = linear(xn1, W("wv"), undefined, N, C, KV);
+    const b = (n: string) => optionalBias(w, i, n, rotaryBiases(s).qkv);
+    q = ropeRows(s, linear(xn1, W("wq"), b("bq"), N, C, Q), d, s.nHead, false);
+    k = ropeRows(s, linear(xn1, W("wk"), b("bk"), N, C, KV), d, kvHeads(s), false);
+    v = linear(xn1, W("wv"), b("bv"), N, C, KV);
   }
   const att = alloc(x, N * Q);
   for (let b = 0; b < d.B; b++) {
@@ -108,15 +110,18 @@ export const blockForwardSaved = <A extends Floats>(
       b * T * Q,
     );
   }
+  const bias = rotaryBiases(s), mb = (n: string) => optionalBias(w, i, n, bias.mlp), gated = gatedMlp(s);
   const h = add(
     x,
-    gpt2 ? linear(att, W("attprojw"), W("attprojb"), N, Q, C) : linear(att, W("wo"), undefined, N, Q, C),
+    gpt2
+      ? linear(att, W("attprojw"), W("attprojb"), N, Q, C)
+      : linear(att, W("wo"), optionalBias(w, i, "bo", bias.out), N, Q, C),
   );
   const xn2 = mlpInput(s, w, i, x, h, xn1, N);
-  const pre = gpt2 ? linear(xn2, W("fcw"), W("fcb"), N, C, F) : linear(xn2, W("w1"), undefined, N, C, F);
-  const up = gpt2 ? alloc(x, 0) : linear(xn2, W("w3"), undefined, N, C, F);
-  const act = gpt2 ? gelu(pre) : swiglu(pre, up);
-  const y = add(h, gpt2 ? linear(act, W("fcprojw"), W("fcprojb"), N, F, C) : linear(act, W("w2"), undefined, N, F, C));
+  const pre = gpt2 ? linear(xn2, W("fcw"), W("fcb"), N, C, F) : linear(xn2, W("w1"), mb("b1"), N, C, F);
+  const up = gated ? linear(xn2, W("w3"), mb("b3"), N, C, F) : alloc(x, 0);
+  const act = gpt2 ? gelu(pre) : gated ? swiglu(pre, up) : ungatedActivation(s, pre);
+  const y = add(h, gpt2 ? linear(act, W("fcprojw"), W("fcprojb"), N, F, C) : linear(act, W("w2"), mb("b2"), N, F, C));
   return { y, saved: { x, xn1, q, k, v, att, h, xn2, pre, up, act } };
 };
 
@@ -159,10 +164,16 @@ const mlpBackward = <A extends Floats>(
     put(g, i, { fcprojw: proj.dw, fcprojb: proj.db, fcw: fc.dw, fcb: fc.db });
     return fc.dx;
   }
-  const proj = linearBackward(dy, sv.act, W("w2"), N, F, C);
+  const proj = linearBackward(dy, sv.act, W("w2"), N, F, C), biases = rotaryBiases(s).mlp;
+  if (!gatedMlp(s)) {
+    const dpre = (mlpActivation(s) === "geluErf" ? geluErfBackward : geluBackward)(proj.dx, sv.pre);
+    const fc = linearBackward(dpre, sv.xn2, W("w1"), N, C, F);
+    put(g, i, { w2: proj.dw, w1: fc.dw, ...(biases ? { b2: proj.db, b1: fc.db } : {}) });
+    return fc.dx;
+  }
   const { dgate, dup } = swigluBackward(proj.dx, sv.pre, sv.up);
   const gate = linearBackward(dgate, sv.xn2, W("w1"), N, C, F), up = linearBackward(dup, sv.xn2, W("w3"), N, C, F);
-  put(g, i, { w2: proj.dw, w1: gate.dw, w3: up.dw });
+  put(g, i, { w2: proj.dw, w1: gate.dw, w3: up.dw, ...(biases ? { b2: proj.db, b1: gate.db, b3: up.db } : {}) });
   return add(gate.dx, up.dx);
 };
 
@@ -206,6 +217,8 @@ const attentionBackward = <A extends Floats>(
   const lk = linearBackward(ropeRows(s, dk, d, kvHeads(s), true), sv.xn1, W("wk"), N, C, KV);
   const lv = linearBackward(dv, sv.xn1, W("wv"), N, C, KV);
   put(g, i, { wo: proj.dw, wq: lq.dw, wk: lk.dw, wv: lv.dw });
+  if (rotaryBiases(s).qkv) put(g, i, { bq: lq.db, bk: lk.db, bv: lv.db });
+  if (rotaryBiases(s).out) put(g, i, { bo: proj.db });
   return add(add(lq.dx, lk.dx), lv.dx);
 };
 

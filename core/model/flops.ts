@@ -5,11 +5,12 @@
  * Norms, biases, softmax and the optimizer are left out, as in those counts.
  * @module
  */
+import { gatedMlp } from "./features.ts";
 import { ffnDim, kvDim, type ModelSpec, qDim } from "./spec.ts";
 
 /** Parameters that take part in a matmul: every block's linear weights and the LM head (V, C). */
 export const matmulParams = (s: ModelSpec): number => {
-  const C = s.nEmbd, F = ffnDim(s), Q = qDim(s), up = s._tag === "gpt2" ? F : 2 * F;
+  const C = s.nEmbd, F = ffnDim(s), Q = qDim(s), up = gatedMlp(s) ? 2 * F : F;
   return s.nLayer * (C * (Q + 2 * kvDim(s)) + Q * C + C * up + F * C) + s.vocabSize * C;
 };
 

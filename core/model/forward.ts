@@ -9,13 +9,14 @@
  * @module
  */
 import { alloc, type Floats, type FloatWeights, unsafeTensorOf } from "./floats.ts";
-import { gelu, swiglu } from "../ops/activations.ts";
+import { gelu, geluErf, swiglu } from "../ops/activations.ts";
 import { causalAttention } from "../ops/attention/attention.ts";
 import { embed } from "../ops/embed.ts";
 import { linear } from "../ops/matmul/matmul.ts";
 import { layerNorm, rmsNorm } from "../ops/norms/norms.ts";
 import { add } from "../ops/residual_add.ts";
 import { rope } from "../ops/rope.ts";
+import { gatedMlp, layerNormKind, mlpActivation, rotaryBiases } from "./features.ts";
 import { ffnDim, headDim, isTied, kvDim, kvHeads, type ModelSpec, parallelResidual, qDim, rotaryDims } from "./spec.ts";
 import { blockName } from "./tensors.ts";
 
@@ -56,46 +57,52 @@ const attention = <A extends Floats>(
     const qkv = linear(xn, W("qkvw"), W("qkvb"), T, C, 3 * Q); // (T, 3Q): q | k | v
     [q, k, v] = [columns(qkv, T, 3 * Q, 0, Q), columns(qkv, T, 3 * Q, Q, Q), columns(qkv, T, 3 * Q, 2 * Q, Q)];
   } else {
-    const R = rotaryDims(s);
-    q = rope(linear(xn, W("wq"), undefined, T, C, Q), T, s.nHead, D, pos0, s.ropeTheta, s.ropeStyle, R);
-    k = rope(linear(xn, W("wk"), undefined, T, C, KV), T, kvHeads(s), D, pos0, s.ropeTheta, s.ropeStyle, R);
-    v = linear(xn, W("wv"), undefined, T, C, KV);
+    const R = rotaryDims(s), b = (n: string) => optionalBias(w, i, n, rotaryBiases(s).qkv);
+    q = rope(linear(xn, W("wq"), b("bq"), T, C, Q), T, s.nHead, D, pos0, s.ropeTheta, s.ropeStyle, R);
+    k = rope(linear(xn, W("wk"), b("bk"), T, C, KV), T, kvHeads(s), D, pos0, s.ropeTheta, s.ropeStyle, R);
+    v = linear(xn, W("wv"), b("bv"), T, C, KV);
   }
   const kv = { k: concat(past.k, k), v: concat(past.v, v) };
   const a = causalAttention(q, kv.k, kv.v, { T, pos0, nHead: s.nHead, nKvHead: kvHeads(s), headDim: D });
   const out = s._tag === "gpt2"
     ? linear(a, W("attprojw"), W("attprojb"), T, Q, C)
-    : linear(a, W("wo"), undefined, T, Q, C);
+    : linear(a, W("wo"), optionalBias(w, i, "bo", rotaryBiases(s).out), T, Q, C);
   return { out, kv };
 };
 
-/** Feed-forward half of a block: GELU MLP (GPT-2) or SwiGLU (Llama), input already normalised. */
+/** Block i's bias `name` when the feature that adds it is on, else none. */
+export const optionalBias = <A extends Floats>(w: FloatWeights<A>, i: number, name: string, on: boolean) =>
+  on ? unsafeTensorOf(w, blockName(i, name)) : undefined;
+
+/** The ungated MLP's activation: tanh GELU (GPT-2, gelu_new) or the exact erf GELU. */
+export const ungatedActivation = <A extends Floats>(s: ModelSpec, x: A): A =>
+  mlpActivation(s) === "geluErf" ? geluErf(x) : gelu(x);
+
+/** Feed-forward half of a block: GELU MLP (GPT-2, ungated rotary kinds) or SwiGLU (Llama), input already normalised. */
 const mlp = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, i: number, xn: A, T: number): A => {
   const C = s.nEmbd, F = ffnDim(s), W = (n: string) => unsafeTensorOf(w, blockName(i, n));
   if (s._tag === "gpt2") {
     return linear(gelu(linear(xn, W("fcw"), W("fcb"), T, C, F)), W("fcprojw"), W("fcprojb"), T, F, C);
   }
-  return linear(
-    swiglu(linear(xn, W("w1"), undefined, T, C, F), linear(xn, W("w3"), undefined, T, C, F)),
-    W("w2"),
-    undefined,
-    T,
-    F,
-    C,
-  );
+  const b = (n: string) => optionalBias(w, i, n, rotaryBiases(s).mlp);
+  const act = gatedMlp(s)
+    ? swiglu(linear(xn, W("w1"), b("b1"), T, C, F), linear(xn, W("w3"), b("b3"), T, C, F))
+    : ungatedActivation(s, linear(xn, W("w1"), b("b1"), T, C, F));
+  return linear(act, W("w2"), b("b2"), T, F, C);
 };
 
 /** Which norm: block i's attention (1) or MLP (2) pre-norm, or the final norm. */
 export type NormSite = { readonly which: 1 | 2; readonly block: number } | "final";
 
-/** Tensor names of a norm: a gain, and for GPT-2's LayerNorm a bias. */
+/** Tensor names of a norm: a gain, and for a LayerNorm (GPT-2's, a rotary decoder's "layer" kind) a bias. */
 export const normNames = (s: ModelSpec, site: NormSite): { readonly gain: string; readonly bias?: string } => {
   if (s._tag === "gpt2") {
     return site === "final"
       ? { gain: "lnfw", bias: "lnfb" }
       : { gain: blockName(site.block, `ln${site.which}w`), bias: blockName(site.block, `ln${site.which}b`) };
   }
-  return { gain: site === "final" ? "normf" : blockName(site.block, site.which === 1 ? "attnnorm" : "ffnnorm") };
+  const gain = site === "final" ? "normf" : blockName(site.block, site.which === 1 ? "attnnorm" : "ffnnorm");
+  return layerNormKind(s) ? { gain, bias: `${gain}b` } : { gain };
 };
 
 /** LayerNorm (GPT-2) or RMSNorm (Llama) of T rows: (T, C) → (T, C). */
@@ -145,10 +152,14 @@ export const blockForward = <A extends Floats>(
 export const headMatrix = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>): A =>
   unsafeTensorOf(w, isTied(s) ? "wte" : "lmhead");
 
+/** The LM head's bias (V) when the spec has one (Phi-2's lmheadb), else none. */
+export const headBias = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>): A | undefined =>
+  rotaryBiases(s).head ? unsafeTensorOf(w, "lmheadb") : undefined;
+
 /** Final norm and LM head on any residual (T, C) → logits (T, V): also the "early exit" readout. */
 export const headLogits = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, x: A): A => {
   const C = s.nEmbd, T = x.length / C;
-  return linear(norm(s, w, "final", x, T), headMatrix(s, w), undefined, T, C, s.vocabSize);
+  return linear(norm(s, w, "final", x, T), headMatrix(s, w), headBias(s, w), T, C, s.vocabSize);
 };
 
 export interface ForwardResult<A extends Floats = Float32Array> {

@@ -7,6 +7,7 @@
  */
 import type { InheritancePlan } from "../surgery/plan.ts";
 import { nextF32, type RngState, seedRng } from "../rng.ts";
+import { isBiasName } from "./features.ts";
 import type { ModelSpec } from "./spec.ts";
 import { allTensors, numel, type Weights } from "./tensors.ts";
 
@@ -32,7 +33,7 @@ export const initWeights = (s: ModelSpec, seed: number): Weights => {
   const w: Record<string, Float32Array> = {};
   for (const t of allTensors(s)) {
     if (t.shape.length === 1) {
-      w[t.name] = new Float32Array(t.shape[0]!).fill(/b$/.test(t.name) ? 0 : 1);
+      w[t.name] = new Float32Array(t.shape[0]!).fill(isBiasName(t.name) ? 0 : 1);
       continue;
     }
     const std = RESIDUAL_OUT.test(t.name) ? 0.02 / Math.sqrt(2 * s.nLayer) : 0.02;

@@ -6,6 +6,7 @@
 export * from "./backward.ts";
 export * from "./block_backward.ts";
 export * from "./flops.ts";
+export * from "./features.ts";
 export * from "./floats.ts";
 export * from "./forward.ts";
 export * from "./init.ts";

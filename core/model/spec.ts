@@ -173,13 +173,9 @@ const unsupportedFeatures = (s: LlamaSpec): ReadonlyArray<string> => {
     ["rope_scaling", s.ropeScaling !== undefined],
     ["sliding_window", s.slidingWindow !== undefined],
     ["q_norm/k_norm", s.qkNorm === true],
-    [`norm ${s.normKind}`, s.normKind !== undefined && s.normKind !== "rms"],
+    [`norm ${s.normKind}`, s.normKind !== undefined && s.normKind !== "rms" && s.normKind !== "layer"],
     ["embedding scale", s.embedScale === true],
-    [`mlp ${s.mlpKind}`, s.mlpKind !== undefined && s.mlpKind !== "swiglu"],
-    ["q/k/v biases", s.qkvBias === true],
-    ["attention output bias", s.outBias === true],
-    ["mlp biases", s.mlpBias === true],
-    ["lm head bias", s.headBias === true],
+    [`mlp ${s.mlpKind}`, s.mlpKind === "geglu"],
   ];
   return pending.filter(([, used]) => used).map(([what]) => `${what} is not supported yet`);
 };

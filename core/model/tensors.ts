@@ -11,6 +11,7 @@
  * (geluTanh, geluErf) has w1 (F, C) and w2 (C, F) and no w3; the parallelShared residual has no ffnnorm.
  * @module
  */
+import { gatedMlp, layerNormKind, rotaryBiases } from "./features.ts";
 import { ffnDim, isTied, kvDim, type ModelSpec, parallelResidual, qDim } from "./spec.ts";
 
 export type Shape = ReadonlyArray<number>;
@@ -43,17 +44,27 @@ export const blockTensors = (s: ModelSpec): ReadonlyArray<TensorInfo> => {
       { name: "fcprojb", shape: [C] },
     ];
   }
-  const KV = kvDim(s);
+  const KV = kvDim(s), b = rotaryBiases(s), ln = layerNormKind(s);
+  const opt = (on: boolean, name: string, shape: Shape): TensorInfo[] => (on ? [{ name, shape }] : []);
   return withoutSharedNorm(s, [
     { name: "attnnorm", shape: [C] },
+    ...opt(ln, "attnnormb", [C]),
     { name: "wq", shape: [Q, C] },
+    ...opt(b.qkv, "bq", [Q]),
     { name: "wk", shape: [KV, C] },
+    ...opt(b.qkv, "bk", [KV]),
     { name: "wv", shape: [KV, C] },
+    ...opt(b.qkv, "bv", [KV]),
     { name: "wo", shape: [C, Q] },
+    ...opt(b.out, "bo", [C]),
     { name: "ffnnorm", shape: [C] },
+    ...opt(ln, "ffnnormb", [C]),
     { name: "w1", shape: [F, C] },
+    ...opt(b.mlp, "b1", [F]),
     { name: "w2", shape: [C, F] },
-    { name: "w3", shape: [F, C] },
+    ...opt(b.mlp, "b2", [C]),
+    ...opt(gatedMlp(s), "w3", [F, C]),
+    ...opt(gatedMlp(s) && b.mlp, "b3", [F]),
   ]);
 };
 
@@ -69,7 +80,9 @@ export const globalTensors = (s: ModelSpec): ReadonlyArray<TensorInfo> => {
     return [wte, { name: "wpe", shape: [s.blockSize, C] }, { name: "lnfw", shape: [C] }, { name: "lnfb", shape: [C] }];
   }
   const head = isTied(s) ? [] : [{ name: "lmhead", shape: [s.vocabSize, C] }];
-  return [wte, { name: "normf", shape: [C] }, ...head];
+  const normfb = layerNormKind(s) ? [{ name: "normfb", shape: [C] }] : [];
+  const headb = rotaryBiases(s).head ? [{ name: "lmheadb", shape: [s.vocabSize] }] : [];
+  return [wte, { name: "normf", shape: [C] }, ...normfb, ...head, ...headb];
 };
 
 /** Every tensor of the model: globals first, then blocks 0..L-1. */

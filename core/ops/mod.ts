@@ -12,6 +12,7 @@ export * from "./cross_entropy_backward.ts";
 export * from "./distill.ts";
 export * from "./embed.ts";
 export * from "./embed_backward.ts";
+export * from "./erf.ts";
 export * from "./kv_append.ts";
 export * from "./lanes_probe.ts";
 export * from "./residual_add.ts";

@@ -8,12 +8,14 @@
  *   go together. GPT-2's fused qkvw is (3Q, C) with rows q | k | v (core/model/tensors.ts); qkvb alike.
  * - GQA (Llama, NKV < NH): every kv head stays and each group keeps h / NKV of its query heads (its
  *   most important), so query head j of the result still reads kv head ⌊j / (h / NKV)⌋.
+ * q/k/v biases (bq, bk, bv) lose the same entries as their matrices' rows.
  * Rotary embedding works per head on positions and D alone, so it needs nothing. With h = NH it is
  * the identity. Pure.
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
 import { type AppError, appError } from "../errors.ts";
+import { rotaryBiases } from "../model/features.ts";
 import { headDim, kvHeads, type ModelSpec, qDim } from "../model/spec.ts";
 import { blockName, unsafeTensor, type Weights } from "../model/tensors.ts";
 import { calibrationPass, keepColumns, keepRows, keepUnits } from "./width.ts";
@@ -91,8 +93,10 @@ export const narrowHeads = (
       put("qkvb", Float32Array.from(qkv, (r) => t("qkvb")[r]!));
       put("attprojw", keepColumns(t("attprojw"), C, Q, lanes));
     } else {
+      const entries = (n: string) => put(n, Float32Array.from(lanes, (r) => t(n)[r]!));
       put("wq", keepRows(t("wq"), C, lanes));
       if (!grouped(s)) (["wk", "wv"] as const).forEach((n) => put(n, keepRows(t(n), C, lanes)));
+      if (rotaryBiases(s).qkv) (grouped(s) ? ["bq"] : ["bq", "bk", "bv"]).forEach(entries);
       put("wo", keepColumns(t("wo"), C, Q, lanes));
     }
   });

@@ -2,7 +2,8 @@
  * Width as well as depth (the paper's named limitation; Minitron, weight subcloning): keep, in
  * every inherited block, the f feed-forward units with the largest importance — the mean |activation|
  * of the unit (GELU output, or SwiGLU's silu(gate)·up) on a calibration sample — and slice the
- * matrices consistently: GPT-2 fcw/fcb rows and fcprojw columns; Llama w1, w3 rows and w2 columns.
+ * matrices consistently: GPT-2 fcw/fcb rows and fcprojw columns; Llama w1, w3 rows and w2 columns (and the
+ * b1, b3 entries of MLP biases; an ungated MLP has no w3).
  * Units keep their original order. With f = F it is the identity. Pure. Heads: core/surgery/heads.ts.
  * @module
  */
@@ -10,6 +11,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { blockForwardSaved, type BlockSaved } from "../model/block_backward.ts";
 import { type AppError, appError } from "../errors.ts";
 import { embed } from "../ops/embed.ts";
+import { gatedMlp, rotaryBiases } from "../model/features.ts";
 import { ffnDim, type ModelSpec } from "../model/spec.ts";
 import { blockName, unsafeTensor, type Weights } from "../model/tensors.ts";
 
@@ -67,9 +69,11 @@ export const narrowFfn = (
       put("fcb", Float32Array.from(k, (u) => t("fcb")[u]!));
       put("fcprojw", keepColumns(t("fcprojw"), C, F, k));
     } else {
+      const entries = (n: string) => put(n, Float32Array.from(k, (u) => t(n)[u]!));
       put("w1", keepRows(t("w1"), C, k));
-      put("w3", keepRows(t("w3"), C, k));
+      if (gatedMlp(s)) put("w3", keepRows(t("w3"), C, k));
       put("w2", keepColumns(t("w2"), C, F, k));
+      if (rotaryBiases(s).mlp) (gatedMlp(s) ? ["b1", "b3"] : ["b1"]).forEach(entries);
     }
   });
   const spec: ModelSpec = s._tag === "gpt2" ? { ...s, nInner: f } : { ...s, hiddenDim: f };

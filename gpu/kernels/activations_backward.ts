@@ -4,16 +4,19 @@
  *   gelu'(x) = 0.5(1 + tanh u) + 0.5x(1 − tanh²u)·k(1 + 3·0.044715x²)   (u clamped to ±10 as forward)
  * SwiGLU on h = [gate | up] (N, 2F): out = silu(g)·u;  dgate = dy·u·silu'(g), dup = dy·silu(g),
  *   silu'(g) = s(1 + g(1 − s)), s = sigmoid(g). dh has h's layout.
+ * GELU (exact): gelu'(x) = Φ(x) + x·φ(x) = 0.5(1 + erf(x/√2)) + x·e^(−x²/2)/√(2π) (erf: ERF_WGSL).
  * CPU twins: core/ops/activations_backward.ts.
  * @module
  */
 import {
   geluBackward as cpuGeluBackward,
+  geluErfBackward as cpuGeluErfBackward,
   swigluBackward as cpuSwigluBackward,
 } from "../../core/ops/activations_backward.ts";
 import { elementwise } from "../engine/elementwise.ts";
 import { wide } from "../engine/twin.ts";
-import { gateUp } from "./activations.ts";
+import { normalCdf } from "../../core/ops/activations.ts";
+import { ERF_WGSL, gateUp } from "./activations.ts";
 
 const GELU_K = Math.sqrt(2 / Math.PI);
 
@@ -50,6 +53,40 @@ export const geluBackward = elementwise({
   let k = 0.7978845608028654;
   let th = tanh(clamp(k * (v + 0.044715 * v * v * v), -10.0, 10.0));
   let d = 0.5 * (1.0 + th) + 0.5 * v * (1.0 - th * th) * k * (1.0 + 3.0 * 0.044715 * v * v);
+  dx[i] = dy[i] * d;`,
+});
+
+export const geluErfBackward = elementwise({
+  name: "gelu_erf_backward",
+  bindings: [{ name: "dy", access: "read" }, { name: "x", access: "read" }, { name: "dx", access: "read_write" }],
+  uniforms: { n: "u32" },
+  count: ["params.n", ({ n }) => n],
+  prelude: ERF_WGSL,
+  twin: {
+    of: "core/ops/activations_backward.ts geluErfBackward",
+    dims: { n: [1, 500] },
+    uniforms: ({ n }) => ({ n }),
+    inputs: { dy: { _tag: "f32", length: ({ n }) => n }, x: { _tag: "f32", length: ({ n }) => n, min: -12, max: 12 } },
+    outputs: { dx: ({ n }) => n },
+    run: (_, a) => ({ dx: cpuGeluErfBackward(wide(a.f32("dy")), wide(a.f32("x"))) }),
+    tolerance: {
+      // Φ(x) as in gelu_erf_forward (a few ulps of 1, scaled by Φ where x ≤ −√2); x·φ(x): exp(−x²/2) carries the
+      // rounding of x² (x²/2 ulps of relative error) and exp's own (3 + 2·x²/2 ulps allowed by the spec), so that term
+      // counts (1 + x²) times; the two terms cancel for x < 0, so their magnitudes add: 16 ulps of the sum
+      dx: {
+        _tag: "ulps",
+        text: "16 ulps of |dy|·(Φ(x) + |x|φ(x)(1 + x²))",
+        ulps: () => 16,
+        scale: ({ a }) =>
+          Float64Array.from(a.f32("x"), (v, i) =>
+            Math.abs(a.f32("dy")[i]!) *
+            (normalCdf(v) + (Math.abs(v) * Math.exp(-0.5 * v * v) / Math.sqrt(2 * Math.PI)) * (1 + v * v))),
+      },
+    },
+  },
+  body: /* wgsl */ `
+  let v = x[i];
+  let d = 0.5 * erf_one_plus(v * 0.7071067811865476) + v * exp(-0.5 * v * v) * 0.3989422804014327;
   dx[i] = dy[i] * d;`,
 });
 

@@ -10,8 +10,8 @@
  */
 import type { AnyKernel } from "../engine/kernel.ts";
 import type { AnyTwin } from "../engine/twin.ts";
-import { geluForward, swigluForward } from "./activations.ts";
-import { geluBackward, swigluBackward } from "./activations_backward.ts";
+import { erfForward, geluErfForward, geluForward, swigluForward } from "./activations.ts";
+import { geluBackward, geluErfBackward, swigluBackward } from "./activations_backward.ts";
 import { adamw, clipScale, fillZero, sumsqPartial } from "./adamw.ts";
 import { attentionForward, attentionForwardLanes } from "./attention/attention.ts";
 import { attentionProbs, attentionProbsLanes } from "./attention/attention_probs.ts";
@@ -36,7 +36,7 @@ import {
 } from "./matmul/matmul_vec4.ts";
 import { kvAppend } from "./kv_append.ts";
 import { matmulForward } from "./matmul/matmul.ts";
-import { biasBackward, matmulBackwardW, matmulBackwardX } from "./matmul/matmul_backward.ts";
+import { biasBackward, biasBackwardRunning, matmulBackwardW, matmulBackwardX } from "./matmul/matmul_backward.ts";
 import { layerNormForward, rmsNormForward } from "./norms/norms.ts";
 import { layerNormBackwardW, layerNormBackwardX, rmsNormBackwardW, rmsNormBackwardX } from "./norms/norms_backward.ts";
 import { residualAdd } from "./residual_add.ts";
@@ -64,6 +64,8 @@ export const ALL_KERNELS: readonly TwinnedKernel[] = [
   attentionProbsLanes,
   kvAppend,
   geluForward,
+  erfForward,
+  geluErfForward,
   swigluForward,
   residualAdd,
   crossEntropyForward,
@@ -73,6 +75,7 @@ export const ALL_KERNELS: readonly TwinnedKernel[] = [
   matmulBackwardX,
   matmulBackwardW,
   biasBackward,
+  biasBackwardRunning,
   matmulBackwardXVec4,
   matmulBackwardWVec4,
   matmulBackwardWVec4Rows,
@@ -83,6 +86,7 @@ export const ALL_KERNELS: readonly TwinnedKernel[] = [
   rmsNormBackwardX,
   rmsNormBackwardW,
   geluBackward,
+  geluErfBackward,
   swigluBackward,
   attentionBackwardQ,
   attentionBackwardQLanes,

@@ -1,11 +1,12 @@
 /**
  * The activation buffers of one (B, T) shape, allocated once and reused by every forward of that
  * shape. Shapes (N = B·T): x, x2, xn (N, C); att (N, Q), Q = NH·D; qkv (N, Q + 2·KV); h (N, 2F) for SwiGLU's fused
- * gate|up or (N, F) for GPT-2; g (N, F); mean, rstd (N); lse (B, NH, T); logits in row chunks of
+ * gate|up or (N, F) for an ungated MLP (GPT-2, the rotary GELU kinds); g (N, F); mean, rstd (N); lse (B, NH, T); logits in row chunks of
  * (rows, V) that each fit one binding; losses (N); tokens, targets (N) i32.
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
+import { gatedMlp } from "../../core/model/features.ts";
 import { ffnDim, kvDim, type ModelSpec, qDim } from "../../core/model/spec.ts";
 import { type GpuError, gpuError } from "../engine/errors.ts";
 import { rowsPerBinding } from "../engine/split.ts";
@@ -45,7 +46,7 @@ export const createActivations = (
     xn: N * C,
     att: N * qDim(s),
     qkv: N * (qDim(s) + 2 * kvDim(s)),
-    h: N * (s._tag === "llama" ? 2 * F : F),
+    h: N * (gatedMlp(s) ? 2 * F : F),
     g: N * F,
     mean: N,
     rstd: N,

@@ -11,7 +11,7 @@ import { pipe } from "fp-ts/lib/function.js";
 import type { CompiledKernel, KernelCache } from "../engine/compile.ts";
 import type { GpuError } from "../engine/errors.ts";
 import type { AnyKernel } from "../engine/kernel.ts";
-import { geluForward, swigluForward } from "../kernels/activations.ts";
+import { geluErfForward, geluForward, swigluForward } from "../kernels/activations.ts";
 import { attentionForward, attentionForwardLanes, headDimVariant } from "../kernels/attention/attention.ts";
 import { crossEntropyForward } from "../kernels/cross_entropy.ts";
 import { embedForward } from "../kernels/embed.ts";
@@ -35,6 +35,7 @@ const common = {
   attention: attentionForward,
   kvAppend,
   gelu: geluForward,
+  geluErf: geluErfForward,
   swiglu: swigluForward,
   crossEntropy: crossEntropyForward,
 } as const;

@@ -4,6 +4,7 @@
  * Weight matrices too large for one binding are bound as row views, one dispatch each.
  * @module
  */
+import { gatedMlp, mlpActivation } from "../../core/model/features.ts";
 import { ffnDim, headDim, kvDim, type ModelSpec, parallelResidual, qDim, rotaryDims } from "../../core/model/spec.ts";
 import type { Activations } from "./activations.ts";
 import type { Batch } from "../engine/batch.ts";
@@ -227,11 +228,17 @@ export const recordBlock = (
     w: wn.up,
     ...withBias(wn.upb),
     y: bb.h,
-    ldy: s._tag === "gpt2" ? F : 2 * F,
+    ldy: gatedMlp(s) ? 2 * F : F,
   });
-  if (s._tag === "gpt2") batch.dispatch(cx.k.gelu, { inp: bb.h, out: bb.g }, { n: N * F });
-  else batch.dispatch(cx.k.swiglu, { h: bb.h, out: bb.g }, { N, F });
+  recordActivation(cx, batch, bb, N, F);
   recordLinear(cx, batch, { x: bb.g, N, I: F, w: wn.down, ...withBias(wn.downb), res: bb.mid, y: bb.xout, ldy: C });
+};
+
+/** The MLP's activation of bb.h into bb.g: tanh GELU (GPT-2, geluTanh), exact GELU (geluErf) or SwiGLU. */
+const recordActivation = (cx: ForwardContext, batch: Batch, bb: BlockBuffers, N: number, F: number): void => {
+  const act = mlpActivation(cx.spec);
+  if (act === "swiglu") batch.dispatch(cx.k.swiglu, { h: bb.h, out: bb.g }, { N, F });
+  else batch.dispatch(act === "geluErf" ? cx.k.geluErf : cx.k.gelu, { inp: bb.h, out: bb.g }, { n: N * F });
 };
 
 /** Final norm of x (default acts.x) into acts.xn and the LM head into the logits chunks; the loss when asked. */
@@ -251,6 +258,7 @@ export const recordHead = (
       N: chunk.rows,
       I: C,
       w: hn.head,
+      ...withBias(hn.headb),
       y: chunk.tensor,
       ldy: V,
     });

@@ -1,12 +1,14 @@
 /**
  * A model's weights on the device, uploaded once, in the layout the forward kernels read:
  * Llama's wq, wk, wv fused into one (Q + 2·KV, C) matrix (Q = NH·D) and w1 (gate), w3 (up) into (2F, C), so
- * each is one matmul; GPT-2's qkvw is already fused. Rotary cos/sin tables (P, D/2) are built here,
+ * each is one matmul; GPT-2's qkvw is already fused. Their biases fuse alike: bq|bk|bv into bqkv (Q + 2·KV), b1|b3
+ * into b13 (2F); an ungated MLP keeps w1 (and b1) as they are. Rotary cos/sin tables (P, D/2) are built here,
  * in float64 then rounded, from core's ropeAngle.
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
 import { ropeAngle } from "../../core/ops/rope.ts";
+import { gatedMlp, layerNormKind, rotaryBiases } from "../../core/model/features.ts";
 import { ffnDim, isTied, kvDim, type ModelSpec, parallelResidual, qDim, rotaryDims } from "../../core/model/spec.ts";
 import { allTensors, blockName, unsafeTensor, type Weights } from "../../core/model/tensors.ts";
 import type { GpuError } from "../engine/errors.ts";
@@ -45,10 +47,24 @@ export const deviceArrays = (s: ModelSpec, w: Weights): ReadonlyArray<readonly [
       : [
         ...own(["attnnorm", "wo", "ffnnorm", "w2"].filter((n) => n !== "ffnnorm" || hasFfnNorm(s))),
         [blockName(i, "wqkv"), concatRows(B("wq"), B("wk"), B("wv"))] as const,
-        [blockName(i, "w13"), concatRows(B("w1"), B("w3"))] as const,
+        ...(gatedMlp(s) ? [[blockName(i, "w13"), concatRows(B("w1"), B("w3"))] as const] : own(["w1"])),
+        ...rotaryBlockBiases(s, i, B),
       ];
   }).flat();
   return [...globals, ...blocks, ...ropeTables(s)];
+};
+
+/** A rotary block's norm and linear biases, by device name (gated MLPs' b1|b3 fused as w1|w3 are). */
+const rotaryBlockBiases = (s: ModelSpec, i: number, B: (n: string) => Float32Array) => {
+  const b = rotaryBiases(s), n = (name: string) => blockName(i, name), gated = gatedMlp(s);
+  return [
+    ...(layerNormKind(s) ? [[n("attnnormb"), B("attnnormb")] as const] : []),
+    ...(layerNormKind(s) && hasFfnNorm(s) ? [[n("ffnnormb"), B("ffnnormb")] as const] : []),
+    ...(b.qkv ? [[n("bqkv"), concatRows(B("bq"), B("bk"), B("bv"))] as const] : []),
+    ...(b.out ? [[n("bo"), B("bo")] as const] : []),
+    ...(b.mlp ? [[n(gated ? "b13" : "b1"), gated ? concatRows(B("b1"), B("b3")) : B("b1")] as const] : []),
+    ...(b.mlp ? [[n("b2"), B("b2")] as const] : []),
+  ];
 };
 
 /** Phi-2's parallelShared residual has one norm per block (core/model/tensors.ts): no ffnnorm. */
@@ -89,17 +105,17 @@ export const hostArrays = (s: ModelSpec, dev: Readonly<Record<string, Float32Arr
   const C = s.nEmbd, Q = qDim(s), KV = kvDim(s), F = ffnDim(s);
   for (const [name, a] of Object.entries(dev)) {
     if (name.startsWith("rope.")) continue;
-    const m = /^h\.(\d+)\.(wqkv|w13)$/.exec(name);
+    const m = /^h\.(\d+)\.(wqkv|w13|bqkv|b13)$/.exec(name);
     if (m === null) out[name] = a;
-    else if (m[2] === "wqkv") {
-      const i = Number(m[1]);
-      out[blockName(i, "wq")] = a.slice(0, Q * C);
-      out[blockName(i, "wk")] = a.slice(Q * C, (Q + KV) * C);
-      out[blockName(i, "wv")] = a.slice((Q + KV) * C);
+    else if (m[2] === "wqkv" || m[2] === "bqkv") {
+      const i = Number(m[1]), c = m[2] === "wqkv" ? C : 1, x = m[2][0]!;
+      out[blockName(i, `${x}q`)] = a.slice(0, Q * c);
+      out[blockName(i, `${x}k`)] = a.slice(Q * c, (Q + KV) * c);
+      out[blockName(i, `${x}v`)] = a.slice((Q + KV) * c);
     } else {
-      const i = Number(m[1]);
-      out[blockName(i, "w1")] = a.slice(0, F * C);
-      out[blockName(i, "w3")] = a.slice(F * C);
+      const i = Number(m[1]), c = m[2] === "w13" ? C : 1, x = m[2]![0]!;
+      out[blockName(i, `${x}1`)] = a.slice(0, F * c);
+      out[blockName(i, `${x}3`)] = a.slice(F * c);
     }
   }
   return out;
@@ -127,25 +143,32 @@ export const blockWeightNames = (s: ModelSpec, i: number) => {
       down: n("fcprojw"),
       downb: n("fcprojb"),
     }
-    : {
-      norm1: n("attnnorm"),
-      norm1b: undefined,
-      qkv: n("wqkv"),
-      qkvb: undefined,
-      proj: n("wo"),
-      projb: undefined,
-      norm2: n("ffnnorm"),
-      norm2b: undefined,
-      up: n("w13"),
-      upb: undefined,
-      down: n("w2"),
-      downb: undefined,
-    };
+    : rotaryBlockWeightNames(s, n);
+};
+
+/** The device names of a rotary block's tensors: biases only where the spec has them (rotaryBlockBiases). */
+const rotaryBlockWeightNames = (s: ModelSpec, n: (name: string) => string) => {
+  const b = rotaryBiases(s), ln = layerNormKind(s), gated = gatedMlp(s);
+  return {
+    norm1: n("attnnorm"),
+    norm1b: ln ? n("attnnormb") : undefined,
+    qkv: n("wqkv"),
+    qkvb: b.qkv ? n("bqkv") : undefined,
+    proj: n("wo"),
+    projb: b.out ? n("bo") : undefined,
+    norm2: n("ffnnorm"),
+    norm2b: ln ? n("ffnnormb") : undefined,
+    up: n(gated ? "w13" : "w1"),
+    upb: b.mlp ? n(gated ? "b13" : "b1") : undefined,
+    down: n("w2"),
+    downb: b.mlp ? n("b2") : undefined,
+  };
 };
 
 /** The device names of the final norm and the LM head. */
 export const headWeightNames = (s: ModelSpec) => ({
   norm: s._tag === "gpt2" ? "lnfw" : "normf",
-  normb: s._tag === "gpt2" ? "lnfb" : undefined,
+  normb: s._tag === "gpt2" ? "lnfb" : layerNormKind(s) ? "normfb" : undefined,
   head: isTied(s) ? "wte" : "lmhead",
+  headb: rotaryBiases(s).head ? "lmheadb" : undefined,
 });

@@ -1,7 +1,7 @@
 /**
  * Training buffers for one (B, T) shape: the forward activations of every block kept for the
  * backward pass (llm.c's layout), the residual stream, and the backward's scratch.
- * Shapes (N = B·T, Q = NH·D, W = Q + 2·KV, H = F for GPT-2, 2F for SwiGLU's gate|up):
+ * Shapes (N = B·T, Q = NH·D, W = Q + 2·KV, H = F for ungated MLPs (GPT-2, GELU kinds), 2F for SwiGLU's gate|up):
  *   stream[0..L] (N, C); per block: mid, xn1, xn2 (N, C), att (N, Q), qkv (N, W), h (N, H), g (N, F),
  *   mean1, rstd1, mean2, rstd2 (N), lse (B, NH, T);
  *   scratch: dA, dB, dmid, dxn (N, C), datt (N, Q), dqkv (N, W), dh (N, H), dg (N, F), delta (B, NH, T);
@@ -10,6 +10,7 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
+import { gatedMlp } from "../../core/model/features.ts";
 import { ffnDim, kvDim, type ModelSpec, qDim } from "../../core/model/spec.ts";
 import { type Activations, createActivations, destroyActivations } from "../model/activations.ts";
 import type { GpuError } from "../engine/errors.ts";
@@ -39,7 +40,7 @@ export const createTrainBuffers = (
   const maxBinding = device.limits.maxStorageBufferBindingSize;
   const acts = createActivations(device, s, B, T, false, logitBinding, maxBinding);
   if (E.isLeft(acts)) return acts;
-  const N = B * T, C = s.nEmbd, Q = qDim(s), F = ffnDim(s), W = Q + 2 * kvDim(s), H = s._tag === "llama" ? 2 * F : F;
+  const N = B * T, C = s.nEmbd, Q = qDim(s), F = ffnDim(s), W = Q + 2 * kvDim(s), H = gatedMlp(s) ? 2 * F : F;
   const made: GpuTensor[] = [];
   const make = <D extends DType>(name: string, n: number, dtype: D): GpuTensor<D> => {
     const t = createTensor(device, `train ${name} ${B}x${T}`, [n], dtype);

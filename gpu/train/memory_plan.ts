@@ -11,7 +11,8 @@
  * Shapes: N = B·T, C, Q = NH·D, KV, F, V as in core/model/spec.ts.
  * @module
  */
-import { ffnDim, kvDim, type ModelSpec, qDim, rotaryDims } from "../../core/model/spec.ts";
+import { gatedMlp, layerNormKind, rotaryBiases } from "../../core/model/features.ts";
+import { ffnDim, kvDim, type ModelSpec, parallelResidual, qDim, rotaryDims } from "../../core/model/spec.ts";
 import { allTensors, numel } from "../../core/model/tensors.ts";
 import { rowsPerBinding, splitForBinding } from "../engine/split.ts";
 import { SUMSQ_CHUNK } from "../kernels/adamw.ts";
@@ -64,13 +65,27 @@ const part = (name: string, elementCounts: ReadonlyArray<number>, detail: string
 /** Element counts of the device weights, one per buffer (the layout of gpu/model/weights.ts deviceArrays). */
 export const deviceWeightSizes = (s: ModelSpec): { readonly trainable: number[]; readonly fixed: number[] } => {
   const globals = allTensors(s).filter((t) => !t.name.startsWith("h.")).map((t) => numel(t.shape));
-  const C = s.nEmbd, F = ffnDim(s), Q = qDim(s), KV = kvDim(s);
+  const C = s.nEmbd, F = ffnDim(s), Q = qDim(s), KV = kvDim(s), up = gatedMlp(s) ? 2 * F : F;
   const perBlock = s._tag === "gpt2"
     ? allTensors({ ...s, nLayer: 1 }).filter((t) => t.name.startsWith("h.0.")).map((t) => numel(t.shape))
-    : [C, Q * C, C, F * C, (Q + 2 * KV) * C, 2 * F * C]; // attnnorm, wo, ffnnorm, w2, wqkv, w13
+    : [C, Q * C, ...ffnNorm(s, C), F * C, (Q + 2 * KV) * C, up * C, ...rotaryBiasSizes(s)]; // attnnorm, wo, ffnnorm, w2, wqkv, w13 or w1
   const blocks = Array.from({ length: s.nLayer }, () => perBlock).flat();
   const rope = s._tag === "llama" ? [1, 1].map(() => s.blockSize * (rotaryDims(s) / 2)) : []; // cos, sin (P, R/2)
   return { trainable: [...globals, ...blocks], fixed: rope };
+};
+
+/** The MLP's own norm (gain or bias, C each): none under Phi-2's parallelShared residual. */
+const ffnNorm = (s: ModelSpec, C: number): number[] => (parallelResidual(s) === "parallelShared" ? [] : [C]);
+
+/** A rotary block's bias buffers (gpu/model/weights.ts rotaryBlockBiases): norm biases, bqkv, bo, b13 or b1, b2. */
+const rotaryBiasSizes = (s: ModelSpec): number[] => {
+  const C = s.nEmbd, F = ffnDim(s), b = rotaryBiases(s);
+  return [
+    ...(layerNormKind(s) ? [C, ...ffnNorm(s, C)] : []),
+    ...(b.qkv ? [qDim(s) + 2 * kvDim(s)] : []),
+    ...(b.out ? [C] : []),
+    ...(b.mlp ? [gatedMlp(s) ? 2 * F : F, C] : []),
+  ];
 };
 
 /** Wᵀ of each binding view of each linear weight whose rows and first row are multiples of 4. */
@@ -100,7 +115,7 @@ const numelOf = (s: ModelSpec, name: string): number => {
 /** gpu/model/activations.ts for one shape: the forward's buffers, logits in chunks of whole rows. */
 const forwardActivationSizes = (s: ModelSpec, B: number, T: number, maxBinding: number): number[] => {
   const N = B * T, C = s.nEmbd, F = ffnDim(s), V = s.vocabSize;
-  const W = qDim(s) + 2 * kvDim(s), H = s._tag === "llama" ? 2 * F : F;
+  const W = qDim(s) + 2 * kvDim(s), H = gatedMlp(s) ? 2 * F : F;
   const per = Math.min(
     N,
     rowsPerBinding({ rows: N, rowElements: V, bytesPerElement: F32, maxBindingBytes: maxBinding, offsetAlignment: 4 }),
@@ -113,7 +128,7 @@ const forwardActivationSizes = (s: ModelSpec, B: number, T: number, maxBinding: 
 /** gpu/train/buffers.ts for one shape, beyond the forward's: the stream, saved activations, backward scratch. */
 const trainActivationSizes = (s: ModelSpec, B: number, T: number): number[] => {
   const N = B * T, C = s.nEmbd, Q = qDim(s), F = ffnDim(s), W = Q + 2 * kvDim(s);
-  const H = s._tag === "llama" ? 2 * F : F, NH = s.nHead;
+  const H = gatedMlp(s) ? 2 * F : F, NH = s.nHead;
   const stream = Array.from({ length: s.nLayer + 1 }, () => N * C);
   // mid xn1 mean1 rstd1 qkv att lse xn2 mean2 rstd2 h g
   const block = [N * C, N * C, N, N, N * W, N * Q, N * NH, N * C, N, N, N * H, N * F];

@@ -4,6 +4,7 @@
  * the step zeroes first, so micro-batches add up. Nothing here waits for the GPU.
  * @module
  */
+import { gatedMlp, mlpActivation } from "../../core/model/features.ts";
 import { ffnDim, headDim, kvDim, parallelResidual, qDim, rotaryDims } from "../../core/model/spec.ts";
 import type { Batch } from "../engine/batch.ts";
 import { type BlockBuffers, blockWeightNames, type ForwardContext, weight } from "../model/record_forward.ts";
@@ -120,12 +121,13 @@ export const recordBlockBackward = (
     KV = kvDim(s),
     W = Q + 2 * KV,
     D = headDim(s),
-    H = s._tag === "gpt2" ? F : 2 * F;
+    H = gatedMlp(s) ? 2 * F : F;
   // MLP: xout = mid + down(act(up(norm2(mid)))); parallel: norm2(xin); parallelShared: xn1 (core/model/forward.ts)
   const parallel = parallelResidual(s), shared = parallel === "parallelShared";
   recordLinearBackward(cx, batch, { dy: dOut, ldy: C, x: bb.g, N, I: F, w: wn.down, b: wn.downb, dx: d.dg });
-  if (s._tag === "gpt2") batch.dispatch(cx.k.geluB, { dy: d.dg, x: bb.h, dx: d.dh }, { n: N * F });
-  else batch.dispatch(cx.k.swigluB, { dy: d.dg, h: bb.h, dh: d.dh }, { N, F });
+  const act = mlpActivation(s);
+  if (act === "swiglu") batch.dispatch(cx.k.swigluB, { dy: d.dg, h: bb.h, dh: d.dh }, { N, F });
+  else batch.dispatch(act === "geluErf" ? cx.k.geluErfB : cx.k.geluB, { dy: d.dg, x: bb.h, dx: d.dh }, { n: N * F });
   const xn2 = shared ? bb.xn1 : bb.xn2;
   recordLinearBackward(cx, batch, { dy: d.dh, ldy: H, x: xn2, N, I: C, w: wn.up, b: wn.upb, dx: d.dxn });
   // dmid: dOut + norm2ᵀ(dxn), the gradient at mid (sequential) or dOut plus the MLP's share at xin (parallel)

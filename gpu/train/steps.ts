@@ -55,7 +55,8 @@ export const recordForward = (cx: TrainContext, batch: Batch, tb: TrainBuffers):
   tb.blocks.forEach((bb, i) => recordBlock(cx, batch, tb.acts, bb, i));
   recordNorm(cx, batch, N, tb.stream[L]!, hn.norm, hn.normb, f.xn, f.mean, f.rstd);
   for (const c of tb.acts.logits) {
-    recordLinear(cx, batch, { x: f.xn, xRow0: c.firstRow, N: c.rows, I: C, w: hn.head, y: c.tensor, ldy: V });
+    const b = hn.headb === undefined ? {} : { b: hn.headb };
+    recordLinear(cx, batch, { x: f.xn, xRow0: c.firstRow, N: c.rows, I: C, w: hn.head, ...b, y: c.tensor, ldy: V });
   }
 };
 
@@ -120,6 +121,11 @@ export const recordBackward = (cx: TrainContext, batch: Batch, tb: TrainBuffers,
   for (const c of tb.acts.logits) {
     const rows = { xRow0: c.firstRow, N: c.rows };
     recordLinearBackward(cx, batch, { dy: c.tensor, ldy: V, x: f.xn, ...rows, I: C, w: hn.head, dx: tb.d.dxn });
+    // the head bias's gradient added in place chunk after chunk: the same bits whatever the logits' chunking
+    if (hn.headb !== undefined) {
+      const u = { N: c.rows, O: V, ldy: V, dyOff: 0, bOff: 0 };
+      batch.dispatch(cx.k.biasBRunning, { dy: c.tensor, db: cx.grads[hn.headb]! }, u);
+    }
   }
   recordNormBackward(cx, batch, N, tb.d.dxn, tb.stream[L]!, f.mean, f.rstd, hn.norm, hn.normb, undefined, tb.d.dA);
   let [dOut, dIn] = [tb.d.dA, tb.d.dB];

@@ -10,7 +10,7 @@ import { pipe } from "fp-ts/lib/function.js";
 import type { CompiledKernel, KernelCache } from "../engine/compile.ts";
 import type { GpuError } from "../engine/errors.ts";
 import { compileAll, compileForwardKernels, type ForwardKernels } from "../model/forward_kernels.ts";
-import { geluBackward, swigluBackward } from "../kernels/activations_backward.ts";
+import { geluBackward, geluErfBackward, swigluBackward } from "../kernels/activations_backward.ts";
 import { headDimVariant } from "../kernels/attention/attention.ts";
 import {
   attentionBackwardKV,
@@ -21,7 +21,12 @@ import {
 import { crossEntropyBackward } from "../kernels/cross_entropy_backward.ts";
 import { distillBackward } from "../kernels/distill.ts";
 import { embedBackward, positionBackward } from "../kernels/embed_backward.ts";
-import { biasBackward, matmulBackwardW, matmulBackwardX } from "../kernels/matmul/matmul_backward.ts";
+import {
+  biasBackward,
+  biasBackwardRunning,
+  matmulBackwardW,
+  matmulBackwardX,
+} from "../kernels/matmul/matmul_backward.ts";
 import { matmulBackwardWLanes, matmulBackwardXLanes } from "../kernels/matmul/matmul_lanes.ts";
 import { matmulBackwardWVec4, matmulBackwardWVec4Rows, matmulBackwardXVec4 } from "../kernels/matmul/matmul_vec4.ts";
 import {
@@ -37,6 +42,7 @@ export const BACKWARD_KERNELS = {
   matmulBx: matmulBackwardX,
   matmulBw: matmulBackwardW,
   biasB: biasBackward,
+  biasBRunning: biasBackwardRunning,
   matmulBxFast: matmulBackwardXVec4,
   matmulBwFast: matmulBackwardWVec4,
   matmulBwRows: matmulBackwardWVec4Rows,
@@ -45,6 +51,7 @@ export const BACKWARD_KERNELS = {
   rmsNormBx: rmsNormBackwardX,
   rmsNormBw: rmsNormBackwardW,
   geluB: geluBackward,
+  geluErfB: geluErfBackward,
   swigluB: swigluBackward,
   attnBq: attentionBackwardQ,
   attnBkv: attentionBackwardKV,

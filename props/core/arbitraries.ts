@@ -6,7 +6,8 @@
  */
 import fc from "fast-check";
 import type { Selection } from "../../core/surgery/plan.ts";
-import type { Gpt2Spec, LlamaSpec, ModelSpec } from "../../core/model/spec.ts";
+import { isBiasName } from "../../core/model/features.ts";
+import type { Gpt2Spec, LlamaSpec, ModelSpec, RotaryFeatures } from "../../core/model/spec.ts";
 import { allTensors, numel, type Weights } from "../../core/model/tensors.ts";
 
 export const arbGpt2Spec: fc.Arbitrary<Gpt2Spec> = fc.record({
@@ -18,7 +19,25 @@ export const arbGpt2Spec: fc.Arbitrary<Gpt2Spec> = fc.record({
   nInner: fc.integer({ min: 1, max: 20 }),
 }).map(({ headDim, ...r }) => ({ _tag: "gpt2", ...r, nEmbd: r.nHead * headDim, normEps: 1e-5 }));
 
-export const arbLlamaSpec: fc.Arbitrary<LlamaSpec> = fc.record({
+/**
+ * The rotary decoder's biases, norm kind and MLP kind (core/model/spec.ts RotaryFeatures), each on or off by
+ * itself: absent (Llama 2's choice) or named, so both spellings of the default are covered.
+ */
+export const arbBiasNormMlp: fc.Arbitrary<RotaryFeatures> = fc.record({
+  qkvBias: fc.boolean(),
+  outBias: fc.boolean(),
+  mlpBias: fc.boolean(),
+  headBias: fc.boolean(),
+  normKind: fc.constantFrom(undefined, "rms" as const, "layer" as const),
+  mlpKind: fc.constantFrom(undefined, "swiglu" as const, "geluTanh" as const, "geluErf" as const),
+}).map(({ normKind, mlpKind, ...b }) => ({
+  ...Object.fromEntries(Object.entries(b).filter(([, on]) => on)),
+  ...(normKind === undefined ? {} : { normKind }),
+  ...(mlpKind === undefined ? {} : { mlpKind }),
+}));
+
+/** Llama 2 as llama2.c and HF write it: no rotary features. */
+export const arbPlainLlamaSpec: fc.Arbitrary<LlamaSpec> = fc.record({
   nLayer: fc.integer({ min: 1, max: 4 }),
   nKvHead: fc.integer({ min: 1, max: 2 }),
   group: fc.integer({ min: 1, max: 3 }), // query heads per kv head: GQA when > 1
@@ -37,24 +56,24 @@ export const arbLlamaSpec: fc.Arbitrary<LlamaSpec> = fc.record({
   ropeTheta: 10000,
 }));
 
-export const arbSpec: fc.Arbitrary<ModelSpec> = fc.oneof(arbGpt2Spec, arbLlamaSpec);
-
 /**
- * A rotary decoder with GPT-NeoX's and Phi-2's structural features on a Llama body: a partial rotary (the first
- * R < D dims of each head rotate, R even) about half the time, and the sequential, parallel (two norms) or
- * parallelShared (one norm) residual. Llama's config.json cannot say either, so these stay out of arbSpec's
- * export round trips; the families themselves (their config, names, biases and norms) are arbNeoxSpec and arbPhiSpec.
+ * GPT-NeoX's and Phi-2's structure on any rotary spec: a partial rotary (the first R dims of each head rotate, R
+ * even, R < D) about half the time, and the residual absent, sequential, parallel (two norms) or parallelShared (one).
  */
-export const arbRotaryVariantSpec: fc.Arbitrary<LlamaSpec> = arbLlamaSpec.chain((s) =>
+const withRotaryStructure = (s: LlamaSpec): fc.Arbitrary<LlamaSpec> =>
   fc.record({
     pairs: fc.integer({ min: 1, max: s.nEmbd / s.nHead / 2 }),
     partial: fc.boolean(),
-    residual: fc.constantFrom("sequential" as const, "parallel" as const, "parallelShared" as const),
-  }).map(({ pairs, partial, residual }): LlamaSpec => ({
+    residual: fc.constantFrom(undefined, "sequential" as const, "parallel" as const, "parallelShared" as const),
+  }).map(({ pairs, partial, residual }) => ({
     ...s,
-    ...(partial ? { rotaryDims: 2 * pairs } : {}),
-    residual,
-  }))
+    ...(partial && 2 * pairs < s.nEmbd / s.nHead ? { rotaryDims: 2 * pairs } : {}),
+    ...(residual === undefined ? {} : { residual }),
+  }));
+
+/** A rotary decoder: Llama 2 with any mix of biases, LayerNorm and GELU MLPs, partial rotary and parallel residuals. */
+export const arbLlamaSpec: fc.Arbitrary<LlamaSpec> = fc.tuple(arbPlainLlamaSpec, arbBiasNormMlp).chain(([s, f]) =>
+  withRotaryStructure({ ...s, ...f })
 );
 
 /**
@@ -122,6 +141,29 @@ export const arbPhiSpec: fc.Arbitrary<LlamaSpec> = fc.record({
   ...(rotaryPairs < halfHeadDim ? { rotaryDims: 2 * rotaryPairs } : {}),
 }));
 
+/** Any model: GPT-2, any rotary decoder, and the GPT-NeoX and Phi families as their configs describe them. */
+export const arbSpec: fc.Arbitrary<ModelSpec> = fc.oneof(
+  { arbitrary: arbGpt2Spec, weight: 2 },
+  { arbitrary: arbLlamaSpec, weight: 2 },
+  { arbitrary: arbNeoxSpec, weight: 1 },
+  { arbitrary: arbPhiSpec, weight: 1 },
+);
+
+/**
+ * A rotary decoder whose features a Hugging Face config.json can say: LlamaConfig's attention_bias (q, k, v and o
+ * biases together) and mlp_bias, or Qwen2 (q, k, v biases). The other features need their own families' configs.
+ */
+export const arbHfLlamaSpec: fc.Arbitrary<LlamaSpec> = fc.tuple(
+  arbPlainLlamaSpec,
+  fc.constantFrom<RotaryFeatures>(
+    {},
+    { qkvBias: true, outBias: true },
+    { mlpBias: true },
+    { qkvBias: true, outBias: true, mlpBias: true },
+    { family: "qwen2", qkvBias: true },
+  ),
+).map(([s, f]) => ({ ...s, ...f }));
+
 /**
  * A spec whose heads may have a width of their own, as after head pruning (core/surgery/heads.ts): headSize
  * D with NH·D ≠ C about half the time (even for Llama's rotary pairs), else the spec as drawn.
@@ -129,7 +171,15 @@ export const arbPhiSpec: fc.Arbitrary<LlamaSpec> = fc.record({
 export const arbHeadSizedSpec: fc.Arbitrary<ModelSpec> = arbSpec.chain((s) =>
   fc.oneof(
     fc.constant(s),
-    fc.integer({ min: 1, max: 3 }).map((k): ModelSpec => ({ ...s, headSize: s._tag === "llama" ? 2 * k : 2 * k - 1 })),
+    fc.integer({ min: 1, max: 3 }).map((k): ModelSpec =>
+      s._tag === "llama"
+        ? {
+          ...s,
+          headSize: 2 * k,
+          ...(s.rotaryDims !== undefined ? { rotaryDims: Math.min(s.rotaryDims, 2 * k) } : {}),
+        }
+        : { ...s, headSize: 2 * k - 1 }
+    ),
   )
 );
 
@@ -154,7 +204,7 @@ export const arbWeights = (s: ModelSpec): fc.Arbitrary<Weights> =>
     const next = uniforms(seed);
     return Object.fromEntries(
       allTensors(s).map((t) => {
-        const bias = t.shape.length === 1 && /b$/.test(t.name), gain = t.shape.length === 1 && !bias;
+        const bias = t.shape.length === 1 && isBiasName(t.name), gain = t.shape.length === 1 && !bias;
         const scale = gain ? 0.5 : bias ? 0.1 : 1 / Math.sqrt(t.shape[t.shape.length - 1]!);
         return [t.name, Float32Array.from({ length: numel(t.shape) }, () => (gain ? 1 : 0) + scale * next())];
       }),
@@ -177,14 +227,12 @@ export const arbTokens = (s: ModelSpec): fc.Arbitrary<{ B: number; T: number; to
       .map((xs) => ({ B, T, tokens: Int32Array.from(xs) }))
   );
 
-/** A reference model of `specs` with its weights, a selection and a token batch. */
-export const arbInheritanceCaseOf = (specs: fc.Arbitrary<ModelSpec>) =>
-  specs.chain((ref) =>
-    fc.record({
-      ref: fc.constant(ref),
-      weights: arbWeights(ref),
-      selection: arbSelection(ref.nLayer),
-      batch: arbTokens(ref),
-    })
-  );
-export const arbInheritanceCase = arbInheritanceCaseOf(arbSpec);
+/** A reference model with its weights, a selection and a token batch. */
+export const arbInheritanceCase = arbSpec.chain((ref) =>
+  fc.record({
+    ref: fc.constant(ref),
+    weights: arbWeights(ref),
+    selection: arbSelection(ref.nLayer),
+    batch: arbTokens(ref),
+  })
+);

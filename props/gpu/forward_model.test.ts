@@ -13,7 +13,7 @@ import { ffnDim } from "../../core/model/spec.ts";
 import { unwrap, useGpu } from "../../test/gpu/_device.ts";
 import { rowMaxAbs, worstRatio } from "../../test/gpu/_run_kernel.ts";
 import { KERNEL_PROFILES } from "../../gpu/kernels/profile.ts";
-import { arbRotaryVariantSpec, arbSpec, arbTokens, arbWeights } from "../core/arbitraries.ts";
+import { arbSpec, arbTokens, arbWeights } from "../core/arbitraries.ts";
 import { expectBitEqual, gpuModel } from "./_models.ts";
 
 const gpu = useGpu();
@@ -44,31 +44,6 @@ describe.each(KERNEL_PROFILES)("the GPU forward of a whole model, %s kernels", (
         expect(r.ratio, `logit ${r.at}: ${got.logits[r.at]} vs ${want[r.at]}`).toBeLessThanOrEqual(1);
         expect(got.loss).toBeDefined();
         expect(Number.isFinite(got.loss!)).toBe(true);
-      } finally {
-        m.destroy();
-      }
-    },
-  );
-
-  test.prop([
-    arbRotaryVariantSpec.filter((s) => s.nEmbd >= 4).chain((s) =>
-      fc.record({ s: fc.constant(s), w: arbWeights(s), batch: arbTokens(s) })
-    ),
-  ], { numRuns: Number(process.env.RUNS ?? 12) })(
-    "for any rotary model (C ≥ 4) with a partial rotary or a parallel residual, GPU logits are within 64·(L+1)·max(C, F, T) ulps of the CPU reference's",
-    async ({ s, w, batch: { B, T, tokens } }) => {
-      const m = await gpuModel(gpu(), s, w, { profile });
-      try {
-        const got = unwrap(await m.forward(tokens, B, T)());
-        const want = forward(s, w, tokens, B, T).logits;
-        const r = worstRatio(
-          got.logits,
-          want,
-          rowMaxAbs(want, s.vocabSize),
-          64 * (s.nLayer + 1) * Math.max(s.nEmbd, ffnDim(s), T),
-        );
-        worst = Math.max(worst, r.ratio);
-        expect(r.ratio, `logit ${r.at}: ${got.logits[r.at]} vs ${want[r.at]}`).toBeLessThanOrEqual(1);
       } finally {
         m.destroy();
       }

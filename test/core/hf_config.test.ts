@@ -1,7 +1,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
-import { decodeHfConfig } from "../../core/codecs/hf_config.ts";
+import { decodeHfConfig, encodeHfConfig, hfExportable } from "../../core/codecs/hf_config.ts";
 import { paramCount } from "../../core/model/tensors.ts";
 
 const tinyStories = JSON.parse(
@@ -74,8 +74,63 @@ describe("Hugging Face config.json decoding", () => {
     expect(message({ ...tinyStories, num_key_value_heads: 3 })).toMatch(/not divisible by n_kv_head 3/);
     expect(message({ ...gpt2, n_head: 7 })).toMatch(/not divisible by n_head 7/);
   });
-  test("features we do not implement (scaled rotary, biased Llama projections) are refused, not ignored", () => {
+  test("features we do not implement (scaled rotary) are refused, not ignored", () => {
     expect(message({ ...tinyStories, rope_scaling: { type: "linear", factor: 2 } })).toMatch(/rope_scaling/);
-    expect(message({ ...tinyStories, attention_bias: true })).toMatch(/attention_bias/);
+  });
+  test("LlamaConfig's attention_bias gives q, k, v and o biases, and mlp_bias the MLP's", () => {
+    const s = decoded({ ...tinyStories, attention_bias: true, mlp_bias: true });
+    expect(E.isRight(s) && s.right).toMatchObject({ qkvBias: true, outBias: true, mlpBias: true });
+    const plain = decoded({ ...tinyStories, attention_bias: false, mlp_bias: false });
+    expect(E.isRight(plain) && ["qkvBias", "outBias", "mlpBias"].filter((k) => k in plain.right)).toEqual([]);
+  });
+});
+
+const qwenConfig = (name: string) =>
+  JSON.parse(readFileSync(new URL(`../../assets/configs/${name}.config.json`, import.meta.url), "utf8"));
+
+describe("Qwen2 config.json (Qwen2.5-0.5B and its instruct model)", () => {
+  test.each(["qwen2.5-0.5b", "qwen2.5-0.5b-instruct"])(
+    "%s decodes as a tied 24-block GQA Qwen2 with q/k/v biases, rope_theta 1e6, and 494,032,768 parameters",
+    (name) => {
+      const s = decoded(qwenConfig(name));
+      expect(s).toEqual(E.right({
+        _tag: "llama",
+        family: "qwen2",
+        nLayer: 24,
+        nEmbd: 896,
+        nHead: 14,
+        nKvHead: 2,
+        hiddenDim: 4864,
+        vocabSize: 151936,
+        blockSize: 32768,
+        normEps: 1e-6,
+        ropeTheta: 1e6,
+        ropeStyle: "half",
+        tiedHead: true,
+        qkvBias: true,
+      }));
+      // embedding 151,936 × 896, per block q/k/v with biases, o, the MLP and two norms, the final norm
+      expect(E.isRight(s) && paramCount(s.right)).toBe(494_032_768);
+    },
+  );
+  test("use_sliding_window true is refused with one line naming it", () => {
+    expect(message({ ...qwenConfig("qwen2.5-0.5b"), use_sliding_window: true })).toMatch(
+      /^Cannot read config\.json as a model config: use_sliding_window true is not supported/,
+    );
+  });
+  test("a Qwen2 spec is written as Qwen2ForCausalLM, model_type qwen2, and reads back as the same spec", () => {
+    const s = decoded(qwenConfig("qwen2.5-0.5b"));
+    if (E.isLeft(s)) throw new Error(s.left.message);
+    const cfg = encodeHfConfig(s.right, { bos: 1, eos: 2 }, "bfloat16");
+    expect(cfg).toMatchObject({ architectures: ["Qwen2ForCausalLM"], model_type: "qwen2", use_sliding_window: false });
+    expect(decoded(cfg)).toEqual(s);
+  });
+  test("a Qwen2 spec with a bias Qwen2Config cannot say is not exported", () => {
+    const s = decoded(qwenConfig("qwen2.5-0.5b"));
+    if (E.isLeft(s) || s.right._tag !== "llama") {
+      throw new Error("Qwen2.5-0.5B's config did not decode as a rotary decoder");
+    }
+    const r = hfExportable({ ...s.right, outBias: true });
+    expect(E.isLeft(r) && r.left.message).toMatch(/^Cannot write a qwen2 config\.json for an attention output bias/);
   });
 });

@@ -140,3 +140,21 @@ export const biasBackward = elementwise({
   for (var n = 0u; n < params.N; n++) { s += dy[n * params.ldy + params.dyOff + o]; }
   db[params.bOff + o] = db[params.bOff + o] + s;`,
 });
+
+/**
+ * db[bOff + o] += Σ_n dy[n, dyOff + o] added to db itself row by row, so a sum over row chunks (the LM head's logits,
+ * one dispatch per chunk) rounds exactly as one pass over all rows does: the head bias's gradient keeps its bits
+ * whatever the binding limit, as the weight gradients (which accumulate in place) do.
+ */
+export const biasBackwardRunning = elementwise({
+  name: "bias_backward_running",
+  bindings: [{ name: "dy", access: "read" }, { name: "db", access: "read_write" }],
+  uniforms: { N: "u32", O: "u32", ldy: "u32", dyOff: "u32", bOff: "u32" },
+  index: "o",
+  count: ["params.O", ({ O }) => O],
+  twin: { ...biasBackward.twin, of: "core/ops/matmul/matmul_backward.ts linearBackward (db), added in place" },
+  body: /* wgsl */ `
+  var s = db[params.bOff + o];
+  for (var n = 0u; n < params.N; n++) { s += dy[n * params.ldy + params.dyOff + o]; }
+  db[params.bOff + o] = s;`,
+});

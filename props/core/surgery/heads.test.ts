@@ -6,16 +6,18 @@ import { forward } from "../../../core/model/forward.ts";
 import { chooseHeads, headImportance, narrowHeads } from "../../../core/surgery/heads.ts";
 import { headDim, kvHeads, type ModelSpec, qDim, specProblems } from "../../../core/model/spec.ts";
 import { blockName, weightProblems, type Weights } from "../../../core/model/tensors.ts";
-import { arbHeadSizedSpec, arbTokens, arbWeights } from "../arbitraries.ts";
+import { arbHeadSizedSpec, arbHfLlamaSpec, arbTokens, arbWeights } from "../arbitraries.ts";
 
 /** A head count the grouping allows: any 1..NH for MHA, a multiple of NKV under GQA. */
 const arbHeads = (s: ModelSpec) =>
   kvHeads(s) < s.nHead
     ? fc.integer({ min: 1, max: s.nHead / kvHeads(s) }).map((m) => m * kvHeads(s))
     : fc.integer({ min: 1, max: s.nHead });
-const arbCase = arbHeadSizedSpec.chain((s) =>
-  fc.record({ s: fc.constant(s), w: arbWeights(s), batch: arbTokens(s), h: arbHeads(s) })
-);
+const caseOf = (s: ModelSpec) =>
+  fc.record({ s: fc.constant(s), w: arbWeights(s), batch: arbTokens(s), h: arbHeads(s) });
+const arbCase = arbHeadSizedSpec.chain(caseOf);
+/** Llamas with only the biases a config.json can say (core/codecs/hf_config.ts hfExportable), and any GPT-2. */
+const arbSayableCase = fc.oneof(arbHeadSizedSpec.filter((s) => s._tag === "gpt2"), arbHfLlamaSpec).chain(caseOf);
 
 const must = <A>(r: E.Either<{ message: string }, A>): A => {
   if (E.isLeft(r)) throw new Error(r.left.message);
@@ -94,7 +96,7 @@ describe("pruning attention heads", () => {
     },
   );
 
-  test.prop([arbCase])(
+  test.prop([arbSayableCase])(
     "for any model and h, a Llama's config.json carries head_dim and reads back as the same spec; a GPT-2 with pruned heads is refused by name",
     (c) => {
       const { spec } = pruned(c);

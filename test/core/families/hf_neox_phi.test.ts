@@ -19,7 +19,7 @@ import {
 import { fuseQkv, splitQkv } from "../../../core/codecs/hf_layout_neox_phi.ts";
 import type { LlamaSpec } from "../../../core/model/spec.ts";
 import { linear } from "../../../core/ops/matmul/matmul.ts";
-import { arbLlamaSpec, arbNeoxSpec, arbPhiSpec } from "../../../props/core/arbitraries.ts";
+import { arbNeoxSpec, arbPhiSpec, arbPlainLlamaSpec } from "../../../props/core/arbitraries.ts";
 
 const config = (name: string): unknown =>
   JSON.parse(readFileSync(new URL(`../../../assets/configs/${name}.config.json`, import.meta.url), "utf8"));
@@ -118,7 +118,7 @@ describe("GPT-NeoX and Phi config.json", () => {
     );
   });
 
-  test.prop([arbLlamaSpec])(
+  test.prop([arbPlainLlamaSpec])(
     "for any Llama spec given a partial rotary or a parallel residual, export is refused: LlamaConfig cannot say either",
     (s) => {
       const partial = hfExportable({ ...s, headSize: 4, rotaryDims: 2 });
