@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import { loadDirTensors } from "../../adapters/formats/safetensors_index.ts";
 import { TINY_PHI, TINY_PYTHIA, writeTinyCheckpoint } from "../core/families/_tiny_neox_phi.ts";
@@ -22,11 +23,18 @@ describe("inspect and inherit on GPT-NeoX and Phi checkpoints", () => {
     );
   });
 
-  test.each([["GPT-NeoX", TINY_PYTHIA, "GPTNeoXForCausalLM"], ["Phi", TINY_PHI, "PhiForCausalLM"]] as const)(
+  // Their real vocabularies, so the bundled Pythia and GPT-2 tokenizers fit (Phi-2's is GPT-2's BPE plus code tokens).
+  test.each(
+    [
+      ["GPT-NeoX", { ...TINY_PYTHIA, vocab_size: 50304 }, "GPTNeoXForCausalLM", "pythia.tokenizer.json"],
+      ["Phi", { ...TINY_PHI, vocab_size: 51200 }, "PhiForCausalLM", "gpt2.tokenizer.json"],
+    ] as const,
+  )(
     "inherit --layers 1 of a %s writes its family's config.json at depth 1 and the reference's first-layer tensors unchanged",
-    async (_, config, arch) => {
+    async (_, config, arch, tokenizer) => {
       const ck = await writeTinyCheckpoint(config, 5), out = join(freshDir(), "t1");
-      const r = await runCli(["inherit", ck.dir, "--layers", "1", "--out", out]);
+      const tok = fileURLToPath(new URL(`../../assets/tokenizers/${tokenizer}`, import.meta.url));
+      const r = await runCli(["inherit", ck.dir, "--layers", "1", "--out", out, "--tokenizer", tok]);
       expect(r.err).toBe("");
       const written = JSON.parse(readFileSync(join(out, "config.json"), "utf8"));
       expect(written).toMatchObject({
