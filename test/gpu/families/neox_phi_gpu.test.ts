@@ -9,18 +9,18 @@
 import * as E from "fp-ts/lib/Either.js";
 import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { loadModel, type Model } from "../../adapters/formats/models.ts";
-import { argmax } from "../../core/generate/sample.ts";
-import { ffnDim } from "../../core/model/spec.ts";
-import { inheritWeights, planInheritance } from "../../core/surgery/plan.ts";
-import { KERNEL_PROFILES } from "../../gpu/kernels/profile.ts";
-import { createGpuModel } from "../../gpu/model/model.ts";
-import { createGpuTrainer } from "../../gpu/train/trainer.ts";
-import { expectBitEqual } from "../../props/gpu/_models.ts";
-import { hfReferenceGreedy, hfReferenceLogits } from "../core/families/_hf_neox_phi_reference.ts";
-import { TINY_PHI, TINY_PYTHIA, writeTinyCheckpoint } from "../core/families/_tiny_neox_phi.ts";
-import { unwrap, useGpu } from "./_device.ts";
-import { rowMaxAbs, worstRatio } from "./_run_kernel.ts";
+import { loadModel, type Model } from "../../../adapters/formats/models.ts";
+import { argmax } from "../../../core/generate/sample.ts";
+import { ffnDim } from "../../../core/model/spec.ts";
+import { inheritWeights, planInheritance } from "../../../core/surgery/plan.ts";
+import { KERNEL_PROFILES } from "../../../gpu/kernels/profile.ts";
+import { createGpuModel } from "../../../gpu/model/model.ts";
+import { createGpuTrainer } from "../../../gpu/train/trainer.ts";
+import { expectBitEqual } from "../../../props/gpu/_models.ts";
+import { hfReferenceGreedy, hfReferenceLogits } from "../../core/families/_hf_neox_phi_reference.ts";
+import { TINY_PHI, TINY_PYTHIA, writeTinyCheckpoint } from "../../core/families/_tiny_neox_phi.ts";
+import { unwrap, useGpu } from "../_device.ts";
+import { rowMaxAbs, worstRatio } from "../_run_kernel.ts";
 
 const gpu = useGpu();
 const right = <A>(x: E.Either<{ message: string }, A>): A => {

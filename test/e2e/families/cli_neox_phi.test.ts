@@ -8,10 +8,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
-import { loadDirTensors } from "../../adapters/formats/safetensors_index.ts";
-import { TINY_PHI, TINY_PYTHIA, writeTinyCheckpoint } from "../core/families/_tiny_neox_phi.ts";
-import { runCli } from "../cli_io.ts";
-import { freshDir, right } from "../tmp.ts";
+import { loadDirTensors } from "../../../adapters/formats/safetensors_index.ts";
+import { TINY_PHI, TINY_PYTHIA, writeTinyCheckpoint } from "../../core/families/_tiny_neox_phi.ts";
+import { runCli } from "../../cli_io.ts";
+import { freshDir, right } from "../../tmp.ts";
 
 describe("inspect and inherit on GPT-NeoX and Phi checkpoints", () => {
   test("inspect shows a Pythia's partial rotary and parallel residual", async () => {
@@ -33,7 +33,7 @@ describe("inspect and inherit on GPT-NeoX and Phi checkpoints", () => {
     "inherit --layers 1 of a %s writes its family's config.json at depth 1 and the reference's first-layer tensors unchanged",
     async (_, config, arch, tokenizer) => {
       const ck = await writeTinyCheckpoint(config, 5), out = join(freshDir(), "t1");
-      const tok = fileURLToPath(new URL(`../../assets/tokenizers/${tokenizer}`, import.meta.url));
+      const tok = fileURLToPath(new URL(`../../../assets/tokenizers/${tokenizer}`, import.meta.url));
       const r = await runCli(["inherit", ck.dir, "--layers", "1", "--out", out, "--tokenizer", tok]);
       expect(r.err).toBe("");
       const written = JSON.parse(readFileSync(join(out, "config.json"), "utf8"));
