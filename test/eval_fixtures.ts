@@ -68,6 +68,7 @@ export const letterTokenizer: Tokenizer = {
   vocabSize: V,
   bos: 0,
   eos: 0,
+  addsBos: true,
   encode: (text, o) => [...(o.bos ? [0] : []), ...[...text].map(idOf)],
   pieceBytes: (_prev, t) => new TextEncoder().encode(t === 0 ? "" : ALPHABET[t - 1]!),
   decode: (ids) => ids.filter((t) => t !== 0).map((t) => ALPHABET[t - 1]!).join(""),

@@ -1,7 +1,7 @@
 /**
  * The token streams a run trains and evaluates on, held in memory: a text corpus (.txt/.jsonl or a
- * directory of them, adapters/data/corpus.ts) tokenized with the model's tokenizer, each document with
- * BOS, the last `valFraction` of tokens held out from a document start (core/train/token_shards.ts
+ * directory of them, adapters/data/corpus.ts) tokenized with the model's tokenizer, each document marked
+ * as the tokenizer's convention says (BOS before it, or EOS after it: core/text/conventions.ts), the last `valFraction` of tokens held out from a document start (core/train/token_shards.ts
  * validationStart, as `inheritune tokenize` splits); or a directory made by `inheritune tokenize`,
  * whose recorded split (and default subset, for training) is used as is.
  * @module
@@ -12,6 +12,7 @@ import { join } from "node:path";
 import type { TokenArray } from "../../core/train/batches.ts";
 import { type AppError, appError } from "../../core/errors.ts";
 import type { Tokenizer } from "../../core/text/tokenizer.ts";
+import { documentBoundary } from "../../core/text/conventions.ts";
 import { type Range, validationStart } from "../../core/train/token_shards.ts";
 import { documents, listCorpus } from "./corpus.ts";
 import { isFile } from "../fs/files.ts";
@@ -59,11 +60,11 @@ const fromText = async (path: string, tok: Tokenizer, valFraction: number): Prom
   // A typed buffer grown by doubling, not a number[] (8+ bytes a token): the stream is held anyway.
   let all: Uint16Array | Uint32Array = tok.vocabSize <= 65536 ? new Uint16Array(1 << 16) : new Uint32Array(1 << 16);
   let n = 0;
-  const starts: number[] = [];
+  const starts: number[] = [], boundary = documentBoundary(tok); // as `tokenize` marks them by default
   for await (const ev of documents(c.right, { field: "text", split: "paragraph" })) {
     if (ev._tag === "error") return E.left(ev.error);
     starts.push(n);
-    const ids = tok.encode(ev.text, { bos: true, eos: false });
+    const ids = tok.encode(ev.text, { bos: boundary === "bos", eos: boundary === "eos" });
     if (n + ids.length > all.length) {
       const grown = new (all.constructor as Uint16ArrayConstructor)(Math.max(2 * all.length, n + ids.length));
       grown.set(all.subarray(0, n));

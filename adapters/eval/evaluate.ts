@@ -72,6 +72,7 @@ export const evaluateTasks = async (
       const r = await scoreTask(scorer.right, metricsOf(task.type), docs.right, {
         encode: (s) => tok.encode(s, { bos: false, eos: false }),
         bos: tok.bos,
+        addsBos: tok.addsBos,
         rows: o.rows,
         maxTokens: tokensPerPass(model.spec),
       });

@@ -5,7 +5,8 @@
  * BPE, both byte-level (GPT-2 style: ByteLevel pre-tokenizer/decoder) and SentencePiece style
  * (▁ for spaces, `<0xXX>` byte fallback, one leading space stripped, as Llama and tinystories656K).
  * Streaming detokenization (pieceBytes) follows the same decoder, piece by piece.
- * BOS/EOS come from tokenizer_config.json's bos_token/eos_token, else from well-known names.
+ * BOS/EOS come from tokenizer_config.json's bos_token/eos_token (hf_conventions.ts), else the post-processor's
+ * template token, else well-known names; whether a text starts with BOS from add_bos_token, else the template.
  * @module
  */
 import { Tokenizer as HfTokenizer } from "@huggingface/tokenizers";
@@ -16,6 +17,7 @@ import { hfBpeEncoder, type HfBpeSpec } from "../../core/text/hf_bpe.ts";
 import { encodeViaSink, type IdSink, type SinkEncoder, type Tokenizer } from "../../core/text/tokenizer.ts";
 import { decodeHfBpeSpec } from "./hf_spec.ts";
 import { memoizeBpeModel } from "./hf_memo.ts";
+import { decodeTokenizerConfig, templateBos, unsupportedComponent } from "./hf_conventions.ts";
 
 export const SUPPORTED_MODELS = ["BPE"] as const;
 const PROBE = "Once upon a time, 3 cats said: \u00e9\u00e8 \u{1F600}!\n";
@@ -36,8 +38,14 @@ const typesIn = (x: unknown): ReadonlyArray<Json> =>
 const pieceCodec = (json: Json) => {
   const parts = [...typesIn(json.decoder), ...typesIn(json.pre_tokenizer)];
   if (parts.some((p) => p.type === "ByteLevel")) {
-    const byteOf = new Map(bytesToUnicode().map((c, b) => [c, b]));
-    return { strip: false, bytes: (piece: string) => Uint8Array.from(Array.from(piece), (c) => byteOf.get(c) ?? 0x3f) };
+    // A piece with a character outside the byte alphabet (an added token such as Pythia's runs of spaces) is
+    // its own UTF-8 text, as the tokenizers crate's ByteLevel decoder reads it.
+    const byteOf = new Map(bytesToUnicode().map((c, b) => [c, b])), utf8 = new TextEncoder();
+    const bytes = (piece: string) => {
+      const chars = Array.from(piece);
+      return chars.every((c) => byteOf.has(c)) ? Uint8Array.from(chars, (c) => byteOf.get(c)!) : utf8.encode(piece);
+    };
+    return { strip: false, bytes };
   }
   const strip = typesIn(json.decoder).some((p) => p.type === "Strip" && typeof p.start === "number" && p.start > 0);
   const utf8 = new TextEncoder();
@@ -142,6 +150,10 @@ export const decodeHfTokenizer = (json: unknown, config: unknown, source: string
   if (ids !== undefined) return E.left(bad(ids));
   const missing = REQUIRED.find((k) => !(k in json));
   if (missing !== undefined) return E.left(bad(`it has no "${missing}" entry (null when unused)`));
+  const component = unsupportedComponent(json);
+  if (component !== undefined) {
+    return E.left(bad(`its ${component} is not supported`, "use a BPE tokenizer.json of the GPT-2 or Llama kind"));
+  }
   const cfg = isObj(config) ? config : {};
   const spec = decodeHfBpeSpec(json, cfg);
   const engine = E.isRight(spec) ? ownEngine(json, cfg, spec.right) : libraryEngine(json, cfg);
@@ -153,14 +165,17 @@ export const decodeHfTokenizer = (json: unknown, config: unknown, source: string
   let vocabSize = 0; // a loop, not Math.max(...ids): spreading a 128k vocabulary overflows the stack
   for (const id of vocab.values()) vocabSize = Math.max(vocabSize, id + 1);
   if (vocabSize === 0) return E.left(bad("its vocabulary is empty"));
-  const pick = (key: string, names: ReadonlyArray<string>) => {
-    const named = tokenName(cfg[key]);
-    return named !== undefined ? vocab.get(named) : names.map((n) => vocab.get(n)).find((id) => id !== undefined);
-  };
-  const bos = pick("bos_token", BOS_NAMES), eos = pick("eos_token", EOS_NAMES) ?? bos;
+  const conv = decodeTokenizerConfig(cfg, `beside ${source}`); // load.ts names the file itself;
+  if (E.isLeft(conv)) return conv;
+  const template = templateBos(json.post_processor);
+  const pick = (named: string | null | undefined, names: ReadonlyArray<string>) =>
+    typeof named === "string" ? vocab.get(named) : names.map((n) => vocab.get(n)).find((id) => id !== undefined);
+  const bos = pick(conv.right.bosToken ?? template, BOS_NAMES), eos = pick(conv.right.eosToken, EOS_NAMES) ?? bos;
   if (bos === undefined || eos === undefined) {
     return E.left(bad("it names no BOS token", "put tokenizer_config.json (with bos_token) beside tokenizer.json"));
   }
+  // transformers: add_bos_token where the config says (Llama's classes rebuild the template from it), else the template
+  const addsBos = conv.right.addBosToken ?? template !== undefined;
   const codec = pieceCodec(json);
   const pieceBytes = (prev: number, token: number): Uint8Array => {
     const piece = pieceOf(token);
@@ -177,6 +192,7 @@ export const decodeHfTokenizer = (json: unknown, config: unknown, source: string
     vocabSize,
     bos,
     eos,
+    addsBos,
     pieceBytes,
     encode: encodeViaSink(encodeInto),
     encodeInto,

@@ -72,6 +72,8 @@ const makeTokenizer = (pieces: ReadonlyArray<Uint8Array>, scores: ReadonlyArray<
     vocabSize: pieces.length,
     bos: BOS,
     eos: EOS,
+    addsBos: true, // run.c encodes the prompt with BOS
+    stops: [BOS, EOS], // run.c stops at BOS (it delimits sequences); EOS as well
     encode: encodeViaSink(encodeInto),
     encodeInto,
     pieceBytes,

@@ -13,6 +13,7 @@ import type { Tokenizer } from "../../core/text/tokenizer.ts";
 import { isDirectory, isFile, readText } from "../fs/files.ts";
 import { loadGpt2Tokenizer } from "./gpt2.ts";
 import { decodeHfTokenizer } from "./hf.ts";
+import { decodeGenerationConfig, decodeTokenizerConfig, type GenerationConventions } from "./hf_conventions.ts";
 import { loadLlama2cTokenizer } from "./llama2c.ts";
 
 export type TokenizerFiles =
@@ -99,8 +100,24 @@ export const loadTokenizerFiles =
     if (E.isLeft(json)) return json;
     const cfgPath = f.files.find((p) => basename(p) === "tokenizer_config.json");
     const cfg = cfgPath === undefined ? E.right({}) : await readJson(cfgPath, "tokenizer config");
-    return E.isLeft(cfg) ? cfg : decodeHfTokenizer(json.right, cfg.right, f.files[0]!);
+    if (E.isLeft(cfg)) return cfg;
+    const conv = decodeTokenizerConfig(cfg.right, cfgPath ?? "tokenizer_config.json");
+    return E.isLeft(conv) ? conv : decodeHfTokenizer(json.right, cfg.right, f.files[0]!);
   };
+
+/**
+ * The EOS ids of a model's generation_config.json (beside its config.json), what generation stops at;
+ * empty when the model has no such file (a llama2.c .bin, an older HF folder).
+ */
+export const loadGenerationConventions = async (
+  modelSource: string,
+): Promise<E.Either<AppError, GenerationConventions>> => {
+  const dir = (await isDirectory(modelSource)) ? modelSource : dirname(modelSource);
+  const path = join(dir, "generation_config.json");
+  if (!(await isFile(path))) return E.right({ eosIds: [] });
+  const json = await readJson(path, "generation config");
+  return E.isLeft(json) ? json : decodeGenerationConfig(json.right, path);
+};
 
 /** Find and load; a tokenizer larger than the model's vocabulary is refused. */
 export const findTokenizer = (

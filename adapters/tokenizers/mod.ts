@@ -9,3 +9,4 @@ export * from "./llama2c.ts";
 export * from "./load.ts";
 export * from "./hf_memo.ts";
 export * from "./hf_spec.ts";
+export * from "./hf_conventions.ts";

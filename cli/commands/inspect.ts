@@ -1,5 +1,6 @@
 /**
- * `inheritune inspect <model> [--json]`: what a checkpoint is, without running it: family, depth,
+ * `inheritune inspect <model> [--json]`: what a checkpoint is, without running it: family and the features it
+ * uses beyond Llama 2 (core/report/model_features.ts), depth,
  * widths, heads, kv heads, vocabulary, context, parameters by part, dtype on disk, tying, rotary. A Hugging Face
  * directory is described from config.json and the safetensors headers alone, so any size costs the same; a
  * file whose data ends before its header says is still described, with a TRUNCATED line (and `truncated` in
@@ -10,7 +11,8 @@ import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import { type ModelHandle, openModel } from "../../adapters/formats/models.ts";
 import type { AppError } from "../../core/errors.ts";
-import { ffnDim, headDim, isTied, kvHeads, rotaryDims } from "../../core/model/spec.ts";
+import { ffnDim, headDim, isTied, kvHeads, type ModelSpec } from "../../core/model/spec.ts";
+import { familyOf, familyTitle, featureRows, featuresJson } from "../../core/report/model_features.ts";
 import { blockParams, globalTensors, numel, paramCount } from "../../core/model/tensors.ts";
 import { checkpointFlag, type CommandSpec } from "../args.ts";
 import { openModelOrCheckpoint, type RunInfo, runInfo } from "../../adapters/train/run_dir.ts";
@@ -37,7 +39,7 @@ export const describeModel = (m: Pick<ModelHandle, "source" | "spec" | "disk" | 
       globalTensors(s).filter((x) => names.includes(x.name)).reduce((n, x) => n + numel(x.shape), 0);
   return {
     source: m.source,
-    family: s._tag,
+    family: familyOf(s),
     n_layer: s.nLayer,
     n_embd: s.nEmbd,
     n_head: s.nHead,
@@ -48,8 +50,8 @@ export const describeModel = (m: Pick<ModelHandle, "source" | "spec" | "disk" | 
     block_size: s.blockSize,
     norm_eps: s.normEps,
     tied_head: isTied(s),
-    rope: s._tag === "llama" ? { style: s.ropeStyle, theta: s.ropeTheta, dims: rotaryDims(s) } : null,
-    residual: s._tag === "llama" ? s.residual ?? "sequential" : "sequential",
+    rope: s._tag === "llama" ? { style: s.ropeStyle, theta: s.ropeTheta } : null,
+    features: featuresJson(s), // only those the model uses beyond Llama 2 (core/report/model_features.ts)
     params: {
       total: paramCount(s),
       embedding: part(["wte"]),
@@ -64,10 +66,10 @@ export const describeModel = (m: Pick<ModelHandle, "source" | "spec" | "disk" | 
   };
 };
 
-const table = (d: ReturnType<typeof describeModel>): string => {
+const table = (d: ReturnType<typeof describeModel>, spec: ModelSpec): string => {
   const n = (x: number) => x.toLocaleString("en-US");
   const rows: Array<[string, string]> = [
-    ["family", d.family === "gpt2" ? "GPT-2" : "Llama"],
+    ["family", familyTitle(spec)],
     ["depth (n_layer)", String(d.n_layer)],
     ["width (n_embd)", String(d.n_embd)],
     ["heads / kv heads", `${d.n_head} / ${d.n_kv_head} (head dim ${d.head_dim})`],
@@ -82,14 +84,9 @@ const table = (d: ReturnType<typeof describeModel>): string => {
         ? "none (learned positions)"
         : `${
           d.rope.style === "interleaved" ? "interleaved pairs (llama2.c)" : "half split (HF rotate_half)"
-        }, θ ${d.rope.theta}${d.rope.dims < d.head_dim ? `, the first ${d.rope.dims} of ${d.head_dim} dims` : ""}`,
+        }, θ ${d.rope.theta}`,
     ],
-    ...(d.residual !== "sequential"
-      ? [["residual", d.residual === "parallel" ? "parallel, two norms (GPT-NeoX)" : "parallel, one norm (Phi)"] as [
-        string,
-        string,
-      ]]
-      : []),
+    ...featureRows(spec),
     ["parameters", n(d.params.total)],
     ["  embedding", n(d.params.embedding)],
     ...(d.params.positions > 0 ? [["  positions", n(d.params.positions)] as [string, string]] : []),
@@ -153,7 +150,7 @@ export const runInspect = async (a: t.TypeOf<typeof InspectArgs>, io: Io): Promi
   io.out(
     a.json
       ? JSON.stringify(facts === undefined ? d : { ...d, run: facts }, null, 2) + "\n"
-      : table(d) + (facts === undefined ? "" : runTable(facts)),
+      : table(d, m.right.spec) + (facts === undefined ? "" : runTable(facts)),
   );
   return E.right(undefined);
 };

@@ -1,7 +1,7 @@
 /**
  * `inheritune tokenize <corpus> --tokenizer <t> --out <dir>`: tokenize a .txt/.jsonl file or a
  * directory of them once into token shards (adapters/data/token_store.ts), with BOS (and/or EOS) at
- * document boundaries, the last --val-fraction of tokens held out (from a document start), and
+ * document boundaries (by default the tokenizer's convention, core/text/conventions.ts; the manifest records it), the last --val-fraction of tokens held out (from a document start), and
  * optionally a default training subset by --tokens or --fraction with --seed (core/train/token_shards.ts).
  * Documents are encoded by --workers worker threads (default: the cores), streaming; the shards are
  * the same bytes for any worker count. A progress bar appears on stderr when tokenizing takes longer
@@ -15,6 +15,7 @@ import { saveSubset, tokenizeCorpus } from "../../adapters/data/token_store.ts";
 import { defaultWorkers, workerEncoder, workerEntry } from "../../adapters/data/doc_encoder.ts";
 import { findTokenizerFiles, loadTokenizerFiles } from "../../adapters/tokenizers/load.ts";
 import { type AppError, appError } from "../../core/errors.ts";
+import { documentBoundary } from "../../core/text/conventions.ts";
 import { rangeTokens, selectSubset } from "../../core/train/token_shards.ts";
 import { type CommandSpec, NonNegIntArg, NumberArg, PosIntArg } from "../args.ts";
 import type { Io } from "../io.ts";
@@ -50,7 +51,11 @@ export const tokenizeCommand: CommandSpec<TokenizeArgs> = {
     out: { type: "string", help: "directory to create for the shards (required)" },
     split: { type: "string", help: ".txt documents: paragraph (default; blank-line separated), line or file" },
     field: { type: "string", help: ".jsonl: the field holding the text (default text)" },
-    boundary: { type: "string", help: "mark documents with bos (default), eos or both" },
+    boundary: {
+      type: "string",
+      help:
+        "mark documents with bos, eos or both (default: bos when the tokenizer adds BOS, as Llama's; else eos, as GPT-2's)",
+    },
     "val-fraction": { type: "string", help: "share of tokens held out at the end (default 0.1)" },
     tokens: { type: "string", help: "training subset: a token budget, e.g. 1M" },
     fraction: { type: "string", help: "training subset: a share of the training tokens, e.g. 0.001" },
@@ -92,7 +97,8 @@ export const runTokenize = async (a: TokenizeArgs, io: Io): Promise<E.Either<App
   const tok = await loadTokenizerFiles(files.right, undefined)();
   if (E.isLeft(tok)) return tok;
   // Without a built worker entry (running from source under Node), the same encoding runs in this thread.
-  const boundary = a.boundary ?? "bos", workers = (await workerEntry()) ? a.workers ?? defaultWorkers() : 0;
+  const boundary = a.boundary ?? documentBoundary(tok.right),
+    workers = (await workerEntry()) ? a.workers ?? defaultWorkers() : 0;
   const encoder = workers > 0
     ? await workerEncoder({ files: files.right, vocabSize: undefined, boundary }, workers)
     : E.right(undefined);

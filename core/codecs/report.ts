@@ -1,5 +1,6 @@
 /**
- * io-ts validation errors as one readable line: "field: expected T, got V".
+ * io-ts validation errors as one readable line: "field: expected T, got V", or for a key held to one
+ * value, "field V is not supported (only T)".
  * @module
  */
 import type * as t from "io-ts";
@@ -18,6 +19,10 @@ export const describeErrors = (errors: t.Errors): string =>
         !/^(Intersection|Union)Type$/.test((e.context[i - 1]?.type as { _tag?: string } | undefined)?._tag ?? "")
       )
       .map((c) => c.key).join(".");
-    const expected = e.context[e.context.length - 1]?.type.name ?? "a value";
-    return `${path || "value"}: expected ${expected}, got ${show(e.value)}`;
+    const last = e.context[e.context.length - 1]?.type, expected = last?.name ?? "a value";
+    // A key held to one value (rope_scaling null, attention_bias false): the value given is a feature we lack
+    const only = /^(Literal|Null)Type$/.test((last as { _tag?: string } | undefined)?._tag ?? "");
+    return only && e.value !== undefined
+      ? `${path || "value"} ${show(e.value)} is not supported (only ${expected})`
+      : `${path || "value"}: expected ${expected}, got ${show(e.value)}`;
   }).join("; ");

@@ -4,7 +4,8 @@
  * - whole = encode(context + continuation), ctx = encode(context), each as the tokenizer encodes any
  *   text (llama2.c's and SentencePiece's dummy-prefix space included) without BOS or EOS; the
  *   continuation's tokens are whole[len(ctx):], so a merge across the boundary lands in the continuation.
- * - The model reads BOS, ctx, continuation minus its last token, cut from the left to the model's
+ * - The model reads BOS (when the tokenizer adds it, or the context is empty: core/text/conventions.ts), ctx,
+ *   continuation minus its last token, cut from the left to the model's
  *   context length (the harness's `(ctx + cont)[-(max_length + 1):][:-1]`); the continuation's tokens
  *   are predicted at the input's last |cont| positions.
  * Pure. Shapes: input (L) with L ≤ blockSize; cont (K) with K ≤ L.
@@ -13,6 +14,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { type AppError, appError } from "../errors.ts";
 import type { LlRequest } from "./requests.ts";
+import { contextPrefix } from "../text/conventions.ts";
 
 /** Whitespace as Python's str.isspace: JS's \s without U+FEFF, with U+001C..U+001F and U+0085. */
 const TRAILING_SPACE = /[\t\n\v\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/u;
@@ -45,6 +47,7 @@ export const tokenRequest = (
   bos: number,
   blockSize: number,
   r: LlRequest,
+  addsBos = true, // the tokenizer's convention (core/text/conventions.ts); BOS still precedes an empty context
 ): E.Either<AppError, TokenRequest> => {
   const { ctx, cont } = encodePair(encode, r);
   if (cont.length > blockSize) {
@@ -56,6 +59,6 @@ export const tokenRequest = (
       ),
     );
   }
-  const seq = [bos, ...ctx, ...cont];
+  const seq = [...contextPrefix({ bos, addsBos }, ctx.length), ...ctx, ...cont];
   return E.right({ input: Int32Array.from(seq.slice(0, -1).slice(-blockSize)), cont: Int32Array.from(cont) });
 };

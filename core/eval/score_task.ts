@@ -16,6 +16,7 @@ import type { Scorer } from "./scorer.ts";
 export interface ScoreOptions {
   readonly encode: Encode; // without BOS or EOS
   readonly bos: number;
+  readonly addsBos?: boolean; // whether BOS precedes a non-empty context (the tokenizer's convention); absent: yes
   readonly rows: number; // rows per forward pass
   readonly maxTokens: number; // B·T per forward pass at most
   readonly onBatch?: (done: number, total: number) => void;
@@ -30,7 +31,7 @@ const tokenize = (docs: ReadonlyArray<EvalDoc>, o: ScoreOptions, blockSize: numb
   const reqs: TokenRequest[] = [];
   for (const d of docs) {
     for (const r of d.requests) {
-      const t = tokenRequest(o.encode, o.bos, blockSize, r);
+      const t = tokenRequest(o.encode, o.bos, blockSize, r, o.addsBos ?? true);
       if (E.isLeft(t)) return t;
       reqs.push(t.right);
     }

@@ -8,7 +8,7 @@
  * @module
  */
 import { alloc, type Floats } from "../model/floats.ts";
-import { erfcScalar } from "./erf.ts";
+import { erfcScalar, erfScalar } from "./erf.ts";
 
 const GELU_K = Math.sqrt(2 / Math.PI);
 
@@ -27,6 +27,8 @@ const zipWith = <A extends Floats>(a: A, b: Floats, f: (x: number, y: number) =>
 
 export const gelu = <A extends Floats>(x: A): A => zipWith(x, x, (v) => geluScalar(v));
 export const geluErf = <A extends Floats>(x: A): A => zipWith(x, x, (v) => geluErfScalar(v));
+/** erf of every element (core/ops/erf.ts), the twin of gpu/kernels/activations.ts erfForward. */
+export const erf = <A extends Floats>(x: A): A => zipWith(x, x, (v) => erfScalar(v));
 
 /** gate and up: (N, F) → (N, F). */
 export const swiglu = <A extends Floats>(gate: A, up: A): A => zipWith(gate, up, (g, u) => siluScalar(g) * u);

@@ -1,6 +1,7 @@
 /**
  * CPU reference error function, float64-accurate (relative error about 1e-15 for erf, 1e-13 for erfc below 2,
- * 1e-15 above), for the exact GELU (core/ops/activations.ts geluErf) and its float64 finite-difference checks.
+ * 1e-15 above), for the exact GELU (core/ops/activations.ts geluErf, and erf elementwise, the twin of the f32 erf of
+ * gpu/kernels/activations.ts) and its float64 finite-difference checks.
  * JavaScript has no Math.erf; this is written from two published expansions (Abramowitz & Stegun 1964, §7.1):
  * - 7.1.6, for |z| < 2: erf z = (2/√π) e^(−z²) Σₙ 2ⁿ z^(2n+1) / (1·3···(2n+1)); every term is positive, so the
  *   sum has no cancellation, and terms shrink once 2z² < 2n + 3 (at most about 40 of them here).
@@ -8,8 +9,6 @@
  *   evaluated by the modified Lentz method until a step changes it by less than 1e-16 (at most about 60 steps).
  * @module
  */
-import { alloc, type Floats } from "../model/floats.ts";
-
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
 const SERIES_BELOW = 2; // 7.1.6 below, 7.1.14 from here on
 
@@ -44,10 +43,3 @@ export const erfScalar = (x: number): number => {
 
 /** erfc x = 1 − erf x, without the cancellation of that difference for large x. */
 export const erfcScalar = (x: number): number => (x < SERIES_BELOW ? 1 - erfScalar(x) : erfcFraction(x));
-
-/** erf of every element, one rounding per value to the array's type: the twin of gpu/kernels/erf.ts. */
-export const erf = <A extends Floats>(x: A): A => {
-  const y = alloc(x, x.length);
-  for (let i = 0; i < x.length; i++) y[i] = erfScalar(x[i]!);
-  return y;
-};

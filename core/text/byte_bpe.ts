@@ -74,6 +74,7 @@ export const byteBpeTokenizer = (files: ByteBpeFiles): Tokenizer => {
     vocabSize: pieces.length,
     bos,
     eos,
+    addsBos: false, // GPT-2's encoder.json + vocab.bpe: transformers' GPT2Tokenizer adds no BOS
     encode: encodeViaSink(encodeInto),
     encodeInto,
     pieceBytes,

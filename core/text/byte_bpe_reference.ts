@@ -57,6 +57,7 @@ export const byteBpeReference = ({ vocab, merges, bos, eos }: ByteBpeFiles): Tok
     vocabSize: pieces.length,
     bos,
     eos,
+    addsBos: false,
     encode,
     pieceBytes,
     decode: (ids) => joinPieces({ pieceBytes }, ids.filter((i) => i !== bos && i !== eos), -1),

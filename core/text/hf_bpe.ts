@@ -7,7 +7,9 @@
  * result piece looked up, else spelled as <0xXX> byte tokens (byte_fallback), else <unk>; a run of
  * <unk> is fused into one (fuse_unk). The @huggingface/tokenizers library is the oracle of the
  * tests; where the library departs from the Rust original (Split behaviours other than Removed
- * are Isolated; Metaspace never splits; single_word is ignored), this follows the library.
+ * are Isolated; Metaspace never splits; single_word is ignored), this follows the library, except
+ * Digits, which splits on every numeric character (\p{N}) as the Rust original does (SmolLM2's "²"
+ * and "½" are their own pre-tokens in transformers; the library splits on ASCII digits only).
  * Fast: each distinct pre-token's ids are memoized, and a long pre-token (SentencePiece style files
  * have no pre-tokenizer: a whole document is one) is cut into words before each word marker (▁)
  * that no merge joins to the character before it, so no merge crosses the cut and each word runs

@@ -12,3 +12,4 @@ export * from "./hf_bpe.ts";
 export * from "./pair_merge.ts";
 export * from "./pre_tokenize.ts";
 export * from "./span_memo.ts";
+export * from "./conventions.ts";

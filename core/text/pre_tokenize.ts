@@ -5,7 +5,7 @@
  * by hand: the alternatives are tried in order at each position, the whitespace run gives back its
  * last character when a non-space follows (the lookahead), and the character classes come from a
  * table built with the same regex classes, so the spans are the regex's matches (a property test
- * checks them against GPT2_PATTERN). `scanDigits` is the `[^\d]+|\d` (or `\d+`) split of Digits.
+ * checks them against GPT2_PATTERN). `scanDigits` is Digits' split on numeric characters (\p{N}).
  * @module
  */
 
@@ -83,13 +83,23 @@ export const scanGpt2 = (s: string, start: number, end: number, emit: Emit): voi
   }
 };
 
-/** Digits: runs of non-digits, and each digit alone (individual) or runs of digits; \d is [0-9]. */
+/**
+ * Digits: runs of non-numerics, and each numeric character alone (individual) or runs of them. Numeric is
+ * Rust's `char::is_numeric` (general category N: Nd, Nl, No; so "²", "½", "٣" too), as the tokenizers crate
+ * that transformers runs splits; the JS library's `\d` (ASCII only) departs from it.
+ */
 export const scanDigits = (individual: boolean) => (s: string, start: number, end: number, emit: Emit): void => {
+  const table = bmpClasses();
   for (let i = start; i < end;) {
-    const digit = (x: number) => x >= 0x30 && x <= 0x39;
-    const d = digit(s.charCodeAt(i));
-    let q = i + 1;
-    if (!d || !individual) { while (q < end && digit(s.charCodeAt(q)) === d) q++; }
+    const k = at(table, s, i, end), numeric = k >> 2 === NUMBER;
+    let q = i + (k & 3);
+    if (!numeric || !individual) {
+      while (q < end) {
+        const x = at(table, s, q, end);
+        if ((x >> 2 === NUMBER) !== numeric) break;
+        q += x & 3;
+      }
+    }
     emit(s, i, q);
     i = q;
   }

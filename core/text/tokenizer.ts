@@ -9,6 +9,15 @@ export interface Tokenizer {
   readonly vocabSize: number;
   readonly bos: number;
   readonly eos: number;
+  /**
+   * Whether a text, as the model reads it, starts with BOS: the tokenizer's own convention, what
+   * transformers' `encode(text)` does (tokenizer_config.json's add_bos_token, else tokenizer.json's
+   * post-processor; GPT-2: no, Llama: `<s>`; llama2.c's run.c: yes). Sample, eval and tokenize all
+   * follow it (core/text/conventions.ts).
+   */
+  readonly addsBos: boolean;
+  /** Ids generation stops at by the format's convention, when not just EOS (llama2.c's run.c: BOS). */
+  readonly stops?: ReadonlyArray<number>;
   /** Token ids of a text, with BOS/EOS as asked. */
   readonly encode: (text: string, opts: { readonly bos: boolean; readonly eos: boolean }) => ReadonlyArray<number>;
   /** The bytes `token` prints as when it follows `prev` (llama2.c strips a leading space after BOS). */

@@ -4,12 +4,11 @@
  * GELU, tanh form (GPT-2): 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))); the tanh argument is clamped
  * to ±10, where f32 tanh is already ±1, so no implementation can overflow into NaN.
  * SiLU: x / (1 + e^−x). CPU twins: core/ops/activations.ts.
- * GELU, exact (erf): 0.5x(1 + erf(x/√2)), with WGSL's missing erf written here in f32 (ERF_WGSL; twin core/ops/erf.ts).
+ * GELU, exact (erf): 0.5x(1 + erf(x/√2)), with WGSL's missing erf written here in f32 (ERF_WGSL; twin core/ops/activations.ts erf, from core/ops/erf.ts).
  * @module
  */
 import { columns } from "../../core/model/forward.ts";
-import { gelu, geluErf, swiglu } from "../../core/ops/activations.ts";
-import { erf } from "../../core/ops/erf.ts";
+import { erf, gelu, geluErf, swiglu } from "../../core/ops/activations.ts";
 import { elementwise } from "../engine/elementwise.ts";
 import { abs, wide } from "../engine/twin.ts";
 
@@ -87,7 +86,7 @@ export const erfForward = elementwise({
   count: ["params.n", ({ n }) => n],
   prelude: ERF_WGSL,
   twin: {
-    of: "core/ops/erf.ts erf",
+    of: "core/ops/activations.ts erf (erfScalar of core/ops/erf.ts)",
     dims: { n: [1, 500] },
     uniforms: ({ n }) => ({ n }),
     inputs: { inp: { _tag: "f32", length: ({ n }) => n, min: -5, max: 5 } },

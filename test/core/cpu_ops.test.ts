@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { geluScalar, siluScalar } from "../../core/ops/activations.ts";
+import { geluErfScalar, geluScalar, siluScalar } from "../../core/ops/activations.ts";
+import { erfcScalar, erfScalar } from "../../core/ops/erf.ts";
 import { causalAttention } from "../../core/ops/attention/attention.ts";
 import { linear } from "../../core/ops/matmul/matmul.ts";
 import { meanCrossEntropy } from "../../core/ops/cross_entropy.ts";
@@ -30,6 +31,28 @@ describe("CPU reference ops, known answers", () => {
     expect(geluScalar(1)).toBeCloseTo(0.8411919906082768, 14);
     expect(geluScalar(-1)).toBeCloseTo(-0.15880800939172324, 14);
     expect(siluScalar(1)).toBeCloseTo(1 / (1 + Math.exp(-1)), 15);
+  });
+  // Reference values: the C library's erf and erfc (glibc, through Python's math module), as tabulated in A&S 7.1.
+  test("erf and erfc take their tabulated values to a few float64 ulps, on both sides of the series/fraction switch", () => {
+    const rel = (got: number, want: number) => Math.abs(got - want) / Math.abs(want);
+    const erfs: ReadonlyArray<[number, number]> = [[0.5, 0.5204998778130465], [1, 0.8427007929497149], [
+      2,
+      0.9953222650189527,
+    ]];
+    for (const [x, want] of erfs) {
+      expect(rel(erfScalar(x), want)).toBeLessThan(4e-16);
+      expect(erfScalar(-x)).toBe(-erfScalar(x));
+    }
+    const erfcs: ReadonlyArray<[number, number]> = [[3, 2.2090496998585438e-5], [5, 1.5374597944280351e-12], [
+      10,
+      2.088487583762545e-45,
+    ]];
+    for (const [x, want] of erfcs) expect(rel(erfcScalar(x), want)).toBeLessThan(4e-15);
+  });
+  test("the exact GELU is x·Φ(x): 0 at 0, Φ(1) = 0.841344746068543 at 1, and −Φ(−1) at −1", () => {
+    expect(geluErfScalar(0)).toBe(0);
+    expect(geluErfScalar(1)).toBeCloseTo(0.8413447460685429, 15);
+    expect(geluErfScalar(-1)).toBeCloseTo(-0.15865525393145707, 15);
   });
   test("rotary at position 0 is the identity and rotates pair j by pos·θ^(−2j/D)", () => {
     const x = f32([1, 0, 1, 0]);

@@ -8,8 +8,8 @@
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
 import { embed } from "../../../core/ops/embed.ts";
-import { gelu, swiglu } from "../../../core/ops/activations.ts";
-import { geluBackward, swigluBackward } from "../../../core/ops/activations_backward.ts";
+import { gelu, geluErf, swiglu } from "../../../core/ops/activations.ts";
+import { geluBackward, geluErfBackward, swigluBackward } from "../../../core/ops/activations_backward.ts";
 import { causalAttention } from "../../../core/ops/attention/attention.ts";
 import { causalAttentionBackward } from "../../../core/ops/attention/attention_backward.ts";
 import { embeddingBackward, positionBackward } from "../../../core/ops/embed_backward.ts";
@@ -89,6 +89,11 @@ describe("CPU reference backward ops match central finite differences in float64
   test.prop([dims(12).chain((n) => fc.record({ x: arbF64(n, 4), r: arbF64(n) }))])(
     "for any x in ±4, geluBackward gives the gradient of L = Σ r·gelu(x)",
     ({ x, r }) => expectMatchesFd(() => dot(r, gelu(x)), [[x, geluBackward(r, x)]]),
+  );
+
+  test.prop([dims(12).chain((n) => fc.record({ x: arbF64(n, 4), r: arbF64(n) }))])(
+    "for any x in ±4, geluErfBackward gives the gradient of L = Σ r·geluErf(x) (the float64 erf of core/ops/erf.ts)",
+    ({ x, r }) => expectMatchesFd(() => dot(r, geluErf(x)), [[x, geluErfBackward(r, x)]]),
   );
 
   test.prop([dims(12).chain((n) => fc.record({ gate: arbF64(n, 4), up: arbF64(n, 2), r: arbF64(n) }))])(

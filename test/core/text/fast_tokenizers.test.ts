@@ -164,6 +164,7 @@ describe("GPT-2's pattern as a scanner", () => {
 });
 
 describe("tokenizer.json through our encoder, against the library", () => {
+  const arbAnyText = arbText;
   const files: Array<readonly [string, string]> = [["tinystories656K", join(TINY656K_DIR, "tokenizer.json")]];
   for (const n of ["tinyllama-1.1b-chat-v0.6", "smollm2-instruct", "pythia", "gpt2"]) {
     files.push([n, join(REAL, `${n}.tokenizer.json`)]);
@@ -173,6 +174,11 @@ describe("tokenizer.json through our encoder, against the library", () => {
     const ours = right(decodeHfTokenizer(json, {}, path));
     const lib = new HfTokenizer(json, {});
     const libIds = (s: string) => lib.encode(s, { add_special_tokens: false }).ids;
+    // Digits splits on every numeric character, as the Rust original (family_tokenizers.test.ts); the library
+    // on ASCII digits only: the comparison leaves the other numerics out, by construction
+    const arbText = name === "smollm2-instruct"
+      ? arbAnyText.map((s) => s.replace(/(?![0-9])\p{N}/gu, "#"))
+      : arbAnyText;
     test(`${name}: our encoder takes it (no fallback note)`, () => {
       expect(ours.note).toBeUndefined();
     });

@@ -17,10 +17,13 @@ describe("inspect and inherit on GPT-NeoX and Phi checkpoints", () => {
   test("inspect shows a Pythia's partial rotary and parallel residual", async () => {
     const ck = await writeTinyCheckpoint(TINY_PYTHIA, 3);
     const j = JSON.parse((await runCli(["inspect", ck.dir, "--json"])).out);
-    expect(j).toMatchObject({ n_layer: 2, n_embd: 16, head_dim: 8, rope: { dims: 4 }, residual: "parallel" });
-    expect((await runCli(["inspect", ck.dir])).out).toMatch(
-      /rotary\s+half split \(HF rotate_half\), θ 10000, the first 4 of 8 dims/,
-    );
+    expect(j).toMatchObject({
+      n_layer: 2,
+      n_embd: 16,
+      head_dim: 8,
+      features: { rotary_dims: 4, residual: "parallel", norm: "layer", mlp: "geluErf" },
+    });
+    expect((await runCli(["inspect", ck.dir])).out).toMatch(/partial rotary\s+first 4 of 8 dims per head/);
   });
 
   // Their real vocabularies, so the bundled Pythia and GPT-2 tokenizers fit (Phi-2's is GPT-2's BPE plus code tokens).
