@@ -8,7 +8,7 @@ import { fc, test } from "@fast-check/vitest";
 import * as E from "fp-ts/lib/Either.js";
 import { readFileSync } from "node:fs";
 import { describe, expect } from "vitest";
-import { hfExportable } from "../../../core/codecs/hf_config.ts";
+import { decodeHfConfig, hfExportable } from "../../../core/codecs/hf_config.ts";
 import {
   encodeNeoxPhiConfig,
   NeoxConfig,
@@ -53,9 +53,11 @@ const pythia = (C: number, L: number, NH: number) => ({
 });
 
 describe("GPT-NeoX and Phi config.json", () => {
-  test("Pythia-70m and Pythia-160m read as parallel-residual GPT-NeoX with a quarter of each 64-wide head rotating", () => {
+  test("Pythia-70m and Pythia-160m read as parallel-residual GPT-NeoX with a quarter of each 64-wide head rotating, and decode", () => {
     expect(spec(config("pythia-70m"))).toEqual(pythia(512, 6, 8));
     expect(spec(config("pythia-160m"))).toEqual(pythia(768, 12, 12));
+    expect(decodeHfConfig(config("pythia-70m"), "config.json")).toEqual(E.right(pythia(512, 6, 8)));
+    expect(decodeHfConfig(config("phi-2"), "config.json")).toEqual(E.right(spec(config("phi-2"))));
   });
 
   test("Phi-2 reads as one shared LayerNorm per block, tanh GELU, biases everywhere and 32 of 80 dims rotating", () => {
