@@ -4,7 +4,7 @@
  * at the target's depth, with the family's own tensor names (GPT-NeoX's fused query_key_value kept whole).
  * @module
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
@@ -24,6 +24,7 @@ describe("inspect and inherit on GPT-NeoX and Phi checkpoints", () => {
       features: { rotary_dims: 4, residual: "parallel", norm: "layer", mlp: "geluErf" },
     });
     expect((await runCli(["inspect", ck.dir])).out).toMatch(/partial rotary\s+first 4 of 8 dims per head/);
+    rmSync(ck.dir, { recursive: true, force: true });
   });
 
   // Their real vocabularies, so the bundled Pythia and GPT-2 tokenizers fit (Phi-2's is GPT-2's BPE plus code tokens).
@@ -48,6 +49,7 @@ describe("inspect and inherit on GPT-NeoX and Phi checkpoints", () => {
       const tensors = right(await loadDirTensors(out)()).tensors;
       for (const [name, x] of tensors) expect(x.data, name).toEqual(ck.tensors.get(name));
       expect([...tensors.keys()].sort()).toEqual([...ck.tensors.keys()].filter((n) => !/layers\.1\./.test(n)).sort());
+      rmSync(ck.dir, { recursive: true, force: true });
     },
   );
 });
