@@ -16,7 +16,7 @@ import { DEFAULT_MAX_SHARD_BYTES, writeDirTensors } from "../adapters/formats/sa
 import type { TensorOut } from "../adapters/formats/safetensors.ts";
 import { f32ToBytes } from "../core/codecs/half.ts";
 import { decodeHfConfig } from "../core/codecs/hf_config.ts";
-import { hfSlots } from "../core/codecs/hf_layout.ts";
+import { hfOutSlots } from "../core/codecs/hf_layout.ts";
 import type { Dtype } from "../core/codecs/safetensors_header.ts";
 import type { AppError } from "../core/errors.ts";
 import { numel } from "../core/model/tensors.ts";
@@ -86,7 +86,7 @@ async () => {
     const r = await writeBytesAtomic(join(dir, f.name), f.name, f.bytes)();
     if (E.isLeft(r)) return r;
   }
-  const tensors = hfSlots(spec.right).map((s, k) => randomOut(s.hf, s.hfShape, dtype, o.seed, k));
+  const tensors = hfOutSlots(spec.right).map((s, k) => randomOut(s.hf, s.hfShape, dtype, o.seed, k));
   const w = await writeDirTensors(dir, tensors, { format: "pt" }, o.maxShardSize ?? DEFAULT_MAX_SHARD_BYTES)();
   return E.map((names: ReadonlyArray<string>) => [...small.map((f) => f.name), ...names])(w);
 };

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { decodeHfConfig, encodeHfConfig, hfExportable, type TorchDtype } from "../../core/codecs/hf_config.ts";
 import type { Dtype } from "../../core/codecs/safetensors_header.ts";
 import { type AppError, appError } from "../../core/errors.ts";
-import { fromHfLayout, type HfSlot, hfSlots, matchHfSlots, toHfLayout } from "../../core/codecs/hf_layout.ts";
+import { fromHfLayout, hfOutData, hfOutSlots, type HfSlot, matchHfSlots } from "../../core/codecs/hf_layout.ts";
 import type { ModelSpec } from "../../core/model/spec.ts";
 import { paramCount, weightProblems, type Weights } from "../../core/model/tensors.ts";
 import { ioFailure, tempBeside, writeBytesAtomic } from "../fs/atomic_write.ts";
@@ -159,13 +159,11 @@ const checkTarget = async (dir: string): Promise<E.Either<AppError, boolean>> =>
 
 /** Our f32 weights as HF tensors in `dtype`, each moved to HF layout and narrowed only when written. */
 const hfOuts = (spec: ModelSpec, w: Weights, dtype: Dtype): ReadonlyArray<TensorOut> =>
-  hfSlots(spec).map((slot) => ({
+  hfOutSlots(spec).map((slot) => ({
     name: slot.hf,
     dtype,
     shape: slot.hfShape,
-    pieces: () =>
-      outFromF32({ name: slot.hf, shape: slot.hfShape, data: toHfLayout(spec, slot, w[slot.ours]!) }, dtype)
-        .pieces(),
+    pieces: () => outFromF32({ name: slot.hf, shape: slot.hfShape, data: hfOutData(spec, slot, w) }, dtype).pieces(),
   }));
 
 /** Write a model as an HF directory; returns the file names written. */

@@ -9,7 +9,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { bytesToF32, f32ToBytes } from "../../core/codecs/half.ts";
-import { hfSlots } from "../../core/codecs/hf_layout.ts";
+import { hfOutSlots } from "../../core/codecs/hf_layout.ts";
 import type { Dtype } from "../../core/codecs/safetensors_header.ts";
 import type { InheritancePlan } from "../../core/surgery/plan.ts";
 import type { HfHandle } from "./hf_checkpoint.ts";
@@ -35,7 +35,7 @@ export const storedOut = (name: string, src: StoredTensor, dtype: Dtype = src.dt
 export const inheritedTensors = (plan: InheritancePlan, ref: HfHandle, dtype?: Dtype): ReadonlyArray<TensorOut> => {
   const stored = new Map(ref.slots.map((x) => [x.slot.ours, x.stored]));
   const fates = new Map(plan.entries.map((e) => [e.target, e.fate]));
-  return hfSlots(plan.target).map((slot) => {
+  return hfOutSlots(plan.target).map((slot) => { // a fused tensor is its first part's, the parts inherit together
     const fate = fates.get(slot.ours), src = fate?._tag === "inherit" ? stored.get(fate.from) : undefined;
     if (src === undefined || src.shape.join() !== slot.hfShape.join()) {
       throw new Error(`Cannot stream target tensor ${slot.ours}: its plan entry is not a same-shape inheritance`);

@@ -23,7 +23,7 @@ import { findTokenizerFiles, loadTokenizerFiles } from "../../adapters/tokenizer
 import type { TokenArray } from "../../core/train/batches.ts";
 import { type AppError, appError } from "../../core/errors.ts";
 import { hfExportable } from "../../core/codecs/hf_config.ts";
-import { hfSlots, toHfLayout } from "../../core/codecs/hf_layout.ts";
+import { hfOutData, hfOutSlots } from "../../core/codecs/hf_layout.ts";
 import { chooseHeads, headImportance, narrowHeads, prunedSpec } from "../../core/surgery/heads.ts";
 import type { ModelSpec } from "../../core/model/spec.ts";
 import type { Weights } from "../../core/model/tensors.ts";
@@ -271,8 +271,8 @@ const f32Target = async (
   return E.right({
     chosen: chosen.right,
     spec,
-    tensors: hfSlots(spec).map((slot) =>
-      outFromF32({ name: slot.hf, shape: slot.hfShape, data: toHfLayout(spec, slot, weights[slot.ours]!) }, dtype)
+    tensors: hfOutSlots(spec).map((slot) =>
+      outFromF32({ name: slot.hf, shape: slot.hfShape, data: hfOutData(spec, slot, weights) }, dtype)
     ),
     dtypes: dtype,
     weights: "through f32",

@@ -21,8 +21,17 @@ import { hasDefaultHeadDim, headDim, type LlamaSpec, type ModelSpec, specProblem
 import { encodeQwen2Config, Qwen2Config, qwen2Problems, qwen2ToSpec, qwen2Unsayable } from "./hf_qwen2.ts";
 import { PositiveInt, PositiveNumber } from "./numbers.ts";
 import { describeErrors } from "./report.ts";
+import {
+  encodeNeoxPhiConfig,
+  isNeoxPhi,
+  NeoxConfig,
+  neoxPhiExportProblem,
+  neoxPhiSpec,
+  PhiConfig,
+  rotaryVariantExportProblem,
+} from "./hf_config_neox_phi.ts";
 
-export const KNOWN_MODEL_TYPES = ["gpt2", "llama", "qwen2"] as const;
+export const KNOWN_MODEL_TYPES = ["gpt2", "llama", "qwen2", "gpt_neox", "phi"] as const;
 
 const Gpt2Config = t.intersection([
   t.type({
@@ -108,12 +117,13 @@ export const decodeHfConfig = (json: unknown, source: string): E.Either<AppError
     );
   const type = typeof json === "object" && json !== null ? (json as { model_type?: unknown }).model_type : undefined;
   if (type === "qwen2") return decodeQwen2(json, bad);
-  const codec = type === "gpt2" ? Gpt2Config : type === "llama" ? LlamaConfig : undefined;
+  const neoxPhi = type === "gpt_neox" ? NeoxConfig : type === "phi" ? PhiConfig : undefined;
+  const codec = type === "gpt2" ? Gpt2Config : type === "llama" ? LlamaConfig : neoxPhi;
   if (codec === undefined) return E.left(bad(`unknown model_type ${JSON.stringify(type)}`));
   return pipe(
     (codec as t.Type<t.TypeOf<typeof Gpt2Config> | t.TypeOf<typeof LlamaConfig>, unknown, unknown>).decode(json),
     E.mapLeft((errs) => bad(describeErrors(errs))),
-    E.map(toSpec),
+    E.map((c) => (neoxPhi !== undefined ? neoxPhiSpec(c as unknown as t.TypeOf<typeof NeoxConfig>) : toSpec(c))),
     E.chain((spec) => (specProblems(spec).length === 0 ? E.right(spec) : E.left(bad(specProblems(spec).join("; "))))),
   );
 };
@@ -140,6 +150,7 @@ export const encodeHfConfig = (
     ...(ids.bos !== undefined ? { bos_token_id: ids.bos } : {}),
     ...(ids.eos !== undefined ? { eos_token_id: ids.eos } : {}),
   };
+  if (isNeoxPhi(s)) return encodeNeoxPhiConfig(s, tokens, dtype);
   if (s._tag === "gpt2") {
     return {
       architectures: ["GPT2LMHeadModel"],
@@ -207,6 +218,14 @@ export const hfExportable = (s: ModelSpec): E.Either<AppError, ModelSpec> =>
         "export the model in its own family (the spec's family decides the config written)",
       ),
     )
+    : s._tag === "llama" && rotaryFamilyProblem(s) !== undefined
+    ? E.left(
+      appError(
+        "BadSpec",
+        `Cannot write a config.json for this model: ${rotaryFamilyProblem(s)}`,
+        "export a model of the family it was loaded as; surgery keeps a family's features",
+      ),
+    )
     : s._tag === "gpt2" && !hasDefaultHeadDim(s)
     ? E.left(
       appError(
@@ -218,3 +237,7 @@ export const hfExportable = (s: ModelSpec): E.Either<AppError, ModelSpec> =>
       ),
     )
     : E.right(s);
+
+/** What the family's config.json cannot say about a rotary spec (core/codecs/hf_config_neox_phi.ts). */
+const rotaryFamilyProblem = (s: LlamaSpec): string | undefined =>
+  isNeoxPhi(s) ? neoxPhiExportProblem(s) : rotaryVariantExportProblem(s);

@@ -10,20 +10,26 @@
  * q/k biases. The rotary features' tensors (core/model/tensors.ts): `self_attn.{q,k,v,o}_proj.bias` (bq bk bv bo;
  * Qwen2's q, k, v and Llama's attention_bias), `mlp.{gate,up,down}_proj.bias` (b1 b3 b2), the LayerNorm kind's
  * `input_layernorm.bias`, `post_attention_layernorm.bias`, `model.norm.bias`, and `lm_head.bias` (lmheadb).
+ * GPT-NeoX and Phi: core/codecs/hf_layout_neox_phi.ts; GPT-NeoX's fused query_key_value is one HF tensor for three
+ * of ours (wq wk wv, or bq bk bv): each is read from it, and hfOutSlots / hfOutData write it once, fused.
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
 import { type AppError, appError } from "../errors.ts";
 import { permuteRotaryRows, transpose, unpermuteRotaryRows } from "../model/relayout.ts";
-import { headDim, kvHeads, type ModelSpec } from "../model/spec.ts";
-import { allTensors, type Shape, type Weights } from "../model/tensors.ts";
+import { headDim, kvHeads, type ModelSpec, rotaryDims } from "../model/spec.ts";
+import { allTensors, type Shape, unsafeTensor, type Weights } from "../model/tensors.ts";
+import { isNeoxPhi } from "./hf_config_neox_phi.ts";
+import { fuseQkv, neoxPhiLayout, qkvParts, splitQkv } from "./hf_layout_neox_phi.ts";
 
-type Move = "copy" | "transpose" | "rotaryQ" | "rotaryK" | "rotaryQb" | "rotaryKb"; // …b: a bias, one value per row
+type Move = "copy" | "transpose" | "rotaryQ" | "rotaryK" | "rotaryQb" | "rotaryKb" | "qkv"; // …b: a bias, one value per row
 export interface HfSlot {
   readonly ours: string;
   readonly hf: string;
   readonly hfShape: Shape;
   readonly move: Move;
+  /** A part of a fused HF tensor (move "qkv"): our tensors in it, in its order. */
+  readonly fused?: readonly [string, string, string];
 }
 export interface HfTensor {
   readonly name: string;
@@ -78,10 +84,14 @@ const LLAMA: Readonly<Record<string, readonly [string, Move]>> = {
 /** The HF slot of every tensor of the spec, in our order. */
 export const hfSlots = (s: ModelSpec): ReadonlyArray<HfSlot> =>
   allTensors(s).map(({ name, shape }) => {
-    const m = /^h\.(\d+)\.(\w+)$/.exec(name);
-    const local = m ? m[2]! : name, table = s._tag === "gpt2" ? GPT2 : LLAMA;
+    const m = /^h\.(\d+)\.(\w+)$/.exec(name), family = isNeoxPhi(s) ? neoxPhiLayout(s.family) : undefined;
+    const local = m ? m[2]! : name, table = family?.table ?? (s._tag === "gpt2" ? GPT2 : LLAMA);
     const [suffix, move] = table[local]!;
-    const hf = m ? `${s._tag === "gpt2" ? "transformer.h" : "model.layers"}.${m[1]}.${suffix}` : suffix;
+    const blocks = family?.blocks ?? (s._tag === "gpt2" ? "transformer.h" : "model.layers");
+    const hf = m ? `${blocks}.${m[1]}.${suffix}` : suffix;
+    if (move === "qkv") {
+      return { ours: name, hf, hfShape: [3 * shape[0]!, ...shape.slice(1)], move, fused: qkvParts(name) };
+    }
     const hfShape = move === "transpose" ? [...shape].reverse() : shape;
     return {
       ours: name,
@@ -92,29 +102,44 @@ export const hfSlots = (s: ModelSpec): ReadonlyArray<HfSlot> =>
   });
 
 const apply = (s: ModelSpec, slot: HfSlot, x: Float32Array, out: boolean): Float32Array => {
-  const D = headDim(s), C = s.nEmbd;
+  const D = headDim(s), C = s.nEmbd, R = s._tag === "llama" ? rotaryDims(s) : D;
   switch (slot.move) {
     case "copy":
       return x;
     case "transpose":
       return out ? transpose(x, slot.hfShape[1]!, slot.hfShape[0]!) : transpose(x, slot.hfShape[0]!, slot.hfShape[1]!);
     case "rotaryQ":
-      return (out ? permuteRotaryRows : unpermuteRotaryRows)(x, s.nHead, D, C);
+      return (out ? permuteRotaryRows : unpermuteRotaryRows)(x, s.nHead, D, C, R);
     case "rotaryK":
-      return (out ? permuteRotaryRows : unpermuteRotaryRows)(x, kvHeads(s), D, C);
+      return (out ? permuteRotaryRows : unpermuteRotaryRows)(x, kvHeads(s), D, C, R);
     case "rotaryQb":
-      return (out ? permuteRotaryRows : unpermuteRotaryRows)(x, s.nHead, D, 1);
+      return (out ? permuteRotaryRows : unpermuteRotaryRows)(x, s.nHead, D, 1, R);
     case "rotaryKb":
-      return (out ? permuteRotaryRows : unpermuteRotaryRows)(x, kvHeads(s), D, 1);
+      return (out ? permuteRotaryRows : unpermuteRotaryRows)(x, kvHeads(s), D, 1, R);
+    case "qkv": // one part in; out, the three are fused by hfOutData
+      if (out) throw new Error(`Cannot write ${slot.ours} alone: it is part of the fused ${slot.hf}`);
+      return splitQkv(x, slot.fused!.indexOf(slot.ours), s.nHead, D);
   }
 };
 
+/** The HF tensors to write, each once: a fused tensor is written from its first part's slot. */
+export const hfOutSlots = (s: ModelSpec): ReadonlyArray<HfSlot> =>
+  hfSlots(s).filter((x) => x.fused === undefined || x.fused[0] === x.ours);
+
+/** One HF tensor's values from our weights (a fused tensor from all its parts). */
+export const hfOutData = (s: ModelSpec, slot: HfSlot, w: Weights): Float32Array =>
+  slot.fused === undefined ? apply(s, slot, unsafeTensor(w, slot.ours), true) : fuseQkv(
+    [0, 1, 2].map((k) => unsafeTensor(w, slot.fused![k]!)) as [Float32Array, Float32Array, Float32Array],
+    s.nHead,
+    headDim(s),
+  );
+
 /** Our weights in HF layout (copies share nothing with the input only where values move). */
 export const toHfTensors = (s: ModelSpec, w: Weights): ReadonlyArray<HfTensor> =>
-  hfSlots(s).map((slot) => ({ name: slot.hf, shape: slot.hfShape, data: apply(s, slot, w[slot.ours]!, true) }));
+  hfOutSlots(s).map((slot) => ({ name: slot.hf, shape: slot.hfShape, data: hfOutData(s, slot, w) }));
 
 /** Buffers and tied copies that checkpoints carry and we do not need. */
-const IGNORED = /(^|\.)attn\.(bias|masked_bias)$|rotary_emb\.inv_freq$/;
+const IGNORED = /(^|\.)(attn|attention)\.(bias|masked_bias)$|rotary_emb\.inv_freq$/;
 
 /** Stored names as we look them up: GPT-2 names may come without the "transformer." prefix. */
 const canonical = (s: ModelSpec, name: string): string =>
@@ -142,9 +167,9 @@ export const matchHfSlots = (
       "the config.json does not describe these weights; use the config that came with the checkpoint",
     );
   const byName = new Map([...stored].map(([k, v]) => [canonical(s, k), { key: k, shape: v.shape }]));
-  const tiedAlias = s._tag === "llama" && s.tiedHead && !byName.has("model.embed_tokens.weight")
-    ? "lm_head.weight"
-    : undefined;
+  const family = isNeoxPhi(s) ? neoxPhiLayout(s.family) : undefined;
+  const head = family?.head ?? "lm_head.weight", embedding = family?.table["wte"]![0] ?? "model.embed_tokens.weight";
+  const tiedAlias = s._tag === "llama" && s.tiedHead && !byName.has(embedding) ? head : undefined;
   const matches: SlotMatch[] = [], used = new Set<string>();
   for (const slot of hfSlots(s)) {
     const name = slot.ours === "wte" && tiedAlias !== undefined ? tiedAlias : slot.hf;
@@ -158,7 +183,7 @@ export const matchHfSlots = (
     matches.push({ slot, key: x.key });
     used.add(name);
   }
-  const tiedCopy = (k: string) => k === "lm_head.weight" && (s._tag === "gpt2" || (s._tag === "llama" && s.tiedHead));
+  const tiedCopy = (k: string) => k === head && (s._tag === "gpt2" || (s._tag === "llama" && s.tiedHead));
   const extra = [...byName.keys()].filter((k) => !used.has(k) && !IGNORED.test(k) && !tiedCopy(k));
   if (extra.length > 0) {
     return E.left(

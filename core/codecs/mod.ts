@@ -5,7 +5,9 @@
  */
 export * from "./half.ts";
 export * from "./hf_config.ts";
+export * from "./hf_config_neox_phi.ts";
 export * from "./hf_layout.ts";
+export * from "./hf_layout_neox_phi.ts";
 export * from "./hf_qwen2.ts";
 export * from "./llama2c_header.ts";
 export * from "./numbers.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 import { alloc, type Floats, type FloatWeights, unsafeTensorOf } from "./floats.ts";
-import { columns, norm, normNames, type NormSite, optionalBias, ungatedActivation } from "./forward.ts";
+import { columns, mlpInput, norm, normNames, type NormSite, optionalBias, ungatedActivation } from "./forward.ts";
 import { gatedMlp, mlpActivation, rotaryBiases } from "./features.ts";
 import { gelu, swiglu } from "../ops/activations.ts";
 import { add } from "../ops/residual_add.ts";
@@ -19,7 +19,7 @@ import { linear } from "../ops/matmul/matmul.ts";
 import { linearBackward } from "../ops/matmul/matmul_backward.ts";
 import { layerNormBackward, rmsNormBackward } from "../ops/norms/norms_backward.ts";
 import { rope, ropeBackward } from "../ops/rope.ts";
-import { ffnDim, headDim, kvDim, kvHeads, type ModelSpec, qDim } from "./spec.ts";
+import { ffnDim, headDim, kvDim, kvHeads, type ModelSpec, parallelResidual, qDim, rotaryDims } from "./spec.ts";
 import { blockName } from "./tensors.ts";
 
 /** Gradients by tensor name, filled in as the backward reaches each tensor. */
@@ -34,7 +34,7 @@ export interface BlockSaved<A extends Floats> {
   readonly v: A; // (N, KV)
   readonly att: A; // attention output before its projection (N, Q)
   readonly h: A; // residual after the attention half (N, C)
-  readonly xn2: A; // MLP pre-norm output (N, C)
+  readonly xn2: A; // MLP pre-norm output (N, C): xn1 itself for the parallelShared residual
   readonly pre: A; // GPT-2: fc output before GELU; Llama: gate, the w1 output (N, F), or the ungated MLP's w1 output
   readonly up: A; // gated MLPs: the w3 output (N, F); GPT-2 and ungated MLPs: unused, empty
   readonly act: A; // GELU(pre) or swiglu(gate, up) (N, F)
@@ -62,7 +62,7 @@ const ropeRows = <A extends Floats>(s: ModelSpec, x: A, d: Dims, H: number, back
   const D = headDim(s), y = alloc(x, x.length);
   for (let b = 0; b < d.B; b++) {
     y.set(
-      (backward ? ropeBackward : rope)(rowsOf(x, b, d.T, H * D), d.T, H, D, 0, s.ropeTheta, s.ropeStyle),
+      (backward ? ropeBackward : rope)(rowsOf(x, b, d.T, H * D), d.T, H, D, 0, s.ropeTheta, s.ropeStyle, rotaryDims(s)),
       b * d.T * H * D,
     );
   }
@@ -117,7 +117,7 @@ export const blockForwardSaved = <A extends Floats>(
       ? linear(att, W("attprojw"), W("attprojb"), N, Q, C)
       : linear(att, W("wo"), optionalBias(w, i, "bo", bias.out), N, Q, C),
   );
-  const xn2 = norm(s, w, { which: 2, block: i }, h, N);
+  const xn2 = mlpInput(s, w, i, x, h, xn1, N);
   const pre = gpt2 ? linear(xn2, W("fcw"), W("fcb"), N, C, F) : linear(xn2, W("w1"), mb("b1"), N, C, F);
   const up = gated ? linear(xn2, W("w3"), mb("b3"), N, C, F) : alloc(x, 0);
   const act = gpt2 ? gelu(pre) : gated ? swiglu(pre, up) : ungatedActivation(s, pre);
@@ -222,7 +222,33 @@ const attentionBackward = <A extends Floats>(
   return add(add(lq.dx, lk.dx), lv.dx);
 };
 
-/** Block i's backward: dy (N, C) at its output → dx (N, C) at its input; weight gradients go to g. */
+/**
+ * The parallel residual's backward: y = x + attn(xn1) + mlp(xn2) hands dy to both branches unchanged.
+ * parallel (xn2 = norm2(x)): dx = dy + norm2ᵀ(d xn2) + norm1ᵀ(d xn1); parallelShared (xn2 = xn1): the one
+ * norm's input gradient sums both branches, dx = dy + norm1ᵀ(d xn2 + d xn1).
+ */
+const parallelBlockBackward = <A extends Floats>(
+  s: ModelSpec,
+  w: FloatWeights<A>,
+  i: number,
+  sv: BlockSaved<A>,
+  dy: A,
+  d: Dims,
+  g: GradSink<A>,
+): A => {
+  const dxn2 = mlpBackward(s, w, i, sv, dy, d.N, g), dxn1 = attentionBackward(s, w, i, sv, dy, d, g);
+  if (parallelResidual(s) === "parallelShared") {
+    return add(dy, normBackward(s, w, { which: 1, block: i }, add(dxn2, dxn1), sv.x, d.N, g));
+  }
+  const dmlp = add(dy, normBackward(s, w, { which: 2, block: i }, dxn2, sv.x, d.N, g));
+  return add(dmlp, normBackward(s, w, { which: 1, block: i }, dxn1, sv.x, d.N, g));
+};
+
+/**
+ * Block i's backward: dy (N, C) at its output → dx (N, C) at its input; weight gradients go to g.
+ * Sequential: dh = dy + norm2ᵀ(d mlp), then dx = dh + norm1ᵀ(d attn(dh)). Parallel residuals: core/model/
+ * parallel_backward.ts.
+ */
 export const blockBackward = <A extends Floats>(
   s: ModelSpec,
   w: FloatWeights<A>,
@@ -232,6 +258,7 @@ export const blockBackward = <A extends Floats>(
   d: Dims,
   g: GradSink<A>,
 ): A => {
+  if (parallelResidual(s) !== undefined) return parallelBlockBackward(s, w, i, sv, dy, d, g);
   const dh = add(dy, normBackward(s, w, { which: 2, block: i }, mlpBackward(s, w, i, sv, dy, d.N, g), sv.h, d.N, g));
   return add(dh, normBackward(s, w, { which: 1, block: i }, attentionBackward(s, w, i, sv, dh, d, g), sv.x, d.N, g));
 };

@@ -17,7 +17,7 @@ import { layerNorm, rmsNorm } from "../ops/norms/norms.ts";
 import { add } from "../ops/residual_add.ts";
 import { rope } from "../ops/rope.ts";
 import { gatedMlp, layerNormKind, mlpActivation, rotaryBiases } from "./features.ts";
-import { ffnDim, headDim, isTied, kvDim, kvHeads, type ModelSpec, qDim } from "./spec.ts";
+import { ffnDim, headDim, isTied, kvDim, kvHeads, type ModelSpec, parallelResidual, qDim, rotaryDims } from "./spec.ts";
 import { blockName } from "./tensors.ts";
 
 /** K and V of one block for positions 0..S−1: (S, KV) each. */
@@ -57,9 +57,9 @@ const attention = <A extends Floats>(
     const qkv = linear(xn, W("qkvw"), W("qkvb"), T, C, 3 * Q); // (T, 3Q): q | k | v
     [q, k, v] = [columns(qkv, T, 3 * Q, 0, Q), columns(qkv, T, 3 * Q, Q, Q), columns(qkv, T, 3 * Q, 2 * Q, Q)];
   } else {
-    const b = (n: string) => optionalBias(w, i, n, rotaryBiases(s).qkv);
-    q = rope(linear(xn, W("wq"), b("bq"), T, C, Q), T, s.nHead, D, pos0, s.ropeTheta, s.ropeStyle);
-    k = rope(linear(xn, W("wk"), b("bk"), T, C, KV), T, kvHeads(s), D, pos0, s.ropeTheta, s.ropeStyle);
+    const R = rotaryDims(s), b = (n: string) => optionalBias(w, i, n, rotaryBiases(s).qkv);
+    q = rope(linear(xn, W("wq"), b("bq"), T, C, Q), T, s.nHead, D, pos0, s.ropeTheta, s.ropeStyle, R);
+    k = rope(linear(xn, W("wk"), b("bk"), T, C, KV), T, kvHeads(s), D, pos0, s.ropeTheta, s.ropeStyle, R);
     v = linear(xn, W("wv"), b("bv"), T, C, KV);
   }
   const kv = { k: concat(past.k, k), v: concat(past.v, v) };
@@ -113,7 +113,27 @@ export const norm = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, site: N
     : rmsNorm(x, unsafeTensorOf(w, gain), T, s.nEmbd, s.normEps);
 };
 
-/** Block i (pre-norm): x + attn(norm1(x)), then + mlp(norm2(·)). x: (T, C) at positions pos0... */
+/**
+ * The MLP's normalised input: norm2 of h = x + attn (sequential), norm2 of the block input x (GPT-NeoX's
+ * parallel residual), or the attention's own norm1(x) (Phi-2's parallelShared: one norm feeds both).
+ */
+export const mlpInput = <A extends Floats>(
+  s: ModelSpec,
+  w: FloatWeights<A>,
+  i: number,
+  x: A,
+  h: A,
+  xn1: A,
+  T: number,
+) => {
+  const parallel = parallelResidual(s);
+  return parallel === "parallelShared" ? xn1 : norm(s, w, { which: 2, block: i }, parallel ? x : h, T);
+};
+
+/**
+ * Block i (pre-norm): h = x + attn(norm1(x)), then h + mlp(mlpInput): sequential, or parallel (the MLP reads
+ * the block input, not h), both summed as (x + attn) + mlp. x: (T, C) at positions pos0...
+ */
 export const blockForward = <A extends Floats>(
   s: ModelSpec,
   w: FloatWeights<A>,
@@ -122,10 +142,10 @@ export const blockForward = <A extends Floats>(
   pos0 = 0,
   past: KvRows<A> = { k: alloc(x, 0), v: alloc(x, 0) },
 ) => {
-  const T = x.length / s.nEmbd;
-  const att = attention(s, w, i, norm(s, w, { which: 1, block: i }, x, T), T, pos0, past);
+  const T = x.length / s.nEmbd, xn1 = norm(s, w, { which: 1, block: i }, x, T);
+  const att = attention(s, w, i, xn1, T, pos0, past);
   const h = add(x, att.out);
-  return { x: add(h, mlp(s, w, i, norm(s, w, { which: 2, block: i }, h, T), T)), kv: att.kv };
+  return { x: add(h, mlp(s, w, i, mlpInput(s, w, i, x, h, xn1, T), T)), kv: att.kv };
 };
 
 /** The LM head's matrix (V, C): the token embedding when tied. */

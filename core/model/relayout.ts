@@ -15,23 +15,28 @@ export const transpose = (x: Float32Array, rows: number, cols: number): Float32A
   return y;
 };
 
-/** Row of head h, pair j, member c in the interleaved layout, and in the half layout. */
-const interleavedRow = (h: number, D: number, j: number, c: number) => h * D + 2 * j + c;
-const halfRow = (h: number, D: number, j: number, c: number) => h * D + c * (D / 2) + j;
+/**
+ * Row of head h, pair j, member c in the interleaved layout, and in the half layout, when the head's first
+ * R dims rotate (partial rotary; R = D otherwise): the rows R..D−1 pass through and stay where they are.
+ */
+const interleavedRow = (h: number, D: number, _R: number, j: number, c: number) => h * D + 2 * j + c;
+const halfRow = (h: number, D: number, R: number, j: number, c: number) => h * D + c * (R / 2) + j;
 
 const moveRows = (
   w: Float32Array,
   heads: number,
   D: number,
   cols: number,
+  R: number,
   from: typeof halfRow,
   to: typeof halfRow,
 ): Float32Array => {
-  const y = new Float32Array(w.length);
+  const y = Float32Array.from(w); // the pass-through rows as they are
   for (let h = 0; h < heads; h++) {
-    for (let j = 0; j < D / 2; j++) {
+    for (let j = 0; j < R / 2; j++) {
       for (let c = 0; c < 2; c++) {
-        y.set(w.subarray(from(h, D, j, c) * cols, (from(h, D, j, c) + 1) * cols), to(h, D, j, c) * cols);
+        const f = from(h, D, R, j, c);
+        y.set(w.subarray(f * cols, (f + 1) * cols), to(h, D, R, j, c) * cols);
       }
     }
   }
@@ -39,9 +44,9 @@ const moveRows = (
 };
 
 /** A q or k projection (heads·D, cols) from interleaved-pair rows to half-split rows (HF's permute). */
-export const permuteRotaryRows = (w: Float32Array, heads: number, D: number, cols: number): Float32Array =>
-  moveRows(w, heads, D, cols, interleavedRow, halfRow);
+export const permuteRotaryRows = (w: Float32Array, heads: number, D: number, cols: number, R = D): Float32Array =>
+  moveRows(w, heads, D, cols, R, interleavedRow, halfRow);
 
 /** The inverse: half-split rows back to interleaved pairs. */
-export const unpermuteRotaryRows = (w: Float32Array, heads: number, D: number, cols: number): Float32Array =>
-  moveRows(w, heads, D, cols, halfRow, interleavedRow);
+export const unpermuteRotaryRows = (w: Float32Array, heads: number, D: number, cols: number, R = D): Float32Array =>
+  moveRows(w, heads, D, cols, R, halfRow, interleavedRow);

@@ -118,6 +118,11 @@ export const kvHeads = (s: ModelSpec): number => (s._tag === "llama" ? s.nKvHead
 export const kvDim = (s: ModelSpec): number => kvHeads(s) * headDim(s);
 export const ffnDim = (s: ModelSpec): number => (s._tag === "llama" ? s.hiddenDim : s.nInner);
 export const isTied = (s: ModelSpec): boolean => (s._tag === "gpt2" ? true : s.tiedHead);
+/** R: how many leading dims of each head rotate (GPT-NeoX rotary_pct · D, Phi partial_rotary_factor · D); D unless partial. */
+export const rotaryDims = (s: LlamaSpec): number => s.rotaryDims ?? headDim(s);
+/** The parallel residual of GPT-NeoX ("parallel": two norms) or Phi-2 ("parallelShared": one), else undefined. */
+export const parallelResidual = (s: ModelSpec): "parallel" | "parallelShared" | undefined =>
+  s._tag === "llama" && s.residual !== undefined && s.residual !== "sequential" ? s.residual : undefined;
 
 /** Problems with a spec's own numbers, empty when it is consistent. */
 export const specProblems = (s: ModelSpec): ReadonlyArray<string> => {
@@ -143,8 +148,17 @@ export const specProblems = (s: ModelSpec): ReadonlyArray<string> => {
     problems.push(`head dim ${headDim(s)} must be even for rotary embedding`);
   }
   if (!(s.normEps > 0)) problems.push(`norm eps must be positive, got ${s.normEps}`);
+  if (s._tag === "llama") problems.push(...rotaryDimsProblems(s));
   if (s._tag === "llama") problems.push(...unsupportedFeatures(s));
   return problems;
+};
+
+/** A partial rotary rotates whole pairs of the head's first R dims: 0 < R ≤ D, R even. */
+const rotaryDimsProblems = (s: LlamaSpec): ReadonlyArray<string> => {
+  const R = rotaryDims(s);
+  return Number.isSafeInteger(R) && R > 0 && R % 2 === 0 && R <= headDim(s)
+    ? []
+    : [`rotary dims ${R} must be an even positive integer at most the head dim ${headDim(s)}`];
 };
 
 /** A copy of the spec with another depth: surgery builds new specs, never edits the reference. */
@@ -162,8 +176,6 @@ const unsupportedFeatures = (s: LlamaSpec): ReadonlyArray<string> => {
     [`norm ${s.normKind}`, s.normKind !== undefined && s.normKind !== "rms" && s.normKind !== "layer"],
     ["embedding scale", s.embedScale === true],
     [`mlp ${s.mlpKind}`, s.mlpKind === "geglu"],
-    [`partial rotary (${s.rotaryDims} dims)`, s.rotaryDims !== undefined && s.rotaryDims !== headDim(s)],
-    [`${s.residual} residual`, s.residual !== undefined && s.residual !== "sequential"],
   ];
   return pending.filter(([, used]) => used).map(([what]) => `${what} is not supported yet`);
 };

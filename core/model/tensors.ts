@@ -12,7 +12,7 @@
  * @module
  */
 import { gatedMlp, layerNormKind, rotaryBiases } from "./features.ts";
-import { ffnDim, isTied, kvDim, type ModelSpec, qDim } from "./spec.ts";
+import { ffnDim, isTied, kvDim, type ModelSpec, parallelResidual, qDim } from "./spec.ts";
 
 export type Shape = ReadonlyArray<number>;
 export interface TensorInfo {
@@ -46,7 +46,7 @@ export const blockTensors = (s: ModelSpec): ReadonlyArray<TensorInfo> => {
   }
   const KV = kvDim(s), b = rotaryBiases(s), ln = layerNormKind(s);
   const opt = (on: boolean, name: string, shape: Shape): TensorInfo[] => (on ? [{ name, shape }] : []);
-  return [
+  return withoutSharedNorm(s, [
     { name: "attnnorm", shape: [C] },
     ...opt(ln, "attnnormb", [C]),
     { name: "wq", shape: [Q, C] },
@@ -65,8 +65,12 @@ export const blockTensors = (s: ModelSpec): ReadonlyArray<TensorInfo> => {
     ...opt(b.mlp, "b2", [C]),
     ...opt(gatedMlp(s), "w3", [F, C]),
     ...opt(gatedMlp(s) && b.mlp, "b3", [F]),
-  ];
+  ]);
 };
+
+/** Phi-2's parallelShared residual feeds the MLP from the attention's norm: no ffnnorm (nor its bias). */
+const withoutSharedNorm = (s: ModelSpec, ts: ReadonlyArray<TensorInfo>): ReadonlyArray<TensorInfo> =>
+  parallelResidual(s) === "parallelShared" ? ts.filter((t) => t.name !== "ffnnorm" && t.name !== "ffnnormb") : ts;
 
 /** Tensors outside the blocks: embeddings, final norm, and an untied LM head. */
 export const globalTensors = (s: ModelSpec): ReadonlyArray<TensorInfo> => {

@@ -1,8 +1,10 @@
 /**
  * CPU reference rotary position embedding (Su et al. 2021), applied to one (T, H, D) tensor of
- * queries or keys for positions pos0 .. pos0+T−1. Pair j of a head rotates by pos · θ^(−2j/D).
+ * queries or keys for positions pos0 .. pos0+T−1. Pair j of a head rotates by pos · θ^(−2j/R).
  * The pairs differ between formats: llama2.c rotates (2j, 2j+1) ("interleaved"); Hugging Face
- * Llama rotates (j, j + D/2) ("half", rotate_half).
+ * Llama rotates (j, j + R/2) ("half", rotate_half).
+ * Partial rotary (GPT-NeoX rotary_pct, Phi partial_rotary_factor): only the first R ≤ D dims of each head
+ * rotate, as a rotary of width R (pairs j < R/2, frequencies over R); dims R..D−1 pass through. R = D by default.
  * Backward: each pair is rotated by an orthogonal 2×2 matrix, so the backward is its transpose,
  * the same pairs rotated by −angle (ropeBackward; dy (T, H, D) → dx (T, H, D)).
  * @module
@@ -10,9 +12,9 @@
 import { alloc, type Floats } from "../model/floats.ts";
 import type { RopeStyle } from "../model/spec.ts";
 
-/** Indices of the two members of pair j in a head of width D. */
-export const ropePair = (style: RopeStyle, j: number, D: number): readonly [number, number] =>
-  style === "interleaved" ? [2 * j, 2 * j + 1] : [j, j + D / 2];
+/** Indices of the two members of pair j in a head whose first R dims rotate. */
+export const ropePair = (style: RopeStyle, j: number, R: number): readonly [number, number] =>
+  style === "interleaved" ? [2 * j, 2 * j + 1] : [j, j + R / 2];
 
 export const ropeAngle = (pos: number, j: number, D: number, theta: number): number =>
   pos * Math.pow(theta, (-2 * j) / D);
@@ -27,14 +29,15 @@ export const rotatePairs = <A extends Floats>(
   theta: number,
   style: RopeStyle,
   sign: 1 | -1,
+  R = D,
 ): A => {
   const y = alloc(x, x.length);
   y.set(x);
   for (let t = 0; t < T; t++) {
-    for (let j = 0; j < D / 2; j++) {
-      const a = ropeAngle(pos0 + t, j, D, theta);
+    for (let j = 0; j < R / 2; j++) {
+      const a = ropeAngle(pos0 + t, j, R, theta);
       const cos = Math.cos(a), sin = sign * Math.sin(a);
-      const [p, q] = ropePair(style, j, D);
+      const [p, q] = ropePair(style, j, R);
       for (let h = 0; h < H; h++) {
         const o = (t * H + h) * D;
         const x0 = x[o + p]!, x1 = x[o + q]!;
@@ -54,7 +57,8 @@ export const rope = <A extends Floats>(
   pos0: number,
   theta: number,
   style: RopeStyle,
-): A => rotatePairs(x, T, H, D, pos0, theta, style, 1);
+  R = D,
+): A => rotatePairs(x, T, H, D, pos0, theta, style, 1, R);
 
 export const ropeBackward = <A extends Floats>(
   dy: A,
@@ -64,4 +68,5 @@ export const ropeBackward = <A extends Floats>(
   pos0: number,
   theta: number,
   style: RopeStyle,
-): A => rotatePairs(dy, T, H, D, pos0, theta, style, -1);
+  R = D,
+): A => rotatePairs(dy, T, H, D, pos0, theta, style, -1, R);

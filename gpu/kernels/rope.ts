@@ -1,9 +1,10 @@
 /**
  * Rotary embedding, in place on the q and k heads of a fused qkv buffer.
  * Shapes: qkv (N = B·T, W) with W = C + 2·KV, C = NH·D: q heads at columns h·D (h < NH), k heads at C + h·D
- * (h < NKV), v untouched; cos and sin tables (P, D/2) hold cos/sin(pos·θ^(−2j/D)), computed once on
+ * (h < NKV), v untouched; only the first R ≤ D dims of each head rotate (partial rotary; R = D otherwise), the
+ * rest pass through; cos and sin tables (P, R/2) hold cos/sin(pos·θ^(−2j/R)), computed once on
  * the CPU in float64 (core/ops/rope.ts ropeAngle), so the GPU never rounds a large angle in f32.
- * Pairs: (2j, 2j+1) when half = 0 (llama2.c), (j, j + D/2) when half = 1 (Hugging Face).
+ * Pairs: (2j, 2j+1) when half = 0 (llama2.c), (j, j + R/2) when half = 1 (Hugging Face).
  * sign = −1 rotates by −angle: the transpose, which is the backward pass of the rotation.
  * One invocation per (row, head, pair): it reads and writes only its two elements.
  * CPU twin: core/ops/rope.ts `rope` and `ropeBackward`.
@@ -13,11 +14,12 @@ import { rope, ropeAngle, ropeBackward } from "../../core/ops/rope.ts";
 import { elementwise } from "../engine/elementwise.ts";
 import { type DimValues, wide } from "../engine/twin.ts";
 
-type RopeDims = DimValues<"B" | "T" | "NKV" | "G" | "HD" | "pos0" | "half" | "back">;
+type RopeDims = DimValues<"B" | "T" | "NKV" | "G" | "HD" | "keep" | "pos0" | "half" | "back">;
 const THETA = 10000;
-const shape = ({ NKV, G, HD }: RopeDims) => {
-  const NH = NKV * G, D = 2 * HD, C = NH * D, KV = NKV * D;
-  return { NH, D, C, KV, W: C + 2 * KV };
+/** HD rotated pairs and `keep` pass-through pairs per head: R = 2·HD, D = R + 2·keep. */
+const shape = ({ NKV, G, HD, keep }: RopeDims) => {
+  const NH = NKV * G, R = 2 * HD, D = R + 2 * keep, C = NH * D, KV = NKV * D;
+  return { NH, R, D, C, KV, W: C + 2 * KV };
 };
 /** cos or sin of every (position < pos0 + T, pair) angle, rounded to f32 as the host uploads them. */
 const table = (f: (x: number) => number) => ({ T, HD, pos0 }: RopeDims) =>
@@ -25,19 +27,19 @@ const table = (f: (x: number) => number) => ({ T, HD, pos0 }: RopeDims) =>
 
 /** The twin per row: q and k heads rotated (or rotated back) at position pos0 + n mod T, v as it was. */
 const rotated = (d: RopeDims, qkv: Float32Array): Float64Array => {
-  const { NH, D, C, KV, W } = shape(d),
+  const { NH, R, D, C, KV, W } = shape(d),
     style = d.half ? "half" : "interleaved",
     f = d.back ? ropeBackward : rope,
     out = wide(qkv);
   for (let n = 0; n < d.B * d.T; n++) {
     const row = out.subarray(n * W, (n + 1) * W), pos = d.pos0 + (n % d.T);
-    out.set(f(row.slice(0, C), 1, NH, D, pos, THETA, style), n * W);
-    out.set(f(row.slice(C, C + KV), 1, d.NKV, D, pos, THETA, style), n * W + C);
+    out.set(f(row.slice(0, C), 1, NH, D, pos, THETA, style, R), n * W);
+    out.set(f(row.slice(C, C + KV), 1, d.NKV, D, pos, THETA, style, R), n * W + C);
   }
   return out;
 };
 
-/** |x0| + |x1| of each element's pair; 0 for v, which must come back as it was. */
+/** |x0| + |x1| of each element's pair; 0 for v and the pass-through dims, which must come back as they were. */
 const pairScale = (d: RopeDims, qkv: Float32Array): Float64Array => {
   const { NH, D, C, W } = shape(d), s = new Float64Array(qkv.length);
   for (let n = 0; n < d.B * d.T; n++) {
@@ -45,7 +47,7 @@ const pairScale = (d: RopeDims, qkv: Float32Array): Float64Array => {
       for (let j = 0; j < d.HD; j++) {
         const base = n * W + (h < NH ? h * D : C + (h - NH) * D),
           p = base + (d.half ? j : 2 * j),
-          q = base + (d.half ? j + d.HD : 2 * j + 1);
+          q = base + (d.half ? j + d.HD : 2 * j + 1); // HD = R/2
         s[p] = s[q] = Math.abs(qkv[p]!) + Math.abs(qkv[q]!);
       }
     }
@@ -65,17 +67,28 @@ export const ropeForward = elementwise({
     D: "u32",
     W: "u32",
     C: "u32",
+    R: "u32",
     half: "u32",
     sign: "f32",
   },
-  count: ["params.N * (params.NH + params.NKV) * (params.D / 2u)", ({ N, NH, NKV, D }) => N * (NH + NKV) * (D / 2)],
+  count: ["params.N * (params.NH + params.NKV) * (params.R / 2u)", ({ N, NH, NKV, R }) => N * (NH + NKV) * (R / 2)],
   twin: {
     of: "core/ops/rope.ts rope, ropeBackward",
-    // NH = NKV·G query heads of D = 2·HD; back = 1 is the backward pass (sign −1)
-    dims: { B: [1, 2], T: [1, 7], NKV: [1, 3], G: [1, 3], HD: [1, 4], pos0: [0, 3], half: [0, 1], back: [0, 1] },
+    // NH = NKV·G query heads of D = 2·(HD + keep), the first R = 2·HD rotating; back = 1 is the backward (sign −1)
+    dims: {
+      B: [1, 2],
+      T: [1, 7],
+      NKV: [1, 3],
+      G: [1, 3],
+      HD: [1, 4],
+      keep: [0, 2],
+      pos0: [0, 3],
+      half: [0, 1],
+      back: [0, 1],
+    },
     uniforms: (d) => {
-      const { NH, D, C, W } = shape(d);
-      return { N: d.B * d.T, T: d.T, pos0: d.pos0, NH, NKV: d.NKV, D, W, C, half: d.half, sign: d.back ? -1 : 1 };
+      const { NH, R, D, C, W } = shape(d);
+      return { N: d.B * d.T, T: d.T, pos0: d.pos0, NH, NKV: d.NKV, D, W, C, R, half: d.half, sign: d.back ? -1 : 1 };
     },
     inputs: {
       qkv: { _tag: "f32", length: (d) => d.B * d.T * shape(d).W },
@@ -88,14 +101,14 @@ export const ropeForward = elementwise({
     tolerance: {
       qkv: {
         _tag: "ulps",
-        text: "4 ulps of each pair's |x0| + |x1| (v: its bits)",
+        text: "4 ulps of each pair's |x0| + |x1| (v and pass-through dims: their bits)",
         ulps: () => 4,
         scale: ({ d, a }) => pairScale(d, a.f32("qkv")),
       },
     },
   },
   body: /* wgsl */ `
-  let hd = params.D / 2u;
+  let hd = params.R / 2u;
   let heads = params.NH + params.NKV;
   let j = i % hd;
   let h = (i / hd) % heads;

@@ -5,7 +5,7 @@
  * @module
  */
 import { gatedMlp, mlpActivation } from "../../core/model/features.ts";
-import { ffnDim, headDim, kvDim, type ModelSpec, qDim } from "../../core/model/spec.ts";
+import { ffnDim, headDim, kvDim, type ModelSpec, parallelResidual, qDim, rotaryDims } from "../../core/model/spec.ts";
 import type { Activations } from "./activations.ts";
 import type { Batch } from "../engine/batch.ts";
 import type { ForwardKernels } from "./forward_kernels.ts";
@@ -155,7 +155,8 @@ export const recordNorm = (
 const withBias = (b: string | undefined) => (b === undefined ? {} : { b });
 
 /**
- * Block i (pre-norm, as core/model/forward.ts): bb.xin → bb.xout through bb.mid; with `at`, the rows are
+ * Block i (pre-norm, as core/model/forward.ts): bb.xin → bb.xout through bb.mid = xin + attn (the MLP then reads
+ * xin's norm in the parallel residuals, and adds to mid all the same); with `at`, the rows are
  * new positions of a cached sequence. qkv (N, W = Q + 2·KV), att (N, Q), Q = NH·D: the kernels'
  * uniform C is Q, the column where k starts and the attention output's row width.
  */
@@ -188,6 +189,7 @@ export const recordBlock = (
       D,
       W,
       C: Q,
+      R: rotaryDims(s),
       half: s.ropeStyle === "half" ? 1 : 0,
       sign: 1,
     });
@@ -214,9 +216,13 @@ export const recordBlock = (
     });
   }
   recordLinear(cx, batch, { x: bb.att, N, I: Q, w: wn.proj, ...withBias(wn.projb), res: bb.xin, y: bb.mid, ldy: C });
-  recordNorm(cx, batch, N, bb.mid, wn.norm2, wn.norm2b, bb.xn2, bb.mean2, bb.rstd2);
+  // The MLP's input: norm2(mid), norm2(xin) for a parallel residual, xn1 itself for parallelShared (one norm).
+  const parallel = parallelResidual(s), xn2 = parallel === "parallelShared" ? bb.xn1 : bb.xn2;
+  if (parallel !== "parallelShared") {
+    recordNorm(cx, batch, N, parallel ? bb.xin : bb.mid, wn.norm2, wn.norm2b, bb.xn2, bb.mean2, bb.rstd2);
+  }
   recordLinear(cx, batch, {
-    x: bb.xn2,
+    x: xn2,
     N,
     I: C,
     w: wn.up,

@@ -9,7 +9,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { ropeAngle } from "../../core/ops/rope.ts";
 import { gatedMlp, layerNormKind, rotaryBiases } from "../../core/model/features.ts";
-import { ffnDim, headDim, isTied, kvDim, type ModelSpec, qDim } from "../../core/model/spec.ts";
+import { ffnDim, isTied, kvDim, type ModelSpec, parallelResidual, qDim, rotaryDims } from "../../core/model/spec.ts";
 import { allTensors, blockName, unsafeTensor, type Weights } from "../../core/model/tensors.ts";
 import type { GpuError } from "../engine/errors.ts";
 import { createTensor, destroyTensor, type GpuTensor, upload } from "../engine/tensor.ts";
@@ -45,7 +45,7 @@ export const deviceArrays = (s: ModelSpec, w: Weights): ReadonlyArray<readonly [
         "fcprojb",
       ])
       : [
-        ...own(["attnnorm", "wo", "ffnnorm", "w2"]),
+        ...own(["attnnorm", "wo", "ffnnorm", "w2"].filter((n) => n !== "ffnnorm" || hasFfnNorm(s))),
         [blockName(i, "wqkv"), concatRows(B("wq"), B("wk"), B("wv"))] as const,
         ...(gatedMlp(s) ? [[blockName(i, "w13"), concatRows(B("w1"), B("w3"))] as const] : own(["w1"])),
         ...rotaryBlockBiases(s, i, B),
@@ -58,7 +58,8 @@ export const deviceArrays = (s: ModelSpec, w: Weights): ReadonlyArray<readonly [
 const rotaryBlockBiases = (s: ModelSpec, i: number, B: (n: string) => Float32Array) => {
   const b = rotaryBiases(s), n = (name: string) => blockName(i, name), gated = gatedMlp(s);
   return [
-    ...(layerNormKind(s) ? [[n("attnnormb"), B("attnnormb")] as const, [n("ffnnormb"), B("ffnnormb")] as const] : []),
+    ...(layerNormKind(s) ? [[n("attnnormb"), B("attnnormb")] as const] : []),
+    ...(layerNormKind(s) && hasFfnNorm(s) ? [[n("ffnnormb"), B("ffnnormb")] as const] : []),
     ...(b.qkv ? [[n("bqkv"), concatRows(B("bq"), B("bk"), B("bv"))] as const] : []),
     ...(b.out ? [[n("bo"), B("bo")] as const] : []),
     ...(b.mlp ? [[n(gated ? "b13" : "b1"), gated ? concatRows(B("b1"), B("b3")) : B("b1")] as const] : []),
@@ -66,14 +67,17 @@ const rotaryBlockBiases = (s: ModelSpec, i: number, B: (n: string) => Float32Arr
   ];
 };
 
-/** cos and sin of every (position, pair) angle, (P, D/2) each; empty for GPT-2. */
+/** Phi-2's parallelShared residual has one norm per block (core/model/tensors.ts): no ffnnorm. */
+const hasFfnNorm = (s: ModelSpec): boolean => parallelResidual(s) !== "parallelShared";
+
+/** cos and sin of every (position, pair) angle, (P, R/2) each (R = D unless partial rotary); empty for GPT-2. */
 const ropeTables = (s: ModelSpec): ReadonlyArray<readonly [string, Float32Array]> => {
   if (s._tag !== "llama") return [];
-  const D = headDim(s), half = D / 2;
+  const R = rotaryDims(s), half = R / 2;
   const cos = new Float32Array(s.blockSize * half), sin = new Float32Array(s.blockSize * half);
   for (let p = 0; p < s.blockSize; p++) {
     for (let j = 0; j < half; j++) {
-      const a = ropeAngle(p, j, D, s.ropeTheta);
+      const a = ropeAngle(p, j, R, s.ropeTheta);
       cos[p * half + j] = Math.cos(a);
       sin[p * half + j] = Math.sin(a);
     }

@@ -12,7 +12,7 @@
  * @module
  */
 import { gatedMlp, layerNormKind, rotaryBiases } from "../../core/model/features.ts";
-import { ffnDim, headDim, kvDim, type ModelSpec, qDim } from "../../core/model/spec.ts";
+import { ffnDim, kvDim, type ModelSpec, parallelResidual, qDim, rotaryDims } from "../../core/model/spec.ts";
 import { allTensors, numel } from "../../core/model/tensors.ts";
 import { rowsPerBinding, splitForBinding } from "../engine/split.ts";
 import { SUMSQ_CHUNK } from "../kernels/adamw.ts";
@@ -68,17 +68,20 @@ export const deviceWeightSizes = (s: ModelSpec): { readonly trainable: number[];
   const C = s.nEmbd, F = ffnDim(s), Q = qDim(s), KV = kvDim(s), up = gatedMlp(s) ? 2 * F : F;
   const perBlock = s._tag === "gpt2"
     ? allTensors({ ...s, nLayer: 1 }).filter((t) => t.name.startsWith("h.0.")).map((t) => numel(t.shape))
-    : [C, Q * C, C, F * C, (Q + 2 * KV) * C, up * C, ...rotaryBiasSizes(s)]; // attnnorm, wo, ffnnorm, w2, wqkv, w13 or w1
+    : [C, Q * C, ...ffnNorm(s, C), F * C, (Q + 2 * KV) * C, up * C, ...rotaryBiasSizes(s)]; // attnnorm, wo, ffnnorm, w2, wqkv, w13 or w1
   const blocks = Array.from({ length: s.nLayer }, () => perBlock).flat();
-  const rope = s._tag === "llama" ? [1, 1].map(() => s.blockSize * (headDim(s) / 2)) : []; // cos, sin (P, D/2)
+  const rope = s._tag === "llama" ? [1, 1].map(() => s.blockSize * (rotaryDims(s) / 2)) : []; // cos, sin (P, R/2)
   return { trainable: [...globals, ...blocks], fixed: rope };
 };
+
+/** The MLP's own norm (gain or bias, C each): none under Phi-2's parallelShared residual. */
+const ffnNorm = (s: ModelSpec, C: number): number[] => (parallelResidual(s) === "parallelShared" ? [] : [C]);
 
 /** A rotary block's bias buffers (gpu/model/weights.ts rotaryBlockBiases): norm biases, bqkv, bo, b13 or b1, b2. */
 const rotaryBiasSizes = (s: ModelSpec): number[] => {
   const C = s.nEmbd, F = ffnDim(s), b = rotaryBiases(s);
   return [
-    ...(layerNormKind(s) ? [C, C] : []),
+    ...(layerNormKind(s) ? [C, ...ffnNorm(s, C)] : []),
     ...(b.qkv ? [qDim(s) + 2 * kvDim(s)] : []),
     ...(b.out ? [C] : []),
     ...(b.mlp ? [gatedMlp(s) ? 2 * F : F, C] : []),

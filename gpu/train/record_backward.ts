@@ -5,7 +5,7 @@
  * @module
  */
 import { gatedMlp, mlpActivation } from "../../core/model/features.ts";
-import { ffnDim, headDim, kvDim, qDim } from "../../core/model/spec.ts";
+import { ffnDim, headDim, kvDim, parallelResidual, qDim, rotaryDims } from "../../core/model/spec.ts";
 import type { Batch } from "../engine/batch.ts";
 import { type BlockBuffers, blockWeightNames, type ForwardContext, weight } from "../model/record_forward.ts";
 import { bindingViews, type GpuTensor, viewOf } from "../engine/tensor.ts";
@@ -122,16 +122,23 @@ export const recordBlockBackward = (
     W = Q + 2 * KV,
     D = headDim(s),
     H = gatedMlp(s) ? 2 * F : F;
-  // MLP: xout = mid + down(act(up(norm2(mid))))
+  // MLP: xout = mid + down(act(up(norm2(mid)))); parallel: norm2(xin); parallelShared: xn1 (core/model/forward.ts)
+  const parallel = parallelResidual(s), shared = parallel === "parallelShared";
   recordLinearBackward(cx, batch, { dy: dOut, ldy: C, x: bb.g, N, I: F, w: wn.down, b: wn.downb, dx: d.dg });
   const act = mlpActivation(s);
   if (act === "swiglu") batch.dispatch(cx.k.swigluB, { dy: d.dg, h: bb.h, dh: d.dh }, { N, F });
   else batch.dispatch(act === "geluErf" ? cx.k.geluErfB : cx.k.geluB, { dy: d.dg, x: bb.h, dx: d.dh }, { n: N * F });
-  recordLinearBackward(cx, batch, { dy: d.dh, ldy: H, x: bb.xn2, N, I: C, w: wn.up, b: wn.upb, dx: d.dxn });
-  recordNormBackward(cx, batch, N, d.dxn, bb.mid, bb.mean2, bb.rstd2, wn.norm2, wn.norm2b, dOut, d.dmid);
-  // Attention: mid = xin + proj(attention(rope(qkv(norm1(xin)))))
+  const xn2 = shared ? bb.xn1 : bb.xn2;
+  recordLinearBackward(cx, batch, { dy: d.dh, ldy: H, x: xn2, N, I: C, w: wn.up, b: wn.upb, dx: d.dxn });
+  // dmid: dOut + norm2ᵀ(dxn), the gradient at mid (sequential) or dOut plus the MLP's share at xin (parallel)
+  if (!shared) {
+    const x2 = parallel ? bb.xin : bb.mid;
+    recordNormBackward(cx, batch, N, d.dxn, x2, bb.mean2, bb.rstd2, wn.norm2, wn.norm2b, dOut, d.dmid);
+  }
+  // Attention: mid = xin + proj(attention(rope(qkv(norm1(xin))))); a parallel residual hands it dOut itself.
   // att and datt (N, Q); the kernels' uniform C is Q, as in the forward (gpu/model/record_forward.ts).
-  recordLinearBackward(cx, batch, { dy: d.dmid, ldy: C, x: bb.att, N, I: Q, w: wn.proj, b: wn.projb, dx: d.datt });
+  const dAttOut = parallel ? dOut : d.dmid;
+  recordLinearBackward(cx, batch, { dy: dAttOut, ldy: C, x: bb.att, N, I: Q, w: wn.proj, b: wn.projb, dx: d.datt });
   const head = { B, T, NH: s.nHead, NKV: s._tag === "gpt2" ? s.nHead : s.nKvHead, D, W, C: Q, scale: 1 / Math.sqrt(D) };
   batch.dispatch(
     cx.k.attnBq,
@@ -149,12 +156,24 @@ export const recordBlockBackward = (
       D,
       W,
       C: Q,
+      R: rotaryDims(s),
       half: s.ropeStyle === "half" ? 1 : 0,
       sign: -1,
     });
   }
-  recordLinearBackward(cx, batch, { dy: d.dqkv, ldy: W, x: bb.xn1, N, I: C, w: wn.qkv, b: wn.qkvb, dx: d.dxn });
-  recordNormBackward(cx, batch, N, d.dxn, bb.xin, bb.mean1, bb.rstd1, wn.norm1, wn.norm1b, d.dmid, dIn);
+  // parallelShared: the attention's dxn adds to the MLP's, and the one norm's backward takes dOut as its residual
+  recordLinearBackward(cx, batch, {
+    dy: d.dqkv,
+    ldy: W,
+    x: bb.xn1,
+    N,
+    I: C,
+    w: wn.qkv,
+    b: wn.qkvb,
+    dx: d.dxn,
+    dxAccumulate: shared,
+  });
+  recordNormBackward(cx, batch, N, d.dxn, bb.xin, bb.mean1, bb.rstd1, wn.norm1, wn.norm1b, shared ? dOut : d.dmid, dIn);
 };
 
 /** Token (and position) embedding backward from ∂loss/∂stream[0]; tb.uniq/start/rows hold the grouping. */

@@ -56,13 +56,98 @@ export const arbPlainLlamaSpec: fc.Arbitrary<LlamaSpec> = fc.record({
   ropeTheta: 10000,
 }));
 
-/** A rotary decoder: Llama 2 with any mix of biases, LayerNorm and GELU MLPs. */
-export const arbLlamaSpec: fc.Arbitrary<LlamaSpec> = fc.tuple(arbPlainLlamaSpec, arbBiasNormMlp).map(([s, f]) => ({
-  ...s,
-  ...f,
+/**
+ * GPT-NeoX's and Phi-2's structure on any rotary spec: a partial rotary (the first R dims of each head rotate, R
+ * even, R < D) about half the time, and the residual absent, sequential, parallel (two norms) or parallelShared (one).
+ */
+const withRotaryStructure = (s: LlamaSpec): fc.Arbitrary<LlamaSpec> =>
+  fc.record({
+    pairs: fc.integer({ min: 1, max: s.nEmbd / s.nHead / 2 }),
+    partial: fc.boolean(),
+    residual: fc.constantFrom(undefined, "sequential" as const, "parallel" as const, "parallelShared" as const),
+  }).map(({ pairs, partial, residual }) => ({
+    ...s,
+    ...(partial && 2 * pairs < s.nEmbd / s.nHead ? { rotaryDims: 2 * pairs } : {}),
+    ...(residual === undefined ? {} : { residual }),
+  }));
+
+/** A rotary decoder: Llama 2 with any mix of biases, LayerNorm and GELU MLPs, partial rotary and parallel residuals. */
+export const arbLlamaSpec: fc.Arbitrary<LlamaSpec> = fc.tuple(arbPlainLlamaSpec, arbBiasNormMlp).chain(([s, f]) =>
+  withRotaryStructure({ ...s, ...f })
+);
+
+/**
+ * GPT-NeoX (Pythia): LayerNorm with bias, exact-erf GELU MLP with biases, attention biases (attention_bias) or none,
+ * a partial rotary (rotary_pct), parallel or sequential residual (use_parallel_residual), no GQA, untied or tied.
+ */
+export const arbNeoxSpec: fc.Arbitrary<LlamaSpec> = fc.record({
+  nLayer: fc.integer({ min: 1, max: 3 }),
+  nHead: fc.integer({ min: 1, max: 3 }),
+  halfHeadDim: fc.integer({ min: 1, max: 3 }),
+  rotaryPairs: fc.integer({ min: 1, max: 3 }),
+  vocabSize: fc.integer({ min: 2, max: 24 }),
+  blockSize: fc.integer({ min: 4, max: 12 }),
+  hiddenDim: fc.integer({ min: 1, max: 20 }),
+  attentionBias: fc.boolean(),
+  parallel: fc.boolean(),
+  tiedHead: fc.boolean(),
+}).map(({ halfHeadDim, rotaryPairs, attentionBias, parallel, ...r }): LlamaSpec => ({
+  _tag: "llama",
+  family: "gpt_neox",
+  ...r,
+  nKvHead: r.nHead,
+  nEmbd: r.nHead * 2 * halfHeadDim,
+  normEps: 1e-5,
+  ropeTheta: 10000,
+  ropeStyle: "half",
+  normKind: "layer",
+  mlpKind: "geluErf",
+  mlpBias: true,
+  ...(rotaryPairs < halfHeadDim ? { rotaryDims: 2 * rotaryPairs } : {}),
+  ...(attentionBias ? { qkvBias: true, outBias: true } : {}),
+  ...(parallel ? { residual: "parallel" as const } : {}),
 }));
 
-export const arbSpec: fc.Arbitrary<ModelSpec> = fc.oneof(arbGpt2Spec, arbLlamaSpec);
+/**
+ * Phi-2: one LayerNorm per block feeding attention and MLP (parallelShared), tanh-GELU MLP, a bias on every linear
+ * and on the LM head, a partial rotary (partial_rotary_factor), grouped-query attention allowed.
+ */
+export const arbPhiSpec: fc.Arbitrary<LlamaSpec> = fc.record({
+  nLayer: fc.integer({ min: 1, max: 3 }),
+  nKvHead: fc.integer({ min: 1, max: 2 }),
+  group: fc.integer({ min: 1, max: 2 }),
+  halfHeadDim: fc.integer({ min: 1, max: 3 }),
+  rotaryPairs: fc.integer({ min: 1, max: 3 }),
+  vocabSize: fc.integer({ min: 2, max: 24 }),
+  blockSize: fc.integer({ min: 4, max: 12 }),
+  hiddenDim: fc.integer({ min: 1, max: 20 }),
+  tiedHead: fc.boolean(),
+}).map(({ group, halfHeadDim, rotaryPairs, ...r }): LlamaSpec => ({
+  _tag: "llama",
+  family: "phi",
+  ...r,
+  nHead: r.nKvHead * group,
+  nEmbd: r.nKvHead * group * 2 * halfHeadDim,
+  normEps: 1e-5,
+  ropeTheta: 10000,
+  ropeStyle: "half",
+  normKind: "layer",
+  mlpKind: "geluTanh",
+  qkvBias: true,
+  outBias: true,
+  mlpBias: true,
+  headBias: true,
+  residual: "parallelShared",
+  ...(rotaryPairs < halfHeadDim ? { rotaryDims: 2 * rotaryPairs } : {}),
+}));
+
+/** Any model: GPT-2, any rotary decoder, and the GPT-NeoX and Phi families as their configs describe them. */
+export const arbSpec: fc.Arbitrary<ModelSpec> = fc.oneof(
+  { arbitrary: arbGpt2Spec, weight: 2 },
+  { arbitrary: arbLlamaSpec, weight: 2 },
+  { arbitrary: arbNeoxSpec, weight: 1 },
+  { arbitrary: arbPhiSpec, weight: 1 },
+);
 
 /**
  * A rotary decoder whose features a Hugging Face config.json can say: LlamaConfig's attention_bias (q, k, v and o
@@ -86,7 +171,15 @@ export const arbHfLlamaSpec: fc.Arbitrary<LlamaSpec> = fc.tuple(
 export const arbHeadSizedSpec: fc.Arbitrary<ModelSpec> = arbSpec.chain((s) =>
   fc.oneof(
     fc.constant(s),
-    fc.integer({ min: 1, max: 3 }).map((k): ModelSpec => ({ ...s, headSize: s._tag === "llama" ? 2 * k : 2 * k - 1 })),
+    fc.integer({ min: 1, max: 3 }).map((k): ModelSpec =>
+      s._tag === "llama"
+        ? {
+          ...s,
+          headSize: 2 * k,
+          ...(s.rotaryDims !== undefined ? { rotaryDims: Math.min(s.rotaryDims, 2 * k) } : {}),
+        }
+        : { ...s, headSize: 2 * k - 1 }
+    ),
   )
 );
 

@@ -11,9 +11,9 @@ import { toHfTensors } from "../../core/codecs/hf_layout.ts";
 import { permuteRotaryRows, transpose, unpermuteRotaryRows } from "../../core/model/relayout.ts";
 import { headDim, kvHeads } from "../../core/model/spec.ts";
 import { freshDir, right } from "../../test/tmp.ts";
-import { arbGpt2Spec, arbHfLlamaSpec, arbTokens, arbWeights } from "../core/arbitraries.ts";
+import { arbGpt2Spec, arbHfLlamaSpec, arbNeoxSpec, arbPhiSpec, arbTokens, arbWeights } from "../core/arbitraries.ts";
 
-const arbModel = fc.oneof(arbGpt2Spec, arbHfLlamaSpec).chain((spec) =>
+const arbModel = fc.oneof(arbGpt2Spec, arbHfLlamaSpec, arbNeoxSpec, arbPhiSpec).chain((spec) =>
   fc.record({ spec: fc.constant(spec), weights: arbWeights(spec), batch: arbTokens(spec) })
 );
 const logits = (
@@ -23,7 +23,7 @@ const logits = (
 
 describe("Hugging Face export then import", () => {
   test.prop([arbModel], { numRuns: 30 })(
-    "for any model of either family (with the biases its config can say), export then import gives the same spec, bit-identical weights and bit-identical logits",
+    "for any model of any family (with the features its config can say: GPT-NeoX and Phi included), export then import gives the same spec, bit-identical weights and bit-identical logits",
     async ({ spec, weights, batch }) => {
       const out = join(freshDir(), "m");
       right(await saveHfModel(out, { spec, weights, dtype: "F32", bos: 0, eos: 0 })());

@@ -2,6 +2,7 @@ import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
 import { decodeStep, startDecoding } from "../../../core/generate/decode.ts";
 import { forward } from "../../../core/model/forward.ts";
+import { permuteRotaryRows } from "../../../core/model/relayout.ts";
 import { rope } from "../../../core/ops/rope.ts";
 import { arbHeadSizedSpec, arbSpec, arbTokens, arbWeights } from "../arbitraries.ts";
 
@@ -74,6 +75,69 @@ describe("the CPU reference forward", () => {
       };
       const viaInterleaved = permute(rope(permute(x, false), T, H, D, pos0, 10000, "interleaved"), true);
       expect(rope(x, T, H, D, pos0, 10000, "half")).toEqual(viaInterleaved);
+    },
+  );
+
+  // Independent of how rope.ts handles R: a partial rotary is a full rotary of width R on each head's first R
+  // dims (a head of R dims, frequencies over R), the other D − R dims copied.
+  test.prop([
+    fc.record({
+      T: fc.integer({ min: 1, max: 4 }),
+      H: fc.integer({ min: 1, max: 3 }),
+      pairs: fc.integer({ min: 1, max: 3 }),
+      keep: fc.integer({ min: 0, max: 3 }),
+      pos0: fc.nat(20),
+      style: fc.constantFrom("interleaved" as const, "half" as const),
+    }).chain((r) =>
+      fc.record({
+        r: fc.constant(r),
+        x: fc.float32Array({
+          minLength: r.T * r.H * 2 * (r.pairs + r.keep),
+          maxLength: r.T * r.H * 2 * (r.pairs + r.keep),
+          noNaN: true,
+          min: -4,
+          max: 4,
+        }),
+      })
+    ),
+  ])(
+    "a partial rotary of R dims rotates each head's first R dims as a rotary of width R and passes the rest through",
+    ({ r: { T, H, pairs, keep, pos0, style }, x }) => {
+      const R = 2 * pairs, D = R + 2 * keep, heads = T * H;
+      const firstR = Float32Array.from({ length: heads * R }, (_, i) => x[Math.floor(i / R) * D + (i % R)]!);
+      const rotated = rope(firstR, T, H, R, pos0, 10000, style);
+      const want = Float32Array.from(x, (v, i) => (i % D < R ? rotated[Math.floor(i / D) * R + (i % D)]! : v));
+      expect(rope(x, T, H, D, pos0, 10000, style, R)).toEqual(want);
+    },
+  );
+
+  // What HF's conversion does to an interleaved model's q/k rows, restricted to the rotating dims: the permuted
+  // output rotated on halves is the rotated output permuted (rows of a (T·H·D, 1) matrix are the dims).
+  test.prop([
+    fc.record({
+      T: fc.integer({ min: 1, max: 3 }),
+      H: fc.integer({ min: 1, max: 3 }),
+      pairs: fc.integer({ min: 1, max: 3 }),
+      keep: fc.integer({ min: 0, max: 2 }),
+      pos0: fc.nat(20),
+    })
+      .chain((r) =>
+        fc.record({
+          r: fc.constant(r),
+          x: fc.float32Array({
+            minLength: r.T * r.H * 2 * (r.pairs + r.keep),
+            maxLength: r.T * r.H * 2 * (r.pairs + r.keep),
+            noNaN: true,
+            min: -4,
+            max: 4,
+          }),
+        })
+      ),
+  ])(
+    "for a partial rotary, permuting each head's first R rows to the half split turns the interleaved rotary into the half one",
+    ({ r: { T, H, pairs, keep, pos0 }, x }) => {
+      const R = 2 * pairs, D = R + 2 * keep, P = (a: Float32Array) => permuteRotaryRows(a, T * H, D, 1, R);
+      expect(rope(P(x), T, H, D, pos0, 10000, "half", R)).toEqual(P(rope(x, T, H, D, pos0, 10000, "interleaved", R)));
     },
   );
 });
