@@ -38,7 +38,12 @@ export const namedAcc: TileAt = (r, c) => `acc${r}_${c}`;
  * acc[r][c] arrays 4× slower there (4.0 against 16.3 GFLOP/s at 1024² in a raw harness); Tint
  * compiles both alike.
  */
-export const flatLoop = (count: string, a: (r: number) => string, b: (c: number) => string, start = ""): string => /* wgsl */ `
+export const flatLoop = (
+  count: string,
+  a: (r: number) => string,
+  b: (c: number) => string,
+  start = "",
+): string => /* wgsl */ `
   ${ROWS.flatMap((r) => COLS.map((c) => `var ${namedAcc(r, c)} = vec4<f32>(0.0);`)).join(" ")}${start}
   for (var k = 0u; k < ${count}; k++) {
     ${COLS.map((c) => `let b${c} = ${b(c)};`).join(" ")}
@@ -219,9 +224,10 @@ export const matmulBackwardWVec4Rows = defineKernel({
     ${
     ROWS.filter((r) => r % 4 === 0).map((r) =>
       `{ let a = dy[a0 + ${r / 4}u]; ${
-        ROWS.slice(r, r + 4).flatMap((rr) => COLS.map((c) => `${namedAcc(rr, c)} += a.${"xyzw"[rr - r]} * b${c};`)).join(
-          " ",
-        )
+        ROWS.slice(r, r + 4).flatMap((rr) => COLS.map((c) => `${namedAcc(rr, c)} += a.${"xyzw"[rr - r]} * b${c};`))
+          .join(
+            " ",
+          )
       } }`
     ).join("\n    ")
   }
