@@ -4,8 +4,8 @@
  *   y[n, yOff + o] = Σ_i x[xRow0 + n, i]·Wᵀ[i, o] (+ b[bOff + o]) (+ res[n, yOff + o])
  * Why: the LM head writes logits (N, V) with ldy = V, and V is odd for GPT-2 (50,257), so the vec4
  * kernels, which write y as vec4s, cannot take it and the head fell to the scalar kernel: on
- * lavapipe about 0.5 GFLOP/s against the lanes kernel's 15–20, two thirds of a GPT-2 training step and
- * nearly all of `analyze`'s early exits. Here the sums are the same kernels' (same tiles, same
+ * lavapipe about 5× slower per FLOP than the lanes kernel, 63% of the kernel time of a 2-block GPT-2
+ * step at 4×256 and nearly all of `analyze`'s early exits. Here the sums are the same kernels' (same tiles, same
  * products in the same order), and only the store differs: y, b and res are bound as f32 and each
  * vec4 of the tile is written as four scalars (v = acc + b + res per component, as the vector
  * adds do). So each gives its vec4 kernel's bits, and the scalar kernel's. Needs O a multiple of 4
