@@ -2,7 +2,7 @@
  * The op table: every kernel record, each with its CPU twin (gpu/engine/twin.ts), so one
  * property loop (props/gpu/kernels/kernels.test.ts) checks them all, backward and optimizer kernels
  * included. A kernel and its twin share a file stem: gpu/kernels/X.ts ↔ core/ops/X.ts (the fast
- * linear kernels of matmul/matmul_{vec4,lanes,tiled}.ts ↔ core/ops/matmul/matmul.ts and matmul_backward.ts; the lanes
+ * linear kernels of matmul/matmul_{vec4,lanes,tiled,strided}.ts ↔ core/ops/matmul/matmul.ts and matmul_backward.ts; the lanes
  * probe of gpu/kernels/lanes_probe.ts ↔ core/ops/lanes_probe.ts). Records with variants (the
  * attention head dims) are here in their default build; the "lanes" builds need the device's
  * subgroups feature and the lanes probe's yes.
@@ -28,6 +28,11 @@ import { embedForward } from "./embed.ts";
 import { embedBackward, positionBackward } from "./embed_backward.ts";
 import { matmulBackwardWLanes, matmulBackwardXLanes, matmulForwardLanes } from "./matmul/matmul_lanes.ts";
 import { matmulForwardTiled } from "./matmul/matmul_tiled.ts";
+import {
+  matmulForwardLanesStrided,
+  matmulForwardTiledStrided,
+  matmulForwardVec4Strided,
+} from "./matmul/matmul_strided.ts";
 import {
   matmulBackwardWVec4,
   matmulBackwardWVec4Rows,
@@ -56,6 +61,9 @@ export const ALL_KERNELS: readonly TwinnedKernel[] = [
   matmulForwardVec4,
   matmulForwardLanes,
   matmulForwardTiled,
+  matmulForwardVec4Strided,
+  matmulForwardLanesStrided,
+  matmulForwardTiledStrided,
   transpose,
   ropeForward,
   attentionForward,

@@ -14,7 +14,7 @@ import * as TE from "fp-ts/lib/TaskEither.js";
 import { pipe } from "fp-ts/lib/function.js";
 import { headDim, kvDim, kvHeads, type ModelSpec, qDim } from "../../core/model/spec.ts";
 import type { Weights } from "../../core/model/tensors.ts";
-import { createBatch, type Readbacks, type ReadHandle } from "../engine/batch.ts";
+import { createBatch, type KernelTime, type Readbacks, type ReadHandle } from "../engine/batch.ts";
 import type { CompiledKernel, KernelCache } from "../engine/compile.ts";
 import { type GpuError, gpuError } from "../engine/errors.ts";
 import { createTensor, destroyTensor, type GpuTensor, upload } from "../engine/tensor.ts";
@@ -45,7 +45,14 @@ export interface GpuBlockProbe {
   ): TE.TaskEither<GpuError, BlockProbes>;
   /** The most windows of T tokens one run takes: probabilities within one binding, and `budgetBytes` for the rest. */
   windowsPerRun(T: number, budgetBytes: number): number;
+  /** Each dispatch's GPU time in the last run, when created with `timestamps` (bench/); else empty. */
+  lastKernelTimes(): ReadonlyArray<KernelTime>;
   destroy(): void;
+}
+
+export interface BlockProbeOptions {
+  /** Time every dispatch (a device with "timestamp-query"; a pass per dispatch, so a little slower). */
+  readonly timestamps?: boolean;
 }
 
 type ProbsKernel = CompiledKernel<typeof attentionProbs>;
@@ -59,6 +66,7 @@ export const createBlockProbe = (
   spec: ModelSpec,
   weights: Weights,
   profile: KernelProfile = "cpu",
+  opts: BlockProbeOptions = {},
 ): TE.TaskEither<GpuError, GpuBlockProbe> =>
   pipe(
     TE.Do,
@@ -80,12 +88,13 @@ export const createBlockProbe = (
     TE.chain(({ cx, probs }) => {
       const batch = createBatch(cx.device, "transpose weights");
       recordTransposes(cx.device, cx.k, cx.spec, cx.w, cx.wt, cx.maxBinding, batch);
-      return TE.map(() => prober(cx, probs as ProbsKernel))(batch.submit());
+      return TE.map(() => prober(cx, probs as ProbsKernel, opts.timestamps === true))(batch.submit());
     }),
   );
 
-const prober = (cx: ForwardContext, probsKernel: ProbsKernel): GpuBlockProbe => {
+const prober = (cx: ForwardContext, probsKernel: ProbsKernel, timestamps: boolean): GpuBlockProbe => {
   const s = cx.spec, NH = s.nHead, maxBinding = cx.maxBinding;
+  let kernelTimes: ReadonlyArray<KernelTime> = [];
   let held: { a: Activations; probs: GpuTensor<"f32"> } | undefined;
   const release = () => {
     if (held !== undefined) (destroyActivations(held.a), destroyTensor(held.probs));
@@ -128,7 +137,7 @@ const prober = (cx: ForwardContext, probsKernel: ProbsKernel): GpuBlockProbe => 
       TE.chain(({ a, probs }) => {
         upload(cx.device, a.tokens, tokens);
         upload(cx.device, a.targets, targets);
-        const batch = createBatch(cx.device, `block probes ${B}x${T}`);
+        const batch = createBatch(cx.device, `block probes ${B}x${T}`, { timestamps });
         const D = headDim(s), Q = qDim(s), W = Q + 2 * kvDim(s);
         const u = { B, T, NH, NKV: kvHeads(s), D, W, C: Q, scale: 1 / Math.sqrt(D) };
         recordEmbed(cx, batch, a);
@@ -145,7 +154,7 @@ const prober = (cx: ForwardContext, probsKernel: ProbsKernel): GpuBlockProbe => 
             hl.push(batch.read(a.f32.losses));
           }
         }
-        return TE.map((r: Readbacks): BlockProbes => ({
+        return TE.map((r: Readbacks): BlockProbes => (kernelTimes = r.timings, {
           stream: hs.map((h) => r.get(h)),
           probs: hp.map((h) => r.get(h)),
           exitLosses: hl.map((h) => r.get(h)),
@@ -156,6 +165,7 @@ const prober = (cx: ForwardContext, probsKernel: ProbsKernel): GpuBlockProbe => 
     run,
     windowsPerRun: (T, budget) =>
       Math.max(1, Math.min(Math.floor(maxBinding / (4 * NH * T * T)), Math.floor(budget / bytesPerWindow(s, T)))),
+    lastKernelTimes: () => kernelTimes,
     destroy: () => {
       release();
       Object.values(cx.w).forEach(destroyTensor);

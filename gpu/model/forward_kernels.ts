@@ -1,7 +1,8 @@
 /**
  * The forward kernels of both families, compiled once per device, for one kernel profile
  * (gpu/kernels/profile.ts): `matmul` is the scalar linear kernel that takes any shape, `matmulFast` the
- * profile's own for shapes in multiples of 4 (reading Wᵀ, which `transpose` derives). Attention
+ * profile's own for shapes in multiples of 4 (reading Wᵀ, which `transpose` derives), `matmulFastStrided` the
+ * same sums for O a multiple of 4 at any row stride of y (gpu/kernels/matmul/matmul_strided.ts). Attention
  * is compiled for the model's head dim (gpu/kernels/attention/attention.ts headDimVariant), in the "lanes"
  * build for the lanes profile.
  * @module
@@ -18,6 +19,11 @@ import { embedForward } from "../kernels/embed.ts";
 import { kvAppend } from "../kernels/kv_append.ts";
 import { matmulForward } from "../kernels/matmul/matmul.ts";
 import { matmulForwardLanes } from "../kernels/matmul/matmul_lanes.ts";
+import {
+  matmulForwardLanesStrided,
+  matmulForwardTiledStrided,
+  matmulForwardVec4Strided,
+} from "../kernels/matmul/matmul_strided.ts";
 import { matmulForwardTiled } from "../kernels/matmul/matmul_tiled.ts";
 import { matmulForwardVec4 } from "../kernels/matmul/matmul_vec4.ts";
 import { layerNormForward, rmsNormForward } from "../kernels/norms/norms.ts";
@@ -41,12 +47,19 @@ const common = {
 } as const;
 
 const FAST_FORWARD = { cpu: matmulForwardVec4, lanes: matmulForwardLanes, gpu: matmulForwardTiled } as const;
+/** The same, storing y as f32: for outputs whose row stride is not a multiple of 4 (GPT-2's 50,257 logits). */
+const FAST_FORWARD_STRIDED = {
+  cpu: matmulForwardVec4Strided,
+  lanes: matmulForwardLanesStrided,
+  gpu: matmulForwardTiledStrided,
+} as const;
 
 /** The forward kernel records of a profile. */
 export const forwardKernels = (profile: KernelProfile) =>
   ({
     ...common,
     matmulFast: FAST_FORWARD[profile],
+    matmulFastStrided: FAST_FORWARD_STRIDED[profile],
     attention: profile === "lanes" ? attentionForwardLanes : attentionForward,
   }) as const;
 

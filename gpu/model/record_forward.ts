@@ -45,7 +45,8 @@ interface LinearArgs {
 
 /**
  * y = x·Wᵀ (+ b) (+ res), one dispatch per row view of W: the profile's fast kernel on Wᵀ where
- * the view has one and y's rows are whole vec4s, else the scalar kernel on W. Same bits either way.
+ * the view has one (its strided build where y's rows are not whole vec4s), else the scalar kernel on W.
+ * Same bits either way.
  */
 export const recordLinear = (cx: ForwardContext, batch: Batch, a: LinearArgs): void => {
   const transposed = cx.wt[a.w] ?? [];
@@ -64,6 +65,7 @@ export const recordLinear = (cx: ForwardContext, batch: Batch, a: LinearArgs): v
     const io = { x: a.x, b: a.b ? weight(cx, a.b) : cx.dummy, res: a.res ?? cx.dummy, y: a.y };
     const wt = transposed[idx];
     if (wt !== undefined && a.ldy % 4 === 0) batch.dispatch(cx.k.matmulFast, { ...io, wt }, u);
+    else if (wt !== undefined) batch.dispatch(cx.k.matmulFastStrided, { ...io, wt }, u); // y rows not vec4s: logits (N, V)
     else batch.dispatch(cx.k.matmul, { ...io, w: view }, u);
   });
 };

@@ -150,6 +150,31 @@ describe.each([["GPT-2", arbGpt2Spec], ["Llama", arbLlamaSpec]] as const)("block
     },
   );
 
+  test.prop([arbCase(spec)], { numRuns: 2 })(
+    "a timed probe (timestamps, for the bench's split) gives the untimed probe's results bit for bit and GPU times named by kernel, one per block for the attention probabilities",
+    async ({ s, w, B, T, val }) => {
+      const tokens = val.subarray(0, B * T), targets = val.subarray(1, B * T + 1);
+      const lanes = await probeLanes(gpu().kernels), profile = lanes ? "lanes" : "cpu";
+      expect(gpu().device.features.has("timestamp-query"), "lavapipe has timestamp queries").toBe(true);
+      const plain = unwrap(await createBlockProbe(gpu().kernels, s, w, profile)());
+      const timed = unwrap(await createBlockProbe(gpu().kernels, s, w, profile, { timestamps: true })());
+      try {
+        const a = unwrap(await plain.run(tokens, targets, B, T)()),
+          b = unwrap(await timed.run(tokens, targets, B, T)());
+        a.stream.forEach((x, k) => expectBitEqual(`stream[${k}]`, b.stream[k]!, x));
+        a.probs.forEach((x, k) => expectBitEqual(`probs[${k}]`, b.probs[k]!, x));
+        a.exitLosses.forEach((x, k) => expectBitEqual(`exitLosses[${k}]`, b.exitLosses[k]!, x));
+        expect(plain.lastKernelTimes()).toEqual([]);
+        const names = timed.lastKernelTimes().map((t) => t.kernel);
+        expect(names.filter((n) => n.startsWith("attention_probs")).length).toBe(s.nLayer);
+        expect(timed.lastKernelTimes().every((t) => Number.isFinite(t.ns) && t.ns >= 0)).toBe(true);
+      } finally {
+        plain.destroy();
+        timed.destroy();
+      }
+    },
+  );
+
   test.prop([arbCase(spec)], { numRuns: 4 })(
     "analyze on the device, run window by window (early exits on all windows or the first), gives per-head ranks and column shares within the CPU analysis's tie intervals, and its influence and early-exit loss",
     async ({ s, w, B, T, val }) => {

@@ -15,15 +15,18 @@ import { abs, type DimValues, type Inputs, overwrite, poison, wide } from "../..
 
 type Fwd = DimValues<"N" | "I" | "O" | "xRow0" | "yOff" | "pad" | "bOff" | "useBias" | "useRes">;
 type Unit = 1 | 4;
+/** Shapes of a forward: `unit` 4 scales every width to a multiple of 4; "o4" only O (y's row stride and columns any). */
+type FwdUnit = Unit | "o4";
 
 /** y (N, ldy) at columns yOff .. yOff + O from x rows xRow0 .., with the bias at bOff and the residual. */
-export const forwardTwin = (weights: "w" | "wt", unit: Unit) => {
-  const sh = (d: Fwd) => ({
-    O: unit * d.O,
-    yOff: unit * d.yOff,
-    bOff: unit * d.bOff,
-    ldy: unit * (d.yOff + d.O + d.pad),
-  });
+export const forwardTwin = (weights: "w" | "wt", unit: FwdUnit) => {
+  const sh = (d: Fwd) =>
+    unit === "o4" ? { O: 4 * d.O, yOff: d.yOff, bOff: d.bOff, ldy: d.yOff + 4 * d.O + d.pad } : {
+      O: unit * d.O,
+      yOff: unit * d.yOff,
+      bOff: unit * d.bOff,
+      ldy: unit * (d.yOff + d.O + d.pad),
+    };
   const y = (d: Fwd, a: Inputs, f: (x: ArrayLike<number>) => Float64Array) => {
     const { O, yOff, bOff, ldy } = sh(d), { N, I } = d, res = a.f32("res");
     const lin = linear(
@@ -60,9 +63,9 @@ export const forwardTwin = (weights: "w" | "wt", unit: Unit) => {
         I: [1, 24],
         O: [1, 12],
         xRow0: [0, 3],
-        yOff: [0, 2],
-        pad: [0, 2],
-        bOff: [0, 2],
+        yOff: unit === 4 ? [0, 2] as const : [0, 7] as const,
+        pad: unit === 4 ? [0, 2] as const : [0, 7] as const,
+        bOff: unit === 4 ? [0, 2] as const : [0, 7] as const,
         useBias: [0, 1],
         useRes: [0, 1],
       } as const,

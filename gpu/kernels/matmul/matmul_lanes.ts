@@ -42,7 +42,7 @@ const rows = Array.from({ length: TILE.RN }, (_, r) => r);
  * Tile origin without an early return, and this lane's own rows r = t·LANES + lidx as clamped
  * bases (ROW in rowBase stands for the row): own[t].
  */
-const laneStart = (cols4: string, nRows: string, rowBase: string): string => /* wgsl */ `
+export const laneStart = (cols4: string, nRows: string, rowBase: string): string => /* wgsl */ `
   let c0 = gid.x * CV;
   let r0 = wg.y * RN;
   var col: array<u32, CV>;
@@ -53,7 +53,7 @@ const laneStart = (cols4: string, nRows: string, rowBase: string): string => /* 
 }; }`;
 
 /** acc[r][c] += A(r, k)·B(k, c): each lane loads its own rows' A (aAt, with OWN for own[t]), row r comes from lane r % LANES. */
-const laneLoop = (count: string, aAt: string, bAt: string, start = ""): string => /* wgsl */ `
+export const laneLoop = (count: string, aAt: string, bAt: string, start = ""): string => /* wgsl */ `
   var acc: array<array<vec4<f32>, CV>, RN>;${start}
   for (var k = 0u; k < ${count}; k++) {
     var bv: array<vec4<f32>, CV>;
@@ -68,29 +68,29 @@ const laneLoop = (count: string, aAt: string, bAt: string, start = ""): string =
 }
   }`;
 
-const inArray: TileAt = (r, c) => `acc[${r}][${c}]`;
-const lanes = { enables: ["subgroups"], workgroupSize: LANES } as const;
+export const laneAcc: TileAt = (r, c) => `acc[${r}][${c}]`;
+export const LANE_WORKGROUP = { enables: ["subgroups"], workgroupSize: LANES } as const;
 
 export const matmulForwardLanes = defineKernel({
   name: "matmul_forward_lanes",
   ...forwardOnWt,
-  ...lanes,
+  ...LANE_WORKGROUP,
   wgsl: /* wgsl */ `
   let O4 = params.O / 4u;
   ${laneStart("O4", "params.N", "(params.xRow0 + ROW) * params.I")}
   ${laneLoop("params.I", "x[OWN + k]", "wt[k * O4 + col[c]]")}
-  ${storeForwardTile(inArray)}`,
+  ${storeForwardTile(laneAcc)}`,
 });
 
 export const matmulBackwardXLanes = defineKernel({
   name: "matmul_backward_x_lanes",
   ...backwardXOnW,
-  ...lanes,
+  ...LANE_WORKGROUP,
   wgsl: /* wgsl */ `
   let I4 = params.I / 4u;
   ${laneStart("I4", "params.N", "ROW * params.ldy + params.dyOff")}
-  ${laneLoop("params.O", "dy[OWN + k]", "w[k * I4 + col[c]]", startAtDxTile(inArray))}
-  ${storeDxTile(inArray)}`,
+  ${laneLoop("params.O", "dy[OWN + k]", "w[k * I4 + col[c]]", startAtDxTile(laneAcc))}
+  ${storeDxTile(laneAcc)}`,
 });
 
 export const matmulBackwardWLanes = defineKernel({
@@ -101,10 +101,10 @@ export const matmulBackwardWLanes = defineKernel({
     type: "vec4<f32>",
   }],
   ...backwardW,
-  ...lanes,
+  ...LANE_WORKGROUP,
   wgsl: /* wgsl */ `
   let I4 = params.I / 4u;
   ${laneStart("I4", "params.O", "params.dyOff + ROW")}
-  ${laneLoop("params.N", "dy[k * params.ldy + OWN]", "x[(params.xRow0 + k) * I4 + col[c]]", startAtDwTile(inArray))}
-  ${storeDwTile(inArray)}`,
+  ${laneLoop("params.N", "dy[k * params.ldy + OWN]", "x[(params.xRow0 + k) * I4 + col[c]]", startAtDwTile(laneAcc))}
+  ${storeDwTile(laneAcc)}`,
 });

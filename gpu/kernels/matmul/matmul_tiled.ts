@@ -12,20 +12,8 @@
 import { ceilDiv, defineKernel } from "../../engine/kernel.ts";
 import { forwardOnWt } from "./matmul_vec4.ts";
 
-export const matmulForwardTiled = defineKernel({
-  name: "matmul_forward_tiled",
-  // The same bindings, uniforms and twin as every fast forward on Wᵀ; its own grid (BK-deep workgroup tiles).
-  bindings: forwardOnWt.bindings,
-  uniforms: forwardOnWt.uniforms,
-  twin: forwardOnWt.twin,
-  defines: { BK: 16 },
-  workgroupSize: [16, 16, 1],
-  // x: blocks of 16 vec4 columns, y: blocks of 64 rows
-  grid: ({ N, O }) => [ceilDiv(O / 4, 16), ceilDiv(N, 64), 1],
-  prelude: /* wgsl */ `
-var<workgroup> xs: array<array<f32, 64>, BK>;       // xs[k][row]
-var<workgroup> ws: array<array<vec4<f32>, 16>, BK>; // ws[k][vec4 column]`,
-  wgsl: /* wgsl */ `
+/** The block's sums: acc[r] holds rows row0 + r of vec4 column col (a WGSL prefix; the store follows). */
+export const tiledForwardSums = /* wgsl */ `
   let O4 = params.O / 4u;
   let col = wg.x * 16u + lid.x;     // this invocation's vec4 column
   let row0 = wg.y * 64u + lid.y * 4u; // and its first of 4 rows
@@ -46,6 +34,25 @@ var<workgroup> ws: array<array<vec4<f32>, 16>, BK>; // ws[k][vec4 column]`,
     }
     workgroupBarrier();
   }
+`;
+
+/** The workgroup tiles of x and Wᵀ, staged once per BK inputs. */
+export const TILED_PRELUDE = /* wgsl */ `
+var<workgroup> xs: array<array<f32, 64>, BK>;       // xs[k][row]
+var<workgroup> ws: array<array<vec4<f32>, 16>, BK>; // ws[k][vec4 column]`;
+
+export const matmulForwardTiled = defineKernel({
+  name: "matmul_forward_tiled",
+  // The same bindings, uniforms and twin as every fast forward on Wᵀ; its own grid (BK-deep workgroup tiles).
+  bindings: forwardOnWt.bindings,
+  uniforms: forwardOnWt.uniforms,
+  twin: forwardOnWt.twin,
+  defines: { BK: 16 },
+  workgroupSize: [16, 16, 1],
+  // x: blocks of 16 vec4 columns, y: blocks of 64 rows
+  grid: ({ N, O }) => [ceilDiv(O / 4, 16), ceilDiv(N, 64), 1],
+  prelude: TILED_PRELUDE,
+  wgsl: /* wgsl */ `${tiledForwardSums}
   if (col >= O4) { return; }
   for (var r = 0u; r < 4u; r++) {
     let n = row0 + r;

@@ -29,7 +29,7 @@ const COLS = Array.from({ length: TILE.CV }, (_, c) => c);
 
 /** A tile's accumulator (r, c) as a WGSL expression: named variables here, an array in gpu/kernels/matmul/matmul_lanes.ts. */
 export type TileAt = (r: number, c: number) => string;
-const named: TileAt = (r, c) => `acc${r}_${c}`;
+export const namedAcc: TileAt = (r, c) => `acc${r}_${c}`;
 
 /**
  * The inner loop, generated flat: named accumulators and B values, every row and column spelled
@@ -38,12 +38,17 @@ const named: TileAt = (r, c) => `acc${r}_${c}`;
  * acc[r][c] arrays 4× slower there (4.0 against 16.3 GFLOP/s at 1024² in a raw harness); Tint
  * compiles both alike.
  */
-const flatLoop = (count: string, a: (r: number) => string, b: (c: number) => string, start = ""): string => /* wgsl */ `
-  ${ROWS.flatMap((r) => COLS.map((c) => `var ${named(r, c)} = vec4<f32>(0.0);`)).join(" ")}${start}
+export const flatLoop = (
+  count: string,
+  a: (r: number) => string,
+  b: (c: number) => string,
+  start = "",
+): string => /* wgsl */ `
+  ${ROWS.flatMap((r) => COLS.map((c) => `var ${namedAcc(r, c)} = vec4<f32>(0.0);`)).join(" ")}${start}
   for (var k = 0u; k < ${count}; k++) {
     ${COLS.map((c) => `let b${c} = ${b(c)};`).join(" ")}
     ${
-  ROWS.map((r) => `{ let a = ${a(r)}; ${COLS.map((c) => `${named(r, c)} += a * b${c};`).join(" ")} }`).join("\n    ")
+  ROWS.map((r) => `{ let a = ${a(r)}; ${COLS.map((c) => `${namedAcc(r, c)} += a * b${c};`).join(" ")} }`).join("\n    ")
 }
   }`;
 
@@ -55,12 +60,12 @@ const tileOrigin = (cols4: string): string => /* wgsl */ `
   ${COLS.map((c) => `let col${c} = min(c0 + ${c}u, ${cols4} - 1u);`).join(" ")}`;
 
 /** tileOrigin, and each row's clamped base (base0, base1, …; ROW in rowBase stands for the row). */
-const tileStart = (cols4: string, rows: string, rowBase: string): string =>
+export const tileStart = (cols4: string, rows: string, rowBase: string): string =>
   /* wgsl */ `${tileOrigin(cols4)}
   ${ROWS.map((r) => `let base${r} = ${rowBase.replace("ROW", `min(r0 + ${r}u, ${rows} - 1u)`)};`).join("\n  ")}`;
 
 /** Each (r, c) of the tile that lies inside rows × cols4, as guarded WGSL blocks over \`at\`'s value v. */
-const eachInside = (rows: string, cols4: string, body: (r: number, c: number) => string): string =>
+export const eachInside = (rows: string, cols4: string, body: (r: number, c: number) => string): string =>
   ROWS.flatMap((r) =>
     COLS.map((c) => `
   if (r0 + ${r}u < ${rows} && c0 + ${c}u < ${cols4}) {${body(r, c)}
@@ -158,7 +163,7 @@ export const matmulForwardVec4 = defineKernel({
   let O4 = params.O / 4u;
   ${tileStart("O4", "params.N", "(params.xRow0 + ROW) * params.I")}
   ${flatLoop("params.I", (r) => `x[base${r} + k]`, (c) => `wt[k * O4 + col${c}]`)}
-  ${storeForwardTile(named)}`,
+  ${storeForwardTile(namedAcc)}`,
 });
 
 export const matmulBackwardXVec4 = defineKernel({
@@ -167,8 +172,8 @@ export const matmulBackwardXVec4 = defineKernel({
   wgsl: /* wgsl */ `
   let I4 = params.I / 4u;
   ${tileStart("I4", "params.N", "ROW * params.ldy + params.dyOff")}
-  ${flatLoop("params.O", (r) => `dy[base${r} + k]`, (c) => `w[k * I4 + col${c}]`, startAtDxTile(named))}
-  ${storeDxTile(named)}`,
+  ${flatLoop("params.O", (r) => `dy[base${r} + k]`, (c) => `w[k * I4 + col${c}]`, startAtDxTile(namedAcc))}
+  ${storeDxTile(namedAcc)}`,
 });
 
 export const matmulBackwardWVec4 = defineKernel({
@@ -187,10 +192,10 @@ export const matmulBackwardWVec4 = defineKernel({
       "params.N",
       (r) => `dy[k * params.ldy + base${r}]`,
       (c) => `x[(params.xRow0 + k) * I4 + col${c}]`,
-      startAtDwTile(named),
+      startAtDwTile(namedAcc),
     )
   }
-  ${storeDwTile(named)}`,
+  ${storeDwTile(namedAcc)}`,
 });
 
 /**
@@ -212,19 +217,20 @@ export const matmulBackwardWVec4Rows = defineKernel({
   wgsl: /* wgsl */ `
   let I4 = params.I / 4u;
   ${tileOrigin("I4")}
-  ${ROWS.flatMap((r) => COLS.map((c) => `var ${named(r, c)} = vec4<f32>(0.0);`)).join(" ")}${startAtDwTile(named)}
+  ${ROWS.flatMap((r) => COLS.map((c) => `var ${namedAcc(r, c)} = vec4<f32>(0.0);`)).join(" ")}${startAtDwTile(namedAcc)}
   for (var k = 0u; k < params.N; k++) {
     ${COLS.map((c) => `let b${c} = x[(params.xRow0 + k) * I4 + col${c}];`).join(" ")}
     let a0 = (k * params.ldy + params.dyOff + r0) / 4u; // rows past O read neighbours or zeros; never written
     ${
     ROWS.filter((r) => r % 4 === 0).map((r) =>
       `{ let a = dy[a0 + ${r / 4}u]; ${
-        ROWS.slice(r, r + 4).flatMap((rr) => COLS.map((c) => `${named(rr, c)} += a.${"xyzw"[rr - r]} * b${c};`)).join(
-          " ",
-        )
+        ROWS.slice(r, r + 4).flatMap((rr) => COLS.map((c) => `${namedAcc(rr, c)} += a.${"xyzw"[rr - r]} * b${c};`))
+          .join(
+            " ",
+          )
       } }`
     ).join("\n    ")
   }
   }
-  ${storeDwTile(named)}`,
+  ${storeDwTile(namedAcc)}`,
 });

@@ -6,5 +6,6 @@
 export * from "./matmul.ts";
 export * from "./matmul_backward.ts";
 export * from "./matmul_lanes.ts";
+export * from "./matmul_strided.ts";
 export * from "./matmul_tiled.ts";
 export * from "./matmul_vec4.ts";

@@ -73,7 +73,7 @@ const files = (dir: string): string[] =>
   });
 /** The twin files a kernel file may name: its own stem; the fast linear kernels, the scalar ones' twins. */
 const twinStems = (file: string): string[] =>
-  /\/matmul_(vec4|lanes|tiled)\.ts$/.test(file)
+  /\/matmul_(vec4|lanes|tiled|strided)\.ts$/.test(file)
     ? ["matmul", "matmul_backward"]
     : [file.replace(/^.*\//, "").replace(/\.ts$/, "")];
 const isKernel = (v: unknown): v is AnyKernel => (v as AnyKernel | undefined)?._kind === "Kernel";

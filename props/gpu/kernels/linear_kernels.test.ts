@@ -2,7 +2,8 @@
  * The fast linear kernels of every profile (gpu/kernels/profile.ts) against the scalar ones and the CPU
  * twins: for any shape in multiples of 4, with row offsets, biases and residuals, the "cpu"
  * register-blocked, "lanes" subgroup-sharing and "gpu" workgroup-tiled forward on Wᵀ, and the
- * register-blocked and subgroup-sharing backward, give the scalar kernels' bits (every output sums in the same index order), and so stay within
+ * register-blocked and subgroup-sharing backward, give the scalar kernels' bits, and so do the strided forwards
+ * (matmul_strided.ts) for O in multiples of 4 at any row stride and column offset of y (GPT-2's 50,257 logits) (every output sums in the same index order), and so stay within
  * the scalar kernels' allowance of the twins (kernels.test.ts holds every one of them to it, too).
  * Shapes are sized to what bit equality needs: partial and whole tiles, several per dimension (the
  * cpu tile is 16 rows × 8 columns, a workgroup 64 columns; the gpu tile 64 × 64). The file's time
@@ -26,6 +27,11 @@ import {
   matmulBackwardXVec4,
   matmulForwardVec4,
 } from "../../../gpu/kernels/matmul/matmul_vec4.ts";
+import {
+  matmulForwardLanesStrided,
+  matmulForwardTiledStrided,
+  matmulForwardVec4Strided,
+} from "../../../gpu/kernels/matmul/matmul_strided.ts";
 import { transpose } from "../../../gpu/kernels/transpose.ts";
 import { useGpu } from "../../../test/gpu/_device.ts";
 import { runKernel, worstRatio } from "../../../test/gpu/_run_kernel.ts";
@@ -92,6 +98,57 @@ describe("the fast linear kernels", () => {
         got = Float32Array.from(lin, (_, i) => scalar[at(i)]!);
       const r = worstRatio(got, want, scale.map((v, i) => v + (d.useRes ? Math.abs(res[at(i)]!) : 0)), I + 4);
       expect(r.ratio, `y[${r.at}]`).toBeLessThanOrEqual(1);
+    },
+  );
+
+  // O a multiple of 4 (Wᵀ in vec4 columns); ldy, yOff and bOff any: the strided forwards' shapes.
+  const arbStrided = fc.record({
+    N: fc.integer({ min: 1, max: 70 }),
+    I: fc.integer({ min: 1, max: 20 }),
+    O4: fc.integer({ min: 1, max: 18 }),
+    yOff: fc.integer({ min: 0, max: 7 }),
+    bOff: fc.integer({ min: 0, max: 7 }),
+    pad: fc.integer({ min: 0, max: 7 }),
+    xRow0: fc.integer({ min: 0, max: 3 }),
+    useBias: fc.boolean(),
+    useRes: fc.boolean(),
+  }).chain((d) =>
+    fc.record({
+      d: fc.constant(d),
+      x: floats((d.N + d.xRow0) * d.I),
+      w: floats(4 * d.O4 * d.I),
+      b: floats(d.bOff + 4 * d.O4),
+      res: floats(d.N * (d.yOff + 4 * d.O4 + d.pad)),
+    })
+  );
+
+  test.prop([arbStrided], { numRuns: 12 })(
+    "for O in multiples of 4 at any row stride and offset of y, matmul_forward_vec4_strided, _lanes_strided and _tiled_strided give matmul_forward's bits, writing nothing outside their columns",
+    async ({ d, x, w, b, res }) => {
+      const O = 4 * d.O4, ldy = d.yOff + O + d.pad, I = d.I;
+      const wt = (await runKernel(gpu(), transpose, { w }, { wt: w.length }, { R: O, I })).wt!;
+      const u = {
+        N: d.N,
+        I,
+        O,
+        ldy,
+        yOff: d.yOff,
+        bOff: d.bOff,
+        useBias: d.useBias ? 1 : 0,
+        useRes: d.useRes ? 1 : 0,
+        xRow0: d.xRow0,
+      };
+      const y0 = res.map((v) => -v); // what lies outside the columns must stay
+      const scalar = (await runKernel(gpu(), matmulForward, { x, w, b, res, y: y0.slice() }, { y: res.length }, u)).y!;
+      for (const k of [matmulForwardVec4Strided, matmulForwardLanesStrided, matmulForwardTiledStrided]) {
+        expectBitEqual(
+          k.name,
+          (await runKernel(gpu(), k, { x, wt, b, res, y: y0.slice() }, { y: res.length }, u)).y!,
+          scalar,
+        );
+      }
+      const outside = Array.from(scalar).filter((_, i) => i % ldy < d.yOff || i % ldy >= d.yOff + O);
+      expect(outside).toEqual(Array.from(y0).filter((_, i) => i % ldy < d.yOff || i % ldy >= d.yOff + O));
     },
   );
 
