@@ -15,11 +15,19 @@ import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import * as t from "io-ts";
 import { type AppError, appError } from "../errors.ts";
-import { hasDefaultHeadDim, headDim, type ModelSpec, specProblems } from "../model/spec.ts";
+import { hasDefaultHeadDim, headDim, type ModelSpec, type RotaryFeatures, specProblems } from "../model/spec.ts";
+import {
+  decodeRotaryFeatures,
+  encodeRotaryKeys,
+  ROTARY_MODEL_TYPES,
+  RotaryConfigKeys,
+  rotaryExportProblem,
+  rotaryShape,
+} from "./hf_rotary.ts";
 import { PositiveInt, PositiveNumber } from "./numbers.ts";
 import { describeErrors } from "./report.ts";
 
-export const KNOWN_MODEL_TYPES = ["gpt2", "llama"] as const;
+export const KNOWN_MODEL_TYPES = ["gpt2", ...ROTARY_MODEL_TYPES] as const;
 
 const Gpt2Config = t.intersection([
   t.type({
@@ -40,7 +48,7 @@ const Gpt2Config = t.intersection([
 
 const LlamaConfig = t.intersection([
   t.type({
-    model_type: t.literal("llama"),
+    model_type: t.keyof({ llama: null, mistral: null, qwen3: null, gemma: null }), // core/codecs/hf_rotary.ts
     hidden_size: PositiveInt,
     intermediate_size: PositiveInt,
     num_hidden_layers: PositiveInt,
@@ -54,8 +62,8 @@ const LlamaConfig = t.intersection([
     rms_norm_eps: PositiveNumber,
     rope_theta: PositiveNumber,
     tie_word_embeddings: t.boolean,
-    hidden_act: t.literal("silu"),
-    rope_scaling: t.null, // scaled rotary variants are not supported
+    hidden_act: t.keyof({ silu: null, gelu: null, gelu_pytorch_tanh: null }), // which family takes which: hf_rotary.ts
+    ...RotaryConfigKeys,
     attention_bias: t.literal(false),
     mlp_bias: t.literal(false),
     inheritune_rope: t.literal("interleaved"),
@@ -82,16 +90,17 @@ const toSpec = (c: t.TypeOf<typeof Gpt2Config> | t.TypeOf<typeof LlamaConfig>): 
       nKvHead: c.num_key_value_heads ?? c.num_attention_heads,
       hiddenDim: c.intermediate_size,
       vocabSize: c.vocab_size,
-      blockSize: c.max_position_embeddings ?? 2048,
       normEps: c.rms_norm_eps ?? 1e-6,
       ropeTheta: c.rope_theta ?? 10000,
       ropeStyle: c.inheritune_rope ?? "half",
-      tiedHead: c.tie_word_embeddings ?? false,
-      // Only a head dim other than C / NH is kept: recent transformers writes head_dim always.
-      ...(c.head_dim !== undefined && c.head_dim * c.num_attention_heads !== c.hidden_size
-        ? { headSize: c.head_dim }
-        : {}),
+      ...rotaryShape(c), // blockSize, tiedHead, headSize with the family's defaults
     };
+
+/** The spec with the features its family's keys say (core/codecs/hf_rotary.ts), or why they cannot be read. */
+const withFeatures = (c: t.TypeOf<typeof Gpt2Config> | t.TypeOf<typeof LlamaConfig>, s: ModelSpec) =>
+  c.model_type === "gpt2" || s._tag !== "llama"
+    ? E.right<string, ModelSpec>(s)
+    : E.map((f: RotaryFeatures): ModelSpec => ({ ...s, ...f }))(decodeRotaryFeatures(c));
 
 /** Decode a parsed config.json; `source` names the file in messages. */
 export const decodeHfConfig = (json: unknown, source: string): E.Either<AppError, ModelSpec> => {
@@ -102,12 +111,16 @@ export const decodeHfConfig = (json: unknown, source: string): E.Either<AppError
       `supported model_type values: ${KNOWN_MODEL_TYPES.join(", ")}; fix the file or convert the model`,
     );
   const type = typeof json === "object" && json !== null ? (json as { model_type?: unknown }).model_type : undefined;
-  const codec = type === "gpt2" ? Gpt2Config : type === "llama" ? LlamaConfig : undefined;
+  const codec = type === "gpt2"
+    ? Gpt2Config
+    : (ROTARY_MODEL_TYPES as ReadonlyArray<unknown>).includes(type)
+    ? LlamaConfig
+    : undefined;
   if (codec === undefined) return E.left(bad(`unknown model_type ${JSON.stringify(type)}`));
   return pipe(
     (codec as t.Type<t.TypeOf<typeof Gpt2Config> | t.TypeOf<typeof LlamaConfig>, unknown, unknown>).decode(json),
     E.mapLeft((errs) => bad(describeErrors(errs))),
-    E.map(toSpec),
+    E.chain((c) => E.mapLeft(bad)(withFeatures(c, toSpec(c)))),
     E.chain((spec) => (specProblems(spec).length === 0 ? E.right(spec) : E.left(bad(specProblems(spec).join("; "))))),
   );
 };
@@ -163,12 +176,19 @@ export const encodeHfConfig = (
     torch_dtype: dtype,
     ...(s.ropeStyle === "interleaved" ? { inheritune_rope: "interleaved" } : {}),
     ...(hasDefaultHeadDim(s) ? {} : { head_dim: headDim(s) }),
+    ...encodeRotaryKeys(s), // model_type, architectures and the family's own keys
   };
 };
 
 /** The spec, when a config.json can describe it: GPT2Config ties the head width to n_embd / n_head. */
-export const hfExportable = (s: ModelSpec): E.Either<AppError, ModelSpec> =>
-  s._tag === "gpt2" && !hasDefaultHeadDim(s)
+export const hfExportable = (s: ModelSpec): E.Either<AppError, ModelSpec> => {
+  const problem = s._tag === "llama" ? rotaryExportProblem(s) : undefined;
+  if (problem !== undefined) {
+    return E.left(
+      appError("BadSpec", `Cannot write a config.json for this model: ${problem}`, "keep the family's own features"),
+    );
+  }
+  return s._tag === "gpt2" && !hasDefaultHeadDim(s)
     ? E.left(
       appError(
         "BadSpec",
@@ -179,3 +199,4 @@ export const hfExportable = (s: ModelSpec): E.Either<AppError, ModelSpec> =>
       ),
     )
     : E.right(s);
+};

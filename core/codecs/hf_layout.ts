@@ -5,8 +5,10 @@
  * Conv1D weights stored (in, out); `lm_head` is tied to wte. Llama (LlamaForCausalLM):
  * `model.embed_tokens`, `model.layers.N.{input_layernorm, self_attn.{q,k,v,o}_proj,
  * post_attention_layernorm, mlp.{gate,up,down}_proj}` (gate → w1, up → w3, down → w2),
- * `model.norm`, `lm_head` (absent when tied). A spec with interleaved rotary has its q/k rows
- * permuted to HF's half split on the way out and back on the way in (core/model/relayout.ts).
+ * `model.norm`, `lm_head` (absent when tied); Qwen3 adds `self_attn.{q,k}_norm`. Mistral, Qwen3 and Gemma
+ * (MistralForCausalLM, Qwen3ForCausalLM, GemmaForCausalLM) use these same names. A spec with interleaved
+ * rotary has its q/k rows (and q/k norm gains) permuted to HF's half split on the way out and back on the
+ * way in (core/model/relayout.ts).
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
@@ -15,7 +17,7 @@ import { permuteRotaryRows, transpose, unpermuteRotaryRows } from "../model/rela
 import { headDim, kvHeads, type ModelSpec } from "../model/spec.ts";
 import { allTensors, type Shape, type Weights } from "../model/tensors.ts";
 
-type Move = "copy" | "transpose" | "rotaryQ" | "rotaryK";
+type Move = "copy" | "transpose" | "rotaryQ" | "rotaryK" | "rotaryGain";
 export interface HfSlot {
   readonly ours: string;
   readonly hf: string;
@@ -59,6 +61,8 @@ const LLAMA: Readonly<Record<string, readonly [string, Move]>> = {
   wte: ["model.embed_tokens.weight", "copy"],
   normf: ["model.norm.weight", "copy"],
   lmhead: ["lm_head.weight", "copy"],
+  qnorm: ["self_attn.q_norm.weight", "rotaryGain"], // Qwen3
+  knorm: ["self_attn.k_norm.weight", "rotaryGain"],
 };
 
 /** The HF slot of every tensor of the spec, in our order. */
@@ -88,6 +92,8 @@ const apply = (s: ModelSpec, slot: HfSlot, x: Float32Array, out: boolean): Float
       return (out ? permuteRotaryRows : unpermuteRotaryRows)(x, s.nHead, D, C);
     case "rotaryK":
       return (out ? permuteRotaryRows : unpermuteRotaryRows)(x, kvHeads(s), D, C);
+    case "rotaryGain": // a per-head gain (D) follows its head's rows: one head of one column
+      return (out ? permuteRotaryRows : unpermuteRotaryRows)(x, 1, D, 1);
   }
 };
 

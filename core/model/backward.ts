@@ -18,6 +18,7 @@ import { linearBackward } from "../ops/matmul/matmul_backward.ts";
 import { meanCrossEntropy } from "../ops/cross_entropy.ts";
 import { crossEntropyBackward } from "../ops/cross_entropy_backward.ts";
 import { type Distill, distillLossAndGrad } from "../ops/distill.ts";
+import { embedScaled } from "./rotary_features.ts";
 import { isTied, type ModelSpec } from "./spec.ts";
 import { allTensors } from "./tensors.ts";
 
@@ -84,7 +85,8 @@ export const lossAndGrads = <A extends Floats>(
   let dx = normBackward(s, w, "final", dhead.dx, x, N, g);
   for (let i = s.nLayer - 1; i >= 0; i--) dx = blockBackward(s, w, i, saved[i]!, dx, d, g);
   if (!isTied(s)) g["lmhead"] = dhead.dw;
-  g["wte"] = embeddingBackward(dx, tokens, V, C, isTied(s) ? dhead.dw : undefined); // a tied head's gradient adds into wte
+  // a tied head's gradient adds into wte; Gemma's √C scaling of the embedding scales its gradient too
+  g["wte"] = embeddingBackward(embedScaled(s, dx), tokens, V, C, isTied(s) ? dhead.dw : undefined);
   if (s._tag === "gpt2") g["wpe"] = positionBackward(dx, B, T, s.blockSize, C);
   return { loss: top.loss, grads: ordered(s, g) };
 };

@@ -9,7 +9,7 @@
  * @module
  */
 import { alloc, type Floats, type FloatWeights, unsafeTensorOf } from "./floats.ts";
-import { gelu, swiglu } from "../ops/activations.ts";
+import { gelu } from "../ops/activations.ts";
 import { causalAttention } from "../ops/attention/attention.ts";
 import { embed } from "../ops/embed.ts";
 import { linear } from "../ops/matmul/matmul.ts";
@@ -17,6 +17,7 @@ import { layerNorm, rmsNorm } from "../ops/norms/norms.ts";
 import { add } from "../ops/residual_add.ts";
 import { rope } from "../ops/rope.ts";
 import { ffnDim, headDim, isTied, kvDim, kvHeads, type ModelSpec, qDim } from "./spec.ts";
+import { gatedActivation, normGain, qkNormed } from "./rotary_features.ts";
 import { blockName } from "./tensors.ts";
 
 /** K and V of one block for positions 0..S−1: (S, KV) each. */
@@ -56,8 +57,9 @@ const attention = <A extends Floats>(
     const qkv = linear(xn, W("qkvw"), W("qkvb"), T, C, 3 * Q); // (T, 3Q): q | k | v
     [q, k, v] = [columns(qkv, T, 3 * Q, 0, Q), columns(qkv, T, 3 * Q, Q, Q), columns(qkv, T, 3 * Q, 2 * Q, Q)];
   } else {
-    q = rope(linear(xn, W("wq"), undefined, T, C, Q), T, s.nHead, D, pos0, s.ropeTheta, s.ropeStyle);
-    k = rope(linear(xn, W("wk"), undefined, T, C, KV), T, kvHeads(s), D, pos0, s.ropeTheta, s.ropeStyle);
+    const [qn, kn] = [qkNormed(s, w, i, "qnorm", linear(xn, W("wq"), undefined, T, C, Q)), qkNormed(s, w, i, "knorm", linear(xn, W("wk"), undefined, T, C, KV))];
+    q = rope(qn, T, s.nHead, D, pos0, s.ropeTheta, s.ropeStyle, s.ropeScaling);
+    k = rope(kn, T, kvHeads(s), D, pos0, s.ropeTheta, s.ropeStyle, s.ropeScaling);
     v = linear(xn, W("wv"), undefined, T, C, KV);
   }
   const kv = { k: concat(past.k, k), v: concat(past.v, v) };
@@ -75,7 +77,7 @@ const mlp = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, i: number, xn: 
     return linear(gelu(linear(xn, W("fcw"), W("fcb"), T, C, F)), W("fcprojw"), W("fcprojb"), T, F, C);
   }
   return linear(
-    swiglu(linear(xn, W("w1"), undefined, T, C, F), linear(xn, W("w3"), undefined, T, C, F)),
+    gatedActivation(s, linear(xn, W("w1"), undefined, T, C, F), linear(xn, W("w3"), undefined, T, C, F)),
     W("w2"),
     undefined,
     T,
@@ -102,7 +104,7 @@ export const norm = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, site: N
   const { gain, bias } = normNames(s, site);
   return bias !== undefined
     ? layerNorm(x, unsafeTensorOf(w, gain), unsafeTensorOf(w, bias), T, s.nEmbd, s.normEps)
-    : rmsNorm(x, unsafeTensorOf(w, gain), T, s.nEmbd, s.normEps);
+    : rmsNorm(x, normGain(s, unsafeTensorOf(w, gain)), T, s.nEmbd, s.normEps);
 };
 
 /** Block i (pre-norm): x + attn(norm1(x)), then + mlp(norm2(·)). x: (T, C) at positions pos0... */

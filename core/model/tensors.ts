@@ -11,7 +11,7 @@
  * (geluTanh, geluErf) has w1 (F, C) and w2 (C, F) and no w3; the parallelShared residual has no ffnnorm.
  * @module
  */
-import { ffnDim, isTied, kvDim, type ModelSpec, qDim } from "./spec.ts";
+import { ffnDim, headDim, isTied, kvDim, type ModelSpec, qDim } from "./spec.ts";
 
 export type Shape = ReadonlyArray<number>;
 export interface TensorInfo {
@@ -54,8 +54,13 @@ export const blockTensors = (s: ModelSpec): ReadonlyArray<TensorInfo> => {
     { name: "w1", shape: [F, C] },
     { name: "w2", shape: [C, F] },
     { name: "w3", shape: [F, C] },
+    ...qkNormTensors(s),
   ];
 };
+
+/** Qwen3's per-head q and k norm gains, D each (shared by the heads), when the spec has them. */
+const qkNormTensors = (s: ModelSpec): ReadonlyArray<TensorInfo> =>
+  s._tag === "llama" && s.qkNorm === true ? [{ name: "qnorm", shape: [headDim(s)] }, { name: "knorm", shape: [headDim(s)] }] : [];
 
 /** Tensors outside the blocks: embeddings, final norm, and an untied LM head. */
 export const globalTensors = (s: ModelSpec): ReadonlyArray<TensorInfo> => {

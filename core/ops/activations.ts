@@ -2,6 +2,7 @@
  * CPU reference activations, elementwise.
  * GELU, tanh form (Hendrycks & Gimpel 2016) as GPT-2 uses: 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))).
  * SwiGLU (Shazeer 2020) as Llama uses: silu(gate) · up, silu(x) = x / (1 + e^−x).
+ * GeGLU (Shazeer 2020) as Gemma uses: gelu(gate) · up with the tanh GELU above (transformers' gelu_pytorch_tanh).
  * Arrays keep their type (core/model/floats.ts): f32 in, f32 out, each value rounded once.
  * @module
  */
@@ -23,3 +24,6 @@ export const gelu = <A extends Floats>(x: A): A => zipWith(x, x, (v) => geluScal
 
 /** gate and up: (N, F) → (N, F). */
 export const swiglu = <A extends Floats>(gate: A, up: A): A => zipWith(gate, up, (g, u) => siluScalar(g) * u);
+
+/** gate and up: (N, F) → (N, F). */
+export const geglu = <A extends Floats>(gate: A, up: A): A => zipWith(gate, up, (g, u) => geluScalar(g) * u);

@@ -2,11 +2,12 @@
  * CPU reference backward of the activations in core/ops/activations.ts, elementwise, from the math.
  * GELU (tanh form), u = k(x + 0.044715x³): gelu′(x) = ½(1 + tanh u) + ½x(1 − tanh²u)·k(1 + 3·0.044715x²).
  * SwiGLU, out = silu(g)·u: ∂/∂u = silu(g); ∂/∂g = u·σ(g)(1 + g(1 − σ(g))).
+ * GeGLU, out = gelu(g)·u: ∂/∂u = gelu(g); ∂/∂g = u·gelu′(g).
  * Computed in float64 and rounded once to the array type of dy.
  * @module
  */
 import { alloc, type Floats } from "../model/floats.ts";
-import { siluScalar } from "./activations.ts";
+import { geluScalar, siluScalar } from "./activations.ts";
 
 const GELU_K = Math.sqrt(2 / Math.PI);
 
@@ -33,6 +34,16 @@ export const swigluBackward = <A extends Floats>(dy: A, gate: A, up: A): { reado
   for (let i = 0; i < dy.length; i++) {
     dgate[i] = dy[i]! * up[i]! * siluGrad(gate[i]!);
     dup[i] = dy[i]! * siluScalar(gate[i]!);
+  }
+  return { dgate, dup };
+};
+
+/** dy, gate and up (N, F) → dgate, dup (N, F). */
+export const gegluBackward = <A extends Floats>(dy: A, gate: A, up: A): { readonly dgate: A; readonly dup: A } => {
+  const dgate = alloc(dy, dy.length), dup = alloc(dy, dy.length);
+  for (let i = 0; i < dy.length; i++) {
+    dgate[i] = dy[i]! * up[i]! * geluGrad(gate[i]!);
+    dup[i] = dy[i]! * geluScalar(gate[i]!);
   }
   return { dgate, dup };
 };

@@ -6,6 +6,7 @@
  * @module
  */
 import { alloc, type Floats, type FloatWeights, unsafeTensorOf } from "../model/floats.ts";
+import { embedScaled } from "../model/rotary_features.ts";
 import type { ModelSpec } from "../model/spec.ts";
 
 /** x[t, c] = wte[tokens[t], c] (+ wpe[pos0 + t, c] when wpe is given). */
@@ -24,6 +25,9 @@ export const embedRows = <A extends Floats>(
   return x;
 };
 
-/** Token (and, for GPT-2, learned position) embedding of one sequence: (T) → (T, C). */
+/** Token (and, for GPT-2, learned position) embedding of one sequence, times √C for Gemma: (T) → (T, C). */
 export const embed = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, tokens: ArrayLike<number>, pos0: number): A =>
-  embedRows(unsafeTensorOf(w, "wte"), s._tag === "llama" ? undefined : unsafeTensorOf(w, "wpe"), tokens, s.nEmbd, pos0);
+  embedScaled(
+    s,
+    embedRows(unsafeTensorOf(w, "wte"), s._tag === "llama" ? undefined : unsafeTensorOf(w, "wpe"), tokens, s.nEmbd, pos0),
+  );

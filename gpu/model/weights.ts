@@ -2,7 +2,7 @@
  * A model's weights on the device, uploaded once, in the layout the forward kernels read:
  * Llama's wq, wk, wv fused into one (Q + 2·KV, C) matrix (Q = NH·D) and w1 (gate), w3 (up) into (2F, C), so
  * each is one matmul; GPT-2's qkvw is already fused. Rotary cos/sin tables (P, D/2) are built here,
- * in float64 then rounded, from core's ropeAngle.
+ * in float64 then rounded, from core's ropeAngle (with the spec's rope scaling, if any).
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
@@ -58,7 +58,7 @@ const ropeTables = (s: ModelSpec): ReadonlyArray<readonly [string, Float32Array]
   const cos = new Float32Array(s.blockSize * half), sin = new Float32Array(s.blockSize * half);
   for (let p = 0; p < s.blockSize; p++) {
     for (let j = 0; j < half; j++) {
-      const a = ropeAngle(p, j, D, s.ropeTheta);
+      const a = ropeAngle(p, j, D, s.ropeTheta, s.ropeScaling);
       cos[p * half + j] = Math.cos(a);
       sin[p * half + j] = Math.sin(a);
     }
