@@ -5,8 +5,7 @@
  *   heads), before the rotary; q (N, H·D) is (N·H, D) rows, so the gains' gradients sum over rows and heads.
  * - normKind rmsOffset (Gemma): RMSNorm scaled by 1 + w, the gain rounded to the array type as transformers'
  *   float32 GemmaRMSNorm computes it; the gradient of w is that of the gain (d(1 + w)/dw = 1).
- * - embedScale (Gemma): the embedding times √C, the constant rounded to f32 (transformers casts the normalizer
- *   to the hidden dtype): x = wte[token]·fround(√C), and the backward scales dx the same way.
+ * - embedScale (Gemma): core/ops/embed.ts (embed, scaleValues) with core/model/spec.ts embedScaleOf.
  * - mlpKind geglu (Gemma): gelu_tanh(gate)·up with gate = w1, up = w3 (and w2 down), as SwiGLU's places.
  * @module
  */
@@ -53,19 +52,6 @@ export const normGain = <A extends Floats>(s: ModelSpec, w: A): A => {
   const g = alloc(w, w.length);
   for (let c = 0; c < w.length; c++) g[c] = 1 + w[c]!;
   return g;
-};
-
-/** fround(√C) for Gemma, else 1. */
-export const embedScaleOf = (s: ModelSpec): number =>
-  s._tag === "llama" && s.embedScale === true ? Math.fround(Math.sqrt(s.nEmbd)) : 1;
-
-/** x·embedScaleOf(s), each value rounded once to x's type: the forward's scaling and its backward alike. */
-export const embedScaled = <A extends Floats>(s: ModelSpec, x: A): A => {
-  const k = embedScaleOf(s);
-  if (k === 1) return x;
-  const y = alloc(x, x.length);
-  for (let n = 0; n < x.length; n++) y[n] = x[n]! * k;
-  return y;
 };
 
 /** The gated MLP's product: swiglu(gate, up), or geglu for Gemma. (N, F) each → (N, F). */

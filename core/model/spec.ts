@@ -160,6 +160,13 @@ export const contextLimit = (s: ModelSpec): { readonly limit: number; readonly w
     }
     : { limit: s.blockSize, why: `the model's context is ${s.blockSize}` };
 
+/**
+ * Gemma's embedding multiplier √C, rounded to f32 as transformers casts it to the hidden dtype; 1 for the others.
+ * (core/ops/embed.ts applies it to the embedding, core/model/backward.ts to its gradient.)
+ */
+export const embedScaleOf = (s: ModelSpec): number =>
+  s._tag === "llama" && s.embedScale === true ? Math.fround(Math.sqrt(s.nEmbd)) : 1;
+
 /** A copy of the spec with another depth: surgery builds new specs, never edits the reference. */
 export const withDepth = <S extends ModelSpec>(s: S, nLayer: number): S => ({ ...s, nLayer });
 
@@ -185,12 +192,8 @@ const featureProblems = (s: LlamaSpec): ReadonlyArray<string> => {
  */
 const unsupportedFeatures = (s: LlamaSpec): ReadonlyArray<string> => {
   const pending: ReadonlyArray<[string, boolean]> = [
-    ["rope_scaling", s.ropeScaling !== undefined],
-    ["sliding_window", s.slidingWindow !== undefined],
-    ["q_norm/k_norm", s.qkNorm === true],
-    [`norm ${s.normKind}`, s.normKind !== undefined && s.normKind !== "rms"],
-    ["embedding scale", s.embedScale === true],
-    [`mlp ${s.mlpKind}`, s.mlpKind !== undefined && s.mlpKind !== "swiglu"],
+    [`norm ${s.normKind}`, s.normKind !== undefined && s.normKind !== "rms" && s.normKind !== "rmsOffset"],
+    [`mlp ${s.mlpKind}`, s.mlpKind !== undefined && s.mlpKind !== "swiglu" && s.mlpKind !== "geglu"],
     ["q/k/v biases", s.qkvBias === true],
     ["attention output bias", s.outBias === true],
     ["mlp biases", s.mlpBias === true],

@@ -6,7 +6,7 @@
  */
 import fc from "fast-check";
 import type { Selection } from "../../core/surgery/plan.ts";
-import type { Gpt2Spec, LlamaSpec, ModelSpec } from "../../core/model/spec.ts";
+import type { Gpt2Spec, LlamaSpec, ModelSpec, RopeScaling, RotaryFeatures } from "../../core/model/spec.ts";
 import { allTensors, numel, type Weights } from "../../core/model/tensors.ts";
 
 export const arbGpt2Spec: fc.Arbitrary<Gpt2Spec> = fc.record({
@@ -18,6 +18,40 @@ export const arbGpt2Spec: fc.Arbitrary<Gpt2Spec> = fc.record({
   nInner: fc.integer({ min: 1, max: 20 }),
 }).map(({ headDim, ...r }) => ({ _tag: "gpt2", ...r, nEmbd: r.nHead * headDim, normEps: 1e-5 }));
 
+/**
+ * Rope scalings whose bands all occur at the tiny head widths drawn here (wavelengths 2π/θ^(−2j/D) from 6 to
+ * ~6000 at θ = 10000): Llama 3's with an original context of 8..400 splits them into kept, blended and
+ * divided frequencies.
+ */
+const arbRopeScaling: fc.Arbitrary<RopeScaling> = fc.oneof(
+  fc.integer({ min: 2, max: 8 }).map((factor) => ({ kind: "linear" as const, factor })),
+  fc.record({
+    factor: fc.integer({ min: 2, max: 32 }),
+    lowFreqFactor: fc.constantFrom(1, 2),
+    highFreqFactor: fc.constantFrom(4, 8),
+    originalContext: fc.integer({ min: 8, max: 400 }),
+  }).map((r) => ({ kind: "llama3" as const, ...r })),
+);
+
+/**
+ * The features of one family of the rotary decoder, as its config.json implies them (core/codecs/hf_rotary.ts):
+ * Llama 2 (none), Llama 3.x (rope scaling), Mistral (a sliding window no shorter than the context, where the
+ * model is exact), Qwen3 (q/k norms) and Gemma ((1 + w) norms, √C embedding, GeGLU).
+ */
+const arbFamilyFeatures = (blockSize: number): fc.Arbitrary<RotaryFeatures> =>
+  fc.oneof(
+    fc.constant({}),
+    arbRopeScaling.map((ropeScaling) => ({ ropeScaling })),
+    fc.integer({ min: blockSize, max: 2 * blockSize }).map((w) => ({ family: "mistral" as const, slidingWindow: w })),
+    fc.constant({ family: "qwen3" as const, qkNorm: true }),
+    fc.constant({
+      family: "gemma" as const,
+      normKind: "rmsOffset" as const,
+      embedScale: true,
+      mlpKind: "geglu" as const,
+    }),
+  );
+
 export const arbLlamaSpec: fc.Arbitrary<LlamaSpec> = fc.record({
   nLayer: fc.integer({ min: 1, max: 4 }),
   nKvHead: fc.integer({ min: 1, max: 2 }),
@@ -28,14 +62,14 @@ export const arbLlamaSpec: fc.Arbitrary<LlamaSpec> = fc.record({
   hiddenDim: fc.integer({ min: 1, max: 20 }),
   ropeStyle: fc.constantFrom("interleaved" as const, "half" as const),
   tiedHead: fc.boolean(),
-}).map(({ group, halfHeadDim, ...r }) => ({
+}).map(({ group, halfHeadDim, ...r }): LlamaSpec => ({
   _tag: "llama",
   ...r,
   nHead: r.nKvHead * group,
   nEmbd: r.nKvHead * group * 2 * halfHeadDim,
   normEps: 1e-5,
   ropeTheta: 10000,
-}));
+})).chain((s) => arbFamilyFeatures(s.blockSize).map((f): LlamaSpec => ({ ...s, ...f })));
 
 export const arbSpec: fc.Arbitrary<ModelSpec> = fc.oneof(arbGpt2Spec, arbLlamaSpec);
 
