@@ -15,6 +15,7 @@ import { gpuDecodeStep } from "../../gpu/model/decode.ts";
 import { createGpuModel } from "../../gpu/model/model.ts";
 import { type Backend, BackendArg, withBackend } from "../../adapters/devices/backend.ts";
 import { textStream } from "../../core/text/tokenizer.ts";
+import { contextLimit } from "../../core/model/spec.ts";
 import { backendFlag, checkpointFlag, type CommandSpec, NonNegIntArg, NumberArg } from "../args.ts";
 import { devicesOf, type Io } from "../io.ts";
 
@@ -94,7 +95,7 @@ export const runSample = async (a: t.TypeOf<typeof SampleArgs>, io: Io): Promise
       sampler: { temperature: a.temperature ?? 1, topP: a["top-p"] ?? 0.9 },
       seed: a.seed ?? io.now(),
       stopTokens: [tok.right.bos, tok.right.eos],
-      contextLength: spec.blockSize,
+      contextLength: contextLimit(spec).limit, // Mistral: stops at its sliding window, where it is exact
     });
     try {
       for await (const id of tokens) io.out(text.push(id));

@@ -52,7 +52,9 @@ export const familyDefaults = (type: RotaryModelType) => ({
 });
 
 const num = (r: Readonly<Record<string, unknown>>, k: string): E.Either<string, number> =>
-  typeof r[k] === "number" ? E.right(r[k] as number) : E.left(`rope_scaling.${k} must be a number, got ${JSON.stringify(r[k])}`);
+  typeof r[k] === "number"
+    ? E.right(r[k] as number)
+    : E.left(`rope_scaling.${k} must be a number, got ${JSON.stringify(r[k])}`);
 
 /** HF rope_scaling → ours; null or absent → none. */
 export const decodeRopeScaling = (
@@ -116,7 +118,12 @@ export const rotaryShape = (c: RotaryKeys) => {
   };
 };
 
-const FAMILY_OF: Readonly<Record<string, Family>> = { llama: "llama", mistral: "mistral", qwen3: "qwen3", gemma: "gemma" };
+const FAMILY_OF: Readonly<Record<string, Family>> = {
+  llama: "llama",
+  mistral: "mistral",
+  qwen3: "qwen3",
+  gemma: "gemma",
+};
 const ARCHITECTURE: Readonly<Record<RotaryModelType, string>> = {
   llama: "LlamaForCausalLM",
   mistral: "MistralForCausalLM",

@@ -57,7 +57,10 @@ const attention = <A extends Floats>(
     const qkv = linear(xn, W("qkvw"), W("qkvb"), T, C, 3 * Q); // (T, 3Q): q | k | v
     [q, k, v] = [columns(qkv, T, 3 * Q, 0, Q), columns(qkv, T, 3 * Q, Q, Q), columns(qkv, T, 3 * Q, 2 * Q, Q)];
   } else {
-    const [qn, kn] = [qkNormed(s, w, i, "qnorm", linear(xn, W("wq"), undefined, T, C, Q)), qkNormed(s, w, i, "knorm", linear(xn, W("wk"), undefined, T, C, KV))];
+    const [qn, kn] = [
+      qkNormed(s, w, i, "qnorm", linear(xn, W("wq"), undefined, T, C, Q)),
+      qkNormed(s, w, i, "knorm", linear(xn, W("wk"), undefined, T, C, KV)),
+    ];
     q = rope(qn, T, s.nHead, D, pos0, s.ropeTheta, s.ropeStyle, s.ropeScaling);
     k = rope(kn, T, kvHeads(s), D, pos0, s.ropeTheta, s.ropeStyle, s.ropeScaling);
     v = linear(xn, W("wv"), undefined, T, C, KV);

@@ -9,11 +9,12 @@
  * - mlpKind geglu (Gemma): gelu_tanh(gate)·up with gate = w1, up = w3 (and w2 down), as SwiGLU's places.
  * @module
  */
-import { alloc, type Floats, type FloatWeights, unsafeTensorOf } from "./floats.ts";
+import { type Floats, type FloatWeights, unsafeTensorOf } from "./floats.ts";
 import { geglu, swiglu } from "../ops/activations.ts";
 import { gegluBackward, swigluBackward } from "../ops/activations_backward.ts";
 import { rmsNorm } from "../ops/norms/norms.ts";
 import { rmsNormBackward } from "../ops/norms/norms_backward.ts";
+import { offsetGain } from "../ops/norms/rms_offset.ts";
 import { headDim, type ModelSpec } from "./spec.ts";
 import { blockName } from "./tensors.ts";
 
@@ -47,12 +48,8 @@ export const qkNormBackward = <A extends Floats>(
 };
 
 /** The gain an RMSNorm multiplies by: w, or 1 + w (one rounding to w's type) for Gemma's rmsOffset. */
-export const normGain = <A extends Floats>(s: ModelSpec, w: A): A => {
-  if (s._tag !== "llama" || s.normKind !== "rmsOffset") return w;
-  const g = alloc(w, w.length);
-  for (let c = 0; c < w.length; c++) g[c] = 1 + w[c]!;
-  return g;
-};
+export const normGain = <A extends Floats>(s: ModelSpec, w: A): A =>
+  s._tag === "llama" && s.normKind === "rmsOffset" ? offsetGain(w) : w;
 
 /** The gated MLP's product: swiglu(gate, up), or geglu for Gemma. (N, F) each → (N, F). */
 export const gatedActivation = <A extends Floats>(s: ModelSpec, gate: A, up: A): A =>

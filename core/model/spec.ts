@@ -156,7 +156,8 @@ export const contextLimit = (s: ModelSpec): { readonly limit: number; readonly w
   s._tag === "llama" && s.slidingWindow !== undefined && s.slidingWindow < s.blockSize
     ? {
       limit: s.slidingWindow,
-      why: `the model's sliding window is ${s.slidingWindow} positions (longer contexts, which need the window's mask, are not supported)`,
+      why:
+        `the model's sliding window is ${s.slidingWindow} positions (longer contexts, which need the window's mask, are not supported)`,
     }
     : { limit: s.blockSize, why: `the model's context is ${s.blockSize}` };
 

@@ -60,7 +60,9 @@ export const blockTensors = (s: ModelSpec): ReadonlyArray<TensorInfo> => {
 
 /** Qwen3's per-head q and k norm gains, D each (shared by the heads), when the spec has them. */
 const qkNormTensors = (s: ModelSpec): ReadonlyArray<TensorInfo> =>
-  s._tag === "llama" && s.qkNorm === true ? [{ name: "qnorm", shape: [headDim(s)] }, { name: "knorm", shape: [headDim(s)] }] : [];
+  s._tag === "llama" && s.qkNorm === true
+    ? [{ name: "qnorm", shape: [headDim(s)] }, { name: "knorm", shape: [headDim(s)] }]
+    : [];
 
 /** Tensors outside the blocks: embeddings, final norm, and an untied LM head. */
 export const globalTensors = (s: ModelSpec): ReadonlyArray<TensorInfo> => {

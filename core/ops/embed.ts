@@ -27,7 +27,13 @@ export const embedRows = <A extends Floats>(
 /** Token (and, for GPT-2, learned position) embedding of one sequence, times √C for Gemma: (T) → (T, C). */
 export const embed = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, tokens: ArrayLike<number>, pos0: number): A =>
   scaleValues(
-    embedRows(unsafeTensorOf(w, "wte"), s._tag === "llama" ? undefined : unsafeTensorOf(w, "wpe"), tokens, s.nEmbd, pos0),
+    embedRows(
+      unsafeTensorOf(w, "wte"),
+      s._tag === "llama" ? undefined : unsafeTensorOf(w, "wpe"),
+      tokens,
+      s.nEmbd,
+      pos0,
+    ),
     embedScaleOf(s),
   );
 

@@ -43,7 +43,7 @@ export const deviceArrays = (s: ModelSpec, w: Weights): ReadonlyArray<readonly [
         "fcprojb",
       ])
       : [
-        ...own(["attnnorm", "wo", "ffnnorm", "w2"]),
+        ...own(["attnnorm", "wo", "ffnnorm", "w2", ...(s.qkNorm === true ? ["qnorm", "knorm"] : [])]),
         [blockName(i, "wqkv"), concatRows(B("wq"), B("wk"), B("wv"))] as const,
         [blockName(i, "w13"), concatRows(B("w1"), B("w3"))] as const,
       ];

@@ -75,7 +75,9 @@ describe("Hugging Face config.json decoding", () => {
     expect(message({ ...gpt2, n_head: 7 })).toMatch(/not divisible by n_head 7/);
   });
   test("features we do not implement (scaled rotary, biased Llama projections) are refused, not ignored", () => {
-    expect(message({ ...tinyStories, rope_scaling: { type: "yarn", factor: 2 } })).toMatch(/rope_scaling of type "yarn"/);
+    expect(message({ ...tinyStories, rope_scaling: { type: "yarn", factor: 2 } })).toMatch(
+      /rope_scaling of type "yarn"/,
+    );
     expect(message({ ...tinyStories, attention_bias: true })).toMatch(/attention_bias/);
   });
 });

@@ -102,7 +102,9 @@ describe("config.json of the Llama-shaped families", () => {
     expect(message({ ...config("gemma-2b"), hidden_activation: "gelu" })).toMatch(
       /hidden_activation "gelu" \(Gemma runs the tanh GELU, "gelu_pytorch_tanh"\) is not supported/,
     );
-    expect(message({ ...config("mistral-7b-v0.1"), hidden_act: "gelu" })).toMatch(/hidden_act "gelu" \(expected "silu"\)/);
+    expect(message({ ...config("mistral-7b-v0.1"), hidden_act: "gelu" })).toMatch(
+      /hidden_act "gelu" \(expected "silu"\)/,
+    );
   });
   test("Qwen3 reads with q/k norms and its own head width (Q = 2048 ≠ C = 1024); head_dim defaults to 128", () => {
     const s = spec(QWEN3);
