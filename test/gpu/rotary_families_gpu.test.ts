@@ -17,7 +17,10 @@ import { describe, expect, test } from "vitest";
 import { loadHfModel, saveHfModel } from "../../adapters/formats/hf_checkpoint.ts";
 import { decodeStep, startDecoding } from "../../core/generate/decode.ts";
 import { argmax } from "../../core/generate/sample.ts";
+import { lossAndGrads } from "../../core/model/backward.ts";
+import { ffnDim } from "../../core/model/spec.ts";
 import { forward } from "../../core/model/forward.ts";
+import { createGpuTrainer } from "../../gpu/train/trainer.ts";
 import { createGpuModel } from "../../gpu/model/model.ts";
 import { KERNEL_PROFILES } from "../../gpu/kernels/profile.ts";
 import { FAMILY_CONFIGS, type FamilyName, referenceLogits, writeFamilyCheckpoint } from "../hf_families.ts";
@@ -68,6 +71,35 @@ describe.each(Object.keys(FAMILY_CONFIGS) as FamilyName[])("a tiny %s checkpoint
       decoder.destroy();
       g.destroy();
       expect(ids, `${profile} kernels`).toEqual(expected);
+    }
+  });
+
+  test("trains on WebGPU in every kernel profile: every gradient within the whole-model allowance of the CPU backward's (props/gpu/backward_model.test.ts), and steps lower the loss on a repeated batch", async () => {
+    const dir = freshDir();
+    await writeFamilyCheckpoint(dir, family);
+    const { spec, weights } = right(await loadHfModel(dir)()), V = spec.vocabSize, B = 2, T = 16;
+    const tokens = Int32Array.from({ length: B * T }, (_, i) => (i * 13 + 5) % V);
+    const targets = tokens.map((t, i) => (t * 7 + i) % V);
+    const want = lossAndGrads(spec, weights, tokens, targets, B, T);
+    const K = Math.max(spec.nEmbd, ffnDim(spec), T, V, B * T), ulps = 64 * (spec.nLayer + 1) * K;
+    const scale = Object.values(want.grads).reduce((m, g) => g.reduce((a, x) => Math.max(a, Math.abs(x)), m), 0);
+    const opt = { lr: 0, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0, gradClip: 0 };
+    for (const profile of KERNEL_PROFILES) {
+      const trainer = unwrap(await createGpuTrainer(gpu().kernels, spec, { weights }, { profile })());
+      try {
+        const first = unwrap(await trainer.step([{ tokens, targets }], B, T, opt)());
+        const got = unwrap(await trainer.gradients()());
+        for (const [name, g] of Object.entries(want.grads)) {
+          const res = worstRatio(got[name]!, g, new Float64Array(g.length).fill(scale), ulps);
+          expect(res.ratio, `${profile}: ${name}[${res.at}]: GPU ${got[name]![res.at]}, CPU ${g[res.at]}`)
+            .toBeLessThanOrEqual(1);
+        }
+        let loss = first.loss;
+        for (let k = 0; k < 8; k++) loss = unwrap(await trainer.step([{ tokens, targets }], B, T, { ...opt, lr: 1e-2 })()).loss;
+        expect(loss, profile).toBeLessThan(first.loss);
+      } finally {
+        trainer.destroy();
+      }
     }
   });
 
