@@ -150,9 +150,14 @@ export const hfTensors = (
   return out;
 };
 
-/** Writes the family's tiny checkpoint (config.json and model.safetensors, f32) into dir. */
-export const writeFamilyCheckpoint = async (dir: string, family: FamilyName, seed = 7) => {
-  const c = FAMILY_CONFIGS[family], t = hfTensors(c, seed);
+/** Writes the family's tiny checkpoint (config.json and model.safetensors, f32) into dir; `keys` override the config's. */
+export const writeFamilyCheckpoint = async (
+  dir: string,
+  family: FamilyName,
+  seed = 7,
+  keys: Readonly<Record<string, unknown>> = {},
+) => {
+  const c = { ...FAMILY_CONFIGS[family], ...keys }, t = hfTensors(c, seed);
   right(await saveDirTensors(dir, [...t].map(([name, x]) => ({ name, ...x })), "F32", { format: "pt" })());
   writeFileSync(join(dir, "config.json"), JSON.stringify(c, null, 2));
   return t;

@@ -95,7 +95,9 @@ describe.each(Object.keys(FAMILY_CONFIGS) as FamilyName[])("a tiny %s checkpoint
             .toBeLessThanOrEqual(1);
         }
         let loss = first.loss;
-        for (let k = 0; k < 8; k++) loss = unwrap(await trainer.step([{ tokens, targets }], B, T, { ...opt, lr: 1e-2 })()).loss;
+        for (let k = 0; k < 8; k++) {
+          loss = unwrap(await trainer.step([{ tokens, targets }], B, T, { ...opt, lr: 1e-2 })()).loss;
+        }
         expect(loss, profile).toBeLessThan(first.loss);
       } finally {
         trainer.destroy();
