@@ -8,6 +8,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
+import { rotaryFeatureWords } from "../../core/model/rotary_features.ts";
 import { type ModelHandle, openModel } from "../../adapters/formats/models.ts";
 import type { AppError } from "../../core/errors.ts";
 import { ffnDim, headDim, isTied, kvHeads } from "../../core/model/spec.ts";
@@ -49,6 +50,8 @@ export const describeModel = (m: Pick<ModelHandle, "source" | "spec" | "disk" | 
     norm_eps: s.normEps,
     tied_head: isTied(s),
     rope: s._tag === "llama" ? { style: s.ropeStyle, theta: s.ropeTheta } : null,
+    model_type: s._tag === "llama" ? (s.family ?? "llama") : "gpt2",
+    features: rotaryFeatureWords(s), // Llama 3 / Mistral / Qwen3 / Gemma's, beyond Llama 2
     params: {
       total: paramCount(s),
       embedding: part(["wte"]),
@@ -66,7 +69,8 @@ export const describeModel = (m: Pick<ModelHandle, "source" | "spec" | "disk" | 
 const table = (d: ReturnType<typeof describeModel>): string => {
   const n = (x: number) => x.toLocaleString("en-US");
   const rows: Array<[string, string]> = [
-    ["family", d.family === "gpt2" ? "GPT-2" : "Llama"],
+    ["family", d.family === "gpt2" ? "GPT-2" : d.model_type === "llama" ? "Llama" : `Llama-shaped (${d.model_type})`],
+    ...(d.features.length > 0 ? [["features", d.features.join(", ")] as [string, string]] : []),
     ["depth (n_layer)", String(d.n_layer)],
     ["width (n_embd)", String(d.n_embd)],
     ["heads / kv heads", `${d.n_head} / ${d.n_kv_head} (head dim ${d.head_dim})`],

@@ -58,3 +58,17 @@ export const gatedActivation = <A extends Floats>(s: ModelSpec, gate: A, up: A):
 /** The backward of gatedActivation: dy, gate, up (N, F) → dgate, dup (N, F). */
 export const gatedActivationBackward = <A extends Floats>(s: ModelSpec, dy: A, gate: A, up: A) =>
   s._tag === "llama" && s.mlpKind === "geglu" ? gegluBackward(dy, gate, up) : swigluBackward(dy, gate, up);
+
+/** The features beyond Llama 2 that this file and the rope scaling implement, in words (`inspect` shows them). */
+export const rotaryFeatureWords = (s: ModelSpec): ReadonlyArray<string> => {
+  if (s._tag !== "llama") return [];
+  const r = s.ropeScaling;
+  return [
+    ...(r === undefined ? [] : [`${r.kind} rope scaling ×${r.factor}`]),
+    ...(s.slidingWindow === undefined ? [] : [`sliding window ${s.slidingWindow}`]),
+    ...(s.qkNorm === true ? ["q/k norms"] : []),
+    ...(s.normKind === "rmsOffset" ? ["RMSNorm gain 1 + w"] : []),
+    ...(s.embedScale === true ? ["embedding × √C"] : []),
+    ...(s.mlpKind === "geglu" ? ["GeGLU MLP (tanh GELU)"] : []),
+  ];
+};

@@ -37,7 +37,23 @@ const NARROW: Readonly<Record<FamilyName, ReadonlyArray<string>>> = {
   gemma: ["--ffn", "12"],
 };
 
+const FEATURE_WORDS: Readonly<Record<FamilyName, ReadonlyArray<string>>> = {
+  llama3: ["llama3 rope scaling ×8"],
+  mistral: ["sliding window 32"],
+  qwen3: ["q/k norms"],
+  gemma: ["RMSNorm gain 1 + w", "embedding × √C", "GeGLU MLP (tanh GELU)"],
+};
+
 describe.each(Object.keys(FAMILY_CONFIGS) as FamilyName[])("the commands on a tiny %s", (family) => {
+  test("inspect names the model_type and the features beyond Llama 2", async () => {
+    const ref = await reference(family), d = JSON.parse((await runCli(["inspect", ref, "--json"])).out);
+    expect(d).toMatchObject({ family: "llama", model_type: FAMILY_CONFIGS[family]["model_type"] });
+    expect(d.features).toEqual(FEATURE_WORDS[family]);
+    expect((await runCli(["inspect", ref])).out).toMatch(
+      new RegExp(`features +${FEATURE_WORDS[family][0]!.replace(/[()×√+]/g, ".")}`),
+    );
+  });
+
   test("inherit (narrowed where it applies) writes the family's config.json, and the target re-imports, trains and samples", async () => {
     const ref = await reference(family), out = join(freshDir(), "t");
     const r = await runCli(["inherit", ref, "--layers", "1", ...NARROW[family], "--data", excerpt, "--out", out]);
