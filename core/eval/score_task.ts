@@ -7,6 +7,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import type { AppError } from "../errors.ts";
+import { contextLimit } from "../model/spec.ts";
 import { type Encode, type TokenRequest, tokenRequest } from "./encode_pair.ts";
 import { aggregate, type DocResult, type DocScores, scoreDoc, type TaskMetrics } from "./metrics.ts";
 import { packBatches } from "./pack.ts";
@@ -45,7 +46,11 @@ export const scoreRequests = async (
   o: ScoreOptions,
 ): Promise<E.Either<AppError, { ll: Float64Array; greedy: Uint8Array }>> => {
   const ll = new Float64Array(reqs.length), greedy = new Uint8Array(reqs.length).fill(1);
-  const batches = packBatches(reqs, { rows: o.rows, maxTokens: o.maxTokens, blockSize: scorer.spec.blockSize });
+  const batches = packBatches(reqs, {
+    rows: o.rows,
+    maxTokens: o.maxTokens,
+    blockSize: contextLimit(scorer.spec).limit,
+  });
   for (const [k, b] of batches.entries()) {
     const s = await scorer.score(b)();
     if (E.isLeft(s)) return s;
@@ -64,7 +69,7 @@ export const scoreTask = async (
   docs: ReadonlyArray<EvalDoc>,
   o: ScoreOptions,
 ): Promise<E.Either<AppError, TaskScores>> => {
-  const reqs = tokenize(docs, o, scorer.spec.blockSize);
+  const reqs = tokenize(docs, o, contextLimit(scorer.spec).limit); // Mistral: cut to its sliding window, where it is exact
   if (E.isLeft(reqs)) return reqs;
   const r = await scoreRequests(scorer, reqs.right, o);
   if (E.isLeft(r)) return r;
