@@ -10,11 +10,11 @@
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { loadModel } from "../../adapters/formats/models.ts";
-import { STORIES_TOK, TINYSTORIES_TEXT } from "../assets.ts";
-import { runCli } from "../cli_io.ts";
-import { FAMILY_CONFIGS, type FamilyName, writeFamilyCheckpoint } from "../hf_families.ts";
-import { freshDir, right } from "../tmp.ts";
+import { loadModel } from "../../../adapters/formats/models.ts";
+import { STORIES_TOK, TINYSTORIES_TEXT } from "../../assets.ts";
+import { runCli } from "../../cli_io.ts";
+import { FAMILY_CONFIGS, type FamilyName, writeFamilyCheckpoint } from "../../hf_families.ts";
+import { freshDir, right } from "../../tmp.ts";
 
 const excerpt = (() => {
   const p = join(freshDir(), "stories.txt");
