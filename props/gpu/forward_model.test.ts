@@ -17,7 +17,10 @@ import { arbSpec, arbTokens, arbWeights } from "../core/arbitraries.ts";
 import { expectBitEqual, gpuModel } from "./_models.ts";
 
 const gpu = useGpu();
-const arbModel = arbSpec.chain((s) => fc.record({ s: fc.constant(s), w: arbWeights(s), batch: arbTokens(s) }));
+// Rows of at most 24 values, as the split property's name says: 4 aligned rows of a wider Llama (C up to 36) exceed 512 bytes.
+const arbModel = arbSpec.filter((s) => s.nEmbd <= 24).chain((s) =>
+  fc.record({ s: fc.constant(s), w: arbWeights(s), batch: arbTokens(s) })
+);
 // Widths of at least 4 for the tolerance property: a LayerNorm over C = 2 values outputs ±1 whatever
 // they are, with rstd unbounded as the two meet, so it magnifies any f32 rounding without limit.
 const arbWellConditioned = arbSpec.filter((s) => s.nEmbd >= 4).chain((s) =>
