@@ -7,6 +7,7 @@ export * from "./half.ts";
 export * from "./hf_config.ts";
 export * from "./hf_layout.ts";
 export * from "./hf_qwen2.ts";
+export * from "./hf_rotary.ts";
 export * from "./llama2c_header.ts";
 export * from "./numbers.ts";
 export * from "./report.ts";
