@@ -139,4 +139,27 @@ describe("config.json of the Llama-shaped families", () => {
     const g = hfExportable({ ...spec(config("gemma-2b")), embedScale: false } as ModelSpec);
     expect(E.isLeft(g) && g.left.message).toMatch(/GemmaForCausalLM always has a √C embedding scale/);
   });
+  test("attention_bias gives Qwen3 and Gemma their q, k, v and o biases; Mistral's and a non-Llama mlp_bias are refused", () => {
+    expect(spec({ ...QWEN3, attention_bias: true })).toMatchObject({ family: "qwen3", qkvBias: true, outBias: true });
+    expect(spec({ ...config("gemma-2b"), attention_bias: true })).toMatchObject({ qkvBias: true, outBias: true });
+    expect(message({ ...config("mistral-7b-v0.1"), attention_bias: true })).toMatch(
+      /attention_bias true is not supported for mistral/,
+    );
+    expect(message({ ...QWEN3, mlp_bias: true })).toMatch(/mlp_bias true is not supported for qwen3/);
+    const q = spec({ ...QWEN3, attention_bias: true }), out = encodeHfConfig(q, {}, "float32");
+    expect(out).toMatchObject({ attention_bias: true, model_type: "qwen3" });
+    expect(spec(JSON.parse(JSON.stringify(out)))).toEqual(q);
+  });
+  test("biases or Llama 3 features a family's config cannot say are refused on export, naming them", () => {
+    const mistral = hfExportable({ ...spec(config("mistral-7b-v0.1")), qkvBias: true, outBias: true } as ModelSpec);
+    expect(E.isLeft(mistral) && mistral.left.message).toMatch(
+      /^Cannot write a mistral config\.json for attention biases/,
+    );
+    const qwen2 = spec(config("qwen2.5-0.5b")), scaled = spec(config("llama-3.2-1b"));
+    if (scaled._tag !== "llama" || scaled.ropeScaling === undefined) {
+      throw new Error("Llama 3.2 read without its scaling");
+    }
+    const r = hfExportable({ ...qwen2, ropeScaling: scaled.ropeScaling } as ModelSpec);
+    expect(E.isLeft(r) && r.left.message).toMatch(/^Cannot write a qwen2 config\.json for rope scaling/);
+  });
 });
