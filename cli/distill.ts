@@ -8,7 +8,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { loadModel, type Model } from "../adapters/formats/models.ts";
 import { type AppError, appError } from "../core/errors.ts";
-import type { ModelSpec } from "../core/model/spec.ts";
+import { contextLimit, type ModelSpec } from "../core/model/spec.ts";
 import type { Teacher } from "../core/train/trainer.ts";
 
 export interface DistillArgs {
@@ -67,10 +67,10 @@ export const teacherOf = async (
       "distil from a model with the same tokenizer",
     );
   }
-  if (spec.blockSize < ctx) {
+  if (contextLimit(spec).limit < ctx) {
     return bad(
-      `the teacher ${from} holds ${spec.blockSize} positions, the run uses --ctx ${ctx}`,
-      `give --ctx ${spec.blockSize} or less`,
+      `for the teacher ${from} ${contextLimit(spec).why}, the run uses --ctx ${ctx}`,
+      `give --ctx ${contextLimit(spec).limit} or less`,
     );
   }
   return E.right({

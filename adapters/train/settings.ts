@@ -9,7 +9,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import { type AppError, appError } from "../../core/errors.ts";
-import type { ModelSpec } from "../../core/model/spec.ts";
+import { contextLimit, type ModelSpec } from "../../core/model/spec.ts";
 import type { TokenArray } from "../../core/train/batches.ts";
 import { learningRate } from "../../core/train/schedule.ts";
 import type { Hyper } from "../../core/train/trainer.ts";
@@ -81,7 +81,7 @@ export const settingsFor = (a: SettingsAsked, spec: ModelSpec): E.Either<AppErro
       appError("BadArgs", "Cannot run train: --tokens and --steps both set the length", "give one of them"),
     );
   }
-  const batch = a.batch ?? DEFAULTS.batch, ctx = a.ctx ?? Math.min(DEFAULTS.ctx, spec.blockSize);
+  const batch = a.batch ?? DEFAULTS.batch, ctx = a.ctx ?? Math.min(DEFAULTS.ctx, contextLimit(spec).limit);
   const accum = a.accum ?? DEFAULTS.accum, lr = a.lr ?? DEFAULTS.lr;
   const steps = a.steps ?? Math.max(1, Math.ceil((a.tokens ?? DEFAULTS.tokens) / (batch * ctx * accum)));
   const evalEvery = a.evalEvery ?? Math.max(1, Math.round(steps / DEFAULTS.evaluations));

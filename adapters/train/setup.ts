@@ -9,7 +9,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type AppError, appError } from "../../core/errors.ts";
-import type { ModelSpec } from "../../core/model/spec.ts";
+import { contextLimit, type ModelSpec } from "../../core/model/spec.ts";
 import { type Checkpoint, loadCheckpoint } from "./checkpoint.ts";
 import { CHECKPOINT_FILE, type Metrics, MODEL_DIR, type TrainData, type TrainSettings } from "./settings.ts";
 
@@ -25,10 +25,10 @@ export interface RunPlace {
 export const settingsProblem = (spec: ModelSpec, d: TrainData, s: TrainSettings): AppError | undefined => {
   const T = s.ctx;
   const args = (m: string, h: string) => appError("BadArgs", m, h);
-  if (T > spec.blockSize) {
+  if (T > contextLimit(spec).limit) {
     return args(
-      `Cannot train with --ctx ${T}: the model's context is ${spec.blockSize}`,
-      `give --ctx ${spec.blockSize} or less`,
+      `Cannot train with --ctx ${T}: ${contextLimit(spec).why}`,
+      `give --ctx ${contextLimit(spec).limit} or less`,
     );
   }
   if (d.train.length < T + 1) {

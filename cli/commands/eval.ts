@@ -11,6 +11,7 @@ import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import { evalStarts } from "../../core/train/batches.ts";
 import { type AppError, appError } from "../../core/errors.ts";
+import { contextLimit } from "../../core/model/spec.ts";
 import { backendFlag, checkpointFlag, type CommandSpec, PosIntArg } from "../args.ts";
 import { BackendArg, evaluatorFactory, withBackend } from "../../adapters/devices/backend.ts";
 import { devicesOf, type Io } from "../io.ts";
@@ -83,15 +84,15 @@ export const runEval = async (a: EvalArgs, io: Io): Promise<E.Either<AppError, v
   if (E.isLeft(p)) return p;
   const data = p.right.data;
   const { spec, weights } = p.right.model,
-    ctx = a.ctx ?? Math.min(256, spec.blockSize),
+    ctx = a.ctx ?? Math.min(256, contextLimit(spec).limit),
     batch = a.batch ?? 16,
     evalTokens = a.tokens ?? 0;
-  if (ctx > spec.blockSize) {
+  if (ctx > contextLimit(spec).limit) {
     return E.left(
       appError(
         "BadArgs",
-        `Cannot evaluate with --ctx ${ctx}: the model's context is ${spec.blockSize}`,
-        `give --ctx ${spec.blockSize} or less`,
+        `Cannot evaluate with --ctx ${ctx}: ${contextLimit(spec).why}`,
+        `give --ctx ${contextLimit(spec).limit} or less`,
       ),
     );
   }

@@ -20,6 +20,7 @@ import { type Backend, BackendArg, withBackend } from "../../adapters/devices/ba
 import { joinPieces, textStream, type Tokenizer } from "../../core/text/tokenizer.ts";
 import { promptIds, stopIds } from "../../core/text/conventions.ts";
 import { loadGenerationConventions } from "../../adapters/tokenizers/load.ts";
+import { contextLimit } from "../../core/model/spec.ts";
 import { backendFlag, checkpointFlag, type CommandSpec, NonNegIntArg, NumberArg } from "../args.ts";
 import { devicesOf, type Io } from "../io.ts";
 
@@ -117,7 +118,7 @@ export const runSample = async (a: t.TypeOf<typeof SampleArgs>, io: Io): Promise
       sampler: { temperature: a.temperature ?? 1, topP: a["top-p"] ?? 0.9 },
       seed: a.seed ?? io.now(),
       stopTokens: stopIds(tok.right, generation.right.eosIds),
-      contextLength: spec.blockSize,
+      contextLength: contextLimit(spec).limit, // Mistral: stops at its sliding window, where it is exact
     });
     try {
       let pos = 1; // generate yields the prompt after its first token, then the generated ones

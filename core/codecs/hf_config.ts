@@ -10,15 +10,32 @@
  * the half split on export (core/codecs/hf_layout.ts): we un-permute on import, so the round trip is exact;
  * every other reader (transformers) ignores the key and runs the permuted weights with rotate_half.
  * LlamaConfig's attention_bias (q, k, v and o biases) and mlp_bias (gate, up, down) decode to the spec's qkvBias and
- * outBias, and mlpBias. Qwen2Config (model_type "qwen2"): core/codecs/hf_qwen2.ts.
+ * outBias, and mlpBias. Qwen2Config (model_type "qwen2"): core/codecs/hf_qwen2.ts. The keys of mistral, qwen3 and
+ * gemma (decoded by this LlamaConfig too): core/codecs/hf_rotary.ts.
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import * as t from "io-ts";
 import { type AppError, appError } from "../errors.ts";
-import { hasDefaultHeadDim, headDim, type LlamaSpec, type ModelSpec, specProblems } from "../model/spec.ts";
+import {
+  hasDefaultHeadDim,
+  headDim,
+  type LlamaSpec,
+  type ModelSpec,
+  type RotaryFeatures,
+  specProblems,
+} from "../model/spec.ts";
 import { encodeQwen2Config, Qwen2Config, qwen2Problems, qwen2ToSpec, qwen2Unsayable } from "./hf_qwen2.ts";
+import {
+  decodeRotaryFeatures,
+  encodeRotaryKeys,
+  ROTARY_MODEL_TYPES,
+  RotaryConfigKeys,
+  rotaryExportProblem,
+  rotaryModelType,
+  rotaryShape,
+} from "./hf_rotary.ts";
 import { PositiveInt, PositiveNumber } from "./numbers.ts";
 import { describeErrors } from "./report.ts";
 import {
@@ -31,7 +48,7 @@ import {
   rotaryVariantExportProblem,
 } from "./hf_config_neox_phi.ts";
 
-export const KNOWN_MODEL_TYPES = ["gpt2", "llama", "qwen2", "gpt_neox", "phi"] as const;
+export const KNOWN_MODEL_TYPES = ["gpt2", ...ROTARY_MODEL_TYPES, "qwen2", "gpt_neox", "phi"] as const;
 
 const Gpt2Config = t.intersection([
   t.type({
@@ -52,7 +69,7 @@ const Gpt2Config = t.intersection([
 
 const LlamaConfig = t.intersection([
   t.type({
-    model_type: t.literal("llama"),
+    model_type: t.keyof({ llama: null, mistral: null, qwen3: null, gemma: null }), // core/codecs/hf_rotary.ts
     hidden_size: PositiveInt,
     intermediate_size: PositiveInt,
     num_hidden_layers: PositiveInt,
@@ -66,9 +83,9 @@ const LlamaConfig = t.intersection([
     rms_norm_eps: PositiveNumber,
     rope_theta: PositiveNumber,
     tie_word_embeddings: t.boolean,
-    hidden_act: t.literal("silu"),
-    rope_scaling: t.null, // scaled rotary variants are not supported
-    attention_bias: t.boolean,
+    hidden_act: t.keyof({ silu: null, gelu: null, gelu_pytorch_tanh: null }), // which family takes which: hf_rotary.ts
+    ...RotaryConfigKeys,
+    attention_bias: t.boolean, // which family takes which: biasProblem
     mlp_bias: t.boolean,
     inheritune_rope: t.literal("interleaved"),
   }),
@@ -94,18 +111,32 @@ const toSpec = (c: t.TypeOf<typeof Gpt2Config> | t.TypeOf<typeof LlamaConfig>): 
       nKvHead: c.num_key_value_heads ?? c.num_attention_heads,
       hiddenDim: c.intermediate_size,
       vocabSize: c.vocab_size,
-      blockSize: c.max_position_embeddings ?? 2048,
       normEps: c.rms_norm_eps ?? 1e-6,
       ropeTheta: c.rope_theta ?? 10000,
       ropeStyle: c.inheritune_rope ?? "half",
-      tiedHead: c.tie_word_embeddings ?? false,
+      ...rotaryShape(c), // blockSize, tiedHead, headSize with the family's defaults
       ...(c.attention_bias === true ? { qkvBias: true, outBias: true } : {}),
       ...(c.mlp_bias === true ? { mlpBias: true } : {}),
-      // Only a head dim other than C / NH is kept: recent transformers writes head_dim always.
-      ...(c.head_dim !== undefined && c.head_dim * c.num_attention_heads !== c.hidden_size
-        ? { headSize: c.head_dim }
-        : {}),
     };
+
+/** The spec with the features its family's keys say (core/codecs/hf_rotary.ts), or why they cannot be read. */
+const withFeatures = (c: t.TypeOf<typeof Gpt2Config> | t.TypeOf<typeof LlamaConfig>, s: ModelSpec) =>
+  c.model_type === "gpt2" || s._tag !== "llama"
+    ? E.right<string, ModelSpec>(s)
+    : biasProblem(c) !== undefined
+    ? E.left<string, ModelSpec>(biasProblem(c) as string)
+    : E.map((f: RotaryFeatures): ModelSpec => ({ ...s, ...f }))(decodeRotaryFeatures(c));
+
+/**
+ * The bias keys a family's transformers model does not read: Mistral's linears have no bias at all, and only
+ * Llama's MLP takes mlp_bias (Qwen3's and Gemma's attention_bias is the q, k, v and o biases, as Llama's).
+ */
+const biasProblem = (c: t.TypeOf<typeof LlamaConfig>): string | undefined =>
+  c.model_type === "mistral" && c.attention_bias === true
+    ? "attention_bias true is not supported for mistral (MistralForCausalLM has no attention biases)"
+    : c.model_type !== "llama" && c.mlp_bias === true
+    ? `mlp_bias true is not supported for ${c.model_type} (its MLP has no biases)`
+    : undefined;
 
 /** Decode a parsed config.json; `source` names the file in messages. */
 export const decodeHfConfig = (json: unknown, source: string): E.Either<AppError, ModelSpec> => {
@@ -118,12 +149,20 @@ export const decodeHfConfig = (json: unknown, source: string): E.Either<AppError
   const type = typeof json === "object" && json !== null ? (json as { model_type?: unknown }).model_type : undefined;
   if (type === "qwen2") return decodeQwen2(json, bad);
   const neoxPhi = type === "gpt_neox" ? NeoxConfig : type === "phi" ? PhiConfig : undefined;
-  const codec = type === "gpt2" ? Gpt2Config : type === "llama" ? LlamaConfig : neoxPhi;
+  const codec = type === "gpt2"
+    ? Gpt2Config
+    : (ROTARY_MODEL_TYPES as ReadonlyArray<unknown>).includes(type)
+    ? LlamaConfig
+    : neoxPhi;
   if (codec === undefined) return E.left(bad(`unknown model_type ${JSON.stringify(type)}`));
   return pipe(
     (codec as t.Type<t.TypeOf<typeof Gpt2Config> | t.TypeOf<typeof LlamaConfig>, unknown, unknown>).decode(json),
     E.mapLeft((errs) => bad(describeErrors(errs))),
-    E.map((c) => (neoxPhi !== undefined ? neoxPhiSpec(c as unknown as t.TypeOf<typeof NeoxConfig>) : toSpec(c))),
+    E.chain((c) =>
+      neoxPhi !== undefined
+        ? E.right<AppError, ModelSpec>(neoxPhiSpec(c as unknown as t.TypeOf<typeof NeoxConfig>))
+        : E.mapLeft(bad)(withFeatures(c, toSpec(c)))
+    ),
     E.chain((spec) => (specProblems(spec).length === 0 ? E.right(spec) : E.left(bad(specProblems(spec).join("; "))))),
   );
 };
@@ -191,25 +230,29 @@ export const encodeHfConfig = (
     torch_dtype: dtype,
     ...(s.ropeStyle === "interleaved" ? { inheritune_rope: "interleaved" } : {}),
     ...(hasDefaultHeadDim(s) ? {} : { head_dim: headDim(s) }),
+    ...encodeRotaryKeys(s), // model_type, architectures and the family's own keys
   };
 };
 
 /** What of a rotary spec's biases, norms and MLP its family's config cannot say (LlamaConfig, Qwen2Config). */
 const unsayable = (s: LlamaSpec): ReadonlyArray<string> => {
   if (s.family === "qwen2") return qwen2Unsayable(s);
-  if (s.family !== undefined && s.family !== "llama") return [];
+  const type = rotaryModelType(s); // llama, mistral, qwen3, gemma; their own features: rotaryExportProblem
+  if (type === undefined) return [];
   return [
     ["q/k/v biases without the output's (attention_bias is all four)", (s.qkvBias === true) !== (s.outBias === true)],
+    ["attention biases", type === "mistral" && (s.qkvBias === true || s.outBias === true)],
+    ["MLP biases", type !== "llama" && s.mlpBias === true],
     ["an LM head bias", s.headBias === true],
-    [`norm ${s.normKind}`, s.normKind !== undefined && s.normKind !== "rms"],
+    [`norm ${s.normKind}`, s.normKind === "layer"],
     [`mlp ${s.mlpKind}`, s.mlpKind === "geluTanh" || s.mlpKind === "geluErf"],
   ].filter(([, on]) => on).map(([what]) => what as string);
 };
 
 /** The spec, when a config.json can describe it: GPT2Config ties the head width to n_embd / n_head. */
-export const hfExportable = (s: ModelSpec): E.Either<AppError, ModelSpec> =>
-  s._tag === "llama" && unsayable(s).length > 0
-    ? E.left(
+export const hfExportable = (s: ModelSpec): E.Either<AppError, ModelSpec> => {
+  if (s._tag === "llama" && unsayable(s).length > 0) {
+    return E.left(
       appError(
         "BadSpec",
         `Cannot write a ${s.family ?? "llama"} config.json for ${
@@ -217,16 +260,19 @@ export const hfExportable = (s: ModelSpec): E.Either<AppError, ModelSpec> =>
         }: its config has no key for it`,
         "export the model in its own family (the spec's family decides the config written)",
       ),
-    )
-    : s._tag === "llama" && rotaryFamilyProblem(s) !== undefined
-    ? E.left(
+    );
+  }
+  const problem = s._tag === "llama" ? rotaryFamilyProblem(s) : undefined;
+  if (problem !== undefined) {
+    return E.left(
       appError(
         "BadSpec",
-        `Cannot write a config.json for this model: ${rotaryFamilyProblem(s)}`,
+        `Cannot write a config.json for this model: ${problem}`,
         "export a model of the family it was loaded as; surgery keeps a family's features",
       ),
-    )
-    : s._tag === "gpt2" && !hasDefaultHeadDim(s)
+    );
+  }
+  return s._tag === "gpt2" && !hasDefaultHeadDim(s)
     ? E.left(
       appError(
         "BadSpec",
@@ -237,7 +283,12 @@ export const hfExportable = (s: ModelSpec): E.Either<AppError, ModelSpec> =>
       ),
     )
     : E.right(s);
+};
 
-/** What the family's config.json cannot say about a rotary spec (core/codecs/hf_config_neox_phi.ts). */
+/**
+ * What the family's config.json cannot say about a rotary spec: GPT-NeoX's and Phi's (core/codecs/
+ * hf_config_neox_phi.ts), or the partial rotary and residual no Llama-shaped config has, then the features
+ * of Llama 3, Mistral, Qwen3 and Gemma their architecture lacks or always has (core/codecs/hf_rotary.ts).
+ */
 const rotaryFamilyProblem = (s: LlamaSpec): string | undefined =>
-  isNeoxPhi(s) ? neoxPhiExportProblem(s) : rotaryVariantExportProblem(s);
+  isNeoxPhi(s) ? neoxPhiExportProblem(s) : rotaryVariantExportProblem(s) ?? rotaryExportProblem(s);

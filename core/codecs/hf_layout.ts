@@ -5,11 +5,13 @@
  * Conv1D weights stored (in, out); `lm_head` is tied to wte. Llama (LlamaForCausalLM):
  * `model.embed_tokens`, `model.layers.N.{input_layernorm, self_attn.{q,k,v,o}_proj,
  * post_attention_layernorm, mlp.{gate,up,down}_proj}` (gate → w1, up → w3, down → w2),
- * `model.norm`, `lm_head` (absent when tied). A spec with interleaved rotary has its q/k rows
- * permuted to HF's half split on the way out and back on the way in (core/model/relayout.ts), and so its
- * q/k biases. The rotary features' tensors (core/model/tensors.ts): `self_attn.{q,k,v,o}_proj.bias` (bq bk bv bo;
- * Qwen2's q, k, v and Llama's attention_bias), `mlp.{gate,up,down}_proj.bias` (b1 b3 b2), the LayerNorm kind's
- * `input_layernorm.bias`, `post_attention_layernorm.bias`, `model.norm.bias`, and `lm_head.bias` (lmheadb).
+ * `model.norm`, `lm_head` (absent when tied); Qwen3 adds `self_attn.{q,k}_norm`. Mistral, Qwen3 and Gemma
+ * (MistralForCausalLM, Qwen3ForCausalLM, GemmaForCausalLM) use these same names. A spec with interleaved
+ * rotary has its q/k rows (and q/k norm gains) permuted to HF's half split on the way out and back on the
+ * way in (core/model/relayout.ts), and so its q/k biases. The rotary features' tensors (core/model/tensors.ts):
+ * `self_attn.{q,k,v,o}_proj.bias` (bq bk bv bo; Qwen2's q, k, v and Llama's attention_bias),
+ * `mlp.{gate,up,down}_proj.bias` (b1 b3 b2), the LayerNorm kind's `input_layernorm.bias`,
+ * `post_attention_layernorm.bias`, `model.norm.bias`, and `lm_head.bias` (lmheadb).
  * GPT-NeoX and Phi: core/codecs/hf_layout_neox_phi.ts; GPT-NeoX's fused query_key_value is one HF tensor for three
  * of ours (wq wk wv, or bq bk bv): each is read from it, and hfOutSlots / hfOutData write it once, fused.
  * @module
@@ -22,7 +24,7 @@ import { allTensors, type Shape, unsafeTensor, type Weights } from "../model/ten
 import { isNeoxPhi } from "./hf_config_neox_phi.ts";
 import { fuseQkv, neoxPhiLayout, qkvParts, splitQkv } from "./hf_layout_neox_phi.ts";
 
-type Move = "copy" | "transpose" | "rotaryQ" | "rotaryK" | "rotaryQb" | "rotaryKb" | "qkv"; // …b: a bias, one value per row
+type Move = "copy" | "transpose" | "rotaryQ" | "rotaryK" | "rotaryQb" | "rotaryKb" | "rotaryGain" | "qkv"; // …b: a bias, one value per row
 export interface HfSlot {
   readonly ours: string;
   readonly hf: string;
@@ -79,6 +81,8 @@ const LLAMA: Readonly<Record<string, readonly [string, Move]>> = {
   ffnnormb: ["post_attention_layernorm.bias", "copy"],
   normfb: ["model.norm.bias", "copy"],
   lmheadb: ["lm_head.bias", "copy"],
+  qnorm: ["self_attn.q_norm.weight", "rotaryGain"], // Qwen3
+  knorm: ["self_attn.k_norm.weight", "rotaryGain"],
 };
 
 /** The HF slot of every tensor of the spec, in our order. */
@@ -116,6 +120,8 @@ const apply = (s: ModelSpec, slot: HfSlot, x: Float32Array, out: boolean): Float
       return (out ? permuteRotaryRows : unpermuteRotaryRows)(x, s.nHead, D, 1, R);
     case "rotaryKb":
       return (out ? permuteRotaryRows : unpermuteRotaryRows)(x, kvHeads(s), D, 1, R);
+    case "rotaryGain": // a per-head gain (D) follows its head's rows: one head of one column
+      return (out ? permuteRotaryRows : unpermuteRotaryRows)(x, 1, D, 1, R);
     case "qkv": // one part in; out, the three are fused by hfOutData
       if (out) throw new Error(`Cannot write ${slot.ours} alone: it is part of the fused ${slot.hf}`);
       return splitQkv(x, slot.fused!.indexOf(slot.ours), s.nHead, D);

@@ -68,6 +68,10 @@ export const qwen2Unsayable = (s: LlamaSpec): ReadonlyArray<string> =>
     ["an LM head bias", s.headBias === true],
     [`norm ${s.normKind}`, s.normKind !== undefined && s.normKind !== "rms"],
     [`mlp ${s.mlpKind}`, s.mlpKind !== undefined && s.mlpKind !== "swiglu"],
+    ["rope scaling", s.ropeScaling !== undefined],
+    ["a sliding window", s.slidingWindow !== undefined],
+    ["q/k norms", s.qkNorm === true],
+    ["an embedding scale", s.embedScale === true],
   ].filter(([, on]) => on).map(([what]) => what as string);
 
 /** config.json for a Qwen2 spec, as transformers writes it (Qwen2ForCausalLM). */

@@ -7,6 +7,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import type { AppError } from "../errors.ts";
+import { contextLimit } from "../model/spec.ts";
 import { type Encode, type TokenRequest, tokenRequest } from "./encode_pair.ts";
 import { aggregate, type DocResult, type DocScores, scoreDoc, type TaskMetrics } from "./metrics.ts";
 import { packBatches } from "./pack.ts";
@@ -72,7 +73,7 @@ export const scoreTask = async (
   docs: ReadonlyArray<EvalDoc>,
   o: ScoreOptions,
 ): Promise<E.Either<AppError, TaskScores>> => {
-  const reqs = tokenize(docs, o, scorer.spec.blockSize);
+  const reqs = tokenize(docs, o, contextLimit(scorer.spec).limit); // Mistral: cut to its sliding window, where it is exact
   if (E.isLeft(reqs)) return reqs;
   const r = await scoreRequests(scorer, reqs.right, o);
   if (E.isLeft(r)) return r;

@@ -11,14 +11,14 @@
 import { blockBackward, blockForwardSaved, type BlockSaved, type GradSink, normBackward } from "./block_backward.ts";
 import { alloc, type Floats, type FloatWeights, unsafeTensorOf } from "./floats.ts";
 import { headBias, headMatrix, norm } from "./forward.ts";
-import { embed } from "../ops/embed.ts";
+import { embed, scaleValues } from "../ops/embed.ts";
 import { embeddingBackward, positionBackward } from "../ops/embed_backward.ts";
 import { linear } from "../ops/matmul/matmul.ts";
 import { linearBackward } from "../ops/matmul/matmul_backward.ts";
 import { meanCrossEntropy } from "../ops/cross_entropy.ts";
 import { crossEntropyBackward } from "../ops/cross_entropy_backward.ts";
 import { type Distill, distillLossAndGrad } from "../ops/distill.ts";
-import { isTied, type ModelSpec } from "./spec.ts";
+import { embedScaleOf, isTied, type ModelSpec } from "./spec.ts";
 import { allTensors } from "./tensors.ts";
 
 export interface LossAndGrads<A extends Floats = Float32Array> {
@@ -85,7 +85,8 @@ export const lossAndGrads = <A extends Floats>(
   for (let i = s.nLayer - 1; i >= 0; i--) dx = blockBackward(s, w, i, saved[i]!, dx, d, g);
   if (!isTied(s)) g["lmhead"] = dhead.dw;
   if (headBias(s, w) !== undefined) g["lmheadb"] = dhead.db;
-  g["wte"] = embeddingBackward(dx, tokens, V, C, isTied(s) ? dhead.dw : undefined); // a tied head's gradient adds into wte
+  // a tied head's gradient adds into wte; Gemma's √C scaling of the embedding scales its gradient too
+  g["wte"] = embeddingBackward(scaleValues(dx, embedScaleOf(s)), tokens, V, C, isTied(s) ? dhead.dw : undefined);
   if (s._tag === "gpt2") g["wpe"] = positionBackward(dx, B, T, s.blockSize, C);
   return { loss: top.loss, grads: ordered(s, g) };
 };

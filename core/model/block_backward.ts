@@ -10,9 +10,9 @@
 import { alloc, type Floats, type FloatWeights, unsafeTensorOf } from "./floats.ts";
 import { columns, mlpInput, norm, normNames, type NormSite, optionalBias, ungatedActivation } from "./forward.ts";
 import { gatedMlp, mlpActivation, rotaryBiases } from "./features.ts";
-import { gelu, swiglu } from "../ops/activations.ts";
+import { gelu } from "../ops/activations.ts";
 import { add } from "../ops/residual_add.ts";
-import { geluBackward, geluErfBackward, swigluBackward } from "../ops/activations_backward.ts";
+import { geluBackward, geluErfBackward } from "../ops/activations_backward.ts";
 import { causalAttention } from "../ops/attention/attention.ts";
 import { causalAttentionBackward } from "../ops/attention/attention_backward.ts";
 import { linear } from "../ops/matmul/matmul.ts";
@@ -20,6 +20,7 @@ import { linearBackward } from "../ops/matmul/matmul_backward.ts";
 import { layerNormBackward, rmsNormBackward } from "../ops/norms/norms_backward.ts";
 import { rope, ropeBackward } from "../ops/rope.ts";
 import { ffnDim, headDim, kvDim, kvHeads, type ModelSpec, parallelResidual, qDim, rotaryDims } from "./spec.ts";
+import { gatedActivation, gatedActivationBackward, normGain, qkNormBackward, qkNormed } from "./rotary_features.ts";
 import { blockName } from "./tensors.ts";
 
 /** Gradients by tensor name, filled in as the backward reaches each tensor. */
@@ -37,7 +38,9 @@ export interface BlockSaved<A extends Floats> {
   readonly xn2: A; // MLP pre-norm output (N, C): xn1 itself for the parallelShared residual
   readonly pre: A; // GPT-2: fc output before GELU; Llama: gate, the w1 output (N, F), or the ungated MLP's w1 output
   readonly up: A; // gated MLPs: the w3 output (N, F); GPT-2 and ungated MLPs: unused, empty
-  readonly act: A; // GELU(pre) or swiglu(gate, up) (N, F)
+  readonly act: A; // GELU(pre) or swiglu/geglu(gate, up) (N, F)
+  readonly qRaw?: A; // Qwen3: q and k before their per-head norms (N, Q), (N, KV)
+  readonly kRaw?: A;
 }
 
 /** B sequences of T positions each, N = B·T rows. */
@@ -62,7 +65,17 @@ const ropeRows = <A extends Floats>(s: ModelSpec, x: A, d: Dims, H: number, back
   const D = headDim(s), y = alloc(x, x.length);
   for (let b = 0; b < d.B; b++) {
     y.set(
-      (backward ? ropeBackward : rope)(rowsOf(x, b, d.T, H * D), d.T, H, D, 0, s.ropeTheta, s.ropeStyle, rotaryDims(s)),
+      (backward ? ropeBackward : rope)(
+        rowsOf(x, b, d.T, H * D),
+        d.T,
+        H,
+        D,
+        0,
+        s.ropeTheta,
+        s.ropeStyle,
+        rotaryDims(s),
+        s.ropeScaling,
+      ),
       b * d.T * H * D,
     );
   }
@@ -93,14 +106,16 @@ export const blockForwardSaved = <A extends Floats>(
     W = (n: string) => unsafeTensorOf(w, blockName(i, n));
   const gpt2 = s._tag === "gpt2";
   const xn1 = norm(s, w, { which: 1, block: i }, x, N);
-  let q: A, k: A, v: A;
+  let q: A, k: A, v: A, raw: { qRaw?: A; kRaw?: A } = {};
   if (gpt2) {
     const qkv = linear(xn1, W("qkvw"), W("qkvb"), N, C, 3 * Q);
     [q, k, v] = [columns(qkv, N, 3 * Q, 0, Q), columns(qkv, N, 3 * Q, Q, Q), columns(qkv, N, 3 * Q, 2 * Q, Q)];
   } else {
     const b = (n: string) => optionalBias(w, i, n, rotaryBiases(s).qkv);
-    q = ropeRows(s, linear(xn1, W("wq"), b("bq"), N, C, Q), d, s.nHead, false);
-    k = ropeRows(s, linear(xn1, W("wk"), b("bk"), N, C, KV), d, kvHeads(s), false);
+    const qRaw = linear(xn1, W("wq"), b("bq"), N, C, Q), kRaw = linear(xn1, W("wk"), b("bk"), N, C, KV);
+    if (s.qkNorm === true) raw = { qRaw, kRaw };
+    q = ropeRows(s, qkNormed(s, w, i, "qnorm", qRaw), d, s.nHead, false);
+    k = ropeRows(s, qkNormed(s, w, i, "knorm", kRaw), d, kvHeads(s), false);
     v = linear(xn1, W("wv"), b("bv"), N, C, KV);
   }
   const att = alloc(x, N * Q);
@@ -120,9 +135,9 @@ export const blockForwardSaved = <A extends Floats>(
   const xn2 = mlpInput(s, w, i, x, h, xn1, N);
   const pre = gpt2 ? linear(xn2, W("fcw"), W("fcb"), N, C, F) : linear(xn2, W("w1"), mb("b1"), N, C, F);
   const up = gated ? linear(xn2, W("w3"), mb("b3"), N, C, F) : alloc(x, 0);
-  const act = gpt2 ? gelu(pre) : gated ? swiglu(pre, up) : ungatedActivation(s, pre);
+  const act = gpt2 ? gelu(pre) : gated ? gatedActivation(s, pre, up) : ungatedActivation(s, pre);
   const y = add(h, gpt2 ? linear(act, W("fcprojw"), W("fcprojb"), N, F, C) : linear(act, W("w2"), mb("b2"), N, F, C));
-  return { y, saved: { x, xn1, q, k, v, att, h, xn2, pre, up, act } };
+  return { y, saved: { x, xn1, q, k, v, att, h, xn2, pre, up, act, ...raw } };
 };
 
 /** Backward of a norm at `site`: records dgain (and dbias) in g, returns dx (N, C). */
@@ -137,7 +152,7 @@ export const normBackward = <A extends Floats>(
 ): A => {
   const { gain, bias } = normNames(s, site);
   if (bias === undefined) {
-    const r = rmsNormBackward(dy, x, unsafeTensorOf(w, gain), N, s.nEmbd, s.normEps);
+    const r = rmsNormBackward(dy, x, normGain(s, unsafeTensorOf(w, gain)), N, s.nEmbd, s.normEps);
     g[gain] = r.dw;
     return r.dx;
   }
@@ -171,7 +186,7 @@ const mlpBackward = <A extends Floats>(
     put(g, i, { w2: proj.dw, w1: fc.dw, ...(biases ? { b2: proj.db, b1: fc.db } : {}) });
     return fc.dx;
   }
-  const { dgate, dup } = swigluBackward(proj.dx, sv.pre, sv.up);
+  const { dgate, dup } = gatedActivationBackward(s, proj.dx, sv.pre, sv.up);
   const gate = linearBackward(dgate, sv.xn2, W("w1"), N, C, F), up = linearBackward(dup, sv.xn2, W("w3"), N, C, F);
   put(g, i, { w2: proj.dw, w1: gate.dw, w3: up.dw, ...(biases ? { b2: proj.db, b1: gate.db, b3: up.db } : {}) });
   return add(gate.dx, up.dx);
@@ -213,8 +228,10 @@ const attentionBackward = <A extends Floats>(
     put(g, i, { attprojw: proj.dw, attprojb: proj.db, qkvw: qkv.dw, qkvb: qkv.db });
     return qkv.dx;
   }
-  const lq = linearBackward(ropeRows(s, dq, d, s.nHead, true), sv.xn1, W("wq"), N, C, Q);
-  const lk = linearBackward(ropeRows(s, dk, d, kvHeads(s), true), sv.xn1, W("wk"), N, C, KV);
+  const dqRaw = qkNormBackward(s, w, i, "qnorm", ropeRows(s, dq, d, s.nHead, true), sv.qRaw ?? sv.q, g);
+  const dkRaw = qkNormBackward(s, w, i, "knorm", ropeRows(s, dk, d, kvHeads(s), true), sv.kRaw ?? sv.k, g);
+  const lq = linearBackward(dqRaw, sv.xn1, W("wq"), N, C, Q);
+  const lk = linearBackward(dkRaw, sv.xn1, W("wk"), N, C, KV);
   const lv = linearBackward(dv, sv.xn1, W("wv"), N, C, KV);
   put(g, i, { wo: proj.dw, wq: lq.dw, wk: lk.dw, wv: lv.dw });
   if (rotaryBiases(s).qkv) put(g, i, { bq: lq.db, bk: lk.db, bv: lv.db });

@@ -11,9 +11,18 @@ import type { ModelSpec } from "./spec.ts";
 export const gatedMlp = (s: ModelSpec): boolean =>
   s._tag === "llama" && s.mlpKind !== "geluTanh" && s.mlpKind !== "geluErf";
 
-/** The MLP's activation: GPT-2's and "geluTanh" are the tanh GELU (gelu_new), "geluErf" the exact one. */
-export const mlpActivation = (s: ModelSpec): "geluTanh" | "geluErf" | "swiglu" =>
-  s._tag === "gpt2" || s.mlpKind === "geluTanh" ? "geluTanh" : s.mlpKind === "geluErf" ? "geluErf" : "swiglu";
+/**
+ * The MLP's activation: GPT-2's and "geluTanh" are the tanh GELU (gelu_new), "geluErf" the exact one; the gated
+ * kinds are SwiGLU, or Gemma's GeGLU (tanh GELU of the gate times up).
+ */
+export const mlpActivation = (s: ModelSpec): "geluTanh" | "geluErf" | "swiglu" | "geglu" =>
+  s._tag === "gpt2" || s.mlpKind === "geluTanh"
+    ? "geluTanh"
+    : s.mlpKind === "geluErf"
+    ? "geluErf"
+    : s.mlpKind === "geglu"
+    ? "geglu"
+    : "swiglu";
 
 /** Whether a rotary decoder's norms are LayerNorms with a bias (attnnormb, ffnnormb, normfb). */
 export const layerNormKind = (s: ModelSpec): boolean => s._tag === "llama" && s.normKind === "layer";

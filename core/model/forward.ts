@@ -9,7 +9,7 @@
  * @module
  */
 import { alloc, type Floats, type FloatWeights, unsafeTensorOf } from "./floats.ts";
-import { gelu, geluErf, swiglu } from "../ops/activations.ts";
+import { gelu, geluErf } from "../ops/activations.ts";
 import { causalAttention } from "../ops/attention/attention.ts";
 import { embed } from "../ops/embed.ts";
 import { linear } from "../ops/matmul/matmul.ts";
@@ -18,6 +18,7 @@ import { add } from "../ops/residual_add.ts";
 import { rope } from "../ops/rope.ts";
 import { gatedMlp, layerNormKind, mlpActivation, rotaryBiases } from "./features.ts";
 import { ffnDim, headDim, isTied, kvDim, kvHeads, type ModelSpec, parallelResidual, qDim, rotaryDims } from "./spec.ts";
+import { gatedActivation, normGain, qkNormed } from "./rotary_features.ts";
 import { blockName } from "./tensors.ts";
 
 /** K and V of one block for positions 0..S−1: (S, KV) each. */
@@ -58,8 +59,12 @@ const attention = <A extends Floats>(
     [q, k, v] = [columns(qkv, T, 3 * Q, 0, Q), columns(qkv, T, 3 * Q, Q, Q), columns(qkv, T, 3 * Q, 2 * Q, Q)];
   } else {
     const R = rotaryDims(s), b = (n: string) => optionalBias(w, i, n, rotaryBiases(s).qkv);
-    q = rope(linear(xn, W("wq"), b("bq"), T, C, Q), T, s.nHead, D, pos0, s.ropeTheta, s.ropeStyle, R);
-    k = rope(linear(xn, W("wk"), b("bk"), T, C, KV), T, kvHeads(s), D, pos0, s.ropeTheta, s.ropeStyle, R);
+    const [qn, kn] = [
+      qkNormed(s, w, i, "qnorm", linear(xn, W("wq"), b("bq"), T, C, Q)),
+      qkNormed(s, w, i, "knorm", linear(xn, W("wk"), b("bk"), T, C, KV)),
+    ];
+    q = rope(qn, T, s.nHead, D, pos0, s.ropeTheta, s.ropeStyle, R, s.ropeScaling);
+    k = rope(kn, T, kvHeads(s), D, pos0, s.ropeTheta, s.ropeStyle, R, s.ropeScaling);
     v = linear(xn, W("wv"), b("bv"), T, C, KV);
   }
   const kv = { k: concat(past.k, k), v: concat(past.v, v) };
@@ -86,7 +91,7 @@ const mlp = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, i: number, xn: 
   }
   const b = (n: string) => optionalBias(w, i, n, rotaryBiases(s).mlp);
   const act = gatedMlp(s)
-    ? swiglu(linear(xn, W("w1"), b("b1"), T, C, F), linear(xn, W("w3"), b("b3"), T, C, F))
+    ? gatedActivation(s, linear(xn, W("w1"), b("b1"), T, C, F), linear(xn, W("w3"), b("b3"), T, C, F))
     : ungatedActivation(s, linear(xn, W("w1"), b("b1"), T, C, F));
   return linear(act, W("w2"), b("b2"), T, F, C);
 };
@@ -110,7 +115,7 @@ export const norm = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, site: N
   const { gain, bias } = normNames(s, site);
   return bias !== undefined
     ? layerNorm(x, unsafeTensorOf(w, gain), unsafeTensorOf(w, bias), T, s.nEmbd, s.normEps)
-    : rmsNorm(x, unsafeTensorOf(w, gain), T, s.nEmbd, s.normEps);
+    : rmsNorm(x, normGain(s, unsafeTensorOf(w, gain)), T, s.nEmbd, s.normEps);
 };
 
 /**

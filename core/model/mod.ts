@@ -5,11 +5,12 @@
  */
 export * from "./backward.ts";
 export * from "./block_backward.ts";
-export * from "./flops.ts";
 export * from "./features.ts";
 export * from "./floats.ts";
+export * from "./flops.ts";
 export * from "./forward.ts";
 export * from "./init.ts";
 export * from "./relayout.ts";
+export * from "./rotary_features.ts";
 export * from "./spec.ts";
 export * from "./tensors.ts";

@@ -148,8 +148,7 @@ export const specProblems = (s: ModelSpec): ReadonlyArray<string> => {
     problems.push(`head dim ${headDim(s)} must be even for rotary embedding`);
   }
   if (!(s.normEps > 0)) problems.push(`norm eps must be positive, got ${s.normEps}`);
-  if (s._tag === "llama") problems.push(...rotaryDimsProblems(s));
-  if (s._tag === "llama") problems.push(...unsupportedFeatures(s));
+  if (s._tag === "llama") problems.push(...rotaryDimsProblems(s), ...featureProblems(s));
   return problems;
 };
 
@@ -161,21 +160,42 @@ const rotaryDimsProblems = (s: LlamaSpec): ReadonlyArray<string> => {
     : [`rotary dims ${R} must be an even positive integer at most the head dim ${headDim(s)}`];
 };
 
+/**
+ * The longest context the model runs exactly: its block size, or Mistral's sliding window when that is
+ * shorter. Attention here is plain causal, which equals the windowed one only while every position sees
+ * at most `slidingWindow` positions; longer contexts are refused (not masked), with `why` as the reason.
+ */
+export const contextLimit = (s: ModelSpec): { readonly limit: number; readonly why: string } =>
+  s._tag === "llama" && s.slidingWindow !== undefined && s.slidingWindow < s.blockSize
+    ? {
+      limit: s.slidingWindow,
+      why:
+        `the model's sliding window is ${s.slidingWindow} positions (longer contexts, which need the window's mask, are not supported)`,
+    }
+    : { limit: s.blockSize, why: `the model's context is ${s.blockSize}` };
+
+/**
+ * Gemma's embedding multiplier √C, rounded to f32 as transformers casts it to the hidden dtype; 1 for the others.
+ * (core/ops/embed.ts applies it to the embedding, core/model/backward.ts to its gradient.)
+ */
+export const embedScaleOf = (s: ModelSpec): number =>
+  s._tag === "llama" && s.embedScale === true ? Math.fround(Math.sqrt(s.nEmbd)) : 1;
+
 /** A copy of the spec with another depth: surgery builds new specs, never edits the reference. */
 export const withDepth = <S extends ModelSpec>(s: S, nLayer: number): S => ({ ...s, nLayer });
 
-/**
- * Features a spec may name that the forward and backward do not compute yet: refused by name, never
- * silently run as Llama 2. Each entry leaves this list when its CPU and GPU paths land.
- */
-const unsupportedFeatures = (s: LlamaSpec): ReadonlyArray<string> => {
-  const pending: ReadonlyArray<[string, boolean]> = [
-    ["rope_scaling", s.ropeScaling !== undefined],
-    ["sliding_window", s.slidingWindow !== undefined],
-    ["q_norm/k_norm", s.qkNorm === true],
-    [`norm ${s.normKind}`, s.normKind !== undefined && s.normKind !== "rms" && s.normKind !== "layer"],
-    ["embedding scale", s.embedScale === true],
-    [`mlp ${s.mlpKind}`, s.mlpKind === "geglu"],
-  ];
-  return pending.filter(([, used]) => used).map(([what]) => `${what} is not supported yet`);
+/** Problems with the numbers of the Llama 3 / Mistral / Qwen3 / Gemma features (rope scaling, sliding window). */
+const featureProblems = (s: LlamaSpec): ReadonlyArray<string> => {
+  const r = s.ropeScaling, problems: string[] = [];
+  if (r !== undefined && !(r.factor > 0)) problems.push(`rope_scaling factor must be positive, got ${r.factor}`);
+  if (r?.kind === "llama3" && !(r.highFreqFactor > r.lowFreqFactor && r.lowFreqFactor > 0 && r.originalContext > 0)) {
+    problems.push(
+      `rope_scaling needs high_freq_factor > low_freq_factor > 0 and original_max_position_embeddings > 0, got ${r.highFreqFactor}, ${r.lowFreqFactor}, ${r.originalContext}`,
+    );
+  }
+  const w = s.slidingWindow;
+  if (w !== undefined && (!Number.isSafeInteger(w) || w <= 0)) {
+    problems.push(`sliding_window must be a positive integer, got ${w}`);
+  }
+  return problems;
 };

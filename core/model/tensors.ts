@@ -12,7 +12,7 @@
  * @module
  */
 import { gatedMlp, layerNormKind, rotaryBiases } from "./features.ts";
-import { ffnDim, isTied, kvDim, type ModelSpec, parallelResidual, qDim } from "./spec.ts";
+import { ffnDim, headDim, isTied, kvDim, type ModelSpec, parallelResidual, qDim } from "./spec.ts";
 
 export type Shape = ReadonlyArray<number>;
 export interface TensorInfo {
@@ -65,12 +65,19 @@ export const blockTensors = (s: ModelSpec): ReadonlyArray<TensorInfo> => {
     ...opt(b.mlp, "b2", [C]),
     ...opt(gatedMlp(s), "w3", [F, C]),
     ...opt(gatedMlp(s) && b.mlp, "b3", [F]),
+    ...qkNormTensors(s),
   ]);
 };
 
 /** Phi-2's parallelShared residual feeds the MLP from the attention's norm: no ffnnorm (nor its bias). */
 const withoutSharedNorm = (s: ModelSpec, ts: ReadonlyArray<TensorInfo>): ReadonlyArray<TensorInfo> =>
   parallelResidual(s) === "parallelShared" ? ts.filter((t) => t.name !== "ffnnorm" && t.name !== "ffnnormb") : ts;
+
+/** Qwen3's per-head q and k norm gains, D each (shared by the heads), when the spec has them. */
+const qkNormTensors = (s: ModelSpec): ReadonlyArray<TensorInfo> =>
+  s._tag === "llama" && s.qkNorm === true
+    ? [{ name: "qnorm", shape: [headDim(s)] }, { name: "knorm", shape: [headDim(s)] }]
+    : [];
 
 /** Tensors outside the blocks: embeddings, final norm, and an untied LM head. */
 export const globalTensors = (s: ModelSpec): ReadonlyArray<TensorInfo> => {

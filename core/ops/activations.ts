@@ -4,6 +4,7 @@
  * GELU, exact (transformers' "gelu", torch's default): x·Φ(x) = 0.5x(1 + erf(x/√2)) = 0.5x·erfc(−x/√2), the
  * erfc form keeping Φ's relative accuracy where it is tiny (x ≪ 0); erf from core/ops/erf.ts.
  * SwiGLU (Shazeer 2020) as Llama uses: silu(gate) · up, silu(x) = x / (1 + e^−x).
+ * GeGLU (Shazeer 2020) as Gemma uses: gelu(gate) · up with the tanh GELU above (transformers' gelu_pytorch_tanh).
  * Arrays keep their type (core/model/floats.ts): f32 in, f32 out, each value rounded once.
  * @module
  */
@@ -32,3 +33,6 @@ export const erf = <A extends Floats>(x: A): A => zipWith(x, x, (v) => erfScalar
 
 /** gate and up: (N, F) → (N, F). */
 export const swiglu = <A extends Floats>(gate: A, up: A): A => zipWith(gate, up, (g, u) => siluScalar(g) * u);
+
+/** gate and up: (N, F) → (N, F). */
+export const geglu = <A extends Floats>(gate: A, up: A): A => zipWith(gate, up, (g, u) => geluScalar(g) * u);

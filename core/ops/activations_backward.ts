@@ -3,11 +3,12 @@
  * GELU (tanh form), u = k(x + 0.044715x³): gelu′(x) = ½(1 + tanh u) + ½x(1 − tanh²u)·k(1 + 3·0.044715x²).
  * GELU (exact), x·Φ(x): gelu′(x) = Φ(x) + x·φ(x) = 0.5(1 + erf(x/√2)) + x·e^(−x²/2)/√(2π).
  * SwiGLU, out = silu(g)·u: ∂/∂u = silu(g); ∂/∂g = u·σ(g)(1 + g(1 − σ(g))).
+ * GeGLU, out = gelu(g)·u: ∂/∂u = gelu(g); ∂/∂g = u·gelu′(g).
  * Computed in float64 and rounded once to the array type of dy.
  * @module
  */
 import { alloc, type Floats } from "../model/floats.ts";
-import { normalCdf, siluScalar } from "./activations.ts";
+import { geluScalar, normalCdf, siluScalar } from "./activations.ts";
 
 const GELU_K = Math.sqrt(2 / Math.PI);
 
@@ -43,6 +44,16 @@ export const swigluBackward = <A extends Floats>(dy: A, gate: A, up: A): { reado
   for (let i = 0; i < dy.length; i++) {
     dgate[i] = dy[i]! * up[i]! * siluGrad(gate[i]!);
     dup[i] = dy[i]! * siluScalar(gate[i]!);
+  }
+  return { dgate, dup };
+};
+
+/** dy, gate and up (N, F) → dgate, dup (N, F). */
+export const gegluBackward = <A extends Floats>(dy: A, gate: A, up: A): { readonly dgate: A; readonly dup: A } => {
+  const dgate = alloc(dy, dy.length), dup = alloc(dy, dy.length);
+  for (let i = 0; i < dy.length; i++) {
+    dgate[i] = dy[i]! * up[i]! * geluGrad(gate[i]!);
+    dup[i] = dy[i]! * geluScalar(gate[i]!);
   }
   return { dgate, dup };
 };

@@ -2,11 +2,11 @@
  * CPU reference embedding of one sequence: token rows of wte, plus learned position rows of wpe
  * for GPT-2 (Llama's positions come from rope instead). Shapes: tokens (T), wte (V, C), wpe (P, C)
  * with P ≥ pos0 + T → (T, C). A gather and at most one addition per element, rounded once to the
- * table's type, so the GPU's one f32 addition gives the same bits.
+ * table's type, so the GPU's one f32 addition gives the same bits. Gemma then scales it by fround(√C).
  * @module
  */
 import { alloc, type Floats, type FloatWeights, unsafeTensorOf } from "../model/floats.ts";
-import type { ModelSpec } from "../model/spec.ts";
+import { embedScaleOf, type ModelSpec } from "../model/spec.ts";
 
 /** x[t, c] = wte[tokens[t], c] (+ wpe[pos0 + t, c] when wpe is given). */
 export const embedRows = <A extends Floats>(
@@ -24,6 +24,26 @@ export const embedRows = <A extends Floats>(
   return x;
 };
 
-/** Token (and, for GPT-2, learned position) embedding of one sequence: (T) → (T, C). */
+/** Token (and, for GPT-2, learned position) embedding of one sequence, times √C for Gemma: (T) → (T, C). */
 export const embed = <A extends Floats>(s: ModelSpec, w: FloatWeights<A>, tokens: ArrayLike<number>, pos0: number): A =>
-  embedRows(unsafeTensorOf(w, "wte"), s._tag === "llama" ? undefined : unsafeTensorOf(w, "wpe"), tokens, s.nEmbd, pos0);
+  scaleValues(
+    embedRows(
+      unsafeTensorOf(w, "wte"),
+      s._tag === "llama" ? undefined : unsafeTensorOf(w, "wpe"),
+      tokens,
+      s.nEmbd,
+      pos0,
+    ),
+    embedScaleOf(s),
+  );
+
+/**
+ * x·k, each value rounded once to x's type (x itself when k = 1): Gemma's √C on the embedding, and on its
+ * gradient in the backward (the GPU's one f32 product per value, gpu/kernels/embed.ts embedScale).
+ */
+export const scaleValues = <A extends Floats>(x: A, k: number): A => {
+  if (k === 1) return x;
+  const y = alloc(x, x.length);
+  for (let n = 0; n < x.length; n++) y[n] = x[n]! * k;
+  return y;
+};

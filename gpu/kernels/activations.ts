@@ -3,12 +3,13 @@
  * matmul → out (N, F).
  * GELU, tanh form (GPT-2): 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))); the tanh argument is clamped
  * to ±10, where f32 tanh is already ±1, so no implementation can overflow into NaN.
- * SiLU: x / (1 + e^−x). CPU twins: core/ops/activations.ts.
+ * SiLU: x / (1 + e^−x). GeGLU (Gemma) on the same h = [gate | up]: gelu(gate)·up, the tanh GELU as above.
+ * CPU twins: core/ops/activations.ts.
  * GELU, exact (erf): 0.5x(1 + erf(x/√2)), with WGSL's missing erf written here in f32 (ERF_WGSL; twin core/ops/activations.ts erf, from core/ops/erf.ts).
  * @module
  */
 import { columns } from "../../core/model/forward.ts";
-import { erf, gelu, geluErf, swiglu } from "../../core/ops/activations.ts";
+import { erf, geglu, gelu, geluErf, swiglu } from "../../core/ops/activations.ts";
 import { elementwise } from "../engine/elementwise.ts";
 import { abs, wide } from "../engine/twin.ts";
 
@@ -165,4 +166,41 @@ export const swigluForward = elementwise({
   let g = h[n * 2u * params.F + f];
   let u = h[n * 2u * params.F + params.F + f];
   out[i] = g / (1.0 + exp(-g)) * u;`,
+});
+
+export const gegluForward = elementwise({
+  name: "geglu_forward",
+  bindings: [{ name: "h", access: "read" }, { name: "out", access: "read_write" }],
+  uniforms: { N: "u32", F: "u32" },
+  count: ["params.N * params.F", ({ N, F }) => N * F],
+  twin: {
+    of: "core/ops/activations.ts geglu",
+    dims: { N: [1, 7], F: [1, 30] },
+    uniforms: ({ N, F }) => ({ N, F }),
+    inputs: { h: { _tag: "f32", length: ({ N, F }) => N * 2 * F, min: -12, max: 12 } },
+    outputs: { out: ({ N, F }) => N * F },
+    run: ({ N, F }, a) => {
+      const { g, u } = gateUp(a.f32("h"), N, F);
+      return { out: geglu(g, u) };
+    },
+    // GELU's 8 ulps of |gate| (its own allowance, above) times |up|, and one more product
+    tolerance: {
+      out: {
+        _tag: "ulps",
+        text: "9 ulps of |gate·up|",
+        ulps: () => 9,
+        scale: ({ d: { N, F }, a }) => {
+          const { g, u } = gateUp(a.f32("h"), N, F);
+          return g.map((x, i) => Math.abs(x * u[i]!));
+        },
+      },
+    },
+  },
+  body: /* wgsl */ `
+  let n = i / params.F;
+  let f = i % params.F;
+  let g = h[n * 2u * params.F + f];
+  let u = h[n * 2u * params.F + params.F + f];
+  let t = clamp(0.7978845608028654 * (g + 0.044715 * g * g * g), -10.0, 10.0);
+  out[i] = 0.5 * g * (1.0 + tanh(t)) * u;`,
 });

@@ -5,10 +5,12 @@
  * SwiGLU on h = [gate | up] (N, 2F): out = silu(g)·u;  dgate = dy·u·silu'(g), dup = dy·silu(g),
  *   silu'(g) = s(1 + g(1 − s)), s = sigmoid(g). dh has h's layout.
  * GELU (exact): gelu'(x) = Φ(x) + x·φ(x) = 0.5(1 + erf(x/√2)) + x·e^(−x²/2)/√(2π) (erf: ERF_WGSL).
+ * GeGLU on h = [gate | up]: out = gelu(g)·u;  dgate = dy·u·gelu'(g), dup = dy·gelu(g) (the tanh GELU above).
  * CPU twins: core/ops/activations_backward.ts.
  * @module
  */
 import {
+  gegluBackward as cpuGegluBackward,
   geluBackward as cpuGeluBackward,
   geluErfBackward as cpuGeluErfBackward,
   swigluBackward as cpuSwigluBackward,
@@ -145,4 +147,60 @@ export const swigluBackward = elementwise({
   let s = 1.0 / (1.0 + exp(-g));
   dh[gi] = dy[i] * u * s * (1.0 + g * (1.0 - s));
   dh[gi + params.F] = dy[i] * g * s;`,
+});
+
+/** The GELU backward's allowance scale per unit dy (above): ½(1 + |tanh u|) + ½|x|(1 + tanh²u)·k(1 + 3·0.044715x²). */
+const geluGradScale = (v: number): number => {
+  const th = Math.tanh(GELU_K * (v + 0.044715 * v ** 3));
+  return 0.5 * (1 + Math.abs(th)) + 0.5 * Math.abs(v) * (1 + th * th) * GELU_K * (1 + 3 * 0.044715 * v * v);
+};
+
+export const gegluBackward = elementwise({
+  name: "geglu_backward",
+  bindings: [{ name: "dy", access: "read" }, { name: "h", access: "read" }, { name: "dh", access: "read_write" }],
+  uniforms: { N: "u32", F: "u32" },
+  count: ["params.N * params.F", ({ N, F }) => N * F],
+  twin: {
+    of: "core/ops/activations_backward.ts gegluBackward",
+    dims: { N: [1, 7], F: [1, 30] },
+    uniforms: ({ N, F }) => ({ N, F }),
+    inputs: {
+      dy: { _tag: "f32", length: ({ N, F }) => N * F },
+      h: { _tag: "f32", length: ({ N, F }) => N * 2 * F, min: -12, max: 12 },
+    },
+    outputs: { dh: ({ N, F }) => N * 2 * F },
+    run: ({ N, F }, a) => {
+      const { g, u } = gateUp(a.f32("h"), N, F), { dgate, dup } = cpuGegluBackward(wide(a.f32("dy")), g, u);
+      return { dh: asH(dgate, dup, N, F) };
+    },
+    tolerance: {
+      // dgate: the GELU backward's own allowance (16 ulps of its scale, with 1 + tanh² for the cancelling
+      // 1 − tanh²) times |up|, and one more product; dup: the GELU forward's 8 ulps of |gate|, times |dy|
+      dh: {
+        _tag: "ulps",
+        text: "17 ulps of |dy·up|·(GELU backward's scale) and of |dy·gate|",
+        ulps: () => 17,
+        scale: ({ d: { N, F }, a }) => {
+          const { g, u } = gateUp(a.f32("h"), N, F), dy = a.f32("dy");
+          return asH(
+            g.map((gi, i) => Math.abs(dy[i]! * u[i]!) * geluGradScale(gi)),
+            g.map((gi, i) => Math.abs(dy[i]! * gi)),
+            N,
+            F,
+          );
+        },
+      },
+    },
+  },
+  body: /* wgsl */ `
+  let n = i / params.F;
+  let f = i % params.F;
+  let gi = n * 2u * params.F + f;
+  let g = h[gi];
+  let u = h[gi + params.F];
+  let k = 0.7978845608028654;
+  let th = tanh(clamp(k * (g + 0.044715 * g * g * g), -10.0, 10.0));
+  let d = 0.5 * (1.0 + th) + 0.5 * g * (1.0 - th * th) * k * (1.0 + 3.0 * 0.044715 * g * g);
+  dh[gi] = dy[i] * u * d;
+  dh[gi + params.F] = dy[i] * 0.5 * g * (1.0 + th);`,
 });

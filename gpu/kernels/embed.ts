@@ -3,11 +3,13 @@
  * positions). Shapes: tokens (N = B·T) i32, wte (V, C), wpe (P, C), out (N, C). wte may be a view
  * of rows v0 .. v0 + vCount (a vocabulary over one binding): rows of other tokens are left alone.
  * CPU twin: core/ops/embed.ts `embedRows` (exact: one f32 addition either way).
+ * embedScale: x ← x·k in place, Gemma's √C on the embedding (and on its gradient in the backward);
+ * twin core/ops/embed.ts `scaleValues`, exact: one f32 product either way.
  * @module
  */
-import { embedRows } from "../../core/ops/embed.ts";
+import { embedRows, scaleValues } from "../../core/ops/embed.ts";
 import { elementwise } from "../engine/elementwise.ts";
-import { overwrite } from "../engine/twin.ts";
+import { overwrite, wide } from "../engine/twin.ts";
 
 export const embedForward = elementwise({
   name: "embed_forward",
@@ -70,4 +72,23 @@ export const embedForward = elementwise({
   var v = wte[(tok - params.v0) * params.C + c];
   if (params.usePos != 0u) { v = v + wpe[(params.pos0 + n % params.T) * params.C + c]; }
   out[i] = v;`,
+});
+
+export const embedScale = elementwise({
+  name: "embed_scale",
+  bindings: [{ name: "x", access: "read_write" }],
+  uniforms: { n: "u32", k: "f32" },
+  count: ["params.n", ({ n }) => n],
+  twin: {
+    of: "core/ops/embed.ts scaleValues",
+    dims: { n: [1, 300], C: [2, 4096] }, // k = fround(√C), as Gemma's
+    uniforms: ({ n, C }) => ({ n, k: Math.fround(Math.sqrt(C)) }),
+    inputs: { x: { _tag: "f32", length: ({ n }) => n } },
+    outputs: { x: ({ n }) => n },
+    // the f32 product of two f32 values, rounded once: computed in float64 (exact) and rounded as the GPU rounds
+    run: ({ C }, a) => ({ x: Float32Array.from(scaleValues(wide(a.f32("x")), Math.fround(Math.sqrt(C)))) }),
+    tolerance: { x: { _tag: "exact" } },
+  },
+  body: /* wgsl */ `
+  x[i] = x[i] * params.k;`,
 });

@@ -10,8 +10,8 @@
  */
 import type { AnyKernel } from "../engine/kernel.ts";
 import type { AnyTwin } from "../engine/twin.ts";
-import { erfForward, geluErfForward, geluForward, swigluForward } from "./activations.ts";
-import { geluBackward, geluErfBackward, swigluBackward } from "./activations_backward.ts";
+import { erfForward, gegluForward, geluErfForward, geluForward, swigluForward } from "./activations.ts";
+import { gegluBackward, geluBackward, geluErfBackward, swigluBackward } from "./activations_backward.ts";
 import { adamw, clipScale, fillZero, sumsqPartial } from "./adamw.ts";
 import { attentionForward, attentionForwardLanes } from "./attention/attention.ts";
 import { attentionProbs, attentionProbsLanes } from "./attention/attention_probs.ts";
@@ -24,7 +24,7 @@ import {
 import { crossEntropyForward } from "./cross_entropy.ts";
 import { crossEntropyBackward } from "./cross_entropy_backward.ts";
 import { distillBackward } from "./distill.ts";
-import { embedForward } from "./embed.ts";
+import { embedForward, embedScale } from "./embed.ts";
 import { embedBackward, positionBackward } from "./embed_backward.ts";
 import { matmulBackwardWLanes, matmulBackwardXLanes, matmulForwardLanes } from "./matmul/matmul_lanes.ts";
 import { matmulForwardTiled } from "./matmul/matmul_tiled.ts";
@@ -44,6 +44,8 @@ import { matmulForward } from "./matmul/matmul.ts";
 import { biasBackward, biasBackwardRunning, matmulBackwardW, matmulBackwardX } from "./matmul/matmul_backward.ts";
 import { layerNormForward, rmsNormForward } from "./norms/norms.ts";
 import { layerNormBackwardW, layerNormBackwardX, rmsNormBackwardW, rmsNormBackwardX } from "./norms/norms_backward.ts";
+import { headNormBackwardW, headNormBackwardX, headNormForward } from "./norms/head_norm.ts";
+import { rmsNormOffsetBackwardX, rmsNormOffsetForward } from "./norms/rms_offset.ts";
 import { residualAdd } from "./residual_add.ts";
 import { ropeForward } from "./rope.ts";
 import { transpose } from "./transpose.ts";
@@ -55,8 +57,11 @@ export type TwinnedKernel = AnyKernel & { readonly twin: AnyTwin };
 export const ALL_KERNELS: readonly TwinnedKernel[] = [
   // forward
   embedForward,
+  embedScale,
   layerNormForward,
   rmsNormForward,
+  rmsNormOffsetForward,
+  headNormForward,
   matmulForward,
   matmulForwardVec4,
   matmulForwardLanes,
@@ -75,6 +80,7 @@ export const ALL_KERNELS: readonly TwinnedKernel[] = [
   erfForward,
   geluErfForward,
   swigluForward,
+  gegluForward,
   residualAdd,
   crossEntropyForward,
   // backward
@@ -93,9 +99,13 @@ export const ALL_KERNELS: readonly TwinnedKernel[] = [
   layerNormBackwardW,
   rmsNormBackwardX,
   rmsNormBackwardW,
+  rmsNormOffsetBackwardX,
+  headNormBackwardW,
+  headNormBackwardX,
   geluBackward,
   geluErfBackward,
   swigluBackward,
+  gegluBackward,
   attentionBackwardQ,
   attentionBackwardQLanes,
   attentionBackwardKV,

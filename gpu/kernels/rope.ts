@@ -2,28 +2,42 @@
  * Rotary embedding, in place on the q and k heads of a fused qkv buffer.
  * Shapes: qkv (N = B·T, W) with W = C + 2·KV, C = NH·D: q heads at columns h·D (h < NH), k heads at C + h·D
  * (h < NKV), v untouched; only the first R ≤ D dims of each head rotate (partial rotary; R = D otherwise), the
- * rest pass through; cos and sin tables (P, R/2) hold cos/sin(pos·θ^(−2j/R)), computed once on
- * the CPU in float64 (core/ops/rope.ts ropeAngle), so the GPU never rounds a large angle in f32.
+ * rest pass through; cos and sin tables (P, R/2) hold cos/sin(pos·f_j), f_j = θ^(−2j/R) or its scaled value
+ * (Llama 3's rope_scaling, core/ops/rope.ts ropeInvFreq), computed once on the CPU in float64
+ * (core/ops/rope.ts ropeAngle), so the GPU never rounds a large angle in f32 and never needs the scaling.
  * Pairs: (2j, 2j+1) when half = 0 (llama2.c), (j, j + R/2) when half = 1 (Hugging Face).
  * sign = −1 rotates by −angle: the transpose, which is the backward pass of the rotation.
  * One invocation per (row, head, pair): it reads and writes only its two elements.
  * CPU twin: core/ops/rope.ts `rope` and `ropeBackward`.
  * @module
  */
+import type { RopeScaling } from "../../core/model/spec.ts";
 import { rope, ropeAngle, ropeBackward } from "../../core/ops/rope.ts";
 import { elementwise } from "../engine/elementwise.ts";
 import { type DimValues, wide } from "../engine/twin.ts";
 
-type RopeDims = DimValues<"B" | "T" | "NKV" | "G" | "HD" | "keep" | "pos0" | "half" | "back">;
+type RopeDims = DimValues<"B" | "T" | "NKV" | "G" | "HD" | "keep" | "pos0" | "half" | "back" | "scaled">;
 const THETA = 10000;
+/**
+ * scaled = 1: linear; 2: Llama 3's, whose bands at R = 8 (wavelengths 2π·10^j, j < 4) are one kept (6.3 < 200/4),
+ * one blended (62.8) and two divided (628, 6283 > 200/1): every branch of ropeInvFreq.
+ */
+const SCALINGS: ReadonlyArray<RopeScaling | undefined> = [
+  undefined,
+  { kind: "linear", factor: 2 },
+  { kind: "llama3", factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 200 },
+];
 /** HD rotated pairs and `keep` pass-through pairs per head: R = 2·HD, D = R + 2·keep. */
 const shape = ({ NKV, G, HD, keep }: RopeDims) => {
   const NH = NKV * G, R = 2 * HD, D = R + 2 * keep, C = NH * D, KV = NKV * D;
   return { NH, R, D, C, KV, W: C + 2 * KV };
 };
 /** cos or sin of every (position < pos0 + T, pair) angle, rounded to f32 as the host uploads them. */
-const table = (f: (x: number) => number) => ({ T, HD, pos0 }: RopeDims) =>
-  Float32Array.from({ length: (pos0 + T) * HD }, (_, i) => f(ropeAngle(Math.floor(i / HD), i % HD, 2 * HD, THETA)));
+const table = (f: (x: number) => number) => ({ T, HD, pos0, scaled }: RopeDims) =>
+  Float32Array.from(
+    { length: (pos0 + T) * HD },
+    (_, i) => f(ropeAngle(Math.floor(i / HD), i % HD, 2 * HD, THETA, SCALINGS[scaled])),
+  );
 
 /** The twin per row: q and k heads rotated (or rotated back) at position pos0 + n mod T, v as it was. */
 const rotated = (d: RopeDims, qkv: Float32Array): Float64Array => {
@@ -33,8 +47,8 @@ const rotated = (d: RopeDims, qkv: Float32Array): Float64Array => {
     out = wide(qkv);
   for (let n = 0; n < d.B * d.T; n++) {
     const row = out.subarray(n * W, (n + 1) * W), pos = d.pos0 + (n % d.T);
-    out.set(f(row.slice(0, C), 1, NH, D, pos, THETA, style, R), n * W);
-    out.set(f(row.slice(C, C + KV), 1, d.NKV, D, pos, THETA, style, R), n * W + C);
+    out.set(f(row.slice(0, C), 1, NH, D, pos, THETA, style, R, SCALINGS[d.scaled]), n * W);
+    out.set(f(row.slice(C, C + KV), 1, d.NKV, D, pos, THETA, style, R, SCALINGS[d.scaled]), n * W + C);
   }
   return out;
 };
@@ -85,6 +99,7 @@ export const ropeForward = elementwise({
       pos0: [0, 3],
       half: [0, 1],
       back: [0, 1],
+      scaled: [0, 2],
     },
     uniforms: (d) => {
       const { NH, R, D, C, W } = shape(d);
@@ -97,7 +112,8 @@ export const ropeForward = elementwise({
     },
     outputs: { qkv: (d) => d.B * d.T * shape(d).W },
     run: (d, a) => ({ qkv: rotated(d, a.f32("qkv")) }),
-    // x0·c − x1·s from f32 tables (each within ½ ulp): 4 ulps of |x0| + |x1|; v must stay as it was
+    // x0·c − x1·s from f32 tables (each within ½ ulp, scaled or not: the scaling is in the float64 angle,
+    // which both sides share): 4 ulps of |x0| + |x1|; v must stay as it was
     tolerance: {
       qkv: {
         _tag: "ulps",

@@ -2,7 +2,8 @@
  * The activation buffers of one (B, T) shape, allocated once and reused by every forward of that
  * shape. Shapes (N = B·T): x, x2, xn (N, C); att (N, Q), Q = NH·D; qkv (N, Q + 2·KV); h (N, 2F) for SwiGLU's fused
  * gate|up or (N, F) for an ungated MLP (GPT-2, the rotary GELU kinds); g (N, F); mean, rstd (N); lse (B, NH, T); logits in row chunks of
- * (rows, V) that each fit one binding; losses (N); tokens, targets (N) i32.
+ * (rows, V) that each fit one binding; losses (N); tokens, targets (N) i32. With Qwen3's q/k norms also
+ * qkNorm.raw (N, Q + 2·KV), the pre-norm q|k heads, and qkNorm.rstd (N, NH + NKV).
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
@@ -26,7 +27,12 @@ export interface Activations {
     { readonly firstRow: number; readonly rows: number; readonly tensor: GpuTensor<"f32"> }
   >;
   readonly stream: ReadonlyArray<GpuTensor<"f32">>; // L + 1 tensors (N, C) when asked for, else empty
+  readonly qkNorm?: { readonly raw: GpuTensor<"f32">; readonly rstd: GpuTensor<"f32"> }; // Qwen3 only
 }
+
+/** Element counts of the q/k norm's buffers (raw, rstd) for N rows, or none without q/k norms. */
+export const qkNormSizes = (s: ModelSpec, N: number): ReadonlyArray<number> =>
+  s._tag === "llama" && s.qkNorm === true ? [N * (qDim(s) + 2 * kvDim(s)), N * (s.nHead + s.nKvHead)] : [];
 
 /** `logitBinding` bounds each logits chunk; `maxBinding` every other activation. */
 export const createActivations = (
@@ -53,7 +59,9 @@ export const createActivations = (
     lse: N * s.nHead,
     losses: N,
   };
-  const tooBig = Object.entries(sizes).find(([, n]) => 4 * n > maxBinding);
+  const [rawSize, rstdSize] = qkNormSizes(s, N);
+  const tooBig = [...Object.entries(sizes), ...(rawSize === undefined ? [] : [["qkNorm.raw", rawSize] as const])]
+    .find(([, n]) => 4 * n > maxBinding);
   if (tooBig !== undefined) {
     return E.left(
       gpuError(
@@ -99,6 +107,9 @@ export const createActivations = (
       tokens: make("tokens", N, "i32"),
       targets: make("targets", N, "i32"),
       stream: stream ? Array.from({ length: s.nLayer + 1 }, (_, k) => make(`stream[${k}]`, N * C, "f32")) : [],
+      ...(rawSize === undefined || rstdSize === undefined
+        ? {}
+        : { qkNorm: { raw: make("qkNorm.raw", rawSize, "f32"), rstd: make("qkNorm.rstd", rstdSize, "f32") } }),
     });
   } catch (e) {
     made.forEach(destroyTensor);
@@ -107,4 +118,11 @@ export const createActivations = (
 };
 
 export const destroyActivations = (a: Activations): void =>
-  [...Object.values(a.f32), a.tokens, a.targets, ...a.logits.map((l) => l.tensor), ...a.stream].forEach(destroyTensor);
+  [
+    ...Object.values(a.f32),
+    a.tokens,
+    a.targets,
+    ...a.logits.map((l) => l.tensor),
+    ...a.stream,
+    ...(a.qkNorm === undefined ? [] : [a.qkNorm.raw, a.qkNorm.rstd]),
+  ].forEach(destroyTensor);

@@ -12,10 +12,10 @@ import { pipe } from "fp-ts/lib/function.js";
 import type { CompiledKernel, KernelCache } from "../engine/compile.ts";
 import type { GpuError } from "../engine/errors.ts";
 import type { AnyKernel } from "../engine/kernel.ts";
-import { geluErfForward, geluForward, swigluForward } from "../kernels/activations.ts";
+import { gegluForward, geluErfForward, geluForward, swigluForward } from "../kernels/activations.ts";
 import { attentionForward, attentionForwardLanes, headDimVariant } from "../kernels/attention/attention.ts";
 import { crossEntropyForward } from "../kernels/cross_entropy.ts";
-import { embedForward } from "../kernels/embed.ts";
+import { embedForward, embedScale } from "../kernels/embed.ts";
 import { kvAppend } from "../kernels/kv_append.ts";
 import { matmulForward } from "../kernels/matmul/matmul.ts";
 import { matmulForwardLanes } from "../kernels/matmul/matmul_lanes.ts";
@@ -27,6 +27,8 @@ import {
 import { matmulForwardTiled } from "../kernels/matmul/matmul_tiled.ts";
 import { matmulForwardVec4 } from "../kernels/matmul/matmul_vec4.ts";
 import { layerNormForward, rmsNormForward } from "../kernels/norms/norms.ts";
+import { headNormForward } from "../kernels/norms/head_norm.ts";
+import { rmsNormOffsetForward } from "../kernels/norms/rms_offset.ts";
 import { ropeForward } from "../kernels/rope.ts";
 import { transpose } from "../kernels/transpose.ts";
 import type { KernelProfile } from "../kernels/profile.ts";
@@ -44,6 +46,11 @@ const common = {
   geluErf: geluErfForward,
   swiglu: swigluForward,
   crossEntropy: crossEntropyForward,
+  // the rotary families beyond Llama 2 (core/model/rotary_features.ts)
+  embedScale,
+  rmsNormOffset: rmsNormOffsetForward,
+  headNorm: headNormForward,
+  geglu: gegluForward,
 } as const;
 
 const FAST_FORWARD = { cpu: matmulForwardVec4, lanes: matmulForwardLanes, gpu: matmulForwardTiled } as const;

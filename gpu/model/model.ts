@@ -11,7 +11,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { pipe } from "fp-ts/lib/function.js";
-import { headDim, type ModelSpec } from "../../core/model/spec.ts";
+import { contextLimit, headDim, type ModelSpec } from "../../core/model/spec.ts";
 import type { Weights } from "../../core/model/tensors.ts";
 import { type Activations, createActivations, destroyActivations } from "./activations.ts";
 import { type Batch, createBatch, type Readbacks, type ReadHandle } from "../engine/batch.ts";
@@ -117,11 +117,13 @@ const runner = (cx: ForwardContext): GpuModel => {
     );
   };
   const checkShape = (B: number, T: number, n: number, per: number): E.Either<GpuError, void> =>
-    T > cx.spec.blockSize || B < 1 || T < 1 || n !== B * T * per
+    T > contextLimit(cx.spec).limit || B < 1 || T < 1 || n !== B * T * per
       ? E.left(
         gpuError(
           "TooLarge",
-          `Cannot run the model on ${n} values as batch ${B} × ${T}: the context holds at most ${cx.spec.blockSize} positions`,
+          `Cannot run the model on ${n} values as batch ${B} × ${T}: at most ${
+            contextLimit(cx.spec).limit
+          } positions (${contextLimit(cx.spec).why})`,
           "check the batch and context sizes",
         ),
       )

@@ -5,12 +5,22 @@
  * @module
  */
 import { gatedMlp, mlpActivation } from "../../core/model/features.ts";
-import { ffnDim, headDim, kvDim, type ModelSpec, parallelResidual, qDim, rotaryDims } from "../../core/model/spec.ts";
+import {
+  embedScaleOf,
+  ffnDim,
+  headDim,
+  kvDim,
+  type ModelSpec,
+  parallelResidual,
+  qDim,
+  rotaryDims,
+} from "../../core/model/spec.ts";
 import type { Activations } from "./activations.ts";
 import type { Batch } from "../engine/batch.ts";
 import type { ForwardKernels } from "./forward_kernels.ts";
 import { bindingViews, type GpuTensor } from "../engine/tensor.ts";
 import type { TransposedWeights } from "./transposed.ts";
+import { blockName } from "../../core/model/tensors.ts";
 import { blockWeightNames, type DeviceWeights, headWeightNames } from "./weights.ts";
 
 export { blockWeightNames, headWeightNames } from "./weights.ts";
@@ -96,6 +106,8 @@ export const recordEmbed = (
       vCount: span.rows,
     });
   }
+  const k = embedScaleOf(cx.spec); // Gemma: times √C
+  if (k !== 1) batch.dispatch(cx.k.embedScale, { x: out }, { n: acts.N * C, k });
 };
 
 /** The tensors one block reads and writes. Inference shares one set across blocks; training keeps one per block for the backward pass. */
@@ -114,6 +126,7 @@ export interface BlockBuffers {
   readonly rstd2: GpuTensor<"f32">;
   readonly h: GpuTensor<"f32">;
   readonly g: GpuTensor<"f32">;
+  readonly qkNorm?: { readonly raw: GpuTensor<"f32">; readonly rstd: GpuTensor<"f32"> }; // Qwen3: (N, W), (N, NH + NKV)
 }
 
 export const sharedBlockBuffers = (a: Activations): BlockBuffers => {
@@ -133,6 +146,7 @@ export const sharedBlockBuffers = (a: Activations): BlockBuffers => {
     rstd2: f.rstd,
     h: f.h,
     g: f.g,
+    ...(a.qkNorm === undefined ? {} : { qkNorm: a.qkNorm }),
   };
 };
 
@@ -151,6 +165,8 @@ export const recordNorm = (
   const C = cx.spec.nEmbd, eps = cx.spec.normEps;
   if (b !== undefined) {
     batch.dispatch(cx.k.layerNorm, { x, w: weight(cx, w), b: weight(cx, b), out, mean, rstd }, { N, C, eps });
+  } else if (cx.spec._tag === "llama" && cx.spec.normKind === "rmsOffset") {
+    batch.dispatch(cx.k.rmsNormOffset, { x, w: weight(cx, w), out, rstd }, { N, C, eps }); // Gemma: gain 1 + w
   } else batch.dispatch(cx.k.rmsNorm, { x, w: weight(cx, w), out, rstd }, { N, C, eps });
 };
 
@@ -181,6 +197,7 @@ export const recordBlock = (
   const wn = blockWeightNames(s, i);
   recordNorm(cx, batch, N, bb.xin, wn.norm1, wn.norm1b, bb.xn1, bb.mean1, bb.rstd1);
   recordLinear(cx, batch, { x: bb.xn1, N, I: C, w: wn.qkv, ...withBias(wn.qkvb), y: bb.qkv, ldy: W });
+  recordQkNorm(cx, batch, N, bb, i);
   if (s._tag === "llama") {
     batch.dispatch(cx.k.rope, { qkv: bb.qkv, cosT: weight(cx, "rope.cos"), sinT: weight(cx, "rope.sin") }, {
       N,
@@ -236,11 +253,41 @@ export const recordBlock = (
   recordLinear(cx, batch, { x: bb.g, N, I: F, w: wn.down, ...withBias(wn.downb), res: bb.mid, y: bb.xout, ldy: C });
 };
 
-/** The MLP's activation of bb.h into bb.g: tanh GELU (GPT-2, geluTanh), exact GELU (geluErf) or SwiGLU. */
+/**
+ * The MLP's activation of bb.h into bb.g: tanh GELU (GPT-2, geluTanh), exact GELU (geluErf), SwiGLU or GeGLU
+ * (Gemma) on h = [gate | up].
+ */
 const recordActivation = (cx: ForwardContext, batch: Batch, bb: BlockBuffers, N: number, F: number): void => {
   const act = mlpActivation(cx.spec);
   if (act === "swiglu") batch.dispatch(cx.k.swiglu, { h: bb.h, out: bb.g }, { N, F });
+  else if (act === "geglu") batch.dispatch(cx.k.geglu, { h: bb.h, out: bb.g }, { N, F });
   else batch.dispatch(act === "geluErf" ? cx.k.geluErf : cx.k.gelu, { inp: bb.h, out: bb.g }, { n: N * F });
+};
+
+/** The heads of q (h0 = 0) or of k (h0 = NH) in a (N, Q + 2·KV) qkv row: the head-norm kernels' uniforms. */
+export const qkHeads = (s: ModelSpec, N: number, which: "q" | "k") => {
+  const NH = s.nHead, NKV = s._tag === "llama" ? s.nKvHead : s.nHead;
+  return {
+    N,
+    W: qDim(s) + 2 * kvDim(s),
+    D: headDim(s),
+    h0: which === "q" ? 0 : NH,
+    H: which === "q" ? NH : NKV,
+    HT: NH + NKV,
+  };
+};
+
+/** Qwen3: each head of q and of k RMS-normalised in place in bb.qkv (gains qnorm, knorm), before the rotary. */
+const recordQkNorm = (cx: ForwardContext, batch: Batch, N: number, bb: BlockBuffers, i: number): void => {
+  if (cx.spec._tag !== "llama" || cx.spec.qkNorm !== true) return;
+  if (bb.qkNorm === undefined) throw new Error("Cannot record the q/k norms: the block has no buffers for them");
+  for (const which of ["q", "k"] as const) {
+    const w = weight(cx, blockName(i, `${which}norm`)), { raw, rstd } = bb.qkNorm;
+    batch.dispatch(cx.k.headNorm, { qkv: bb.qkv, w, raw, rstd }, {
+      ...qkHeads(cx.spec, N, which),
+      eps: cx.spec.normEps,
+    });
+  }
 };
 
 /** Final norm of x (default acts.x) into acts.xn and the LM head into the logits chunks; the loss when asked. */

@@ -3,7 +3,7 @@
  * Llama's wq, wk, wv fused into one (Q + 2·KV, C) matrix (Q = NH·D) and w1 (gate), w3 (up) into (2F, C), so
  * each is one matmul; GPT-2's qkvw is already fused. Their biases fuse alike: bq|bk|bv into bqkv (Q + 2·KV), b1|b3
  * into b13 (2F); an ungated MLP keeps w1 (and b1) as they are. Rotary cos/sin tables (P, D/2) are built here,
- * in float64 then rounded, from core's ropeAngle.
+ * in float64 then rounded, from core's ropeAngle (with the spec's rope scaling, if any).
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
@@ -45,7 +45,11 @@ export const deviceArrays = (s: ModelSpec, w: Weights): ReadonlyArray<readonly [
         "fcprojb",
       ])
       : [
-        ...own(["attnnorm", "wo", "ffnnorm", "w2"].filter((n) => n !== "ffnnorm" || hasFfnNorm(s))),
+        ...own(
+          ["attnnorm", "wo", "ffnnorm", "w2", ...(s.qkNorm === true ? ["qnorm", "knorm"] : [])].filter((n) =>
+            n !== "ffnnorm" || hasFfnNorm(s)
+          ),
+        ),
         [blockName(i, "wqkv"), concatRows(B("wq"), B("wk"), B("wv"))] as const,
         ...(gatedMlp(s) ? [[blockName(i, "w13"), concatRows(B("w1"), B("w3"))] as const] : own(["w1"])),
         ...rotaryBlockBiases(s, i, B),
@@ -77,7 +81,7 @@ const ropeTables = (s: ModelSpec): ReadonlyArray<readonly [string, Float32Array]
   const cos = new Float32Array(s.blockSize * half), sin = new Float32Array(s.blockSize * half);
   for (let p = 0; p < s.blockSize; p++) {
     for (let j = 0; j < half; j++) {
-      const a = ropeAngle(p, j, R, s.ropeTheta);
+      const a = ropeAngle(p, j, R, s.ropeTheta, s.ropeScaling);
       cos[p * half + j] = Math.cos(a);
       sin[p * half + j] = Math.sin(a);
     }

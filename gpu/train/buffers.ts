@@ -3,7 +3,7 @@
  * backward pass (llm.c's layout), the residual stream, and the backward's scratch.
  * Shapes (N = B·T, Q = NH·D, W = Q + 2·KV, H = F for ungated MLPs (GPT-2, GELU kinds), 2F for SwiGLU's gate|up):
  *   stream[0..L] (N, C); per block: mid, xn1, xn2 (N, C), att (N, Q), qkv (N, W), h (N, H), g (N, F),
- *   mean1, rstd1, mean2, rstd2 (N), lse (B, NH, T);
+ *   mean1, rstd1, mean2, rstd2 (N), lse (B, NH, T); Qwen3's q/k norms: qkNorm.raw (N, W), qkNorm.rstd (N, NH + NKV);
  *   scratch: dA, dB, dmid, dxn (N, C), datt (N, Q), dqkv (N, W), dh (N, H), dg (N, F), delta (B, NH, T);
  *   embedding backward's grouping of rows by token: uniq, start (N + 1), rows (N) i32.
  * The head (final norm, logits chunks, losses, tokens, targets) uses gpu/model/activations.ts.
@@ -12,7 +12,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { gatedMlp } from "../../core/model/features.ts";
 import { ffnDim, kvDim, type ModelSpec, qDim } from "../../core/model/spec.ts";
-import { type Activations, createActivations, destroyActivations } from "../model/activations.ts";
+import { type Activations, createActivations, destroyActivations, qkNormSizes } from "../model/activations.ts";
 import type { GpuError } from "../engine/errors.ts";
 import type { BlockBuffers } from "../model/record_forward.ts";
 import { createTensor, destroyTensor, type DType, type GpuTensor } from "../engine/tensor.ts";
@@ -76,6 +76,7 @@ export const createTrainBuffers = (
       rstd2: f(`rstd2[${i}]`, N),
       h: f(`h[${i}]`, N * H),
       g: f(`g[${i}]`, N * F),
+      ...qkNormBuffers(qkNormSizes(s, N), (name, n) => f(`${name}[${i}]`, n)),
     }));
     const d = {
       dA: f("dA", N * C),
@@ -104,6 +105,13 @@ export const createTrainBuffers = (
     return E.left(e as GpuError);
   }
 };
+
+/** A block's q/k norm buffers from their sizes (gpu/model/activations.ts qkNormSizes), none when there are none. */
+const qkNormBuffers = (
+  sizes: ReadonlyArray<number>,
+  f: (name: string, n: number) => GpuTensor<"f32">,
+): Pick<BlockBuffers, "qkNorm"> =>
+  sizes.length === 2 ? { qkNorm: { raw: f("qkNorm.raw", sizes[0]!), rstd: f("qkNorm.rstd", sizes[1]!) } } : {};
 
 export const destroyTrainBuffers = (b: TrainBuffers): void => {
   b.all.forEach(destroyTensor);

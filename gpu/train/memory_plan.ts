@@ -12,10 +12,11 @@
  * @module
  */
 import { gatedMlp, layerNormKind, rotaryBiases } from "../../core/model/features.ts";
-import { ffnDim, kvDim, type ModelSpec, parallelResidual, qDim, rotaryDims } from "../../core/model/spec.ts";
+import { ffnDim, headDim, kvDim, type ModelSpec, parallelResidual, qDim, rotaryDims } from "../../core/model/spec.ts";
 import { allTensors, numel } from "../../core/model/tensors.ts";
 import { rowsPerBinding, splitForBinding } from "../engine/split.ts";
 import { SUMSQ_CHUNK } from "../kernels/adamw.ts";
+import { qkNormSizes } from "../model/activations.ts";
 import { linearWeights } from "../model/transposed.ts";
 
 /** The device limits a plan is made against (a GPUSupportedLimits has them). */
@@ -68,7 +69,7 @@ export const deviceWeightSizes = (s: ModelSpec): { readonly trainable: number[];
   const C = s.nEmbd, F = ffnDim(s), Q = qDim(s), KV = kvDim(s), up = gatedMlp(s) ? 2 * F : F;
   const perBlock = s._tag === "gpt2"
     ? allTensors({ ...s, nLayer: 1 }).filter((t) => t.name.startsWith("h.0.")).map((t) => numel(t.shape))
-    : [C, Q * C, ...ffnNorm(s, C), F * C, (Q + 2 * KV) * C, up * C, ...rotaryBiasSizes(s)]; // attnnorm, wo, ffnnorm, w2, wqkv, w13 or w1
+    : [C, Q * C, ...ffnNorm(s, C), F * C, ...qkNormGains(s), (Q + 2 * KV) * C, up * C, ...rotaryBiasSizes(s)]; // attnnorm, wo, ffnnorm, w2, (qnorm, knorm,) wqkv, w13 or w1
   const blocks = Array.from({ length: s.nLayer }, () => perBlock).flat();
   const rope = s._tag === "llama" ? [1, 1].map(() => s.blockSize * (rotaryDims(s) / 2)) : []; // cos, sin (P, R/2)
   return { trainable: [...globals, ...blocks], fixed: rope };
@@ -87,6 +88,11 @@ const rotaryBiasSizes = (s: ModelSpec): number[] => {
     ...(b.mlp ? [gatedMlp(s) ? 2 * F : F, C] : []),
   ];
 };
+
+/** Qwen3's qnorm and knorm gains (D each), or none. */
+const qkNormGains = (
+  s: ModelSpec,
+): number[] => (s._tag === "llama" && s.qkNorm === true ? [headDim(s), headDim(s)] : []);
 
 /** Wᵀ of each binding view of each linear weight whose rows and first row are multiples of 4. */
 const transposeSizes = (s: ModelSpec, l: PlanLimits, maxBinding: number): number[] =>
@@ -122,7 +128,23 @@ const forwardActivationSizes = (s: ModelSpec, B: number, T: number, maxBinding: 
   );
   const chunks = per === 0 ? [] : Array.from({ length: Math.ceil(N / per) }, (_, i) => Math.min(per, N - i * per) * V);
   // x x2 xn att qkv h g mean rstd lse losses, the logits chunks, tokens, targets
-  return [N * C, N * C, N * C, N * qDim(s), N * W, N * H, N * F, N, N, N * s.nHead, N, ...chunks, N, N];
+  return [
+    N * C,
+    N * C,
+    N * C,
+    N * qDim(s),
+    N * W,
+    N * H,
+    N * F,
+    N,
+    N,
+    N * s.nHead,
+    N,
+    ...chunks,
+    N,
+    N,
+    ...qkNormSizes(s, N),
+  ];
 };
 
 /** gpu/train/buffers.ts for one shape, beyond the forward's: the stream, saved activations, backward scratch. */
@@ -131,7 +153,7 @@ const trainActivationSizes = (s: ModelSpec, B: number, T: number): number[] => {
   const H = gatedMlp(s) ? 2 * F : F, NH = s.nHead;
   const stream = Array.from({ length: s.nLayer + 1 }, () => N * C);
   // mid xn1 mean1 rstd1 qkv att lse xn2 mean2 rstd2 h g
-  const block = [N * C, N * C, N, N, N * W, N * Q, N * NH, N * C, N, N, N * H, N * F];
+  const block = [N * C, N * C, N, N, N * W, N * Q, N * NH, N * C, N, N, N * H, N * F, ...qkNormSizes(s, N)];
   const blocks = Array.from({ length: s.nLayer }, () => block).flat();
   const scratch = [N * C, N * C, N * C, N * C, N * Q, N * W, N * H, N * F, N * NH]; // dA dB dmid dxn datt dqkv dh dg delta
   return [...stream, ...blocks, ...scratch, N, N + 1, N]; // uniq, start, rows

@@ -5,9 +5,10 @@
  * @module
  */
 import { gatedMlp, mlpActivation } from "../../core/model/features.ts";
-import { ffnDim, headDim, kvDim, parallelResidual, qDim, rotaryDims } from "../../core/model/spec.ts";
+import { embedScaleOf, ffnDim, headDim, kvDim, parallelResidual, qDim, rotaryDims } from "../../core/model/spec.ts";
+import { blockName } from "../../core/model/tensors.ts";
 import type { Batch } from "../engine/batch.ts";
-import { type BlockBuffers, blockWeightNames, type ForwardContext, weight } from "../model/record_forward.ts";
+import { type BlockBuffers, blockWeightNames, type ForwardContext, qkHeads, weight } from "../model/record_forward.ts";
 import { bindingViews, type GpuTensor, viewOf } from "../engine/tensor.ts";
 import type { TrainBuffers } from "./buffers.ts";
 import type { TrainKernels } from "./train_kernels.ts";
@@ -95,6 +96,11 @@ export const recordNormBackward = (
       useRes,
     });
     batch.dispatch(cx.k.layerNormBw, { dy, x, mean, rstd, dw: grad(cx, w), db: grad(cx, b) }, { N, C });
+  } else if (cx.spec._tag === "llama" && cx.spec.normKind === "rmsOffset") {
+    // Gemma's gain 1 + w: its x gradient reads the gain; w's gradient is the gain's, as the plain one's
+    const io = { dy, x, w: weight(cx, w), mean: cx.dummy, rstd, dres: dres ?? cx.dummy, dx };
+    batch.dispatch(cx.k.rmsNormOffsetBx, io, { N, C, useRes });
+    batch.dispatch(cx.k.rmsNormBw, { dy, x, rstd, dw: grad(cx, w) }, { N, C });
   } else {
     batch.dispatch(cx.k.rmsNormBx, { dy, x, w: weight(cx, w), mean: cx.dummy, rstd, dres: dres ?? cx.dummy, dx }, {
       N,
@@ -127,6 +133,7 @@ export const recordBlockBackward = (
   recordLinearBackward(cx, batch, { dy: dOut, ldy: C, x: bb.g, N, I: F, w: wn.down, b: wn.downb, dx: d.dg });
   const act = mlpActivation(s);
   if (act === "swiglu") batch.dispatch(cx.k.swigluB, { dy: d.dg, h: bb.h, dh: d.dh }, { N, F });
+  else if (act === "geglu") batch.dispatch(cx.k.gegluB, { dy: d.dg, h: bb.h, dh: d.dh }, { N, F });
   else batch.dispatch(act === "geluErf" ? cx.k.geluErfB : cx.k.geluB, { dy: d.dg, x: bb.h, dx: d.dh }, { n: N * F });
   const xn2 = shared ? bb.xn1 : bb.xn2;
   recordLinearBackward(cx, batch, { dy: d.dh, ldy: H, x: xn2, N, I: C, w: wn.up, b: wn.upb, dx: d.dxn });
@@ -161,6 +168,7 @@ export const recordBlockBackward = (
       sign: -1,
     });
   }
+  recordQkNormBackward(cx, batch, N, bb, d.dqkv, i);
   // parallelShared: the attention's dxn adds to the MLP's, and the one norm's backward takes dOut as its residual
   recordLinearBackward(cx, batch, {
     dy: d.dqkv,
@@ -176,6 +184,28 @@ export const recordBlockBackward = (
   recordNormBackward(cx, batch, N, d.dxn, bb.xin, bb.mean1, bb.rstd1, wn.norm1, wn.norm1b, shared ? dOut : d.dmid, dIn);
 };
 
+/**
+ * Qwen3: the backward of the per-head q and k norms, in place on dqkv (after the rotary's backward): the gains'
+ * gradients first (they read dy), then dy becomes dx.
+ */
+const recordQkNormBackward = (
+  cx: BackwardContext,
+  batch: Batch,
+  N: number,
+  bb: BlockBuffers,
+  dqkv: GpuTensor<"f32">,
+  i: number,
+): void => {
+  if (cx.spec._tag !== "llama" || cx.spec.qkNorm !== true) return;
+  if (bb.qkNorm === undefined) throw new Error("Cannot record the q/k norms' backward: the block kept no buffers");
+  const { raw, rstd } = bb.qkNorm;
+  for (const which of ["q", "k"] as const) {
+    const name = blockName(i, `${which}norm`), u = qkHeads(cx.spec, N, which);
+    batch.dispatch(cx.k.headNormBw, { dqkv, raw, rstd, dw: grad(cx, name) }, u);
+    batch.dispatch(cx.k.headNormBx, { dqkv, raw, w: weight(cx, name), rstd }, u);
+  }
+};
+
 /** Token (and position) embedding backward from ∂loss/∂stream[0]; tb.uniq/start/rows hold the grouping. */
 export const recordEmbedBackward = (
   cx: BackwardContext,
@@ -184,7 +214,8 @@ export const recordEmbedBackward = (
   dx: GpuTensor<"f32">,
   U: number,
 ): void => {
-  const C = cx.spec.nEmbd, g = grad(cx, "wte");
+  const C = cx.spec.nEmbd, g = grad(cx, "wte"), k = embedScaleOf(cx.spec);
+  if (k !== 1) batch.dispatch(cx.k.embedScale, { x: dx }, { n: tb.acts.N * C, k }); // Gemma's √C: dx is scratch
   for (const { span } of bindingViews(cx.device, g, C, cx.maxBinding)) {
     batch.dispatch(cx.k.embedB, { dx, uniq: tb.uniq, start: tb.start, rows: tb.rows, dwte: viewOf(g, span) }, {
       U,

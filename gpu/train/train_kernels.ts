@@ -10,7 +10,9 @@ import { pipe } from "fp-ts/lib/function.js";
 import type { CompiledKernel, KernelCache } from "../engine/compile.ts";
 import type { GpuError } from "../engine/errors.ts";
 import { compileAll, compileForwardKernels, type ForwardKernels } from "../model/forward_kernels.ts";
-import { geluBackward, geluErfBackward, swigluBackward } from "../kernels/activations_backward.ts";
+import { gegluBackward, geluBackward, geluErfBackward, swigluBackward } from "../kernels/activations_backward.ts";
+import { headNormBackwardW, headNormBackwardX } from "../kernels/norms/head_norm.ts";
+import { rmsNormOffsetBackwardX } from "../kernels/norms/rms_offset.ts";
 import { headDimVariant } from "../kernels/attention/attention.ts";
 import {
   attentionBackwardKV,
@@ -53,6 +55,10 @@ export const BACKWARD_KERNELS = {
   geluB: geluBackward,
   geluErfB: geluErfBackward,
   swigluB: swigluBackward,
+  gegluB: gegluBackward,
+  rmsNormOffsetBx: rmsNormOffsetBackwardX,
+  headNormBw: headNormBackwardW,
+  headNormBx: headNormBackwardX,
   attnBq: attentionBackwardQ,
   attnBkv: attentionBackwardKV,
   ceB: crossEntropyBackward,

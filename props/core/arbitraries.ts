@@ -7,7 +7,7 @@
 import fc from "fast-check";
 import type { Selection } from "../../core/surgery/plan.ts";
 import { isBiasName } from "../../core/model/features.ts";
-import type { Gpt2Spec, LlamaSpec, ModelSpec, RotaryFeatures } from "../../core/model/spec.ts";
+import type { Gpt2Spec, LlamaSpec, ModelSpec, RopeScaling, RotaryFeatures } from "../../core/model/spec.ts";
 import { allTensors, numel, type Weights } from "../../core/model/tensors.ts";
 
 export const arbGpt2Spec: fc.Arbitrary<Gpt2Spec> = fc.record({
@@ -18,6 +18,40 @@ export const arbGpt2Spec: fc.Arbitrary<Gpt2Spec> = fc.record({
   blockSize: fc.integer({ min: 4, max: 12 }),
   nInner: fc.integer({ min: 1, max: 20 }),
 }).map(({ headDim, ...r }) => ({ _tag: "gpt2", ...r, nEmbd: r.nHead * headDim, normEps: 1e-5 }));
+
+/**
+ * Rope scalings whose bands all occur at the tiny head widths drawn here (wavelengths 2π/θ^(−2j/D) from 6 to
+ * ~6000 at θ = 10000): Llama 3's with an original context of 8..400 splits them into kept, blended and
+ * divided frequencies.
+ */
+const arbRopeScaling: fc.Arbitrary<RopeScaling> = fc.oneof(
+  fc.integer({ min: 2, max: 8 }).map((factor) => ({ kind: "linear" as const, factor })),
+  fc.record({
+    factor: fc.integer({ min: 2, max: 32 }),
+    lowFreqFactor: fc.constantFrom(1, 2),
+    highFreqFactor: fc.constantFrom(4, 8),
+    originalContext: fc.integer({ min: 8, max: 400 }),
+  }).map((r) => ({ kind: "llama3" as const, ...r })),
+);
+
+/**
+ * The features of one family of the rotary decoder, as its config.json implies them (core/codecs/hf_rotary.ts):
+ * Llama 2 (none), Llama 3.x (rope scaling), Mistral (a sliding window no shorter than the context, where the
+ * model is exact), Qwen3 (q/k norms) and Gemma ((1 + w) norms, √C embedding, GeGLU).
+ */
+const arbFamilyFeatures = (blockSize: number): fc.Arbitrary<RotaryFeatures> =>
+  fc.oneof(
+    fc.constant({}),
+    arbRopeScaling.map((ropeScaling) => ({ ropeScaling })),
+    fc.integer({ min: blockSize, max: 2 * blockSize }).map((w) => ({ family: "mistral" as const, slidingWindow: w })),
+    fc.constant({ family: "qwen3" as const, qkNorm: true }),
+    fc.constant({
+      family: "gemma" as const,
+      normKind: "rmsOffset" as const,
+      embedScale: true,
+      mlpKind: "geglu" as const,
+    }),
+  );
 
 /**
  * The rotary decoder's biases, norm kind and MLP kind (core/model/spec.ts RotaryFeatures), each on or off by
@@ -47,7 +81,7 @@ export const arbPlainLlamaSpec: fc.Arbitrary<LlamaSpec> = fc.record({
   hiddenDim: fc.integer({ min: 1, max: 20 }),
   ropeStyle: fc.constantFrom("interleaved" as const, "half" as const),
   tiedHead: fc.boolean(),
-}).map(({ group, halfHeadDim, ...r }) => ({
+}).map(({ group, halfHeadDim, ...r }): LlamaSpec => ({
   _tag: "llama",
   ...r,
   nHead: r.nKvHead * group,
@@ -71,9 +105,13 @@ const withRotaryStructure = (s: LlamaSpec): fc.Arbitrary<LlamaSpec> =>
     ...(residual === undefined ? {} : { residual }),
   }));
 
-/** A rotary decoder: Llama 2 with any mix of biases, LayerNorm and GELU MLPs, partial rotary and parallel residuals. */
-export const arbLlamaSpec: fc.Arbitrary<LlamaSpec> = fc.tuple(arbPlainLlamaSpec, arbBiasNormMlp).chain(([s, f]) =>
-  withRotaryStructure({ ...s, ...f })
+/**
+ * A rotary decoder: Llama 2 with one family's features (arbFamilyFeatures), any mix of biases, LayerNorm and GELU
+ * MLPs (arbBiasNormMlp; where both name a norm or MLP kind, the family's (Gemma's) wins), partial rotary and
+ * parallel residuals (withRotaryStructure; a partial rotary with a rope scaling scales the frequencies of its R dims).
+ */
+export const arbLlamaSpec: fc.Arbitrary<LlamaSpec> = fc.tuple(arbPlainLlamaSpec, arbBiasNormMlp).chain(([s, b]) =>
+  arbFamilyFeatures(s.blockSize).chain((f) => withRotaryStructure({ ...s, ...b, ...f }))
 );
 
 /**
@@ -149,20 +187,28 @@ export const arbSpec: fc.Arbitrary<ModelSpec> = fc.oneof(
   { arbitrary: arbPhiSpec, weight: 1 },
 );
 
+/** The biases a family's config.json can say: Llama's attention_bias and mlp_bias, Qwen3's and Gemma's attention_bias. */
+const sayableBiases = (f: RotaryFeatures): fc.Arbitrary<RotaryFeatures> =>
+  f.family === "mistral" ? fc.constant({}) : f.family === undefined
+    ? fc.constantFrom<RotaryFeatures>(
+      {},
+      { qkvBias: true, outBias: true },
+      { mlpBias: true },
+      { qkvBias: true, outBias: true, mlpBias: true },
+    )
+    : fc.constantFrom<RotaryFeatures>({}, { qkvBias: true, outBias: true });
+
 /**
- * A rotary decoder whose features a Hugging Face config.json can say: LlamaConfig's attention_bias (q, k, v and o
- * biases together) and mlp_bias, or Qwen2 (q, k, v biases). The other features need their own families' configs.
+ * A rotary decoder whose features a Hugging Face config.json can say: one family's (arbFamilyFeatures: Llama 2 and
+ * 3, Mistral, Qwen3, Gemma) with the biases its config has keys for (attention_bias is q, k, v and o together), or
+ * Qwen2 (q, k, v biases). LayerNorm and the ungated GELU MLPs need other families' configs.
  */
-export const arbHfLlamaSpec: fc.Arbitrary<LlamaSpec> = fc.tuple(
-  arbPlainLlamaSpec,
-  fc.constantFrom<RotaryFeatures>(
-    {},
-    { qkvBias: true, outBias: true },
-    { mlpBias: true },
-    { qkvBias: true, outBias: true, mlpBias: true },
-    { family: "qwen2", qkvBias: true },
-  ),
-).map(([s, f]) => ({ ...s, ...f }));
+export const arbHfLlamaSpec: fc.Arbitrary<LlamaSpec> = arbPlainLlamaSpec.chain((s) =>
+  fc.oneof(
+    fc.constant<RotaryFeatures>({ family: "qwen2", qkvBias: true }),
+    arbFamilyFeatures(s.blockSize).chain((f) => sayableBiases(f).map((b): RotaryFeatures => ({ ...f, ...b }))),
+  ).map((f): LlamaSpec => ({ ...s, ...f }))
+);
 
 /**
  * A spec whose heads may have a width of their own, as after head pruning (core/surgery/heads.ts): headSize

@@ -9,7 +9,7 @@ import { expect } from "vitest";
 import { ModelSpec, RotaryFeatures } from "../../../core/model/spec.ts";
 import { arbHeadSizedSpec } from "../arbitraries.ts";
 
-const optional = new Set(["headSize", ...Object.keys(RotaryFeatures.type.props)]);
+const optional = new Set(["headSize", ...Object.keys(RotaryFeatures.type.props)]); // absent: Llama 2's choice
 const fieldOf = (s: ModelSpec) => fc.constantFrom(...Object.keys(s).filter((k) => !optional.has(k)));
 
 test.prop([arbHeadSizedSpec])(
