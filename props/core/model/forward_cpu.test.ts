@@ -3,6 +3,7 @@ import { describe, expect } from "vitest";
 import { decodeStep, startDecoding } from "../../../core/generate/decode.ts";
 import { forward } from "../../../core/model/forward.ts";
 import { permuteRotaryRows } from "../../../core/model/relayout.ts";
+import type { RopeScaling } from "../../../core/model/spec.ts";
 import { rope } from "../../../core/ops/rope.ts";
 import { arbHeadSizedSpec, arbSpec, arbTokens, arbWeights } from "../arbitraries.ts";
 
@@ -88,6 +89,11 @@ describe("the CPU reference forward", () => {
       keep: fc.integer({ min: 0, max: 3 }),
       pos0: fc.nat(20),
       style: fc.constantFrom("interleaved" as const, "half" as const),
+      scaling: fc.constantFrom<RopeScaling | undefined>(
+        undefined,
+        { kind: "linear", factor: 2 },
+        { kind: "llama3", factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 200 },
+      ),
     }).chain((r) =>
       fc.record({
         r: fc.constant(r),
@@ -101,13 +107,14 @@ describe("the CPU reference forward", () => {
       })
     ),
   ])(
-    "a partial rotary of R dims rotates each head's first R dims as a rotary of width R and passes the rest through",
-    ({ r: { T, H, pairs, keep, pos0, style }, x }) => {
+    "a partial rotary of R dims rotates each head's first R dims as a rotary of width R (its rope scaling, if any, on " +
+      "the frequencies over R, as transformers scales inv_freq of the rotary dim) and passes the rest through",
+    ({ r: { T, H, pairs, keep, pos0, style, scaling }, x }) => {
       const R = 2 * pairs, D = R + 2 * keep, heads = T * H;
       const firstR = Float32Array.from({ length: heads * R }, (_, i) => x[Math.floor(i / R) * D + (i % R)]!);
-      const rotated = rope(firstR, T, H, R, pos0, 10000, style);
+      const rotated = rope(firstR, T, H, R, pos0, 10000, style, R, scaling);
       const want = Float32Array.from(x, (v, i) => (i % D < R ? rotated[Math.floor(i / D) * R + (i % D)]! : v));
-      expect(rope(x, T, H, D, pos0, 10000, style, R)).toEqual(want);
+      expect(rope(x, T, H, D, pos0, 10000, style, R, scaling)).toEqual(want);
     },
   );
 
