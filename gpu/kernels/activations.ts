@@ -132,75 +132,69 @@ export const gateUp = (h: Float32Array, N: number, F: number) => ({
   u: columns(wide(h), N, 2 * F, F, F),
 });
 
-export const swigluForward = elementwise({
-  name: "swiglu_forward",
-  bindings: [{ name: "h", access: "read" }, { name: "out", access: "read_write" }],
-  uniforms: { N: "u32", F: "u32" },
-  count: ["params.N * params.F", ({ N, F }) => N * F],
-  twin: {
-    of: "core/ops/activations.ts swiglu",
-    dims: { N: [1, 7], F: [1, 30] },
-    uniforms: ({ N, F }) => ({ N, F }),
-    inputs: { h: { _tag: "f32", length: ({ N, F }) => N * 2 * F, min: -12, max: 12 } },
-    outputs: { out: ({ N, F }) => N * F },
-    run: ({ N, F }, a) => {
-      const { g, u } = gateUp(a.f32("h"), N, F);
-      return { out: swiglu(g, u) };
-    },
-    // an exp, a division and two products: 8 ulps of |gate·up| (|silu(g)| ≤ |g|)
-    tolerance: {
-      out: {
-        _tag: "ulps",
-        text: "8 ulps of |gate·up|",
-        ulps: () => 8,
-        scale: ({ d: { N, F }, a }) => {
-          const { g, u } = gateUp(a.f32("h"), N, F);
-          return g.map((x, i) => Math.abs(x * u[i]!));
+/**
+ * A gated unit out = act(gate)·up over h (N, 2F) = [gate | up], (N, F) out: SwiGLU and GeGLU differ only
+ * in the activation (`act`: WGSL statements that set `a` from `g`) and its allowance.
+ */
+const gatedForward = (o: {
+  readonly name: string;
+  readonly of: string;
+  readonly cpu: (g: Float64Array, u: Float64Array) => Float64Array;
+  readonly ulps: number;
+  readonly why: string;
+  readonly act: string;
+}) =>
+  elementwise({
+    name: o.name,
+    bindings: [{ name: "h", access: "read" }, { name: "out", access: "read_write" }],
+    uniforms: { N: "u32", F: "u32" },
+    count: ["params.N * params.F", ({ N, F }) => N * F],
+    twin: {
+      of: o.of,
+      dims: { N: [1, 7], F: [1, 30] },
+      uniforms: ({ N, F }) => ({ N, F }),
+      inputs: { h: { _tag: "f32", length: ({ N, F }) => N * 2 * F, min: -12, max: 12 } },
+      outputs: { out: ({ N, F }) => N * F },
+      run: ({ N, F }, a) => {
+        const { g, u } = gateUp(a.f32("h"), N, F);
+        return { out: o.cpu(g, u) };
+      },
+      tolerance: {
+        out: {
+          _tag: "ulps",
+          text: `${o.ulps} ulps of |gate·up| (${o.why})`,
+          ulps: () => o.ulps,
+          scale: ({ d: { N, F }, a }) => {
+            const { g, u } = gateUp(a.f32("h"), N, F);
+            return g.map((x, i) => Math.abs(x * u[i]!));
+          },
         },
       },
     },
-  },
-  body: /* wgsl */ `
+    body: /* wgsl */ `
   let n = i / params.F;
   let f = i % params.F;
   let g = h[n * 2u * params.F + f];
   let u = h[n * 2u * params.F + params.F + f];
-  out[i] = g / (1.0 + exp(-g)) * u;`,
+  ${o.act}
+  out[i] = a * u;`,
+  });
+
+export const swigluForward = gatedForward({
+  name: "swiglu_forward",
+  of: "core/ops/activations.ts swiglu",
+  cpu: swiglu,
+  ulps: 8,
+  why: "an exp, a division and two products; |silu(g)| ≤ |g|",
+  act: "let a = g / (1.0 + exp(-g));",
 });
 
-export const gegluForward = elementwise({
+export const gegluForward = gatedForward({
   name: "geglu_forward",
-  bindings: [{ name: "h", access: "read" }, { name: "out", access: "read_write" }],
-  uniforms: { N: "u32", F: "u32" },
-  count: ["params.N * params.F", ({ N, F }) => N * F],
-  twin: {
-    of: "core/ops/activations.ts geglu",
-    dims: { N: [1, 7], F: [1, 30] },
-    uniforms: ({ N, F }) => ({ N, F }),
-    inputs: { h: { _tag: "f32", length: ({ N, F }) => N * 2 * F, min: -12, max: 12 } },
-    outputs: { out: ({ N, F }) => N * F },
-    run: ({ N, F }, a) => {
-      const { g, u } = gateUp(a.f32("h"), N, F);
-      return { out: geglu(g, u) };
-    },
-    // GELU's 8 ulps of |gate| (its own allowance, above) times |up|, and one more product
-    tolerance: {
-      out: {
-        _tag: "ulps",
-        text: "9 ulps of |gate·up|",
-        ulps: () => 9,
-        scale: ({ d: { N, F }, a }) => {
-          const { g, u } = gateUp(a.f32("h"), N, F);
-          return g.map((x, i) => Math.abs(x * u[i]!));
-        },
-      },
-    },
-  },
-  body: /* wgsl */ `
-  let n = i / params.F;
-  let f = i % params.F;
-  let g = h[n * 2u * params.F + f];
-  let u = h[n * 2u * params.F + params.F + f];
-  let t = clamp(0.7978845608028654 * (g + 0.044715 * g * g * g), -10.0, 10.0);
-  out[i] = 0.5 * g * (1.0 + tanh(t)) * u;`,
+  of: "core/ops/activations.ts geglu",
+  cpu: geglu,
+  ulps: 9,
+  why: "GELU's own 8 ulps of |gate|, times |up|, and one more product",
+  act:
+    "let t = clamp(0.7978845608028654 * (g + 0.044715 * g * g * g), -10.0, 10.0);\n  let a = 0.5 * g * (1.0 + tanh(t));",
 });
