@@ -101,50 +101,79 @@ const asH = (dgate: ArrayLike<number>, dup: ArrayLike<number>, N: number, F: num
 
 const sigmoid = (g: number): number => 1 / (1 + Math.exp(-g));
 
-export const swigluBackward = elementwise({
-  name: "swiglu_backward",
-  bindings: [{ name: "dy", access: "read" }, { name: "h", access: "read" }, { name: "dh", access: "read_write" }],
-  uniforms: { N: "u32", F: "u32" },
-  count: ["params.N * params.F", ({ N, F }) => N * F],
-  twin: {
-    of: "core/ops/activations_backward.ts swigluBackward",
-    dims: { N: [1, 7], F: [1, 30] },
-    uniforms: ({ N, F }) => ({ N, F }),
-    inputs: {
-      dy: { _tag: "f32", length: ({ N, F }) => N * F },
-      h: { _tag: "f32", length: ({ N, F }) => N * 2 * F, min: -12, max: 12 },
-    },
-    outputs: { dh: ({ N, F }) => N * 2 * F },
-    run: ({ N, F }, a) => {
-      const { g, u } = gateUp(a.f32("h"), N, F), { dgate, dup } = cpuSwigluBackward(wide(a.f32("dy")), g, u);
-      return { dh: asH(dgate, dup, N, F) };
-    },
-    tolerance: {
-      // an exp, a division and a few products; 1 − s cancels to an absolute error (~1 ulp of 1),
-      // so the dgate terms count 1 + s where the formula has 1 − s
-      dh: {
-        _tag: "ulps",
-        text: "16 ulps of |dy·up|·s(1 + |g|(1 + s)) and |dy·g|·s",
-        ulps: () => 16,
-        scale: ({ d: { N, F }, a }) => {
-          const { g, u } = gateUp(a.f32("h"), N, F), dy = a.f32("dy"), s = g.map(sigmoid);
-          return asH(
-            s.map((si, i) => Math.abs(dy[i]! * u[i]!) * si * (1 + Math.abs(g[i]!) * (1 + si))),
-            s.map((si, i) => Math.abs(dy[i]! * g[i]!) * si),
-            N,
-            F,
-          );
+/**
+ * The backward of a gated unit over h (N, 2F) = [gate | up]: dy (N, F) → dh (N, 2F) in h's layout. SwiGLU and
+ * GeGLU differ only in the derivative (`grad`: WGSL that writes dh[gi] and dh[gi + params.F] from dy[i], g, u)
+ * and its allowance (`scale`: per-element scales of dgate and dup).
+ */
+const gatedBackward = (o: {
+  readonly name: string;
+  readonly of: string;
+  readonly cpu: (
+    dy: Float64Array,
+    g: Float64Array,
+    u: Float64Array,
+  ) => { readonly dgate: ArrayLike<number>; readonly dup: ArrayLike<number> };
+  readonly ulps: number;
+  readonly text: string;
+  readonly scale: (dy: Float32Array, g: Float64Array, u: Float64Array) => readonly [Float64Array, Float64Array];
+  readonly grad: string;
+}) =>
+  elementwise({
+    name: o.name,
+    bindings: [{ name: "dy", access: "read" }, { name: "h", access: "read" }, { name: "dh", access: "read_write" }],
+    uniforms: { N: "u32", F: "u32" },
+    count: ["params.N * params.F", ({ N, F }) => N * F],
+    twin: {
+      of: o.of,
+      dims: { N: [1, 7], F: [1, 30] },
+      uniforms: ({ N, F }) => ({ N, F }),
+      inputs: {
+        dy: { _tag: "f32", length: ({ N, F }) => N * F },
+        h: { _tag: "f32", length: ({ N, F }) => N * 2 * F, min: -12, max: 12 },
+      },
+      outputs: { dh: ({ N, F }) => N * 2 * F },
+      run: ({ N, F }, a) => {
+        const { g, u } = gateUp(a.f32("h"), N, F), { dgate, dup } = o.cpu(wide(a.f32("dy")), g, u);
+        return { dh: asH(dgate, dup, N, F) };
+      },
+      tolerance: {
+        dh: {
+          _tag: "ulps",
+          text: o.text,
+          ulps: () => o.ulps,
+          scale: ({ d: { N, F }, a }) => {
+            const { g, u } = gateUp(a.f32("h"), N, F), [dgate, dup] = o.scale(a.f32("dy"), g, u);
+            return asH(dgate, dup, N, F);
+          },
         },
       },
     },
-  },
-  body: /* wgsl */ `
+    body: /* wgsl */ `
   let n = i / params.F;
   let f = i % params.F;
   let gi = n * 2u * params.F + f;
   let g = h[gi];
   let u = h[gi + params.F];
-  let s = 1.0 / (1.0 + exp(-g));
+  ${o.grad}`,
+  });
+
+// An exp, a division and a few products; 1 − s cancels to an absolute error (~1 ulp of 1), so the dgate
+// terms count 1 + s where the formula has 1 − s.
+export const swigluBackward = gatedBackward({
+  name: "swiglu_backward",
+  of: "core/ops/activations_backward.ts swigluBackward",
+  cpu: cpuSwigluBackward,
+  ulps: 16,
+  text: "16 ulps of |dy·up|·s(1 + |g|(1 + s)) and |dy·g|·s",
+  scale: (dy, g, u) => {
+    const s = g.map(sigmoid);
+    return [
+      s.map((si, i) => Math.abs(dy[i]! * u[i]!) * si * (1 + Math.abs(g[i]!) * (1 + si))),
+      s.map((si, i) => Math.abs(dy[i]! * g[i]!) * si),
+    ];
+  },
+  grad: `let s = 1.0 / (1.0 + exp(-g));
   dh[gi] = dy[i] * u * s * (1.0 + g * (1.0 - s));
   dh[gi + params.F] = dy[i] * g * s;`,
 });
@@ -155,50 +184,19 @@ const geluGradScale = (v: number): number => {
   return 0.5 * (1 + Math.abs(th)) + 0.5 * Math.abs(v) * (1 + th * th) * GELU_K * (1 + 3 * 0.044715 * v * v);
 };
 
-export const gegluBackward = elementwise({
+// dgate: the GELU backward's own allowance (16 ulps of its scale, with 1 + tanh² for the cancelling 1 − tanh²)
+// times |up|, and one more product; dup: the GELU forward's 8 ulps of |gate|, times |dy|.
+export const gegluBackward = gatedBackward({
   name: "geglu_backward",
-  bindings: [{ name: "dy", access: "read" }, { name: "h", access: "read" }, { name: "dh", access: "read_write" }],
-  uniforms: { N: "u32", F: "u32" },
-  count: ["params.N * params.F", ({ N, F }) => N * F],
-  twin: {
-    of: "core/ops/activations_backward.ts gegluBackward",
-    dims: { N: [1, 7], F: [1, 30] },
-    uniforms: ({ N, F }) => ({ N, F }),
-    inputs: {
-      dy: { _tag: "f32", length: ({ N, F }) => N * F },
-      h: { _tag: "f32", length: ({ N, F }) => N * 2 * F, min: -12, max: 12 },
-    },
-    outputs: { dh: ({ N, F }) => N * 2 * F },
-    run: ({ N, F }, a) => {
-      const { g, u } = gateUp(a.f32("h"), N, F), { dgate, dup } = cpuGegluBackward(wide(a.f32("dy")), g, u);
-      return { dh: asH(dgate, dup, N, F) };
-    },
-    tolerance: {
-      // dgate: the GELU backward's own allowance (16 ulps of its scale, with 1 + tanh² for the cancelling
-      // 1 − tanh²) times |up|, and one more product; dup: the GELU forward's 8 ulps of |gate|, times |dy|
-      dh: {
-        _tag: "ulps",
-        text: "17 ulps of |dy·up|·(GELU backward's scale) and of |dy·gate|",
-        ulps: () => 17,
-        scale: ({ d: { N, F }, a }) => {
-          const { g, u } = gateUp(a.f32("h"), N, F), dy = a.f32("dy");
-          return asH(
-            g.map((gi, i) => Math.abs(dy[i]! * u[i]!) * geluGradScale(gi)),
-            g.map((gi, i) => Math.abs(dy[i]! * gi)),
-            N,
-            F,
-          );
-        },
-      },
-    },
-  },
-  body: /* wgsl */ `
-  let n = i / params.F;
-  let f = i % params.F;
-  let gi = n * 2u * params.F + f;
-  let g = h[gi];
-  let u = h[gi + params.F];
-  let k = 0.7978845608028654;
+  of: "core/ops/activations_backward.ts gegluBackward",
+  cpu: cpuGegluBackward,
+  ulps: 17,
+  text: "17 ulps of |dy·up|·(GELU backward's scale) and of |dy·gate|",
+  scale: (dy, g, u) => [
+    g.map((gi, i) => Math.abs(dy[i]! * u[i]!) * geluGradScale(gi)),
+    g.map((gi, i) => Math.abs(dy[i]! * gi)),
+  ],
+  grad: `let k = 0.7978845608028654;
   let th = tanh(clamp(k * (g + 0.044715 * g * g * g), -10.0, 10.0));
   let d = 0.5 * (1.0 + th) + 0.5 * g * (1.0 - th * th) * k * (1.0 + 3.0 * 0.044715 * g * g);
   dh[gi] = dy[i] * u * d;
