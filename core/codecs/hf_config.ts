@@ -10,8 +10,9 @@
  * the half split on export (core/codecs/hf_layout.ts): we un-permute on import, so the round trip is exact;
  * every other reader (transformers) ignores the key and runs the permuted weights with rotate_half.
  * LlamaConfig's attention_bias (q, k, v and o biases) and mlp_bias (gate, up, down) decode to the spec's qkvBias and
- * outBias, and mlpBias. Qwen2Config (model_type "qwen2"): core/codecs/hf_qwen2.ts. The keys of mistral, qwen3 and
- * gemma (decoded by this LlamaConfig too): core/codecs/hf_rotary.ts.
+ * outBias, and mlpBias. The keys of mistral, qwen2, qwen3 and gemma (decoded by this LlamaConfig too):
+ * core/codecs/hf_rotary.ts. Qwen2Config has no bias keys (its q, k and v always have biases, its o and MLP none):
+ * a qwen2 file's attention_bias is ignored, as transformers does, and mlp_bias true refused as for the others.
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
@@ -26,7 +27,6 @@ import {
   type RotaryFeatures,
   specProblems,
 } from "../model/spec.ts";
-import { encodeQwen2Config, Qwen2Config, qwen2Problems, qwen2ToSpec, qwen2Unsayable } from "./hf_qwen2.ts";
 import {
   decodeRotaryFeatures,
   encodeRotaryKeys,
@@ -48,7 +48,7 @@ import {
   rotaryVariantExportProblem,
 } from "./hf_config_neox_phi.ts";
 
-export const KNOWN_MODEL_TYPES = ["gpt2", ...ROTARY_MODEL_TYPES, "qwen2", "gpt_neox", "phi"] as const;
+export const KNOWN_MODEL_TYPES = ["gpt2", ...ROTARY_MODEL_TYPES, "gpt_neox", "phi"] as const;
 
 const Gpt2Config = t.intersection([
   t.type({
@@ -69,7 +69,7 @@ const Gpt2Config = t.intersection([
 
 const LlamaConfig = t.intersection([
   t.type({
-    model_type: t.keyof({ llama: null, mistral: null, qwen3: null, gemma: null }), // core/codecs/hf_rotary.ts
+    model_type: t.keyof({ llama: null, mistral: null, qwen2: null, qwen3: null, gemma: null }), // hf_rotary.ts
     hidden_size: PositiveInt,
     intermediate_size: PositiveInt,
     num_hidden_layers: PositiveInt,
@@ -115,7 +115,7 @@ const toSpec = (c: t.TypeOf<typeof Gpt2Config> | t.TypeOf<typeof LlamaConfig>): 
       ropeTheta: c.rope_theta ?? 10000,
       ropeStyle: c.inheritune_rope ?? "half",
       ...rotaryShape(c), // blockSize, tiedHead, headSize with the family's defaults
-      ...(c.attention_bias === true ? { qkvBias: true, outBias: true } : {}),
+      ...(c.attention_bias === true && c.model_type !== "qwen2" ? { qkvBias: true, outBias: true } : {}),
       ...(c.mlp_bias === true ? { mlpBias: true } : {}),
     };
 
@@ -147,7 +147,6 @@ export const decodeHfConfig = (json: unknown, source: string): E.Either<AppError
       `supported model_type values: ${KNOWN_MODEL_TYPES.join(", ")}; fix the file or convert the model`,
     );
   const type = typeof json === "object" && json !== null ? (json as { model_type?: unknown }).model_type : undefined;
-  if (type === "qwen2") return decodeQwen2(json, bad);
   const neoxPhi = type === "gpt_neox" ? NeoxConfig : type === "phi" ? PhiConfig : undefined;
   const codec = type === "gpt2"
     ? Gpt2Config
@@ -166,16 +165,6 @@ export const decodeHfConfig = (json: unknown, source: string): E.Either<AppError
     E.chain((spec) => (specProblems(spec).length === 0 ? E.right(spec) : E.left(bad(specProblems(spec).join("; "))))),
   );
 };
-
-const decodeQwen2 = (json: unknown, bad: (why: string) => AppError): E.Either<AppError, ModelSpec> =>
-  pipe(
-    Qwen2Config.decode(json),
-    E.mapLeft((errs) => bad(describeErrors(errs))),
-    E.chain((
-      c,
-    ) => (qwen2Problems(c).length === 0 ? E.right(qwen2ToSpec(c)) : E.left(bad(qwen2Problems(c).join("; "))))),
-    E.chain((spec) => (specProblems(spec).length === 0 ? E.right(spec) : E.left(bad(specProblems(spec).join("; "))))),
-  );
 
 export type TorchDtype = "float32" | "float16" | "bfloat16";
 
@@ -208,7 +197,6 @@ export const encodeHfConfig = (
       torch_dtype: dtype,
     };
   }
-  if (s.family === "qwen2") return encodeQwen2Config(s, tokens, dtype);
   return {
     architectures: ["LlamaForCausalLM"],
     model_type: "llama",
@@ -223,8 +211,7 @@ export const encodeHfConfig = (
     rope_theta: s.ropeTheta,
     rope_scaling: null,
     hidden_act: "silu",
-    attention_bias: s.qkvBias === true,
-    mlp_bias: s.mlpBias === true,
+    ...(s.family === "qwen2" ? {} : { attention_bias: s.qkvBias === true, mlp_bias: s.mlpBias === true }),
     tie_word_embeddings: s.tiedHead,
     ...tokens,
     torch_dtype: dtype,
@@ -234,13 +221,18 @@ export const encodeHfConfig = (
   };
 };
 
-/** What of a rotary spec's biases, norms and MLP its family's config cannot say (LlamaConfig, Qwen2Config). */
+/** What of a rotary spec's biases, norms and MLP its family's config cannot say (LlamaConfig's model types). */
 const unsayable = (s: LlamaSpec): ReadonlyArray<string> => {
-  if (s.family === "qwen2") return qwen2Unsayable(s);
-  const type = rotaryModelType(s); // llama, mistral, qwen3, gemma; their own features: rotaryExportProblem
+  const type = rotaryModelType(s); // llama, mistral, qwen2, qwen3, gemma; their own features: rotaryExportProblem
   if (type === undefined) return [];
+  const qwen2 = type === "qwen2"; // q/k/v biases always, o never; the others' attention_bias is all four
   return [
-    ["q/k/v biases without the output's (attention_bias is all four)", (s.qkvBias === true) !== (s.outBias === true)],
+    [
+      "q/k/v biases without the output's (attention_bias is all four)",
+      !qwen2 && (s.qkvBias === true) !== (s.outBias === true),
+    ],
+    ["no q/k/v biases", qwen2 && s.qkvBias !== true],
+    ["an attention output bias", qwen2 && s.outBias === true],
     ["attention biases", type === "mistral" && (s.qkvBias === true || s.outBias === true)],
     ["MLP biases", type !== "llama" && s.mlpBias === true],
     ["an LM head bias", s.headBias === true],

@@ -1,8 +1,12 @@
 /**
  * The config.json keys of the Llama-shaped families beyond Llama 2, both ways: model_type llama (Llama 3.x
- * rope_scaling), mistral (sliding_window), qwen3 (q_norm/k_norm, head_dim) and gemma ((1 + w) norms, √C
- * embedding, GeGLU, head_dim), with transformers' per-family defaults for the keys a file leaves out:
+ * rope_scaling), mistral (sliding_window), qwen2 (q/k/v biases), qwen3 (q_norm/k_norm, head_dim) and gemma
+ * ((1 + w) norms, √C embedding, GeGLU, head_dim), with transformers' per-family defaults for the keys a file
+ * leaves out:
  *   MistralConfig: sliding_window 4096 (null: none), max_position_embeddings 131072, untied head.
+ *   Qwen2Config: always biases on q, k and v (not o; it has no attention_bias key), max_position_embeddings
+ *     32768, untied head (the small released models say tied); use_sliding_window true (a window on the layers
+ *     from max_window_layers on) is refused; false leaves sliding_window and max_window_layers unused.
  *   Qwen3Config: head_dim 128, max_position_embeddings 32768, untied head, no q/k/v bias; use_sliding_window
  *     true (a window on some layers only) is refused.
  *   GemmaConfig: head_dim 256, max_position_embeddings 8192, tied head.
@@ -20,7 +24,7 @@ import * as t from "io-ts";
 import { type Family, headDim, type LlamaSpec, type RopeScaling, type RotaryFeatures } from "../model/spec.ts";
 
 /** The model_type values that decode as the rotary spec (`_tag: "llama"`). */
-export const ROTARY_MODEL_TYPES = ["llama", "mistral", "qwen3", "gemma"] as const;
+export const ROTARY_MODEL_TYPES = ["llama", "mistral", "qwen2", "qwen3", "gemma"] as const;
 export type RotaryModelType = (typeof ROTARY_MODEL_TYPES)[number];
 
 /** The optional keys these families add to LlamaConfig's (checked for type here, for meaning below). */
@@ -29,6 +33,7 @@ export const RotaryConfigKeys = {
   sliding_window: t.union([t.number, t.null]),
   use_sliding_window: t.boolean,
   hidden_activation: t.union([t.string, t.null]),
+  use_mrope: t.literal(false), // Qwen2-VL's multimodal rotary
 };
 type RotaryKeys = {
   readonly model_type: RotaryModelType;
@@ -48,7 +53,7 @@ type RotaryKeys = {
 export const familyDefaults = (type: RotaryModelType) => ({
   headDim: type === "qwen3" ? 128 : type === "gemma" ? 256 : undefined,
   tied: type === "gemma",
-  context: { llama: 2048, mistral: 131072, qwen3: 32768, gemma: 8192 }[type],
+  context: { llama: 2048, mistral: 131072, qwen2: 32768, qwen3: 32768, gemma: 8192 }[type],
 });
 
 const num = (r: Readonly<Record<string, unknown>>, k: string): E.Either<string, number> =>
@@ -94,14 +99,15 @@ const activationProblem = (c: RotaryKeys): string | undefined => {
 export const decodeRotaryFeatures = (c: RotaryKeys): E.Either<string, RotaryFeatures> => {
   const act = activationProblem(c);
   if (act !== undefined) return E.left(`${act} is not supported`);
-  if (c.model_type === "qwen3" && c.use_sliding_window === true) {
-    return E.left("use_sliding_window true (a window on some layers) is not supported");
+  if ((c.model_type === "qwen2" || c.model_type === "qwen3") && c.use_sliding_window === true) {
+    return E.left("use_sliding_window true is not supported (a window on the layers from max_window_layers on)");
   }
   const window = c.model_type === "mistral" ? (c.sliding_window === undefined ? 4096 : c.sliding_window) : null;
   return E.map((ropeScaling: RopeScaling | undefined): RotaryFeatures => ({
     ...(c.model_type === "llama" ? {} : { family: c.model_type }),
     ...(ropeScaling === undefined ? {} : { ropeScaling }),
     ...(window === null ? {} : { slidingWindow: window }),
+    ...(c.model_type === "qwen2" ? { qkvBias: true } : {}),
     ...(c.model_type === "qwen3" ? { qkNorm: true } : {}),
     ...(c.model_type === "gemma" ? { normKind: "rmsOffset", embedScale: true, mlpKind: "geglu" } : {}),
   }))(decodeRopeScaling(c.rope_scaling));
@@ -121,12 +127,14 @@ export const rotaryShape = (c: RotaryKeys) => {
 const FAMILY_OF: Readonly<Record<string, Family>> = {
   llama: "llama",
   mistral: "mistral",
+  qwen2: "qwen2",
   qwen3: "qwen3",
   gemma: "gemma",
 };
 const ARCHITECTURE: Readonly<Record<RotaryModelType, string>> = {
   llama: "LlamaForCausalLM",
   mistral: "MistralForCausalLM",
+  qwen2: "Qwen2ForCausalLM",
   qwen3: "Qwen3ForCausalLM",
   gemma: "GemmaForCausalLM",
 };
@@ -171,7 +179,7 @@ export const encodeRotaryKeys = (s: LlamaSpec): Record<string, unknown> => {
     model_type: type,
     rope_scaling: encodeRopeScaling(s.ropeScaling),
     ...(type === "mistral" ? { sliding_window: s.slidingWindow ?? null } : {}),
-    ...(type === "qwen3" ? { use_sliding_window: false } : {}),
+    ...(type === "qwen2" || type === "qwen3" ? { use_sliding_window: false } : {}),
     ...(type === "gemma" ? { hidden_act: "gelu_pytorch_tanh", hidden_activation: "gelu_pytorch_tanh" } : {}),
     // Qwen3 and Gemma default head_dim to 128 and 256, not C / NH: always written for them
     ...(type === "qwen3" || type === "gemma" ? { head_dim: headDim(s) } : {}),

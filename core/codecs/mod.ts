@@ -8,7 +8,6 @@ export * from "./hf_config.ts";
 export * from "./hf_config_neox_phi.ts";
 export * from "./hf_layout.ts";
 export * from "./hf_layout_neox_phi.ts";
-export * from "./hf_qwen2.ts";
 export * from "./hf_rotary.ts";
 export * from "./llama2c_header.ts";
 export * from "./numbers.ts";

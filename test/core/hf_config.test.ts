@@ -120,6 +120,14 @@ describe("Qwen2 config.json (Qwen2.5-0.5B and its instruct model)", () => {
       /^Cannot read config\.json as a model config: use_sliding_window true is not supported/,
     );
   });
+  test("Qwen2's bias keys: attention_bias is ignored as transformers does, mlp_bias true is refused", () => {
+    const plain = decoded(qwenConfig("qwen2.5-0.5b"));
+    expect(decoded({ ...qwenConfig("qwen2.5-0.5b"), attention_bias: true })).toEqual(plain);
+    expect(decoded({ ...qwenConfig("qwen2.5-0.5b"), attention_bias: false })).toEqual(plain);
+    expect(message({ ...qwenConfig("qwen2.5-0.5b"), mlp_bias: true })).toMatch(
+      /^Cannot read config\.json as a model config: mlp_bias true is not supported for qwen2/,
+    );
+  });
   test("a Qwen2 spec is written as Qwen2ForCausalLM, model_type qwen2, and reads back as the same spec", () => {
     const s = decoded(qwenConfig("qwen2.5-0.5b"));
     if (E.isLeft(s)) throw new Error(s.left.message);

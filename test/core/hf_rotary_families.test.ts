@@ -112,7 +112,9 @@ describe("config.json of the Llama-shaped families", () => {
     expect(qDim(s)).toBe(2048);
     const { head_dim: _, ...noHeadDim } = QWEN3;
     expect(spec(noHeadDim)).toMatchObject({ headSize: 128 });
-    expect(message({ ...QWEN3, use_sliding_window: true })).toMatch(/use_sliding_window true .* is not supported/);
+    expect(message({ ...QWEN3, use_sliding_window: true })).toMatch(
+      /use_sliding_window true is not supported \(a window on the layers from max_window_layers on\)/,
+    );
   });
   test("export writes each family's model_type and architectures, and decodes back to the same spec", () => {
     const cases = [
@@ -150,7 +152,7 @@ describe("config.json of the Llama-shaped families", () => {
     expect(out).toMatchObject({ attention_bias: true, model_type: "qwen3" });
     expect(spec(JSON.parse(JSON.stringify(out)))).toEqual(q);
   });
-  test("biases or Llama 3 features a family's config cannot say are refused on export, naming them", () => {
+  test("biases a family's config cannot say are refused on export, naming them; Qwen2 keeps a rope scaling", () => {
     const mistral = hfExportable({ ...spec(config("mistral-7b-v0.1")), qkvBias: true, outBias: true } as ModelSpec);
     expect(E.isLeft(mistral) && mistral.left.message).toMatch(
       /^Cannot write a mistral config\.json for attention biases/,
@@ -159,7 +161,12 @@ describe("config.json of the Llama-shaped families", () => {
     if (scaled._tag !== "llama" || scaled.ropeScaling === undefined) {
       throw new Error("Llama 3.2 read without its scaling");
     }
-    const r = hfExportable({ ...qwen2, ropeScaling: scaled.ropeScaling } as ModelSpec);
-    expect(E.isLeft(r) && r.left.message).toMatch(/^Cannot write a qwen2 config\.json for rope scaling/);
+    const r = hfExportable({ ...qwen2, outBias: true } as ModelSpec);
+    expect(E.isLeft(r) && r.left.message).toMatch(/^Cannot write a qwen2 config\.json for an attention output bias/);
+    // Qwen2Config takes a rope_scaling as LlamaConfig does (Qwen2's rotary reads transformers' rope init functions)
+    const scaledQwen = { ...qwen2, ropeScaling: scaled.ropeScaling } as ModelSpec;
+    const out = encodeHfConfig(scaledQwen, {}, "bfloat16");
+    expect(out).toMatchObject({ model_type: "qwen2", rope_scaling: { rope_type: "llama3" } });
+    expect(spec(JSON.parse(JSON.stringify(out)))).toEqual(scaledQwen);
   });
 });
