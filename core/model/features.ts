@@ -27,6 +27,9 @@ export const mlpActivation = (s: ModelSpec): "geluTanh" | "geluErf" | "swiglu" |
 /** Whether a rotary decoder's norms are LayerNorms with a bias (attnnormb, ffnnormb, normfb). */
 export const layerNormKind = (s: ModelSpec): boolean => s._tag === "llama" && s.normKind === "layer";
 
+/** What an RMSNorm adds to its gain w: 1 for Gemma's 1 + w (normKind rmsOffset), else 0 (the GPU kernels' g0). */
+export const rmsGainOffset = (s: ModelSpec): 0 | 1 => (s._tag === "llama" && s.normKind === "rmsOffset" ? 1 : 0);
+
 /** Which of a rotary decoder's linears carry a bias. */
 export const rotaryBiases = (s: ModelSpec) => ({
   qkv: s._tag === "llama" && s.qkvBias === true,

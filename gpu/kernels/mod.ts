@@ -45,7 +45,6 @@ import { biasBackward, biasBackwardRunning, matmulBackwardW, matmulBackwardX } f
 import { layerNormForward, rmsNormForward } from "./norms/norms.ts";
 import { layerNormBackwardW, layerNormBackwardX, rmsNormBackwardW, rmsNormBackwardX } from "./norms/norms_backward.ts";
 import { headNormBackwardW, headNormBackwardX, headNormForward } from "./norms/head_norm.ts";
-import { rmsNormOffsetBackwardX, rmsNormOffsetForward } from "./norms/rms_offset.ts";
 import { residualAdd } from "./residual_add.ts";
 import { ropeForward } from "./rope.ts";
 import { transpose } from "./transpose.ts";
@@ -60,7 +59,6 @@ export const ALL_KERNELS: readonly TwinnedKernel[] = [
   embedScale,
   layerNormForward,
   rmsNormForward,
-  rmsNormOffsetForward,
   headNormForward,
   matmulForward,
   matmulForwardVec4,
@@ -99,7 +97,6 @@ export const ALL_KERNELS: readonly TwinnedKernel[] = [
   layerNormBackwardW,
   rmsNormBackwardX,
   rmsNormBackwardW,
-  rmsNormOffsetBackwardX,
   headNormBackwardW,
   headNormBackwardX,
   geluBackward,

@@ -28,7 +28,6 @@ import { matmulForwardTiled } from "../kernels/matmul/matmul_tiled.ts";
 import { matmulForwardVec4 } from "../kernels/matmul/matmul_vec4.ts";
 import { layerNormForward, rmsNormForward } from "../kernels/norms/norms.ts";
 import { headNormForward } from "../kernels/norms/head_norm.ts";
-import { rmsNormOffsetForward } from "../kernels/norms/rms_offset.ts";
 import { ropeForward } from "../kernels/rope.ts";
 import { transpose } from "../kernels/transpose.ts";
 import type { KernelProfile } from "../kernels/profile.ts";
@@ -48,7 +47,6 @@ const common = {
   crossEntropy: crossEntropyForward,
   // the rotary families beyond Llama 2 (core/model/rotary_features.ts)
   embedScale,
-  rmsNormOffset: rmsNormOffsetForward,
   headNorm: headNormForward,
   geglu: gegluForward,
 } as const;

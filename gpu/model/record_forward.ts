@@ -4,7 +4,7 @@
  * Weight matrices too large for one binding are bound as row views, one dispatch each.
  * @module
  */
-import { gatedMlp, mlpActivation } from "../../core/model/features.ts";
+import { gatedMlp, mlpActivation, rmsGainOffset } from "../../core/model/features.ts";
 import {
   embedScaleOf,
   ffnDim,
@@ -165,9 +165,7 @@ export const recordNorm = (
   const C = cx.spec.nEmbd, eps = cx.spec.normEps;
   if (b !== undefined) {
     batch.dispatch(cx.k.layerNorm, { x, w: weight(cx, w), b: weight(cx, b), out, mean, rstd }, { N, C, eps });
-  } else if (cx.spec._tag === "llama" && cx.spec.normKind === "rmsOffset") {
-    batch.dispatch(cx.k.rmsNormOffset, { x, w: weight(cx, w), out, rstd }, { N, C, eps }); // Gemma: gain 1 + w
-  } else batch.dispatch(cx.k.rmsNorm, { x, w: weight(cx, w), out, rstd }, { N, C, eps });
+  } else batch.dispatch(cx.k.rmsNorm, { x, w: weight(cx, w), out, rstd }, { N, C, eps, g0: rmsGainOffset(cx.spec) });
 };
 
 const withBias = (b: string | undefined) => (b === undefined ? {} : { b });

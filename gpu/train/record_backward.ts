@@ -4,7 +4,7 @@
  * the step zeroes first, so micro-batches add up. Nothing here waits for the GPU.
  * @module
  */
-import { gatedMlp, mlpActivation } from "../../core/model/features.ts";
+import { gatedMlp, mlpActivation, rmsGainOffset } from "../../core/model/features.ts";
 import { embedScaleOf, ffnDim, headDim, kvDim, parallelResidual, qDim, rotaryDims } from "../../core/model/spec.ts";
 import { blockName } from "../../core/model/tensors.ts";
 import type { Batch } from "../engine/batch.ts";
@@ -96,17 +96,10 @@ export const recordNormBackward = (
       useRes,
     });
     batch.dispatch(cx.k.layerNormBw, { dy, x, mean, rstd, dw: grad(cx, w), db: grad(cx, b) }, { N, C });
-  } else if (cx.spec._tag === "llama" && cx.spec.normKind === "rmsOffset") {
-    // Gemma's gain 1 + w: its x gradient reads the gain; w's gradient is the gain's, as the plain one's
-    const io = { dy, x, w: weight(cx, w), mean: cx.dummy, rstd, dres: dres ?? cx.dummy, dx };
-    batch.dispatch(cx.k.rmsNormOffsetBx, io, { N, C, useRes });
-    batch.dispatch(cx.k.rmsNormBw, { dy, x, rstd, dw: grad(cx, w) }, { N, C });
   } else {
-    batch.dispatch(cx.k.rmsNormBx, { dy, x, w: weight(cx, w), mean: cx.dummy, rstd, dres: dres ?? cx.dummy, dx }, {
-      N,
-      C,
-      useRes,
-    });
+    // Gemma's gain 1 + w (g0 = 1): its x gradient reads the gain; w's gradient is the gain's, as the plain one's
+    const io = { dy, x, w: weight(cx, w), mean: cx.dummy, rstd, dres: dres ?? cx.dummy, dx };
+    batch.dispatch(cx.k.rmsNormBx, io, { N, C, useRes, g0: rmsGainOffset(cx.spec) });
     batch.dispatch(cx.k.rmsNormBw, { dy, x, rstd, dw: grad(cx, w) }, { N, C });
   }
 };

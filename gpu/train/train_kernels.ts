@@ -12,7 +12,6 @@ import type { GpuError } from "../engine/errors.ts";
 import { compileAll, compileForwardKernels, type ForwardKernels } from "../model/forward_kernels.ts";
 import { gegluBackward, geluBackward, geluErfBackward, swigluBackward } from "../kernels/activations_backward.ts";
 import { headNormBackwardW, headNormBackwardX } from "../kernels/norms/head_norm.ts";
-import { rmsNormOffsetBackwardX } from "../kernels/norms/rms_offset.ts";
 import { headDimVariant } from "../kernels/attention/attention.ts";
 import {
   attentionBackwardKV,
@@ -56,7 +55,6 @@ export const BACKWARD_KERNELS = {
   geluErfB: geluErfBackward,
   swigluB: swigluBackward,
   gegluB: gegluBackward,
-  rmsNormOffsetBx: rmsNormOffsetBackwardX,
   headNormBw: headNormBackwardW,
   headNormBx: headNormBackwardX,
   attnBq: attentionBackwardQ,

@@ -1,7 +1,8 @@
 /**
  * Gemma's RMSNorm, x / sqrt(mean(x²) + eps) · (1 + w), and its backward: RMSNorm (core/ops/norms/norms.ts) with
  * the gain 1 + w, rounded once to the array type (transformers' GemmaRMSNorm adds the 1 in float32). The
- * gradient of w is the gain's, d(1 + w)/dw = 1. Shapes: x, dy (N, C), w (C). Twins of gpu/kernels/norms/rms_offset.ts.
+ * gradient of w is the gain's, d(1 + w)/dw = 1. Shapes: x, dy (N, C), w (C). Twins of gpu/kernels/norms/norms.ts and
+ * norms_backward.ts with g0 = 1.
  * @module
  */
 import { alloc, type Floats } from "../../model/floats.ts";

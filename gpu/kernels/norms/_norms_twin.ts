@@ -7,8 +7,9 @@
  */
 import { layerNormBackward, rmsNormBackward } from "../../../core/ops/norms/norms_backward.ts";
 import { layerNormStats, rmsScale } from "../../../core/ops/norms/norms.ts";
+import { offsetGain } from "../../../core/ops/norms/rms_offset.ts";
 import { abs, type DimValues, type Inputs, wide } from "../../engine/twin.ts";
-import { NORM_EPS, rowStats } from "./norms.ts";
+import { NORM_EPS, rmsGain, rowStats } from "./norms.ts";
 
 type Dims = DimValues<"N" | "C">;
 const rows = ({ N, C }: Dims) => N * C;
@@ -51,9 +52,16 @@ const wCase = (s: typeof saved | typeof rmsSaved) =>
     },
   }) as const;
 
+/** RMSNorm's x kernel also takes the gain's offset g0 (0, or Gemma's 1: gain 1 + w). */
+const rmsXCase = {
+  ...xCase(rmsSaved),
+  dims: { N: [1, 9], C: [1, 32], useRes: [0, 1], g0: [0, 1] },
+  uniforms: ({ N, C, useRes, g0 }: DimValues<"N" | "C" | "useRes" | "g0">) => ({ N, C, useRes, g0 }),
+} as const;
+
 export const twinCases = {
   lnX: xCase(saved),
-  rmsX: xCase(rmsSaved),
+  rmsX: rmsXCase,
   lnW: { ...wCase(saved), outputs: { dw: ({ C }: Dims) => C, db: ({ C }: Dims) => C } },
   rmsW: { ...wCase(rmsSaved), outputs: { dw: ({ C }: Dims) => C } },
 } as const;
@@ -68,15 +76,16 @@ const finish = (
   dw: a.has("dw") ? g.dw.map((v, i) => v + a.f32("dw")[i]!) : g.dw,
   db: a.has("db") && g.db !== undefined ? g.db.map((v, i) => v + a.f32("db")[i]!) : g.db,
 });
-// the w kernels have no w, and the gains' gradients do not depend on it
-const weights = (d: Dims, a: Inputs) => (a.has("w") ? wide(a.f32("w")) : new Float64Array(d.C).fill(1));
+// the w kernels have no w, and the gains' gradients do not depend on it; g0 = 1: Gemma's gain 1 + w
+const weights = (d: Dims & { g0?: number }, a: Inputs) =>
+  !a.has("w") ? new Float64Array(d.C).fill(1) : d.g0 === 1 ? offsetGain(wide(a.f32("w"))) : wide(a.f32("w"));
 
 export const layerNormGrads = (d: Dims & { useRes?: number }, a: Inputs) =>
   finish(d, a, layerNormBackward(wide(a.f32("dy")), wide(a.f32("x")), weights(d, a), d.N, d.C, NORM_EPS));
-export const rmsNormGrads = (d: Dims & { useRes?: number }, a: Inputs) =>
+export const rmsNormGrads = (d: Dims & { useRes?: number; g0?: number }, a: Inputs) =>
   finish(d, a, rmsNormBackward(wide(a.f32("dy")), wide(a.f32("x")), weights(d, a), d.N, d.C, NORM_EPS));
 
-type Case = { readonly d: Dims & { readonly useRes?: number }; readonly a: Inputs };
+type Case = { readonly d: Dims & { readonly useRes?: number; readonly g0?: number }; readonly a: Inputs };
 const at = (a: Inputs, name: string) => a.f32(name);
 
 /** rstd·(|g| + mean|g| + (|x̂| + big·rstd)·mean(|g|(|x̂| + big·rstd))) + |dres|, g = dy·w, big = max|x| of the row. */
@@ -106,9 +115,9 @@ export const lnDwScale = ({ d: { N, C }, a }: Case, which: "dw" | "db" = "dw"): 
   return out;
 };
 
-/** rstd·(|w·dy| + |x|·rstd²·mean|w·dy·x|) + |dres|. */
-export const rmsDxScale = ({ d: { N, C, useRes }, a }: Case): Float64Array => {
-  const x = at(a, "x"), dy = at(a, "dy"), w = at(a, "w"), out = new Float64Array(N * C);
+/** rstd·(|g·dy| + |x|·rstd²·mean|g·dy·x|) + |dres|, g the gain g0 + w in f32. */
+export const rmsDxScale = ({ d: { N, C, useRes, g0 }, a }: Case): Float64Array => {
+  const x = at(a, "x"), dy = at(a, "dy"), w = rmsGain(at(a, "w"), g0 ?? 0), out = new Float64Array(N * C);
   for (let n = 0; n < N; n++) {
     const o = n * C, r = rmsScale(wide(x), o, C, NORM_EPS);
     let s = 0;

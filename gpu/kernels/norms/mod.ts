@@ -5,4 +5,3 @@
 export * from "./head_norm.ts";
 export * from "./norms.ts";
 export * from "./norms_backward.ts";
-export * from "./rms_offset.ts";

@@ -3,7 +3,8 @@
  * the x gradient one invocation per row, the gain/bias gradients one invocation per column.
  * LayerNorm, x̂ = (x − mean)·rstd, ĝ = dy·w:  dx = rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)) (+ dres)
  *   dw[c] += Σ_n dy·x̂, db[c] += Σ_n dy.
- * RMSNorm, y = w·x·r, r = rstd:  dx = r·(w·dy − x·r²·mean(w·dy·x)) (+ dres);  dw[c] += Σ_n dy·x·r.
+ * RMSNorm, y = g·x·r, r = rstd, g = g0 + w (g0 a uniform: 0, or Gemma's 1; see norms.ts):
+ *   dx = r·(g·dy − x·r²·mean(g·dy·x)) (+ dres);  dw[c] += Σ_n dy·x·r (dg/dw = 1 for either g0).
  * mean and rstd are the forward's saved row statistics. Shapes: x, dy, dx, dres (N, C).
  * CPU twins: core/ops/norms/norms_backward.ts (cases and allowances: gpu/kernels/norms/_norms_twin.ts).
  * @module
@@ -120,17 +121,17 @@ export const layerNormBackwardW = rowwise({
 export const rmsNormBackwardX = rowwise({
   name: "rms_norm_backward_x",
   bindings: rowBindings,
-  uniforms: { N: "u32", C: "u32", useRes: "u32" },
+  uniforms: { N: "u32", C: "u32", useRes: "u32", g0: "f32" },
   count: ["params.N", ({ N }) => N],
   twin: {
-    of: "core/ops/norms/norms_backward.ts rmsNormBackward",
+    of: "core/ops/norms/norms_backward.ts rmsNormBackward; core/ops/norms/rms_offset.ts rmsNormOffsetBackward",
     ...twinCases.rmsX,
     run: (d, a) => ({ dx: rmsNormGrads(d, a).dx }),
     // a sum of C terms (γ_C) and a cancellation of its two terms: (C + 8) ulps of their magnitudes
     tolerance: {
       dx: {
         _tag: "ulps",
-        text: "(C + 8) ulps of rstd·(|w·dy| + |x|·rstd²·mean|w·dy·x|) + |dres|",
+        text: "(C + 8) ulps of rstd·(|g·dy| + |x|·rstd²·mean|g·dy·x|) + |dres|, g = g0 + w",
         ulps: ({ C }) => C + 8,
         scale: rmsDxScale,
       },
@@ -140,10 +141,10 @@ export const rmsNormBackwardX = rowwise({
   let o = n * params.C;
   let r = rstd[n];
   var s = 0.0;
-  for (var c = 0u; c < params.C; c++) { s += w[c] * dy[o + c] * x[o + c]; }
+  for (var c = 0u; c < params.C; c++) { s += (params.g0 + w[c]) * dy[o + c] * x[o + c]; }
   let k = r * r * s / f32(params.C);
   for (var c = 0u; c < params.C; c++) {
-    var v = r * (w[c] * dy[o + c] - x[o + c] * k);
+    var v = r * ((params.g0 + w[c]) * dy[o + c] - x[o + c] * k);
     if (params.useRes != 0u) { v += dres[o + c]; }
     dx[o + c] = v;
   }`,
