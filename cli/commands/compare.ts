@@ -8,17 +8,13 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { join } from "node:path";
-import { writeReport } from "../../adapters/train/compare_files.ts";
-import { runTraining } from "../../adapters/train/loop.ts";
 import type { ArmResult, CompareReport } from "../../core/report/compare_report.ts";
 import { type AppError, appError } from "../../core/errors.ts";
-import { targetWeights } from "../../core/model/init.ts";
 import { backendFlag, checkpointFlag, type CommandSpec } from "../args.ts";
-import { evaluatorFactory, trainerFactory, withBackend } from "../../adapters/devices/backend.ts";
+import { evaluatorFactory, withBackend } from "../../adapters/devices/backend.ts";
 import { devicesOf, type Io } from "../io.ts";
 import { interruptible, prepare, referenceLoss } from "../run_setup.ts";
-import { armResult, armsFor, CompareArgs, downstreamOf } from "./compare_arms.ts";
+import { type ArmContext, armsFor, CompareArgs, finishCompare, trainArm } from "./compare_arms.ts";
 import { runCompareSubsets } from "./compare_subsets.ts";
 import { settingsOf } from "./train.ts";
 import { taskFlags, taskSources, wantsTasks } from "./eval_tasks.ts";
@@ -88,32 +84,21 @@ export const runCompare = async (a: CompareArgs, io: Io): Promise<E.Either<AppEr
   if (E.isLeft(settings)) return settings;
   return withBackend(devicesOf(io), a.backend, (b) =>
     interruptible(async (signal) => {
-      const makeTrainer = trainerFactory(b);
+      const cx: ArmContext = { b, signal, a, p: p.right, settings: settings.right };
       const ref = await referenceLoss(evaluatorFactory(b), p.right, settings.right);
       if (E.isLeft(ref)) return ref;
       if (!a.json) io.out(`reference (${p.right.model.spec.nLayer} blocks): validation loss ${ref.right.toFixed(4)}\n`);
       const results: ArmResult[] = [], saved: Array<{ name: string; model: string }> = [];
       for (const arm of arms.right) {
-        const r = await runTraining({
-          spec: arm.plan.target,
-          weights: targetWeights(arm.plan, p.right.model.weights, a.seed ?? 0),
-          data: p.right.data,
-          settings: settings.right,
-          out: join(a.out, arm.folder),
-          resume: false,
-          makeTrainer,
-          signal,
-          export: { bos: p.right.tok.bos, eos: p.right.tok.eos, extraFiles: p.right.copies },
-        })();
+        const r = await trainArm(cx, arm, p.right.data);
         if (E.isLeft(r)) return r;
-        const res = await armResult(arm, r.right);
-        if (E.isLeft(res)) return res;
-        results.push(res.right);
-        saved.push({ name: arm.name, model: r.right.model });
+        const sum = r.right.summary;
+        results.push(r.right.result);
+        saved.push({ name: arm.name, model: sum.model });
         if (!a.json) {
           io.out(
-            `${arm.name}: validation loss ${r.right.val_loss_initial.toFixed(4)} → ${r.right.val_loss.toFixed(4)} (${
-              r.right.tokens.toLocaleString("en-US")
+            `${arm.name}: validation loss ${sum.val_loss_initial.toFixed(4)} → ${sum.val_loss.toFixed(4)} (${
+              sum.tokens.toLocaleString("en-US")
             } tokens)\n`,
           );
         }
@@ -130,23 +115,6 @@ export const runCompare = async (a: CompareArgs, io: Io): Promise<E.Either<AppEr
           backend: b._tag,
         },
       };
-      const downstream = tasks.right.length === 0
-        ? undefined
-        : await downstreamOf(b, tasks.right, p.right.model, p.right.tok, saved, a.limit, io.now);
-      if (downstream !== undefined && E.isLeft(downstream)) return downstream;
-      const w = await writeReport(a.out, report, downstream?.right);
-      if (E.isLeft(w)) return w;
-      io.out(
-        a.json
-          ? JSON.stringify(
-            downstream === undefined
-              ? report
-              : { ...report, downstream: Object.fromEntries(downstream.right.models.map((m) => [m.name, m.results])) },
-          ) + "\n"
-          : `report: ${join(a.out, "report.md")}, chart: ${join(a.out, "curves.svg")}${
-            downstream === undefined ? "" : `, tasks: ${join(a.out, "tasks.svg")}`
-          }\n`,
-      );
-      return E.right(undefined);
+      return finishCompare(cx, io, tasks.right, saved, report);
     }));
 };

@@ -1,6 +1,7 @@
 /**
- * What the comparisons share: an arm's result from its training summary and saved curve, and the
- * downstream tasks scored on the reference and each trained target (each loaded from its model/).
+ * What the comparisons share: an arm's training and its result from the summary and saved curve, and
+ * the close: the downstream tasks scored on the reference and each trained target (each loaded from
+ * its model/), the report files and the closing line (or the JSON).
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
@@ -23,7 +24,14 @@ import { scorerFactory } from "../../adapters/eval/scorer.ts";
 import { loadModel } from "../../adapters/formats/models.ts";
 import type { Tokenizer } from "../../core/text/tokenizer.ts";
 import type { ModelResults } from "../../core/eval/report.ts";
-import type { Backend } from "../../adapters/devices/backend.ts";
+import { type Backend, trainerFactory } from "../../adapters/devices/backend.ts";
+import { join } from "node:path";
+import { runTraining, type TrainData, type TrainSettings } from "../../adapters/train/loop.ts";
+import { writeReport } from "../../adapters/train/compare_files.ts";
+import type { CompareReport } from "../../core/report/compare_report.ts";
+import { targetWeights } from "../../core/model/init.ts";
+import type { Io } from "../io.ts";
+import type { Prepared } from "../run_setup.ts";
 
 /** The flags of `compare` (cli/commands/compare.ts, compare_subsets.ts). */
 export const CompareArgs = t.intersection([
@@ -147,4 +155,67 @@ export const armsFor = async (
     });
   }
   return E.right(arms);
+};
+
+/** What every arm of one comparison shares: the backend, the stop signal, the flags, the reference, the settings. */
+export interface ArmContext {
+  readonly b: Backend;
+  readonly signal: AbortSignal;
+  readonly a: CompareArgs;
+  readonly p: Prepared;
+  readonly settings: TrainSettings;
+}
+
+/** The arm's target inherited from the reference (seeded), trained on `data` into <out>/<folder>, then its result. */
+export const trainArm = async (
+  cx: ArmContext,
+  arm: Arm,
+  data: TrainData,
+): Promise<E.Either<AppError, { readonly result: ArmResult; readonly summary: TrainSummary }>> => {
+  const { a, p } = cx;
+  const r = await runTraining({
+    spec: arm.plan.target,
+    weights: targetWeights(arm.plan, p.model.weights, a.seed ?? 0),
+    data,
+    settings: cx.settings,
+    out: join(a.out, arm.folder),
+    resume: false,
+    makeTrainer: trainerFactory(cx.b),
+    signal: cx.signal,
+    export: { bos: p.tok.bos, eos: p.tok.eos, extraFiles: p.copies },
+  })();
+  if (E.isLeft(r)) return r;
+  return E.map((result: ArmResult) => ({ result, summary: r.right }))(await armResult(arm, r.right));
+};
+
+/**
+ * The close of a comparison: the tasks (when asked) on the reference and each saved target, report.md /
+ * report.json / curves.svg (and tasks.svg), then the line naming them, or with --json the report with the
+ * downstream results by model.
+ */
+export const finishCompare = async (
+  cx: ArmContext,
+  io: Io,
+  tasks: ReadonlyArray<TaskSource>,
+  saved: ReadonlyArray<{ readonly name: string; readonly model: string }>,
+  report: CompareReport,
+): Promise<E.Either<AppError, void>> => {
+  const { a, p } = cx;
+  const downstream = tasks.length === 0
+    ? undefined
+    : await downstreamOf(cx.b, tasks, p.model, p.tok, saved, a.limit, io.now);
+  if (downstream !== undefined && E.isLeft(downstream)) return downstream;
+  const w = await writeReport(a.out, report, downstream?.right);
+  if (E.isLeft(w)) return w;
+  const byModel = downstream === undefined
+    ? {}
+    : { downstream: Object.fromEntries(downstream.right.models.map((m) => [m.name, m.results])) };
+  io.out(
+    a.json
+      ? JSON.stringify({ ...report, ...byModel }) + "\n"
+      : `report: ${join(a.out, "report.md")}, chart: ${join(a.out, "curves.svg")}${
+        downstream === undefined ? "" : `, tasks: ${join(a.out, "tasks.svg")}`
+      }\n`,
+  );
+  return E.right(undefined);
 };

@@ -17,18 +17,15 @@ import { listCorpus } from "../../adapters/data/corpus.ts";
 import { docIndex } from "../../adapters/data/doc_index.ts";
 import { tokenizeCorpus } from "../../adapters/data/token_store.ts";
 import { readRanges } from "../../adapters/data/training_data.ts";
-import { evaluatorFactory, trainerFactory, withBackend } from "../../adapters/devices/backend.ts";
+import { evaluatorFactory, withBackend } from "../../adapters/devices/backend.ts";
 import { writeBytesAtomic } from "../../adapters/fs/atomic_write.ts";
-import { writeReport } from "../../adapters/train/compare_files.ts";
-import { runTraining } from "../../adapters/train/loop.ts";
 import { type AppError, appError } from "../../core/errors.ts";
-import { targetWeights } from "../../core/model/init.ts";
 import type { ArmResult, CompareReport, SubsetSummary } from "../../core/report/compare_report.ts";
 import { decodeSelect, selectName, type SelectSpec } from "../../core/select/select_spec.ts";
 import { devicesOf, type Io } from "../io.ts";
 import { interruptible, prepare, referenceLoss } from "../run_setup.ts";
 import { scorePool } from "../subsets.ts";
-import { armResult, armsFor, type CompareArgs, downstreamOf } from "./compare_arms.ts";
+import { type ArmContext, armsFor, type CompareArgs, finishCompare, trainArm } from "./compare_arms.ts";
 import { taskSources, wantsTasks } from "./eval_tasks.ts";
 import { settingsOf } from "./train.ts";
 
@@ -86,6 +83,7 @@ export const runCompareSubsets = async (
   const subsets: Record<string, SubsetSummary> = {};
   return withBackend(devicesOf(io), a.backend, (b) =>
     interruptible(async (signal) => {
+      const cx: ArmContext = { b, signal, a, p: prepared, settings: settings.right };
       const ref = await referenceLoss(evaluatorFactory(b), prepared, settings.right);
       if (E.isLeft(ref)) return ref;
       if (!a.json) io.out(`reference (${p.right.model.spec.nLayer} blocks): validation loss ${ref.right.toFixed(4)}\n`);
@@ -101,44 +99,25 @@ export const runCompareSubsets = async (
         });
         const train = await readRanges(pool, m, subset.ranges);
         if (E.isLeft(train)) return train;
-        const r = await runTraining({
-          spec: arm.plan.target,
-          weights: targetWeights(arm.plan, p.right.model.weights, a.seed ?? 0),
-          data: { train: train.right, val: val.right },
-          settings: settings.right,
-          out: join(a.out, folder),
-          resume: false,
-          makeTrainer: trainerFactory(b),
-          signal,
-          export: { bos: p.right.tok.bos, eos: p.right.tok.eos, extraFiles: p.right.copies },
-        })();
-        if (E.isLeft(r)) return r;
         const sel = subset.selection!;
+        const tokens = train.right.length.toLocaleString("en-US");
+        const reason = `${arm.name} trained on ${sel.documents} documents (${tokens} tokens) chosen by ${name}`;
+        const r = await trainArm(cx, { ...arm, name, folder, reason }, { train: train.right, val: val.right });
+        if (E.isLeft(r)) return r;
         const w = await writeBytesAtomic(
           join(a.out, folder, "subset.json"),
           "subset record",
           new TextEncoder().encode(JSON.stringify(subset, null, 1) + "\n"),
         )();
         if (E.isLeft(w)) return w;
-        const res = await armResult(
-          {
-            ...arm,
-            name,
-            folder,
-            reason: `${arm.name} trained on ${sel.documents} documents (${
-              train.right.length.toLocaleString("en-US")
-            } tokens) chosen by ${name}`,
-          },
-          r.right,
-        );
-        if (E.isLeft(res)) return res;
-        results.push(res.right), saved.push({ name, model: r.right.model });
+        const sum = r.right.summary;
+        results.push(r.right.result), saved.push({ name, model: sum.model });
         subsets[name] = sel;
         if (!a.json) {
           io.out(
             `${name}: ${sel.documents} documents, mean reference loss ${sel.mean_nll?.toFixed(4)}; validation loss ${
-              r.right.val_loss_initial.toFixed(4)
-            } → ${r.right.val_loss.toFixed(4)}\n`,
+              sum.val_loss_initial.toFixed(4)
+            } → ${sum.val_loss.toFixed(4)}\n`,
           );
         }
       }
@@ -158,17 +137,6 @@ export const runCompareSubsets = async (
         },
         subsets,
       };
-      const downstream = tasks.right.length === 0
-        ? undefined
-        : await downstreamOf(b, tasks.right, p.right.model, p.right.tok, saved, a.limit, io.now);
-      if (downstream !== undefined && E.isLeft(downstream)) return downstream;
-      const w = await writeReport(a.out, report, downstream?.right);
-      if (E.isLeft(w)) return w;
-      io.out(
-        a.json
-          ? JSON.stringify(report) + "\n"
-          : `report: ${join(a.out, "report.md")}, chart: ${join(a.out, "curves.svg")}\n`,
-      );
-      return E.right(undefined);
+      return finishCompare(cx, io, tasks.right, saved, report);
     }));
 };
