@@ -5,7 +5,6 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import * as TE from "fp-ts/lib/TaskEither.js";
 import process from "node:process";
 import { basename, join } from "node:path";
 import { readBytes } from "../adapters/fs/files.ts";

@@ -19,7 +19,7 @@ import { ModelSpec, specProblems } from "../../core/model/spec.ts";
 import { allTensors, paramCount, weightProblems, type Weights } from "../../core/model/tensors.ts";
 import type { OptimizerState } from "../../core/train/trainer.ts";
 import { loadSafetensors, loadSafetensorsHeader, type NamedTensor, saveSafetensors } from "../formats/safetensors.ts";
-import { CHECKPOINT_FILE, TrainSettings } from "./settings.ts";
+import { TrainSettings } from "./settings.ts";
 
 export { CHECKPOINT_FILE, TrainSettings } from "./settings.ts";
 

@@ -17,7 +17,7 @@ import { basename, join } from "node:path";
 import { isDirectory, readBytes, sha256File } from "../../adapters/fs/files.ts";
 import { type HfHandle, saveHfTensors, wholeHf } from "../../adapters/formats/hf_checkpoint.ts";
 import { inheritedTensors, mainDtype } from "../../adapters/formats/hf_inherit.ts";
-import { loadWeights, type ModelHandle, openModel } from "../../adapters/formats/models.ts";
+import { loadWeights, type ModelHandle } from "../../adapters/formats/models.ts";
 import { outFromF32, type TensorOut } from "../../adapters/formats/safetensors.ts";
 import { findTokenizerFiles, loadTokenizerFiles } from "../../adapters/tokenizers/load.ts";
 import type { TokenArray } from "../../core/train/batches.ts";

@@ -6,7 +6,6 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import * as TE from "fp-ts/lib/TaskEither.js";
 import * as t from "io-ts";
 import { basename } from "node:path";
 import type { Model } from "../../adapters/formats/models.ts";

@@ -174,7 +174,7 @@ export const matchHfSlots = (
     );
   const byName = new Map([...stored].map(([k, v]) => [canonical(s, k), { key: k, shape: v.shape }]));
   const family = isNeoxPhi(s) ? neoxPhiLayout(s.family) : undefined;
-  const head = family?.head ?? "lm_head.weight", embedding = family?.table["wte"]![0] ?? "model.embed_tokens.weight";
+  const head = family?.head ?? "lm_head.weight", embedding = family?.table["wte"]?.[0] ?? "model.embed_tokens.weight";
   const tiedAlias = s._tag === "llama" && s.tiedHead && !byName.has(embedding) ? head : undefined;
   const matches: SlotMatch[] = [], used = new Set<string>();
   for (const slot of hfSlots(s)) {

@@ -187,10 +187,10 @@ export const forward = <A extends Floats>(
   const stream = opts.stream ? Array.from({ length: s.nLayer + 1 }, () => alloc(like, B * T * C)) : undefined;
   for (let b = 0; b < B; b++) {
     let x = embed(s, w, tokens.subarray(b * T, (b + 1) * T), 0);
-    stream?.[0]!.set(x, b * T * C);
+    stream?.[0]?.set(x, b * T * C);
     for (let i = 0; i < s.nLayer; i++) {
       x = blockForward(s, w, i, x).x;
-      stream?.[i + 1]!.set(x, b * T * C);
+      stream?.[i + 1]?.set(x, b * T * C);
     }
     logits.set(headLogits(s, w, x), b * T * V);
   }

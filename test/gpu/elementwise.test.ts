@@ -8,7 +8,6 @@ import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
 import {
   type AnyKernel,
-  ceilDiv,
   createBatch,
   createTensor,
   defineFixture,

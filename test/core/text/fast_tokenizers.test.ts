@@ -9,7 +9,7 @@
 import { fc, test } from "@fast-check/vitest";
 import { Tokenizer as HfTokenizer } from "@huggingface/tokenizers";
 import gpt3 from "gpt-3-encoder";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect } from "vitest";
 import { decodeGpt2Tokenizer } from "../../../adapters/tokenizers/gpt2.ts";
