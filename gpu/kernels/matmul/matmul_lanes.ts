@@ -15,6 +15,13 @@
  * Same products, summed in the same index order, as the vec4 and scalar kernels: the same bits.
  * No lane leaves early (a broadcast from a lane that returned is undefined): edge lanes compute
  * clamped duplicates and skip only their writes. Shapes as the vec4 kernels (multiples of 4).
+ * Measured no better on lavapipe (Mesa 25.0, 2-core EPYC, AVX2; forward at 1024², variants interleaved, GFLOP per
+ * process CPU second since the machine is shared; issue 15): k unrolled 2× or 4× in the text (35–45% slower,
+ * though the load-free loop gains ~25%: each step over k costs a multiply, an add, a blend with the loop mask and a
+ * spilled accumulator's load and store); tiles of 8 to 32 rows by 4 to 16 columns (within the ±10% noise);
+ * rows-fastest workgroup order (no gain, head shape included); lanes owning rows with the workgroup's columns
+ * shared, B loaded at uniform addresses (4–9× slower: inside a loop lavapipe loads a uniform address per lane too).
+ * bench/probes/matmul_shapes.ts times these kernels at a GPT-2 step's shapes.
  * CPU twins: core/ops/matmul/matmul.ts, core/ops/matmul/matmul_backward.ts.
  * @module
  */
