@@ -5,3 +5,4 @@
 export * from "./attention.ts";
 export * from "./attention_backward.ts";
 export * from "./attention_probs.ts";
+export * from "./span_attention.ts";
