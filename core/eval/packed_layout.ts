@@ -2,7 +2,7 @@
  * A packed batch (core/eval/pack.ts) laid out flat for forward passes without a KV cache, many
  * documents per pass (tree packing): each group becomes its prefix, then row 0's tokens, row 1's, …,
  * one after another; groups follow each other in one sequence of at most `passTokens` positions.
- * Token i attends to the keys s ≤ i of two spans, [s0, s1) ∪ [s2, i] (core/ops/attention/span_attention.ts):
+ * Token i attends to the keys s ≤ i of two spans, [s0, s1) ∪ [s2, i] (core/ops/attention/attention.ts):
  * its group's prefix and its own segment (a row token: from its row's first token; a prefix token:
  * from the prefix's first token, so it sees the prefix up to itself), and rope (and GPT-2's learned
  * positions) read its position in prefix + row. So every token sees exactly the keys it sees in the

@@ -5,4 +5,3 @@
 export * from "./attention.ts";
 export * from "./attention_backward.ts";
 export * from "./attention_probs.ts";
-export * from "./span_attention.ts";

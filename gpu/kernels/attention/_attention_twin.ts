@@ -14,9 +14,9 @@ import {
   type AttentionShape,
   causalAttention,
   probabilities,
+  spanAttention,
 } from "../../../core/ops/attention/attention.ts";
 import { attentionDelta, causalAttentionBackward } from "../../../core/ops/attention/attention_backward.ts";
-import { spanAttention } from "../../../core/ops/attention/span_attention.ts";
 import { type DimValues, type Inputs, overwrite, wide } from "../../engine/twin.ts";
 
 export type Heads = DimValues<"B" | "T" | "NKV" | "G" | "D">;
@@ -153,7 +153,7 @@ const spansOf = (d: Spans, a: Inputs): Int32Array => {
 };
 
 export const spansCase = {
-  of: "core/ops/attention/span_attention.ts spanAttention",
+  of: "core/ops/attention/attention.ts spanAttention",
   dims: { B: [1, 2], T: [1, 12], NKV: [1, 2], G: [1, 3], D: [1, 9], groups: [0, 1] },
   uniforms: (d: Spans) => {
     const { NH, C, KV, W, scale } = heads(d);

@@ -17,7 +17,7 @@
  * loaded D/8 elements per lane and put together by subgroupBroadcast (sharedRowLoader): the
  * same values, so the same bits, with an eighth of the loads.
  * The spans builds (attentionSpans, AttentionMask) read many sequences packed side by side.
- * CPU twin: core/ops/attention/attention.ts `causalAttention`, `attentionLse`; span_attention.ts `spanAttention`
+ * CPU twin: core/ops/attention/attention.ts `causalAttention`, `attentionLse`; attention.ts `spanAttention`
  * (cases: gpu/kernels/attention/_attention_twin.ts).
  * @module
  */

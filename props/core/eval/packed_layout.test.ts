@@ -1,5 +1,5 @@
 /**
- * The packed layout (core/eval/packed_layout.ts) and attention over its spans (core/ops/attention/span_attention.ts)
+ * The packed layout (core/eval/packed_layout.ts) and attention over its spans (core/ops/attention/attention.ts)
  * read each row as its own sequence: for any groups (a prefix, possibly empty, and rows), any cap on a group's
  * and on a pass's positions, every pass holds at most its cap (or one sub-group that alone is longer), each
  * position its token and its place in prefix + row, each query sits at its row's index, and span attention over
@@ -13,8 +13,7 @@ import { describe, expect } from "vitest";
 import type { PrefixGroup } from "../../../core/eval/pack.ts";
 import { layoutPasses } from "../../../core/eval/packed_layout.ts";
 import { wholeRow } from "../../../core/eval/scorer.ts";
-import { causalAttention } from "../../../core/ops/attention/attention.ts";
-import { spanAttention } from "../../../core/ops/attention/span_attention.ts";
+import { causalAttention, spanAttention } from "../../../core/ops/attention/attention.ts";
 
 const tokens = (n: number) => fc.array(fc.integer({ min: 0, max: 99 }), { minLength: n, maxLength: n });
 const arbGroup: fc.Arbitrary<PrefixGroup> = fc.integer({ min: 0, max: 6 }).chain((p) =>
