@@ -39,7 +39,7 @@ export const tokensPerPass = (s: ModelSpec): number => Math.max(s.blockSize, Mat
 
 /**
  * Rows per batch when `--batch` is not given: enough that a batch is bounded by its positions (one packed pass
- * of PASS_TOKENS, gpu/eval/packed_forward.ts, some 60 multiple-choice documents) rather than by its rows.
+ * of PASS_TOKENS, gpu/eval/packed_forward.ts, some 14 multiple-choice documents) rather than by its rows.
  */
 export const DEFAULT_TASK_ROWS = 1024;
 

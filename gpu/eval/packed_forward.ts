@@ -37,8 +37,12 @@ import {
 import { createTransposed, destroyTransposed, recordTransposes } from "../model/transposed.ts";
 import { type DeviceWeights, uploadWeights } from "../model/weights.ts";
 
-/** Positions per pass at most: some 60 arc_easy documents, where dispatches stop dominating on lavapipe. */
-export const PASS_TOKENS = 8192;
+/**
+ * Positions per pass at most: some 14 arc_easy documents, past the point where dispatches dominate on lavapipe
+ * (some 70 a pass) and below the one where a pass's activations leave the CPU's caches: measured on stories260K,
+ * passes of 8,192 positions took 1.5–2× the kernel time per position of passes of 300–2,048.
+ */
+export const PASS_TOKENS = 2048;
 
 export interface PackedOptions {
   readonly profile?: KernelProfile; // "cpu" when left out

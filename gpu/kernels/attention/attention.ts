@@ -130,29 +130,33 @@ export const attentionBuild = (
  * Which keys a query sees: "causal", keys 0 ..= pos0 + t of its sequence; "spans", for sequences packed
  * side by side (core/eval/packed_layout.ts), the keys s ≤ t in [spans[3t], spans[3t+1]) ∪ [spans[3t+2], t], with
  * spans (B·T, 3) i32 and no lse (a forward-only pass). The spans kernel is the causal one with another mask
- * and another loop start: the loop starts at the smallest first key of the workgroup's queries (each lane's,
- * shared through workgroup memory and read back by workgroupUniformLoad, so the bound is uniform for the
- * loop as the causal one's; a bound computed in the kernel holds for any spans, where one computed by the
- * host would tie the host to the kernel's tile). Masked keys add +0 and leave the max, visible ones are
- * summed in increasing order: the causal kernel's sums for a sequence holding those keys, bit for bit.
+ * and another loop start: the smallest first key of the workgroup's queries, which every lane computes from
+ * all of the workgroup's spans rows at the same addresses, so the bound is uniform for the loop as the causal
+ * one's (lavapipe then loads each key once per SIMD vector; the same minimum shared through workgroup memory and
+ * workgroupUniformLoad was treated as divergent there, gathering keys per lane, and attention took about twice
+ * as long). A bound computed in the kernel holds for any spans; one computed by the host would tie it to the
+ * kernel's tile. Masked keys add +0 and leave the max, visible ones are summed in increasing order: the causal
+ * kernel's sums for a sequence holding those keys, bit for bit.
  */
 export type AttentionMask = "causal" | "spans";
 
 /** WGSL of the mask's parts: per-row state, its setup for row i at t, the loop start and the visibility of key s. */
 const maskParts = (mask: AttentionMask) =>
   mask === "causal" ? { state: "", setup: "", start: "let wgFirst = 0u;", visible: "s <= last[i]" } : {
-    state: "var lo: array<u32, QB>; var hi: array<u32, QB>; var seg: array<u32, QB>; var mine = 0xffffffffu;",
+    state: "var lo: array<u32, QB>; var hi: array<u32, QB>; var seg: array<u32, QB>;",
     setup: /* wgsl */ `
       let sp = 3u * (b * params.T + t);
       lo[i] = u32(spans[sp]);
       hi[i] = u32(spans[sp + 1u]);
-      seg[i] = u32(spans[sp + 2u]);
-      mine = min(mine, select(seg[i], min(lo[i], seg[i]), lo[i] < hi[i]));`,
+      seg[i] = u32(spans[sp + 2u]);`,
     start: /* wgsl */ `
-    lane_first[lid.x] = mine;
-    let firsts = workgroupUniformLoad(&lane_first);
-    var wgFirst = firsts[0];
-    for (var l = 1u; l < 8u; l++) { wgFirst = min(wgFirst, firsts[l]); }`,
+    var wgFirst = 0xffffffffu;
+    for (var u = 0u; u < 8u * QB; u++) {
+      let su = 3u * (b * params.T + min(t0 + u, params.T - 1u));
+      let ulo = u32(spans[su]);
+      let useg = u32(spans[su + 2u]);
+      wgFirst = min(wgFirst, select(useg, min(ulo, useg), ulo < u32(spans[su + 1u])));
+    }`,
     visible: "(s <= last[i] && ((s >= lo[i] && s < hi[i]) || s >= seg[i]))",
   };
 
@@ -192,7 +196,6 @@ const attentionForwardBuild = <const B extends readonly BindingDecl[], X extends
     grid: ({ B, T, NH }, [wx], { QB }) => [ceilDiv(T, wx * QB), NH, B],
     prelude: `${HEAD_DIM_PRELUDE}
   ${b.loaders}
-  ${mask === "spans" ? "var<workgroup> lane_first: array<u32, 8>;" : ""}
   ${rowLoader("q_row", "qkv")}`,
     wgsl: ({ QB }) => /* wgsl */ `
     ${b.start}
