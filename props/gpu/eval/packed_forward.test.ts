@@ -61,7 +61,7 @@ const everyPosition = (groups: ReadonlyArray<PrefixGroup>) => {
 };
 
 describe.each(KERNEL_PROFILES)("many documents per pass, %s kernels", (profile) => {
-  test.prop([arbCase], { numRuns: Number(process.env.RUNS ?? 10) })(
+  test.prop([arbCase], { numRuns: Number(process.env.RUNS ?? 6) })(
     "for any model and groups, several to a pass, cut into sub-groups and passes, each row's logits are the full forward's of prefix + row, bit for bit",
     async ({ s, w, groups, groupTokens, passTokens: drawn, small }) => {
       const longest = Math.max(groupTokens, ...groups.flatMap((g) => g.rows.map((r) => g.prefix.length + r.length)));
