@@ -19,6 +19,7 @@ import type { Tokenizer } from "../../core/text/tokenizer.ts";
 import { ioFailure, writeBytesAtomic } from "../fs/atomic_write.ts";
 import { loadTask, type TaskSource } from "./bundled.ts";
 import type { ScorerFactory } from "./scorer.ts";
+import { PASS_TOKENS } from "../../gpu/eval/packed_forward.ts";
 
 export interface EvalTasksOptions {
   readonly rows: number; // rows per batch of forward passes (core/eval/pack.ts)
@@ -35,6 +36,15 @@ export interface TaskRun {
 
 /** Positions read per batch: as many as 128 MiB of f32 logits hold, at least one full context (passes run one by one). */
 export const tokensPerPass = (s: ModelSpec): number => Math.max(s.blockSize, Math.floor(2 ** 27 / (4 * s.vocabSize)));
+
+/**
+ * Rows per batch when `--batch` is not given: enough that a batch is bounded by its positions (one packed pass
+ * of PASS_TOKENS, gpu/eval/packed_forward.ts, some 14 multiple-choice documents) rather than by its rows.
+ */
+export const DEFAULT_TASK_ROWS = 1024;
+
+/** Positions per batch: one packed pass on the device (fewer for a model whose logits fill a binding sooner). */
+export const tokensPerBatch = (s: ModelSpec): number => Math.min(tokensPerPass(s), Math.max(s.blockSize, PASS_TOKENS));
 
 export const samplesText = (r: TaskScores): string =>
   r.docs.map((d, i) =>
@@ -74,7 +84,7 @@ export const evaluateTasks = async (
         bos: tok.bos,
         addsBos: tok.addsBos,
         rows: o.rows,
-        maxTokens: tokensPerPass(model.spec),
+        maxTokens: tokensPerBatch(model.spec),
       });
       if (E.isLeft(r)) return r;
       const run = { metrics: r.right.metrics, seconds: (o.now() - t0) / 1000 };

@@ -42,7 +42,9 @@ try {
     await createGpuTrainer(cache, m.spec, { weights: m.weights }, { profile: lanes ? "lanes" : "cpu" })(),
   );
   const B = 4, T = 256, steps = Number(process.env.STEPS ?? 3);
-  process.stdout.write(`LP_NUM_THREADS=${process.env.LP_NUM_THREADS ?? "(unset)"} profile ${lanes ? "lanes" : "cpu"}\n`);
+  process.stdout.write(
+    `LP_NUM_THREADS=${process.env.LP_NUM_THREADS ?? "(unset)"} profile ${lanes ? "lanes" : "cpu"}\n`,
+  );
   for (let i = 0; i < steps; i++) {
     const c0 = process.cpuUsage(), t0 = performance.now();
     unwrap(await trainer.step([randomBatch(m.spec.vocabSize, B * T)], B, T, HYPER)());

@@ -19,7 +19,7 @@ import type { TokenArray } from "../../core/train/batches.ts";
 import { selectBlocks } from "../select.ts";
 import type { Downstream } from "../../adapters/train/compare_files.ts";
 import type { TaskSource } from "../../adapters/eval/bundled.ts";
-import { evaluateTasks } from "../../adapters/eval/evaluate.ts";
+import { DEFAULT_TASK_ROWS, evaluateTasks } from "../../adapters/eval/evaluate.ts";
 import { scorerFactory } from "../../adapters/eval/scorer.ts";
 import { loadModel } from "../../adapters/formats/models.ts";
 import type { Tokenizer } from "../../core/text/tokenizer.ts";
@@ -98,7 +98,7 @@ export const downstreamOf = async (
   ) {
     if (E.isLeft(m)) return m;
     const runs = await evaluateTasks(scorerFactory(b), m.right, tok, tasks, {
-      rows: 32,
+      rows: DEFAULT_TASK_ROWS,
       ...(limit !== undefined ? { limit } : {}),
       now,
     });

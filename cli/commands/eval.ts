@@ -48,7 +48,7 @@ export const evalCommand: CommandSpec<EvalArgs> = {
     ctx: { type: "string", help: "tokens per window (default 256, at most the model's context), as train's --ctx" },
     batch: {
       type: "string",
-      help: "windows per forward pass (--data), or rows per batch of passes (--tasks) (default 16, 32)",
+      help: "windows per forward pass (--data), or rows per batch of packed passes (--tasks) (default 16, 1024)",
     },
     tokenizer: { type: "string", help: "tokenizer file, when none sits beside the model" },
     backend: backendFlag,

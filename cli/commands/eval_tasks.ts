@@ -8,7 +8,7 @@ import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import { BackendArg, withBackend } from "../../adapters/devices/backend.ts";
 import { bundledTasks, fileTask, type TaskSource } from "../../adapters/eval/bundled.ts";
-import { evaluateTasks, type TaskRun } from "../../adapters/eval/evaluate.ts";
+import { DEFAULT_TASK_ROWS, evaluateTasks, type TaskRun } from "../../adapters/eval/evaluate.ts";
 import { scorerFactory } from "../../adapters/eval/scorer.ts";
 import { loadTokenizer } from "../../adapters/formats/models.ts";
 import { loadModelOrCheckpoint } from "../../adapters/train/run_dir.ts";
@@ -80,7 +80,7 @@ export const runTasks = async (
     a.backend,
     (b) =>
       evaluateTasks(scorerFactory(b), model.right, tok.right, tasks.right, {
-        rows: a.batch ?? 32,
+        rows: a.batch ?? DEFAULT_TASK_ROWS,
         ...(a.limit !== undefined ? { limit: a.limit } : {}),
         ...(a["log-samples"] !== undefined ? { samplesDir: a["log-samples"] } : {}),
         now: io.now,

@@ -9,6 +9,7 @@ export * from "./bar_chart.ts";
 export * from "./encode_pair.ts";
 export * from "./metrics.ts";
 export * from "./pack.ts";
+export * from "./packed_layout.ts";
 export * from "./report.ts";
 export * from "./requests.ts";
 export * from "./score_task.ts";

@@ -4,7 +4,7 @@
  * - a request whose input is a prefix of another's (equal inputs, or one-token choices after the same
  *   context) is read from that request's row (shareRows);
  * - rows that start alike (a multiple-choice document's context, read before each choice) form a
- *   group: their common prefix is read once (a backend keeps its keys and values: gpu/eval/scorer.ts),
+ *   group: their common prefix is read once (on the device, once per pass before its rows: core/eval/packed_layout.ts),
  *   then each row's rest at positions p, p + 1, …; the prefix stops before the group's first query.
  * Rows are grouped in lexicographic order, where rows sharing a prefix are neighbours; a row joins
  * the group before it when that reads fewer tokens than starting a group of its own (k rows sharing p

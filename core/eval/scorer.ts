@@ -3,8 +3,8 @@
  * log-probability of its target and whether the target was the argmax out (a few numbers per
  * continuation token, never vocabulary-sized logits). The CPU reference here runs the plain forward
  * (core/model/forward.ts, f32 like the weights) of each row's whole sequence, its group's prefix and
- * the row, and the twin of the GPU's scoring kernel on the row's logits; gpu/eval/scorer.ts reads each
- * prefix once into a KV cache and each row after it, with the same bits.
+ * the row, and the twin of the GPU's scoring kernel on the row's logits; gpu/eval/scorer.ts reads many
+ * groups per pass, each prefix once before its rows (core/eval/packed_layout.ts), with the same bits.
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";

@@ -15,10 +15,19 @@ export const embedRows = <A extends Floats>(
   tokens: ArrayLike<number>,
   C: number,
   pos0: number,
+): A => embedRowsAt(wte, wpe, tokens, C, Array.from(tokens, (_, t) => pos0 + t));
+
+/** embedRows with token t at position positions[t] (packed sequences: core/eval/packed_layout.ts). */
+export const embedRowsAt = <A extends Floats>(
+  wte: A,
+  wpe: Floats | undefined,
+  tokens: ArrayLike<number>,
+  C: number,
+  positions: ArrayLike<number>,
 ): A => {
   const T = tokens.length, x = alloc(wte, T * C);
   for (let t = 0; t < T; t++) {
-    const o = tokens[t]! * C, p = (pos0 + t) * C;
+    const o = tokens[t]! * C, p = positions[t]! * C;
     for (let c = 0; c < C; c++) x[t * C + c] = wpe === undefined ? wte[o + c]! : wte[o + c]! + wpe[p + c]!;
   }
   return x;

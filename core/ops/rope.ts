@@ -12,6 +12,7 @@
  * Llama rotates (j, j + R/2) ("half", rotate_half).
  * Partial rotary (GPT-NeoX rotary_pct, Phi partial_rotary_factor): only the first R ≤ D dims of each head
  * rotate, as a rotary of width R (pairs j < R/2, frequencies over R); dims R..D−1 pass through. R = D by default.
+ * ropeAt: the same rotation with each row at its own position (sequences packed side by side).
  * Backward: each pair is rotated by an orthogonal 2×2 matrix, so the backward is its transpose,
  * the same pairs rotated by −angle (ropeBackward; dy (T, H, D) → dx (T, H, D)).
  * @module
@@ -52,11 +53,27 @@ export const rotatePairs = <A extends Floats>(
   R = D,
   scaling?: RopeScaling,
 ): A => {
+  const positions = Array.from({ length: T }, (_, t) => pos0 + t);
+  return rotateAt(x, positions, H, D, theta, style, sign, R, scaling);
+};
+
+/** rotatePairs with row t at position positions[t] (packed sequences: core/eval/packed_layout.ts). */
+export const rotateAt = <A extends Floats>(
+  x: A,
+  positions: ArrayLike<number>,
+  H: number,
+  D: number,
+  theta: number,
+  style: RopeStyle,
+  sign: 1 | -1,
+  R = D,
+  scaling?: RopeScaling,
+): A => {
   const y = alloc(x, x.length);
   y.set(x);
-  for (let t = 0; t < T; t++) {
+  for (let t = 0; t < positions.length; t++) {
     for (let j = 0; j < R / 2; j++) {
-      const a = ropeAngle(pos0 + t, j, R, theta, scaling);
+      const a = ropeAngle(positions[t]!, j, R, theta, scaling);
       const cos = Math.cos(a), sin = sign * Math.sin(a);
       const [p, q] = ropePair(style, j, R);
       for (let h = 0; h < H; h++) {
@@ -93,3 +110,14 @@ export const ropeBackward = <A extends Floats>(
   R = D,
   scaling?: RopeScaling,
 ): A => rotatePairs(dy, T, H, D, pos0, theta, style, -1, R, scaling);
+
+export const ropeAt = <A extends Floats>(
+  x: A,
+  positions: ArrayLike<number>,
+  H: number,
+  D: number,
+  theta: number,
+  style: RopeStyle,
+  R = D,
+  scaling?: RopeScaling,
+): A => rotateAt(x, positions, H, D, theta, style, 1, R, scaling);

@@ -1,24 +1,24 @@
 /**
- * A Scorer (core/eval/scorer.ts) on the device: each group's prefix read once into the KV cache, with
- * its first row, and each other row after it (gpu/eval/prefix_forward.ts), and after each pass's head the target_scores kernel
- * on its logits for the row's queries; the whole packed batch in one submit and a readback of 2·Q
- * numbers. Query buffers grow by powers of two and are kept, as the activations per size.
+ * A Scorer (core/eval/scorer.ts) on the device: a packed batch laid out flat (core/eval/packed_layout.ts:
+ * each group's prefix once, then its rows, many groups per pass, no KV cache), its passes recorded by
+ * gpu/eval/packed_forward.ts, and after each pass's head the target_scores kernel on its logits for the
+ * pass's queries; the whole batch in one submit and a readback of 2·Q numbers. Query buffers grow by
+ * powers of two and are kept.
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { pipe } from "fp-ts/lib/function.js";
 import type { PackedBatch } from "../../core/eval/pack.ts";
-import { type Scorer, wholeRow } from "../../core/eval/scorer.ts";
+import { layoutPasses, type PackedPass } from "../../core/eval/packed_layout.ts";
+import type { Scorer } from "../../core/eval/scorer.ts";
 import type { ModelSpec } from "../../core/model/spec.ts";
 import type { Weights } from "../../core/model/tensors.ts";
 import { type Batch, createBatch, type Readbacks } from "../engine/batch.ts";
 import type { CompiledKernel, KernelCache } from "../engine/compile.ts";
 import type { GpuError } from "../engine/errors.ts";
 import { createTensor, destroyTensor, type GpuTensor, upload } from "../engine/tensor.ts";
-import type { KernelProfile } from "../kernels/profile.ts";
-import type { Activations } from "../model/activations.ts";
-import { createPrefixModel, type PrefixModel } from "./prefix_forward.ts";
+import { createPackedModel, type PackedModel, type PackedOptions } from "./packed_forward.ts";
 import { targetScores } from "./target_scores.ts";
 
 interface QueryBuffers {
@@ -37,11 +37,11 @@ const makeBuffers = (device: GPUDevice, capacity: number): E.Either<GpuError, Qu
     E.map((b) => ({ capacity, ...b })),
   );
 
-/** First query index in [lo, hi) at or after position p (a row's queries are sorted by position). */
-const firstAt = (queries: Int32Array, lo: number, hi: number, p: number): number => {
+/** First query index in [lo, hi) at or after index i of its pass (a pass's queries sit at increasing indices). */
+const firstAt = (at: Int32Array, base: number, lo: number, hi: number, i: number): number => {
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (queries[2 * mid]! < p) lo = mid + 1;
+    if (at[mid - base]! < i) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -49,47 +49,44 @@ const firstAt = (queries: Int32Array, lo: number, hi: number, p: number): number
 
 type Scored = Pick<PackedBatch, "groups" | "queries" | "rowStart">;
 
+/** The batch's queries as the kernel reads them: (index in its pass, target). */
+const passQueries = (b: Scored, passes: ReadonlyArray<PackedPass>): Int32Array => {
+  const out = new Int32Array(b.queries.length);
+  for (const p of passes) {
+    for (let q = p.q0; q < p.q1; q++) out.set([p.at[q - p.q0]!, b.queries[2 * q + 1]!], 2 * q);
+  }
+  return out;
+};
+
 /**
- * Every group of b, in order: its prefix and first row in one pass from position 0 (which fills the
- * cache), each other row a pass at pos0 = p; after each pass's head, its queries' scores. Query
- * positions count in prefix + row, so a pass at pos0 holds position pos0 + i at logits row i.
+ * Every pass of b, in order (through input slots 2j + parity), and after each pass's head its queries'
+ * scores, chunk by chunk of its logits.
  */
 const recordBatch = (
-  pm: PrefixModel,
+  pm: PackedModel,
   k: CompiledKernel<typeof targetScores>,
   batch: Batch,
-  b: Scored,
+  passes: ReadonlyArray<PackedPass>,
   q: QueryBuffers,
   parity: number,
 ): E.Either<GpuError, void> => {
-  const longest = Math.max(
-    ...b.groups.flatMap((g) => g.rows.map((r, i) => r.length + (i === 0 ? g.prefix.length : 0))),
-  );
-  const acts = pm.activations(longest);
-  if (E.isLeft(acts)) return acts;
-  const a: Activations = acts.right, V = pm.cx.spec.vocabSize;
-  let r = 0;
-  for (const g of b.groups) {
-    for (const [i, row] of g.rows.entries()) {
-      const pos0 = i === 0 ? 0 : g.prefix.length, tokens = i === 0 ? wholeRow(g.prefix, row) : row;
-      const chunks = pm.recordPass(batch, 2 * r + parity, a, tokens, pos0);
-      if (E.isLeft(chunks)) return chunks;
-      const lo = b.rowStart[r]!, hi = b.rowStart[r + 1]!;
-      for (const c of chunks.right) {
-        const row0 = pos0 + c.firstRow;
-        const q0 = firstAt(b.queries, lo, hi, row0), q1 = firstAt(b.queries, q0, hi, row0 + c.rows);
-        if (q1 > q0) {
-          const io = { logits: c.tensor, queries: q.queries, logp: q.logp, greedy: q.greedy };
-          batch.dispatch(k, io, { Q: q1 - q0, q0, V, row0 });
-        }
+  const V = pm.cx.spec.vocabSize;
+  for (const [j, pass] of passes.entries()) {
+    const chunks = pm.recordPass(batch, 2 * j + parity, pass);
+    if (E.isLeft(chunks)) return chunks;
+    for (const c of chunks.right) {
+      const q0 = firstAt(pass.at, pass.q0, pass.q0, pass.q1, c.firstRow);
+      const q1 = firstAt(pass.at, pass.q0, q0, pass.q1, c.firstRow + c.rows);
+      if (q1 > q0) {
+        const io = { logits: c.tensor, queries: q.queries, logp: q.logp, greedy: q.greedy };
+        batch.dispatch(k, io, { Q: q1 - q0, q0, V, row0: c.firstRow });
       }
-      r++;
     }
   }
   return E.right(undefined);
 };
 
-const runner = (pm: PrefixModel, k: CompiledKernel<typeof targetScores>): Scorer => {
+const runner = (pm: PackedModel, k: CompiledKernel<typeof targetScores>): Scorer => {
   const device = pm.cx.device, bufs: Array<QueryBuffers | undefined> = [undefined, undefined];
   const free = (b: QueryBuffers | undefined) => b && [b.queries, b.logp, b.greedy].forEach(destroyTensor);
   const buffersFor = (Q: number, parity: number): E.Either<GpuError, QueryBuffers> => {
@@ -104,13 +101,14 @@ const runner = (pm: PrefixModel, k: CompiledKernel<typeof targetScores>): Scorer
   return {
     spec: pm.cx.spec,
     // Two batches may be in flight (core/eval/score_task.ts hands over the next before awaiting
-    // this one): alternate batches upload their tokens and queries into two sets of buffers, since a
-    // writeBuffer into a buffer that queued work still reads was seen to land before that work ran
-    // (arc_easy scores changed). The cache and activations are written by commands only, in queue order.
+    // this one): alternate batches upload their passes' inputs and queries into two sets of buffers, since
+    // a writeBuffer into a buffer that queued work still reads was seen to land before that work ran
+    // (arc_easy scores changed). The activations are written by commands only, in queue order.
     score: (b) => () => {
       const Q = b.queries.length / 2, batch = createBatch(device, "score"), parity = turn++ % 2;
+      const passes = layoutPasses(b, { groupTokens: pm.cx.spec.blockSize, passTokens: pm.passTokens });
       const recorded = E.chainFirst((q: QueryBuffers) => (
-        upload(device, q.queries, b.queries), recordBatch(pm, k, batch, b, q, parity)
+        upload(device, q.queries, passQueries(b, passes)), recordBatch(pm, k, batch, passes, q, parity)
       ))(buffersFor(Q, parity));
       if (E.isLeft(recorded)) return Promise.resolve(recorded);
       const hl = batch.read(recorded.right.logp), hg = batch.read(recorded.right.greedy);
@@ -130,11 +128,11 @@ export const createGpuScorer = (
   cache: KernelCache,
   spec: ModelSpec,
   weights: Weights,
-  opts: { readonly profile?: KernelProfile } = {},
+  opts: PackedOptions = {},
 ): TE.TaskEither<GpuError, Scorer> =>
   pipe(
     TE.Do,
     TE.apS("k", cache.compile(targetScores)),
-    TE.apS("pm", createPrefixModel(cache, spec, weights, opts.profile ?? "cpu")),
+    TE.apS("pm", createPackedModel(cache, spec, weights, opts)),
     TE.map(({ k, pm }) => runner(pm, k)),
   );

@@ -3,26 +3,45 @@
  * positions). Shapes: tokens (N = B·T) i32, wte (V, C), wpe (P, C), out (N, C). wte may be a view
  * of rows v0 .. v0 + vCount (a vocabulary over one binding): rows of other tokens are left alone.
  * CPU twin: core/ops/embed.ts `embedRows` (exact: one f32 addition either way).
+ * embedAtPositions: the same with token n at position pos[n] (an i32 buffer; sequences packed side by side,
+ * gpu/eval/packed_forward.ts); twin `embedRowsAt`.
  * embedScale: x ← x·k in place, Gemma's √C on the embedding (and on its gradient in the backward);
  * twin core/ops/embed.ts `scaleValues`, exact: one f32 product either way.
  * @module
  */
-import { embedRows, scaleValues } from "../../core/ops/embed.ts";
+import { embedRowsAt, scaleValues } from "../../core/ops/embed.ts";
 import { elementwise } from "../engine/elementwise.ts";
-import { overwrite, wide } from "../engine/twin.ts";
+import type { UniformValues } from "../engine/kernel.ts";
+import { type DimValues, type Inputs, overwrite, type Twin, wide } from "../engine/twin.ts";
 
-export const embedForward = elementwise({
-  name: "embed_forward",
-  bindings: [
-    { name: "tokens", access: "read", type: "i32" },
-    { name: "wte", access: "read" },
-    { name: "wpe", access: "read" }, // bound to any tensor when usePos = 0
-    { name: "out", access: "read_write" },
-  ],
-  uniforms: { N: "u32", T: "u32", C: "u32", pos0: "u32", usePos: "u32", v0: "u32", vCount: "u32" },
-  count: ["params.N * params.C", ({ N, C }) => N * C],
+type EmbedDim = "B" | "T" | "C" | "v0" | "vCount" | "above" | "pos0" | "usePos";
+type EmbedDims = DimValues<EmbedDim>;
+/** Token n's position: pos0 + n mod T, or its drawn one inside wpe's pos0 + T rows (embedAtPositions). */
+const offsetPositions = ({ B, T, pos0 }: EmbedDims): Int32Array =>
+  Int32Array.from({ length: B * T }, (_, n) => pos0 + (n % T));
+const drawnPositions = ({ pos0, T }: EmbedDims, a: Inputs): Int32Array =>
+  Int32Array.from(a.i32("raw"), (r) => r % (pos0 + T));
+
+const EMBED_UNIFORMS = { N: "u32", T: "u32", C: "u32", pos0: "u32", usePos: "u32", v0: "u32", vCount: "u32" } as const;
+const EMBED_BINDINGS = [
+  { name: "tokens", access: "read", type: "i32" },
+  { name: "wte", access: "read" },
+  { name: "wpe", access: "read" }, // bound to any tensor when usePos = 0
+  { name: "out", access: "read_write" },
+] as const;
+
+/** The embedding kernel, positions from the uniforms or from a buffer pos (N) i32: one body, the position's expression. */
+const embedBuild = (
+  name: string,
+  position: string,
+  positions: (d: EmbedDims, a: Inputs) => Int32Array,
+  drawn: boolean,
+) => ({
+  name,
+  uniforms: EMBED_UNIFORMS,
+  count: ["params.N * params.C", ({ N, C }: UniformValues<typeof EMBED_UNIFORMS>) => N * C] as const,
   twin: {
-    of: "core/ops/embed.ts embedRows",
+    of: drawn ? "core/ops/embed.ts embedRowsAt" : "core/ops/embed.ts embedRows",
     // V = v0 + vCount + above tokens; the kernel sees rows v0 .. v0 + vCount of the table
     dims: {
       B: [1, 3],
@@ -45,13 +64,16 @@ export const embedForward = elementwise({
       },
       wpe: { _tag: "f32", length: ({ pos0, T, C }) => (pos0 + T) * C },
       wte: { _tag: "derived", make: ({ v0, vCount, C }, a) => a.f32("table").slice(v0 * C, (v0 + vCount) * C) },
+      raw: { _tag: "i32", length: ({ B, T }) => (drawn ? B * T : 1), min: () => 0, max: () => 1 << 20 },
+      pos: { _tag: "derived", make: (d, a) => positions(d, a) },
     },
     outputs: { out: ({ B, T, C }) => B * T * C },
-    run: ({ B, T, C, v0, vCount, pos0, usePos }, a) => {
-      const tokens = a.i32("tokens"), wpe = usePos ? a.f32("wpe") : undefined;
+    run: (d, a) => {
+      const { B, T, C, v0, vCount, usePos } = d, tokens = a.i32("tokens"), wpe = usePos ? a.f32("wpe") : undefined;
+      const pos = positions(d, a), at = (b: number) => pos.subarray(b * T, (b + 1) * T);
       const rows = Array.from(
         { length: B },
-        (_, b) => embedRows(a.f32("table"), wpe, tokens.subarray(b * T, (b + 1) * T), C, pos0),
+        (_, b) => embedRowsAt(a.f32("table"), wpe, tokens.subarray(b * T, (b + 1) * T), C, at(b)),
       );
       const inView = (n: number) => tokens[n]! >= v0 && tokens[n]! < v0 + vCount;
       const n = (i: number) => Math.floor(i / C);
@@ -63,15 +85,26 @@ export const embedForward = elementwise({
       };
     },
     tolerance: { out: { _tag: "exact" } },
-  },
+  } satisfies Twin<"out", UniformValues<typeof EMBED_UNIFORMS>, EmbedDim>,
   body: /* wgsl */ `
   let n = i / params.C;
   let c = i % params.C;
   let tok = u32(tokens[n]);
   if (tok < params.v0 || tok >= params.v0 + params.vCount) { return; }
   var v = wte[(tok - params.v0) * params.C + c];
-  if (params.usePos != 0u) { v = v + wpe[(params.pos0 + n % params.T) * params.C + c]; }
+  if (params.usePos != 0u) { v = v + wpe[(${position}) * params.C + c]; }
   out[i] = v;`,
+});
+
+export const embedForward = elementwise({
+  ...embedBuild("embed_forward", "params.pos0 + n % params.T", offsetPositions, false),
+  bindings: EMBED_BINDINGS,
+});
+
+/** Token n at position pos[n] (pos0 and T unused but for the twin's tables). */
+export const embedAtPositions = elementwise({
+  ...embedBuild("embed_at_positions", "u32(pos[n])", drawnPositions, true),
+  bindings: [...EMBED_BINDINGS, { name: "pos", access: "read", type: "i32" }],
 });
 
 export const embedScale = elementwise({

@@ -13,7 +13,7 @@ import type { AnyTwin } from "../engine/twin.ts";
 import { erfForward, gegluForward, geluErfForward, geluForward, swigluForward } from "./activations.ts";
 import { gegluBackward, geluBackward, geluErfBackward, swigluBackward } from "./activations_backward.ts";
 import { adamw, clipScale, fillZero, sumsqPartial } from "./adamw.ts";
-import { attentionForward, attentionForwardLanes } from "./attention/attention.ts";
+import { attentionForward, attentionForwardLanes, attentionSpans, attentionSpansLanes } from "./attention/attention.ts";
 import { attentionProbs, attentionProbsLanes } from "./attention/attention_probs.ts";
 import {
   attentionBackwardKV,
@@ -24,7 +24,7 @@ import {
 import { crossEntropyForward } from "./cross_entropy.ts";
 import { crossEntropyBackward } from "./cross_entropy_backward.ts";
 import { distillBackward } from "./distill.ts";
-import { embedForward, embedScale } from "./embed.ts";
+import { embedAtPositions, embedForward, embedScale } from "./embed.ts";
 import { embedBackward, positionBackward } from "./embed_backward.ts";
 import { matmulBackwardWLanes, matmulBackwardXLanes, matmulForwardLanes } from "./matmul/matmul_lanes.ts";
 import { matmulForwardTiled } from "./matmul/matmul_tiled.ts";
@@ -46,7 +46,7 @@ import { layerNormForward, rmsNormForward } from "./norms/norms.ts";
 import { layerNormBackwardW, layerNormBackwardX, rmsNormBackwardW, rmsNormBackwardX } from "./norms/norms_backward.ts";
 import { headNormBackwardW, headNormBackwardX, headNormForward } from "./norms/head_norm.ts";
 import { residualAdd } from "./residual_add.ts";
-import { ropeForward } from "./rope.ts";
+import { ropeAtPositions, ropeForward } from "./rope.ts";
 import { transpose } from "./transpose.ts";
 import { lanesProbe } from "./lanes_probe.ts";
 
@@ -56,6 +56,7 @@ export type TwinnedKernel = AnyKernel & { readonly twin: AnyTwin };
 export const ALL_KERNELS: readonly TwinnedKernel[] = [
   // forward
   embedForward,
+  embedAtPositions,
   embedScale,
   layerNormForward,
   rmsNormForward,
@@ -69,8 +70,11 @@ export const ALL_KERNELS: readonly TwinnedKernel[] = [
   matmulForwardTiledStrided,
   transpose,
   ropeForward,
+  ropeAtPositions,
   attentionForward,
   attentionForwardLanes,
+  attentionSpans,
+  attentionSpansLanes,
   attentionProbs,
   attentionProbsLanes,
   kvAppend,

@@ -8,15 +8,20 @@
  * Pairs: (2j, 2j+1) when half = 0 (llama2.c), (j, j + R/2) when half = 1 (Hugging Face).
  * sign = −1 rotates by −angle: the transpose, which is the backward pass of the rotation.
  * One invocation per (row, head, pair): it reads and writes only its two elements.
- * CPU twin: core/ops/rope.ts `rope` and `ropeBackward`.
+ * ropeAtPositions: the same kernel with row n at position pos[n] (an i32 buffer) instead of pos0 + n mod T,
+ * for sequences packed side by side (gpu/eval/packed_forward.ts); the same table entry for the same position, so
+ * the same bits.
+ * CPU twin: core/ops/rope.ts `rope` and `ropeBackward`; `ropeAt`.
  * @module
  */
 import type { RopeScaling } from "../../core/model/spec.ts";
-import { rope, ropeAngle, ropeBackward } from "../../core/ops/rope.ts";
+import { rope, ropeAngle, ropeAt, ropeBackward } from "../../core/ops/rope.ts";
 import { elementwise } from "../engine/elementwise.ts";
-import { type DimValues, wide } from "../engine/twin.ts";
+import type { UniformValues } from "../engine/kernel.ts";
+import { type DimValues, type Inputs, type Twin, wide } from "../engine/twin.ts";
 
-type RopeDims = DimValues<"B" | "T" | "NKV" | "G" | "HD" | "keep" | "pos0" | "half" | "back" | "scaled">;
+type RopeDim = "B" | "T" | "NKV" | "G" | "HD" | "keep" | "pos0" | "half" | "back" | "scaled";
+type RopeDims = DimValues<RopeDim>;
 const THETA = 10000;
 /**
  * scaled = 1: linear; 2: Llama 3's, whose bands at R = 8 (wavelengths 2π·10^j, j < 4) are one kept (6.3 < 200/4),
@@ -39,16 +44,36 @@ const table = (f: (x: number) => number) => ({ T, HD, pos0, scaled }: RopeDims) 
     (_, i) => f(ropeAngle(Math.floor(i / HD), i % HD, 2 * HD, THETA, SCALINGS[scaled])),
   );
 
-/** The twin per row: q and k heads rotated (or rotated back) at position pos0 + n mod T, v as it was. */
-const rotated = (d: RopeDims, qkv: Float32Array): Float64Array => {
+/** Row n's position: pos0 + n mod T, or its entry of the drawn positions (ropeAtPositions). */
+type PositionOf = (d: RopeDims, a: Inputs, n: number) => number;
+const offsetPosition: PositionOf = (d, _a, n) => d.pos0 + (n % d.T);
+/** Drawn positions inside the tables' pos0 + T rows. */
+const drawnPositions = (d: RopeDims, a: Inputs): Int32Array => Int32Array.from(a.i32("raw"), (r) => r % (d.pos0 + d.T));
+
+/** The twin per row: q and k heads rotated (or rotated back) at the row's position, v as it was. */
+const rotated = (d: RopeDims, a: Inputs, at: PositionOf): Float64Array => {
   const { NH, R, D, C, KV, W } = shape(d),
     style = d.half ? "half" : "interleaved",
     f = d.back ? ropeBackward : rope,
-    out = wide(qkv);
+    out = wide(a.f32("qkv"));
   for (let n = 0; n < d.B * d.T; n++) {
-    const row = out.subarray(n * W, (n + 1) * W), pos = d.pos0 + (n % d.T);
+    const row = out.subarray(n * W, (n + 1) * W), pos = at(d, a, n);
     out.set(f(row.slice(0, C), 1, NH, D, pos, THETA, style, R, SCALINGS[d.scaled]), n * W);
     out.set(f(row.slice(C, C + KV), 1, d.NKV, D, pos, THETA, style, R, SCALINGS[d.scaled]), n * W + C);
+  }
+  return out;
+};
+
+/** ropeAtPositions' twin: core/ops/rope.ts ropeAt on all rows at once with their drawn positions. */
+const rotatedAt = (d: RopeDims, a: Inputs): Float64Array => {
+  const { NH, R, D, C, KV, W } = shape(d), N = d.B * d.T, style = d.half ? "half" : "interleaved";
+  const x = wide(a.f32("qkv")), pos = drawnPositions(d, a), out = Float64Array.from(x);
+  const cols = (c0: number, n: number) =>
+    Float64Array.from({ length: N * n }, (_, i) => x[Math.floor(i / n) * W + c0 + (i % n)]!);
+  const q = ropeAt(cols(0, C), pos, NH, D, THETA, style, R, SCALINGS[d.scaled]);
+  const k = ropeAt(cols(C, KV), pos, d.NKV, D, THETA, style, R, SCALINGS[d.scaled]);
+  for (let n = 0; n < N; n++) {
+    out.set(q.subarray(n * C, (n + 1) * C), n * W), out.set(k.subarray(n * KV, (n + 1) * KV), n * W + C);
   }
   return out;
 };
@@ -69,25 +94,38 @@ const pairScale = (d: RopeDims, qkv: Float32Array): Float64Array => {
   return s;
 };
 
-export const ropeForward = elementwise({
-  name: "rope_forward",
-  bindings: [{ name: "qkv", access: "read_write" }, { name: "cosT", access: "read" }, { name: "sinT", access: "read" }],
-  uniforms: {
-    N: "u32",
-    T: "u32",
-    pos0: "u32",
-    NH: "u32",
-    NKV: "u32",
-    D: "u32",
-    W: "u32",
-    C: "u32",
-    R: "u32",
-    half: "u32",
-    sign: "f32",
-  },
-  count: ["params.N * (params.NH + params.NKV) * (params.R / 2u)", ({ N, NH, NKV, R }) => N * (NH + NKV) * (R / 2)],
+/**
+ * The rotary kernel, its row positions from the uniforms (pos0 + n mod T) or from a buffer pos (N) i32: one body,
+ * only the position's expression differs.
+ */
+const ROPE_UNIFORMS = {
+  N: "u32",
+  T: "u32",
+  pos0: "u32",
+  NH: "u32",
+  NKV: "u32",
+  D: "u32",
+  W: "u32",
+  C: "u32",
+  R: "u32",
+  half: "u32",
+  sign: "f32",
+} as const;
+type RopeTwin = Twin<"qkv", UniformValues<typeof ROPE_UNIFORMS>, RopeDim>;
+
+const ropeBuild = (
+  name: string,
+  position: string,
+  twin: { of: string; back: number; run: (d: RopeDims, a: Inputs) => Float64Array; raw: boolean },
+) => ({
+  name,
+  uniforms: ROPE_UNIFORMS,
+  count: [
+    "params.N * (params.NH + params.NKV) * (params.R / 2u)",
+    ({ N, NH, NKV, R }: UniformValues<typeof ROPE_UNIFORMS>) => N * (NH + NKV) * (R / 2),
+  ] as const,
   twin: {
-    of: "core/ops/rope.ts rope, ropeBackward",
+    of: twin.of,
     // NH = NKV·G query heads of D = 2·(HD + keep), the first R = 2·HD rotating; back = 1 is the backward (sign −1)
     dims: {
       B: [1, 2],
@@ -98,7 +136,7 @@ export const ropeForward = elementwise({
       keep: [0, 2],
       pos0: [0, 3],
       half: [0, 1],
-      back: [0, 1],
+      back: [0, twin.back],
       scaled: [0, 2],
     },
     uniforms: (d) => {
@@ -109,9 +147,11 @@ export const ropeForward = elementwise({
       qkv: { _tag: "f32", length: (d) => d.B * d.T * shape(d).W },
       cosT: { _tag: "derived", make: table(Math.cos) },
       sinT: { _tag: "derived", make: table(Math.sin) },
+      raw: { _tag: "i32", length: (d) => (twin.raw ? d.B * d.T : 1), min: () => 0, max: () => 1 << 20 },
+      pos: { _tag: "derived", make: drawnPositions },
     },
     outputs: { qkv: (d) => d.B * d.T * shape(d).W },
-    run: (d, a) => ({ qkv: rotated(d, a.f32("qkv")) }),
+    run: (d, a) => ({ qkv: twin.run(d, a) }),
     // x0·c − x1·s from f32 tables (each within ½ ulp, scaled or not: the scaling is in the float64 angle,
     // which both sides share): 4 ulps of |x0| + |x1|; v must stay as it was
     tolerance: {
@@ -122,7 +162,7 @@ export const ropeForward = elementwise({
         scale: ({ d, a }) => pairScale(d, a.f32("qkv")),
       },
     },
-  },
+  } satisfies RopeTwin,
   body: /* wgsl */ `
   let hd = params.R / 2u;
   let heads = params.NH + params.NKV;
@@ -132,11 +172,38 @@ export const ropeForward = elementwise({
   let base = n * params.W + select(params.C + (h - params.NH) * params.D, h * params.D, h < params.NH);
   let p = base + select(2u * j, j, params.half != 0u);
   let q = base + select(2u * j + 1u, j + hd, params.half != 0u);
-  let t = (params.pos0 + n % params.T) * hd + j;
+  let t = (${position}) * hd + j;
   let c = cosT[t];
   let s = params.sign * sinT[t];
   let x0 = qkv[p];
   let x1 = qkv[q];
   qkv[p] = x0 * c - x1 * s;
   qkv[q] = x0 * s + x1 * c;`,
+});
+
+const ROPE_BINDINGS = [
+  { name: "qkv", access: "read_write" },
+  { name: "cosT", access: "read" },
+  { name: "sinT", access: "read" },
+] as const;
+
+export const ropeForward = elementwise({
+  ...ropeBuild("rope_forward", "params.pos0 + n % params.T", {
+    of: "core/ops/rope.ts rope, ropeBackward",
+    back: 1,
+    run: (d, a) => rotated(d, a, offsetPosition),
+    raw: false,
+  }),
+  bindings: ROPE_BINDINGS,
+});
+
+/** Row n at position pos[n] (pos0 and T unused); forward only. */
+export const ropeAtPositions = elementwise({
+  ...ropeBuild("rope_at_positions", "u32(pos[n])", {
+    of: "core/ops/rope.ts ropeAt",
+    back: 0,
+    run: rotatedAt,
+    raw: true,
+  }),
+  bindings: [...ROPE_BINDINGS, { name: "pos", access: "read", type: "i32" }],
 });

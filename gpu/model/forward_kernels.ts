@@ -4,7 +4,8 @@
  * profile's own for shapes in multiples of 4 (reading Wᵀ, which `transpose` derives), `matmulFastStrided` the
  * same sums for O a multiple of 4 at any row stride of y (gpu/kernels/matmul/matmul_strided.ts). Attention
  * is compiled for the model's head dim (gpu/kernels/attention/attention.ts headDimVariant), in the "lanes"
- * build for the lanes profile.
+ * build for the lanes profile. The packed kernels (embedding, rope and attention over spans, for sequences packed
+ * side by side: gpu/eval/packed_forward.ts) are compiled apart, only where a packed pass is recorded.
  * @module
  */
 import * as TE from "fp-ts/lib/TaskEither.js";
@@ -13,9 +14,15 @@ import type { CompiledKernel, KernelCache } from "../engine/compile.ts";
 import type { GpuError } from "../engine/errors.ts";
 import type { AnyKernel } from "../engine/kernel.ts";
 import { gegluForward, geluErfForward, geluForward, swigluForward } from "../kernels/activations.ts";
-import { attentionForward, attentionForwardLanes, headDimVariant } from "../kernels/attention/attention.ts";
+import {
+  attentionForward,
+  attentionForwardLanes,
+  attentionSpans,
+  attentionSpansLanes,
+  headDimVariant,
+} from "../kernels/attention/attention.ts";
 import { crossEntropyForward } from "../kernels/cross_entropy.ts";
-import { embedForward, embedScale } from "../kernels/embed.ts";
+import { embedAtPositions, embedForward, embedScale } from "../kernels/embed.ts";
 import { kvAppend } from "../kernels/kv_append.ts";
 import { matmulForward } from "../kernels/matmul/matmul.ts";
 import { matmulForwardLanes } from "../kernels/matmul/matmul_lanes.ts";
@@ -28,7 +35,7 @@ import { matmulForwardTiled } from "../kernels/matmul/matmul_tiled.ts";
 import { matmulForwardVec4 } from "../kernels/matmul/matmul_vec4.ts";
 import { layerNormForward, rmsNormForward } from "../kernels/norms/norms.ts";
 import { headNormForward } from "../kernels/norms/head_norm.ts";
-import { ropeForward } from "../kernels/rope.ts";
+import { ropeAtPositions, ropeForward } from "../kernels/rope.ts";
 import { transpose } from "../kernels/transpose.ts";
 import type { KernelProfile } from "../kernels/profile.ts";
 
@@ -93,3 +100,21 @@ export const compileForwardKernels = (
   D?: number,
 ): TE.TaskEither<GpuError, ForwardKernels> =>
   compileAll(cache, forwardKernels(profile), { attention: headDimVariant(D ?? 0) });
+
+/** The kernels a packed pass (gpu/model/record_forward.ts PackedAt) uses in place of the plain ones. */
+export const packedKernels = (profile: KernelProfile) =>
+  ({
+    embed: embedAtPositions,
+    rope: ropeAtPositions,
+    attention: profile === "lanes" ? attentionSpansLanes : attentionSpans,
+  }) as const;
+
+type PackedRecords = ReturnType<typeof packedKernels>;
+export type PackedKernels = { readonly [K in keyof PackedRecords]: CompiledKernel<PackedRecords[K]> };
+
+export const compilePackedKernels = (
+  cache: KernelCache,
+  profile: KernelProfile,
+  D: number,
+): TE.TaskEither<GpuError, PackedKernels> =>
+  compileAll(cache, packedKernels(profile), { attention: headDimVariant(D) });

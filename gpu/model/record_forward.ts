@@ -17,7 +17,7 @@ import {
 } from "../../core/model/spec.ts";
 import type { Activations } from "./activations.ts";
 import type { Batch } from "../engine/batch.ts";
-import type { ForwardKernels } from "./forward_kernels.ts";
+import type { ForwardKernels, PackedKernels } from "./forward_kernels.ts";
 import { bindingViews, type GpuTensor } from "../engine/tensor.ts";
 import type { TransposedWeights } from "./transposed.ts";
 import { blockName } from "../../core/model/tensors.ts";
@@ -87,24 +87,32 @@ export interface DecodeAt {
   readonly pos0: number; // position of the first new row
 }
 
+/**
+ * Where a packed pass (many sequences side by side, core/eval/packed_layout.ts) finds each row's position
+ * (rope, GPT-2's learned positions) and the keys each row sees; its kernels read those buffers.
+ */
+export interface PackedAt {
+  readonly k: PackedKernels;
+  readonly positions: GpuTensor<"i32">; // (N)
+  readonly spans: GpuTensor<"i32">; // (N, 3): row i sees keys [s0, s1) ∪ [s2, i]
+}
+
+const isPacked = (at: DecodeAt | PackedAt | undefined): at is PackedAt => at !== undefined && "spans" in at;
+
+/** The embedding of acts.tokens at positions pos0 + t, or a packed pass's own positions. */
 export const recordEmbed = (
   cx: ForwardContext,
   batch: Batch,
   acts: Activations,
-  pos0 = 0,
+  pos0: number | PackedAt = 0,
   out: GpuTensor<"f32"> = acts.f32.x,
 ): void => {
   const C = cx.spec.nEmbd, wpe = cx.spec._tag === "gpt2" ? weight(cx, "wpe") : cx.dummy;
   for (const { span, view } of bindingViews(cx.device, weight(cx, "wte"), C, cx.maxBinding)) {
-    batch.dispatch(cx.k.embed, { tokens: acts.tokens, wte: view, wpe, out }, {
-      N: acts.N,
-      T: acts.T,
-      C,
-      pos0,
-      usePos: cx.spec._tag === "gpt2" ? 1 : 0,
-      v0: span.firstRow,
-      vCount: span.rows,
-    });
+    const io = { tokens: acts.tokens, wte: view, wpe, out }, usePos = cx.spec._tag === "gpt2" ? 1 : 0;
+    const u = { N: acts.N, T: acts.T, C, pos0: 0, usePos, v0: span.firstRow, vCount: span.rows };
+    if (typeof pos0 === "number") batch.dispatch(cx.k.embed, io, { ...u, pos0 });
+    else batch.dispatch(pos0.k.embed, { ...io, pos: pos0.positions }, u);
   }
   const k = embedScaleOf(cx.spec); // Gemma: times √C
   if (k !== 1) batch.dispatch(cx.k.embedScale, { x: out }, { n: acts.N * C, k });
@@ -172,8 +180,8 @@ const withBias = (b: string | undefined) => (b === undefined ? {} : { b });
 
 /**
  * Block i (pre-norm, as core/model/forward.ts): bb.xin → bb.xout through bb.mid = xin + attn (the MLP then reads
- * xin's norm in the parallel residuals, and adds to mid all the same); with `at`, the rows are
- * new positions of a cached sequence. qkv (N, W = Q + 2·KV), att (N, Q), Q = NH·D: the kernels'
+ * xin's norm in the parallel residuals, and adds to mid all the same); with a DecodeAt, the rows are
+ * new positions of a cached sequence; with a PackedAt, sequences packed side by side. qkv (N, W = Q + 2·KV), att (N, Q), Q = NH·D: the kernels'
  * uniform C is Q, the column where k starts and the attention output's row width.
  */
 export const recordBlock = (
@@ -182,7 +190,7 @@ export const recordBlock = (
   shape: { B: number; T: number; N: number },
   bb: BlockBuffers,
   i: number,
-  at?: DecodeAt,
+  at?: DecodeAt | PackedAt,
 ): void => {
   const s = cx.spec,
     { B, T, N } = shape,
@@ -197,22 +205,23 @@ export const recordBlock = (
   recordLinear(cx, batch, { x: bb.xn1, N, I: C, w: wn.qkv, ...withBias(wn.qkvb), y: bb.qkv, ldy: W });
   recordQkNorm(cx, batch, N, bb, i);
   if (s._tag === "llama") {
-    batch.dispatch(cx.k.rope, { qkv: bb.qkv, cosT: weight(cx, "rope.cos"), sinT: weight(cx, "rope.sin") }, {
-      N,
-      T,
-      pos0: at?.pos0 ?? 0,
-      NH: s.nHead,
-      NKV: s.nKvHead,
-      D,
-      W,
-      C: Q,
-      R: rotaryDims(s),
-      half: s.ropeStyle === "half" ? 1 : 0,
-      sign: 1,
-    });
+    const io = { qkv: bb.qkv, cosT: weight(cx, "rope.cos"), sinT: weight(cx, "rope.sin") };
+    const u = { N, T, pos0: 0, NH: s.nHead, NKV: s.nKvHead, D, W, C: Q, R: rotaryDims(s), half: 0, sign: 1 };
+    const half = s.ropeStyle === "half" ? 1 : 0;
+    if (isPacked(at)) batch.dispatch(at.k.rope, { ...io, pos: at.positions }, { ...u, half });
+    else batch.dispatch(cx.k.rope, io, { ...u, half, pos0: at?.pos0 ?? 0 });
   }
   const head = { B, T, NH: s.nHead, NKV: s._tag === "gpt2" ? s.nHead : s.nKvHead, D, W, C: Q, scale: 1 / Math.sqrt(D) };
-  if (at === undefined) {
+  if (isPacked(at)) {
+    batch.dispatch(at.k.attention, { qkv: bb.qkv, kv: bb.qkv, out: bb.att, spans: at.spans }, {
+      ...head,
+      S: T,
+      kvW: W,
+      kOff: Q,
+      vOff: Q + KV,
+      pos0: 0,
+    });
+  } else if (at === undefined) {
     batch.dispatch(cx.k.attention, { qkv: bb.qkv, kv: bb.qkv, out: bb.att, lse: bb.lse }, {
       ...head,
       S: T,

@@ -3,7 +3,8 @@
  * attention_backward.ts), from core/ops/attention/attention.ts and attention_backward.ts per sequence.
  * Shapes: qkv (B·T, W) = [q | k | v], W = C + 2·KV, C = NH·D, KV = NKV·D, NH = NKV·G; out and dout
  * (B·T, C); lse and delta (B, NH, T). A forward case may read its keys from a KV cache (B·S, 2·KV)
- * at positions pos0 .. (decoding); the backward kernels take full sequences. The backward's
+ * at positions pos0 .. (decoding); the backward kernels take full sequences; a spans case (spansCase) packs
+ * several sequences side by side (core/eval/packed_layout.ts). The backward's
  * inputs out, lse and delta are the forward's twin rounded to f32, as the kernels keep them.
  * @module
  */
@@ -13,6 +14,7 @@ import {
   type AttentionShape,
   causalAttention,
   probabilities,
+  spanAttention,
 } from "../../../core/ops/attention/attention.ts";
 import { attentionDelta, causalAttentionBackward } from "../../../core/ops/attention/attention_backward.ts";
 import { type DimValues, type Inputs, overwrite, wide } from "../../engine/twin.ts";
@@ -122,3 +124,70 @@ const scoreTerms = ({ q, k, sh }: ReturnType<typeof sequence>): Float64Array => 
   }
   return out;
 };
+
+type Spans = Heads & DimValues<"groups">;
+/**
+ * Spans of sequence b from drawn integers: token t sees [lo, hi) ∪ [seg, t] with lo ≤ hi ≤ T and seg ≤ t, drawn at
+ * random (overlapping, empty or disjoint; any spans the kernel may be handed), or, with groups = 1, a packed
+ * layout's (core/eval/packed_layout.ts): each drawn cut starts a group or a segment.
+ */
+const spansOf = (d: Spans, a: Inputs): Int32Array => {
+  const raw = a.i32("raw"), out = new Int32Array(3 * d.B * d.T);
+  for (let n = 0; n < d.B * d.T; n++) {
+    const t = n % d.T, [r0, r1, r2] = [raw[3 * n]!, raw[3 * n + 1]!, raw[3 * n + 2]!];
+    const lo = r0 % (t + 1), hi = lo + (r1 % (d.T + 1 - lo));
+    out.set([lo, hi, r2 % (t + 1)], 3 * n);
+  }
+  if (d.groups === 0) return out;
+  for (let b = 0; b < d.B; b++) {
+    // raw's parity per token: 0 continues, 1 starts a segment, 2 a group; a prefix of 0 .. 2 tokens
+    let g0 = 0, p = 0, seg = 0;
+    for (let t = 0; t < d.T; t++) {
+      const kind = t === 0 ? 2 : raw[3 * (b * d.T + t)]! % 3;
+      if (kind === 2) [g0, p, seg] = [t, Math.min(raw[3 * (b * d.T + t) + 1]! % 3, d.T - t), t];
+      else if (kind === 1 && t >= g0 + p) seg = t;
+      out.set(t < g0 + p ? [g0, g0 + p, g0] : [g0, g0 + p, seg], 3 * (b * d.T + t));
+    }
+  }
+  return out;
+};
+
+export const spansCase = {
+  of: "core/ops/attention/attention.ts spanAttention",
+  dims: { B: [1, 2], T: [1, 12], NKV: [1, 2], G: [1, 3], D: [1, 9], groups: [0, 1] },
+  uniforms: (d: Spans) => {
+    const { NH, C, KV, W, scale } = heads(d);
+    return { B: d.B, T: d.T, NH, NKV: d.NKV, D: d.D, W, C, scale, S: d.T, kvW: W, kOff: C, vOff: C + KV, pos0: 0 };
+  },
+  inputs: {
+    qkv: { _tag: "f32", length: (d: Spans) => d.B * d.T * heads(d).W },
+    kv: { _tag: "derived", make: (_d: Spans, a: Inputs) => a.f32("qkv") },
+    raw: { _tag: "i32", length: (d: Spans) => 3 * d.B * d.T, min: () => 0, max: () => 1 << 20 },
+    spans: { _tag: "derived", make: spansOf },
+  },
+  outputs: { out: (d: Spans) => d.B * d.T * heads(d).C },
+  run: (d: Spans, a: Inputs) => {
+    const sp = spansOf(d, a);
+    return {
+      out: concat(perSequence(d, (b) => {
+        const { q, k, v, sh } = sequence(d, a, b);
+        return spanAttention(q, k, v, sp.subarray(3 * b * d.T, 3 * (b + 1) * d.T), sh);
+      })),
+    };
+  },
+  tolerance: {
+    // query t sums at most t + 1 exps and values, after scores of D products: the causal kernel's allowance
+    out: {
+      _tag: "ulps",
+      text: "(2T + 2D + 32) ulps of max|v|",
+      ulps: (d: Spans) => 2 * d.T + 2 * d.D + 32,
+      scale: ({ d, a }: { d: Spans; a: Inputs }) => {
+        const { C } = heads(d);
+        return concat(perSequence(d, (b) => {
+          const vmax = sequence(d, a, b).v.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+          return new Float64Array(d.T * C).fill(vmax);
+        }));
+      },
+    },
+  },
+} as const;

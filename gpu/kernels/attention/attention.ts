@@ -16,11 +16,14 @@
  * (gpu/kernels/profile.ts), where the rows the whole workgroup reads in the loop (keys, values) are
  * loaded D/8 elements per lane and put together by subgroupBroadcast (sharedRowLoader): the
  * same values, so the same bits, with an eighth of the loads.
- * CPU twin: core/ops/attention/attention.ts `causalAttention`, `attentionLse` (cases: gpu/kernels/attention/_attention_twin.ts).
+ * The spans builds (attentionSpans, AttentionMask) read many sequences packed side by side.
+ * CPU twin: core/ops/attention/attention.ts `causalAttention`, `attentionLse`; attention.ts `spanAttention`
+ * (cases: gpu/kernels/attention/_attention_twin.ts).
  * @module
  */
-import { ceilDiv, defineKernel } from "../../engine/kernel.ts";
-import { forwardCase } from "./_attention_twin.ts";
+import { type BindingDecl, type BindingNames, ceilDiv, defineKernel, type UniformValues } from "../../engine/kernel.ts";
+import type { Twin } from "../../engine/twin.ts";
+import { forwardCase, spansCase } from "./_attention_twin.ts";
 
 export const MAX_HEAD_DIM = 256;
 /**
@@ -123,35 +126,72 @@ export const attentionBuild = (
   start: build === "lanes" ? "lane_id = lidx;" : "",
 });
 
-const attentionForwardBuild = (build: AttentionBuild) => {
-  const b = attentionBuild(build, "attention_forward", [["kv_row", "kv"]]);
+/**
+ * Which keys a query sees: "causal", keys 0 ..= pos0 + t of its sequence; "spans", for sequences packed
+ * side by side (core/eval/packed_layout.ts), the keys s ≤ t in [spans[3t], spans[3t+1]) ∪ [spans[3t+2], t], with
+ * spans (B·T, 3) i32 and no lse (a forward-only pass). The spans kernel is the causal one with another mask
+ * and another loop start: the smallest first key of the workgroup's queries, which every lane computes from
+ * all of the workgroup's spans rows at the same addresses, so the bound is uniform for the loop as the causal
+ * one's (lavapipe then loads each key once per SIMD vector; the same minimum shared through workgroup memory and
+ * workgroupUniformLoad was treated as divergent there, gathering keys per lane, and attention took about twice
+ * as long). A bound computed in the kernel holds for any spans; one computed by the host would tie it to the
+ * kernel's tile. Masked keys add +0 and leave the max, visible ones are summed in increasing order: the causal
+ * kernel's sums for a sequence holding those keys, bit for bit.
+ */
+export type AttentionMask = "causal" | "spans";
+
+/** WGSL of the mask's parts: per-row state, its setup for row i at t, the loop start and the visibility of key s. */
+const maskParts = (mask: AttentionMask) =>
+  mask === "causal" ? { state: "", setup: "", start: "let wgFirst = 0u;", visible: "s <= last[i]" } : {
+    state: "var lo: array<u32, QB>; var hi: array<u32, QB>; var seg: array<u32, QB>;",
+    setup: /* wgsl */ `
+      let sp = 3u * (b * params.T + t);
+      lo[i] = u32(spans[sp]);
+      hi[i] = u32(spans[sp + 1u]);
+      seg[i] = u32(spans[sp + 2u]);`,
+    start: /* wgsl */ `
+    var wgFirst = 0xffffffffu;
+    for (var u = 0u; u < 8u * QB; u++) {
+      let su = 3u * (b * params.T + min(t0 + u, params.T - 1u));
+      let ulo = u32(spans[su]);
+      let useg = u32(spans[su + 2u]);
+      wgFirst = min(wgFirst, select(useg, min(ulo, useg), ulo < u32(spans[su + 1u])));
+    }`,
+    visible: "(s <= last[i] && ((s >= lo[i] && s < hi[i]) || s >= seg[i]))",
+  };
+
+const FORWARD_UNIFORMS = {
+  B: "u32",
+  T: "u32",
+  NH: "u32",
+  NKV: "u32",
+  D: "u32",
+  W: "u32",
+  C: "u32",
+  scale: "f32",
+  S: "u32",
+  kvW: "u32",
+  kOff: "u32",
+  vOff: "u32",
+  pos0: "u32",
+} as const;
+
+const attentionForwardBuild = <const B extends readonly BindingDecl[], X extends string>(
+  build: AttentionBuild,
+  mask: AttentionMask,
+  bindings: B, // qkv, kv, out, then lse (causal) or spans
+  twin: Twin<BindingNames<B>, UniformValues<typeof FORWARD_UNIFORMS>, X>,
+) => {
+  const b = attentionBuild(build, mask === "causal" ? "attention_forward" : "attention_spans", [["kv_row", "kv"]]);
+  const m = maskParts(mask);
   return defineKernel({
     name: b.name,
     enables: b.enables,
-    bindings: [
-      { name: "qkv", access: "read" },
-      { name: "kv", access: "read" },
-      { name: "out", access: "read_write" },
-      { name: "lse", access: "read_write" },
-    ],
-    uniforms: {
-      B: "u32",
-      T: "u32",
-      NH: "u32",
-      NKV: "u32",
-      D: "u32",
-      W: "u32",
-      C: "u32",
-      scale: "f32",
-      S: "u32",
-      kvW: "u32",
-      kOff: "u32",
-      vOff: "u32",
-      pos0: "u32",
-    },
+    bindings,
+    uniforms: FORWARD_UNIFORMS,
     defines: { MAX_D: MAX_HEAD_DIM, DV: 0, QB: DEFAULT_QUERY_BLOCK },
     variants: HEAD_DIM_VARIANTS,
-    twin: forwardCase,
+    twin,
     workgroupSize: 8,
     grid: ({ B, T, NH }, [wx], { QB }) => [ceilDiv(T, wx * QB), NH, B],
     prelude: `${HEAD_DIM_PRELUDE}
@@ -174,33 +214,35 @@ const attentionForwardBuild = (build: AttentionBuild) => {
     var q: array<array<vec4<f32>, ACC_N4>, QB>;
     var m: array<f32, QB>;
     var last: array<u32, QB>;
+    ${m.state}
     for (var i = 0u; i < QB; i++) {
       let t = min(t0 + 8u * i + lid.x, params.T - 1u);
       q[i] = q_row((b * params.T + t) * params.W + h * D, D);
       m[i] = -3.4028234663852886e38;
-      last[i] = params.pos0 + t;
+      last[i] = params.pos0 + t;${m.setup}
     }
-    for (var s = 0u; s <= wgLast; s++) {
+    ${m.start}
+    for (var s = wgFirst; s <= wgLast; s++) {
       let k = kv_row(k0 + s * params.kvW, D);
       ${
       perRow(
         QB,
         `
         let dot = head_dot(q[i], k, D);
-        m[i] = select(m[i], max(m[i], dot * params.scale), s <= last[i]);`,
+        m[i] = select(m[i], max(m[i], dot * params.scale), ${m.visible});`,
       )
     }
     }
     var acc: array<array<vec4<f32>, ACC_N4>, QB>;
     var sum: array<f32, QB>;
-    for (var s = 0u; s <= wgLast; s++) {
+    for (var s = wgFirst; s <= wgLast; s++) {
       let k = kv_row(k0 + s * params.kvW, D);
       let v = kv_row(v0 + s * params.kvW, D);
       ${
       perRow(
         QB,
         `
-        let e = select(0.0, exp(head_dot(q[i], k, D) * params.scale - m[i]), s <= last[i]);
+        let e = select(0.0, exp(head_dot(q[i], k, D) * params.scale - m[i]), ${m.visible});
         sum[i] += e;
         for (var j = 0u; j < D4; j++) { acc[i][j] += e * v[j]; }`,
       )
@@ -211,11 +253,26 @@ const attentionForwardBuild = (build: AttentionBuild) => {
       if (t < params.T) {
         let oo = (b * params.T + t) * params.C + h * D;
         for (var d = 0u; d < D; d++) { out[oo + d] = acc[i][d / 4u][d % 4u] / sum[i]; }
-        lse[(b * params.NH + h) * params.T + t] = m[i] + log(sum[i]);
+        ${mask === "causal" ? "lse[(b * params.NH + h) * params.T + t] = m[i] + log(sum[i]);" : ""}
       }
     }`,
   });
 };
 
-export const attentionForward = attentionForwardBuild("plain");
-export const attentionForwardLanes = attentionForwardBuild("lanes");
+const CAUSAL_BINDINGS = [
+  { name: "qkv", access: "read" },
+  { name: "kv", access: "read" },
+  { name: "out", access: "read_write" },
+  { name: "lse", access: "read_write" },
+] as const;
+const SPANS_BINDINGS = [
+  { name: "qkv", access: "read" },
+  { name: "kv", access: "read" },
+  { name: "out", access: "read_write" },
+  { name: "spans", access: "read", type: "i32" },
+] as const;
+
+export const attentionForward = attentionForwardBuild("plain", "causal", CAUSAL_BINDINGS, forwardCase);
+export const attentionForwardLanes = attentionForwardBuild("lanes", "causal", CAUSAL_BINDINGS, forwardCase);
+export const attentionSpans = attentionForwardBuild("plain", "spans", SPANS_BINDINGS, spansCase);
+export const attentionSpansLanes = attentionForwardBuild("lanes", "spans", SPANS_BINDINGS, spansCase);

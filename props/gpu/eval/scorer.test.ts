@@ -6,7 +6,8 @@
  *   twice: the target's logit and the log-sum-exp each move by at most that) plus the kernel's (V + 8)
  *   ulps of |logp| + that largest |logit|; and its greedy flag is the CPU's wherever every position's
  *   top-two logits are further apart than twice the forward's allowance (closer, f32 may order them either way);
- * - the same for choices after a shared context, which the device reads once into its KV cache;
+ * - the same for choices after a shared context, which the device reads once per pass (its prefix, then each
+ *   choice: gpu/eval/packed_forward.ts), with batches cut into several passes and the binding limit forced to 1 KiB;
  * - the closed-form model gives the hand-checked scores on the device too.
  * @module
  */
@@ -57,6 +58,8 @@ const arbGrouped = arbSpec.filter((s) => s.nEmbd >= 4).map((s): ModelSpec => ({ 
     ctx: fc.array(tok, { minLength: MIN_SHARED + 2, maxLength: 24 }), // the prefix stops before ctx's last token
     conts: fc.array(fc.array(tok, { minLength: 1, maxLength: 6 }), { minLength: 2, maxLength: 7 }),
     rows: fc.integer({ min: 1, max: 4 }),
+    passTokens: fc.integer({ min: s.blockSize, max: 3 * s.blockSize }), // batches read up to 4 contexts: several passes
+    small: fc.boolean(),
   }).map(({ ctx, conts, ...r }) => ({
     ...r,
     reqs: conts.map((c): TokenRequest => ({
@@ -113,13 +116,14 @@ describe("downstream scoring on the GPU", () => {
   );
 
   test.prop([arbGrouped], { numRuns: 12 })(
-    "for any model and choices after a shared context, the device's cached reading of the context gives the CPU reference's loglikelihoods within the same allowance",
-    async ({ s, w, reqs, rows }) => {
+    "for any model and choices after a shared context, read once per pass, in passes cut short and under a small binding limit, the device gives the CPU reference's loglikelihoods within the same allowance",
+    async ({ s, w, reqs, rows, passTokens, small }) => {
       const o = { encode: () => [], bos: 0, rows, maxTokens: 4 * s.blockSize };
       // The case is only worth running when the packer did group: some row is read after a cached prefix.
       const grouped = packBatches(reqs, o).some((b) => b.groups.some((g) => g.prefix.length > 0 && g.rows.length > 1));
       expect(grouped || shareRows(reqs).rows.length < 2 || rows === 1).toBe(true);
-      const scorer = unwrap(await createGpuScorer(gpu().kernels, s, w)());
+      const maxBindingBytes = small ? Math.max(1024, gpu().device.limits.minStorageBufferOffsetAlignment) : undefined;
+      const scorer = unwrap(await createGpuScorer(gpu().kernels, s, w, { passTokens, maxBindingBytes })());
       try {
         const got = unwrap(await scoreRequests(scorer, reqs, o));
         const want = unwrap(await scoreRequests(createCpuScorer(s, w), reqs, o));
