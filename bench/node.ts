@@ -23,7 +23,9 @@ if (profile !== undefined && E.isLeft(profile)) {
   );
   process.exit(2);
 }
-const named = args.includes("--scale-models") ? scaleModelsArg(args[args.indexOf("--scale-models") + 1] ?? "") : undefined;
+const named = args.includes("--scale-models")
+  ? scaleModelsArg(args[args.indexOf("--scale-models") + 1] ?? "")
+  : undefined;
 if (named !== undefined && E.isLeft(named)) {
   process.stderr.write(`error: ${named.left.message}\n---> HINT: ${named.left.hint}\n`);
   process.exit(2);
