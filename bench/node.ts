@@ -2,7 +2,7 @@
  * `npm run bench`: the bench under Node on Dawn's adapter. Prints the table, writes the JSON to
  * runs/bench.json (or prints it alone with --json); --quick skips the slow tfjs cpu backend,
  * --no-peers all of tfjs, --profile cpu|lanes|gpu measures that kernel family instead of the adapter's, --scale
- * adds the real-size bench (bench/scale.ts).
+ * adds the real-size bench (bench/scale.ts), --scale-models a,b that bench of those models alone.
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
@@ -11,6 +11,7 @@ import { getNodeDevice } from "../adapters/devices/webgpu_node.ts";
 import { runtimeLabel } from "../adapters/devices/adapter_line.ts";
 import { benchTable } from "./report.ts";
 import { benchOptions, ProfileArg, runBench } from "./run.ts";
+import { scaleModelsArg } from "./scale.ts";
 
 const args = process.argv.slice(2), json = args.includes("--json");
 const profile = args.includes("--profile") ? ProfileArg.decode(args[args.indexOf("--profile") + 1]) : undefined;
@@ -22,6 +23,13 @@ if (profile !== undefined && E.isLeft(profile)) {
   );
   process.exit(2);
 }
+const named = args.includes("--scale-models")
+  ? scaleModelsArg(args[args.indexOf("--scale-models") + 1] ?? "")
+  : undefined;
+if (named !== undefined && E.isLeft(named)) {
+  process.stderr.write(`error: ${named.left.message}\n---> HINT: ${named.left.hint}\n`);
+  process.exit(2);
+}
 const dev = await getNodeDevice()();
 if (E.isLeft(dev)) {
   process.stderr.write(`error: ${dev.left.message}\n---> HINT: ${dev.left.hint}\n`);
@@ -31,7 +39,8 @@ try {
   const flags = {
     quick: args.includes("--quick"),
     noPeers: args.includes("--no-peers"),
-    scale: args.includes("--scale"),
+    scale: args.includes("--scale") || named !== undefined,
+    ...(named === undefined ? {} : { scaleModels: named.right }),
     ...(profile === undefined ? {} : { profile: profile.right }),
   };
   const result = await runBench(

@@ -29,6 +29,8 @@ export interface BenchOptions {
   readonly log: (line: string) => void;
   /** Also the real-size bench (bench/scale.ts): random checkpoints of real shapes, minutes and gigabytes. */
   readonly scale?: boolean;
+  /** With scale, only these of its models (bench/scale.ts SCALE_MODELS) and no tokenize or PyTorch rows. */
+  readonly scaleModels?: ReadonlyArray<string>;
 }
 
 /** A --profile value, decoded: one of gpu/kernels/profile.ts's KERNEL_PROFILES. */
@@ -44,6 +46,7 @@ export const benchOptions = (
     readonly noPeers?: boolean;
     readonly profile?: KernelProfile;
     readonly scale?: boolean;
+    readonly scaleModels?: ReadonlyArray<string>;
   },
   log: (line: string) => void,
 ): BenchOptions => ({
@@ -52,6 +55,7 @@ export const benchOptions = (
   log,
   ...(flags.profile === undefined ? {} : { profile: flags.profile }),
   ...(flags.scale ? { scale: true } : {}),
+  ...(flags.scaleModels === undefined ? {} : { scaleModels: flags.scaleModels }),
 });
 
 export interface PeerResult {
@@ -183,7 +187,12 @@ export const runBench = async (
     });
   }
   const scale = o.scale
-    ? await runScaleBench({ gpu: { kernels: cache, profile, info: acquired.info, meter }, log: o.log, torch: true })
+    ? await runScaleBench({
+      gpu: { kernels: cache, profile, info: acquired.info, meter },
+      log: o.log,
+      torch: o.scaleModels === undefined,
+      ...(o.scaleModels === undefined ? {} : { only: o.scaleModels }),
+    })
     : undefined;
   return E.right({
     adapter: describeAdapter(acquired.info),

@@ -44,6 +44,25 @@ export const SCALE_MODELS: ReadonlyArray<ScaleModel> = [
   { name: "openllama-3b", dtype: "bf16", half: 13, tokenizer: LLAMA },
 ];
 
+export const SCALE_MODEL_NAMES: ReadonlyArray<string> = SCALE_MODELS.map((m) => m.name);
+
+/** `--scale-models a,b`: known names of SCALE_MODELS, in the order given, each once. */
+export const scaleModelsArg = (text: string): E.Either<AppError, ReadonlyArray<string>> => {
+  const names = [...new Set(text.split(",").map((x) => x.trim()).filter((x) => x !== ""))];
+  const unknown = names.filter((x) => !SCALE_MODEL_NAMES.includes(x));
+  return names.length === 0 || unknown.length > 0
+    ? E.left(
+      appError(
+        "BadArgs",
+        `Cannot run the scale bench of --scale-models "${text}": ${
+          names.length === 0 ? "no model named" : `no scale model ${unknown.join(", ")}`
+        }`,
+        `name some of ${SCALE_MODEL_NAMES.join(", ")}, separated by commas`,
+      ),
+    )
+    : E.right(names);
+};
+
 export interface ScaleRow {
   readonly model: string;
   readonly dtype: string;
@@ -76,7 +95,7 @@ export interface ScaleOptions {
   readonly gpu: ScaleGpu;
   readonly log: (line: string) => void;
   readonly torch: boolean;
-  /** Only these models (names of SCALE_MODELS); all when left out. */
+  /** Only these models (names of SCALE_MODELS), and then no tokenize rows; all models and tokenize when left out. */
   readonly only?: ReadonlyArray<string>;
 }
 
@@ -192,8 +211,8 @@ export const runScaleBench = async (opts: ScaleOptions): Promise<ScaleResult> =>
     for (const m of SCALE_MODELS.filter((x) => o.only === undefined || o.only.includes(x.name))) {
       rows.push(await measureModel(m, tmp, o));
     }
-    const tokenize = await tokenizeRows(tmp, o);
-    o.log("scale: the PyTorch peer");
+    const tokenize = o.only === undefined ? await tokenizeRows(tmp, o) : [];
+    if (o.torch) o.log("scale: the PyTorch peer");
     const torch = o.torch ? await runTorchPeer(TORCH_SHAPE) : null;
     return { rows, tokenize, torch };
   } finally {

@@ -18,8 +18,11 @@ export interface Chosen {
   readonly reason: string;
 }
 
-/** The paper's measurement windows for ranking blocks: 32 held-out sequences of 100 tokens. */
-const DIAG = { sequences: 32, T: 100 };
+/**
+ * The paper's measurement windows for ranking blocks: 32 held-out sequences of 100 tokens. No early exits: the
+ * strategies rank by influence or attention rank alone, and the LM head after every block costs more than the blocks.
+ */
+const DIAG = { sequences: 32, T: 100, exitSequences: 0 };
 
 export const selectBlocks = async (
   m: Model,

@@ -36,7 +36,10 @@ export interface GpuBackend {
 export interface AnalysisOptions {
   readonly sequences: number;
   readonly T: number;
-  /** Windows whose early exits are measured: the first ones (default all). The LM head after every block costs more than the blocks. */
+  /**
+   * Windows whose early exits are measured: the first ones (default all; 0: none, and each block's earlyExitLoss is
+   * NaN). The LM head after every block costs more than the blocks.
+   */
   readonly exitSequences?: number;
   /** The bytes one run of windows may hold (default RUN_BUDGET_BYTES); tests pass a small one to run window by window. */
   readonly runBytes?: number;
@@ -171,7 +174,7 @@ export const analyzeBlocksTimed = async (
   if (E.isLeft(p)) return p;
   const probe = p.right, per = probe.windowsPerRun, sums = blockSums(s), setup = seconds(t0);
   // Runs of `per` windows, cut where the early exits stop.
-  const X = Math.min(B, Math.max(1, o.exitSequences ?? B)), starts: number[] = [];
+  const X = Math.min(B, Math.max(0, o.exitSequences ?? B)), starts: number[] = [];
   for (let b0 = 0; b0 < B; b0 = Math.min(b0 + per, b0 < X ? X : B)) starts.push(b0);
   const start = (j: number) => {
     const b0 = starts[j]!, n = (starts[j + 1] ?? B) - b0;

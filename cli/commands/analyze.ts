@@ -18,7 +18,7 @@ import { writeBytesAtomic } from "../../adapters/fs/atomic_write.ts";
 import type { BlockReport } from "../../core/surgery/diagnostics.ts";
 import type { AppError } from "../../core/errors.ts";
 import { lineChart } from "../../core/report/svg_chart.ts";
-import { backendFlag, checkpointFlag, type CommandSpec, PosIntArg } from "../args.ts";
+import { backendFlag, checkpointFlag, type CommandSpec, NonNegIntArg, PosIntArg } from "../args.ts";
 import { BackendArg, withBackend } from "../../adapters/devices/backend.ts";
 import { devicesOf, type Io } from "../io.ts";
 import { loadModelAndData } from "../run_setup.ts";
@@ -27,7 +27,7 @@ const AnalyzeArgs = t.intersection([
   t.type({ model: t.string, data: t.string }),
   t.partial({
     tokens: PosIntArg,
-    "exit-tokens": PosIntArg,
+    "exit-tokens": NonNegIntArg,
     ctx: PosIntArg,
     out: t.string,
     tokenizer: t.string,
@@ -50,7 +50,7 @@ export const analyzeCommand: CommandSpec<AnalyzeArgs> = {
     data: s("corpus whose held-out split is measured (required)"),
     tokens: s("held-out tokens to measure (default 3200: 32 sequences of 100)"),
     "exit-tokens": s(
-      "of those, the first tokens whose early-exit loss is measured (default all; the LM head after every block costs more than the blocks)",
+      "of those, the first tokens whose early-exit loss is measured (default all; 0: none, the loss is then null; the LM head after every block costs more than the blocks)",
     ),
     ctx: s("tokens per sequence (default 100, the paper's)"),
     out: s("folder for analysis.json and analysis.svg"),
@@ -70,7 +70,7 @@ const table = (rows: ReadonlyArray<BlockReport>): string => {
       `${String(r.block).padStart(5)}  ${r.headRanks.map((x) => x.toFixed(1).padStart(5)).join("").padEnd(42)} ${
         r.maxRank.toFixed(2).padStart(8)
       } ${r.columnShare.toFixed(3).padStart(9)} ${r.influence.toFixed(4).padStart(10)} ${
-        r.earlyExitLoss.toFixed(4).padStart(16)
+        (Number.isNaN(r.earlyExitLoss) ? "–" : r.earlyExitLoss.toFixed(4)).padStart(16)
       }`
     ),
   ].join("\n") + "\n";
@@ -78,9 +78,11 @@ const table = (rows: ReadonlyArray<BlockReport>): string => {
 
 const timeLine = (backend: string, t: AnalysisSeconds): string =>
   `on ${backend}: setup ${t.setup.toFixed(1)} s, runs ${t.runs.toFixed(1)} s (${t.windowsPerRun} windows each), ` +
-  `host measures ${t.measures.toFixed(1)} s; early exits on the first ${t.exitSequences} windows\n`;
+  `host measures ${t.measures.toFixed(1)} s; ${
+    t.exitSequences === 0 ? "no early exits" : `early exits on the first ${t.exitSequences} windows`
+  }\n`;
 
-/** Two charts stacked: the attention and influence measures, then the early-exit loss. */
+/** Two charts stacked: the attention and influence measures, then the early-exit loss (when exits were measured). */
 export const analysisChart = (name: string, rows: ReadonlyArray<BlockReport>, T: number): string => {
   const pts = (f: (r: BlockReport) => number) => rows.map((r) => [r.block, f(r)] as const);
   const top = lineChart({
@@ -93,14 +95,17 @@ export const analysisChart = (name: string, rows: ReadonlyArray<BlockReport>, T:
       { label: "block influence", points: pts((r) => r.influence) },
     ],
   });
-  const bottom = lineChart({
-    title: `${name}: validation loss of an early exit`,
-    xLabel: "block",
-    yLabel: "loss (nats/token)",
-    series: [{ label: "early exit", points: pts((r) => r.earlyExitLoss) }],
-  });
+  const exits = rows.some((r) => Number.isFinite(r.earlyExitLoss));
+  const bottom = exits
+    ? lineChart({
+      title: `${name}: validation loss of an early exit`,
+      xLabel: "block",
+      yLabel: "loss (nats/token)",
+      series: [{ label: "early exit", points: pts((r) => r.earlyExitLoss) }],
+    })
+    : "";
   const inner = (svg: string, y: number) => svg.replace("<svg ", `<svg y="${y}" `);
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="720" height="880">\n${inner(top, 0)}${
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="720" height="${exits ? 880 : 440}">\n${inner(top, 0)}${
     inner(bottom, 440)
   }</svg>\n`;
 };
@@ -118,7 +123,9 @@ export const runAnalyze = async (a: AnalyzeArgs, io: Io): Promise<E.Either<AppEr
       {
         sequences,
         T,
-        ...(a["exit-tokens"] === undefined ? {} : { exitSequences: Math.max(1, Math.floor(a["exit-tokens"] / T)) }),
+        ...(a["exit-tokens"] === undefined
+          ? {}
+          : { exitSequences: a["exit-tokens"] === 0 ? 0 : Math.max(1, Math.floor(a["exit-tokens"] / T)) }),
       },
       b._tag === "webgpu" ? b : undefined,
     );

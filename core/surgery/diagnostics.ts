@@ -15,7 +15,7 @@ import { blockForwardSaved } from "../model/block_backward.ts";
 import type { FloatWeights } from "../model/floats.ts";
 import { probabilities } from "../ops/attention/attention.ts";
 import { headDim, kvHeads, type ModelSpec } from "../model/spec.ts";
-import { causalEnergies } from "./spectrum.ts";
+import { causalEnergies, spectrumScratch } from "./spectrum.ts";
 
 /** Attention matrices of block i for input x (B·T, C): one T×T row-major matrix per (sequence, head). */
 export const attentionMatrices = (
@@ -103,10 +103,10 @@ export const attentionSums = (NH: number): AttentionSums => ({ ranks: new Float6
  * causal T×T matrix (entries above the diagonal are not read by the rank).
  */
 export const addAttention = (acc: AttentionSums, probs: Float32Array | Float64Array, T: number): void => {
-  const NH = acc.ranks.length, n = probs.length / (T * T);
+  const NH = acc.ranks.length, n = probs.length / (T * T), scratch = spectrumScratch(T);
   for (let k = 0; k < n; k++) {
     const P = probs.subarray(k * T * T, (k + 1) * T * T);
-    acc.ranks[k % NH] = acc.ranks[k % NH]! + countHolding(causalEnergies(P, T), 0.9);
+    acc.ranks[k % NH] = acc.ranks[k % NH]! + countHolding(causalEnergies(P, T, scratch), 0.9);
     acc.share += columnShare90(P, T);
   }
   acc.matrices += n;

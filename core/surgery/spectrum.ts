@@ -11,9 +11,25 @@
  * @module
  */
 
-/** The lower triangle of G = P·Pᵀ, P lower-triangular (T×T, row-major). */
-const causalGram = (P: ArrayLike<number>, T: number): Float64Array => {
-  const G = new Float64Array(T * T);
+/** Arrays one spectrum of size T works in, reused from matrix to matrix (a run counts thousands: no garbage). */
+export interface SpectrumScratch {
+  readonly T: number;
+  readonly P: Float64Array; // the matrix's lower triangle in float64 (T×T): the loops below read one array type
+  readonly G: Float64Array; // T×T
+  readonly v: Float64Array; // T
+  readonly w: Float64Array; // T
+}
+
+export const spectrumScratch = (T: number): SpectrumScratch => ({
+  T,
+  P: new Float64Array(T * T),
+  G: new Float64Array(T * T),
+  v: new Float64Array(T),
+  w: new Float64Array(T),
+});
+
+/** The lower triangle of G = P·Pᵀ into G, P lower-triangular (T×T, row-major). */
+const causalGram = (P: Float64Array, T: number, G: Float64Array): Float64Array => {
   for (let r = 0; r < T; r++) {
     for (let c = 0; c <= r; c++) {
       let acc = 0;
@@ -30,8 +46,8 @@ const causalGram = (P: ArrayLike<number>, T: number): Float64Array => {
  * p = β·A·v, w = p − (β/2)(vᵀp)·v on the trailing block. Returns the diagonal d and the
  * sub-diagonal e (e[i] couples i and i + 1; e[n − 1] = 0).
  */
-const tridiagonalise = (A: Float64Array, n: number) => {
-  const d = new Float64Array(n), e = new Float64Array(n), v = new Float64Array(n), w = new Float64Array(n);
+const tridiagonalise = (A: Float64Array, n: number, v: Float64Array, w: Float64Array) => {
+  const d = new Float64Array(n), e = new Float64Array(n);
   for (let k = 0; k < n - 2; k++) {
     let norm2 = 0;
     for (let i = k + 1; i < n; i++) norm2 += A[i * n + k]! * A[i * n + k]!;
@@ -78,6 +94,12 @@ const tridiagonalise = (A: Float64Array, n: number) => {
   return { d, e };
 };
 
+/** √(f² + g²): the plain formula where f² + g² is a normal float64 (every rotation here), else Math.hypot (slower). */
+const norm2 = (f: number, g: number): number => {
+  const ss = f * f + g * g;
+  return ss >= 2 ** -900 && ss < Infinity ? Math.sqrt(ss) : Math.hypot(f, g);
+};
+
 /**
  * Eigenvalues of the symmetric tridiagonal (d, e), overwriting d: QL sweeps with Wilkinson's shift
  * on the unreduced block [l, m] that starts at l, plane rotations from the bottom up, until e[l]
@@ -95,7 +117,7 @@ const tridiagonalEigenvalues = (d: Float64Array, e: Float64Array): Float64Array 
       let g = d[m]! - d[l]! + e[l]! / (theta + (theta >= 0 ? rho : -rho)); // shifted by Wilkinson's μ
       let s = 1, c = 1, p = 0, i = m - 1, deflated = false;
       for (; i >= l; i--) {
-        const f = s * e[i]!, b = c * e[i]!, r = Math.hypot(f, g);
+        const f = s * e[i]!, b = c * e[i]!, r = norm2(f, g);
         e[i + 1] = r;
         if (r === 0) { // a split inside the block: shift back and sweep again
           d[i + 1] = d[i + 1]! - p;
@@ -120,8 +142,10 @@ const tridiagonalEigenvalues = (d: Float64Array, e: Float64Array): Float64Array 
 };
 
 /** σ_i² of the causal attention matrix P (T×T, row-major; entries above the diagonal are not read), largest first. */
-export const causalEnergies = (P: ArrayLike<number>, T: number): Float64Array => {
-  const { d, e } = tridiagonalise(causalGram(P, T), T);
+export const causalEnergies = (P: ArrayLike<number>, T: number, scratch?: SpectrumScratch): Float64Array => {
+  const x = scratch?.T === T ? scratch : spectrumScratch(T);
+  for (let r = 0; r < T; r++) for (let c = 0; c <= r; c++) x.P[r * T + c] = P[r * T + c]!;
+  const { d, e } = tridiagonalise(causalGram(x.P, T, x.G), T, x.v, x.w);
   // G is positive semi-definite: a tiny negative eigenvalue is rounding, an energy of 0
   return tridiagonalEigenvalues(d, e).map((x) => Math.max(0, x)).sort().reverse();
 };

@@ -4,7 +4,8 @@
  * (the residual stream, for the block influence), its causal attention probabilities (B, NH, T, T)
  * (gpu/kernels/attention/attention_probs.ts, from the block's qkv and lse right after its
  * attention), and the row losses of an early exit after it (the final norm and LM head on its
- * output, against the next tokens). The blocks record as in gpu/model/record_forward.ts, so the
+ * output, against the next tokens; a batch per exit, on the output read back, so the device's pacing
+ * learns the blocks' batch and the exit's apart). The blocks record as in gpu/model/record_forward.ts, so the
  * stream is the model's forward bit for bit. A run's windows are chosen by the caller so that the
  * probabilities fit one binding (windowsPerRun).
  * @module
@@ -137,30 +138,49 @@ const prober = (cx: ForwardContext, probsKernel: ProbsKernel, timestamps: boolea
       TE.chain(({ a, probs }) => {
         upload(cx.device, a.tokens, tokens);
         upload(cx.device, a.targets, targets);
+        // One batch for the blocks, then one per early exit on the block outputs read back: a batch's label keys the
+        // device's pacing (gpu/engine/pacing.ts sleeps the time it expects a batch of that label to take, and polls a
+        // core through the first one), so each kind of batch keeps one cost, learnt once.
         const batch = createBatch(cx.device, `block probes ${B}x${T}`, { timestamps });
         const D = headDim(s), Q = qDim(s), W = Q + 2 * kvDim(s);
         const u = { B, T, NH, NKV: kvHeads(s), D, W, C: Q, scale: 1 / Math.sqrt(D) };
         recordEmbed(cx, batch, a);
-        const hs: ReadHandle<"f32">[] = [batch.read(a.f32.x)],
-          hp: ReadHandle<"f32">[] = [],
-          hl: ReadHandle<"f32">[] = [];
+        const hs: ReadHandle<"f32">[] = [batch.read(a.f32.x)], hp: ReadHandle<"f32">[] = [];
         for (let i = 0; i < s.nLayer; i++) {
           recordBlock(cx, batch, a, sharedBlockBuffers(a), i);
           batch.dispatch(probsKernel, { qkv: a.f32.qkv, lse: a.f32.lse, probs }, u);
           hp.push(batch.read(probs));
           hs.push(batch.read(a.f32.x));
-          if (exits) {
-            recordHead(cx, batch, a, true); // reads x, the block's output; the next block rewrites xn first
-            hl.push(batch.read(a.f32.losses));
-          }
         }
-        return TE.map((r: Readbacks): BlockProbes => (kernelTimes = r.timings, {
-          stream: hs.map((h) => r.get(h)),
-          probs: hp.map((h) => r.get(h)),
-          exitLosses: hl.map((h) => r.get(h)),
-        }))(batch.submit());
+        return pipe(
+          batch.submit(),
+          TE.map((r: Readbacks) => ({
+            stream: hs.map((h) => r.get(h)),
+            probs: hp.map((h) => r.get(h)),
+            timings: r.timings,
+          })),
+          TE.chain((r) =>
+            TE.map((x: { losses: Float32Array[]; timings: KernelTime[] }): BlockProbes => (
+              kernelTimes = [...r.timings, ...x.timings], { stream: r.stream, probs: r.probs, exitLosses: x.losses }
+            ))(exits ? exitLosses(a, r.stream, B, T) : TE.right({ losses: [], timings: [] }))
+          ),
+        );
       }),
     );
+  /** The early exit after each block: its output (stream[k + 1], read back) uploaded as x, the final norm, head and loss. */
+  const exitLosses = (a: Activations, stream: ReadonlyArray<Float32Array>, B: number, T: number) => async () => {
+    const losses: Float32Array[] = [], timings: KernelTime[] = [];
+    for (const x of stream.slice(1)) {
+      upload(cx.device, a.f32.x, x);
+      const batch = createBatch(cx.device, `early exit ${B}x${T}`, { timestamps });
+      recordHead(cx, batch, a, true);
+      const h = batch.read(a.f32.losses), r = await batch.submit()();
+      if (E.isLeft(r)) return r;
+      losses.push(r.right.get(h));
+      timings.push(...r.right.timings);
+    }
+    return E.right({ losses, timings });
+  };
   return {
     run,
     windowsPerRun: (T, budget) =>

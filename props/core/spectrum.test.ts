@@ -9,11 +9,11 @@ import { fc, test } from "@fast-check/vitest";
 import { expect } from "vitest";
 import { singularValues } from "../../adapters/analysis/attention_rank.ts";
 import { countHolding, rank90 } from "../../core/surgery/diagnostics.ts";
-import { causalEnergies } from "../../core/surgery/spectrum.ts";
+import { causalEnergies, spectrumScratch } from "../../core/surgery/spectrum.ts";
 
-/** A causal attention matrix: row t a softmax over keys 0..t of scores drawn with a temperature (peaked to flat). */
-const arbCausal = fc.record({ T: fc.integer({ min: 1, max: 40 }), sharp: fc.double({ min: 0, max: 12, noNaN: true }) })
-  .chain(({ T, sharp }) =>
+/** A causal attention matrix of size T: row t a softmax over keys 0..t of scores drawn with a temperature (peaked to flat). */
+const arbCausalOf = (T: number) =>
+  fc.double({ min: 0, max: 12, noNaN: true }).chain((sharp) =>
     fc.float64Array({ minLength: T * T, maxLength: T * T, min: -1, max: 1, noNaN: true }).map((z) => {
       const P = new Float64Array(T * T);
       for (let t = 0; t < T; t++) {
@@ -24,6 +24,7 @@ const arbCausal = fc.record({ T: fc.integer({ min: 1, max: 40 }), sharp: fc.doub
       return { T, P };
     })
   );
+const arbCausal = fc.integer({ min: 1, max: 40 }).chain(arbCausalOf);
 
 test.prop([arbCausal], { numRuns: 200 })(
   "for any causal attention matrix, the Gram eigenvalues are the SVD's σ² within 16·T·2⁻⁵³·σ₁², and the 90% count agrees away from a tie",
@@ -35,6 +36,18 @@ test.prop([arbCausal], { numRuns: 200 })(
     let acc = 0;
     const nearTie = want.some((x) => Math.abs((acc += x) - 0.9 * total) <= 2 * T * bound);
     if (!nearTie) expect(countHolding(got, 0.9)).toBe(rank90(singularValues(P, T)));
+  },
+);
+
+test.prop([fc.integer({ min: 1, max: 40 }).chain((T) => fc.array(arbCausalOf(T), { minLength: 2, maxLength: 4 }))], {
+  numRuns: 50,
+})(
+  "for any causal matrices of one size in turn, one reused scratch gives each the bits of a fresh call",
+  (ms) => {
+    const scratch = spectrumScratch(ms[0]!.T);
+    for (const { T, P } of ms) {
+      expect(Array.from(causalEnergies(P, T, scratch))).toEqual(Array.from(causalEnergies(P, T)));
+    }
   },
 );
 

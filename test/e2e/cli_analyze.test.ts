@@ -1,7 +1,7 @@
 /**
  * `analyze` as a user runs it, on the CPU reference: the JSON names every block with its
- * measures, and `--exit-tokens` limits the early exits to the first windows it covers (and changes no other
- * measure: props/gpu/block_probe.test.ts holds the device to the CPU).
+ * measures, and `--exit-tokens` limits the early exits to the first windows it covers, none at 0 (and changes no
+ * other measure: props/gpu/block_probe.test.ts holds the device to the CPU).
  * @module
  */
 import { readFileSync, writeFileSync } from "node:fs";
@@ -42,5 +42,14 @@ describe("analyze on the CPU reference", () => {
       all.blocks.map((b: { headRanks: unknown }) => b.headRanks),
     );
     expect(some.blocks[0].earlyExitLoss).not.toBe(all.blocks[0].earlyExitLoss);
+  });
+
+  test("--exit-tokens 0 measures no early exit (the loss is null) and the same ranks, shares and influences", async () => {
+    const all = await analyze("--backend", "cpu"), none = await analyze("--backend", "cpu", "--exit-tokens", "0");
+    expect(none.seconds.exitSequences).toBe(0);
+    expect(none.blocks.map((b: { earlyExitLoss: unknown }) => b.earlyExitLoss)).toEqual(all.blocks.map(() => null));
+    const rest = (r: { blocks: Array<Record<string, unknown>> }) =>
+      r.blocks.map(({ earlyExitLoss: _, ...measures }) => measures);
+    expect(rest(none)).toEqual(rest(all));
   });
 });

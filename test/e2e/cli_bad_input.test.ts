@@ -103,6 +103,7 @@ const cases: ReadonlyArray<readonly [string, ReadonlyArray<string>, RegExp]> = [
     "--backend",
     "cpu",
   ], /Cannot/],
+  ["bench, an unknown --scale-models name", ["bench", "--scale-models", "gpt2-124m,gpt5"], /no scale model gpt5/],
 ];
 
 describe("bad input gets one clear line and a non-zero exit", () => {
