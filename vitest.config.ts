@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
 /**
@@ -6,13 +7,18 @@ import { defineConfig } from "vitest/config";
  * - core: the pure core and the file formats, on the CPU (props/core, props/formats, test/core);
  * - gpu: kernels and models on a WebGPU device, lavapipe here (props/gpu, test/gpu);
  * - e2e: the real entry points as processes, the Node bundle and Deno (test/e2e).
- * WebGPU tests share one device per file. Files run one at a time on this 2-core machine (vitest's
- * default, cores − 1): lavapipe already spreads a dispatch over the cores, and two files compiling the
- * same shader at once on a cold Mesa cache each pay for it. On a cold cache, lavapipe compiles a big
+ * The tiers run one after another (sequence.groupOrder). Core files, plain single-threaded JavaScript,
+ * run one per core at once: on 2 cores the tier took about two thirds of its one-at-a-time time (its longest
+ * file, the fuzzed loaders, is then most of it). WebGPU tests share one device per file, and gpu and
+ * e2e files run one at a time (vitest's default, cores − 1): lavapipe already spreads a dispatch over
+ * the cores, and two files compiling the same shader at once on a cold Mesa cache each pay for it.
+ * The Node bundle the e2e files (and core's tokenizer-worker test) run is built once a tier, before
+ * its first file (test/build_bundle.ts). On a cold cache, lavapipe compiles a big
  * attention kernel for 2–45 s at its first dispatch, so the GPU and end-to-end tiers allow 10 minutes
- * a test: a time limit there would measure the shader cache, not the code. Files of the core and gpu
- * tiers share one module graph per worker (isolate: false): a fresh process per file spent about 2 s
- * importing it, 60 s a tier; each GPU file still acquires and releases its own device.
+ * a test: a time limit there would measure the shader cache, not the code. Files of every tier share
+ * one module graph per worker (isolate: false): a fresh process per file spent about 2 s importing it,
+ * 60 s a tier (e2e: 6 of its files took 22 CPU s shared against 30 s fresh); each GPU file still
+ * acquires and releases its own device, and e2e files mock nothing.
  */
 export default defineConfig({
   test: {
@@ -26,6 +32,9 @@ export default defineConfig({
           name: "core",
           include: ["props/core/**/*.test.ts", "props/formats/**/*.test.ts", "test/core/**/*.test.ts"],
           isolate: false,
+          maxWorkers: availableParallelism(),
+          sequence: { groupOrder: 0 },
+          globalSetup: ["test/build_bundle.ts"],
         },
       },
       {
@@ -35,9 +44,20 @@ export default defineConfig({
           include: ["props/gpu/**/*.test.ts", "test/gpu/**/*.test.ts"],
           testTimeout: 600_000,
           isolate: false,
+          sequence: { groupOrder: 1 },
         },
       },
-      { extends: true, test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], testTimeout: 600_000 } },
+      {
+        extends: true,
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          testTimeout: 600_000,
+          isolate: false,
+          sequence: { groupOrder: 2 },
+          globalSetup: ["test/build_bundle.ts"],
+        },
+      },
     ],
   },
 });

@@ -1,12 +1,12 @@
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { TOOL } from "../../cli/version.ts";
 import { selectSubset } from "../../core/train/token_shards.ts";
 import { STORIES_BIN, STORIES_TOK, TINY656K_DIR, TINYSTORIES_TEXT } from "../assets.ts";
 import { runCli } from "../cli_io.ts";
-import { buildNodeCli, denoCli, denoTask, nodeCli } from "../runtimes.ts";
+import { denoCli, denoTask, nodeCli } from "../runtimes.ts";
 import { freshDir } from "../tmp.ts";
 
 const KEYS = ["family", "n_layer", "n_embd", "n_head", "n_kv_head", "vocab_size", "block_size", "params"];
@@ -124,10 +124,6 @@ describe("inspect, inherit and tokenize in-process", () => {
 });
 
 describe("the new commands through both runtimes' entry points", () => {
-  beforeAll(async () => {
-    const b = await buildNodeCli();
-    expect(b.code, b.stderr).toBe(0);
-  });
   for (const [name, run] of [["Node (esbuild bundle)", nodeCli], ["Deno (cli/deno.ts)", denoCli]] as const) {
     test(`${name}: inspect both bundled models, inherit each, and tokenize with the HF tokenizer`, async () => {
       for (const m of [STORIES_BIN, TINY656K_DIR]) {

@@ -10,17 +10,13 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, watch } from "node:fs";
 import { join } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
-import { beforeAll, expect, test } from "vitest";
+import { expect, test } from "vitest";
 import { CHECKPOINT_FILE, loadCheckpoint } from "../../adapters/train/checkpoint.ts";
 import { STORIES_BIN, TINYSTORIES_TEXT } from "../assets.ts";
-import { buildNodeCli, DENO, NODE_CLI, nodeCli, ROOT } from "../runtimes.ts";
+import { DENO, NODE_CLI, nodeCli, ROOT } from "../runtimes.ts";
 import { freshDir } from "../tmp.ts";
 import { lcg } from "../training_fixtures.ts";
 import { withoutTimings } from "../../adapters/train/settings.ts";
-
-beforeAll(async () => {
-  expect((await buildNodeCli()).code).toBe(0);
-});
 
 const BASE = [
   "train",

@@ -7,15 +7,11 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, expect, test } from "vitest";
+import { expect, test } from "vitest";
 import { STORIES_BIN, TINYSTORIES_TEXT } from "../assets.ts";
-import { buildNodeCli, denoCli, nodeCli } from "../runtimes.ts";
+import { denoCli, nodeCli } from "../runtimes.ts";
 import { freshDir } from "../tmp.ts";
 import { withoutTimings } from "../../adapters/train/settings.ts";
-
-beforeAll(async () => {
-  expect((await buildNodeCli()).code).toBe(0);
-});
 
 const ARGS = [
   "train",

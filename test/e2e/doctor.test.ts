@@ -4,14 +4,10 @@
  * asked of a Deno child, and exit 0.
  * @module
  */
-import { beforeAll, describe, expect, test } from "vitest";
-import { buildNodeCli, nodeCli } from "../runtimes.ts";
+import { describe, expect, test } from "vitest";
+import { nodeCli } from "../runtimes.ts";
 
 describe("doctor under Node", () => {
-  beforeAll(async () => {
-    const b = await buildNodeCli();
-    expect(b.code, b.stderr).toBe(0);
-  });
   test("reports Dawn's lavapipe adapter on Vulkan with its kernel family, and Deno's view beside it", async () => {
     const r = await nodeCli(["doctor", "--json"]);
     expect(r.code, r.stderr).toBe(0);

@@ -7,14 +7,10 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, expect, test } from "vitest";
+import { expect, test } from "vitest";
 import { STORIES_BIN, TINYSTORIES_TEXT } from "../assets.ts";
-import { buildNodeCli, NODE_CLI, nodeCli, ROOT } from "../runtimes.ts";
+import { NODE_CLI, nodeCli, ROOT } from "../runtimes.ts";
 import { freshDir } from "../tmp.ts";
-
-beforeAll(async () => {
-  expect((await buildNodeCli()).code).toBe(0);
-});
 
 /** Runs train and sends SIGINT once `steps` metrics lines have been printed. */
 const interruptAfter = (args: ReadonlyArray<string>, steps: number) =>

@@ -6,18 +6,13 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { STORIES_BIN, TINYSTORIES_TEXT } from "../assets.ts";
-import { buildNodeCli, denoCli, nodeCli, type Ran } from "../runtimes.ts";
+import { denoCli, nodeCli, type Ran } from "../runtimes.ts";
 import { freshDir } from "../tmp.ts";
 
 const lastJson = (r: Ran) => JSON.parse(r.stdout.trim().split("\n").pop()!);
 const small = ["--batch", "4", "--ctx", "64", "--eval-tokens", "2k", "--backend", "webgpu"];
-
-beforeAll(async () => {
-  const b = await buildNodeCli();
-  expect(b.code, b.stderr).toBe(0);
-});
 
 describe.each([["Node", nodeCli], ["Deno", denoCli]] as const)("the pipeline under %s", (_, cli) => {
   test("inherit, train 6k tokens, eval and sample agree with each other", async () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
-import { beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { STORIES_BIN, STORIES_GOLDEN, STORIES_TOK } from "../assets.ts";
-import { buildNodeCli, denoCli, denoTask, nodeCli } from "../runtimes.ts";
+import { denoCli, denoTask, nodeCli } from "../runtimes.ts";
 
 const golden = readFileSync(STORIES_GOLDEN, "utf8");
 const greedy = [
@@ -25,10 +25,6 @@ const DEVICE_LINE =
   /^device: (Node v[\d.]+ \+ Dawn|Deno [\d.]+ \+ wgpu) · .+ adapter · kernels \w+ · binding \d+ MiB, buffer/;
 
 describe("sample through both runtimes' entry points", () => {
-  beforeAll(async () => {
-    const b = await buildNodeCli();
-    expect(b.code, b.stderr).toBe(0);
-  });
   test("the esbuild bundle under Node prints the golden text", async () => {
     expect(await nodeCli(greedy)).toEqual({ code: 0, stdout: golden, stderr: "" });
   });

@@ -12,7 +12,6 @@ import { workerEncoder } from "../../../adapters/data/doc_encoder.ts";
 import { tokenizeCorpus, type TokenizeOptions } from "../../../adapters/data/token_store.ts";
 import { findTokenizerFiles, loadTokenizerFiles } from "../../../adapters/tokenizers/load.ts";
 import { STORIES_TOK, TINY656K_DIR, TINYSTORIES_TEXT } from "../../assets.ts";
-import { buildNodeCli } from "../../runtimes.ts";
 import { freshDir, right } from "../../tmp.ts";
 
 const filesOf = (dir: string) => readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f))] as const);
@@ -51,7 +50,6 @@ const tokenizeWith = async (tokPath: string, extra: Partial<TokenizeOptions>, wo
 let SRC = "";
 beforeAll(async () => {
   SRC = corpusDir();
-  expect((await buildNodeCli()).code).toBe(0);
 }, 120_000);
 
 describe("tokenize gives the same shards and manifest however it runs", () => {

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { beforeAll, describe, expect, test } from "vitest";
 import { STORIES_BIN, STORIES_TOK, TINYSTORIES_TEXT } from "../../assets.ts";
-import { buildNodeCli, denoCli, nodeCli } from "../../runtimes.ts";
+import { denoCli, nodeCli } from "../../runtimes.ts";
 import { freshDir } from "../../tmp.ts";
 
 const DOCS = readFileSync(TINYSTORIES_TEXT, "utf8").slice(0, 60_000).split(/\n\s*\n/).filter((d) => d.trim() !== "");
@@ -34,8 +34,6 @@ const tokenizeArgs = (corpus: string, out: string, ...more: string[]) => [
 ];
 
 beforeAll(async () => {
-  const b = await buildNodeCli();
-  expect(b.code, b.stderr).toBe(0);
   await zstdInit();
   DIR = freshDir();
   writeFileSync(at("pool.jsonl.gz"), gzipSync(JSONL));
