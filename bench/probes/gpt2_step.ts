@@ -9,7 +9,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getNodeDevice } from "../../adapters/devices/webgpu_node.ts";
@@ -27,7 +27,8 @@ const unwrap = <A>(r: E.Either<{ readonly message: string }, A>): A => {
 const target = async (): Promise<{ dir: string; made: boolean }> => {
   if (process.env.KEEP !== undefined) return { dir: process.env.KEEP, made: false };
   const tmp = mkdtempSync(join(tmpdir(), "gpt2-step-")), ref = join(tmp, "ref"), half = join(tmp, "half");
-  unwrap(await writeRandomHfCheckpoint(ref, REAL_CONFIGS["gpt2-124m"]!, { dtype: "f32", seed: 1 })());
+  const tok = [{ name: "tokenizer.json", bytes: readFileSync("assets/tokenizers/gpt2.tokenizer.json") }];
+  unwrap(await writeRandomHfCheckpoint(ref, REAL_CONFIGS["gpt2-124m"]!, { dtype: "f32", seed: 1, extraFiles: tok })());
   execFileSync("node", ["dist/inheritune.mjs", "inherit", ref, "--layers", "6", "--out", half], { stdio: "inherit" });
   rmSync(ref, { recursive: true, force: true });
   return { dir: half, made: true };
