@@ -9,9 +9,11 @@ import { defineConfig } from "vitest/config";
  * - e2e: the real entry points as processes, the Node bundle and Deno (test/e2e).
  * The tiers run one after another (sequence.groupOrder). Core files, plain single-threaded JavaScript,
  * run one per core at once: on 2 cores the tier took about two thirds of its one-at-a-time time (its longest
- * file, the fuzzed loaders, is then most of it). WebGPU tests share one device per file, and gpu and
- * e2e files run one at a time (vitest's default, cores − 1): lavapipe already spreads a dispatch over
- * the cores, and two files compiling the same shader at once on a cold Mesa cache each pay for it.
+ * file, the fuzzed loaders, is then most of it). WebGPU tests share one device per file, and gpu files run
+ * one at a time (vitest's default, cores − 1): lavapipe already spreads a dispatch over the cores, and two
+ * files compiling the same shader at once on a cold Mesa cache each pay for it. e2e files run two at a
+ * time: most of their time is CLI processes starting, reading and tokenizing on one core, and the gpu
+ * tier before them has compiled the kernels they dispatch (measured on 2 cores: 190 s against 309 s).
  * The Node bundle the e2e files (and core's tokenizer-worker test) run is built once a tier, before
  * its first file (test/build_bundle.ts). On a cold cache, lavapipe compiles a big
  * attention kernel for 2–45 s at its first dispatch, so the GPU and end-to-end tiers allow 10 minutes
@@ -52,6 +54,7 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
+          maxWorkers: 2,
           testTimeout: 600_000,
           isolate: false,
           sequence: { groupOrder: 2 },
