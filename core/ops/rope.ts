@@ -54,20 +54,23 @@ export const rotatePairs = <A extends Floats>(
   scaling?: RopeScaling,
 ): A => {
   const positions = Array.from({ length: T }, (_, t) => pos0 + t);
-  return rotateAt(x, positions, H, D, theta, style, sign, R, scaling);
+  return ropeAt(x, positions, H, D, theta, style, R, scaling, sign);
 };
 
-/** rotatePairs with row t at position positions[t] (packed sequences: core/eval/packed_layout.ts). */
-export const rotateAt = <A extends Floats>(
+/**
+ * Rotary embedding with row t at position positions[t] (packed sequences: core/eval/packed_layout.ts); sign −1
+ * rotates back (the backward). Twin of the GPU's rope_at_positions.
+ */
+export const ropeAt = <A extends Floats>(
   x: A,
   positions: ArrayLike<number>,
   H: number,
   D: number,
   theta: number,
   style: RopeStyle,
-  sign: 1 | -1,
   R = D,
   scaling?: RopeScaling,
+  sign: 1 | -1 = 1,
 ): A => {
   const y = alloc(x, x.length);
   y.set(x);
@@ -110,14 +113,3 @@ export const ropeBackward = <A extends Floats>(
   R = D,
   scaling?: RopeScaling,
 ): A => rotatePairs(dy, T, H, D, pos0, theta, style, -1, R, scaling);
-
-export const ropeAt = <A extends Floats>(
-  x: A,
-  positions: ArrayLike<number>,
-  H: number,
-  D: number,
-  theta: number,
-  style: RopeStyle,
-  R = D,
-  scaling?: RopeScaling,
-): A => rotateAt(x, positions, H, D, theta, style, 1, R, scaling);

@@ -212,24 +212,11 @@ export const recordBlock = (
     else batch.dispatch(cx.k.rope, io, { ...u, half, pos0: at?.pos0 ?? 0 });
   }
   const head = { B, T, NH: s.nHead, NKV: s._tag === "gpt2" ? s.nHead : s.nKvHead, D, W, C: Q, scale: 1 / Math.sqrt(D) };
+  const ownKeys = { ...head, S: T, kvW: W, kOff: Q, vOff: Q + KV, pos0: 0 }; // the pass's own qkv as keys and values
   if (isPacked(at)) {
-    batch.dispatch(at.k.attention, { qkv: bb.qkv, kv: bb.qkv, out: bb.att, spans: at.spans }, {
-      ...head,
-      S: T,
-      kvW: W,
-      kOff: Q,
-      vOff: Q + KV,
-      pos0: 0,
-    });
+    batch.dispatch(at.k.attention, { qkv: bb.qkv, kv: bb.qkv, out: bb.att, spans: at.spans }, ownKeys);
   } else if (at === undefined) {
-    batch.dispatch(cx.k.attention, { qkv: bb.qkv, kv: bb.qkv, out: bb.att, lse: bb.lse }, {
-      ...head,
-      S: T,
-      kvW: W,
-      kOff: Q,
-      vOff: Q + KV,
-      pos0: 0,
-    });
+    batch.dispatch(cx.k.attention, { qkv: bb.qkv, kv: bb.qkv, out: bb.att, lse: bb.lse }, ownKeys);
   } else {
     batch.dispatch(cx.k.kvAppend, { qkv: bb.qkv, cache: at.cache }, { N, W, C: Q, KV2: 2 * KV, pos0: at.pos0 });
     batch.dispatch(cx.k.attention, { qkv: bb.qkv, kv: at.cache, out: bb.att, lse: bb.lse }, {
