@@ -13,15 +13,17 @@ import { erf, geglu, gelu, geluErf, swiglu } from "../../core/ops/activations.ts
 import { elementwise } from "../engine/elementwise.ts";
 import { abs, wide } from "../engine/twin.ts";
 
+/** What the activation kernels of one invocation per value share: n values, and twin cases of up to 500. */
+export const perValue = { uniforms: { n: "u32" }, count: ["params.n", ({ n }: { n: number }) => n] } as const;
+export const perValueCases = { dims: { n: [1, 500] }, uniforms: ({ n }: { n: number }) => ({ n }) } as const;
+
 export const geluForward = elementwise({
   name: "gelu_forward",
   bindings: [{ name: "inp", access: "read" }, { name: "out", access: "read_write" }],
-  uniforms: { n: "u32" },
-  count: ["params.n", ({ n }) => n],
+  ...perValue,
   twin: {
     of: "core/ops/activations.ts gelu",
-    dims: { n: [1, 500] },
-    uniforms: ({ n }) => ({ n }),
+    ...perValueCases,
     inputs: { inp: { _tag: "f32", length: ({ n }) => n, min: -12, max: 12 } },
     outputs: { out: ({ n }) => n },
     run: (_, a) => ({ out: gelu(wide(a.f32("inp"))) }),
@@ -83,13 +85,11 @@ fn erf_one_plus(z: f32) -> f32 {
 export const erfForward = elementwise({
   name: "erf_forward",
   bindings: [{ name: "inp", access: "read" }, { name: "out", access: "read_write" }],
-  uniforms: { n: "u32" },
-  count: ["params.n", ({ n }) => n],
+  ...perValue,
   prelude: ERF_WGSL,
   twin: {
     of: "core/ops/activations.ts erf (erfScalar of core/ops/erf.ts)",
-    dims: { n: [1, 500] },
-    uniforms: ({ n }) => ({ n }),
+    ...perValueCases,
     inputs: { inp: { _tag: "f32", length: ({ n }) => n, min: -5, max: 5 } },
     outputs: { out: ({ n }) => n },
     run: (_, a) => ({ out: erf(wide(a.f32("inp"))) }),
@@ -107,13 +107,11 @@ export const erfForward = elementwise({
 export const geluErfForward = elementwise({
   name: "gelu_erf_forward",
   bindings: [{ name: "inp", access: "read" }, { name: "out", access: "read_write" }],
-  uniforms: { n: "u32" },
-  count: ["params.n", ({ n }) => n],
+  ...perValue,
   prelude: ERF_WGSL,
   twin: {
     of: "core/ops/activations.ts geluErf",
-    dims: { n: [1, 500] },
-    uniforms: ({ n }) => ({ n }),
+    ...perValueCases,
     inputs: { inp: { _tag: "f32", length: ({ n }) => n, min: -12, max: 12 } },
     outputs: { out: ({ n }) => n },
     run: (_, a) => ({ out: geluErf(wide(a.f32("inp"))) }),

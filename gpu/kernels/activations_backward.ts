@@ -18,19 +18,17 @@ import {
 import { elementwise } from "../engine/elementwise.ts";
 import { wide } from "../engine/twin.ts";
 import { normalCdf } from "../../core/ops/activations.ts";
-import { ERF_WGSL, gateUp } from "./activations.ts";
+import { ERF_WGSL, gateUp, perValue, perValueCases } from "./activations.ts";
 
 const GELU_K = Math.sqrt(2 / Math.PI);
 
 export const geluBackward = elementwise({
   name: "gelu_backward",
   bindings: [{ name: "dy", access: "read" }, { name: "x", access: "read" }, { name: "dx", access: "read_write" }],
-  uniforms: { n: "u32" },
-  count: ["params.n", ({ n }) => n],
+  ...perValue,
   twin: {
     of: "core/ops/activations_backward.ts geluBackward",
-    dims: { n: [1, 500] },
-    uniforms: ({ n }) => ({ n }),
+    ...perValueCases,
     inputs: { dy: { _tag: "f32", length: ({ n }) => n }, x: { _tag: "f32", length: ({ n }) => n, min: -12, max: 12 } },
     outputs: { dx: ({ n }) => n },
     run: (_, a) => ({ dx: cpuGeluBackward(wide(a.f32("dy")), wide(a.f32("x"))) }),
@@ -61,13 +59,11 @@ export const geluBackward = elementwise({
 export const geluErfBackward = elementwise({
   name: "gelu_erf_backward",
   bindings: [{ name: "dy", access: "read" }, { name: "x", access: "read" }, { name: "dx", access: "read_write" }],
-  uniforms: { n: "u32" },
-  count: ["params.n", ({ n }) => n],
+  ...perValue,
   prelude: ERF_WGSL,
   twin: {
     of: "core/ops/activations_backward.ts geluErfBackward",
-    dims: { n: [1, 500] },
-    uniforms: ({ n }) => ({ n }),
+    ...perValueCases,
     inputs: { dy: { _tag: "f32", length: ({ n }) => n }, x: { _tag: "f32", length: ({ n }) => n, min: -12, max: 12 } },
     outputs: { dx: ({ n }) => n },
     run: (_, a) => ({ dx: cpuGeluErfBackward(wide(a.f32("dy")), wide(a.f32("x"))) }),
