@@ -263,8 +263,8 @@ const parallelBlockBackward = <A extends Floats>(
 
 /**
  * Block i's backward: dy (N, C) at its output → dx (N, C) at its input; weight gradients go to g.
- * Sequential: dh = dy + norm2ᵀ(d mlp), then dx = dh + norm1ᵀ(d attn(dh)). Parallel residuals: core/model/
- * parallel_backward.ts.
+ * Sequential: dh = dy + norm2ᵀ(d mlp), then dx = dh + norm1ᵀ(d attn(dh)). Parallel residuals:
+ * parallelBlockBackward above.
  */
 export const blockBackward = <A extends Floats>(
   s: ModelSpec,

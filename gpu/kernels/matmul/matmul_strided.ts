@@ -13,11 +13,11 @@
  * CPU twin: core/ops/matmul/matmul.ts linear (cases and allowance: gpu/kernels/matmul/_matmul_twin.ts).
  * @module
  */
-import { ceilDiv, defineKernel } from "../../engine/kernel.ts";
+import { defineKernel } from "../../engine/kernel.ts";
 import { forwardTwin } from "./_matmul_twin.ts";
 import { FORWARD_UNIFORMS } from "./matmul.ts";
 import { LANE_WORKGROUP, laneAcc, laneLoop, laneStart } from "./matmul_lanes.ts";
-import { TILED_PRELUDE, tiledForwardSums } from "./matmul_tiled.ts";
+import { TILED_WORKGROUPS, tiledForwardSums } from "./matmul_tiled.ts";
 import { eachInside, flatLoop, forwardOnWt, namedAcc, type TileAt, tileStart } from "./matmul_vec4.ts";
 
 /** The bindings of a strided forward: Wᵀ as vec4 columns, everything else as f32. */
@@ -79,10 +79,7 @@ export const matmulForwardLanesStrided = defineKernel({
 export const matmulForwardTiledStrided = defineKernel({
   name: "matmul_forward_tiled_strided",
   ...strided,
-  defines: { BK: 16 },
-  workgroupSize: [16, 16, 1],
-  grid: ({ N, O }) => [ceilDiv(O / 4, 16), ceilDiv(N, 64), 1],
-  prelude: TILED_PRELUDE,
+  ...TILED_WORKGROUPS,
   wgsl: /* wgsl */ `${tiledForwardSums}
   if (col >= O4) { return; }
   for (var r = 0u; r < 4u; r++) {

@@ -41,17 +41,21 @@ export const TILED_PRELUDE = /* wgsl */ `
 var<workgroup> xs: array<array<f32, 64>, BK>;       // xs[k][row]
 var<workgroup> ws: array<array<vec4<f32>, 16>, BK>; // ws[k][vec4 column]`;
 
+/** The tiled forward's workgroups, BK deep: x blocks of 16 vec4 columns, y blocks of 64 rows (the strided variant's too). */
+export const TILED_WORKGROUPS = {
+  defines: { BK: 16 },
+  workgroupSize: [16, 16, 1],
+  grid: ({ N, O }: { N: number; O: number }) => [ceilDiv(O / 4, 16), ceilDiv(N, 64), 1] as const,
+  prelude: TILED_PRELUDE,
+} as const;
+
 export const matmulForwardTiled = defineKernel({
   name: "matmul_forward_tiled",
   // The same bindings, uniforms and twin as every fast forward on Wᵀ; its own grid (BK-deep workgroup tiles).
   bindings: forwardOnWt.bindings,
   uniforms: forwardOnWt.uniforms,
   twin: forwardOnWt.twin,
-  defines: { BK: 16 },
-  workgroupSize: [16, 16, 1],
-  // x: blocks of 16 vec4 columns, y: blocks of 64 rows
-  grid: ({ N, O }) => [ceilDiv(O / 4, 16), ceilDiv(N, 64), 1],
-  prelude: TILED_PRELUDE,
+  ...TILED_WORKGROUPS,
   wgsl: /* wgsl */ `${tiledForwardSums}
   if (col >= O4) { return; }
   for (var r = 0u; r < 4u; r++) {
