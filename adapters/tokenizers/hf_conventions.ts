@@ -42,12 +42,16 @@ const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "obj
 const refused = (what: string, source: string, why: string) =>
   appError("BadFile", `Cannot read ${what} ${source}: ${why}`, "use the file that came with the model");
 
+/** A parsed JSON file decoded by `codec`, refused in one line naming the file when it is no object or does not decode. */
+const decodeObject = <A>(codec: t.Decoder<unknown, A>, what: string, json: unknown, source: string) =>
+  isObject(json)
+    ? E.mapLeft((errs: t.Errors) => refused(what, source, describeErrors(errs)))(codec.decode(json))
+    : E.left(refused(what, source, "it is not a JSON object"));
+
 /** Decode a parsed tokenizer_config.json (`{}` when the folder has none). */
 export const decodeTokenizerConfig = (json: unknown, source: string): E.Either<AppError, TokenizerConventions> => {
-  if (!isObject(json)) return E.left(refused("tokenizer config", source, "it is not a JSON object"));
   return pipe(
-    TokenizerConfig.decode(json),
-    E.mapLeft((errs) => refused("tokenizer config", source, describeErrors(errs))),
+    decodeObject(TokenizerConfig, "tokenizer config", json, source),
     E.map((c) => ({
       ...(c.add_bos_token !== undefined ? { addBosToken: c.add_bos_token } : {}),
       ...("bos_token" in c ? { bosToken: tokenText(c.bos_token) } : {}),
@@ -71,10 +75,8 @@ export interface GenerationConventions {
 }
 
 export const decodeGenerationConfig = (json: unknown, source: string): E.Either<AppError, GenerationConventions> => {
-  if (!isObject(json)) return E.left(refused("generation config", source, "it is not a JSON object"));
   return pipe(
-    GenerationConfig.decode(json),
-    E.mapLeft((errs) => refused("generation config", source, describeErrors(errs))),
+    decodeObject(GenerationConfig, "generation config", json, source),
     E.map((c) => ({
       eosIds: c.eos_token_id === undefined || c.eos_token_id === null
         ? []
