@@ -170,3 +170,13 @@ describe("one rule for sample, eval and tokenize", () => {
     expect(stopIds(tok(true), [])).toEqual([8]);
   });
 });
+
+describe("config files that are no JSON object", () => {
+  test.each([["tokenizer config", decodeTokenizerConfig], ["generation config", decodeGenerationConfig]] as const)(
+    "a %s that is an array is refused in one line naming the file",
+    (what, decode) => {
+      const r = decode([], "x/cfg.json");
+      expect(E.isLeft(r) && r.left.message).toBe(`Cannot read ${what} x/cfg.json: it is not a JSON object`);
+    },
+  );
+});
