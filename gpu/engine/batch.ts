@@ -18,7 +18,7 @@ import { packUniforms, uniformBytes } from "./_uniforms.ts";
 import { type CompiledKernel } from "./compile.ts";
 import { type GpuError, gpuError } from "./errors.ts";
 import { foldGrid } from "./grid.ts";
-import { pacedWait } from "./pacing.ts";
+import { type Pace, pacedWait } from "./pacing.ts";
 import { type AnyKernel, type BindingNames, type Kernel, type UniformValues, type Vec3 } from "./kernel.ts";
 import { type ArrayOf, type DType, type GpuTensor, type TensorView } from "./tensor.ts";
 import { checkBindable, encodeOps, type Op, type Timestamps } from "./_encode.ts";
@@ -47,6 +47,8 @@ export interface Readbacks {
 }
 export interface BatchOptions {
   readonly timestamps?: boolean;
+  /** What the wait for its result is paced by (gpu/engine/pacing.ts): by default the label, one unit. */
+  readonly pace?: Pace;
 }
 
 export interface Batch {
@@ -179,6 +181,7 @@ export const createBatch = (device: GPUDevice, label: string, opts: BatchOptions
         usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST,
       });
       device.queue.submit([encodeOps(device, label, ops, uniformsBuf, staging, timed)]);
+      const submittedAt = performance.now();
       timed?.set.destroy();
       timed?.resolve.destroy();
       uniformsBuf.destroy(); // deferred by WebGPU until the submitted work is done
@@ -186,9 +189,10 @@ export const createBatch = (device: GPUDevice, label: string, opts: BatchOptions
       // No GPU promise is pending now, so a sleep polls nothing (gpu/engine/pacing.ts); a batch that reads nothing has nothing to wait for.
       const mapError = staging === undefined
         ? undefined
-        : await pacedWait(device, label, () =>
+        : await pacedWait(device, opts.pace ?? { key: label, units: 1 }, submittedAt, () =>
           staging.mapAsync(MapMode.READ).then(() =>
-            undefined, (e: unknown) => String(e)));
+            undefined, (e: unknown) =>
+            String(e)));
       const failure = validation?.message ?? oom?.message;
       if (failure !== undefined || mapError !== undefined) {
         staging?.destroy();

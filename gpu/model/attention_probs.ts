@@ -138,10 +138,11 @@ const prober = (cx: ForwardContext, probsKernel: ProbsKernel, timestamps: boolea
       TE.chain(({ a, probs }) => {
         upload(cx.device, a.tokens, tokens);
         upload(cx.device, a.targets, targets);
-        // One batch for the blocks, then one per early exit on the block outputs read back: a batch's label keys the
-        // device's pacing (gpu/engine/pacing.ts sleeps the time it expects a batch of that label to take, and polls a
-        // core through the first one), so each kind of batch keeps one cost, learnt once.
-        const batch = createBatch(cx.device, `block probes ${B}x${T}`, { timestamps });
+        // One batch for the blocks, then one per early exit on the block outputs read back. Each kind keys the device's
+        // pacing per window (gpu/engine/pacing.ts sleeps the time it expects, and polls a core through a key's first
+        // batch), so a shorter last run keeps the cost learnt.
+        const pace = { key: `block probes ×${T}`, units: B };
+        const batch = createBatch(cx.device, `block probes ${B}x${T}`, { timestamps, pace });
         const D = headDim(s), Q = qDim(s), W = Q + 2 * kvDim(s);
         const u = { B, T, NH, NKV: kvHeads(s), D, W, C: Q, scale: 1 / Math.sqrt(D) };
         recordEmbed(cx, batch, a);
@@ -172,7 +173,10 @@ const prober = (cx: ForwardContext, probsKernel: ProbsKernel, timestamps: boolea
     const losses: Float32Array[] = [], timings: KernelTime[] = [];
     for (const x of stream.slice(1)) {
       upload(cx.device, a.f32.x, x);
-      const batch = createBatch(cx.device, `early exit ${B}x${T}`, { timestamps });
+      const batch = createBatch(cx.device, `early exit ${B}x${T}`, {
+        timestamps,
+        pace: { key: `early exit ×${T}`, units: B },
+      });
       recordHead(cx, batch, a, true);
       const h = batch.read(a.f32.losses), r = await batch.submit()();
       if (E.isLeft(r)) return r;
