@@ -72,7 +72,8 @@ export interface ScaleRow {
   readonly inspect: ProcessMeasure;
   readonly inherit: ProcessMeasure;
   readonly train?: ScaleTrainMeasure | { readonly error: string };
-  readonly analyze?: ProcessMeasure;
+  /** analyze 100 × 100: the paper's measures alone (no early exits), and with early exits on the first 1,000 tokens. */
+  readonly analyze?: { readonly ranks: ProcessMeasure; readonly exits: ProcessMeasure };
 }
 
 export interface TokenizeRow {
@@ -121,7 +122,7 @@ const measureModel = async (
     const inspect = lean(await measureProcess(o.cli, ["inspect", dir, "--json"]));
     const inherit = lean(await measureProcess(o.cli, ["inherit", dir, "--layers", String(m.half), "--out", half]));
     await rm(dir, { recursive: true, force: true }); // the reference is no longer needed: disk for the target
-    const analyze = m.analyze && inherit.exit_code === 0 ? await analyzeTarget(half, o) : undefined;
+    const analyze = m.analyze === true && inherit.exit_code === 0 ? await analyzeTarget(half, o) : undefined;
     const row = {
       model: m.name,
       dtype: m.dtype,
@@ -147,12 +148,21 @@ const measureModel = async (
 const ASSETS = fileURLToPath(new URL("../assets/", import.meta.url));
 const TEXT = join(ASSETS, "text/tinystories_val_excerpt.txt");
 
-/** analyze at the paper's 100 × 100 (early exits on the first 10 windows), within 10 minutes. */
-const analyzeTarget = (dir: string, o: ScaleOptions & { readonly cli: string }): Promise<ProcessMeasure> => {
-  o.log("scale: analyze 100 windows of 100 tokens");
+/**
+ * analyze at the paper's 100 × 100, within 10 minutes each: its measures alone (--exit-tokens 0: ranks, column shares,
+ * influence), then with early exits on the first 10 windows (the LM head after every block, our addition).
+ */
+const analyzeTarget = async (
+  dir: string,
+  o: ScaleOptions & { readonly cli: string },
+): Promise<{ ranks: ProcessMeasure; exits: ProcessMeasure }> => {
   const tok = join(ASSETS, "tokenizers/gpt2.tokenizer.json");
-  const args = ["analyze", dir, "--data", TEXT, "--tokenizer", tok, "--tokens", "10000", "--ctx", "100"];
-  return measureProcess(o.cli, [...args, "--exit-tokens", "1000", "--json"], 600_000).then(lean);
+  const args = ["analyze", dir, "--data", TEXT, "--tokenizer", tok, "--tokens", "10000", "--ctx", "100", "--json"];
+  o.log("scale: analyze 100 windows of 100 tokens, no early exits");
+  const ranks = lean(await measureProcess(o.cli, [...args, "--exit-tokens", "0"], 600_000));
+  o.log("scale: analyze 100 windows of 100 tokens, early exits on 1,000");
+  const exits = lean(await measureProcess(o.cli, [...args, "--exit-tokens", "1000"], 600_000));
+  return { ranks, exits };
 };
 
 /** A corpus of about `mb` MB: the bundled excerpt's paragraphs in a seeded shuffle, repeated. */

@@ -33,7 +33,11 @@ export const scaleTable = (r: ScaleResult): string => {
     );
   }
   for (const x of r.rows.filter((x) => x.analyze !== undefined)) {
-    lines.push(`analyze ${x.model} half depth, 100 windows × 100 tokens: ${proc(x.analyze!)}`);
+    lines.push(
+      `analyze ${x.model} half depth, 100 windows × 100 tokens: ${
+        proc(x.analyze!.ranks)
+      }; with early exits on 1,000 tokens: ${proc(x.analyze!.exits)}`,
+    );
   }
   for (const k of r.tokenize) {
     lines.push(

@@ -1,3 +1,12 @@
+/**
+ * analyze's device runs (gpu/model/attention_probs.ts) on a half-depth target, each dispatch timed: per kernel the GPU
+ * seconds of two runs of B windows of 100 tokens (no early exits), beside each run's wall and process CPU seconds.
+ * The first run carries the driver's warm-up and the poll of a pacing key's first batch (gpu/engine/pacing.ts); the
+ * second is what each later run costs. A target folder from `inherit`, e.g. GPT-2 124M's first 6 blocks:
+ *   npm run -s build && node bench/probes/build.mjs bench/probes/block_probes.ts && TARGET=<dir> node dist/probe.mjs
+ * Env: TARGET (required), B (windows per run, default 10).
+ * @module
+ */
 import * as E from "fp-ts/lib/Either.js";
 import { getNodeDevice } from "../../adapters/devices/webgpu_node.ts";
 import { loadModel } from "../../adapters/formats/models.ts";
@@ -9,7 +18,9 @@ const unwrap = <A>(r: E.Either<{ readonly message: string }, A>): A => {
 };
 const dev = unwrap(await getNodeDevice()()), cache = createKernelCache(dev.device);
 const lanes = await probeLanes(cache);
-const m = unwrap(await loadModel("/tmp/g124half")());
+const dir = process.env.TARGET;
+if (dir === undefined) throw new Error("TARGET=<folder of an inherited target> is required");
+const m = unwrap(await loadModel(dir)());
 const p = unwrap(await createBlockProbe(cache, m.spec, m.weights, lanes ? "lanes" : "cpu", { timestamps: true })());
 const B = Number(process.env.B ?? 10), T = 100;
 const tok = Int32Array.from({ length: B * T }, (_, i) => (i * 7919) % 50000);
