@@ -1,6 +1,6 @@
 /**
  * A lost GPU device (driver reset, GPU removed, device destroyed) as one clear error: a trainer's
- * (or evaluator's) failure is checked against the device's `lost` promise (adapters/devices/webgpu_device.ts), and when the
+ * (or evaluator's, or downstream scorer's) failure is checked against the device's `lost` promise (adapters/devices/webgpu_device.ts), and when the
  * device is gone the failure is replaced by one GpuFailure saying so, instead of whichever readback
  * or validation error the loss surfaced as ("AbortError"). The loop saves nothing after a failed
  * step, so the last checkpoint stays.
@@ -9,6 +9,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import type * as TE from "fp-ts/lib/TaskEither.js";
 import { type AppError, appError } from "../../core/errors.ts";
+import type { Scorer } from "../../core/eval/scorer.ts";
 import type { Evaluator, Trainer } from "../../core/train/trainer.ts";
 import type { DeviceLost } from "./webgpu_device.ts";
 
@@ -55,4 +56,10 @@ export const watchDeviceLoss = (lost: Promise<DeviceLost>, t: Trainer): Trainer 
 export const watchEvaluatorLoss = (lost: Promise<DeviceLost>, e: Evaluator): Evaluator => {
   const check = checked(lost);
   return { spec: e.spec, evalLoss: (...xs) => check(e.evalLoss(...xs)), destroy: () => e.destroy() };
+};
+
+/** The downstream-task scorer (eval --tasks), likewise. */
+export const watchScorerLoss = (lost: Promise<DeviceLost>, s: Scorer): Scorer => {
+  const check = checked(lost);
+  return { spec: s.spec, score: (b) => check(s.score(b)), destroy: () => s.destroy() };
 };

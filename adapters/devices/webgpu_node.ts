@@ -2,13 +2,14 @@
  * A WebGPU device in Node, from Dawn (npm `webgpu`). Dawn prints two "Warning:
  * maxDynamic...BuffersPerPipelineLayout artificially reduced" lines each time it lists its adapters
  * (on requestAdapter, and again when its list tells the adapter's API); harmless.
- * While a GPU promise is pending Dawn busy-polls a core, so callers should await rarely, and the
- * device is paced (gpu/engine/pacing.ts).
+ * While a GPU promise is pending Dawn polls from a chain of immediates: after its first links they are spaced a
+ * millisecond apart (adapters/devices/dawn_ticks.ts), and the device is paced (gpu/engine/pacing.ts).
  * @module
  */
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { create, globals } from "webgpu";
 import { enablePacing } from "../../gpu/engine/pacing.ts";
+import { spacedImmediates } from "./dawn_ticks.ts";
 import { type ApiFinding, apiFromDawnList, unknownApi } from "./graphics_api.ts";
 import { type AcquiredDevice, acquireDevice, type DeviceError, type DeviceOptions } from "./webgpu_device.ts";
 
@@ -32,6 +33,7 @@ export const dawnApi = async (device: string): Promise<ApiFinding> => {
 
 export const getNodeDevice = (options: DeviceOptions = {}): TE.TaskEither<DeviceError, AcquiredDevice> => {
   installGlobals();
+  spacedImmediates();
   // Dawn busy-polls while a GPU promise is pending: batches sleep through most of their GPU time instead.
   return TE.chain((d: AcquiredDevice) =>
     TE.fromTask<AcquiredDevice, DeviceError>(async () => {

@@ -3,7 +3,7 @@
  * acquired device's release(), as a driver reset would) ends the run with one GpuFailure naming the
  * step, and the last checkpoint stays whole; a model too large for the adapter's limits or a binding limit its tensors cannot split into (limits
  * lowered by a view of the device, so nothing large is allocated) is one TooLarge error that names
- * the tensor and says what to do.
+ * the tensor and says what to do. A downstream-task scorer on a lost device fails the same way.
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
@@ -11,7 +11,9 @@ import * as TE from "fp-ts/lib/TaskEither.js";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { CHECKPOINT_FILE, loadCheckpoint } from "../../adapters/train/checkpoint.ts";
-import { watchDeviceLoss } from "../../adapters/devices/device_loss.ts";
+import { watchDeviceLoss, watchScorerLoss } from "../../adapters/devices/device_loss.ts";
+import { packBatches } from "../../core/eval/pack.ts";
+import { createGpuScorer } from "../../gpu/eval/scorer.ts";
 import { runTraining, type TrainRun } from "../../adapters/train/loop.ts";
 import type { AcquiredDevice } from "../../adapters/devices/webgpu_device.ts";
 import { getNodeDevice } from "../../adapters/devices/webgpu_node.ts";
@@ -71,6 +73,23 @@ describe("device faults", () => {
     expect(E.isLeft(r) && r.left.hint).toMatch(/last checkpoint is kept: run the same command with --resume$/);
     expect(right(await loadCheckpoint(join(out, CHECKPOINT_FILE))()).progress.step).toBe(2);
     expect((await lost.lost).destroyed).toBe(true);
+  });
+
+  test("a downstream-task scorer whose device is lost mid-task fails with the same one GpuFailure", async () => {
+    const own = right(await getNodeDevice()());
+    const raw = right(await createGpuScorer(createKernelCache(own.device), TINY, tinyWeights(1))());
+    const scorer = watchScorerLoss(own.lost, raw);
+    const [batch] = packBatches([{ input: Int32Array.of(1, 2, 3), cont: Int32Array.of(4, 5) }], {
+      rows: 8,
+      maxTokens: 64,
+    });
+    expect(E.isRight(await scorer.score(batch!)())).toBe(true);
+    own.release();
+    const r = await scorer.score(batch!)();
+    expect(E.isLeft(r) && r.left._tag).toBe("GpuFailure");
+    expect(E.isLeft(r) && r.left.message).toMatch(
+      /^Cannot continue on the GPU: the device was lost \(destroyed[^)]*\)$/,
+    );
   });
 
   test("a NaN in one weight on the GPU stops step 1, naming the first gradient tensor that holds one (read back from the device)", async () => {
