@@ -6,7 +6,7 @@
  * @module
  */
 import { describe, expect, test } from "vitest";
-import { spaceChains, SPACED_MS, SPIN, type TimerHost } from "../../adapters/devices/dawn_ticks.ts";
+import { spaceChains, SPACED_MS, SPIN, type TimerHost } from "../../../adapters/devices/dawn_ticks.ts";
 
 type Callback = (...a: unknown[]) => void;
 
