@@ -1,9 +1,9 @@
 /**
  * A lost GPU device (driver reset, GPU removed, device destroyed) as one clear error: a trainer's
- * (or evaluator's, or downstream scorer's) failure is checked against the device's `lost` promise (adapters/devices/webgpu_device.ts), and when the
- * device is gone the failure is replaced by one GpuFailure saying so, instead of whichever readback
- * or validation error the loss surfaced as ("AbortError"). The loop saves nothing after a failed
- * step, so the last checkpoint stays.
+ * (or evaluator's, or downstream scorer's) failure is checked against the device's `lost` promise
+ * (adapters/devices/webgpu_device.ts), and when the device is gone the failure is replaced by one
+ * GpuFailure saying so, instead of whichever readback or validation error the loss surfaced as
+ * ("AbortError"). The loop saves nothing after a failed step, so the last checkpoint stays.
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";

@@ -1,8 +1,8 @@
 /**
  * Devices: getting a WebGPU device, what adapter it is and on which API, a lost device as one error,
  * the backend (GPU or CPU reference) a command computes on with the line that names it, Dawn's polling
- * spaced out, the system's Vulkan drivers and peers, and what `doctor` finds. The runtime shims import webgpu_deno.ts or
- * webgpu_node.ts themselves, so neither runtime loads the other's.
+ * spaced out, the system's Vulkan drivers and peers, and what `doctor` finds. The runtime shims import
+ * webgpu_deno.ts or webgpu_node.ts themselves, so neither runtime loads the other's.
  * @module
  */
 export * from "./adapter_line.ts";

@@ -34,7 +34,8 @@ export const dawnApi = async (device: string): Promise<ApiFinding> => {
 export const getNodeDevice = (options: DeviceOptions = {}): TE.TaskEither<DeviceError, AcquiredDevice> => {
   installGlobals();
   spacedImmediates();
-  // Dawn busy-polls while a GPU promise is pending: batches sleep through most of their GPU time instead.
+  // Dawn polls while a GPU promise is pending (spaced by spacedImmediates): batches sleep through most of their GPU
+  // time first.
   return TE.chain((d: AcquiredDevice) =>
     TE.fromTask<AcquiredDevice, DeviceError>(async () => {
       enablePacing(d.device);

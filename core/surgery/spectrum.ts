@@ -81,7 +81,7 @@ const tridiagonalise = (A: Float64Array, n: number, v: Float64Array, w: Float64A
     for (let i = k + 2; i < n; i++) v[i] = A[i * n + k]!;
     const beta = 2 / vv;
     // p = β·A·v from the lower triangle: each A[i][j], j < i, serves row i and row j; two rows at a time share the
-    // loads of v[j] and w[j] (about 1.5× faster in V8 than row by row)
+    // loads of v[j] and w[j] (with the Gram's and the update's pairing, 2.5 → 1.8 ms a 100 × 100 in V8)
     for (let i = k + 1; i < n; i++) w[i] = 0;
     let i = k + 1;
     for (; i + 1 < n; i += 2) {

@@ -1,8 +1,10 @@
 /**
- * Waiting for a batch without polling. In Node, Dawn busy-polls a core while a GPU promise is
- * pending; on a 2-core machine running lavapipe that core is taken from the driver's threads
- * (measured: a 16 × 256 step of the inherited stories260K target, 1.5 s polled, 1.0 s paced; a run of
- * `analyze`'s block probes on GPT-2 124M's half-depth target, 10.2 s of kernels polled, 6.1 s paced).
+ * Waiting for a batch without polling. In Node, Dawn polls while a GPU promise is pending; it spun a
+ * core, taken on a 2-core machine running lavapipe from the driver's threads (measured: a 16 × 256 step of
+ * the inherited stories260K target, 1.5 s polled, 1.0 s paced; a run of `analyze`'s block probes on GPT-2
+ * 124M's half-depth target, 10.2 s of kernels polled, 6.1 s paced). Its polling is now spaced a millisecond
+ * apart (adapters/devices/dawn_ticks.ts); pacing still gains a little beside that (analyze 79.3 s against
+ * 80.9 s without it).
  * A paced device (adapters/devices/webgpu_node.ts turns it on; Deno's wgpu needs none) sleeps, with no
  * GPU promise pending, until 90% of the time it expects the batch to take has passed since its submit,
  * and only then asks for the result; host work done between the submit and the wait (analyze counts
