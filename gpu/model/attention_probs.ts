@@ -122,52 +122,71 @@ const prober = (cx: ForwardContext, probsKernel: ProbsKernel, timestamps: boolea
     held = { a: a.right, probs: probs.right };
     return E.right(held);
   };
-  const run = (tokens: Int32Array, targets: Int32Array, B: number, T: number, exits = true) =>
-    pipe(
-      TE.fromEither(
-        tokens.length !== B * T || targets.length !== B * T || T > s.blockSize
-          ? E.left(
-            gpuError(
-              "TooLarge",
-              `Cannot probe ${tokens.length} tokens as ${B} windows of ${T}: the context holds ${s.blockSize}`,
-              "check the windows and their length",
-            ),
-          )
-          : buffers(B, T),
+  // The batch is checked, recorded and submitted as soon as the task runs, before anything is awaited: fp-ts chains
+  // run each step in a promise callback, so a run chained after its check was submitted only once the caller
+  // yielded, and analyze (adapters/analysis/measure.ts) counted the last run on the host before the next began.
+  const run = (
+    tokens: Int32Array,
+    targets: Int32Array,
+    B: number,
+    T: number,
+    exits = true,
+  ): TE.TaskEither<GpuError, BlockProbes> =>
+  () => {
+    const got = tokens.length !== B * T || targets.length !== B * T || T > s.blockSize
+      ? E.left(
+        gpuError(
+          "TooLarge",
+          `Cannot probe ${tokens.length} tokens as ${B} windows of ${T}: the context holds ${s.blockSize}`,
+          "check the windows and their length",
+        ),
+      )
+      : buffers(B, T);
+    if (E.isLeft(got)) return Promise.resolve(got);
+    return submitRun(got.right.a, got.right.probs, tokens, targets, B, T, exits)();
+  };
+  /** Uploads, records and submits now, when called; the task returned awaits the results (and any early exits). */
+  const submitRun = (
+    a: Activations,
+    probs: GpuTensor<"f32">,
+    tokens: Int32Array,
+    targets: Int32Array,
+    B: number,
+    T: number,
+    exits: boolean,
+  ): TE.TaskEither<GpuError, BlockProbes> => {
+    upload(cx.device, a.tokens, tokens);
+    upload(cx.device, a.targets, targets);
+    // One batch for the blocks, then one per early exit on the block outputs read back. Each kind keys the device's
+    // pacing per window (gpu/engine/pacing.ts sleeps the time it expects, and polls a core through a key's first
+    // batch), so a shorter last run keeps the cost learnt.
+    const pace = { key: `block probes ×${T}`, units: B };
+    const batch = createBatch(cx.device, `block probes ${B}x${T}`, { timestamps, pace });
+    const D = headDim(s), Q = qDim(s), W = Q + 2 * kvDim(s);
+    const u = { B, T, NH, NKV: kvHeads(s), D, W, C: Q, scale: 1 / Math.sqrt(D) };
+    recordEmbed(cx, batch, a);
+    const hs: ReadHandle<"f32">[] = [batch.read(a.f32.x)], hp: ReadHandle<"f32">[] = [];
+    for (let i = 0; i < s.nLayer; i++) {
+      recordBlock(cx, batch, a, sharedBlockBuffers(a), i);
+      batch.dispatch(probsKernel, { qkv: a.f32.qkv, lse: a.f32.lse, probs }, u);
+      hp.push(batch.read(probs));
+      hs.push(batch.read(a.f32.x));
+    }
+    const submitted = batch.submit()(); // now
+    return pipe(
+      () => submitted,
+      TE.map((r: Readbacks) => ({
+        stream: hs.map((h) => r.get(h)),
+        probs: hp.map((h) => r.get(h)),
+        timings: r.timings,
+      })),
+      TE.chain((r) =>
+        TE.map((x: { losses: Float32Array[]; timings: KernelTime[] }): BlockProbes => (
+          kernelTimes = [...r.timings, ...x.timings], { stream: r.stream, probs: r.probs, exitLosses: x.losses }
+        ))(exits ? exitLosses(a, r.stream, B, T) : TE.right({ losses: [], timings: [] }))
       ),
-      TE.chain(({ a, probs }) => {
-        upload(cx.device, a.tokens, tokens);
-        upload(cx.device, a.targets, targets);
-        // One batch for the blocks, then one per early exit on the block outputs read back. Each kind keys the device's
-        // pacing per window (gpu/engine/pacing.ts sleeps the time it expects, and polls a core through a key's first
-        // batch), so a shorter last run keeps the cost learnt.
-        const pace = { key: `block probes ×${T}`, units: B };
-        const batch = createBatch(cx.device, `block probes ${B}x${T}`, { timestamps, pace });
-        const D = headDim(s), Q = qDim(s), W = Q + 2 * kvDim(s);
-        const u = { B, T, NH, NKV: kvHeads(s), D, W, C: Q, scale: 1 / Math.sqrt(D) };
-        recordEmbed(cx, batch, a);
-        const hs: ReadHandle<"f32">[] = [batch.read(a.f32.x)], hp: ReadHandle<"f32">[] = [];
-        for (let i = 0; i < s.nLayer; i++) {
-          recordBlock(cx, batch, a, sharedBlockBuffers(a), i);
-          batch.dispatch(probsKernel, { qkv: a.f32.qkv, lse: a.f32.lse, probs }, u);
-          hp.push(batch.read(probs));
-          hs.push(batch.read(a.f32.x));
-        }
-        return pipe(
-          batch.submit(),
-          TE.map((r: Readbacks) => ({
-            stream: hs.map((h) => r.get(h)),
-            probs: hp.map((h) => r.get(h)),
-            timings: r.timings,
-          })),
-          TE.chain((r) =>
-            TE.map((x: { losses: Float32Array[]; timings: KernelTime[] }): BlockProbes => (
-              kernelTimes = [...r.timings, ...x.timings], { stream: r.stream, probs: r.probs, exitLosses: x.losses }
-            ))(exits ? exitLosses(a, r.stream, B, T) : TE.right({ losses: [], timings: [] }))
-          ),
-        );
-      }),
     );
+  };
   /** The early exit after each block: its output (stream[k + 1], read back) uploaded as x, the final norm, head and loss. */
   const exitLosses = (a: Activations, stream: ReadonlyArray<Float32Array>, B: number, T: number) => async () => {
     const losses: Float32Array[] = [], timings: KernelTime[] = [];
