@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the bench under Node on Dawn's adapter. Prints the table, writes the JSON to
  * runs/bench.json (or prints it alone with --json); --quick skips the slow tfjs cpu backend,
- * --no-peers all of tfjs, --profile cpu|lanes|gpu measures that kernel family instead of the adapter's, --scale
+ * --no-peers all of tfjs, --profile cpu|lanes|lanes16|gpu measures that kernel family instead of the adapter's, --scale
  * adds the real-size bench (bench/scale.ts), --scale-models a,b that bench of those models alone.
  * @module
  */

@@ -12,7 +12,7 @@ import { describeAdapter } from "../adapters/devices/webgpu_info.ts";
 import { adapterLine } from "../adapters/devices/adapter_line.ts";
 import { type AppError, appError } from "../core/errors.ts";
 import type { Gpt2Spec } from "../core/model/spec.ts";
-import { createKernelCache, KERNEL_PROFILES, type KernelProfile, probeLanes, profileFor } from "../gpu/mod.ts";
+import { createKernelCache, KERNEL_PROFILES, type KernelProfile, probeLaneWidth, profileFor } from "../gpu/mod.ts";
 import { blasGflops, type BlasResult } from "./blas.ts";
 import { tileCeilingGflops } from "./ceiling.ts";
 import { type BenchConfig, linearShapes, loadConfigs, trainFlopsPerToken } from "./configs.ts";
@@ -127,12 +127,14 @@ export const runBench = async (
   const missingCli = o.scale ? scaleBenchProblem() : undefined;
   if (missingCli !== undefined) return E.left(missingCli);
   const meter = meterBuffers(acquired.device), cache = createKernelCache(acquired.device);
-  const lanesOk = await probeLanes(cache), profile = o.profile ?? profileFor(acquired.info, lanesOk);
-  if (profile === "lanes" && !lanesOk) {
+  const width = await probeLaneWidth(cache), profile = o.profile ?? profileFor(acquired.info, width);
+  if ((profile === "lanes" && width < 8) || (profile === "lanes16" && width < 16)) {
     return E.left(
       appError(
         "BadArgs",
-        "Cannot bench the lanes kernels: this device's subgroups do not hold a workgroup of 8 (gpu/kernels/lanes_probe.ts)",
+        `Cannot bench the ${profile} kernels: this device's subgroups do not hold a workgroup of ${
+          profile === "lanes" ? 8 : 16
+        } (gpu/kernels/lanes_probe.ts)`,
         "leave --profile out, or pick cpu or gpu",
       ),
     );

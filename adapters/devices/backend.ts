@@ -13,7 +13,7 @@ import type { ModelSpec } from "../../core/model/spec.ts";
 import type { Weights } from "../../core/model/tensors.ts";
 import { createCpuEvaluator, createCpuTrainer } from "../../core/train/cpu_trainer.ts";
 import type { Evaluator, Teacher, Trainer } from "../../core/train/trainer.ts";
-import { createKernelCache, type KernelCache, type KernelProfile, probeLanes, profileFor } from "../../gpu/mod.ts";
+import { createKernelCache, type KernelCache, type KernelProfile, probeLaneWidth, profileFor } from "../../gpu/mod.ts";
 import { createGpuEvaluator } from "../../gpu/train/evaluator.ts";
 import { createGpuTrainer } from "../../gpu/train/trainer.ts";
 import type { MemoryPlan } from "../../gpu/train/memory_plan.ts";
@@ -78,7 +78,7 @@ export const withBackend = async <A>(
     // The kernel family is chosen once, from the adapter: register-blocked on CPU adapters (sharing
     // rows through subgroups where the probe allows), tiled on GPUs.
     const meter = meterBuffers(dev.right.device), kernels = createKernelCache(dev.right.device), info = dev.right.info;
-    const profile = profileFor(info, info.isCpu && await probeLanes(kernels));
+    const profile = profileFor(info, info.isCpu ? await probeLaneWidth(kernels) : 0);
     src.note(`${adapterLine(runtimeLabel(src.runtime), info, profile)}\n`);
     await noteInstall(src, info);
     return await body({ _tag: "webgpu", acquired: dev.right, kernels, profile, meter });

@@ -7,7 +7,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import type * as TE from "fp-ts/lib/TaskEither.js";
-import { createKernelCache, type KernelProfile, probeLanes, profileFor } from "../../gpu/mod.ts";
+import { createKernelCache, type KernelProfile, probeLaneWidth, profileFor } from "../../gpu/mod.ts";
 import { installNote, type RuntimeInfo } from "./adapter_line.ts";
 import type { ApiFinding } from "./graphics_api.ts";
 import { type PythonPeers, runProgram, type SystemFacts, type VulkanInfo } from "./system_probe.ts";
@@ -77,14 +77,14 @@ export const probeRuntime = async (
     return { present: true, runtime, adapter: null, error: dev.left.message, kernels: null, lanes: null };
   }
   try {
-    const lanes = await probeLanes(createKernelCache(dev.right.device)), info = dev.right.info;
+    const width = await probeLaneWidth(createKernelCache(dev.right.device)), info = dev.right.info;
     return {
       present: true,
       runtime,
       adapter: info,
       error: null,
-      kernels: profileFor(info, info.isCpu && lanes),
-      lanes,
+      kernels: profileFor(info, info.isCpu ? width : 0),
+      lanes: width >= 8,
     };
   } finally {
     dev.right.release();

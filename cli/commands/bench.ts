@@ -25,14 +25,14 @@ const BenchArgs = t.partial({
 
 export const benchCommand: CommandSpec<t.TypeOf<typeof BenchArgs>> = {
   name: "bench",
-  usage: "bench [--json] [--quick] [--no-peers] [--profile cpu|lanes|gpu] [--scale] [--scale-models a,b]",
+  usage: "bench [--json] [--quick] [--no-peers] [--profile cpu|lanes|lanes16|gpu] [--scale] [--scale-models a,b]",
   summary: "Measure kernels, forward and training throughput against tfjs and OpenBLAS on this adapter.",
   positionals: [],
   flags: {
     json: { type: "boolean", help: "print one JSON object (matmul, train, ...) instead of the table" },
     quick: { type: "boolean", help: "shorter timings, and no tfjs cpu backend (the slowest peer)" },
     "no-peers": { type: "boolean", help: "measure only ours, no tfjs" },
-    profile: { type: "string", help: "kernel family to measure: cpu | lanes | gpu (default: the adapter's)" },
+    profile: { type: "string", help: "kernel family to measure: cpu | lanes | lanes16 | gpu (default: the adapter's)" },
     scale: {
       type: "boolean",
       help: "also the real-size bench (bench/scale.ts): random GPT-2 124M/355M, TinyLlama-1.1B, OpenLLaMA-3B shapes; " +

@@ -13,17 +13,19 @@
  * window or ten), and corrected every time: when the result still took a while, the batch took the
  * whole time from its submit; when it was there at once, the sleep overshot by an unknown amount, so
  * the expectation drops to 0.7 of what it was (or of the time that had passed, if less).
- * A key's first batch is polled as before, and counts only 0.6 of its time: it carries the driver's
- * warm-up (pipelines' first runs, buffers' first touch) and the slowdown of the poll itself. Measured on
- * lavapipe, 2 cores, the first batch against the ones after: analyze's block probes 14.0 s against 7.3 s,
- * the same probes alone 11.2 against 6.5, GPT-2 124M's half-depth training step 51 against 44. Oversleeping
- * idles the device while polling only slows it, so the first guess errs short.
+ * A key's first two batches are polled, and only the second teaches: the first carries the driver's warm-up
+ * (buffers' first touch, and lavapipe compiles a pipeline when it first runs, not when it is created). With Mesa's
+ * shader cache cold that compile is most of it: a dispatch of 9 rows of matmul_forward_vec4_strided took 23 s the
+ * first time at 512-bit vectors; learning 0.6 of that (as pacing once did) made each later tiny batch sleep 12.5,
+ * 8, 5.5 s…, and the fast linear kernels' property file ran 11 minutes. Oversleeping idles the device while polling
+ * costs little now (adapters/devices/dawn_ticks.ts), so a guess errs towards polling.
  * @module
  */
 
 const SLEEP_SHARE = 0.9;
 const OVERSLEPT_SHARE = 0.7;
-const FIRST_SHARE = 0.6;
+/** What a key holds after its first batch: seen, nothing learnt. */
+const SEEN = Number.NaN;
 
 /** What a batch's wait is paced by: its key's learnt time per unit, times its units of work. */
 export interface Pace {
@@ -37,7 +39,10 @@ const paced = new WeakMap<GPUDevice, Map<string, number>>(); // key → expected
 export const enablePacing = (device: GPUDevice): void => void paced.set(device, new Map());
 
 /** The milliseconds this batch is expected to take (0: none expected, or unpaced). */
-const expectedMs = (device: GPUDevice, pace: Pace): number => (paced.get(device)?.get(pace.key) ?? 0) * pace.units;
+const expectedMs = (device: GPUDevice, pace: Pace): number => {
+  const perUnit = paced.get(device)?.get(pace.key) ?? SEEN;
+  return Number.isNaN(perUnit) ? 0 : perUnit * pace.units;
+};
 
 /**
  * Sleeps until 90% of the batch's expected time has passed since `since` (its submit, performance.now());
@@ -60,12 +65,9 @@ export interface Waited {
 export const recordWait = (device: GPUDevice, pace: Pace, w: Waited): void => {
   const byKey = paced.get(device);
   if (byKey === undefined || !(pace.units > 0)) return;
-  const first = !byKey.has(pace.key), overslept = w.asked > 0 && w.polled < Math.max(2, 0.02 * w.asked);
-  const ms = first
-    ? FIRST_SHARE * w.elapsed
-    : overslept
-    ? OVERSLEPT_SHARE * Math.min(w.asked / SLEEP_SHARE, w.elapsed)
-    : w.elapsed;
+  if (!byKey.has(pace.key)) return void byKey.set(pace.key, SEEN); // the warm-up: nothing to learn from
+  const overslept = w.asked > 0 && w.polled < Math.max(2, 0.02 * w.asked);
+  const ms = overslept ? OVERSLEPT_SHARE * Math.min(w.asked / SLEEP_SHARE, w.elapsed) : w.elapsed;
   byKey.set(pace.key, ms / pace.units);
 };
 

@@ -1,5 +1,5 @@
 /**
- * Does subgroupBroadcast(v, j) in a workgroup of LANES invocations return invocation j's v in every
+ * Does subgroupBroadcast(v, j) in a workgroup of 8 (or 16) invocations return invocation j's v in every
  * invocation? The "lanes" kernels (gpu/kernels/matmul/matmul_lanes.ts) rely on exactly that: the whole
  * workgroup in one subgroup, subgroup ids equal to local ids. WebGPU promises neither (a subgroup
  * may be 4 wide, or a workgroup split), so it is run once on the device instead of assumed; a
@@ -12,49 +12,57 @@ import { broadcastTable } from "../../core/ops/lanes_probe.ts";
 import { createBatch } from "../engine/batch.ts";
 import type { KernelCache } from "../engine/compile.ts";
 import { defineKernel } from "../engine/kernel.ts";
-import { LANES } from "./matmul/matmul_lanes.ts";
+import { LANES, type LaneWidth } from "./matmul/matmul_lanes.ts";
 import { createTensor, destroyTensor } from "../engine/tensor.ts";
 
-export const lanesProbe = defineKernel({
-  name: "lanes_probe",
-  enables: ["subgroups"],
-  bindings: [{ name: "out", access: "read_write", type: "u32" }],
-  uniforms: {},
-  workgroupSize: LANES,
-  grid: () => [1, 1, 1],
-  twin: {
-    of: "core/ops/lanes_probe.ts broadcastTable",
-    dims: {},
-    uniforms: () => ({}),
-    inputs: {},
-    outputs: { out: () => LANES * LANES },
-    run: () => ({ out: broadcastTable(LANES) }),
-    tolerance: { out: { _tag: "exact" } },
-  },
-  // out[i·LANES + j]: what invocation i got from lane j; the answer is j + 100 everywhere
-  wgsl: /* wgsl */ `
+const lanesProbeOf = (lanes: LaneWidth) =>
+  defineKernel({
+    name: lanes === 8 ? "lanes_probe" : `lanes_probe${lanes}`,
+    enables: ["subgroups"],
+    bindings: [{ name: "out", access: "read_write", type: "u32" }],
+    uniforms: {},
+    workgroupSize: lanes,
+    grid: () => [1, 1, 1],
+    twin: {
+      of: "core/ops/lanes_probe.ts broadcastTable",
+      dims: {},
+      uniforms: () => ({}),
+      inputs: {},
+      outputs: { out: () => lanes * lanes },
+      run: () => ({ out: broadcastTable(lanes) }),
+      tolerance: { out: { _tag: "exact" } },
+    },
+    // out[i·lanes + j]: what invocation i got from lane j; the answer is j + 100 everywhere
+    wgsl: /* wgsl */ `
   ${
-    Array.from({ length: LANES }, (_, j) => `out[lidx * ${LANES}u + ${j}u] = subgroupBroadcast(lidx + 100u, ${j}u);`)
-      .join("\n  ")
-  }`,
-});
+      Array.from({ length: lanes }, (_, j) => `out[lidx * ${lanes}u + ${j}u] = subgroupBroadcast(lidx + 100u, ${j}u);`)
+        .join("\n  ")
+    }`,
+  });
 
-/** True when the device can run the "lanes" kernels; false on any other outcome, errors included. */
-export const probeLanes = async (cache: KernelCache): Promise<boolean> => {
+export const lanesProbe = lanesProbeOf(8);
+export const lanesProbe16 = lanesProbeOf(16);
+
+/** True when the device can run the "lanes" kernels at `lanes` lanes; false on any other outcome, errors included. */
+export const probeLanes = async (cache: KernelCache, lanes: LaneWidth = LANES): Promise<boolean> => {
   const device = cache.device;
   if (!device.features.has("subgroups")) return false;
-  const compiled = await cache.compile(lanesProbe)();
+  const compiled = await cache.compile(lanes === 16 ? lanesProbe16 : lanesProbe)();
   if (E.isLeft(compiled)) return false;
-  const out = createTensor(device, "lanes probe", [LANES * LANES], "u32");
+  const out = createTensor(device, "lanes probe", [lanes * lanes], "u32");
   if (E.isLeft(out)) return false;
   try {
     const batch = createBatch(device, "lanes probe");
     batch.dispatch(compiled.right, { out: out.right }, {});
     const h = batch.read(out.right);
     const r = await batch.submit()();
-    const want = broadcastTable(LANES);
+    const want = broadcastTable(lanes);
     return E.isRight(r) && r.right.get(h).every((v, i) => v === want[i]);
   } finally {
     destroyTensor(out.right);
   }
 };
+
+/** The widest lane count the lanes kernels can use here (profileFor's `lanes`): 16 needs 8 too (attention's). */
+export const probeLaneWidth = async (cache: KernelCache): Promise<0 | LaneWidth> =>
+  !(await probeLanes(cache, 8)) ? 0 : (await probeLanes(cache, 16)) ? 16 : 8;

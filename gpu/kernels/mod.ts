@@ -5,7 +5,7 @@
  * linear kernels of matmul/matmul_{vec4,lanes,tiled,strided}.ts ↔ core/ops/matmul/matmul.ts and matmul_backward.ts; the lanes
  * probe of gpu/kernels/lanes_probe.ts ↔ core/ops/lanes_probe.ts). Records with variants (the
  * attention head dims) are here in their default build; the "lanes" builds need the device's
- * subgroups feature and the lanes probe's yes.
+ * subgroups feature and the lanes probe's yes (the 16-lane ones, its yes at 16).
  * @module
  */
 import type { AnyKernel } from "../engine/kernel.ts";
@@ -26,9 +26,17 @@ import { crossEntropyBackward } from "./cross_entropy_backward.ts";
 import { distillBackward } from "./distill.ts";
 import { embedAtPositions, embedForward, embedScale } from "./embed.ts";
 import { embedBackward, positionBackward } from "./embed_backward.ts";
-import { matmulBackwardWLanes, matmulBackwardXLanes, matmulForwardLanes } from "./matmul/matmul_lanes.ts";
+import {
+  matmulBackwardWLanes,
+  matmulBackwardWLanes16,
+  matmulBackwardXLanes,
+  matmulBackwardXLanes16,
+  matmulForwardLanes,
+  matmulForwardLanes16,
+} from "./matmul/matmul_lanes.ts";
 import { matmulForwardTiled } from "./matmul/matmul_tiled.ts";
 import {
+  matmulForwardLanes16Strided,
   matmulForwardLanesStrided,
   matmulForwardTiledStrided,
   matmulForwardVec4Strided,
@@ -48,7 +56,7 @@ import { headNormBackwardW, headNormBackwardX, headNormForward } from "./norms/h
 import { residualAdd } from "./residual_add.ts";
 import { ropeAtPositions, ropeForward } from "./rope.ts";
 import { transpose } from "./transpose.ts";
-import { lanesProbe } from "./lanes_probe.ts";
+import { lanesProbe, lanesProbe16 } from "./lanes_probe.ts";
 
 /** A kernel record whose twin is a real one (not a fixture's NoTwin). */
 export type TwinnedKernel = AnyKernel & { readonly twin: AnyTwin };
@@ -64,9 +72,11 @@ export const ALL_KERNELS: readonly TwinnedKernel[] = [
   matmulForward,
   matmulForwardVec4,
   matmulForwardLanes,
+  matmulForwardLanes16,
   matmulForwardTiled,
   matmulForwardVec4Strided,
   matmulForwardLanesStrided,
+  matmulForwardLanes16Strided,
   matmulForwardTiledStrided,
   transpose,
   ropeForward,
@@ -97,6 +107,8 @@ export const ALL_KERNELS: readonly TwinnedKernel[] = [
   matmulBackwardWVec4Rows,
   matmulBackwardXLanes,
   matmulBackwardWLanes,
+  matmulBackwardXLanes16,
+  matmulBackwardWLanes16,
   layerNormBackwardX,
   layerNormBackwardW,
   rmsNormBackwardX,
@@ -119,7 +131,8 @@ export const ALL_KERNELS: readonly TwinnedKernel[] = [
   clipScale,
   adamw,
   lanesProbe,
+  lanesProbe16,
 ];
 
-export { KERNEL_PROFILES, type KernelProfile, profileFor } from "./profile.ts";
-export { probeLanes } from "./lanes_probe.ts";
+export { KERNEL_PROFILES, type KernelProfile, profileFor, sharesLanes } from "./profile.ts";
+export { probeLanes, probeLaneWidth } from "./lanes_probe.ts";

@@ -6,19 +6,24 @@
  *   "lanes": CPU adapters whose subgroups hold a workgroup of 8 (gpu/kernels/lanes_probe.ts checks it on
  *            the device): the same tiles with A values shared by subgroupBroadcast
  *            (gpu/kernels/matmul/matmul_lanes.ts), about 1.7× the "cpu" matmul on lavapipe.
+ *   "lanes16": CPU adapters whose subgroups also hold a workgroup of 16 (lavapipe at 512-bit vectors): the lanes
+ *            kernels, with the linear ones 16 lanes wide on 32 × 8 tiles (1.5× the 8-lane matmul there).
  *   "gpu":   real GPUs: workgroup-memory tiles with vec4 loads (gpu/kernels/matmul/matmul_tiled.ts).
  * All fall back to the scalar kernels where a shape is not a multiple of 4, and every output
  * sums its terms in the same index order in all of them, so the profile never changes a bit.
  * @module
  */
 
-export type KernelProfile = "cpu" | "lanes" | "gpu";
+export type KernelProfile = "cpu" | "lanes" | "lanes16" | "gpu";
 
-export const KERNEL_PROFILES: readonly KernelProfile[] = ["cpu", "lanes", "gpu"];
+export const KERNEL_PROFILES: readonly KernelProfile[] = ["cpu", "lanes", "lanes16", "gpu"];
 
 /**
- * The profile for an adapter as adapters/devices/webgpu_info.ts reports it; `lanesOk` is what
- * gpu/kernels/lanes_probe.ts found on the device (false when it was not asked).
+ * The profile for an adapter as adapters/devices/webgpu_info.ts reports it; `lanes` is the widest workgroup whose
+ * subgroup broadcasts gpu/kernels/lanes_probe.ts found to work on the device (0: none, or not asked).
  */
-export const profileFor = (adapter: { readonly isCpu: boolean }, lanesOk = false): KernelProfile =>
-  !adapter.isCpu ? "gpu" : lanesOk ? "lanes" : "cpu";
+export const profileFor = (adapter: { readonly isCpu: boolean }, lanes = 0): KernelProfile =>
+  !adapter.isCpu ? "gpu" : lanes >= 16 ? "lanes16" : lanes >= 8 ? "lanes" : "cpu";
+
+/** Whether a profile uses the subgroup-sharing builds (attention's "lanes" build, at 8 lanes in both). */
+export const sharesLanes = (p: KernelProfile): boolean => p === "lanes" || p === "lanes16";

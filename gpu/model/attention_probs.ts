@@ -21,7 +21,7 @@ import { type GpuError, gpuError } from "../engine/errors.ts";
 import { createTensor, destroyTensor, type GpuTensor, upload } from "../engine/tensor.ts";
 import { headDimVariant } from "../kernels/attention/attention.ts";
 import { attentionProbs, attentionProbsLanes } from "../kernels/attention/attention_probs.ts";
-import type { KernelProfile } from "../kernels/profile.ts";
+import { type KernelProfile, sharesLanes } from "../kernels/profile.ts";
 import { type Activations, createActivations, destroyActivations } from "./activations.ts";
 import { compileForwardKernels } from "./forward_kernels.ts";
 import { type ForwardContext, recordBlock, recordEmbed, recordHead, sharedBlockBuffers } from "./record_forward.ts";
@@ -74,7 +74,7 @@ export const createBlockProbe = (
     TE.apS("k", compileForwardKernels(cache, profile, headDim(spec))),
     TE.apS(
       "probs",
-      cache.compile(profile === "lanes" ? attentionProbsLanes : attentionProbs, headDimVariant(headDim(spec))),
+      cache.compile(sharesLanes(profile) ? attentionProbsLanes : attentionProbs, headDimVariant(headDim(spec))),
     ),
     TE.chainEitherK(({ k, probs }) => {
       const device = cache.device, maxBinding = device.limits.maxStorageBufferBindingSize;

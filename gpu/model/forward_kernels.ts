@@ -4,7 +4,7 @@
  * profile's own for shapes in multiples of 4 (reading Wᵀ, which `transpose` derives), `matmulFastStrided` the
  * same sums for O a multiple of 4 at any row stride of y (gpu/kernels/matmul/matmul_strided.ts). Attention
  * is compiled for the model's head dim (gpu/kernels/attention/attention.ts headDimVariant), in the "lanes"
- * build for the lanes profile. The packed kernels (embedding, rope and attention over spans, for sequences packed
+ * build for both lanes profiles. The packed kernels (embedding, rope and attention over spans, for sequences packed
  * side by side: gpu/eval/packed_forward.ts) are compiled apart, only where a packed pass is recorded.
  * @module
  */
@@ -25,8 +25,9 @@ import { crossEntropyForward } from "../kernels/cross_entropy.ts";
 import { embedAtPositions, embedForward, embedScale } from "../kernels/embed.ts";
 import { kvAppend } from "../kernels/kv_append.ts";
 import { matmulForward } from "../kernels/matmul/matmul.ts";
-import { matmulForwardLanes } from "../kernels/matmul/matmul_lanes.ts";
+import { matmulForwardLanes, matmulForwardLanes16 } from "../kernels/matmul/matmul_lanes.ts";
 import {
+  matmulForwardLanes16Strided,
   matmulForwardLanesStrided,
   matmulForwardTiledStrided,
   matmulForwardVec4Strided,
@@ -37,7 +38,7 @@ import { layerNormForward, rmsNormForward } from "../kernels/norms/norms.ts";
 import { headNormForward } from "../kernels/norms/head_norm.ts";
 import { ropeAtPositions, ropeForward } from "../kernels/rope.ts";
 import { transpose } from "../kernels/transpose.ts";
-import type { KernelProfile } from "../kernels/profile.ts";
+import { type KernelProfile, sharesLanes } from "../kernels/profile.ts";
 
 const common = {
   embed: embedForward,
@@ -58,11 +59,17 @@ const common = {
   geglu: gegluForward,
 } as const;
 
-const FAST_FORWARD = { cpu: matmulForwardVec4, lanes: matmulForwardLanes, gpu: matmulForwardTiled } as const;
+const FAST_FORWARD = {
+  cpu: matmulForwardVec4,
+  lanes: matmulForwardLanes,
+  lanes16: matmulForwardLanes16,
+  gpu: matmulForwardTiled,
+} as const;
 /** The same, storing y as f32: for outputs whose row stride is not a multiple of 4 (GPT-2's 50,257 logits). */
 const FAST_FORWARD_STRIDED = {
   cpu: matmulForwardVec4Strided,
   lanes: matmulForwardLanesStrided,
+  lanes16: matmulForwardLanes16Strided,
   gpu: matmulForwardTiledStrided,
 } as const;
 
@@ -72,7 +79,7 @@ export const forwardKernels = (profile: KernelProfile) =>
     ...common,
     matmulFast: FAST_FORWARD[profile],
     matmulFastStrided: FAST_FORWARD_STRIDED[profile],
-    attention: profile === "lanes" ? attentionForwardLanes : attentionForward,
+    attention: sharesLanes(profile) ? attentionForwardLanes : attentionForward,
   }) as const;
 
 type Records = ReturnType<typeof forwardKernels>;
@@ -106,7 +113,7 @@ export const packedKernels = (profile: KernelProfile) =>
   ({
     embed: embedAtPositions,
     rope: ropeAtPositions,
-    attention: profile === "lanes" ? attentionSpansLanes : attentionSpans,
+    attention: sharesLanes(profile) ? attentionSpansLanes : attentionSpans,
   }) as const;
 
 type PackedRecords = ReturnType<typeof packedKernels>;

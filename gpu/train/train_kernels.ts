@@ -28,7 +28,12 @@ import {
   matmulBackwardW,
   matmulBackwardX,
 } from "../kernels/matmul/matmul_backward.ts";
-import { matmulBackwardWLanes, matmulBackwardXLanes } from "../kernels/matmul/matmul_lanes.ts";
+import {
+  matmulBackwardWLanes,
+  matmulBackwardWLanes16,
+  matmulBackwardXLanes,
+  matmulBackwardXLanes16,
+} from "../kernels/matmul/matmul_lanes.ts";
 import { matmulBackwardWVec4, matmulBackwardWVec4Rows, matmulBackwardXVec4 } from "../kernels/matmul/matmul_vec4.ts";
 import {
   layerNormBackwardW,
@@ -78,10 +83,21 @@ const LANES_BACKWARD = {
   attnBkv: attentionBackwardKVLanes,
 } as const;
 
+/** The "lanes16" profile's: the linear backward at 16 lanes, attention's lanes builds as in "lanes". */
+const LANES16_BACKWARD = {
+  ...LANES_BACKWARD,
+  matmulBxFast: matmulBackwardXLanes16,
+  matmulBwFast: matmulBackwardWLanes16,
+  matmulBwRows: matmulBackwardWLanes16,
+} as const;
+
 /** The backward kernel records of a profile. */
-export const backwardKernels = (
-  profile: KernelProfile,
-) => (profile === "lanes" ? { ...BACKWARD_KERNELS, ...LANES_BACKWARD } : BACKWARD_KERNELS);
+export const backwardKernels = (profile: KernelProfile) =>
+  profile === "lanes16"
+    ? { ...BACKWARD_KERNELS, ...LANES16_BACKWARD }
+    : profile === "lanes"
+    ? { ...BACKWARD_KERNELS, ...LANES_BACKWARD }
+    : BACKWARD_KERNELS;
 
 type Records = ReturnType<typeof backwardKernels>;
 export type BackwardKernels = { readonly [K in keyof Records]: CompiledKernel<Records[K]> };

@@ -8,7 +8,7 @@ import { acquireDevice, MESA_HINT } from "../../adapters/devices/webgpu_device.t
 import { describeAdapter } from "../../adapters/devices/webgpu_info.ts";
 import { getNodeDevice } from "../../adapters/devices/webgpu_node.ts";
 import { getNavigatorDevice } from "../../adapters/devices/webgpu_deno.ts";
-import { createKernelCache, probeLanes, profileFor } from "../../gpu/mod.ts";
+import { createKernelCache, probeLanes, probeLaneWidth, profileFor } from "../../gpu/mod.ts";
 import { unwrap, useGpu } from "./_device.ts";
 
 const gpu = useGpu();
@@ -31,14 +31,21 @@ describe("the Node device on lavapipe", () => {
   test("holds a workgroup of 8 in one subgroup, so the probe gives it the lanes kernels", async () => {
     const { info, kernels } = gpu();
     expect(await probeLanes(kernels)).toBe(true);
-    expect(profileFor(info, true)).toBe("lanes");
+    expect(profileFor(info, 8)).toBe("lanes");
+  });
+
+  test("holds a workgroup of 16 exactly at 512-bit vectors (LP_NATIVE_VECTOR_WIDTH=512), where the probe gives the lanes16 kernels", async () => {
+    const { info, kernels } = gpu(), wide = process.env.LP_NATIVE_VECTOR_WIDTH === "512";
+    expect(await probeLaneWidth(kernels)).toBe(wide ? 16 : 8);
+    expect(profileFor(info, wide ? 16 : 8)).toBe(wide ? "lanes16" : "lanes");
   });
 
   test("without the subgroups feature, the probe says no and the plain cpu kernels are used", async () => {
     const d = unwrap(await getNodeDevice({ wantFeatures: [] })());
     try {
       expect(await probeLanes(createKernelCache(d.device))).toBe(false);
-      expect(profileFor(d.info, false)).toBe("cpu");
+      expect(await probeLaneWidth(createKernelCache(d.device))).toBe(0);
+      expect(profileFor(d.info, 0)).toBe("cpu");
     } finally {
       d.release();
     }

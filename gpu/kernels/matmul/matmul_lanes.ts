@@ -21,6 +21,11 @@
  * spilled accumulator's load and store); tiles of 8 to 32 rows by 4 to 16 columns (within the ±10% noise);
  * rows-fastest workgroup order (no gain, head shape included); lanes owning rows with the workgroup's columns
  * shared, B loaded at uniform addresses (4–9× slower: inside a loop lavapipe loads a uniform address per lane too).
+ * Two widths: 8 lanes with 16 × 8 tiles ("lanes"), and 16 lanes with 32 × 8 tiles ("lanes16"), for lavapipe at 512-bit
+ * vectors (LP_NATIVE_VECTOR_WIDTH=512, Mesa's override, on an AVX-512 host), where its subgroups are 16 wide.
+ * Measured there (Xeon, AVX-512, 2 cores; matmul 1024², GFLOP/s): 8 lanes at 256 bits 14; 16 lanes with 16-row tiles
+ * 18, with 32 × 8 tiles 21–23, with 16 × 16 or 32 × 4 17–19; the block probes of `analyze` on GPT-2 124M's half-depth
+ * target, 10 windows: matmul 6.74 → 4.13 s a run, the other kernels unchanged.
  * bench/probes/matmul_shapes.ts times these kernels at a GPT-2 step's shapes.
  * CPU twins: core/ops/matmul/matmul.ts, core/ops/matmul/matmul_backward.ts.
  * @module
@@ -36,82 +41,123 @@ import {
   storeDxTile,
   storeForwardTile,
   TILE,
+  type Tile,
   type TileAt,
 } from "./matmul_vec4.ts";
 
-/** Lanes per workgroup, all in one subgroup; each owns RN / LANES of the tile's rows. */
+/** Lanes per workgroup, all in one subgroup; each owns RN / lanes of the tile's rows. */
+export type LaneWidth = 8 | 16;
 export const LANES = 8;
-const OWN = TILE.RN / LANES;
-const own = Array.from({ length: OWN }, (_, t) => t);
-const rows = Array.from({ length: TILE.RN }, (_, r) => r);
+export const LANE_WIDTHS: readonly LaneWidth[] = [8, 16];
+
+/** The tile of each width: 16 × 8 outputs a lane at 8 lanes (as the vec4 kernels), 32 × 8 at 16. */
+export const LANE_TILES: Readonly<Record<LaneWidth, Tile>> = { 8: TILE, 16: { RN: 32, CV: 2 } };
+
+/** A family's workgroup, tile and what its grid reads (defines RN, CV), for `lanes` lanes. */
+export const laneWorkgroup = (lanes: LaneWidth) =>
+  ({ enables: ["subgroups"], workgroupSize: lanes, defines: LANE_TILES[lanes] }) as const;
+
+const indices = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 /**
- * Tile origin without an early return, and this lane's own rows r = t·LANES + lidx as clamped
+ * Tile origin without an early return, and this lane's own rows r = t·lanes + lidx as clamped
  * bases (ROW in rowBase stands for the row): own[t].
  */
-export const laneStart = (cols4: string, nRows: string, rowBase: string): string => /* wgsl */ `
+export const laneStart = (lanes: LaneWidth, cols4: string, nRows: string, rowBase: string): string => {
+  const own = LANE_TILES[lanes].RN / lanes;
+  return /* wgsl */ `
   let c0 = gid.x * CV;
   let r0 = wg.y * RN;
   var col: array<u32, CV>;
   for (var c = 0u; c < CV; c++) { col[c] = min(c0 + c, ${cols4} - 1u); }
-  var own: array<u32, ${OWN}>;
-  for (var t = 0u; t < ${OWN}u; t++) { own[t] = ${
-  rowBase.replace("ROW", `min(r0 + t * ${LANES}u + lidx, ${nRows} - 1u)`)
-}; }`;
+  var own: array<u32, ${own}>;
+  for (var t = 0u; t < ${own}u; t++) { own[t] = ${
+    rowBase.replace("ROW", `min(r0 + t * ${lanes}u + lidx, ${nRows} - 1u)`)
+  }; }`;
+};
 
-/** acc[r][c] += A(r, k)·B(k, c): each lane loads its own rows' A (aAt, with OWN for own[t]), row r comes from lane r % LANES. */
-export const laneLoop = (count: string, aAt: string, bAt: string, start = ""): string => /* wgsl */ `
+/** acc[r][c] += A(r, k)·B(k, c): each lane loads its own rows' A (aAt, with OWN for own[t]), row r comes from lane r % lanes. */
+export const laneLoop = (lanes: LaneWidth, count: string, aAt: string, bAt: string, start = ""): string => {
+  const { RN } = LANE_TILES[lanes];
+  return /* wgsl */ `
   var acc: array<array<vec4<f32>, CV>, RN>;${start}
   for (var k = 0u; k < ${count}; k++) {
     var bv: array<vec4<f32>, CV>;
     for (var c = 0u; c < CV; c++) { bv[c] = ${bAt}; }
-    ${own.map((t) => `let m${t} = ${aAt.replace("OWN", `own[${t}]`)};`).join(" ")}
+    ${indices(RN / lanes).map((t) => `let m${t} = ${aAt.replace("OWN", `own[${t}]`)};`).join(" ")}
     ${
-  rows.map((r) =>
-    `{ let a = subgroupBroadcast(m${Math.floor(r / LANES)}, ${
-      r % LANES
-    }u); for (var c = 0u; c < CV; c++) { acc[${r}][c] += a * bv[c]; } }`
-  ).join("\n    ")
-}
+    indices(RN).map((r) =>
+      `{ let a = subgroupBroadcast(m${Math.floor(r / lanes)}, ${
+        r % lanes
+      }u); for (var c = 0u; c < CV; c++) { acc[${r}][c] += a * bv[c]; } }`
+    ).join("\n    ")
+  }
   }`;
+};
 
 export const laneAcc: TileAt = (r, c) => `acc[${r}][${c}]`;
-export const LANE_WORKGROUP = { enables: ["subgroups"], workgroupSize: LANES } as const;
 
-export const matmulForwardLanes = defineKernel({
-  name: "matmul_forward_lanes",
-  ...forwardOnWt,
-  ...LANE_WORKGROUP,
-  wgsl: /* wgsl */ `
+/** The kernels' names: matmul_forward_lanes at 8 lanes, matmul_forward_lanes16 at 16. */
+const named = (base: string, lanes: LaneWidth) => (lanes === 8 ? base : `${base}${lanes}`);
+
+const forwardLanes = (lanes: LaneWidth) => {
+  const tile = LANE_TILES[lanes];
+  return defineKernel({
+    name: named("matmul_forward_lanes", lanes),
+    ...forwardOnWt,
+    ...laneWorkgroup(lanes),
+    wgsl: /* wgsl */ `
   let O4 = params.O / 4u;
-  ${laneStart("O4", "params.N", "(params.xRow0 + ROW) * params.I")}
-  ${laneLoop("params.I", "x[OWN + k]", "wt[k * O4 + col[c]]")}
-  ${storeForwardTile(laneAcc)}`,
-});
+  ${laneStart(lanes, "O4", "params.N", "(params.xRow0 + ROW) * params.I")}
+  ${laneLoop(lanes, "params.I", "x[OWN + k]", "wt[k * O4 + col[c]]")}
+  ${storeForwardTile(laneAcc, tile)}`,
+  });
+};
 
-export const matmulBackwardXLanes = defineKernel({
-  name: "matmul_backward_x_lanes",
-  ...backwardXOnW,
-  ...LANE_WORKGROUP,
-  wgsl: /* wgsl */ `
+const backwardXLanes = (lanes: LaneWidth) => {
+  const tile = LANE_TILES[lanes];
+  return defineKernel({
+    name: named("matmul_backward_x_lanes", lanes),
+    ...backwardXOnW,
+    ...laneWorkgroup(lanes),
+    wgsl: /* wgsl */ `
   let I4 = params.I / 4u;
-  ${laneStart("I4", "params.N", "ROW * params.ldy + params.dyOff")}
-  ${laneLoop("params.O", "dy[OWN + k]", "w[k * I4 + col[c]]", startAtDxTile(laneAcc))}
-  ${storeDxTile(laneAcc)}`,
-});
+  ${laneStart(lanes, "I4", "params.N", "ROW * params.ldy + params.dyOff")}
+  ${laneLoop(lanes, "params.O", "dy[OWN + k]", "w[k * I4 + col[c]]", startAtDxTile(laneAcc, tile))}
+  ${storeDxTile(laneAcc, tile)}`,
+  });
+};
 
-export const matmulBackwardWLanes = defineKernel({
-  name: "matmul_backward_w_lanes",
-  bindings: [{ name: "dy", access: "read" }, { name: "x", access: "read", type: "vec4<f32>" }, {
-    name: "dw",
-    access: "read_write",
-    type: "vec4<f32>",
-  }],
-  ...backwardW,
-  ...LANE_WORKGROUP,
-  wgsl: /* wgsl */ `
+const backwardWLanes = (lanes: LaneWidth) => {
+  const tile = LANE_TILES[lanes];
+  return defineKernel({
+    name: named("matmul_backward_w_lanes", lanes),
+    bindings: [{ name: "dy", access: "read" }, { name: "x", access: "read", type: "vec4<f32>" }, {
+      name: "dw",
+      access: "read_write",
+      type: "vec4<f32>",
+    }],
+    ...backwardW,
+    ...laneWorkgroup(lanes),
+    wgsl: /* wgsl */ `
   let I4 = params.I / 4u;
-  ${laneStart("I4", "params.O", "params.dyOff + ROW")}
-  ${laneLoop("params.N", "dy[k * params.ldy + OWN]", "x[(params.xRow0 + k) * I4 + col[c]]", startAtDwTile(laneAcc))}
-  ${storeDwTile(laneAcc)}`,
-});
+  ${laneStart(lanes, "I4", "params.O", "params.dyOff + ROW")}
+  ${
+      laneLoop(
+        lanes,
+        "params.N",
+        "dy[k * params.ldy + OWN]",
+        "x[(params.xRow0 + k) * I4 + col[c]]",
+        startAtDwTile(laneAcc, tile),
+      )
+    }
+  ${storeDwTile(laneAcc, tile)}`,
+  });
+};
+
+export const matmulForwardLanes = forwardLanes(8);
+export const matmulBackwardXLanes = backwardXLanes(8);
+export const matmulBackwardWLanes = backwardWLanes(8);
+export const matmulForwardLanes16 = forwardLanes(16);
+export const matmulBackwardXLanes16 = backwardXLanes(16);
+export const matmulBackwardWLanes16 = backwardWLanes(16);

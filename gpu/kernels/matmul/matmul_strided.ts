@@ -16,9 +16,9 @@
 import { defineKernel } from "../../engine/kernel.ts";
 import { forwardTwin } from "./_matmul_twin.ts";
 import { FORWARD_UNIFORMS } from "./matmul.ts";
-import { LANE_WORKGROUP, laneAcc, laneLoop, laneStart } from "./matmul_lanes.ts";
+import { LANE_TILES, laneAcc, laneLoop, laneStart, type LaneWidth, laneWorkgroup } from "./matmul_lanes.ts";
 import { TILED_WORKGROUPS, tiledForwardSums } from "./matmul_tiled.ts";
-import { eachInside, flatLoop, forwardOnWt, namedAcc, type TileAt, tileStart } from "./matmul_vec4.ts";
+import { eachInside, flatLoop, forwardOnWt, namedAcc, TILE, type Tile, type TileAt, tileStart } from "./matmul_vec4.ts";
 
 /** The bindings of a strided forward: Wᵀ as vec4 columns, everything else as f32. */
 const STRIDED_BINDINGS = [
@@ -45,8 +45,8 @@ const storeScalars = (v: string, n: string, o: string): string => /* wgsl */ `
     y[at + 3u] = v.w;`;
 
 /** A register tile (RN rows × CV vec4 columns from r0, c0) stored as scalars; rows past N and columns past O4 left out. */
-const storeTileScalars = (acc: TileAt): string =>
-  eachInside("params.N", "O4", (r, c) => storeScalars(acc(r, c), `(r0 + ${r}u)`, `(c0 + ${c}u) * 4u`));
+const storeTileScalars = (acc: TileAt, tile: Tile = TILE): string =>
+  eachInside("params.N", "O4", (r, c) => storeScalars(acc(r, c), `(r0 + ${r}u)`, `(c0 + ${c}u) * 4u`), tile);
 
 const strided = { bindings: STRIDED_BINDINGS, uniforms: FORWARD_UNIFORMS, twin: forwardTwin("wt", "o4") } as const;
 
@@ -62,18 +62,22 @@ export const matmulForwardVec4Strided = defineKernel({
   ${storeTileScalars(namedAcc)}`,
 });
 
-/** matmul_forward_lanes with scalar stores (the "lanes" profile). */
-export const matmulForwardLanesStrided = defineKernel({
-  name: "matmul_forward_lanes_strided",
-  ...forwardOnWt,
-  ...strided,
-  ...LANE_WORKGROUP,
-  wgsl: /* wgsl */ `
+const forwardLanesStrided = (lanes: LaneWidth) =>
+  defineKernel({
+    name: lanes === 8 ? "matmul_forward_lanes_strided" : `matmul_forward_lanes${lanes}_strided`,
+    ...forwardOnWt,
+    ...strided,
+    ...laneWorkgroup(lanes),
+    wgsl: /* wgsl */ `
   let O4 = params.O / 4u;
-  ${laneStart("O4", "params.N", "(params.xRow0 + ROW) * params.I")}
-  ${laneLoop("params.I", "x[OWN + k]", "wt[k * O4 + col[c]]")}
-  ${storeTileScalars(laneAcc)}`,
-});
+  ${laneStart(lanes, "O4", "params.N", "(params.xRow0 + ROW) * params.I")}
+  ${laneLoop(lanes, "params.I", "x[OWN + k]", "wt[k * O4 + col[c]]")}
+  ${storeTileScalars(laneAcc, LANE_TILES[lanes])}`,
+  });
+
+/** matmul_forward_lanes with scalar stores (the "lanes" profile), and matmul_forward_lanes16's ("lanes16"). */
+export const matmulForwardLanesStrided = forwardLanesStrided(8);
+export const matmulForwardLanes16Strided = forwardLanesStrided(16);
 
 /** matmul_forward_tiled with scalar stores (the "gpu" profile). */
 export const matmulForwardTiledStrided = defineKernel({

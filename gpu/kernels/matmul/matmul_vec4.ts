@@ -22,10 +22,14 @@ import { ceilDiv, defineKernel, type Vec3 } from "../../engine/kernel.ts";
 import { backwardWTwin, backwardXTwin, forwardTwin } from "./_matmul_twin.ts";
 import { FORWARD_UNIFORMS } from "./matmul.ts";
 
-/** Rows and vec4 columns of the tile one invocation keeps: 16 × 8 outputs, the best on lavapipe. */
-export const TILE = { RN: 16, CV: 2 } as const;
-const ROWS = Array.from({ length: TILE.RN }, (_, r) => r);
-const COLS = Array.from({ length: TILE.CV }, (_, c) => c);
+/** Rows and vec4 columns of the tile one invocation keeps. */
+export type Tile = { readonly RN: number; readonly CV: number };
+
+/** 16 × 8 outputs, the best on lavapipe at 256-bit vectors. */
+export const TILE = { RN: 16, CV: 2 } as const satisfies Tile;
+const indices = (n: number) => Array.from({ length: n }, (_, i) => i);
+const ROWS = indices(TILE.RN);
+const COLS = indices(TILE.CV);
 
 /** A tile's accumulator (r, c) as a WGSL expression: named variables here, an array in gpu/kernels/matmul/matmul_lanes.ts. */
 export type TileAt = (r: number, c: number) => string;
@@ -65,9 +69,14 @@ export const tileStart = (cols4: string, rows: string, rowBase: string): string 
   ${ROWS.map((r) => `let base${r} = ${rowBase.replace("ROW", `min(r0 + ${r}u, ${rows} - 1u)`)};`).join("\n  ")}`;
 
 /** Each (r, c) of the tile that lies inside rows × cols4, as guarded WGSL blocks over \`at\`'s value v. */
-export const eachInside = (rows: string, cols4: string, body: (r: number, c: number) => string): string =>
-  ROWS.flatMap((r) =>
-    COLS.map((c) => `
+export const eachInside = (
+  rows: string,
+  cols4: string,
+  body: (r: number, c: number) => string,
+  tile: Tile = TILE,
+): string =>
+  indices(tile.RN).flatMap((r) =>
+    indices(tile.CV).map((c) => `
   if (r0 + ${r}u < ${rows} && c0 + ${c}u < ${cols4}) {${body(r, c)}
   }`)
   ).join("");
@@ -77,36 +86,36 @@ export const eachInside = (rows: string, cols4: string, body: (r: number, c: num
  * chain of additions, so rows n split over dispatches (logits chunks, micro-batches) give the same
  * bits as one dispatch over all of them. Rows past O and columns past I4 stay zero.
  */
-export const startAtDwTile = (acc: TileAt): string =>
+export const startAtDwTile = (acc: TileAt, tile: Tile = TILE): string =>
   eachInside("params.O", "I4", (r, c) => `
-    ${acc(r, c)} = dw[(r0 + ${r}u) * I4 + c0 + ${c}u];`);
+    ${acc(r, c)} = dw[(r0 + ${r}u) * I4 + c0 + ${c}u];`, tile);
 
 /** dW's tile written back into dw (its sum started at dw: startAtDwTile), rows past O and columns past I4 left out. */
-export const storeDwTile = (acc: TileAt): string =>
+export const storeDwTile = (acc: TileAt, tile: Tile = TILE): string =>
   eachInside("params.O", "I4", (r, c) => `
-    dw[(r0 + ${r}u) * I4 + c0 + ${c}u] = ${acc(r, c)};`);
+    dw[(r0 + ${r}u) * I4 + c0 + ${c}u] = ${acc(r, c)};`, tile);
 
 /** The forward's tile written to y (N, ldy) at yOff, with bias and residual; rows past N and columns past O4 left out. */
-export const storeForwardTile = (acc: TileAt): string =>
+export const storeForwardTile = (acc: TileAt, tile: Tile = TILE): string =>
   eachInside("params.N", "O4", (r, c) => `
     var v = ${acc(r, c)};
     if (params.useBias != 0u) { v += b[params.bOff / 4u + c0 + ${c}u]; }
     let at = ((r0 + ${r}u) * params.ldy + params.yOff) / 4u + c0 + ${c}u;
     if (params.useRes != 0u) { v += res[at]; }
-    y[at] = v;`);
+    y[at] = v;`, tile);
 
 /**
  * With \`accumulate\`, the accumulators start at dx's tile (rows dxRow0 + n) and the sum over o runs on
  * from there, so W's rows split into binding views (dispatched in order) give one dispatch's bits.
  */
-export const startAtDxTile = (acc: TileAt): string =>
+export const startAtDxTile = (acc: TileAt, tile: Tile = TILE): string =>
   eachInside("params.N", "I4", (r, c) => `
-    if (params.accumulate != 0u) { ${acc(r, c)} = dx[(params.dxRow0 + r0 + ${r}u) * I4 + c0 + ${c}u]; }`);
+    if (params.accumulate != 0u) { ${acc(r, c)} = dx[(params.dxRow0 + r0 + ${r}u) * I4 + c0 + ${c}u]; }`, tile);
 
 /** dx's tile written at rows dxRow0 + n (its sum started at dx when accumulating); rows past N and columns past I4 left out. */
-export const storeDxTile = (acc: TileAt): string =>
+export const storeDxTile = (acc: TileAt, tile: Tile = TILE): string =>
   eachInside("params.N", "I4", (r, c) => `
-    dx[(params.dxRow0 + r0 + ${r}u) * I4 + c0 + ${c}u] = ${acc(r, c)};`);
+    dx[(params.dxRow0 + r0 + ${r}u) * I4 + c0 + ${c}u] = ${acc(r, c)};`, tile);
 
 /**
  * The tile, the workgroup of 8, and the grid over (cols/4 in CV vec4 columns, rows in RN rows),
@@ -114,12 +123,12 @@ export const storeDxTile = (acc: TileAt): string =>
  */
 const tileGrid = <C extends string, R extends string>(cols: C, rows: R) =>
   ({
-    defines: TILE,
+    defines: TILE as Tile,
     workgroupSize: 8,
     grid: (
       u: Readonly<Record<C | R, number>>,
       [wx]: Vec3,
-      { RN, CV }: typeof TILE,
+      { RN, CV }: Tile,
     ): Vec3 => [ceilDiv(ceilDiv(u[cols] / 4, CV), wx), ceilDiv(u[rows], RN), 1],
   }) as const;
 

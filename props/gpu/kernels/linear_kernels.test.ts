@@ -1,26 +1,31 @@
 /**
  * The fast linear kernels of every profile (gpu/kernels/profile.ts) against the scalar ones and the CPU
  * twins: for any shape in multiples of 4, with row offsets, biases and residuals, the "cpu"
- * register-blocked, "lanes" subgroup-sharing and "gpu" workgroup-tiled forward on Wᵀ, and the
+ * register-blocked, "lanes" subgroup-sharing (8 lanes, and 16 where the device's subgroups hold them) and "gpu"
+ * workgroup-tiled forward on Wᵀ, and the
  * register-blocked and subgroup-sharing backward, give the scalar kernels' bits, and so do the strided forwards
  * (matmul_strided.ts) for O in multiples of 4 at any row stride and column offset of y (GPT-2's 50,257 logits) (every output sums in the same index order), and so stay within
  * the scalar kernels' allowance of the twins (kernels.test.ts holds every one of them to it, too).
  * Shapes are sized to what bit equality needs: partial and whole tiles, several per dimension (the
- * cpu tile is 16 rows × 8 columns, a workgroup 64 columns; the gpu tile 64 × 64). The file's time
+ * cpu tile is 16 rows × 8 columns, a workgroup 64 columns; at 16 lanes 32 × 8 and 128; the gpu tile 64 × 64). The file's time
  * is nearly all shader compilation (about 4 minutes with a cold Mesa cache, ~1 s warm).
  * @module
  */
 import { fc, test } from "@fast-check/vitest";
-import { describe, expect } from "vitest";
+import { beforeAll, describe, expect } from "vitest";
 import { linear } from "../../../core/ops/matmul/matmul.ts";
 import { matmulForward } from "../../../gpu/kernels/matmul/matmul.ts";
 import { matmulBackwardW, matmulBackwardX } from "../../../gpu/kernels/matmul/matmul_backward.ts";
 import { matmulForwardTiled } from "../../../gpu/kernels/matmul/matmul_tiled.ts";
 import {
   matmulBackwardWLanes,
+  matmulBackwardWLanes16,
   matmulBackwardXLanes,
+  matmulBackwardXLanes16,
   matmulForwardLanes,
+  matmulForwardLanes16,
 } from "../../../gpu/kernels/matmul/matmul_lanes.ts";
+import { probeLaneWidth } from "../../../gpu/kernels/lanes_probe.ts";
 import {
   matmulBackwardWVec4,
   matmulBackwardWVec4Rows,
@@ -28,6 +33,7 @@ import {
   matmulForwardVec4,
 } from "../../../gpu/kernels/matmul/matmul_vec4.ts";
 import {
+  matmulForwardLanes16Strided,
   matmulForwardLanesStrided,
   matmulForwardTiledStrided,
   matmulForwardVec4Strided,
@@ -38,6 +44,12 @@ import { runKernel, worstRatio } from "../../../test/gpu/_run_kernel.ts";
 import { expectBitEqual } from "../_models.ts";
 
 const gpu = useGpu();
+/** The 16-lane kernels need subgroups of 16: lavapipe at 512-bit vectors (`LP_NATIVE_VECTOR_WIDTH=512 npm run test:gpu`). */
+let wide = false;
+beforeAll(async () => {
+  wide = (await probeLaneWidth(gpu().kernels)) >= 16;
+});
+const at16 = <K>(k: K): K[] => (wide ? [k] : []);
 const floats = (n: number) =>
   fc.float32Array({ minLength: n, maxLength: n, min: -2, max: 2, noNaN: true, noDefaultInfinity: true }).map((a) =>
     a.map((v) => (Math.abs(v) < 2 ** -60 ? 0.5 : v))
@@ -48,7 +60,7 @@ const abs = (a: Float32Array) => a.map(Math.abs);
 const arbForward = fc.record({
   N: fc.integer({ min: 1, max: 70 }),
   I: fc.integer({ min: 1, max: 20 }),
-  O4: fc.integer({ min: 1, max: 18 }),
+  O4: fc.integer({ min: 1, max: 36 }),
   off4: fc.integer({ min: 0, max: 2 }),
   pad4: fc.integer({ min: 0, max: 2 }),
   xRow0: fc.integer({ min: 0, max: 3 }),
@@ -83,7 +95,7 @@ describe("the fast linear kernels", () => {
         xRow0: d.xRow0,
       };
       const scalar = (await runKernel(gpu(), matmulForward, { x, w, b, res, y: res.slice() }, { y: res.length }, u)).y!;
-      for (const k of [matmulForwardVec4, matmulForwardLanes, matmulForwardTiled]) {
+      for (const k of [matmulForwardVec4, matmulForwardLanes, ...at16(matmulForwardLanes16), matmulForwardTiled]) {
         expectBitEqual(
           k.name,
           (await runKernel(gpu(), k, { x, wt, b, res, y: res.slice() }, { y: res.length }, u)).y!,
@@ -140,7 +152,14 @@ describe("the fast linear kernels", () => {
       };
       const y0 = res.map((v) => -v); // what lies outside the columns must stay
       const scalar = (await runKernel(gpu(), matmulForward, { x, w, b, res, y: y0.slice() }, { y: res.length }, u)).y!;
-      for (const k of [matmulForwardVec4Strided, matmulForwardLanesStrided, matmulForwardTiledStrided]) {
+      for (
+        const k of [
+          matmulForwardVec4Strided,
+          matmulForwardLanesStrided,
+          ...at16(matmulForwardLanes16Strided),
+          matmulForwardTiledStrided,
+        ]
+      ) {
         expectBitEqual(
           k.name,
           (await runKernel(gpu(), k, { x, wt, b, res, y: y0.slice() }, { y: res.length }, u)).y!,
@@ -155,8 +174,8 @@ describe("the fast linear kernels", () => {
   test.prop([
     fc.record({
       N: fc.integer({ min: 1, max: 36 }),
-      I4: fc.integer({ min: 1, max: 6 }),
-      O: fc.integer({ min: 1, max: 36 }),
+      I4: fc.integer({ min: 1, max: 10 }),
+      O: fc.integer({ min: 1, max: 40 }),
       off: fc.integer({ min: 0, max: 3 }),
       row0: fc.integer({ min: 0, max: 3 }),
       accumulate: fc.boolean(),
@@ -176,19 +195,17 @@ describe("the fast linear kernels", () => {
       const I = 4 * d.I4,
         ldy = d.O + d.off,
         ux = { N: d.N, I, O: d.O, ldy, dyOff: d.off, dxRow0: d.row0, accumulate: d.accumulate ? 1 : 0 };
-      const bx = [matmulBackwardX, matmulBackwardXVec4, matmulBackwardXLanes].map((k) =>
-        runKernel(gpu(), k, { dy, w, dx: acc.slice() }, { dx: acc.length }, ux)
-      );
-      const [sx, vx, lx] = await Promise.all(bx);
-      expectBitEqual("dx vec4", vx!.dx!, sx!.dx!);
-      expectBitEqual("dx lanes", lx!.dx!, sx!.dx!);
+      const bx = [matmulBackwardX, matmulBackwardXVec4, matmulBackwardXLanes, ...at16(matmulBackwardXLanes16)].map((
+        k,
+      ) => runKernel(gpu(), k, { dy, w, dx: acc.slice() }, { dx: acc.length }, ux));
+      const [sx, ...fast] = await Promise.all(bx);
+      fast.forEach((f, i) => expectBitEqual(`dx ${["vec4", "lanes", "lanes16"][i]}`, f!.dx!, sx!.dx!));
       const uw = { N: d.N, I, O: d.O, ldy, dyOff: d.off, xRow0: d.row0 }, dw0 = acc.subarray(0, w.length).slice();
-      const bw = [matmulBackwardW, matmulBackwardWVec4, matmulBackwardWLanes].map((k) =>
-        runKernel(gpu(), k, { dy, x, dw: dw0.slice() }, { dw: dw0.length }, uw)
-      );
-      const [sw, vw, lw] = await Promise.all(bw);
-      expectBitEqual("dw vec4", vw!.dw!, sw!.dw!);
-      expectBitEqual("dw lanes", lw!.dw!, sw!.dw!);
+      const bw = [matmulBackwardW, matmulBackwardWVec4, matmulBackwardWLanes, ...at16(matmulBackwardWLanes16)].map((
+        k,
+      ) => runKernel(gpu(), k, { dy, x, dw: dw0.slice() }, { dw: dw0.length }, uw));
+      const [sw, ...fastW] = await Promise.all(bw);
+      fastW.forEach((f, i) => expectBitEqual(`dw ${["vec4", "lanes", "lanes16"][i]}`, f!.dw!, sw!.dw!));
     },
   );
 
