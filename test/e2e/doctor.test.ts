@@ -18,7 +18,7 @@ describe("doctor under Node", () => {
         present: true,
         runtime: { name: "Node", webgpu: "Dawn" },
         adapter: { isCpu: true, api: { name: "Vulkan" } },
-        kernels: expect.stringMatching(/^(cpu|lanes|gpu)$/),
+        kernels: expect.stringMatching(/^(cpu|lanes|lanes16|gpu)$/),
         lanes: expect.any(Boolean),
       },
       deno: { present: true, runtime: { name: "Deno", webgpu: "wgpu" }, adapter: { isCpu: true } },
