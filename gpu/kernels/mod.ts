@@ -36,7 +36,6 @@ import {
 } from "./matmul/matmul_lanes.ts";
 import { matmulForwardTiled } from "./matmul/matmul_tiled.ts";
 import {
-  matmulForwardLanes16Strided,
   matmulForwardLanesStrided,
   matmulForwardTiledStrided,
   matmulForwardVec4Strided,
@@ -76,7 +75,6 @@ export const ALL_KERNELS: readonly TwinnedKernel[] = [
   matmulForwardTiled,
   matmulForwardVec4Strided,
   matmulForwardLanesStrided,
-  matmulForwardLanes16Strided,
   matmulForwardTiledStrided,
   transpose,
   ropeForward,
