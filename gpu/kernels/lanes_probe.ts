@@ -63,11 +63,15 @@ export const probeLanes = async (cache: KernelCache, lanes: LaneWidth = LANES): 
   }
 };
 
+/** The subgroup size the adapter reports as its least (Dawn's adapterInfo), or 0 where it says none. */
+const leastSubgroup = (device: GPUDevice): number =>
+  (device as { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo?.subgroupMinSize ?? 0;
+
 /**
- * The widest lane count the lanes kernels use here (profileFor's `lanes`): 16 where the probe holds a workgroup of 16
- * in its broadcasts, and 8 too (attention's builds stay at 8). lavapipe passes at 16 at both its vector widths: at
- * 256 bits it reports subgroups of 8 but broadcasts across a workgroup of 16 all the same (measured: analyze's block
- * probes 5.80 → 4.50 s of matmul a run with the 16-lane kernels).
+ * The widest lane count the lanes kernels use here (profileFor's `lanes`): 16 where the adapter's subgroups are at
+ * least 16 wide (lavapipe with LP_NATIVE_VECTOR_WIDTH=512) and the probe agrees at both widths (attention's builds
+ * stay at 8). lavapipe at 256 bits also passes the 16-lane probe (it runs such a workgroup as one double-width
+ * vector), but that is not what CI tests as the default, so it keeps the 8-lane family there.
  */
 export const probeLaneWidth = async (cache: KernelCache): Promise<0 | LaneWidth> =>
-  !(await probeLanes(cache, 8)) ? 0 : (await probeLanes(cache, 16)) ? 16 : 8;
+  !(await probeLanes(cache, 8)) ? 0 : leastSubgroup(cache.device) >= 16 && (await probeLanes(cache, 16)) ? 16 : 8;

@@ -36,6 +36,7 @@ import {
 } from "./matmul/matmul_lanes.ts";
 import { matmulForwardTiled } from "./matmul/matmul_tiled.ts";
 import {
+  matmulForwardLanes16Strided,
   matmulForwardLanesStrided,
   matmulForwardTiledStrided,
   matmulForwardVec4Strided,
@@ -75,6 +76,7 @@ export const ALL_KERNELS: readonly TwinnedKernel[] = [
   matmulForwardTiled,
   matmulForwardVec4Strided,
   matmulForwardLanesStrided,
+  matmulForwardLanes16Strided,
   matmulForwardTiledStrided,
   transpose,
   ropeForward,

@@ -27,6 +27,7 @@ import { kvAppend } from "../kernels/kv_append.ts";
 import { matmulForward } from "../kernels/matmul/matmul.ts";
 import { matmulForwardLanes, matmulForwardLanes16 } from "../kernels/matmul/matmul_lanes.ts";
 import {
+  matmulForwardLanes16Strided,
   matmulForwardLanesStrided,
   matmulForwardTiledStrided,
   matmulForwardVec4Strided,
@@ -68,7 +69,7 @@ const FAST_FORWARD = {
 const FAST_FORWARD_STRIDED = {
   cpu: matmulForwardVec4Strided,
   lanes: matmulForwardLanesStrided,
-  lanes16: matmulForwardLanesStrided, // the head at 8 lanes: the 16-lane strided build compiled 3× slower (issue 15)
+  lanes16: matmulForwardLanes16Strided,
   gpu: matmulForwardTiledStrided,
 } as const;
 

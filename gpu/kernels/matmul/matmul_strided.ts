@@ -75,11 +75,9 @@ const forwardLanesStrided = (lanes: LaneWidth) =>
   ${storeTileScalars(laneAcc, LANE_TILES[lanes])}`,
   });
 
-/**
- * matmul_forward_lanes with scalar stores (the "lanes" and "lanes16" profiles). At 16 lanes this build compiled about
- * 3× slower on lavapipe (33 s against 10 with a cold Mesa cache), a cost a fresh machine pays, for the head alone.
- */
+/** matmul_forward_lanes with scalar stores (the "lanes" profile), and matmul_forward_lanes16's ("lanes16"). */
 export const matmulForwardLanesStrided = forwardLanesStrided(8);
+export const matmulForwardLanes16Strided = forwardLanesStrided(16);
 
 /** matmul_forward_tiled with scalar stores (the "gpu" profile). */
 export const matmulForwardTiledStrided = defineKernel({

@@ -33,6 +33,7 @@ import {
   matmulForwardVec4,
 } from "../../../gpu/kernels/matmul/matmul_vec4.ts";
 import {
+  matmulForwardLanes16Strided,
   matmulForwardLanesStrided,
   matmulForwardTiledStrided,
   matmulForwardVec4Strided,
@@ -43,7 +44,7 @@ import { runKernel, worstRatio } from "../../../test/gpu/_run_kernel.ts";
 import { expectBitEqual } from "../_models.ts";
 
 const gpu = useGpu();
-/** The 16-lane kernels need the lane probe's yes at 16 (lavapipe gives it at either vector width). */
+/** The 16-lane kernels need subgroups of 16: lavapipe at 512-bit vectors (`LP_NATIVE_VECTOR_WIDTH=512 npm run test:gpu`). */
 let wide = false;
 beforeAll(async () => {
   wide = (await probeLaneWidth(gpu().kernels)) >= 16;
@@ -155,6 +156,7 @@ describe("the fast linear kernels", () => {
         const k of [
           matmulForwardVec4Strided,
           matmulForwardLanesStrided,
+          ...at16(matmulForwardLanes16Strided),
           matmulForwardTiledStrided,
         ]
       ) {
