@@ -12,7 +12,7 @@ import { describeAdapter } from "../adapters/devices/webgpu_info.ts";
 import { adapterLine } from "../adapters/devices/adapter_line.ts";
 import { type AppError, appError } from "../core/errors.ts";
 import type { Gpt2Spec } from "../core/model/spec.ts";
-import { createKernelCache, KERNEL_PROFILES, type KernelProfile, probeLaneWidth, profileFor } from "../gpu/mod.ts";
+import { ALL_PROFILES, createKernelCache, type KernelProfile, probeLaneWidth, profileFor } from "../gpu/mod.ts";
 import { blasGflops, type BlasResult } from "./blas.ts";
 import { tileCeilingGflops } from "./ceiling.ts";
 import { type BenchConfig, linearShapes, loadConfigs, trainFlopsPerToken } from "./configs.ts";
@@ -33,10 +33,10 @@ export interface BenchOptions {
   readonly scaleModels?: ReadonlyArray<string>;
 }
 
-/** A --profile value, decoded: one of gpu/kernels/profile.ts's KERNEL_PROFILES. */
+/** A --profile value, decoded: one of gpu/kernels/profile.ts's ALL_PROFILES. */
 export const ProfileArg = t.keyof(
-  Object.fromEntries(KERNEL_PROFILES.map((p) => [p, null])) as Record<KernelProfile, null>,
-  KERNEL_PROFILES.join(" | "),
+  Object.fromEntries(ALL_PROFILES.map((p) => [p, null])) as Record<KernelProfile, null>,
+  ALL_PROFILES.join(" | "),
 );
 
 /** The bench's options from its flags, shared by `npm run bench` (bench/node.ts) and `inheritune bench`. */
