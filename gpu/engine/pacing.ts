@@ -11,8 +11,9 @@
  * one run's spectra while the next computes) counts towards that time.
  * The expectation is kept per pacing key, per unit of work (a key's batches may differ in size: one
  * window or ten), and corrected every time: when the result still took a while, the batch took the
- * whole time from its submit; when it was there at once, the sleep overshot by an unknown amount, so
- * the expectation drops to 0.7 of what it was (or of the time that had passed, if less).
+ * whole time from its submit (at most twice the last expectation); when it was there at once, the sleep
+ * overshot by an unknown amount, so the expectation drops to 0.7 of what it was (or of the time that had passed, if
+ * less).
  * A key's first two batches are polled, and only the second teaches: the first carries the driver's warm-up
  * (buffers' first touch, and lavapipe compiles a pipeline when it first runs, not when it is created). With Mesa's
  * shader cache cold that compile is most of it: a dispatch of 9 rows of matmul_forward_vec4_strided took 23 s the
@@ -24,6 +25,7 @@
 
 const SLEEP_SHARE = 0.9;
 const OVERSLEPT_SHARE = 0.7;
+const GROWTH = 2;
 /** What a key holds after its first batch: seen, nothing learnt. */
 const SEEN = Number.NaN;
 
@@ -65,10 +67,14 @@ export interface Waited {
 export const recordWait = (device: GPUDevice, pace: Pace, w: Waited): void => {
   const byKey = paced.get(device);
   if (byKey === undefined || !(pace.units > 0)) return;
-  if (!byKey.has(pace.key)) return void byKey.set(pace.key, SEEN); // the warm-up: nothing to learn from
+  const before = byKey.get(pace.key);
+  if (before === undefined) return void byKey.set(pace.key, SEEN); // the warm-up: nothing to learn from
   const overslept = w.asked > 0 && w.polled < Math.max(2, 0.02 * w.asked);
   const ms = overslept ? OVERSLEPT_SHARE * Math.min(w.asked / SLEEP_SHARE, w.elapsed) : w.elapsed;
-  byKey.set(pace.key, ms / pace.units);
+  // At most twice the last expectation: a long wait is most often a one-off (a pipeline compiled in it), and the
+  // 0.7 steps down after an overslept wait are slow to undo a large overshoot; a lasting slowdown is learnt in a few.
+  const perUnit = ms / pace.units;
+  byKey.set(pace.key, Number.isNaN(before) ? perUnit : Math.min(perUnit, GROWTH * before));
 };
 
 /** `wait()` (its GPU promise created only now), after sleeping through the batch's expected time, which this wait then corrects. */

@@ -71,6 +71,18 @@ describe("pacing a device's waits", () => {
     expect(await evalWait).toBe(18);
   });
 
+  test("a long wait (a pipeline compiled in it) at most doubles the expectation: 10 ms, then 5,000 ms, expects 20", async () => {
+    vi.useFakeTimers();
+    const d = fakeDevice();
+    enablePacing(d);
+    taught(d, step, 10);
+    recordWait(d, step, polled(5000));
+    const wait = sleepBeforeWait(d, step, performance.now());
+    expect(await settledAfter(wait, 17)).toBe(false);
+    expect(await settledAfter(wait, 1)).toBe(true);
+    expect(await wait).toBe(18);
+  });
+
   test("the sleep counts from the submit: host work since then shortens it, or leaves none", async () => {
     vi.useFakeTimers();
     const d = fakeDevice();
