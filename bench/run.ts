@@ -12,7 +12,14 @@ import { describeAdapter } from "../adapters/devices/webgpu_info.ts";
 import { adapterLine } from "../adapters/devices/adapter_line.ts";
 import { type AppError, appError } from "../core/errors.ts";
 import type { Gpt2Spec } from "../core/model/spec.ts";
-import { ALL_PROFILES, createKernelCache, type KernelProfile, probeLaneWidth, profileFor } from "../gpu/mod.ts";
+import {
+  ALL_PROFILES,
+  createKernelCache,
+  type KernelProfile,
+  lanesOf,
+  probeLaneWidth,
+  profileFor,
+} from "../gpu/mod.ts";
 import { blasGflops, type BlasResult } from "./blas.ts";
 import { tileCeilingGflops } from "./ceiling.ts";
 import { type BenchConfig, linearShapes, loadConfigs, trainFlopsPerToken } from "./configs.ts";
@@ -128,12 +135,12 @@ export const runBench = async (
   if (missingCli !== undefined) return E.left(missingCli);
   const meter = meterBuffers(acquired.device), cache = createKernelCache(acquired.device);
   const width = await probeLaneWidth(cache), profile = o.profile ?? profileFor(acquired.info, width);
-  if ((profile === "lanes" && width < 8) || (profile === "lanes16" && width < 16)) {
+  if (width < lanesOf(profile)) {
     return E.left(
       appError(
         "BadArgs",
         `Cannot bench the ${profile} kernels: this device's subgroups do not hold a workgroup of ${
-          profile === "lanes" ? 8 : 16
+          lanesOf(profile)
         } (gpu/kernels/lanes_probe.ts)`,
         "leave --profile out, or pick cpu or gpu",
       ),

@@ -12,12 +12,12 @@ import { broadcastTable } from "../../core/ops/lanes_probe.ts";
 import { createBatch } from "../engine/batch.ts";
 import type { KernelCache } from "../engine/compile.ts";
 import { defineKernel } from "../engine/kernel.ts";
-import { LANES, type LaneWidth } from "./matmul/matmul_lanes.ts";
+import { laneName, LANES, type LaneWidth } from "./matmul/matmul_lanes.ts";
 import { createTensor, destroyTensor } from "../engine/tensor.ts";
 
 const lanesProbeOf = (lanes: LaneWidth) =>
   defineKernel({
-    name: lanes === 8 ? "lanes_probe" : `lanes_probe${lanes}`,
+    name: laneName("lanes_probe", lanes),
     enables: ["subgroups"],
     bindings: [{ name: "out", access: "read_write", type: "u32" }],
     uniforms: {},
@@ -42,12 +42,13 @@ const lanesProbeOf = (lanes: LaneWidth) =>
 
 export const lanesProbe = lanesProbeOf(8);
 export const lanesProbe16 = lanesProbeOf(16);
+const PROBES = { 8: lanesProbe, 16: lanesProbe16 } as const;
 
 /** True when the device can run the "lanes" kernels at `lanes` lanes; false on any other outcome, errors included. */
 export const probeLanes = async (cache: KernelCache, lanes: LaneWidth = LANES): Promise<boolean> => {
   const device = cache.device;
   if (!device.features.has("subgroups")) return false;
-  const compiled = await cache.compile(lanes === 16 ? lanesProbe16 : lanesProbe)();
+  const compiled = await cache.compile(PROBES[lanes])();
   if (E.isLeft(compiled)) return false;
   const out = createTensor(device, "lanes probe", [lanes * lanes], "u32");
   if (E.isLeft(out)) return false;
@@ -70,8 +71,9 @@ const leastSubgroup = (device: GPUDevice): number =>
 /**
  * The widest lane count the lanes kernels use here (profileFor's `lanes`): 16 where the adapter's subgroups are at
  * least 16 wide (lavapipe with LP_NATIVE_VECTOR_WIDTH=512) and the probe agrees at both widths (attention's builds
- * stay at 8). lavapipe at 256 bits also passes the 16-lane probe (it runs such a workgroup as one double-width
- * vector), but that is not what CI tests as the default, so it keeps the 8-lane family there.
+ * stay at 8). The probe alone is not enough: lavapipe at 256 bits reports subgroups of 8 and passed the 16-lane probe
+ * in one run, yet a workgroup of 16 spans two subgroups there, and with the 16-lane kernels as its default the suite
+ * later failed on wrong gradients (issue 15).
  */
 export const probeLaneWidth = async (cache: KernelCache): Promise<0 | LaneWidth> =>
   !(await probeLanes(cache, 8)) ? 0 : leastSubgroup(cache.device) >= 16 && (await probeLanes(cache, 16)) ? 16 : 8;

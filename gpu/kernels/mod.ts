@@ -134,5 +134,5 @@ export const ALL_KERNELS: readonly TwinnedKernel[] = [
   lanesProbe16,
 ];
 
-export { ALL_PROFILES, KERNEL_PROFILES, type KernelProfile, profileFor, sharesLanes } from "./profile.ts";
+export { ALL_PROFILES, KERNEL_PROFILES, type KernelProfile, lanesOf, profileFor, sharesLanes } from "./profile.ts";
 export { probeLanes, probeLaneWidth } from "./lanes_probe.ts";

@@ -34,5 +34,8 @@ export const ALL_PROFILES: readonly KernelProfile[] = ["cpu", "lanes", "lanes16"
 export const profileFor = (adapter: { readonly isCpu: boolean }, lanes = 0): KernelProfile =>
   !adapter.isCpu ? "gpu" : lanes >= 16 ? "lanes16" : lanes >= 8 ? "lanes" : "cpu";
 
+/** The lanes a profile's kernels need in one subgroup (0: none): what profileFor picks it from. */
+export const lanesOf = (p: KernelProfile): number => ({ cpu: 0, lanes: 8, lanes16: 16, gpu: 0 })[p];
+
 /** Whether a profile uses the subgroup-sharing builds (attention's "lanes" build, at 8 lanes in both). */
-export const sharesLanes = (p: KernelProfile): boolean => p === "lanes" || p === "lanes16";
+export const sharesLanes = (p: KernelProfile): boolean => lanesOf(p) > 0;

@@ -35,6 +35,7 @@ import {
   backwardW,
   backwardXOnW,
   forwardOnWt,
+  indices,
   startAtDwTile,
   startAtDxTile,
   storeDwTile,
@@ -56,8 +57,6 @@ export const LANE_TILES: Readonly<Record<LaneWidth, Tile>> = { 8: TILE, 16: { RN
 /** A family's workgroup, tile and what its grid reads (defines RN, CV), for `lanes` lanes. */
 export const laneWorkgroup = (lanes: LaneWidth) =>
   ({ enables: ["subgroups"], workgroupSize: lanes, defines: LANE_TILES[lanes] }) as const;
-
-const indices = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 /**
  * Tile origin without an early return, and this lane's own rows r = t·lanes + lidx as clamped
@@ -97,13 +96,13 @@ export const laneLoop = (lanes: LaneWidth, count: string, aAt: string, bAt: stri
 
 export const laneAcc: TileAt = (r, c) => `acc[${r}][${c}]`;
 
-/** The kernels' names: matmul_forward_lanes at 8 lanes, matmul_forward_lanes16 at 16. */
-const named = (base: string, lanes: LaneWidth) => (lanes === 8 ? base : `${base}${lanes}`);
+/** A lanes kernel's name at a width: matmul_forward_lanes at 8 lanes, matmul_forward_lanes16 at 16. */
+export const laneName = (base: string, lanes: LaneWidth): string => (lanes === 8 ? base : `${base}${lanes}`);
 
 const forwardLanes = (lanes: LaneWidth) => {
   const tile = LANE_TILES[lanes];
   return defineKernel({
-    name: named("matmul_forward_lanes", lanes),
+    name: laneName("matmul_forward_lanes", lanes),
     ...forwardOnWt,
     ...laneWorkgroup(lanes),
     wgsl: /* wgsl */ `
@@ -117,7 +116,7 @@ const forwardLanes = (lanes: LaneWidth) => {
 const backwardXLanes = (lanes: LaneWidth) => {
   const tile = LANE_TILES[lanes];
   return defineKernel({
-    name: named("matmul_backward_x_lanes", lanes),
+    name: laneName("matmul_backward_x_lanes", lanes),
     ...backwardXOnW,
     ...laneWorkgroup(lanes),
     wgsl: /* wgsl */ `
@@ -131,7 +130,7 @@ const backwardXLanes = (lanes: LaneWidth) => {
 const backwardWLanes = (lanes: LaneWidth) => {
   const tile = LANE_TILES[lanes];
   return defineKernel({
-    name: named("matmul_backward_w_lanes", lanes),
+    name: laneName("matmul_backward_w_lanes", lanes),
     bindings: [{ name: "dy", access: "read" }, { name: "x", access: "read", type: "vec4<f32>" }, {
       name: "dw",
       access: "read_write",

@@ -16,7 +16,7 @@
 import { defineKernel } from "../../engine/kernel.ts";
 import { forwardTwin } from "./_matmul_twin.ts";
 import { FORWARD_UNIFORMS } from "./matmul.ts";
-import { LANE_TILES, laneAcc, laneLoop, laneStart, type LaneWidth, laneWorkgroup } from "./matmul_lanes.ts";
+import { LANE_TILES, laneAcc, laneLoop, laneName, laneStart, type LaneWidth, laneWorkgroup } from "./matmul_lanes.ts";
 import { TILED_WORKGROUPS, tiledForwardSums } from "./matmul_tiled.ts";
 import { eachInside, flatLoop, forwardOnWt, namedAcc, TILE, type Tile, type TileAt, tileStart } from "./matmul_vec4.ts";
 
@@ -64,7 +64,7 @@ export const matmulForwardVec4Strided = defineKernel({
 
 const forwardLanesStrided = (lanes: LaneWidth) =>
   defineKernel({
-    name: lanes === 8 ? "matmul_forward_lanes_strided" : `matmul_forward_lanes${lanes}_strided`,
+    name: `${laneName("matmul_forward_lanes", lanes)}_strided`,
     ...forwardOnWt,
     ...strided,
     ...laneWorkgroup(lanes),

@@ -27,7 +27,8 @@ export type Tile = { readonly RN: number; readonly CV: number };
 
 /** 16 × 8 outputs, the best on lavapipe at 256-bit vectors. */
 export const TILE = { RN: 16, CV: 2 } as const satisfies Tile;
-const indices = (n: number) => Array.from({ length: n }, (_, i) => i);
+/** 0, 1, …, n − 1: a tile's row or column numbers, as the generated WGSL spells them out. */
+export const indices = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 const ROWS = indices(TILE.RN);
 const COLS = indices(TILE.CV);
 
