@@ -21,12 +21,18 @@ import { defineConfig } from "vitest/config";
  * one module graph per worker (isolate: false): a fresh process per file spent about 2 s importing it,
  * 60 s a tier (e2e: 6 of its files took 22 CPU s shared against 30 s fresh); each GPU file still
  * acquires and releases its own device, and e2e files mock nothing.
+ * The suite keeps lavapipe at 256-bit vectors unless the runner sets LP_NATIVE_VECTOR_WIDTH: on an AVX-512 host the
+ * device adapter would choose 512 (adapters/devices/vector_width.ts), whose shader compiles are 2–3× slower, so a
+ * cold CI run would grow by minutes and test other kernels on other machines. test/e2e/vector_width.test.ts checks
+ * the choice itself and that training at 512 bits (lanes16) gives the bits of 256 (lanes);
+ * `LP_NATIVE_VECTOR_WIDTH=512 npm run test:gpu` runs every kernel property at 512.
  */
 export default defineConfig({
   test: {
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: "forks",
+    env: { LP_NATIVE_VECTOR_WIDTH: process.env.LP_NATIVE_VECTOR_WIDTH ?? "256" },
     projects: [
       {
         extends: true,

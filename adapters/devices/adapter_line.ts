@@ -29,16 +29,27 @@ export const adapterName = (r: AdapterReport): string =>
 export const apiText = (r: AdapterReport): string =>
   r.api.name === "unknown" ? "API unknown (`inheritune doctor` finds it)" : r.api.name;
 
+/** A software adapter's vector width as its name gives it (lavapipe: "llvmpipe-llvm-15-0-6-512-bits-"), else undefined. */
+export const vectorBits = (r: AdapterReport): number | undefined => {
+  const m = r.isCpu ? /(\d+)[- ]bits/.exec(`${r.device} ${r.description}`) : null;
+  return m === null ? undefined : Number(m[1]);
+};
+
+const kindText = (r: AdapterReport): string => {
+  const bits = vectorBits(r), shown = bits === undefined || /bits/.test(adapterName(r)); // wgpu's name says it
+  return r.isCpu ? `software adapter${shown ? "" : `, ${bits}-bit vectors`}` : "hardware adapter";
+};
+
 /**
- * `device: Node v20.19.4 + Dawn · mesa llvmpipe: Mesa 25.0.7 (LLVM 15.0.6) · Vulkan · software adapter ·
- * kernels lanes · binding 128 MiB, buffer 4096 MiB`.
+ * `device: Node v20.19.4 + Dawn · mesa llvmpipe: Mesa 25.0.7 (LLVM 15.0.6) · Vulkan · software adapter, 256-bit
+ * vectors · kernels lanes · binding 128 MiB, buffer 4096 MiB`.
  */
 export const adapterLine = (runtime: string, r: AdapterReport, profile: KernelProfile): string =>
   [
     `device: ${runtime}`,
     adapterName(r),
     apiText(r),
-    r.isCpu ? "software adapter" : "hardware adapter",
+    kindText(r),
     `kernels ${profile}`,
     `binding ${mib(r.limits.maxStorageBufferBindingSize)}, buffer ${mib(r.limits.maxBufferSize)}`,
   ].join(" · ");

@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getNodeDevice } from "../../adapters/devices/webgpu_node.ts";
 import { loadModel } from "../../adapters/formats/models.ts";
-import { createKernelCache, probeLanes } from "../../gpu/mod.ts";
+import { createKernelCache, probeLaneWidth, profileFor } from "../../gpu/mod.ts";
 import { createGpuTrainer } from "../../gpu/train/trainer.ts";
 import { HYPER, randomBatch } from "../ours.ts";
 import { REAL_CONFIGS, writeRandomHfCheckpoint } from "../random_checkpoint.ts";
@@ -37,14 +37,14 @@ const target = async (): Promise<{ dir: string; made: boolean }> => {
 const t = await target();
 const dev = unwrap(await getNodeDevice()()), cache = createKernelCache(dev.device);
 try {
-  const lanes = await probeLanes(cache);
+  const profile = profileFor(dev.info, await probeLaneWidth(cache));
   const m = unwrap(await loadModel(t.dir)());
   const trainer = unwrap(
-    await createGpuTrainer(cache, m.spec, { weights: m.weights }, { profile: lanes ? "lanes" : "cpu" })(),
+    await createGpuTrainer(cache, m.spec, { weights: m.weights }, { profile })(),
   );
   const B = 4, T = 256, steps = Number(process.env.STEPS ?? 3);
   process.stdout.write(
-    `LP_NUM_THREADS=${process.env.LP_NUM_THREADS ?? "(unset)"} profile ${lanes ? "lanes" : "cpu"}\n`,
+    `LP_NUM_THREADS=${process.env.LP_NUM_THREADS ?? "(unset)"} profile ${profile}\n`,
   );
   for (let i = 0; i < steps; i++) {
     const c0 = process.cpuUsage(), t0 = performance.now();

@@ -90,7 +90,7 @@ describe("the adapter line names the runtime, adapter, API, software or not, the
   it("Vulkan lavapipe under Dawn is a software adapter on Vulkan, with no note", () => {
     expect(adapterLine("Node v20.19.4 + Dawn", lavapipe, "lanes")).toBe(
       "device: Node v20.19.4 + Dawn · mesa llvmpipe: Mesa 25.0.7-2~bpo12+1 (LLVM 15.0.6) 0.0.1 · Vulkan" +
-        " · software adapter · kernels lanes · binding 128 MiB, buffer 4096 MiB",
+        " · software adapter, 256-bit vectors · kernels lanes · binding 128 MiB, buffer 4096 MiB",
     );
     for (const facts of [debianWithout, debianWith]) expect(installNote(NODE, lavapipe, facts)).toBeUndefined();
   });
