@@ -22,7 +22,7 @@ const ours = (stderr: string) =>
   stderr.split("\n").filter((l) => l !== "" && !/^Warning: maxDynamic\w+ artificially reduced/.test(l));
 // The line every computing command starts with (adapters/devices/adapter_line.ts).
 const DEVICE_LINE =
-  /^device: (Node v[\d.]+ \+ Dawn|Deno [\d.]+ \+ wgpu) · .+ adapter · kernels \w+ · binding \d+ MiB, buffer/;
+  /^device: (Node v[\d.]+ \+ Dawn|Deno [\d.]+ \+ wgpu) · .+ adapter(, \d+-bit vectors)? · kernels \w+ · binding \d+ MiB, buffer/;
 
 describe("sample through both runtimes' entry points", () => {
   test("the esbuild bundle under Node prints the golden text", async () => {
