@@ -20,7 +20,8 @@ export type KernelProfile = "cpu" | "lanes" | "lanes16" | "gpu";
  * The families every whole-model property runs on lavapipe (props/gpu/, describe.each). "lanes16" is left out: its
  * linear kernels need subgroups of 16, which lavapipe has only at 512-bit vectors; at 256 bits a workgroup of 16
  * spans two subgroups, and broadcasting across them gave right answers in one probe run and wrong gradients in a
- * later suite run. Its kernels' properties (props/gpu/kernels/) run where the probe gives 16.
+ * later suite run. Its kernels' properties (props/gpu/kernels/) run where the probe gives 16, and the whole-model
+ * ones add it when the run gives lavapipe 512-bit vectors (test/gpu/_device.ts MODEL_PROFILES).
  */
 export const KERNEL_PROFILES: readonly KernelProfile[] = ["cpu", "lanes", "gpu"];
 

@@ -12,9 +12,8 @@ import { afterAll, describe, expect } from "vitest";
 import { lossAndGrads } from "../../core/model/backward.ts";
 import { ffnDim } from "../../core/model/spec.ts";
 import { createGpuTrainer } from "../../gpu/train/trainer.ts";
-import { unwrap, useGpu } from "../../test/gpu/_device.ts";
+import { MODEL_PROFILES, unwrap, useGpu } from "../../test/gpu/_device.ts";
 import { worstRatio } from "../../test/gpu/_run_kernel.ts";
-import { KERNEL_PROFILES } from "../../gpu/kernels/profile.ts";
 import { arbHeadSizedSpec, arbTokens, arbWeights } from "../core/arbitraries.ts";
 
 const gpu = useGpu();
@@ -24,7 +23,7 @@ afterAll(() => {
   if (process.env.KERNEL_REPORT) console.log(`gradients: worst ${(100 * worst).toFixed(2)}% of allowance`);
 });
 
-describe.each(KERNEL_PROFILES)("the GPU backward of a whole model, %s kernels", (profile) => {
+describe.each(MODEL_PROFILES)("the GPU backward of a whole model, %s kernels", (profile) => {
   // Widths of at least 4: a LayerNorm over C = 2 values outputs ±1 whatever they are, and its backward
   // scales f32 rounding by rstd, unbounded as the two values meet; no f32 kernel can track float64 there.
   // Head widths of their own (Q = NH·D ≠ C, as after --heads) about half the time: the trainer's buffers and offsets follow Q.

@@ -14,10 +14,10 @@ import type { Weights } from "../../core/model/tensors.ts";
 import type { MicroBatch, OptimizerState, Teacher } from "../../core/train/trainer.ts";
 import { splitElements, splitForBinding } from "../../gpu/engine/split.ts";
 import { SUMSQ_CHUNK } from "../../gpu/kernels/adamw.ts";
-import { KERNEL_PROFILES, type KernelProfile } from "../../gpu/kernels/profile.ts";
+import type { KernelProfile } from "../../gpu/kernels/profile.ts";
 import { createGpuEvaluator } from "../../gpu/train/evaluator.ts";
 import { createGpuTrainer } from "../../gpu/train/trainer.ts";
-import { unwrap, useGpu } from "../../test/gpu/_device.ts";
+import { MODEL_PROFILES, unwrap, useGpu } from "../../test/gpu/_device.ts";
 import { arbSpec, arbWeights } from "../core/arbitraries.ts";
 import { expectBitEqual, gpuModel } from "./_models.ts";
 
@@ -34,7 +34,7 @@ const arbCase = arbSpec.filter((s) => s.nEmbd >= 6).chain((base) =>
     return fc.record({
       s: fc.constant(s),
       w: arbWeights(s),
-      profile: fc.constantFrom(...KERNEL_PROFILES),
+      profile: fc.constantFrom(...MODEL_PROFILES),
       T: fc.integer({ min: 4, max: s.blockSize }),
       seed: fc.nat(1 << 20),
     });

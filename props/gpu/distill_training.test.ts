@@ -15,9 +15,8 @@ import { forward } from "../../core/model/forward.ts";
 import { ffnDim, type ModelSpec, withDepth } from "../../core/model/spec.ts";
 import type { Weights } from "../../core/model/tensors.ts";
 import type { Teacher } from "../../core/train/trainer.ts";
-import { KERNEL_PROFILES } from "../../gpu/kernels/profile.ts";
 import { createGpuTrainer } from "../../gpu/train/trainer.ts";
-import { unwrap, useGpu } from "../../test/gpu/_device.ts";
+import { MODEL_PROFILES, unwrap, useGpu } from "../../test/gpu/_device.ts";
 import { worstRatio } from "../../test/gpu/_run_kernel.ts";
 import { arbSpec, arbTokens, arbWeights } from "../core/arbitraries.ts";
 import { expectBitEqual } from "./_models.ts";
@@ -44,7 +43,7 @@ const oneStep = async (
   s: ModelSpec,
   w: Weights,
   teacher: Teacher | undefined,
-  profile: (typeof KERNEL_PROFILES)[number],
+  profile: (typeof MODEL_PROFILES)[number],
   tokens: Int32Array,
   targets: Int32Array,
   B: number,
@@ -61,7 +60,7 @@ const oneStep = async (
   }
 };
 
-describe.each(KERNEL_PROFILES)("distillation in a GPU training step, %s kernels", (profile) => {
+describe.each(MODEL_PROFILES)("distillation in a GPU training step, %s kernels", (profile) => {
   test.prop([arbCase], { numRuns: Number(process.env.RUNS ?? 10) })(
     "with weight 0, a step gives plain training's loss, gradients, weights and moments bit for bit",
     async ({ s, w, batch: { B, T, tokens }, shift, teacher, temperature }) => {

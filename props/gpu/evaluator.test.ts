@@ -8,10 +8,9 @@
  */
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
-import { KERNEL_PROFILES } from "../../gpu/kernels/profile.ts";
 import { createGpuEvaluator } from "../../gpu/train/evaluator.ts";
 import { createGpuTrainer } from "../../gpu/train/trainer.ts";
-import { unwrap, useGpu } from "../../test/gpu/_device.ts";
+import { MODEL_PROFILES, unwrap, useGpu } from "../../test/gpu/_device.ts";
 import { arbHeadSizedSpec, arbTokens, arbWeights } from "../core/arbitraries.ts";
 
 const gpu = useGpu();
@@ -27,7 +26,7 @@ const arbCase = arbHeadSizedSpec.chain((s) =>
   })
 );
 
-describe.each(KERNEL_PROFILES)("the GPU evaluator, %s kernels", (profile) => {
+describe.each(MODEL_PROFILES)("the GPU evaluator, %s kernels", (profile) => {
   test.prop([arbCase], { numRuns: Number(process.env.RUNS ?? 12) })(
     "for any model and batch, the evaluator's loss is the trainer's evalLoss, bit for bit (before and after a step)",
     async ({ s, w, batch: { B, T, tokens }, shift, steps }) => {

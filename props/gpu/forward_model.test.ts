@@ -10,9 +10,8 @@ import { fc, test } from "@fast-check/vitest";
 import { afterAll, describe, expect } from "vitest";
 import { forward } from "../../core/model/forward.ts";
 import { ffnDim } from "../../core/model/spec.ts";
-import { unwrap, useGpu } from "../../test/gpu/_device.ts";
+import { MODEL_PROFILES, unwrap, useGpu } from "../../test/gpu/_device.ts";
 import { rowMaxAbs, worstRatio } from "../../test/gpu/_run_kernel.ts";
-import { KERNEL_PROFILES } from "../../gpu/kernels/profile.ts";
 import { arbSpec, arbTokens, arbWeights } from "../core/arbitraries.ts";
 import { expectBitEqual, gpuModel } from "./_models.ts";
 
@@ -31,7 +30,7 @@ afterAll(() => {
   if (process.env.KERNEL_REPORT) console.log(`model logits: worst ${(100 * worst).toFixed(2)}% of allowance`);
 });
 
-describe.each(KERNEL_PROFILES)("the GPU forward of a whole model, %s kernels", (profile) => {
+describe.each(MODEL_PROFILES)("the GPU forward of a whole model, %s kernels", (profile) => {
   test.prop([arbWellConditioned], { numRuns: Number(process.env.RUNS ?? 20) })(
     "for any model (C ≥ 4) and tokens, GPU logits are within 64·(L+1)·max(C, F, T) ulps of the CPU reference's, and the loss agrees",
     async ({ s, w, batch: { B, T, tokens } }) => {

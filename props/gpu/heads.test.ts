@@ -13,8 +13,7 @@ import { forward } from "../../core/model/forward.ts";
 import { chooseHeads, headImportance, narrowHeads } from "../../core/surgery/heads.ts";
 import { ffnDim, kvHeads, type ModelSpec } from "../../core/model/spec.ts";
 import type { Weights } from "../../core/model/tensors.ts";
-import { KERNEL_PROFILES } from "../../gpu/kernels/profile.ts";
-import { unwrap, useGpu } from "../../test/gpu/_device.ts";
+import { MODEL_PROFILES, unwrap, useGpu } from "../../test/gpu/_device.ts";
 import { rowMaxAbs, worstRatio } from "../../test/gpu/_run_kernel.ts";
 import { arbHeadSizedSpec, arbTokens, arbWeights } from "../core/arbitraries.ts";
 import { gpuModel } from "./_models.ts";
@@ -39,7 +38,7 @@ const expectTracks = (got: Float32Array, want: Float32Array, s: ModelSpec, T: nu
   expect(r.ratio, `logit ${r.at}: ${got[r.at]} vs ${want[r.at]}`).toBeLessThanOrEqual(1);
 };
 
-describe.each(KERNEL_PROFILES)("a head-pruned model on the GPU, %s kernels", (profile) => {
+describe.each(MODEL_PROFILES)("a head-pruned model on the GPU, %s kernels", (profile) => {
   test.prop([arbPruned], { numRuns: 12 })(
     "for any model (C ≥ 4) pruned to h heads, GPU logits are within 64·(L+1)·max(C, F, T) ulps of the CPU reference's",
     async ({ spec, weights, batch: { B, T, tokens } }) => {

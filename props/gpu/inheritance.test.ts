@@ -7,14 +7,13 @@ import { test } from "@fast-check/vitest";
 import * as E from "fp-ts/lib/Either.js";
 import { describe } from "vitest";
 import { inheritWeights, planInheritance } from "../../core/surgery/plan.ts";
-import { unwrap, useGpu } from "../../test/gpu/_device.ts";
-import { KERNEL_PROFILES } from "../../gpu/kernels/profile.ts";
+import { MODEL_PROFILES, unwrap, useGpu } from "../../test/gpu/_device.ts";
 import { arbInheritanceCase } from "../core/arbitraries.ts";
 import { expectBitEqual, gpuModel } from "./_models.ts";
 
 const gpu = useGpu();
 
-describe.each(KERNEL_PROFILES)("inherited blocks on the GPU, %s kernels", (profile) => {
+describe.each(MODEL_PROFILES)("inherited blocks on the GPU, %s kernels", (profile) => {
   test.prop([arbInheritanceCase], { numRuns: 20 })(
     "for any reference, selection and tokens, target block k's output is the reference block's on the same input, and the target's logits are the reference's early exit, bit for bit",
     async ({ ref, weights, selection, batch: { B, T, tokens } }) => {

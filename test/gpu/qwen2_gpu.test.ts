@@ -20,11 +20,10 @@ import { targetWeights } from "../../core/model/init.ts";
 import type { ModelSpec } from "../../core/model/spec.ts";
 import type { Weights } from "../../core/model/tensors.ts";
 import { planInheritance } from "../../core/surgery/plan.ts";
-import { KERNEL_PROFILES } from "../../gpu/kernels/profile.ts";
 import { createGpuModel } from "../../gpu/model/model.ts";
 import { createGpuTrainer } from "../../gpu/train/trainer.ts";
 import { freshDir, right } from "../tmp.ts";
-import { unwrap, useGpu } from "./_device.ts";
+import { MODEL_PROFILES, unwrap, useGpu } from "./_device.ts";
 
 const CONFIG = {
   architectures: ["Qwen2ForCausalLM"],
@@ -180,7 +179,7 @@ describe("a tiny random Qwen2 checkpoint in Hugging Face layout", () => {
     expect(cpuGreedy(model.spec, model.weights)).toEqual(want);
   });
 
-  test.each(KERNEL_PROFILES)("greedy ids on the GPU (%s kernels, KV-cache decoder) are the same", async (profile) => {
+  test.each(MODEL_PROFILES)("greedy ids on the GPU (%s kernels, KV-cache decoder) are the same", async (profile) => {
     const m = unwrap(await createGpuModel(gpu().kernels, model.spec, model.weights, { profile })());
     const dec = unwrap(m.decoder()), out: number[] = [];
     let logits: Float32Array = new Float32Array(0);

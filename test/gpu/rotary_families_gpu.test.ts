@@ -22,10 +22,9 @@ import { ffnDim } from "../../core/model/spec.ts";
 import { forward } from "../../core/model/forward.ts";
 import { createGpuTrainer } from "../../gpu/train/trainer.ts";
 import { createGpuModel } from "../../gpu/model/model.ts";
-import { KERNEL_PROFILES } from "../../gpu/kernels/profile.ts";
 import { FAMILY_CONFIGS, type FamilyName, referenceLogits, writeFamilyCheckpoint } from "../hf_families.ts";
 import { freshDir, right } from "../tmp.ts";
-import { unwrap, useGpu } from "./_device.ts";
+import { MODEL_PROFILES, unwrap, useGpu } from "./_device.ts";
 import { rowMaxAbs, worstRatio } from "./_run_kernel.ts";
 
 const gpu = useGpu();
@@ -63,7 +62,7 @@ describe.each(Object.keys(FAMILY_CONFIGS) as FamilyName[])("a tiny %s checkpoint
       cpu.push(token);
     }
     expect(cpu).toEqual(expected);
-    for (const profile of KERNEL_PROFILES) {
+    for (const profile of MODEL_PROFILES) {
       const g = unwrap(await createGpuModel(gpu().kernels, m.spec, m.weights, { profile })());
       const decoder = unwrap(g.decoder()), ids: number[] = [];
       token = 1;
@@ -84,7 +83,7 @@ describe.each(Object.keys(FAMILY_CONFIGS) as FamilyName[])("a tiny %s checkpoint
     const K = Math.max(spec.nEmbd, ffnDim(spec), T, V, B * T), ulps = 64 * (spec.nLayer + 1) * K;
     const scale = Object.values(want.grads).reduce((m, g) => g.reduce((a, x) => Math.max(a, Math.abs(x)), m), 0);
     const opt = { lr: 0, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0, gradClip: 0 };
-    for (const profile of KERNEL_PROFILES) {
+    for (const profile of MODEL_PROFILES) {
       const trainer = unwrap(await createGpuTrainer(gpu().kernels, spec, { weights }, { profile })());
       try {
         const first = unwrap(await trainer.step([{ tokens, targets }], B, T, opt)());

@@ -15,8 +15,7 @@ import { wholeRow } from "../../../core/eval/scorer.ts";
 import type { ModelSpec } from "../../../core/model/spec.ts";
 import { createBatch, type ReadHandle } from "../../../gpu/engine/batch.ts";
 import { createPackedModel } from "../../../gpu/eval/packed_forward.ts";
-import { KERNEL_PROFILES } from "../../../gpu/kernels/profile.ts";
-import { unwrap, useGpu } from "../../../test/gpu/_device.ts";
+import { MODEL_PROFILES, unwrap, useGpu } from "../../../test/gpu/_device.ts";
 import { arbHeadSizedSpec, arbWeights } from "../../core/arbitraries.ts";
 import { expectBitEqual, gpuModel } from "../_models.ts";
 
@@ -60,7 +59,7 @@ const everyPosition = (groups: ReadonlyArray<PrefixGroup>) => {
   return { groups, queries: Int32Array.from(qs), rowStart: Int32Array.from(rowStart) };
 };
 
-describe.each(KERNEL_PROFILES)("many documents per pass, %s kernels", (profile) => {
+describe.each(MODEL_PROFILES)("many documents per pass, %s kernels", (profile) => {
   test.prop([arbCase], { numRuns: Number(process.env.RUNS ?? 6) })(
     "for any model and groups, several to a pass, cut into sub-groups and passes, each row's logits are the full forward's of prefix + row, bit for bit",
     async ({ s, w, groups, groupTokens, passTokens: drawn, small }) => {

@@ -13,13 +13,12 @@ import { loadModel, type Model } from "../../../adapters/formats/models.ts";
 import { argmax } from "../../../core/generate/sample.ts";
 import { ffnDim } from "../../../core/model/spec.ts";
 import { inheritWeights, planInheritance } from "../../../core/surgery/plan.ts";
-import { KERNEL_PROFILES } from "../../../gpu/kernels/profile.ts";
 import { createGpuModel } from "../../../gpu/model/model.ts";
 import { createGpuTrainer } from "../../../gpu/train/trainer.ts";
 import { expectBitEqual } from "../../../props/gpu/_models.ts";
 import { hfReferenceGreedy, hfReferenceLogits } from "../../core/families/_hf_neox_phi_reference.ts";
 import { TINY_PHI, TINY_PYTHIA, writeTinyCheckpoint } from "../../core/families/_tiny_neox_phi.ts";
-import { unwrap, useGpu } from "../_device.ts";
+import { MODEL_PROFILES, unwrap, useGpu } from "../_device.ts";
 import { rowMaxAbs, worstRatio } from "../_run_kernel.ts";
 
 const gpu = useGpu();
@@ -44,7 +43,7 @@ describe.each(CASES)("a tiny random %s checkpoint on WebGPU", (_, config) => {
   });
   afterAll(() => rmSync(ck.dir, { recursive: true, force: true }));
 
-  describe.each(KERNEL_PROFILES)("%s kernels", (profile) => {
+  describe.each(MODEL_PROFILES)("%s kernels", (profile) => {
     test("logits track the independent reading of transformers, and greedy KV-cache decoding gives its ids", async () => {
       const m = unwrap(await createGpuModel(gpu().kernels, model.spec, model.weights, { profile })());
       const decoder = unwrap(m.decoder());
