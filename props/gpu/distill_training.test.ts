@@ -5,7 +5,8 @@
  * could have been inherited from), with its own random weights.
  * Allowance for the gradients: backward_model.test.ts's 64·(L + 1)·K ulps of the model's largest
  * |gradient|, with L the teacher's depth when deeper, since its logits feed the loss and their
- * rounding reaches every gradient through the soft term.
+ * rounding reaches every gradient through the soft term; the largest counts the CE and KL terms the mixed gradient
+ * sums, each at its weight, since they can cancel.
  * @module
  */
 import { fc, test } from "@fast-check/vitest";
@@ -83,12 +84,23 @@ describe.each(MODEL_PROFILES)("distillation in a GPU training step, %s kernels",
     async ({ s, w, batch: { B, T, tokens }, shift, teacher, weight, temperature }) => {
       const targets = tokens.map((t, i) => (t + shift + i) % s.vocabSize), kd = { weight, temperature };
       const got = await oneStep(s, w, { ...teacher, kd }, profile, tokens, targets, B, T);
-      const want = lossAndGrads(s, w, tokens, targets, B, T, {
-        logits: forward(teacher.spec, teacher.weights, tokens, B, T).logits,
-        kd,
-      });
+      const logits = forward(teacher.spec, teacher.weights, tokens, B, T).logits;
+      const cpu = (weight: number) =>
+        lossAndGrads(s, w, tokens, targets, B, T, { logits, kd: { weight, temperature } });
+      const want = cpu(weight), ce = cpu(0).grads, soft = cpu(1).grads;
       const K = Math.max(s.nEmbd, ffnDim(s), T, s.vocabSize, B * T), ulps = 64 * (teacher.spec.nLayer + 1) * K;
-      const scale = Object.values(want.grads).reduce((m, g) => g.reduce((a, x) => Math.max(a, Math.abs(x)), m), 0);
+      // The mixed gradient is (1 − a)·CE's + a·KL's. Where the two cancel, its rounding is that of its terms, so the
+      // scale is the largest (1 − a)·|CE's| + a·|KL's|, not the largest mixed gradient (which failed by 1.0005 at
+      // V = 2, a = 0.898, τ = 0.5, seed 924446530: wte[7] is 0.0031, the terms of its logit's gradient about 0.05).
+      const scale = Object.entries(want.grads).reduce(
+        (m, [name, g]) =>
+          g.reduce(
+            (acc, x, i) =>
+              Math.max(acc, Math.abs(x), (1 - weight) * Math.abs(ce[name]![i]!) + weight * Math.abs(soft[name]![i]!)),
+            m,
+          ),
+        0,
+      );
       for (const [name, g] of Object.entries(want.grads)) {
         const res = worstRatio(got.grads[name]!, g, new Float64Array(g.length).fill(scale), ulps);
         expect(res.ratio, `${name}[${res.at}]: GPU ${got.grads[name]![res.at]}, CPU ${g[res.at]}`).toBeLessThanOrEqual(
