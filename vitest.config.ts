@@ -23,7 +23,7 @@ import { defineConfig } from "vitest/config";
  * acquires and releases its own device, and e2e files mock nothing.
  * The suite keeps lavapipe at 256-bit vectors unless the runner sets LP_NATIVE_VECTOR_WIDTH: on an AVX-512 host the
  * device adapter would choose 512 (adapters/devices/vector_width.ts), whose shader compiles are 2–3× slower, so a
- * cold CI run would grow by minutes and test other kernels on other machines. test/e2e/vector_width.test.ts checks
+ * cold CI run would grow by minutes and test other kernels on other machines. test/e2e/determinism.test.ts checks
  * the choice itself and that training at 512 bits (lanes16) gives the bits of 256 (lanes);
  * `LP_NATIVE_VECTOR_WIDTH=512 npm run test:gpu` runs every kernel property at 512.
  */

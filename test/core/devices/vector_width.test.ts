@@ -1,6 +1,6 @@
 /**
  * lavapipe's vector width (adapters/devices/vector_width.ts): 512 bits on an AVX-512 CPU unless the user set a
- * width, which is always kept; nothing set elsewhere. The real choice and its bits: test/e2e/vector_width.test.ts.
+ * width, which is always kept; nothing set elsewhere. The real choice and its bits: test/e2e/determinism.test.ts.
  * @module
  */
 import { describe, expect, it } from "vitest";
