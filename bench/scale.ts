@@ -11,7 +11,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, open, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -105,6 +105,22 @@ const dirBytes = async (dir: string, files: ReadonlyArray<string>): Promise<numb
 
 const lean = (p: ProcessMeasure): ProcessMeasure => ({ ...p, stdout: p.stdout.length > 2000 ? "" : p.stdout });
 
+/**
+ * Flushes the files written to the disk, as a downloaded reference would long have been: otherwise `inherit`'s time
+ * includes the kernel writing back the bench's own 2–6 GB (TinyLlama's inherit: 11.1 s right after the write,
+ * 6.5–9.1 s by hand, most of it system time).
+ */
+const syncFiles = async (dir: string, names: ReadonlyArray<string>): Promise<void> => {
+  for (const name of names) {
+    const f = await open(join(dir, name), "r+");
+    try {
+      await f.sync();
+    } finally {
+      await f.close();
+    }
+  }
+};
+
 const measureModel = async (
   m: ScaleModel,
   tmp: string,
@@ -117,6 +133,7 @@ const measureModel = async (
     const extraFiles = [{ name: "tokenizer.json", bytes: await readFile(join(ASSETS, "tokenizers", m.tokenizer)) }];
     const files = await writeRandomHfCheckpoint(dir, REAL_CONFIGS[m.name]!, { dtype: m.dtype, seed: 1, extraFiles })();
     if (E.isLeft(files)) throw new Error(files.left.message);
+    await syncFiles(dir, files.right);
     const write_s = (performance.now() - t0) / 1000, file_bytes = await dirBytes(dir, files.right);
     o.log(`scale: inspect and inherit --layers ${m.half} of ${m.name}`);
     const inspect = lean(await measureProcess(o.cli, ["inspect", dir, "--json"]));
