@@ -48,6 +48,12 @@ export const cpuFlags = (): ReadonlySet<string> => {
   }
 };
 
+/** The width lavapipe will run at in this environment once the choice is applied; undefined: lavapipe's own (256). */
+export const lavapipeWidth = (
+  env: Readonly<Record<string, string | undefined>>,
+  flags: ReadonlySet<string>,
+): string | undefined => chooseVectorWidth(env, flags).set ?? env[WIDTH_VARIABLE];
+
 /** Sets the width chosen into this process's environment (which Mesa reads); returns the choice. */
 export const applyVectorWidth = (env: Record<string, string | undefined> = process.env): VectorWidthChoice => {
   const choice = chooseVectorWidth(env, cpuFlags());

@@ -7,7 +7,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { afterAll, beforeAll } from "vitest";
 import { getNodeDevice } from "../../adapters/devices/webgpu_node.ts";
 import { type AcquiredDevice } from "../../adapters/devices/webgpu_device.ts";
-import { cpuFlags } from "../../adapters/devices/vector_width.ts";
+import { cpuFlags, lavapipeWidth } from "../../adapters/devices/vector_width.ts";
 import { createKernelCache, KERNEL_PROFILES, type KernelCache, type KernelProfile } from "../../gpu/mod.ts";
 
 export interface TestGpu extends AcquiredDevice {
@@ -16,14 +16,13 @@ export interface TestGpu extends AcquiredDevice {
 
 /**
  * The kernel families the whole-model properties run: KERNEL_PROFILES (which lavapipe holds at either width), and
- * lanes16 where this run gave lavapipe 512-bit vectors on an AVX-512 host (`LP_NATIVE_VECTOR_WIDTH=512 npm run
- * test:gpu`; the suite pins 256 otherwise, vitest.config.ts). Chosen when the files are collected, before any device
- * exists, so from the same facts the device adapter chooses by (adapters/devices/vector_width.ts).
+ * lanes16 where this run gives lavapipe 512-bit vectors (`LP_NATIVE_VECTOR_WIDTH=512 npm run test:gpu`; the suite
+ * pins 256 otherwise, vitest.config.ts). Chosen when the files are collected, before any device exists, by the
+ * device adapter's own rule (adapters/devices/vector_width.ts).
  */
-export const MODEL_PROFILES: readonly KernelProfile[] =
-  process.env.LP_NATIVE_VECTOR_WIDTH === "512" && cpuFlags().has("avx512f")
-    ? [...KERNEL_PROFILES, "lanes16"]
-    : KERNEL_PROFILES;
+export const MODEL_PROFILES: readonly KernelProfile[] = lavapipeWidth(process.env, cpuFlags()) === "512"
+  ? [...KERNEL_PROFILES, "lanes16"]
+  : KERNEL_PROFILES;
 
 /** Call at the top of a test file; the returned getter works inside tests. */
 export const useGpu = (): () => TestGpu => {

@@ -4,7 +4,12 @@
  * @module
  */
 import { describe, expect, it } from "vitest";
-import { applyVectorWidth, chooseVectorWidth, cpuFlags } from "../../../adapters/devices/vector_width.ts";
+import {
+  applyVectorWidth,
+  chooseVectorWidth,
+  cpuFlags,
+  lavapipeWidth,
+} from "../../../adapters/devices/vector_width.ts";
 
 const AVX512 = new Set(["fpu", "sse2", "avx2", "avx512f", "avx512bw"]), AVX2 = new Set(["fpu", "sse2", "avx2"]);
 
@@ -29,6 +34,11 @@ describe("lavapipe's vector width", () => {
     const kept: Record<string, string | undefined> = { LP_NATIVE_VECTOR_WIDTH: "128" };
     applyVectorWidth(kept);
     expect(kept).toEqual({ LP_NATIVE_VECTOR_WIDTH: "128" });
+  });
+  it("gives the width lavapipe will run at: the one set, else the one chosen, else none (lavapipe's own)", () => {
+    expect(lavapipeWidth({ LP_NATIVE_VECTOR_WIDTH: "256" }, AVX512)).toBe("256");
+    expect(lavapipeWidth({}, AVX512)).toBe("512");
+    expect(lavapipeWidth({}, AVX2)).toBeUndefined();
   });
   it("reads the CPU's flags from the system on Linux", () => {
     if (process.platform === "linux") expect(cpuFlags().has("fpu")).toBe(true);
